@@ -1,0 +1,1 @@
+"""accounts: nothing yet (see DESIGN.md)."""

@@ -1,0 +1,134 @@
+from django.contrib import admin, messages
+from django.db import transaction
+
+from . import tasks
+from .models import (
+    Activity,
+    ActivityWeight,
+    Campaign,
+    FitCriterion,
+    IdealCustomerProfile,
+    ImportJob,
+    Lead,
+    LeadEvent,
+    ScoringSettings,
+    WebForm,
+)
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ("name", "channel", "cost", "starts_on", "ends_on", "is_active")
+    list_filter = ("channel", "is_active")
+    search_fields = ("name",)
+
+
+@admin.register(WebForm)
+class WebFormAdmin(admin.ModelAdmin):
+    list_display = ("name", "campaign", "activity_kind", "key", "is_active")
+    list_select_related = ("campaign",)
+    readonly_fields = ("key",)
+
+
+class FitCriterionInline(admin.TabularInline):
+    model = FitCriterion
+    extra = 1
+
+
+@admin.register(IdealCustomerProfile)
+class IdealCustomerProfileAdmin(admin.ModelAdmin):
+    """Editing the profile re-scores every lead, set-based, in a background task."""
+
+    list_display = ("name", "is_active", "updated_at")
+    inlines = [FitCriterionInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        transaction.on_commit(tasks.recompute_fit_scores.delay)
+        messages.info(request, "Every lead's fit score is being recomputed in the background.")
+
+
+@admin.register(ScoringSettings)
+class ScoringSettingsAdmin(admin.ModelAdmin):
+    """A half-life change re-keys every lead's engagement so today's values stay the same."""
+
+    list_display = ("__str__", "half_life_days", "mql_threshold", "cold_threshold", "updated_at")
+
+    def has_add_permission(self, request):
+        return not ScoringSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if change and "half_life_days" in form.changed_data:
+            old = ScoringSettings.objects.get(pk=obj.pk).half_life_days
+            new = obj.half_life_days
+            obj.half_life_days = old  # applied with the re-key, in one transaction
+            super().save_model(request, obj, form, change)
+            transaction.on_commit(lambda: tasks.change_half_life.delay(new))
+            messages.info(request, f"The half-life changes to {new:g} days once every lead is re-keyed.")
+        else:
+            super().save_model(request, obj, form, change)
+
+
+@admin.register(ActivityWeight)
+class ActivityWeightAdmin(admin.ModelAdmin):
+    list_display = ("kind", "points")
+
+
+@admin.register(Lead)
+class LeadAdmin(admin.ModelAdmin):
+    list_display = (
+        "email",
+        "first_name",
+        "last_name",
+        "company",
+        "status",
+        "fit_grade",
+        "owner",
+        "captured_at",
+    )
+    list_filter = ("status", "fit_grade", "hand_raiser", "source")
+    list_select_related = ("owner", "campaign")
+    search_fields = ("email",)
+    show_full_result_count = False
+    raw_id_fields = ("owner", "campaign")
+    readonly_fields = (
+        "fit_score",
+        "fit_grade",
+        "engagement_key",
+        "captured_at",
+        "mql_at",
+        "status_changed_at",
+    )
+
+
+@admin.register(Activity)
+class ActivityAdmin(admin.ModelAdmin):
+    list_display = ("lead", "kind", "occurred_at", "points", "source")
+    list_select_related = ("lead",)
+    raw_id_fields = ("lead", "actor", "campaign")
+    show_full_result_count = False
+
+
+@admin.register(LeadEvent)
+class LeadEventAdmin(admin.ModelAdmin):
+    list_display = ("lead", "kind", "at", "from_status", "to_status", "actor")
+    list_select_related = ("lead", "actor")
+    raw_id_fields = ("lead", "actor", "campaign")
+    show_full_result_count = False
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = (
+        "pk",
+        "original_name",
+        "state",
+        "processed_rows",
+        "created_count",
+        "refused_count",
+        "created_at",
+    )
+    list_filter = ("state",)

@@ -1,0 +1,84 @@
+"""One FilterSet for the lead list, shared by the page and the API."""
+
+import re
+
+import django_filters
+from django.db.models import Q
+from django.utils import timezone
+
+from team.models import Role, User
+
+from .models import Campaign, Channel, Lead
+from .scoring import digit_key_range
+
+GRADE_RE = re.compile(r"^\s*([ABCD])?\s*([1-4])?\s*$", re.IGNORECASE)
+
+SORTS = {
+    "grade": lambda qs: qs.order_by_grade(),
+    "engagement": lambda qs: qs.order_by_engagement(),
+    "newest": lambda qs: qs.order_by("-captured_at", "-id"),
+    "oldest": lambda qs: qs.order_by("captured_at", "id"),
+    "fit": lambda qs: qs.order_by("-fit_score", "-id"),
+}
+
+
+def _owner_queryset(request):
+    return User.objects.filter(role__in=[Role.INBOUND_SDR, Role.OUTBOUND_SDR]).order_by(
+        "first_name", "username"
+    )
+
+
+class LeadFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search")
+    status = django_filters.MultipleChoiceFilter(choices=Lead.Status.choices)
+    grade = django_filters.CharFilter(method="filter_grade", label="Grade (e.g. A, A1, 2)")
+    owner = django_filters.ModelChoiceFilter(queryset=_owner_queryset)
+    unassigned = django_filters.BooleanFilter(field_name="owner", lookup_expr="isnull", label="Unassigned")
+    campaign = django_filters.ModelChoiceFilter(queryset=Campaign.objects.all())
+    source = django_filters.ChoiceFilter(choices=Channel.choices)
+    hand_raiser = django_filters.BooleanFilter()
+    rating = django_filters.ChoiceFilter(choices=Lead.Rating.choices)
+    captured = django_filters.IsoDateTimeFromToRangeFilter(field_name="captured_at")
+    sort = django_filters.ChoiceFilter(
+        method="sort_by", label="Sort", choices=[(k, k.title()) for k in SORTS], empty_label="Newest"
+    )
+
+    class Meta:
+        model = Lead
+        fields = []
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        if "@" in value:
+            return queryset.filter(email__startswith=value.lower())
+        words = value.split()[:4]
+        q = Q()
+        for word in words:
+            q &= (
+                Q(first_name__icontains=word)
+                | Q(last_name__icontains=word)
+                | Q(company__icontains=word)
+                | Q(email__icontains=word)
+            )
+        return queryset.filter(q)
+
+    def filter_grade(self, queryset, name, value):
+        match = GRADE_RE.match(value or "")
+        if not match:
+            # A grade that is not A-D and 1-4 matches nothing rather than everything.
+            return queryset.none()
+        letter, digit = match.groups()
+        if letter:
+            queryset = queryset.filter(fit_grade=letter.upper())
+        if digit:
+            low, high = digit_key_range(int(digit), timezone.now())
+            if low is not None:
+                queryset = queryset.filter(engagement_key__gte=low)
+            if high is not None:
+                queryset = queryset.filter(engagement_key__lt=high)
+        return queryset
+
+    def sort_by(self, queryset, name, value):
+        return SORTS.get(value, SORTS["newest"])(queryset)

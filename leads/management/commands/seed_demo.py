@@ -1,0 +1,329 @@
+"""Demo data: people, teams with business hours in two time zones, campaigns with costs, an
+ideal-customer profile, and a few hundred leads with realistic activity. Idempotent."""
+
+import random
+from datetime import time, timedelta
+from decimal import Decimal
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from leads import services
+from leads.cleaning import seniority_from_title
+from leads.models import (
+    ActivityKind,
+    ActivitySource,
+    Campaign,
+    Channel,
+    FitCriterion,
+    FitField,
+    IdealCustomerProfile,
+    Lead,
+    ScoringSettings,
+    WebForm,
+)
+from team.models import BusinessCalendar, Holiday, Role, Team, User, WorkingHours
+
+DEMO_PASSWORD = "refinery-demo"
+PEOPLE = [
+    # username, first, last, role, team, staff
+    ("maria", "Maria", "Keller", Role.MANAGER, "Inbound EMEA", True),
+    ("sam", "Sam", "Okafor", Role.INBOUND_SDR, "Inbound EMEA", False),
+    ("lena", "Lena", "Vogt", Role.INBOUND_SDR, "Inbound EMEA", False),
+    ("diego", "Diego", "Ramos", Role.INBOUND_SDR, "Inbound Americas", False),
+    ("priya", "Priya", "Nair", Role.INBOUND_SDR, "Inbound Americas", False),
+    ("tom", "Tom", "Becker", Role.OUTBOUND_SDR, "Outbound", False),
+    ("alex", "Alex", "Morgan", Role.AE, "Account Executives", False),
+    ("jordan", "Jordan", "Lee", Role.AE, "Account Executives", False),
+    ("casey", "Casey", "Brooks", Role.AM, "Account Management", False),
+    ("mo", "Mo", "Haddad", Role.MARKETING, "Marketing", True),
+]
+TEAMS = [
+    ("Inbound EMEA", Team.Kind.INBOUND, "Berlin office"),
+    ("Inbound Americas", Team.Kind.INBOUND, "New York office"),
+    ("Outbound", Team.Kind.OUTBOUND, "Berlin office"),
+    ("Account Executives", Team.Kind.SALES, "New York office"),
+    ("Account Management", Team.Kind.ACCOUNT_MANAGEMENT, "New York office"),
+    ("Marketing", Team.Kind.MARKETING, "Berlin office"),
+]
+CALENDARS = {
+    "Berlin office": (
+        "Europe/Berlin",
+        [
+            ("2026-12-24", "Christmas Eve"),
+            ("2026-12-25", "Christmas Day"),
+            ("2026-12-26", "Boxing Day"),
+            ("2027-01-01", "New Year"),
+        ],
+    ),
+    "New York office": (
+        "America/New_York",
+        [("2026-11-26", "Thanksgiving"), ("2026-12-25", "Christmas Day"), ("2027-01-01", "New Year")],
+    ),
+}
+CAMPAIGNS = [
+    ("Website demo requests", Channel.WEB, "0"),
+    ("Google Ads: pipeline analytics", Channel.PAID_SEARCH, "18500"),
+    ("Q4 webinar: forecasting", Channel.WEBINAR, "6200"),
+    ("SaaStr booth", Channel.EVENT, "42000"),
+    ("Newsletter", Channel.EMAIL, "1200"),
+    ("LinkedIn sponsored content", Channel.SOCIAL, "9800"),
+]
+FIRST = [
+    "Anna",
+    "Ben",
+    "Chloé",
+    "David",
+    "Elif",
+    "Farah",
+    "Gustav",
+    "Hana",
+    "Ivan",
+    "Julia",
+    "Kenji",
+    "Laura",
+    "Mateo",
+    "Nora",
+    "Olivier",
+    "Paula",
+    "Quentin",
+    "Rosa",
+    "Stefan",
+    "Tara",
+    "Umar",
+    "Vera",
+    "Wei",
+    "Yusuf",
+]
+LAST = [
+    "Schmidt",
+    "García",
+    "Müller",
+    "Rossi",
+    "Tanaka",
+    "Dubois",
+    "Novak",
+    "Johnson",
+    "Silva",
+    "Kowalski",
+    "Nguyen",
+    "O'Brien",
+    "Larsen",
+    "Cohen",
+    "Sato",
+    "Fischer",
+    "Moreau",
+    "Patel",
+    "Andersson",
+    "Lopez",
+]
+COMPANIES = [
+    ("Northwind", "Technology", 480, "120000000", "DE"),
+    ("Globex", "Manufacturing", 12000, "2500000000", "US"),
+    ("Initech", "Technology", 120, "15000000", "US"),
+    ("Umbrella Health", "Healthcare", 1500, "300000000", "GB"),
+    ("Hooli", "Technology", 45, "2000000", "US"),
+    ("Stark Retail", "Retail", 5, "250000", "FR"),
+    ("Tyrell Finance", "Financial Services", 800, "90000000", "DE"),
+    ("Wayne Media", "Media", 60, "8000000", "ES"),
+    ("Soylent Foods", "Retail", 3000, "400000000", "CA"),
+    ("Cyberdyne", "Technology", 950, "210000000", "JP"),
+    ("Acme Telecom", "Telecommunications", 7000, "1200000000", "US"),
+    ("Duff Education", "Education", 200, "12000000", "GB"),
+]
+TITLES = [
+    "CEO",
+    "CTO",
+    "VP of Sales",
+    "VP Marketing",
+    "Director of IT",
+    "Head of Revenue Operations",
+    "Sales Manager",
+    "Marketing Manager",
+    "Software Engineer",
+    "Analyst",
+    "Procurement Specialist",
+    "Founder",
+]
+ACTIVITY_MIX = (
+    [ActivityKind.VISIT] * 6
+    + [ActivityKind.EMAIL_OPEN] * 4
+    + [ActivityKind.EMAIL_CLICK] * 3
+    + [
+        ActivityKind.DOWNLOAD,
+        ActivityKind.DOWNLOAD,
+        ActivityKind.WEBINAR,
+        ActivityKind.DEMO_VIEW,
+        ActivityKind.FORM_FILL,
+    ]
+)
+
+
+class Command(BaseCommand):
+    help = "Seed demo people, teams, calendars, campaigns, a scoring profile and leads (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--leads", type=int, default=300)
+
+    def handle(self, *args, leads: int, **options):
+        with transaction.atomic():
+            calendars = self._calendars()
+            teams = self._teams(calendars)
+            users = self._people(teams)
+            campaigns = self._campaigns()
+            self._scoring()
+        created = self._leads(leads, campaigns)
+        form = WebForm.objects.filter(name="Website demo request").first()
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo data ready: {created} new leads, {Lead.objects.count()} in all.")
+        )
+        self.stdout.write(
+            f"Logins (password '{DEMO_PASSWORD}'): "
+            + ", ".join(f"{u.username} ({u.get_role_display()})" for u in users)
+        )
+        if form:
+            self.stdout.write(f"Public demo form: /f/{form.key}/")
+
+    def _calendars(self):
+        calendars = {}
+        for name, (tz, holidays) in CALENDARS.items():
+            cal, created = BusinessCalendar.objects.get_or_create(name=name, defaults={"timezone": tz})
+            if created:
+                WorkingHours.objects.bulk_create(
+                    WorkingHours(calendar=cal, weekday=d, opens=time(9), closes=time(17, 30))
+                    for d in range(5)
+                )
+            for day, label in holidays:
+                Holiday.objects.get_or_create(calendar=cal, date=day, defaults={"name": label})
+            calendars[name] = cal
+        return calendars
+
+    def _teams(self, calendars):
+        return {
+            name: Team.objects.get_or_create(name=name, defaults={"kind": kind, "calendar": calendars[cal]})[
+                0
+            ]
+            for name, kind, cal in TEAMS
+        }
+
+    def _people(self, teams):
+        users = []
+        for username, first, last, role, team, staff in PEOPLE:
+            user, created = User.objects.get_or_create(
+                username=username,
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "role": role,
+                    "team": teams[team],
+                    "email": f"{username}@refinery.example",
+                    "is_staff": staff,
+                    "is_superuser": staff,
+                },
+            )
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save(update_fields=["password"])
+            users.append(user)
+        manager = next(u for u in users if u.role == Role.MANAGER)
+        Team.objects.filter(manager__isnull=True).update(manager=manager)
+        return users
+
+    def _campaigns(self):
+        today = timezone.now().date()
+        campaigns = []
+        for i, (name, channel, cost) in enumerate(CAMPAIGNS):
+            campaign, _ = Campaign.objects.get_or_create(
+                name=name,
+                defaults={
+                    "channel": channel,
+                    "cost": Decimal(cost),
+                    "starts_on": today - timedelta(days=120 - 10 * i),
+                },
+            )
+            campaigns.append(campaign)
+        WebForm.objects.get_or_create(
+            name="Website demo request",
+            defaults={"campaign": campaigns[0], "activity_kind": ActivityKind.FORM_FILL},
+        )
+        return campaigns
+
+    def _scoring(self):
+        ScoringSettings.load()
+        profile, created = IdealCustomerProfile.objects.get_or_create(name="Mid-market tech and finance")
+        if created:
+            FitCriterion.objects.bulk_create(
+                [
+                    FitCriterion(
+                        profile=profile,
+                        field=FitField.INDUSTRY,
+                        values="Technology, Financial Services, Telecommunications",
+                        points=30,
+                    ),
+                    FitCriterion(
+                        profile=profile, field=FitField.EMPLOYEES, minimum=100, maximum=5000, points=25
+                    ),
+                    FitCriterion(
+                        profile=profile, field=FitField.SENIORITY, values="c_level, vp, director", points=20
+                    ),
+                    FitCriterion(
+                        profile=profile, field=FitField.ANNUAL_REVENUE, minimum=10_000_000, points=15
+                    ),
+                    FitCriterion(profile=profile, field=FitField.COUNTRY, values="US, DE, GB, CA", points=10),
+                ]
+            )
+
+    def _leads(self, count, campaigns):
+        now = timezone.now()
+        existing = set(Lead.objects.filter(email__endswith=".example").values_list("email", flat=True))
+        context = services.ScoringContext.load()
+        created = 0
+        for i in range(count):
+            rng = random.Random(i)  # per lead, so a re-run skips exactly the leads it made before
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            company, industry, employees, revenue, country = rng.choice(COMPANIES)
+            email = f"{first}.{last}.{i}@{company.lower().replace(' ', '')}.example".lower()
+            if email in existing:
+                continue
+            title = rng.choice(TITLES)
+            captured = now - timedelta(days=rng.uniform(0, 60), minutes=rng.randint(0, 600))
+            campaign = rng.choice(campaigns)
+            result = services.capture_lead(
+                email=email,
+                via=ActivitySource.WEB_FORM,
+                campaign=campaign,
+                at=captured,
+                context=context,
+                activity_kind=rng.choice(
+                    [ActivityKind.FORM_FILL, ActivityKind.DOWNLOAD, ActivityKind.WEBINAR]
+                ),
+                hand_raiser=rng.random() < 0.04,
+                details={
+                    "first_name": first,
+                    "last_name": last,
+                    "company": company,
+                    "title": title,
+                    "seniority": seniority_from_title(title),
+                    "industry": industry,
+                    "employees": employees,
+                    "annual_revenue": Decimal(revenue),
+                    "country": country,
+                    "phone": f"+1 555 01{i:04d}",
+                },
+            )
+            for _ in range(rng.choice([0, 0, 1, 2, 3, 5, 8])):
+                when = captured + timedelta(
+                    hours=rng.uniform(1, max(2.0, (now - captured).total_seconds() / 3600))
+                )
+                services.log_activity(
+                    lead_id=result.lead.pk,
+                    kind=rng.choice(ACTIVITY_MIX),
+                    occurred_at=min(when, now),
+                    via=ActivitySource.API,
+                    campaign=campaign,
+                    context=context,
+                )
+            created += 1
+        services.sweep_engagement_thresholds()
+        return created

@@ -1,0 +1,602 @@
+"""Writes on leads: capture, activities, lifecycle transitions, ratings and re-scoring.
+
+Every function owns its transaction and writes the timeline event of what it changed in the
+same transaction. State changes are compare-and-swap updates or happen under a row lock, so
+two requests, two workers or two sweeps never both win.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from . import importing
+from .models import (
+    DEFAULT_ACTIVITY_POINTS,
+    NO_ENGAGEMENT,
+    Activity,
+    ActivityKind,
+    ActivitySource,
+    ActivityWeight,
+    Campaign,
+    Channel,
+    FitCriterion,
+    ImportJob,
+    ImportRowError,
+    Lead,
+    LeadEvent,
+    ScoringSettings,
+)
+from .scoring import (
+    EPOCH,
+    SECONDS_PER_DAY,
+    add_engagement,
+    compute_fit,
+    engagement_value,
+    fit_grade_expression,
+    fit_score_expression,
+    threshold_key,
+)
+from .scoring import active_criteria as load_criteria
+
+# Lead fields a capture may fill in. A repeat capture fills only those still blank, so a
+# later form fill never overwrites what a rep corrected.
+DETAIL_FIELDS = (
+    "first_name",
+    "last_name",
+    "company",
+    "title",
+    "seniority",
+    "industry",
+    "employees",
+    "annual_revenue",
+    "country",
+    "phone",
+)
+FIT_FIELDS = {"industry", "employees", "annual_revenue", "seniority", "country"}
+PROMOTABLE = (Lead.Status.NURTURE, Lead.Status.RECYCLED)
+
+
+class InvalidTransition(Exception):
+    """A lifecycle move that the lead's current status does not allow (or another actor won)."""
+
+
+@dataclass
+class ScoringContext:
+    """What scoring a capture needs, loaded once (an import reuses it for every row)."""
+
+    settings: ScoringSettings
+    criteria: list[FitCriterion]
+    weights: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls) -> "ScoringContext":
+        weights = {k: float(v) for k, v in DEFAULT_ACTIVITY_POINTS.items()}
+        weights.update(ActivityWeight.objects.values_list("kind", "points"))
+        return cls(settings=ScoringSettings.load(), criteria=load_criteria(), weights=weights)
+
+    def points_for(self, kind: str) -> float:
+        return self.weights.get(kind, 0.0)
+
+    def is_mql(self, lead: Lead, now: datetime) -> bool:
+        if lead.hand_raiser:
+            return True
+        value = engagement_value(lead.engagement_key, now, self.settings.half_life_days)
+        return value >= self.settings.mql_threshold
+
+
+@dataclass(frozen=True)
+class CaptureResult:
+    lead: Lead
+    created: bool
+
+
+def capture_lead(
+    *,
+    email: str,
+    details: Mapping[str, Any],
+    via: str,
+    campaign: Campaign | None = None,
+    source: str | None = None,
+    activity_kind: str = ActivityKind.FORM_FILL,
+    hand_raiser: bool = False,
+    note: str = "",
+    actor=None,
+    at: datetime | None = None,
+    context: ScoringContext | None = None,
+) -> CaptureResult:
+    """Capture a person from a form, the API or by hand.
+
+    ``email`` must already be normalized (``leads.cleaning.normalize_email``). A new email
+    makes a new lead; a known one becomes a new activity on the existing lead. The unique
+    constraint on ``email`` decides, not a prior lookup, so concurrent captures of one
+    person make one lead.
+    """
+    at = at or timezone.now()
+    context = context or ScoringContext.load()
+    details = {k: v for k, v in details.items() if k in DETAIL_FIELDS}
+    source = source or (campaign.channel if campaign else Channel.WEB)
+    with transaction.atomic():
+        lead = Lead(
+            email=email, campaign=campaign, source=source, captured_at=at, status_changed_at=at, **details
+        )
+        fit = compute_fit(lead, context.criteria)
+        lead.fit_score, lead.fit_grade = fit.score, fit.grade
+        lead.hand_raiser = hand_raiser
+        points = context.points_for(activity_kind)
+        lead.engagement_key = add_engagement(NO_ENGAGEMENT, points, at, context.settings.half_life_days)
+        lead.status = Lead.Status.MQL if context.is_mql(lead, at) else Lead.Status.NURTURE
+        lead.mql_at = at if lead.status == Lead.Status.MQL else None
+        try:
+            with transaction.atomic():
+                lead.save(force_insert=True)
+            created = True
+        except IntegrityError:
+            lead = Lead.objects.select_for_update().filter(email=email).first()
+            if lead is None:  # the error was not the duplicate email
+                raise
+            created = False
+
+        Activity.objects.create(
+            lead=lead,
+            kind=activity_kind,
+            occurred_at=at,
+            points=points,
+            campaign=campaign,
+            source=via,
+            actor=actor,
+            note=note,
+        )
+        if created:
+            LeadEvent.objects.create(
+                lead=lead,
+                kind=LeadEvent.Kind.CAPTURED,
+                at=at,
+                actor=actor,
+                campaign=campaign,
+                via=via,
+                to_status=lead.status,
+                message="Asked for a call." if hand_raiser else "",
+            )
+        else:
+            _recapture(lead, details, points, hand_raiser, via, campaign, actor, at, context)
+    return CaptureResult(lead=lead, created=created)
+
+
+def _recapture(lead, details, points, hand_raiser, via, campaign, actor, at, context) -> None:
+    """A known person came back: fill blank details, add engagement, maybe promote."""
+    changed = ["engagement_key"]
+    for name, value in details.items():
+        if value not in (None, "") and getattr(lead, name) in (None, ""):
+            setattr(lead, name, value)
+            changed.append(name)
+    if FIT_FIELDS.intersection(changed):
+        fit = compute_fit(lead, context.criteria)
+        lead.fit_score, lead.fit_grade = fit.score, fit.grade
+        changed += ["fit_score", "fit_grade"]
+    lead.engagement_key = add_engagement(lead.engagement_key, points, at, context.settings.half_life_days)
+    events = [
+        LeadEvent(
+            lead=lead,
+            kind=LeadEvent.Kind.RECAPTURED,
+            at=at,
+            actor=actor,
+            campaign=campaign,
+            via=via,
+            message="Updated " + ", ".join(f.replace("_", " ") for f in changed[1:]) if changed[1:] else "",
+        )
+    ]
+    if hand_raiser and not lead.hand_raiser:
+        lead.hand_raiser = True
+        changed.append("hand_raiser")
+        events.append(
+            LeadEvent(lead=lead, kind=LeadEvent.Kind.HAND_RAISED, at=at, campaign=campaign, via=via)
+        )
+    if lead.status in PROMOTABLE and context.is_mql(lead, at):
+        events.append(_status_event(lead, Lead.Status.MQL, at, actor, via, _promotion_reason(lead)))
+        _apply_status(lead, Lead.Status.MQL, at)
+        changed += ["status", "status_changed_at", "mql_at", "status_reason"]
+    lead.save(update_fields=[*changed, "updated_at"])
+    LeadEvent.objects.bulk_create(events)
+
+
+def log_activity(
+    *,
+    lead_id: int,
+    kind: str,
+    via: str = ActivitySource.MANUAL,
+    occurred_at: datetime | None = None,
+    campaign: Campaign | None = None,
+    actor=None,
+    note: str = "",
+    context: ScoringContext | None = None,
+) -> Activity:
+    """Record an activity on a lead, add its points to engagement and promote the lead to MQL
+    if it crossed the threshold (or asked for a call)."""
+    now = timezone.now()
+    occurred_at = min(occurred_at or now, now)
+    context = context or ScoringContext.load()
+    points = context.points_for(kind)
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().get(pk=lead_id)
+        activity = Activity.objects.create(
+            lead=lead,
+            kind=kind,
+            occurred_at=occurred_at,
+            points=points,
+            campaign=campaign,
+            source=via,
+            actor=actor,
+            note=note,
+        )
+        # Keys are time-invariant, so points added as of when the activity happened are
+        # already decayed correctly for today: an old activity adds less.
+        lead.engagement_key = add_engagement(
+            lead.engagement_key, points, occurred_at, context.settings.half_life_days
+        )
+        changed = ["engagement_key", "updated_at"]
+        if kind == ActivityKind.MEETING_REQUEST and not lead.hand_raiser:
+            lead.hand_raiser = True
+            changed.append("hand_raiser")
+            LeadEvent.objects.create(lead=lead, kind=LeadEvent.Kind.HAND_RAISED, at=now, actor=actor, via=via)
+        if lead.status in PROMOTABLE and context.is_mql(lead, now):
+            LeadEvent.objects.create(
+                **_status_event_kwargs(lead, Lead.Status.MQL, now, actor, via, _promotion_reason(lead))
+            )
+            _apply_status(lead, Lead.Status.MQL, now)
+            changed += ["status", "status_changed_at", "mql_at", "status_reason"]
+        lead.save(update_fields=changed)
+    return activity
+
+
+def transition_lead(*, lead_id: int, to: str, actor=None, reason: str = "", via: str = "") -> Lead:
+    """Move a lead to another status if its current status allows it.
+
+    A compare-and-swap on the status: when two actors move the same lead at once, one wins
+    and the other gets ``InvalidTransition``.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        lead = Lead.objects.get(pk=lead_id)
+        if not lead.can_move_to(to):
+            raise InvalidTransition(
+                f"A lead in {lead.get_status_display()} cannot move to {Lead.Status(to).label}."
+            )
+        old = lead.status
+        values = {"status": to, "status_changed_at": now, "status_reason": reason[:300], "updated_at": now}
+        if to == Lead.Status.MQL:
+            values["mql_at"] = now
+        if not Lead.objects.filter(pk=lead.pk, status=old).update(**values):
+            raise InvalidTransition("The lead was changed by someone else; reload and try again.")
+        LeadEvent.objects.create(**_status_event_kwargs(lead, to, now, actor, via, reason))
+        for name, value in values.items():
+            setattr(lead, name, value)
+    return lead
+
+
+def set_rating(*, lead_id: int, rating: str, actor) -> Lead:
+    """A rep's manual A/B/C/F rating (or clearing it), written to the timeline."""
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().get(pk=lead_id)
+        if lead.rating == rating:
+            return lead
+        old = lead.get_rating_display()
+        lead.rating = rating
+        lead.save(update_fields=["rating", "updated_at"])
+        LeadEvent.objects.create(
+            lead=lead,
+            kind=LeadEvent.Kind.RATED,
+            actor=actor,
+            via=ActivitySource.MANUAL,
+            message=f"Rating {old} → {lead.get_rating_display()}",
+        )
+    return lead
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    promoted: int
+    cooled: int
+
+
+def sweep_engagement_thresholds(*, now: datetime | None = None, batch_size: int = 5_000) -> SweepResult:
+    """Move nurture leads whose engagement reached the MQL threshold into the SDR flow, and
+    untouched MQLs that went cold back to nurture.
+
+    Visits only those leads: each condition is a range over the stored decay key, served by
+    a partial index holding just that crossing's candidates. Rows are claimed with
+    ``SKIP LOCKED`` in bounded batches, so two sweeps never move the same lead twice and a
+    re-run changes nothing.
+    """
+    now = now or timezone.now()
+    settings = ScoringSettings.load()
+    hl = settings.half_life_days
+    promote = Q(status__in=PROMOTABLE, engagement_key__gte=threshold_key(settings.mql_threshold, now, hl))
+    cold_key = threshold_key(settings.cold_threshold, now, hl)
+    cool = Q(status=Lead.Status.MQL, owner__isnull=True, hand_raiser=False, engagement_key__lt=cold_key)
+    promoted = _move_in_batches(
+        promote,
+        Lead.Status.MQL,
+        now,
+        batch_size,
+        f"Engagement reached the MQL threshold ({settings.mql_threshold:g}).",
+    )
+    cooled = _move_in_batches(
+        cool,
+        Lead.Status.NURTURE,
+        now,
+        batch_size,
+        f"Engagement decayed below {settings.cold_threshold:g} before anyone worked it.",
+    )
+    return SweepResult(promoted=promoted, cooled=cooled)
+
+
+def _move_in_batches(condition: Q, to: str, now: datetime, batch_size: int, reason: str) -> int:
+    moved = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                Lead.objects.filter(condition)
+                .order_by()
+                .select_for_update(skip_locked=True)
+                .values_list("pk", "status")[:batch_size]
+            )
+            if not rows:
+                return moved
+            values = {
+                "status": to,
+                "status_changed_at": now,
+                "status_reason": reason[:300],
+                "updated_at": now,
+            }
+            if to == Lead.Status.MQL:
+                values["mql_at"] = now
+            Lead.objects.filter(pk__in=[pk for pk, _ in rows]).update(**values)
+            LeadEvent.objects.bulk_create(
+                LeadEvent(
+                    lead_id=pk,
+                    kind=LeadEvent.Kind.STATUS,
+                    at=now,
+                    from_status=old,
+                    to_status=to,
+                    message=reason,
+                )
+                for pk, old in rows
+            )
+            moved += len(rows)
+        if len(rows) < batch_size:
+            return moved
+
+
+def recompute_fit_scores(*, batch_size: int = 50_000) -> int:
+    """Re-score every lead against the active profile, set-based, in primary-key ranges so
+    no single transaction holds the whole table. Returns the number of leads visited."""
+    criteria = load_criteria()
+    score = fit_score_expression(criteria)
+    bounds = Lead.objects.order_by("pk").values_list("pk", flat=True)
+    first, last = bounds.first(), bounds.last()
+    if first is None:
+        return 0
+    visited = 0
+    for low in range(first, last + 1, batch_size):
+        with transaction.atomic():
+            visited += Lead.objects.filter(pk__gte=low, pk__lt=low + batch_size).update(
+                fit_score=score, fit_grade=fit_grade_expression(score)
+            )
+    return visited
+
+
+def change_half_life(*, new_half_life_days: float, now: datetime | None = None) -> int:
+    """Change the engagement half-life without changing anyone's engagement today: every key
+    is rewritten on the new time base in the same transaction as the setting."""
+    now = now or timezone.now()
+    elapsed_days = (now - EPOCH).total_seconds() / SECONDS_PER_DAY
+    with transaction.atomic():
+        settings = ScoringSettings.objects.select_for_update().get(pk=ScoringSettings.load().pk)
+        old = settings.half_life_days
+        if old == new_half_life_days:
+            return 0
+        # log2(value today) = key - elapsed/old, so the new key adds elapsed/new back.
+        shift = elapsed_days / new_half_life_days - elapsed_days / old
+        rekeyed = Lead.objects.filter(engagement_key__gt=NO_ENGAGEMENT).update(
+            engagement_key=F("engagement_key") + shift
+        )
+        settings.half_life_days = new_half_life_days
+        settings.save(update_fields=["half_life_days", "updated_at"])
+    return rekeyed
+
+
+# --- helpers --------------------------------------------------------------------------
+
+
+def _promotion_reason(lead: Lead) -> str:
+    return "Asked for a call." if lead.hand_raiser else "Engagement reached the MQL threshold."
+
+
+def _apply_status(lead: Lead, to: str, at: datetime) -> None:
+    lead.status, lead.status_changed_at, lead.status_reason = to, at, ""
+    if to == Lead.Status.MQL:
+        lead.mql_at = at
+
+
+def _status_event_kwargs(lead: Lead, to: str, at: datetime, actor, via: str, message: str) -> dict:
+    return {
+        "lead": lead,
+        "kind": LeadEvent.Kind.STATUS,
+        "at": at,
+        "actor": actor,
+        "via": via,
+        "from_status": lead.status,
+        "to_status": to,
+        "message": message[:500],
+    }
+
+
+def _status_event(lead: Lead, to: str, at: datetime, actor, via: str, message: str) -> LeadEvent:
+    return LeadEvent(**_status_event_kwargs(lead, to, at, actor, via, message))
+
+
+# --- CSV import ---------------------------------------------------------------------------
+
+IMPORT_BATCH = 1_000
+
+
+def run_import(*, job_id: int) -> ImportJob | None:
+    """Import one uploaded CSV: every valid row is kept, every refused row is reported with its
+    line number and reason, and known emails become "seen again" on the existing lead.
+
+    Streams the file in batches, one transaction each, so memory does not grow with the file
+    and progress is visible while it runs. Claiming the job is a compare-and-swap, so a task
+    delivered twice imports once.
+    """
+    now = timezone.now()
+    if not ImportJob.objects.filter(pk=job_id, state=ImportJob.State.QUEUED).update(
+        state=ImportJob.State.RUNNING, started_at=now
+    ):
+        return None
+    job = ImportJob.objects.select_related("campaign").get(pk=job_id)
+    try:
+        with job.file.open("rb") as handle:
+            job.total_rows = importing.count_rows(handle)
+        job.save(update_fields=["total_rows"])
+        context = ScoringContext.load()
+        with job.file.open("rb") as handle:
+            rows = importing.iter_rows(handle)
+            job.file_format = rows.file_format
+            job.save(update_fields=["file_format"])
+            for batch in _chunks(rows, IMPORT_BATCH):
+                _import_batch(job, batch, context)
+    except importing.ImportFormatError as exc:
+        job.failure = str(exc)[:500]
+        job.state = ImportJob.State.FAILED
+    else:
+        job.state = ImportJob.State.DONE
+    job.finished_at = timezone.now()
+    job.save(update_fields=["state", "failure", "finished_at"])
+    return job
+
+
+def _chunks(iterable, size):
+    batch = []
+    for item in iterable:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _import_batch(job: ImportJob, batch: list[tuple[int, dict]], context: ScoringContext) -> None:
+    refused: list[ImportRowError] = []
+    clean: dict[str, tuple[int, importing.CleanRow]] = {}
+    repeats: list[tuple[int, str]] = []
+    for line, raw in batch:
+        try:
+            row = importing.clean_row(raw)
+        except importing.RowRefused as exc:
+            refused.append(
+                ImportRowError(job=job, line=line, reason=str(exc)[:500], email=raw.get("email", "")[:254])
+            )
+            continue
+        if row.email in clean:
+            repeats.append((line, row.email))  # the same person twice in one file
+        else:
+            clean[row.email] = (line, row)
+
+    now = timezone.now()
+    with transaction.atomic():
+        existing = dict(Lead.objects.filter(email__in=list(clean)).values_list("email", "pk"))
+        new_leads = [
+            _lead_from_row(row, job, context, now)
+            for email, (_, row) in clean.items()
+            if email not in existing
+        ]
+        try:
+            with transaction.atomic():
+                Lead.objects.bulk_create(new_leads)
+        except IntegrityError:
+            # Someone captured one of these people since we looked: fall back to the
+            # one-by-one path, where the unique constraint decides each row.
+            new_leads = _create_one_by_one(new_leads, existing)
+        ids = dict(Lead.objects.filter(email__in=list(clean)).values_list("email", "pk"))
+        created = {lead.email for lead in new_leads}
+        events = [
+            LeadEvent(
+                lead_id=ids[email],
+                kind=LeadEvent.Kind.CAPTURED,
+                at=now,
+                actor=job.uploaded_by,
+                campaign=job.campaign,
+                via=ActivitySource.IMPORT,
+                to_status=Lead.Status.NURTURE,
+                message=f"Imported from {job.original_name[:200]}, line {line}",
+            )
+            for email, (line, _) in clean.items()
+            if email in created
+        ]
+        seen_again = [(line, email) for email, (line, _) in clean.items() if email not in created] + repeats
+        events += [
+            LeadEvent(
+                lead_id=ids[email],
+                kind=LeadEvent.Kind.RECAPTURED,
+                at=now,
+                actor=job.uploaded_by,
+                campaign=job.campaign,
+                via=ActivitySource.IMPORT,
+                message=f"Seen again in {job.original_name[:200]}, line {line}",
+            )
+            for line, email in seen_again
+        ]
+        LeadEvent.objects.bulk_create(events)
+        ImportRowError.objects.bulk_create(refused)
+        ImportJob.objects.filter(pk=job.pk).update(
+            processed_rows=F("processed_rows") + len(batch),
+            created_count=F("created_count") + len(created),
+            existing_count=F("existing_count") + len(seen_again),
+            refused_count=F("refused_count") + len(refused),
+        )
+
+
+def _lead_from_row(row, job: ImportJob, context: ScoringContext, now: datetime) -> Lead:
+    lead = Lead(
+        email=row.email,
+        first_name=row.first_name,
+        last_name=row.last_name,
+        company=row.company,
+        title=row.title,
+        seniority=row.seniority,
+        industry=row.industry,
+        employees=row.employees,
+        annual_revenue=row.annual_revenue,
+        country=row.country,
+        phone=row.phone,
+        source=job.campaign.channel if job.campaign else row.source,
+        campaign=job.campaign,
+        rating=row.rating,
+        external_id=row.external_id,
+        external_status=row.external_status,
+        external_created_at=row.external_created_at,
+        status=Lead.Status.NURTURE,
+        captured_at=now,
+        status_changed_at=now,
+    )
+    fit = compute_fit(lead, context.criteria)
+    lead.fit_score, lead.fit_grade = fit.score, fit.grade
+    return lead
+
+
+def _create_one_by_one(leads: list[Lead], existing: dict) -> list[Lead]:
+    created = []
+    for lead in leads:
+        try:
+            with transaction.atomic():
+                lead.save(force_insert=True)
+            created.append(lead)
+        except IntegrityError:
+            existing[lead.email] = None
+    return created

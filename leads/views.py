@@ -1,0 +1,212 @@
+"""Lead pages and the public web-form endpoint. Thin: parse, authorize, call a service, render."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+from django_ratelimit.core import is_ratelimited
+
+from config.htmx import is_htmx
+
+from . import services, tasks
+from .access import can_import, can_work_leads, get_lead_for_user
+from .filters import LeadFilter
+from .forms import ActivityForm, ImportForm, RatingForm, WebFormSubmission
+from .models import ActivitySource, ImportJob, Lead, ScoringSettings, WebForm
+from .scoring import compute_fit
+
+LEADS_PER_PAGE = 50
+ERRORS_PER_PAGE = 100
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise PermissionDenied
+
+
+@login_required
+def home(request):
+    if can_work_leads(request.user):
+        return redirect("leads:list")
+    return render(request, "home.html")
+
+
+@login_required
+def lead_list(request):
+    _require(can_work_leads(request.user))
+    queryset = Lead.objects.visible_to(request.user).with_list_relations()
+    lead_filter = LeadFilter(request.GET or None, queryset=queryset, request=request)
+    leads = lead_filter.qs if lead_filter.is_bound else queryset.order_by("-captured_at", "-id")
+    if lead_filter.is_bound and not lead_filter.is_valid():
+        leads = queryset.none()
+    page = Paginator(leads, LEADS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"filter": lead_filter, "page": page, "query": query.urlencode()}
+    template = "leads/_lead_table.html" if is_htmx(request) else "leads/lead_list.html"
+    return render(request, template, context)
+
+
+def _detail_context(request, lead: Lead, **extra) -> dict:
+    scoring = ScoringSettings.load()
+    return {
+        "lead": lead,
+        "fit": compute_fit(lead),
+        "engagement": lead.engagement(),
+        "scoring": scoring,
+        "timeline": lead.timeline(),
+        "activity_form": ActivityForm(),
+        "rating_form": RatingForm(initial={"rating": lead.rating}),
+        **extra,
+    }
+
+
+@login_required
+def lead_detail(request, pk):
+    lead = get_lead_for_user(request.user, pk)
+    return render(request, "leads/lead_detail.html", _detail_context(request, lead))
+
+
+@login_required
+@require_POST
+def log_activity(request, pk):
+    lead = get_lead_for_user(request.user, pk)
+    form = ActivityForm(request.POST)
+    status = 200
+    if form.is_valid():
+        services.log_activity(
+            lead_id=lead.pk,
+            kind=form.cleaned_data["kind"],
+            note=form.cleaned_data["note"],
+            actor=request.user,
+            via=ActivitySource.MANUAL,
+        )
+        lead = get_lead_for_user(request.user, pk)
+        context = _detail_context(request, lead)
+    else:
+        status = 400
+        context = _detail_context(request, lead, activity_form=form)
+    if is_htmx(request):
+        return render(request, "leads/_lead_live.html", context, status=status)
+    if status == 200:
+        messages.success(request, "Activity logged.")
+        return redirect(lead)
+    return render(request, "leads/lead_detail.html", context, status=status)
+
+
+@login_required
+@require_POST
+def set_rating(request, pk):
+    lead = get_lead_for_user(request.user, pk)
+    form = RatingForm(request.POST)
+    if not form.is_valid():
+        context = _detail_context(request, lead, rating_form=form)
+        template = "leads/_lead_live.html" if is_htmx(request) else "leads/lead_detail.html"
+        return render(request, template, context, status=400)
+    services.set_rating(lead_id=lead.pk, rating=form.cleaned_data["rating"], actor=request.user)
+    lead = get_lead_for_user(request.user, pk)
+    if is_htmx(request):
+        return render(request, "leads/_lead_live.html", _detail_context(request, lead))
+    messages.success(request, "Rating saved.")
+    return redirect(lead)
+
+
+# --- imports --------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_list(request):
+    _require(can_import(request.user))
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        with transaction.atomic():
+            job = ImportJob.objects.create(
+                uploaded_by=request.user,
+                file=upload,
+                original_name=upload.name[:255],
+                campaign=form.cleaned_data["campaign"],
+            )
+            tasks.run_import.delay_on_commit(job.pk)
+        return redirect("leads:import_detail", pk=job.pk)
+    jobs = ImportJob.objects.select_related("uploaded_by", "campaign")[:20]
+    status = 400 if form.is_bound else 200
+    return render(request, "leads/import_list.html", {"form": form, "jobs": jobs}, status=status)
+
+
+@login_required
+def import_detail(request, pk):
+    _require(can_import(request.user))
+    job = get_object_or_404(ImportJob.objects.select_related("uploaded_by", "campaign"), pk=pk)
+    errors = Paginator(job.row_errors.all(), ERRORS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {"job": job, "errors": errors}
+    template = "leads/_import_progress.html" if is_htmx(request) else "leads/import_detail.html"
+    return render(request, template, context)
+
+
+# --- the public web form ----------------------------------------------------------------
+
+
+def _wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _form_response(request, web_form, form, status, *, thanked=False):
+    if _wants_json(request):
+        body = (
+            {"ok": True, "message": web_form.thank_you_message}
+            if thanked
+            else {"ok": False, "errors": form.errors}
+        )
+        response = JsonResponse(body, status=status)
+    else:
+        template = "leads/webform_thanks.html" if thanked else "leads/webform.html"
+        response = render(request, template, {"web_form": web_form, "form": form}, status=status)
+    # Marketing sites post from their own origin; the answer carries no credentials.
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def web_form(request, key):
+    """The public capture endpoint. No CSRF token is possible from a marketing site, so it is
+    protected by its key, a honeypot field, a size limit and a per-client rate limit."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > settings.WEBFORM_MAX_BYTES:
+        return HttpResponse("Submission too large.", status=413, content_type="text/plain")
+    web_form = WebForm.objects.select_related("campaign").filter(key=key, is_active=True).first()
+    if web_form is None:
+        raise Http404("No such form.")
+    if request.method == "GET":
+        return render(request, "leads/webform.html", {"web_form": web_form, "form": WebFormSubmission()})
+    if is_ratelimited(request, group="webform", key="ip", rate=settings.WEBFORM_RATE, increment=True):
+        return HttpResponse(
+            "Too many submissions; try again in a minute.", status=429, content_type="text/plain"
+        )
+    form = WebFormSubmission(request.POST)
+    if form.is_bot():
+        # Answer as if it worked, so the bot learns nothing; store nothing.
+        return _form_response(request, web_form, form, 200, thanked=True)
+    if not form.is_valid():
+        return _form_response(request, web_form, form, 400)
+    services.capture_lead(
+        email=form.cleaned_data["email"],
+        details=form.details(),
+        via=ActivitySource.WEB_FORM,
+        campaign=web_form.campaign,
+        activity_kind=web_form.activity_kind,
+        hand_raiser=form.cleaned_data["wants_call"],
+        note=form.cleaned_data["message"],
+    )
+    return _form_response(request, web_form, form, 200, thanked=True)

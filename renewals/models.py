@@ -1,0 +1,1 @@
+"""renewals: nothing yet (see DESIGN.md)."""

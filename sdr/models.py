@@ -1,0 +1,1 @@
+"""sdr: nothing yet (see DESIGN.md)."""
