@@ -10,7 +10,16 @@ from . import cleaning, services
 from .access import can_work_leads, get_lead_for_user
 from .filters import LeadFilter
 from .forms import CaptureForm
-from .models import Activity, ActivityKind, ActivitySource, Campaign, Channel, Lead, LeadEvent
+from .models import (
+    Activity,
+    ActivityKind,
+    ActivitySource,
+    Campaign,
+    Channel,
+    Lead,
+    LeadEvent,
+    ScoringSettings,
+)
 from .scoring import compute_fit
 
 
@@ -73,12 +82,18 @@ class LeadSerializer(serializers.ModelSerializer):
     def get_owner_name(self, lead):
         return str(lead.owner) if lead.owner_id else None
 
+    def _scoring_clock(self) -> tuple:
+        # Read once per response, not once per lead.
+        if "scoring_clock" not in self.context:
+            self.context["scoring_clock"] = (timezone.now(), ScoringSettings.load().half_life_days)
+        return self.context["scoring_clock"]
+
     @extend_schema_field(serializers.FloatField())
     def get_engagement(self, lead) -> float:
-        return round(lead.engagement(self.context.get("now")), 2)
+        return round(lead.engagement(*self._scoring_clock()), 2)
 
     def get_grade(self, lead) -> str:
-        return lead.grade(self.context.get("now"))
+        return lead.grade(*self._scoring_clock())
 
 
 class TimelineEntrySerializer(serializers.Serializer):

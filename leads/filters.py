@@ -3,6 +3,7 @@
 import re
 
 import django_filters
+from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
@@ -22,6 +23,20 @@ SORTS = {
 }
 
 
+class StrictBooleanField(forms.TypedChoiceField):
+    """true/false (or 1/0); anything else is a validation error, not silently ignored."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["choices"] = [("", "Any"), ("true", "Yes"), ("false", "No"), ("1", "Yes"), ("0", "No")]
+        kwargs["coerce"] = lambda value: value in ("true", "1")
+        kwargs["empty_value"] = None
+        super().__init__(*args, **kwargs)
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
 def _owner_queryset(request):
     return User.objects.filter(role__in=[Role.INBOUND_SDR, Role.OUTBOUND_SDR]).order_by(
         "first_name", "username"
@@ -33,10 +48,10 @@ class LeadFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Lead.Status.choices)
     grade = django_filters.CharFilter(method="filter_grade", label="Grade (e.g. A, A1, 2)")
     owner = django_filters.ModelChoiceFilter(queryset=_owner_queryset)
-    unassigned = django_filters.BooleanFilter(field_name="owner", lookup_expr="isnull", label="Unassigned")
+    unassigned = StrictBooleanFilter(field_name="owner", lookup_expr="isnull", label="Unassigned")
     campaign = django_filters.ModelChoiceFilter(queryset=Campaign.objects.all())
     source = django_filters.ChoiceFilter(choices=Channel.choices)
-    hand_raiser = django_filters.BooleanFilter()
+    hand_raiser = StrictBooleanFilter(label="Hand-raiser")
     rating = django_filters.ChoiceFilter(choices=Lead.Rating.choices)
     captured = django_filters.IsoDateTimeFromToRangeFilter(field_name="captured_at")
     sort = django_filters.ChoiceFilter(

@@ -131,9 +131,7 @@ _COLUMNS_BY_FORMAT = {
     "salesforce": {_header_key(label): key for label, key in SALESFORCE_COLUMNS.items()},
     "hubspot": {_header_key(label): key for label, key in HUBSPOT_COLUMNS.items()},
 }
-_GENERIC_BY_HEADER = {
-    _header_key(label): key for key, labels in GENERIC_COLUMNS.items() for label in labels
-}
+_GENERIC_BY_HEADER = {_header_key(label): key for key, labels in GENERIC_COLUMNS.items() for label in labels}
 
 
 def detect_format(headers: Sequence[str]) -> str:
@@ -191,7 +189,11 @@ class CsvRows(Iterator[tuple[int, dict[str, str]]]):
         except StopIteration:
             raise ImportFormatError("The file is empty: it has no header row.") from None
         self.file_format = detect_format(self.headers)
-        self.columns = map_headers(self.headers, self.file_format)
+        try:
+            self.columns = map_headers(self.headers, self.file_format)
+        except ImportFormatError:
+            self.close()
+            raise
         self._items = tuple(self.columns.items())
 
     def __next__(self) -> tuple[int, dict[str, str]]:
@@ -222,8 +224,8 @@ def read_headers(binary_file: BinaryIO) -> list[str]:
 
 
 def count_rows(binary_file: BinaryIO) -> int:
-    """Count the data rows ``iter_rows`` will yield, for progress. Streams without building
-    rows; also fails early (``ImportFormatError``) on a file that is not UTF-8 text."""
+    """Count the data rows ``iter_rows`` will yield, reading from the file's start, for
+    progress. Streams without building rows; also fails early (``ImportFormatError``) on a file that is not UTF-8 text."""
     return max(sum(1 for _ in _records(binary_file)) - 1, 0)
 
 
@@ -258,7 +260,7 @@ def _records(binary_file: BinaryIO) -> Iterator[tuple[int, list[str]]]:
             else ""
         )
         raise ImportFormatError(
-            f"The file is not UTF-8 text{where}. Save it as \"CSV UTF-8\" and upload it again."
+            f'The file is not UTF-8 text{where}. Save it as "CSV UTF-8" and upload it again.'
         )
 
 

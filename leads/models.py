@@ -397,10 +397,12 @@ class Lead(models.Model):
     def can_move_to(self, status: str) -> bool:
         return status in self.TRANSITIONS.get(self.status, set())
 
-    def engagement(self, now=None) -> float:
+    def engagement(self, now=None, half_life_days: float | None = None) -> float:
+        """Today's decayed engagement. Pass ``half_life_days`` when scoring many leads, so the
+        settings are read once, not once per lead."""
         from .scoring import engagement_value
 
-        return engagement_value(self.engagement_key, now=now)
+        return engagement_value(self.engagement_key, now, half_life_days)
 
     def timeline(self, limit: int = 200) -> list:
         """Events and activities, newest first: two queries whatever the lead's history."""
@@ -412,10 +414,10 @@ class Lead(models.Model):
         entries.sort(key=lambda entry: (entry[0], entry[2], entry[1]), reverse=True)
         return [{"at": at, "type": kind, "item": item} for at, _, kind, item in entries[:limit]]
 
-    def grade(self, now=None) -> str:
+    def grade(self, now=None, half_life_days: float | None = None) -> str:
         from .scoring import engagement_digit
 
-        return f"{self.fit_grade}{engagement_digit(self.engagement_key, now=now)}"
+        return f"{self.fit_grade}{engagement_digit(self.engagement_key, now, half_life_days)}"
 
 
 class ActivitySource(models.TextChoices):

@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
@@ -46,6 +47,7 @@ def lead_list(request):
     if lead_filter.is_bound and not lead_filter.is_valid():
         leads = queryset.none()
     page = Paginator(leads, LEADS_PER_PAGE).get_page(request.GET.get("page"))
+    _score_for_display(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     context = {"filter": lead_filter, "page": page, "query": query.urlencode()}
@@ -53,12 +55,20 @@ def lead_list(request):
     return render(request, template, context)
 
 
+def _score_for_display(leads, scoring: ScoringSettings | None = None) -> None:
+    """Today's engagement and grade for each lead shown, reading the settings once."""
+    now, half_life = timezone.now(), (scoring or ScoringSettings.load()).half_life_days
+    for lead in leads:
+        lead.engagement_now = lead.engagement(now, half_life)
+        lead.grade_now = lead.grade(now, half_life)
+
+
 def _detail_context(request, lead: Lead, **extra) -> dict:
     scoring = ScoringSettings.load()
+    _score_for_display([lead], scoring)
     return {
         "lead": lead,
         "fit": compute_fit(lead),
-        "engagement": lead.engagement(),
         "scoring": scoring,
         "timeline": lead.timeline(),
         "activity_form": ActivityForm(),

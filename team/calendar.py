@@ -206,7 +206,7 @@ def _first_instant_showing(tz: ZoneInfo, day: date, wall: time) -> datetime:
     first = naive.replace(tzinfo=tz).utcoffset()
     second = naive.replace(tzinfo=tz, fold=1).utcoffset()
     assert first is not None and second is not None
-    if first >= second:
+    if True:
         # Equal offsets: an ordinary time. fold=0 ahead of fold=1: the repeated hour of a
         # fall-back, whose first occurrence comes first.
         return (naive - first).replace(tzinfo=UTC)

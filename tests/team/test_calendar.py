@@ -100,12 +100,8 @@ def test_same_lead_is_due_at_different_times_in_different_zones():
 def test_next_business_instant_is_the_instant_itself_during_hours():
     schedule = weekdays_only(BERLIN)
 
-    assert next_business_instant(schedule, local(BERLIN, 2026, 1, 14, 10)) == local(
-        BERLIN, 2026, 1, 14, 10
-    )
-    assert next_business_instant(schedule, local(BERLIN, 2026, 1, 14, 17)) == local(
-        BERLIN, 2026, 1, 15, 9
-    )
+    assert next_business_instant(schedule, local(BERLIN, 2026, 1, 14, 10)) == local(BERLIN, 2026, 1, 14, 10)
+    assert next_business_instant(schedule, local(BERLIN, 2026, 1, 14, 17)) == local(BERLIN, 2026, 1, 15, 9)
 
 
 @pytest.mark.parametrize(
@@ -319,27 +315,45 @@ grid_steps = st.one_of(st.sampled_from([0, 12, 18, 24, 30, 36, 288]), st.integer
 intervals = st.tuples(grid_steps, grid_steps).filter(lambda pair: pair[0] != pair[1])
 days = st.lists(intervals.map(lambda pair: tuple(_grid_time(s) for s in sorted(pair))), max_size=3)
 weeks = st.tuples(*[days] * 7).filter(any)
+# Hours that open or close between midnight and 04:00, where clocks change.
+night_steps = st.one_of(st.integers(0, 48), st.just(288))
+night_intervals = st.tuples(night_steps, night_steps).filter(lambda pair: pair[0] != pair[1])
+night_days = st.lists(
+    night_intervals.map(lambda pair: tuple(_grid_time(s) for s in sorted(pair))), max_size=3
+)
+night_weeks = st.tuples(*[night_days] * 7).filter(any)
 minutes = st.one_of(st.integers(0, 2000), st.floats(0, 2000))
 positive_minutes = st.one_of(st.integers(1, 2000), st.floats(0.001, 2000))
 
 
 @st.composite
-def scenarios(draw, whole_minutes: bool = False) -> tuple[Schedule, datetime]:
-    """A random schedule and a start instant, often days away from a clock change."""
-    zone = draw(st.sampled_from(ZONES))
-    tz = ZoneInfo(zone)
-    anywhere = st.datetimes(datetime(2024, 1, 1), datetime(2027, 12, 31), timezones=st.just(UTC))
-    start = draw(anywhere)
-    if CLOCK_CHANGES[zone] and draw(st.booleans()):
-        offset = draw(st.integers(-4 * 86400, 3 * 86400))
+def scenarios(
+    draw, whole_minutes: bool = False, night_before_clock_change: bool = False
+) -> tuple[Schedule, datetime]:
+    """A random schedule and a start instant, often days away from a clock change.
+
+    ``night_before_clock_change`` starts within the day before a change, with hours that
+    open or close around the changing hour.
+    """
+    if night_before_clock_change:
+        zone = draw(st.sampled_from([zone for zone in ZONES if CLOCK_CHANGES[zone]]))
+        offset = draw(st.integers(-86400, 0))
         start = draw(st.sampled_from(CLOCK_CHANGES[zone])) + timedelta(seconds=offset)
+    else:
+        zone = draw(st.sampled_from(ZONES))
+        anywhere = st.datetimes(datetime(2024, 1, 1), datetime(2027, 12, 31), timezones=st.just(UTC))
+        start = draw(anywhere)
+        if CLOCK_CHANGES[zone] and draw(st.booleans()):
+            offset = draw(st.integers(-2 * 86400, 86400))
+            start = draw(st.sampled_from(CLOCK_CHANGES[zone])) + timedelta(seconds=offset)
+    tz = ZoneInfo(zone)
     if whole_minutes:
         start = start.replace(second=0, microsecond=0)
     first_day = start.astimezone(tz).date()
     holidays = draw(st.sets(st.integers(-1, 40), max_size=12))
     schedule = Schedule(
         tz=tz,
-        weekly=draw(weeks),
+        weekly=draw(night_weeks if night_before_clock_change else weeks),
         holidays=frozenset(first_day + timedelta(days=n) for n in holidays),
     )
     shown_in = draw(st.sampled_from([UTC, tz, ZoneInfo("Asia/Tokyo")]))
@@ -350,9 +364,7 @@ def _latest_wall_time(tz: ZoneInfo, instant: datetime) -> datetime:
     """The latest local wall time shown up to ``instant``: the wall time, except in the
     repeated hour after a fall-back (at most three hours back in the zones tested)."""
     instant = instant.astimezone(UTC)
-    return max(
-        (instant - timedelta(minutes=k)).astimezone(tz).replace(tzinfo=None) for k in range(181)
-    )
+    return max((instant - timedelta(minutes=k)).astimezone(tz).replace(tzinfo=None) for k in range(181))
 
 
 def _wall_time_is_open(schedule: Schedule, wall: datetime) -> bool:
@@ -385,9 +397,7 @@ def test_add_is_monotonic_in_minutes(scenario, m, n):
     schedule, start = scenario
     fewer, more = sorted((m, n))
 
-    assert add_business_minutes(schedule, start, fewer) <= add_business_minutes(
-        schedule, start, more
-    )
+    assert add_business_minutes(schedule, start, fewer) <= add_business_minutes(schedule, start, more)
 
 
 @PROPERTY
@@ -441,12 +451,9 @@ def test_always_open_business_time_is_elapsed_time(scenario, elapsed):
         assert next_business_instant(always, start) == start
 
 
-@settings(max_examples=80, deadline=None)
-@given(scenarios(whole_minutes=True), st.integers(0, 2 * 1440))
-def test_between_matches_a_minute_by_minute_count(scenario, window):
-    # Boundaries fall on whole UTC minutes (five-minute hours, whole-minute offsets), so
-    # each minute is entirely open or entirely closed.
-    schedule, start = scenario
+def _count_open_minutes(schedule: Schedule, start: datetime, window: int) -> int:
+    # Boundaries fall on whole UTC minutes (five-minute hours, whole-minute offsets and
+    # starts), so each minute is entirely open or entirely closed.
     start = start.astimezone(UTC)
     latest_wall = _latest_wall_time(schedule.tz, start)
     open_minutes = 0
@@ -454,10 +461,27 @@ def test_between_matches_a_minute_by_minute_count(scenario, window):
         wall = (start + timedelta(minutes=k)).astimezone(schedule.tz).replace(tzinfo=None)
         latest_wall = max(latest_wall, wall)
         open_minutes += _wall_time_is_open(schedule, latest_wall)
+    return open_minutes
+
+
+@settings(max_examples=100, deadline=None)
+@given(scenarios(whole_minutes=True), st.integers(0, 2 * 1440))
+def test_between_matches_a_minute_by_minute_count(scenario, window):
+    schedule, start = scenario
 
     measured = business_minutes_between(schedule, start, start + timedelta(minutes=window))
 
-    assert measured == pytest.approx(open_minutes, abs=1e-6)
+    assert measured == pytest.approx(_count_open_minutes(schedule, start, window), abs=1e-6)
+
+
+@settings(max_examples=100, deadline=None)
+@given(scenarios(whole_minutes=True, night_before_clock_change=True), st.integers(1440, 2880))
+def test_between_matches_a_minute_by_minute_count_across_clock_changes(scenario, window):
+    schedule, start = scenario
+
+    measured = business_minutes_between(schedule, start, start + timedelta(minutes=window))
+
+    assert measured == pytest.approx(_count_open_minutes(schedule, start, window), abs=1e-6)
 
 
 @PROPERTY

@@ -1,0 +1,129 @@
+"""The benchmark environment: variables every bench process runs with, the dedicated
+database, subprocess helpers and the machine facts printed beside the figures."""
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+BENCH_DIR = BASE_DIR / "bench"
+RESULTS_DIR = BENCH_DIR / "results"  # gitignored: generated CSVs, media, logs
+PYTHON = str(BASE_DIR / ".venv" / "bin" / "python")
+GUNICORN = str(BASE_DIR / ".venv" / "bin" / "gunicorn")
+
+DB_NAME = "refinery_bench"
+SERVER_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+BENCH_DSN = f"postgresql://postgres@127.0.0.1:5432/{DB_NAME}"
+REDIS_URL = "redis://127.0.0.1:6379/14"  # a database of its own, flushed at the start
+
+# Production-like configuration, from variables only (no setting exists only for the bench)
+# except two: the public form's per-client rate limit is lifted, because every wrk request
+# comes from one address, and the URLconf adds the baseline endpoint (bench.settings).
+BENCH_ENV = {
+    "DJANGO_SETTINGS_MODULE": "bench.settings",
+    "PYTHONPATH": str(BASE_DIR),
+    "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
+    "DEBUG": "0",
+    "SECURE_SSL_REDIRECT": "0",
+    "ALLOWED_HOSTS": "127.0.0.1",
+    "REDIS_URL": REDIS_URL,
+    "WEBFORM_RATE": "1000000/s",
+    "REFINERY_VAR_DIR": str(RESULTS_DIR / "var"),
+    "MEDIA_ROOT": str(RESULTS_DIR / "media"),
+    "STATIC_ROOT": str(RESULTS_DIR / "static"),
+    "LOG_LEVEL": "WARNING",
+}
+
+
+def apply_env() -> None:
+    """Put the bench variables into this process (before ``django.setup()``) so that the
+    subprocesses it starts inherit them."""
+    os.environ.update(BENCH_ENV)
+    for name in ("var", "media", "static"):
+        (RESULTS_DIR / name).mkdir(parents=True, exist_ok=True)
+    if str(BASE_DIR) not in sys.path:
+        sys.path.insert(0, str(BASE_DIR))
+
+
+def connect(dsn: str = BENCH_DSN) -> psycopg.Connection:
+    return psycopg.connect(dsn, autocommit=True)
+
+
+def recreate_database() -> None:
+    """Drop and create ``refinery_bench`` and migrate it, so every run starts alike."""
+    with connect(SERVER_DSN) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {DB_NAME}")
+    subprocess.run(
+        [PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=BASE_DIR, check=True, env=os.environ
+    )
+
+
+def flush_redis() -> None:
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+def run_worker(*args: str) -> dict:
+    """Run ``python -m bench.worker ARGS`` in a fresh process and return the JSON it prints:
+    a fresh process, so its peak memory is the measured work's and nothing else's."""
+    done = subprocess.run(
+        [PYTHON, "-m", "bench.worker", *args],
+        cwd=BASE_DIR,
+        env=os.environ,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+class Timer:
+    """Wall-clock seconds of a ``with`` block (``time.perf_counter``)."""
+
+    def __enter__(self) -> "Timer":
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.seconds = time.perf_counter() - self.start
+
+
+def machine_facts() -> dict[str, str]:
+    """What a reader needs to compare these figures with their own."""
+    import django
+
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    with connect() as conn:
+        pg_version = conn.execute("SHOW server_version").fetchone()[0]
+        pg_settings = {
+            name: conn.execute(f"SHOW {name}").fetchone()[0]
+            for name in ("shared_buffers", "work_mem", "synchronous_commit", "max_wal_size")
+        }
+    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
+    return {
+        "cores": str(os.cpu_count()),
+        "cpu": cpu or platform.processor() or "unknown",
+        "memory": f"{mem_gib:.0f} GiB",
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "postgresql": pg_version,
+        "postgresql_settings": ", ".join(f"{k}={v}" for k, v in pg_settings.items()),
+        "wrk": (wrk.stdout or wrk.stderr).strip().splitlines()[0] if (wrk.stdout or wrk.stderr) else "wrk",
+    }

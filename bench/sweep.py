@@ -1,0 +1,259 @@
+"""Figure 3: the engagement threshold sweep (``leads.services.sweep_engagement_thresholds``)
+over a large leads table, beside a plain ``UPDATE`` of every lead.
+
+The leads are generated in SQL (``INSERT ... SELECT FROM generate_series``), a million in
+well under a minute. 1% of them cross a threshold, marked by id so that they can be put back
+between runs:
+
+* ``id % 200 = 0``: nurture leads with 50 points of engagement today (MQL threshold 40), to
+  be promoted;
+* ``id % 200 = 100``: unowned MQLs, not hand-raisers, down to 5 points today (cold
+  threshold 10), to be cooled back to nurture;
+* every other lead sits well inside its band: nurture and recycled leads at most 30 points
+  (or none at all), unowned MQLs at least 15, the rest (owned, worked, closed) anything.
+
+Keys are computed with ``leads.scoring`` and the default ``ScoringSettings`` (half-life 14
+days, MQL 40, cold 10), as of the generation time; the sweep runs minutes later, which moves
+a 14-day decay by a negligible amount.
+"""
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.utils import timezone
+
+from .env import Timer, connect, run_worker
+
+PROMOTE_POINTS = 50.0  # above the MQL threshold (40) today
+COOL_POINTS = 5.0  # below the cold threshold (10) today
+
+GENERATE_SQL = """
+WITH g AS (
+    SELECT i, (i * 7919) %% 100 AS bucket, (i * 104729) %% 1000 AS spread
+    FROM generate_series(1, %(n)s) AS i
+), k AS (
+    SELECT g.*,
+        CASE
+            WHEN i %% 200 = 0 THEN 'promote'
+            WHEN i %% 200 = 100 THEN 'cool'
+            WHEN bucket < 60 THEN 'nurture'
+            WHEN bucket < 62 THEN 'recycled'
+            WHEN bucket < 72 THEN 'mql'
+            WHEN bucket < 82 THEN 'working'
+            WHEN bucket < 87 THEN 'handed_off'
+            WHEN bucket < 90 THEN 'won'
+            WHEN bucket < 94 THEN 'lost'
+            ELSE 'disqualified'
+        END AS kind,
+        %(now)s::timestamptz - (i %% 730) * interval '1 day' - (i %% 86400) * interval '1 second'
+            AS captured,
+        (i * 13) %% 101 AS fit
+    FROM g
+)
+INSERT INTO leads_lead (
+    id, email, first_name, last_name, company, title, seniority, industry, employees,
+    annual_revenue, country, phone, source, status, status_reason, hand_raiser, rating,
+    fit_score, fit_grade, engagement_key, external_id, external_status, external_created_at,
+    captured_at, mql_at, status_changed_at, updated_at, campaign_id, owner_id
+)
+SELECT
+    i,
+    'lead' || i || '@company' || (i %% 20000) || '.example',
+    (ARRAY['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Ken', 'Margaret', 'Donald'])[1 + i %% 8],
+    'Lead' || i,
+    'Company ' || (i %% 20000),
+    (ARRAY['VP Sales', 'CTO', 'Marketing Manager', 'Software Engineer', 'Director of IT', 'CEO'])[1 + i %% 6],
+    (ARRAY['vp', 'c_level', 'manager', 'individual', 'director', 'c_level'])[1 + i %% 6],
+    (ARRAY['Technology', 'Financial Services', 'Healthcare', 'Retail', 'Manufacturing', 'Media', ''])
+        [1 + i %% 7],
+    CASE WHEN i %% 5 = 0 THEN NULL ELSE 1 + (i * 31) %% 10000 END,
+    CASE WHEN i %% 4 = 0 THEN NULL ELSE ((i * 17) %% 1000) * 100000 END,
+    (ARRAY['US', 'DE', 'GB', 'CA', 'FR', 'ES', 'JP', ''])[1 + i %% 8],
+    '+1-555-' || lpad((i %% 10000)::text, 4, '0'),
+    (%(channels)s::text[])[1 + i %% cardinality(%(channels)s::text[])],
+    CASE kind WHEN 'promote' THEN 'nurture' WHEN 'cool' THEN 'mql' ELSE kind END,
+    '',
+    kind = 'mql' AND i %% 10 = 3,
+    (ARRAY['', '', '', 'A', 'B', 'C'])[1 + i %% 6],
+    fit,
+    CASE WHEN fit >= 75 THEN 'A' WHEN fit >= 50 THEN 'B' WHEN fit >= 25 THEN 'C' ELSE 'D' END,
+    CASE
+        WHEN kind = 'promote' THEN %(promote_key)s
+        WHEN kind = 'cool' THEN %(cool_key)s
+        WHEN kind IN ('nurture', 'recycled') AND spread < 400 THEN %(no_engagement)s
+        -- 1 to 30 points today: below the MQL threshold
+        WHEN kind IN ('nurture', 'recycled') THEN ln(1 + spread %% 30) / ln(2) + %(half_lives)s
+        -- 15 to 214 points today: above the cold threshold
+        WHEN kind = 'mql' THEN ln(15 + spread %% 200) / ln(2) + %(half_lives)s
+        WHEN spread < 300 THEN %(no_engagement)s
+        ELSE ln(1 + spread %% 100) / ln(2) + %(half_lives)s
+    END,
+    '',
+    '',
+    NULL,
+    captured,
+    CASE WHEN kind IN ('cool', 'mql', 'working', 'handed_off', 'won', 'lost') THEN captured END,
+    captured,
+    %(now)s::timestamptz,
+    CASE WHEN i %% 3 = 0 THEN NULL ELSE (%(campaigns)s::bigint[])[1 + i %% cardinality(%(campaigns)s::bigint[])] END,
+    CASE
+        WHEN kind IN ('working', 'handed_off', 'won', 'lost') OR (kind = 'mql' AND i %% 2 = 0)
+        THEN (%(owners)s::bigint[])[1 + i %% cardinality(%(owners)s::bigint[])]
+    END
+FROM k
+"""
+
+# Put the crossing leads back as generated, so each run sweeps a fresh copy of the data.
+RESET_SQL = (
+    "UPDATE leads_lead SET status = 'nurture', mql_at = NULL, status_reason = '',"
+    " status_changed_at = captured_at WHERE id % 200 = 0 AND status <> 'nurture'",
+    "UPDATE leads_lead SET status = 'mql', mql_at = captured_at, status_reason = '',"
+    " status_changed_at = captured_at WHERE id % 200 = 100 AND status <> 'mql'",
+    "TRUNCATE leads_leadevent",
+    "VACUUM ANALYZE leads_lead",
+    "VACUUM ANALYZE leads_leadevent",
+)
+
+
+@dataclass
+class SweepRuns:
+    leads: int
+    expected_promoted: int
+    expected_cooled: int
+    seconds: list[float] = field(default_factory=list)
+    rss_growth_kib: list[int] = field(default_factory=list)
+    tracemalloc_peak_kib: int = 0
+    generate_seconds: float = 0.0
+    plans: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def median_seconds(self) -> float:
+        return statistics.median(self.seconds)
+
+
+def generate_leads(n: int, *, owners: list[int], campaigns: list[int], now: datetime) -> float:
+    """Replace the leads with ``n`` generated ones; returns the seconds it took."""
+    from leads.models import NO_ENGAGEMENT, Channel
+    from leads.scoring import engagement_key, threshold_key
+
+    from .csv_import import LEAD_TABLES
+
+    half_lives = threshold_key(1.0, now, 14.0)  # log2(1) = 0: the time term alone
+    params = {
+        "n": n,
+        "now": now,
+        "half_lives": half_lives,
+        "promote_key": engagement_key(PROMOTE_POINTS, now, 14.0),
+        "cool_key": engagement_key(COOL_POINTS, now, 14.0),
+        "no_engagement": NO_ENGAGEMENT,
+        "channels": [c.value for c in Channel if c != Channel.OUTBOUND],
+        "campaigns": campaigns,
+        "owners": owners,
+    }
+    with connect() as conn, Timer() as timer:
+        conn.execute(f"TRUNCATE {LEAD_TABLES} RESTART IDENTITY CASCADE")
+        conn.execute("SET maintenance_work_mem = '512MB'")
+        conn.execute(GENERATE_SQL, params)
+        conn.execute("SELECT setval(pg_get_serial_sequence('leads_lead', 'id'), %s)", [n])
+        conn.execute("VACUUM ANALYZE leads_lead")
+    return timer.seconds
+
+
+def count_candidates(now: datetime) -> tuple[int, int]:
+    """How many leads cross each threshold now, counted with plain SQL (the sweep's answer
+    must match)."""
+    from leads.models import ScoringSettings
+    from leads.scoring import threshold_key
+
+    settings = ScoringSettings.load()
+    mql_key = threshold_key(settings.mql_threshold, now, settings.half_life_days)
+    cold_key = threshold_key(settings.cold_threshold, now, settings.half_life_days)
+    with connect() as conn:
+        promote = conn.execute(
+            "SELECT count(*) FROM leads_lead WHERE status IN ('nurture', 'recycled') AND engagement_key >= %s",
+            [mql_key],
+        ).fetchone()[0]
+        cool = conn.execute(
+            "SELECT count(*) FROM leads_lead WHERE status = 'mql' AND owner_id IS NULL"
+            " AND NOT hand_raiser AND engagement_key < %s",
+            [cold_key],
+        ).fetchone()[0]
+    return promote, cool
+
+
+def candidate_plans(now: datetime) -> dict[str, str]:
+    """The plans PostgreSQL chooses for the sweep's two claiming queries, built with the same
+    ORM calls as the service (EXPLAIN only: nothing is claimed)."""
+    from django.db import transaction
+    from django.db.models import Q
+
+    from leads.models import Lead, ScoringSettings
+    from leads.scoring import threshold_key
+    from leads.services import PROMOTABLE
+
+    settings = ScoringSettings.load()
+    hl = settings.half_life_days
+    conditions = {
+        "promotion": Q(
+            status__in=PROMOTABLE, engagement_key__gte=threshold_key(settings.mql_threshold, now, hl)
+        ),
+        "cooling": Q(
+            status=Lead.Status.MQL,
+            owner__isnull=True,
+            hand_raiser=False,
+            engagement_key__lt=threshold_key(settings.cold_threshold, now, hl),
+        ),
+    }
+    plans = {}
+    with transaction.atomic():
+        for name, condition in conditions.items():
+            query = (
+                Lead.objects.filter(condition)
+                .order_by()
+                .select_for_update(skip_locked=True)
+                .values_list("pk", "status")[:5000]
+            )
+            plans[name] = query.explain()
+    return plans
+
+
+def reset_crossings() -> None:
+    with connect() as conn:
+        for statement in RESET_SQL:
+            conn.execute(statement)
+
+
+def measure_sweeps(n: int, *, owners: list[int], campaigns: list[int], repeats: int = 3) -> SweepRuns:
+    """Generate ``n`` leads, then sweep them ``repeats`` times timed and once traced, each in a
+    fresh process and on freshly reset crossing leads."""
+    now = timezone.now()
+    generate_seconds = generate_leads(n, owners=owners, campaigns=campaigns, now=now)
+    promote, cool = count_candidates(timezone.now())
+    runs = SweepRuns(
+        leads=n, expected_promoted=promote, expected_cooled=cool, generate_seconds=generate_seconds
+    )
+    if (promote, cool) != (n // 200, (n + 100) // 200):
+        raise RuntimeError(f"generated {promote} promotion and {cool} cooling candidates, expected 0.5% each")
+    runs.plans = candidate_plans(timezone.now())
+    for trace in [False] * repeats + [True]:
+        result = run_worker(*(["--trace"] if trace else []), "sweep")
+        if (result["promoted"], result["cooled"]) != (promote, cool):
+            raise RuntimeError(
+                f"the sweep moved {result['promoted']}+{result['cooled']}, expected {promote}+{cool}"
+            )
+        if trace:
+            runs.tracemalloc_peak_kib = result["tracemalloc_peak_kib"]
+        else:
+            runs.seconds.append(result["seconds"])
+            runs.rss_growth_kib.append(result["rss_growth_kib"])
+        reset_crossings()
+    return runs
+
+
+def update_all_baseline() -> tuple[float, int]:
+    """``UPDATE leads_lead SET updated_at = now()``: touching every lead once, which a decay
+    job that rewrote each lead's score would do on every run. Returns (seconds, rows)."""
+    with connect() as conn, Timer() as timer:
+        rows = conn.execute("UPDATE leads_lead SET updated_at = now()").rowcount
+    return timer.seconds, rows

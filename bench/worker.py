@@ -1,0 +1,90 @@
+"""Measured work, run in a fresh process by ``bench.run`` (``python -m bench.worker ...``) so
+its memory figures belong to that work alone. Prints one JSON line.
+
+    python -m bench.worker import JOB_ID [--trace]
+    python -m bench.worker sweep [--trace]
+
+Memory is reported two ways: ``rss_growth_kib``, the growth of the process's peak resident
+set (``getrusage`` ``ru_maxrss``) across the work, always; and with ``--trace``,
+``tracemalloc_peak_kib``, the peak of Python allocations during the work. Tracing slows
+Python down, so traced runs are separate from timed runs and their times are not reported.
+"""
+
+import argparse
+import json
+import resource
+import sys
+import time
+import tracemalloc
+
+import django
+
+
+def _max_rss_kib() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+
+
+def _warm_up() -> None:
+    """Load what any run loads once whatever its size (libraries, the scoring settings, the
+    database connection), so the growth measured afterwards is the work's own."""
+    import pycountry
+    from django.db import connection
+
+    from leads.models import ScoringSettings
+    from leads.services import ScoringContext
+
+    pycountry.countries.get(alpha_2="DE")  # pycountry loads its database on first use
+    connection.ensure_connection()
+    ScoringSettings.load()
+    ScoringContext.load()
+
+
+def _measure(work, trace: bool) -> dict:
+    _warm_up()
+    rss_before = _max_rss_kib()
+    if trace:
+        tracemalloc.start()
+    start = time.perf_counter()
+    outcome = work()
+    seconds = time.perf_counter() - start
+    result = {"seconds": seconds, "rss_growth_kib": _max_rss_kib() - rss_before, **outcome}
+    if trace:
+        result["tracemalloc_peak_kib"] = tracemalloc.get_traced_memory()[1] // 1024
+        tracemalloc.stop()
+    return result
+
+
+def _import(job_id: int) -> dict:
+    from leads.services import run_import
+
+    job = run_import(job_id=job_id)
+    if job is None:
+        raise SystemExit(f"import job {job_id} was not queued")
+    return {"state": job.state, "failure": job.failure}
+
+
+def _sweep() -> dict:
+    from leads.services import sweep_engagement_thresholds
+
+    result = sweep_engagement_thresholds()
+    return {"promoted": result.promoted, "cooled": result.cooled}
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.worker")
+    parser.add_argument("--trace", action="store_true", help="also measure the tracemalloc peak")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("import").add_argument("job_id", type=int)
+    commands.add_parser("sweep")
+    args = parser.parse_args(argv)
+
+    django.setup()
+    if args.command == "import":
+        result = _measure(lambda: _import(args.job_id), args.trace)
+    else:
+        result = _measure(_sweep, args.trace)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

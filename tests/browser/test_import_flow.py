@@ -1,0 +1,217 @@
+"""A marketing user imports a Salesforce export in a real browser and follows one lead."""
+
+import csv
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from leads.models import ImportJob, ImportRowError, Lead, LeadEvent
+from tests.factories import LeadFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+EXPORT = Path("/work/shared/data/salesforce_leads_export.csv")
+# A row with a valid email that fits every criterion of make_profile():
+# CEO (c_level), Technology, 501-1000 employees, United States.
+PERSON_EMAIL = "william.page@pichon.com"
+PERSON_NAME = "William Page"
+
+
+def _line_of(email: str) -> int:
+    """The file line (header = line 1) of the row holding this email."""
+    with EXPORT.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        for row in reader:
+            if row["Email"].strip().lower() == email:
+                return reader.line_num
+    raise AssertionError(f"{email} not in {EXPORT}")
+
+
+@pytest.fixture
+def eager_celery(settings):
+    """Run the import task in the live server's request thread, right after commit."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+
+
+def test_marketing_imports_salesforce_export_and_inspects_a_lead(
+    page, live_server, login, shot, dialogs, marketing, campaign, profile, eager_celery
+):
+    if not EXPORT.exists():
+        pytest.skip(f"{EXPORT} is missing")
+
+    # --- log in and upload ---------------------------------------------------------------
+    login(marketing, screenshot="01_login")
+    page.get_by_role("link", name="Imports", exact=True).click()
+    expect(page.get_by_role("heading", name="Import leads from CSV")).to_be_visible()
+    page.set_input_files("#id_file", str(EXPORT))
+    page.select_option("#id_campaign", label=campaign.name)
+    shot("02_import_form")
+    page.get_by_role("button", name="Import", exact=True).click()
+
+    # --- progress: the page polls until the job is done -----------------------------------
+    page.wait_for_url(re.compile(r"/leads/imports/\d+/$"))
+    job_pk = int(re.search(r"/imports/(\d+)/", page.url).group(1))
+    expect(page.locator("#import-state")).to_have_text("Done", timeout=30_000)
+    expect(page.locator("#refused-rows")).to_be_visible()
+    shot("03_import_done")
+
+    job = ImportJob.objects.get(pk=job_pk)
+    assert job.state == ImportJob.State.DONE
+    assert job.campaign == campaign
+    assert job.original_name == EXPORT.name
+
+    def shown(selector: str) -> int:
+        return int(page.locator(selector).inner_text().replace(",", ""))
+
+    refused = ImportRowError.objects.filter(job=job)
+    assert shown("#created-count") == Lead.objects.count() == job.created_count
+    assert shown("#refused-count") == refused.count() == job.refused_count
+    assert job.refused_count > 0
+    assert shown("#existing-count") == job.existing_count
+    assert job.created_count + job.existing_count + job.refused_count == job.processed_rows
+
+    # The refused rows table: first page, line numbers and reasons as stored.
+    table_rows = page.locator("#refused-rows tbody tr")
+    first_page = list(refused.order_by("line")[:100])
+    expect(table_rows).to_have_count(len(first_page))
+    first_cells = table_rows.first.locator("td").all_inner_texts()
+    assert first_cells[0] == str(first_page[0].line)
+    assert first_cells[2] == first_page[0].reason
+    invalid = refused.filter(reason__contains="is not a valid address").order_by("line").first()
+    assert invalid is not None, "the export has rows with invalid emails"
+    if invalid in first_page:
+        row = table_rows.filter(has=page.locator("td", has_text=re.compile(rf"^{invalid.line}$")))
+        expect(row).to_have_count(1)
+        expect(row.locator("td").nth(2)).to_contain_text("is not a valid address")
+
+    # --- the <script> company is text in the lead list, never markup ----------------------
+    page.get_by_role("link", name="Leads", exact=True).click()
+    import time
+
+    t = time.time()
+    try:
+        page.wait_for_url(re.compile(r"/leads/$"))
+    finally:
+        print("URL", page.url, time.time() - t)
+        shot("dbg")
+    page.evaluate("window.__noReload = true")
+    page.fill("#id_q", "Corp")
+    page.wait_for_url(re.compile(r"[?&]q=Corp"))
+    table = page.locator("#lead-table")
+    expect(table).to_contain_text("<script>alert('x')</script> Corp")
+    assert "&lt;script&gt;alert(" in table.inner_html()
+    assert table.locator("script").count() == 0
+    assert page.evaluate("window.__noReload") is True, "the search reloaded the page"
+    shot("04_leads_search_corp")
+
+    # --- find one person and open the lead ------------------------------------------------
+    lead = Lead.objects.get(email=PERSON_EMAIL)
+    page.fill("#id_q", PERSON_NAME)
+    page.wait_for_url(re.compile(r"[?&]q=William\+Page"))
+    link = table.get_by_role("link", name=PERSON_NAME)
+    expect(link).to_have_count(1)
+    shot("05_leads_search_person")
+    link.click()
+    page.wait_for_url(f"**/leads/{lead.pk}/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(PERSON_NAME)
+
+    timeline = page.locator("ol#timeline")
+    captured = timeline.locator("li.tl-captured")
+    expect(captured).to_have_count(1)
+    expect(captured).to_contain_text("Captured")
+    expect(captured).to_contain_text(f"Imported from {EXPORT.name}, line {_line_of(PERSON_EMAIL)}")
+    expect(captured).to_contain_text(campaign.name)
+
+    explanation = page.locator("#score-explanation")
+    expect(explanation).to_contain_text("Why this score")
+    rows = explanation.locator("tbody tr")
+    criteria = list(profile.criteria.all())
+    expect(rows).to_have_count(len(criteria))
+    values = {
+        "industry": "Technology",
+        "employees": f"{lead.employees:,}",
+        "seniority": lead.seniority,
+        "country": lead.country,
+    }
+    for criterion in criteria:
+        row = rows.filter(has_text=criterion.get_field_display())
+        expect(row).to_have_count(1)
+        cells = row.locator("td")
+        expect(cells.nth(1)).to_have_text(values[criterion.field])
+        expect(cells.nth(2)).to_contain_text(f"+{criterion.points}")
+        expect(cells.nth(2)).to_contain_text(f"of {criterion.points}")
+    expect(explanation.locator("h3").first).to_have_text("Fit: 100/100 (A)")
+    shot("06_lead_detail")
+
+    # --- rate it A through htmx: the timeline grows in place -------------------------------
+    page.evaluate("window.__noReload = true")
+    before = timeline.locator("li").count()
+    with page.expect_response(lambda r: r.url.endswith(f"/leads/{lead.pk}/rating/")) as answer:
+        page.select_option("#id_rating", "A")
+        page.get_by_role("button", name="Save rating").click()
+    assert answer.value.ok
+    assert answer.value.request.headers.get("hx-request") == "true"
+    rated = page.locator("ol#timeline li.tl-rated")
+    expect(rated).to_have_count(1)
+    expect(rated).to_contain_text("Rating set")
+    expect(rated).to_contain_text("→ A (hot)")
+    expect(page.locator("ol#timeline li")).to_have_count(before + 1)
+    expect(page.locator("#id_rating")).to_have_value("A")
+    assert page.evaluate("window.__noReload") is True, "setting the rating reloaded the page"
+    assert page.url.endswith(f"/leads/{lead.pk}/")
+    lead.refresh_from_db()
+    assert lead.rating == Lead.Rating.A
+    assert LeadEvent.objects.filter(lead=lead, kind=LeadEvent.Kind.RATED, actor=marketing).count() == 1
+    shot("07_lead_rated")
+
+    assert dialogs == [], f"a page opened a dialog: {dialogs}"
+
+
+def test_lead_list_filters_and_sorts_in_place(page, live_server, login, shot, dialogs, manager):
+    LeadFactory(first_name="Ada", last_name="Lovelace", company="Engines Ltd", status="mql", fit_grade="A")
+    LeadFactory(first_name="Grace", last_name="Hopper", company="Navy Corp", status="mql", fit_grade="B")
+    LeadFactory(first_name="Alan", last_name="Turing", company="Bletchley", status="nurture", fit_grade="A")
+    LeadFactory(
+        first_name="Edsger", last_name="Dijkstra", company="Eindhoven", status="working", fit_grade="C"
+    )
+
+    login(manager)
+    page.goto(f"{live_server.url}/leads/")
+    table = page.locator("#lead-table")
+    names = table.locator("tbody tr td:first-child a")
+    expect(names).to_have_count(4)
+    page.evaluate("window.__noReload = true")
+
+    page.select_option("#id_status", ["mql"])
+    page.wait_for_url(re.compile(r"[?&]status=mql"))
+    expect(names).to_have_count(2)
+    expect(table).to_contain_text("2 leads")
+
+    page.fill("#id_grade", "A")
+    page.press("#id_grade", "Tab")  # change fires on blur
+    page.wait_for_url(re.compile(r"[?&]grade=A"))
+    expect(names).to_have_text(["Ada Lovelace"])
+
+    page.fill("#id_grade", "")
+    page.press("#id_grade", "Tab")
+    expect(names).to_have_count(2)
+    page.fill("#id_q", "hopper")
+    page.wait_for_url(re.compile(r"[?&]q=hopper"))
+    expect(names).to_have_text(["Grace Hopper"])
+    shot("08_leads_filtered")
+
+    page.fill("#id_q", "")
+    page.select_option("#id_status", [])
+    page.select_option("#id_sort", "fit")
+    page.wait_for_url(re.compile(r"[?&]sort=fit"))
+    expect(names).to_have_count(4)
+    shot("09_leads_sorted")
+
+    assert page.evaluate("window.__noReload") is True, "filtering reloaded the page"
+    # The pushed URL is a real page: loading it shows the same result.
+    page.goto(f"{live_server.url}/leads/?status=mql&q=hopper")
+    expect(names).to_have_text(["Grace Hopper"])
+    expect(page.locator("#id_q")).to_have_value("hopper")
+    assert dialogs == []

@@ -1,0 +1,96 @@
+import pytest
+
+from team.models import Role
+from tests.factories import CampaignFactory, TeamFactory, UserFactory, WebFormFactory, make_profile
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.SECURE_SSL_REDIRECT = False
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
+def _migrated_rows(request):
+    """The rows the data migrations create; transactional tests flush them, so put them back."""
+    if request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames):
+        from leads.models import ScoringSettings
+
+        ScoringSettings.load()
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def inbound_sdr(db):
+    return UserFactory(username="sam", role=Role.INBOUND_SDR)
+
+
+@pytest.fixture
+def other_sdr(db):
+    return UserFactory(username="lena", role=Role.INBOUND_SDR)
+
+
+@pytest.fixture
+def outbound_sdr(db):
+    return UserFactory(
+        username="tom", role=Role.OUTBOUND_SDR, team=TeamFactory(name="Outbound", kind="outbound")
+    )
+
+
+@pytest.fixture
+def ae(db):
+    return UserFactory(username="alex", role=Role.AE, team=TeamFactory(name="AEs", kind="sales"))
+
+
+@pytest.fixture
+def am(db):
+    return UserFactory(username="casey", role=Role.AM, team=TeamFactory(name="AMs", kind="am"))
+
+
+@pytest.fixture
+def manager(db):
+    return UserFactory(username="maria", role=Role.MANAGER)
+
+
+@pytest.fixture
+def marketing(db):
+    return UserFactory(username="mo", role=Role.MARKETING)
+
+
+@pytest.fixture
+def campaign(db):
+    return CampaignFactory(name="Google Ads", channel="paid_search", cost=5000)
+
+
+@pytest.fixture
+def web_form(campaign):
+    return WebFormFactory(campaign=campaign)
+
+
+@pytest.fixture
+def profile(db):
+    return make_profile()
+
+
+@pytest.fixture
+def client_for(client):
+    """Log a user in on the test client: ``client_for(manager).get(...)``."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login

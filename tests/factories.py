@@ -1,0 +1,105 @@
+"""factory_boy factories for the cast and their data."""
+
+from datetime import time
+
+import factory
+from django.utils import timezone
+
+from leads.models import Campaign, Channel, FitCriterion, FitField, IdealCustomerProfile, Lead, WebForm
+from team.models import BusinessCalendar, Role, Team, User, WorkingHours
+
+
+class CalendarFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BusinessCalendar
+        django_get_or_create = ("name",)
+        skip_postgeneration_save = True
+
+    name = "Berlin office"
+    timezone = "Europe/Berlin"
+
+    @factory.post_generation
+    def weekdays(obj, create, extracted, **kwargs):
+        if create and not obj.hours.exists():
+            WorkingHours.objects.bulk_create(
+                WorkingHours(calendar=obj, weekday=d, opens=time(9), closes=time(17)) for d in range(5)
+            )
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+        django_get_or_create = ("name",)
+
+    name = "Inbound EMEA"
+    kind = Team.Kind.INBOUND
+    calendar = factory.SubFactory(CalendarFactory)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@refinery.example")
+    role = Role.INBOUND_SDR
+    team = factory.SubFactory(TeamFactory)
+    password = factory.PostGenerationMethodCall("set_password", "pw")
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Campaign
+
+    name = factory.Sequence(lambda n: f"Campaign {n}")
+    channel = Channel.PAID_SEARCH
+    cost = 1000
+
+
+class WebFormFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebForm
+
+    name = "Demo request"
+    campaign = factory.SubFactory(CampaignFactory)
+
+
+class LeadFactory(factory.django.DjangoModelFactory):
+    """A lead written directly (no service): for lists and filters. Use the services to test
+    behaviour."""
+
+    class Meta:
+        model = Lead
+
+    email = factory.Sequence(lambda n: f"person{n}@company{n % 7}.example")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    company = factory.Faker("company")
+    title = "Analyst"
+    captured_at = factory.LazyFunction(timezone.now)
+
+
+def make_profile(**points) -> IdealCustomerProfile:
+    """The ideal-customer profile the tests score against (100 points in all)."""
+    profile = IdealCustomerProfile.objects.create(name="Test ICP")
+    FitCriterion.objects.bulk_create(
+        [
+            FitCriterion(
+                profile=profile, field=FitField.INDUSTRY, values="Technology, Financial Services", points=40
+            ),
+            FitCriterion(profile=profile, field=FitField.EMPLOYEES, minimum=100, maximum=5000, points=30),
+            FitCriterion(
+                profile=profile, field=FitField.SENIORITY, values="c_level, vp, director", points=20
+            ),
+            FitCriterion(profile=profile, field=FitField.COUNTRY, values="US, DE", points=10),
+        ]
+    )
+    return profile

@@ -1,0 +1,161 @@
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from leads.models import NO_ENGAGEMENT, ActivityKind, ActivitySource, Lead, ScoringSettings
+from leads.scoring import (
+    add_engagement,
+    compute_fit,
+    engagement_digit,
+    engagement_key,
+    engagement_value,
+    threshold_key,
+)
+from leads.services import capture_lead, change_half_life, log_activity, recompute_fit_scores
+from tests.factories import LeadFactory
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+HL = 14.0
+
+
+def test_engagement_halves_every_half_life():
+    key = engagement_key(80, NOW, HL)
+    assert engagement_value(key, NOW, HL) == pytest.approx(80)
+    assert engagement_value(key, NOW + timedelta(days=14), HL) == pytest.approx(40)
+    assert engagement_value(key, NOW + timedelta(days=28), HL) == pytest.approx(20)
+
+
+def test_points_add_to_the_decayed_value():
+    key = engagement_key(40, NOW, HL)
+    later = NOW + timedelta(days=14)
+    assert engagement_value(add_engagement(key, 10, later, HL), later, HL) == pytest.approx(30)
+
+
+def test_no_engagement_is_zero_and_sorts_last():
+    assert engagement_value(NO_ENGAGEMENT, NOW, HL) == 0
+    assert engagement_digit(NO_ENGAGEMENT, NOW, HL) == 4
+    assert NO_ENGAGEMENT < engagement_key(0.001, datetime(2020, 1, 1, tzinfo=UTC), 0.5)
+
+
+@given(
+    points=st.lists(st.floats(min_value=0.1, max_value=500), min_size=2, max_size=6),
+    ages=st.lists(st.floats(min_value=0, max_value=400), min_size=2, max_size=6),
+)
+@settings(max_examples=200, deadline=None)
+def test_ordering_by_the_stored_key_is_ordering_by_todays_value(points, ages):
+    keys = [engagement_key(p, NOW - timedelta(days=a), HL) for p, a in zip(points, ages, strict=False)]
+    today = [engagement_value(k, NOW, HL) for k in keys]
+    for i in range(len(keys)):
+        for j in range(len(keys)):
+            if keys[i] < keys[j]:
+                assert today[i] <= today[j]
+
+
+@given(value=st.floats(min_value=0.5, max_value=1000), days=st.floats(min_value=0, max_value=365))
+@settings(max_examples=200, deadline=None)
+def test_threshold_key_splits_leads_exactly_at_the_threshold(value, days):
+    key = engagement_key(value, NOW - timedelta(days=days), HL)
+    today = engagement_value(key, NOW, HL)
+    for threshold in (10.0, 40.0):
+        if abs(today - threshold) > 1e-6:
+            assert (key >= threshold_key(threshold, NOW, HL)) == (today >= threshold)
+
+
+@pytest.mark.django_db
+def test_lead_engagement_decays_on_read_with_a_frozen_clock():
+    with time_machine.travel(NOW, tick=False):
+        lead = capture_lead(
+            email="a@b.example",
+            details={},
+            via=ActivitySource.API,
+            activity_kind=ActivityKind.MEETING_REQUEST,
+        ).lead
+        assert lead.engagement() == pytest.approx(40)
+    with time_machine.travel(NOW + timedelta(days=14), tick=False):
+        lead.refresh_from_db()
+        assert lead.engagement() == pytest.approx(20)
+        assert lead.grade()[1] == "3"  # 20 is below 30: digit 3
+
+
+@pytest.mark.django_db
+def test_an_old_activity_adds_its_decayed_points():
+    lead = LeadFactory()
+    log_activity(
+        lead_id=lead.pk, kind=ActivityKind.DEMO_VIEW, occurred_at=datetime.now(UTC) - timedelta(days=14)
+    )
+    lead.refresh_from_db()
+    assert lead.engagement() == pytest.approx(7.5, rel=1e-3)
+
+
+@pytest.mark.django_db
+def test_fit_is_explained_criterion_by_criterion(profile):
+    lead = Lead(industry="Technology", employees=300, seniority="individual", country="FR")
+    fit = compute_fit(lead)
+
+    lines = {r.criterion.field: (r.matched, r.points, r.lead_value) for r in fit.results}
+    assert lines == {
+        "industry": (True, 40, "Technology"),
+        "employees": (True, 30, "300"),
+        "seniority": (False, 0, "individual"),
+        "country": (False, 0, "FR"),
+    }
+    assert (fit.score, fit.grade) == (70, "B")
+
+
+@pytest.mark.django_db
+def test_set_based_rescore_agrees_with_the_per_lead_score(profile):
+    shapes = [
+        {"industry": "Technology", "employees": 100, "seniority": "vp", "country": "US"},
+        {"industry": "Financial Services", "employees": 5000, "seniority": "manager", "country": ""},
+        {"industry": "", "employees": None, "seniority": "", "country": "DE"},
+        {"industry": "Retail", "employees": 99, "seniority": "c_level", "country": "DE"},
+        {"industry": "Technology", "employees": 5001, "seniority": "director", "country": "FR"},
+    ]
+    leads = [LeadFactory(fit_score=0, fit_grade="D", **shape) for shape in shapes]
+
+    assert recompute_fit_scores(batch_size=2) == len(leads)
+
+    for lead in leads:
+        lead.refresh_from_db()
+        expected = compute_fit(lead)
+        assert (lead.fit_score, lead.fit_grade) == (expected.score, expected.grade), lead.industry
+
+
+@pytest.mark.django_db
+def test_changing_the_profile_rescores_every_lead(profile):
+    lead = LeadFactory(industry="Retail", employees=10, fit_score=0)
+    recompute_fit_scores()
+    lead.refresh_from_db()
+    assert lead.fit_score == 0
+
+    profile.criteria.filter(field="industry").update(values="Retail")
+    recompute_fit_scores()
+    lead.refresh_from_db()
+    assert (lead.fit_score, lead.fit_grade) == (40, "C")
+
+
+@pytest.mark.django_db
+def test_numeric_criteria_compare_decimals(profile):
+    profile.criteria.create(field="annual_revenue", minimum=Decimal("1000000"), points=100)
+    poor = compute_fit(Lead(annual_revenue=Decimal("999999.99")))
+    assert not any(r.criterion.field == "annual_revenue" and r.matched for r in poor.results)
+    rich = compute_fit(Lead(annual_revenue=Decimal("2500000.00")))
+    assert any(r.criterion.field == "annual_revenue" and r.matched for r in rich.results)
+
+
+@pytest.mark.django_db
+def test_changing_the_half_life_keeps_todays_engagement():
+    ScoringSettings.load()
+    with time_machine.travel(NOW, tick=False):
+        lead = capture_lead(email="a@b.example", details={}, via=ActivitySource.API).lead
+        before = lead.engagement()
+        change_half_life(new_half_life_days=7)
+        lead.refresh_from_db()
+        assert ScoringSettings.load().half_life_days == 7
+        assert lead.engagement() == pytest.approx(before)
+    with time_machine.travel(NOW + timedelta(days=7), tick=False):
+        assert lead.engagement() == pytest.approx(before / 2)
