@@ -60,10 +60,14 @@ def copy_baseline(path: Path, repeats: int = 3) -> float:
         times = []
         for _ in range(repeats):
             conn.execute("TRUNCATE bench_copy")
-            with Timer() as timer, conn.cursor() as cursor, path.open("rb") as data:
-                with cursor.copy("COPY bench_copy FROM STDIN (FORMAT csv, HEADER true)") as copy:
-                    while chunk := data.read(1 << 16):
-                        copy.write(chunk)
+            with (
+                Timer() as timer,
+                conn.cursor() as cursor,
+                path.open("rb") as data,
+                cursor.copy("COPY bench_copy FROM STDIN (FORMAT csv, HEADER true)") as copy,
+            ):
+                while chunk := data.read(1 << 16):
+                    copy.write(chunk)
             times.append(timer.seconds)
         conn.execute("DROP TABLE bench_copy")
     return statistics.median(times)

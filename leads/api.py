@@ -11,6 +11,7 @@ from .access import can_work_leads, get_lead_for_user
 from .filters import LeadFilter
 from .forms import CaptureForm
 from .models import (
+    CAPTURABLE_ACTIVITIES,
     Activity,
     ActivityKind,
     ActivitySource,
@@ -189,7 +190,7 @@ class LeadCaptureSerializer(serializers.Serializer):
     )
     source = serializers.ChoiceField(choices=Channel.choices, required=False)
     activity = serializers.ChoiceField(
-        choices=[c for c in ActivityKind.choices if c[0] != ActivityKind.IMPORTED],
+        choices=CAPTURABLE_ACTIVITIES,
         default=ActivityKind.FORM_FILL,
     )
     hand_raiser = serializers.BooleanField(default=False, help_text="The prospect asked for a call.")
@@ -208,7 +209,7 @@ class LeadCaptureSerializer(serializers.Serializer):
 
 
 class ActivityCreateSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=[c for c in ActivityKind.choices if c[0] != ActivityKind.IMPORTED])
+    kind = serializers.ChoiceField(choices=CAPTURABLE_ACTIVITIES)
     occurred_at = serializers.DateTimeField(
         required=False, help_text="Defaults to now; may not be in the future."
     )

@@ -3,7 +3,7 @@
 from django import forms
 
 from . import cleaning
-from .models import ActivityKind, Campaign, Lead
+from .models import CAPTURABLE_ACTIVITIES, Campaign, Lead
 
 
 class CaptureForm(forms.Form):
@@ -85,7 +85,7 @@ class WebFormSubmission(CaptureForm):
 
 class ActivityForm(forms.Form):
     kind = forms.ChoiceField(
-        choices=[(k, label) for k, label in ActivityKind.choices if k != ActivityKind.IMPORTED],
+        choices=CAPTURABLE_ACTIVITIES,
         label="Activity",
     )
     note = forms.CharField(max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))

@@ -224,6 +224,9 @@ class ScoringSettings(models.Model):
         return obj
 
 
+# What a person or a system may record; imports are recorded only by the importer.
+CAPTURABLE_ACTIVITIES = [(k, label) for k, label in ActivityKind.choices if k != ActivityKind.IMPORTED]
+
 DEFAULT_ACTIVITY_POINTS = {
     ActivityKind.VISIT: 2,
     ActivityKind.DOWNLOAD: 10,

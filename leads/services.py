@@ -477,6 +477,7 @@ def run_import(*, job_id: int) -> ImportJob | None:
         job.state = ImportJob.State.DONE
     job.finished_at = timezone.now()
     job.save(update_fields=["state", "failure", "finished_at"])
+    job.refresh_from_db()  # the counters were advanced in SQL
     return job
 
 

@@ -1,0 +1,192 @@
+"""Figure 1: capture over HTTP. ``wrk`` posts web-form submissions to ``/f/<key>/`` on
+gunicorn, against PostgreSQL and Redis; the baseline is ``/bench/insert/`` (one raw-SQL
+insert, see ``bench.baseline_urls``) on the same gunicorn configuration."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from .env import BASE_DIR, BENCH_DIR, GUNICORN, RESULTS_DIR, connect
+
+LUA_SCRIPT = BENCH_DIR / "capture.lua"
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
+
+
+@dataclass
+class WrkResult:
+    requests: int
+    seconds: float
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    failed: int  # non-2xx/3xx responses plus socket errors
+    rows_stored: int  # rows the endpoint inserted during the run (counted in the database)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Gunicorn:
+    """gunicorn serving the application (``bench.settings``) on a free local port."""
+
+    def __init__(self, workers: int, worker_class: str = "sync") -> None:
+        self.port = _free_port()
+        self.log = RESULTS_DIR / "gunicorn.log"
+        self.command = [
+            GUNICORN,
+            "config.wsgi:application",
+            f"--bind=127.0.0.1:{self.port}",
+            f"--workers={workers}",
+            f"--worker-class={worker_class}",
+            f"--error-logfile={self.log}",
+        ]
+
+    def __enter__(self) -> "Gunicorn":
+        self.process = subprocess.Popen(self.command, cwd=BASE_DIR, env=os.environ)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        return self
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"gunicorn did not start; see {self.log}") from None
+                time.sleep(0.2)
+
+    def __exit__(self, *exc) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def _ms(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value).groups()
+    return float(number) * _UNITS[unit]
+
+
+def parse_wrk(output: str) -> dict:
+    """The figures of ``wrk --latency`` output."""
+    total = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m)", output)
+    latency = dict(re.findall(r"^\s+(50|75|90|99)%\s+([\d.]+(?:us|ms|s|m))", output, re.M))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    seconds = _ms(total.group(2) + total.group(3)) / 1e3
+    return {
+        "requests": int(total.group(1)),
+        "seconds": seconds,
+        "requests_per_second": int(total.group(1)) / seconds,
+        "p50_ms": _ms(latency["50"]),
+        "p99_ms": _ms(latency["99"]),
+        "failed": (int(non_2xx.group(1)) if non_2xx else 0)
+        + (sum(int(n) for n in socket_errors.groups()) if socket_errors else 0),
+    }
+
+
+def run_wrk(url: str, *, prefix: str, seconds: int, threads: int, connections: int, log: Path) -> dict:
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout=10s",
+        "--latency",
+        f"-s{LUA_SCRIPT}",
+        url,
+        "--",
+        prefix,
+    ]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    log.write_text(" ".join(command) + "\n" + output)
+    return parse_wrk(output)
+
+
+def _count(table: str) -> int:
+    with connect() as conn:
+        return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def measure_endpoint(
+    server: Gunicorn,
+    path: str,
+    table: str,
+    *,
+    name: str,
+    seconds: int,
+    warmup: int,
+    threads: int,
+    connections: int,
+) -> WrkResult:
+    """Warm the endpoint up (every worker connected, code paths loaded), then measure it."""
+    url = server.url + path
+    run_wrk(
+        url,
+        prefix=f"{name}-warm",
+        seconds=warmup,
+        threads=threads,
+        connections=connections,
+        log=RESULTS_DIR / f"wrk-{name}-warmup.txt",
+    )
+    time.sleep(1)  # let the warm-up's last requests finish before counting
+    before = _count(table)
+    figures = run_wrk(
+        url,
+        prefix=f"{name}-run",
+        seconds=seconds,
+        threads=threads,
+        connections=connections,
+        log=RESULTS_DIR / f"wrk-{name}.txt",
+    )
+    time.sleep(1)
+    return WrkResult(**figures, rows_stored=_count(table) - before)
+
+
+def create_baseline_table() -> None:
+    with connect() as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_insert")
+        conn.execute(
+            "CREATE TABLE bench_insert (id bigserial PRIMARY KEY, email text,"
+            " created_at timestamptz DEFAULT now())"
+        )
+
+
+def create_web_form():
+    """A web form on a campaign, and an active ideal-customer profile so that capture scores
+    fit as it does in production (the demo's profile: five criteria)."""
+    from leads.models import Campaign, Channel, FitCriterion, FitField, IdealCustomerProfile, WebForm
+
+    campaign = Campaign.objects.create(name="Bench: contact-us form", channel=Channel.WEB)
+    profile = IdealCustomerProfile.objects.create(name="Bench profile")
+    FitCriterion.objects.bulk_create(
+        [
+            FitCriterion(
+                profile=profile,
+                field=FitField.INDUSTRY,
+                values="Technology, Financial Services, Telecommunications",
+                points=30,
+            ),
+            FitCriterion(profile=profile, field=FitField.EMPLOYEES, minimum=100, maximum=5000, points=25),
+            FitCriterion(
+                profile=profile, field=FitField.SENIORITY, values="c_level, vp, director", points=20
+            ),
+            FitCriterion(profile=profile, field=FitField.ANNUAL_REVENUE, minimum=10_000_000, points=15),
+            FitCriterion(profile=profile, field=FitField.COUNTRY, values="US, DE, GB, CA", points=10),
+        ]
+    )
+    return WebForm.objects.create(name="Contact us", campaign=campaign)

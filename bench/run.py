@@ -1,0 +1,179 @@
+"""``make bench``: measure Refinery's three performance figures, each beside a baseline doing
+the same work the cheapest way PostgreSQL allows, in the same run on the same machine.
+
+    .venv/bin/python bench/run.py            # full sizes; writes docs/benchmarks.md
+    .venv/bin/python bench/run.py --quick    # smoke run; writes bench/results/benchmarks-quick.md
+
+1. Capture over HTTP: leads/s and p99 of the public web form under wrk, vs a one-insert view.
+2. CSV import: rows/s of ``run_import`` on a Salesforce-shaped export, vs ``COPY``; and its
+   memory at two file sizes.
+3. Threshold sweep: seconds of ``sweep_engagement_thresholds`` over a table where 1% of the
+   leads cross a threshold, vs an ``UPDATE`` of every lead; and its memory at two sizes.
+
+Everything runs against a dedicated database, ``refinery_bench``, dropped and re-created at
+the start; Redis database 14 is flushed. Nothing else is touched.
+"""
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+# Run as a script (``python bench/run.py``): make the project importable as in manage.py.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import django
+
+from bench import report
+from bench.env import RESULTS_DIR, apply_env, flush_redis, machine_facts, recreate_database
+
+
+@dataclass(frozen=True)
+class Sizes:
+    wrk_seconds: int
+    wrk_warmup: int
+    import_rows: tuple[int, int]  # (small, large): the figure is the large one
+    sweep_leads: tuple[int, int]
+
+
+FULL = Sizes(wrk_seconds=20, wrk_warmup=5, import_rows=(10_000, 100_000), sweep_leads=(100_000, 1_000_000))
+QUICK = Sizes(wrk_seconds=5, wrk_warmup=2, import_rows=(1_000, 10_000), sweep_leads=(10_000, 100_000))
+FIGURES = ("capture", "import", "sweep")
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bench/run.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes and short wrk runs (a smoke run)")
+    parser.add_argument(
+        "--only", choices=FIGURES, action="append", help="measure only this figure (repeatable)"
+    )
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers (default 4)")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
+    return parser.parse_args(argv)
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def create_people():
+    """The users the data needs: one marketing user who uploads imports, twenty SDRs who own
+    leads; and ten campaigns the generated leads came from."""
+    from leads.models import Campaign, Channel
+    from team.models import Role, User
+
+    uploader = User.objects.create(username="bench-marketing", role=Role.MARKETING)
+    owners = [User.objects.create(username=f"bench-sdr-{n}", role=Role.INBOUND_SDR).pk for n in range(20)]
+    channels = [Channel.PAID_SEARCH, Channel.EMAIL, Channel.EVENT, Channel.WEBINAR, Channel.SOCIAL]
+    campaigns = [
+        Campaign.objects.create(name=f"Bench campaign {n}", channel=channels[n % len(channels)]).pk
+        for n in range(10)
+    ]
+    return uploader, owners, campaigns
+
+
+def bench_capture(sizes: Sizes, args) -> report.CaptureFigures:
+    from bench import capture
+
+    capture.create_baseline_table()
+    form = capture.create_web_form()
+    wrk = {"seconds": sizes.wrk_seconds, "warmup": sizes.wrk_warmup}
+    wrk |= {"threads": args.threads, "connections": args.connections}
+    with capture.Gunicorn(workers=args.workers) as server:
+        log(f"capture: gunicorn {args.workers} sync workers on {server.url}")
+        log(f"capture: baseline POST /bench/insert/ ({sizes.wrk_warmup}s warm-up, {sizes.wrk_seconds}s run)")
+        baseline = capture.measure_endpoint(server, "/bench/insert/", "bench_insert", name="baseline", **wrk)
+        log(f"capture: {baseline.requests_per_second:,.0f} inserts/s, p99 {baseline.p99_ms:.1f} ms")
+        log(f"capture: POST /f/<key>/ ({sizes.wrk_warmup}s warm-up, {sizes.wrk_seconds}s run)")
+        web_form = capture.measure_endpoint(server, f"/f/{form.key}/", "leads_lead", name="webform", **wrk)
+        log(f"capture: {web_form.requests_per_second:,.0f} leads/s, p99 {web_form.p99_ms:.1f} ms")
+    return report.CaptureFigures(web_form=web_form, baseline=baseline, workers=args.workers, wrk=wrk)
+
+
+def bench_import(sizes: Sizes, uploader) -> report.ImportFigures:
+    from bench import csv_import
+
+    small_rows, large_rows = sizes.import_rows
+    log(f"import: generating {large_rows:,} and {small_rows:,}-row CSV files")
+    large = csv_import.generate_csv(large_rows)
+    small = csv_import.generate_csv(small_rows)
+    log("import: baseline COPY (median of 3)")
+    copy_seconds = csv_import.copy_baseline(large)
+    log(f"import: COPY {large_rows / copy_seconds:,.0f} rows/s")
+    runs = {}
+    for rows, path in ((small_rows, small), (large_rows, large)):
+        log(f"import: run_import of {rows:,} rows (timed, then traced)")
+        runs[rows] = csv_import.measure_import(path, rows, uploader)
+        log(
+            f"import: {runs[rows].rows_per_second:,.0f} rows/s, RSS +{runs[rows].rss_growth_kib / 1024:.1f} MiB,"
+            f" tracemalloc peak {runs[rows].tracemalloc_peak_kib / 1024:.1f} MiB"
+        )
+    csv_import.truncate_leads()
+    return report.ImportFigures(
+        small=runs[small_rows],
+        large=runs[large_rows],
+        copy_seconds=copy_seconds,
+        file_bytes=large.stat().st_size,
+    )
+
+
+def bench_sweep(sizes: Sizes, owners: list[int], campaigns: list[int]) -> report.SweepFigures:
+    from bench import sweep
+
+    runs = {}
+    for leads in sizes.sweep_leads:
+        log(f"sweep: generating {leads:,} leads, 1% crossing; then 3 timed sweeps and 1 traced")
+        runs[leads] = sweep.measure_sweeps(leads, owners=owners, campaigns=campaigns)
+        r = runs[leads]
+        log(
+            f"sweep: generated in {r.generate_seconds:.1f}s; sweep median {r.median_seconds * 1000:.0f} ms"
+            f" ({', '.join(f'{s * 1000:.0f}' for s in r.seconds)} ms), moved"
+            f" {r.expected_promoted:,}+{r.expected_cooled:,}, tracemalloc peak {r.tracemalloc_peak_kib / 1024:.1f} MiB"
+        )
+    small, large = (runs[n] for n in sizes.sweep_leads)
+    log(f"sweep: baseline UPDATE of all {large.leads:,} leads")
+    update_seconds, updated = sweep.update_all_baseline()
+    log(f"sweep: UPDATE took {update_seconds:.1f}s for {updated:,} rows")
+    return report.SweepFigures(small=small, large=large, update_seconds=update_seconds)
+
+
+def main(argv: list[str]) -> None:
+    args = parse_args(argv)
+    sizes = QUICK if args.quick else FULL
+    only = args.only or list(FIGURES)
+    started_at = datetime.now(UTC)
+    started = time.perf_counter()
+
+    apply_env()
+    log("setup: re-creating database refinery_bench and migrating; flushing Redis db 14")
+    recreate_database()
+    flush_redis()
+    django.setup()
+    facts = machine_facts()
+    uploader, owners, campaigns = create_people()
+
+    results = report.Results(quick=args.quick, facts=facts, started_at=started_at)
+    if "capture" in only:
+        results.capture = bench_capture(sizes, args)
+    if "import" in only:
+        results.imports = bench_import(sizes, uploader)
+    if "sweep" in only:
+        results.sweep = bench_sweep(sizes, owners, campaigns)
+    results.total_seconds = time.perf_counter() - started
+
+    print()
+    print(report.text_table(results))
+    # Only a full run of every figure is published; smoke and partial runs stay local.
+    if args.quick or args.only:
+        destination = RESULTS_DIR / ("benchmarks-quick.md" if args.quick else "benchmarks-partial.md")
+    else:
+        destination = report.DOCS_PATH
+    destination.write_text(report.markdown(results))
+    log(f"wrote {destination} (total {results.total_seconds / 60:.1f} min)")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

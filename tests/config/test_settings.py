@@ -1,0 +1,51 @@
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+from config.celery import app
+
+PRODUCTION_ENV = {
+    "DEBUG": "0",
+    "SECRET_KEY": "k" * 64 + "-production-secret-from-the-environment",
+    "ALLOWED_HOSTS": "crm.example.com",
+    "DATABASE_URL": "postgres://refinery@127.0.0.1:5432/refinery",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "EMAIL_URL": "smtp://mail.example.com:587",
+    "BEHIND_TLS_PROXY": "1",
+}
+
+
+def test_production_settings_pass_the_deploy_check():
+    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECURE_SSL_REDIRECT")} | PRODUCTION_ENV
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_the_default_secret_key_fails_the_deploy_check():
+    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"} | {**PRODUCTION_ENV, "SECRET_KEY": ""}
+    env.pop("SECRET_KEY")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode != 0 and "SECRET_KEY" in result.stdout + result.stderr
+
+
+def test_every_beat_entry_names_a_registered_task_and_expires():
+    app.loader.import_default_modules()
+    for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
+        assert entry["task"] in app.tasks, name
+        assert entry["options"]["expires"] > 0, name
+
+
+@pytest.mark.django_db
+def test_connections_are_kept_open_with_health_checks():
+    assert settings.DATABASES["default"]["CONN_MAX_AGE"] > 0
+    assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is True
