@@ -31,7 +31,7 @@ COOL_POINTS = 5.0  # below the cold threshold (10) today
 GENERATE_SQL = """
 WITH g AS (
     SELECT i, (i * 7919) %% 100 AS bucket, (i * 104729) %% 1000 AS spread
-    FROM generate_series(1, %(n)s) AS i
+    FROM generate_series(1, %(n)s::bigint) AS i
 ), k AS (
     SELECT g.*,
         CASE
