@@ -167,26 +167,8 @@ def create_baseline_table() -> None:
 
 
 def create_web_form():
-    """A web form on a campaign, and an active ideal-customer profile so that capture scores
-    fit as it does in production (the demo's profile: five criteria)."""
-    from leads.models import Campaign, Channel, FitCriterion, FitField, IdealCustomerProfile, WebForm
+    """A public form on a campaign, as marketing would set one up."""
+    from leads.models import Campaign, Channel, WebForm
 
     campaign = Campaign.objects.create(name="Bench: contact-us form", channel=Channel.WEB)
-    profile = IdealCustomerProfile.objects.create(name="Bench profile")
-    FitCriterion.objects.bulk_create(
-        [
-            FitCriterion(
-                profile=profile,
-                field=FitField.INDUSTRY,
-                values="Technology, Financial Services, Telecommunications",
-                points=30,
-            ),
-            FitCriterion(profile=profile, field=FitField.EMPLOYEES, minimum=100, maximum=5000, points=25),
-            FitCriterion(
-                profile=profile, field=FitField.SENIORITY, values="c_level, vp, director", points=20
-            ),
-            FitCriterion(profile=profile, field=FitField.ANNUAL_REVENUE, minimum=10_000_000, points=15),
-            FitCriterion(profile=profile, field=FitField.COUNTRY, values="US, DE, GB, CA", points=10),
-        ]
-    )
     return WebForm.objects.create(name="Contact us", campaign=campaign)

@@ -59,7 +59,7 @@ class Results:
     imports: ImportFigures | None = None
     sweep: SweepFigures | None = None
     total_seconds: float = 0.0
-    rows: list = field(default_factory=list)
+    load: dict[str, tuple[float, float]] = field(default_factory=dict)  # 1-minute load avg
 
 
 def _mib(kib: float) -> str:
@@ -178,6 +178,10 @@ def markdown(results: Results) -> str:
         f"- Machine: {f['cores']} cores ({f['cpu']}), {f['memory']} RAM, {f['os']}",
         f"- PostgreSQL {f['postgresql']} on 127.0.0.1 ({f['postgresql_settings']}); Redis on 127.0.0.1",
         f"- Python {f['python']}, Django {f['django']}, {f['wrk']}",
+        "- 1-minute load average at the start → end of each figure: "
+        + ", ".join(f"{name} {start:.1f} → {end:.1f}" for name, (start, end) in results.load.items())
+        + f" (on {f['cores']} cores). Anything above the bench's own processes is other work sharing"
+        " the machine, which lowers the absolute figures; each baseline ran minutes from its figure.",
         "",
         "## Summary",
         "",

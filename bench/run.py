@@ -15,6 +15,7 @@ the start; Redis database 14 is flushed. Nothing else is touched.
 """
 
 import argparse
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -59,11 +60,32 @@ def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def create_people():
-    """The users the data needs: one marketing user who uploads imports, twenty SDRs who own
-    leads; and ten campaigns the generated leads came from."""
-    from leads.models import Campaign, Channel
+def create_configuration():
+    """What every figure runs with, as in production: the scoring settings, an active
+    ideal-customer profile (the demo's five criteria, so that capture and import score fit),
+    one marketing user who uploads imports, twenty SDRs who own leads, and ten campaigns the
+    generated leads came from."""
+    from leads.models import Campaign, Channel, FitCriterion, FitField, IdealCustomerProfile, ScoringSettings
     from team.models import Role, User
+
+    ScoringSettings.load()
+    profile = IdealCustomerProfile.objects.create(name="Mid-market tech and finance")
+    FitCriterion.objects.bulk_create(
+        [
+            FitCriterion(
+                profile=profile,
+                field=FitField.INDUSTRY,
+                values="Technology, Financial Services, Telecommunications",
+                points=30,
+            ),
+            FitCriterion(profile=profile, field=FitField.EMPLOYEES, minimum=100, maximum=5000, points=25),
+            FitCriterion(
+                profile=profile, field=FitField.SENIORITY, values="c_level, vp, director", points=20
+            ),
+            FitCriterion(profile=profile, field=FitField.ANNUAL_REVENUE, minimum=10_000_000, points=15),
+            FitCriterion(profile=profile, field=FitField.COUNTRY, values="US, DE, GB, CA", points=10),
+        ]
+    )
 
     uploader = User.objects.create(username="bench-marketing", role=Role.MARKETING)
     owners = [User.objects.create(username=f"bench-sdr-{n}", role=Role.INBOUND_SDR).pk for n in range(20)]
@@ -153,15 +175,22 @@ def main(argv: list[str]) -> None:
     flush_redis()
     django.setup()
     facts = machine_facts()
-    uploader, owners, campaigns = create_people()
+    uploader, owners, campaigns = create_configuration()
 
     results = report.Results(quick=args.quick, facts=facts, started_at=started_at)
+    # The machine may be shared: the load average around each figure says how busy it was.
     if "capture" in only:
+        load_before = os.getloadavg()[0]
         results.capture = bench_capture(sizes, args)
+        results.load["capture"] = (load_before, os.getloadavg()[0])
     if "import" in only:
+        load_before = os.getloadavg()[0]
         results.imports = bench_import(sizes, uploader)
+        results.load["import"] = (load_before, os.getloadavg()[0])
     if "sweep" in only:
+        load_before = os.getloadavg()[0]
         results.sweep = bench_sweep(sizes, owners, campaigns)
+        results.load["sweep"] = (load_before, os.getloadavg()[0])
     results.total_seconds = time.perf_counter() - started
 
     print()

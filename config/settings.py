@@ -180,6 +180,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*/5"),
         "options": {"expires": 240},
     },
+    "resume-queued-imports": {
+        "task": "leads.tasks.resume_queued_imports",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 50},
+    },
 }
 
 REST_FRAMEWORK = {

@@ -44,12 +44,22 @@ def _owner_queryset(request):
 
 
 class LeadFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search")
-    status = django_filters.MultipleChoiceFilter(choices=Lead.Status.choices)
-    grade = django_filters.CharFilter(method="filter_grade", label="Grade (e.g. A, A1, 2)")
-    owner = django_filters.ModelChoiceFilter(queryset=_owner_queryset)
+    q = django_filters.CharFilter(
+        method="search",
+        label="Search",
+        widget=forms.TextInput(attrs={"placeholder": "Name, company or email", "type": "search"}),
+    )
+    status = django_filters.MultipleChoiceFilter(
+        choices=Lead.Status.choices, widget=forms.CheckboxSelectMultiple
+    )
+    grade = django_filters.CharFilter(
+        method="filter_grade",
+        label="Grade",
+        widget=forms.TextInput(attrs={"placeholder": "A, A1, 2…", "size": 6}),
+    )
+    owner = django_filters.ModelChoiceFilter(queryset=_owner_queryset, empty_label="Any")
     unassigned = StrictBooleanFilter(field_name="owner", lookup_expr="isnull", label="Unassigned")
-    campaign = django_filters.ModelChoiceFilter(queryset=Campaign.objects.all())
+    campaign = django_filters.ModelChoiceFilter(queryset=Campaign.objects.all(), empty_label="Any")
     source = django_filters.ChoiceFilter(choices=Channel.choices)
     hand_raiser = StrictBooleanFilter(label="Hand-raiser")
     rating = django_filters.ChoiceFilter(choices=Lead.Rating.choices)

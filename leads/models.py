@@ -173,6 +173,8 @@ class FitCriterion(models.Model):
         return [v for v in (normalize_fit_value(self.field, p) for p in self.values.split(",")) if v]
 
     def describe(self) -> str:
+        if self.field == FitField.SENIORITY:
+            return ", ".join(str(Seniority(v).label) for v in self.value_list())
         if self.field in NUMERIC_FIT_FIELDS:
             low = f"{self.minimum:,.0f}" if self.minimum is not None else "any"
             high = f"{self.maximum:,.0f}" if self.maximum is not None else "any"
@@ -472,8 +474,8 @@ class LeadEvent(models.Model):
     )
     campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     via = models.CharField(max_length=12, choices=ActivitySource.choices, blank=True)
-    from_status = models.CharField(max_length=16, blank=True)
-    to_status = models.CharField(max_length=16, blank=True)
+    from_status = models.CharField(max_length=16, choices=Lead.Status.choices, blank=True)
+    to_status = models.CharField(max_length=16, choices=Lead.Status.choices, blank=True)
     message = models.CharField(max_length=500, blank=True)
 
     class Meta:
@@ -520,6 +522,9 @@ class ImportJob(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["created_at"], name="import_queued", condition=Q(state="queued")),
+        ]
 
     def __str__(self) -> str:
         return f"Import #{self.pk} ({self.original_name})"

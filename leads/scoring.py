@@ -29,7 +29,15 @@ from django.db.models import Case, ExpressionWrapper, IntegerField, Q, Value, Wh
 from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 
-from .models import NO_ENGAGEMENT, NUMERIC_FIT_FIELDS, FitCriterion, IdealCustomerProfile, ScoringSettings
+from .models import (
+    NO_ENGAGEMENT,
+    NUMERIC_FIT_FIELDS,
+    FitCriterion,
+    FitField,
+    IdealCustomerProfile,
+    ScoringSettings,
+    Seniority,
+)
 
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 SECONDS_PER_DAY = 86_400.0
@@ -137,9 +145,11 @@ def _lead_value(lead, field: str):
     return getattr(lead, field)
 
 
-def _display(value) -> str:
+def _display(field: str, value) -> str:
     if value is None or value == "":
         return "unknown"
+    if field == FitField.SENIORITY:
+        return str(Seniority(value).label)
     if isinstance(value, Decimal | int):
         return f"{value:,.0f}"
     return str(value)
@@ -160,7 +170,9 @@ def compute_fit(lead, criteria: list[FitCriterion] | None = None) -> FitResult:
     """Score one lead against the profile, criterion by criterion."""
     criteria = active_criteria() if criteria is None else criteria
     results = tuple(
-        CriterionResult(c, _display(_lead_value(lead, c.field)), _matches(c, _lead_value(lead, c.field)))
+        CriterionResult(
+            c, _display(c.field, _lead_value(lead, c.field)), _matches(c, _lead_value(lead, c.field))
+        )
         for c in criteria
     )
     max_points = sum(c.points for c in criteria)

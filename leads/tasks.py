@@ -1,8 +1,26 @@
 """Thin Celery tasks: take ids, call one service, safe to run twice."""
 
+import logging
+from datetime import timedelta
+
 from celery import shared_task
+from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from . import services
+from .models import ImportJob
+
+logger = logging.getLogger(__name__)
+STALLED_AFTER = timedelta(minutes=2)
+
+
+def enqueue_import(job_id: int) -> None:
+    """Queue an import after its job row is committed. A broker outage must not fail the
+    upload: the job row stays queued and ``resume_queued_imports`` picks it up."""
+    try:
+        run_import.delay(job_id)
+    except OperationalError:
+        logger.warning("Broker unavailable; import %s stays queued for the next resume sweep", job_id)
 
 
 @shared_task(acks_late=True)
@@ -24,3 +42,18 @@ def recompute_fit_scores() -> int:
 @shared_task
 def change_half_life(new_half_life_days: float) -> int:
     return services.change_half_life(new_half_life_days=new_half_life_days)
+
+
+@shared_task(expires=50)
+def resume_queued_imports() -> int:
+    """Re-send imports still queued a while after upload (lost message, broker outage).
+    ``run_import`` claims a job with a compare-and-swap, so a duplicate send imports once."""
+    cutoff = timezone.now() - STALLED_AFTER
+    ids = list(
+        ImportJob.objects.filter(state=ImportJob.State.QUEUED, created_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )[:100]
+    )
+    for job_id in ids:
+        run_import.delay(job_id)
+    return len(ids)

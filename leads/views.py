@@ -1,5 +1,7 @@
 """Lead pages and the public web-form endpoint. Thin: parse, authorize, call a service, render."""
 
+from functools import partial
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -144,7 +146,7 @@ def import_list(request):
                 original_name=upload.name[:255],
                 campaign=form.cleaned_data["campaign"],
             )
-            tasks.run_import.delay_on_commit(job.pk)
+            transaction.on_commit(partial(tasks.enqueue_import, job.pk))
         return redirect("leads:import_detail", pk=job.pk)
     jobs = ImportJob.objects.select_related("uploaded_by", "campaign")[:20]
     status = 400 if form.is_bound else 200

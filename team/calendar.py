@@ -205,8 +205,9 @@ def _first_instant_showing(tz: ZoneInfo, day: date, wall: time) -> datetime:
     naive = datetime.combine(day, wall)
     first = naive.replace(tzinfo=tz).utcoffset()
     second = naive.replace(tzinfo=tz, fold=1).utcoffset()
-    assert first is not None and second is not None
-    if True:
+    assert first is not None
+    assert second is not None
+    if first >= second:
         # Equal offsets: an ordinary time. fold=0 ahead of fold=1: the repeated hour of a
         # fall-back, whose first occurrence comes first.
         return (naive - first).replace(tzinfo=UTC)

@@ -18,7 +18,9 @@ HUBSPOT = DATA / "hubspot_contacts_export.csv"
 def make_job(user, path=None, content=None, name=None, campaign=None):
     data = content if content is not None else Path(path).read_bytes()
     upload = SimpleUploadedFile(name or (Path(path).name if path else "upload.csv"), data, "text/csv")
-    return ImportJob.objects.create(uploaded_by=user, file=upload, original_name=upload.name, campaign=campaign)
+    return ImportJob.objects.create(
+        uploaded_by=user, file=upload, original_name=upload.name, campaign=campaign
+    )
 
 
 @pytest.mark.django_db
@@ -75,8 +77,15 @@ def test_values_are_normalized_and_formulas_neutralized(marketing):
     assert not Lead.objects.filter(first_name__regex=r"^[=+\-@]").exists()
     assert Lead.objects.filter(first_name__startswith="'=HYPERLINK").exists()
     assert Lead.objects.filter(company__contains="<script>").exists()  # kept as text, escaped on output
-    assert set(Lead.objects.exclude(country="").values_list("country", flat=True)) <= {"US", "GB", "DE", "FR", "ES",
-                                                                                        "JP", "CA"}
+    assert set(Lead.objects.exclude(country="").values_list("country", flat=True)) <= {
+        "US",
+        "GB",
+        "DE",
+        "FR",
+        "ES",
+        "JP",
+        "CA",
+    }
     assert Lead.objects.filter(employees=501).exists()  # "501-1000"
     assert Lead.objects.filter(annual_revenue=2_500_000_000).exists()  # "2500.0M" and "$2,500,000,000"
 
@@ -108,8 +117,9 @@ def test_a_file_that_is_not_utf8_fails_before_writing_anything(marketing):
 
 
 @pytest.mark.django_db
-def test_upload_page_runs_the_import_and_shows_the_report(client_for, marketing, settings,
-                                                          django_capture_on_commit_callbacks):
+def test_upload_page_runs_the_import_and_shows_the_report(
+    client_for, marketing, settings, django_capture_on_commit_callbacks
+):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     client = client_for(marketing)
     with django_capture_on_commit_callbacks(execute=True), SALESFORCE.open("rb") as handle:
@@ -148,7 +158,10 @@ def test_import_pages_are_for_marketing_and_managers_only(client_for, inbound_sd
     job = make_job(marketing, content=b"email\r\na@b.example\r\n")
     client = client_for(inbound_sdr)
     assert client.get(reverse("leads:import_detail", args=[job.pk])).status_code == 403
-    assert client.post(reverse("leads:imports"), {"file": io.BytesIO(b"email\na@b.example\n")}).status_code == 403
+    assert (
+        client.post(reverse("leads:imports"), {"file": io.BytesIO(b"email\na@b.example\n")}).status_code
+        == 403
+    )
     assert ImportJob.objects.count() == 1
 
 
@@ -173,3 +186,35 @@ def test_a_real_worker_runs_the_import_from_redis(marketing):
 
     assert job.state == ImportJob.State.DONE
     assert job.processed_rows == 2000 and job.refused_count == 48
+
+
+@pytest.mark.django_db
+def test_an_upload_survives_a_broker_outage_and_is_resumed(
+    client_for, marketing, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    import time_machine
+    from kombu.exceptions import OperationalError
+
+    from leads import tasks
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(tasks.run_import, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(marketing).post(
+            reverse("leads:imports"), {"file": io.BytesIO(b"email\na@b.example\n")}
+        )
+    assert response.status_code == 302
+    job = ImportJob.objects.get()
+    assert job.state == ImportJob.State.QUEUED
+
+    monkeypatch.undo()
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    assert tasks.resume_queued_imports() == 0  # too fresh to call stalled
+    with time_machine.travel(job.created_at + timedelta(minutes=3)):
+        assert tasks.resume_queued_imports() == 1
+    job.refresh_from_db()
+    assert job.state == ImportJob.State.DONE and Lead.objects.filter(email="a@b.example").exists()

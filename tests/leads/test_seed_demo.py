@@ -11,10 +11,18 @@ def test_seed_demo_builds_the_cast_and_is_idempotent():
     counts = (User.objects.count(), Team.objects.count(), Campaign.objects.count(), Lead.objects.count())
     call_command("seed_demo", leads=60, verbosity=0)
 
-    assert (User.objects.count(), Team.objects.count(), Campaign.objects.count(), Lead.objects.count()) == counts
+    assert (
+        User.objects.count(),
+        Team.objects.count(),
+        Campaign.objects.count(),
+        Lead.objects.count(),
+    ) == counts
     assert counts[3] == 60
     assert set(User.objects.values_list("role", flat=True)) == set(Role.values)
-    assert set(BusinessCalendar.objects.values_list("timezone", flat=True)) == {"Europe/Berlin", "America/New_York"}
+    assert set(BusinessCalendar.objects.values_list("timezone", flat=True)) == {
+        "Europe/Berlin",
+        "America/New_York",
+    }
     assert Campaign.objects.filter(cost__gt=0).exists() and WebForm.objects.exists()
     assert Lead.objects.filter(activities__isnull=False).distinct().count() == 60
     assert Lead.objects.filter(status=Lead.Status.MQL).exists()
