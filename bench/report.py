@@ -283,9 +283,10 @@ def _import_section(i: ImportFigures) -> list[str]:
         "scratch table of 15 text columns with `COPY ... FROM STDIN (FORMAT csv)` through psycopg's",
         "`cursor.copy()` (median of 3): storing the rows with no cleaning, scoring, dedupe or events.",
         "",
-        "Memory is measured twice per size, each in a fresh process after libraries are loaded: the",
-        "growth of the peak RSS (`getrusage`) in the timed run, and the `tracemalloc` peak of Python",
-        "allocations in a second, traced run (whose time is not reported).",
+        "Memory is measured twice per size, each in a fresh process after libraries are loaded: how",
+        "far the resident set peaked above its starting size in the timed run (the kernel's `VmHWM`,",
+        "reset just before the work), and the `tracemalloc` peak of Python allocations in a second,",
+        "traced run (whose time is not reported).",
         "",
         _md_table(
             (

@@ -1,0 +1,94 @@
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+
+from leads.models import FitCriterion, IdealCustomerProfile, ScoringSettings
+from leads.scoring import engagement_key
+from tests.factories import LeadFactory, UserFactory
+
+
+@pytest.fixture
+def admin_client(client, db):
+    client.force_login(UserFactory(username="ops", role="marketing", is_staff=True, is_superuser=True))
+    return client
+
+
+def inline_formset(profile, criteria):
+    data = {
+        "name": profile.name,
+        "is_active": "on",
+        "criteria-TOTAL_FORMS": str(len(criteria)),
+        "criteria-INITIAL_FORMS": str(len(criteria)),
+        "criteria-MIN_NUM_FORMS": "0",
+        "criteria-MAX_NUM_FORMS": "1000",
+    }
+    for i, (criterion, values) in enumerate(criteria):
+        data |= {
+            f"criteria-{i}-id": criterion.pk,
+            f"criteria-{i}-profile": profile.pk,
+            f"criteria-{i}-field": criterion.field,
+            f"criteria-{i}-values": values,
+            f"criteria-{i}-minimum": criterion.minimum or "",
+            f"criteria-{i}-maximum": criterion.maximum or "",
+            f"criteria-{i}-points": criterion.points,
+        }
+    return data
+
+
+@pytest.mark.django_db
+def test_editing_the_profile_in_the_admin_rescores_every_lead(
+    admin_client, profile, settings, django_capture_on_commit_callbacks
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    lead = LeadFactory(industry="Retail", fit_score=0, fit_grade="D")
+    criteria = [(c, c.values) for c in profile.criteria.order_by("-points", "id")]
+    industry = next(i for i, (c, _) in enumerate(criteria) if c.field == "industry")
+    criteria[industry] = (criteria[industry][0], "Retail")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            f"/admin/leads/idealcustomerprofile/{profile.pk}/change/", inline_formset(profile, criteria)
+        )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert FitCriterion.objects.get(profile=profile, field="industry").values == "Retail"
+    lead.refresh_from_db()
+    assert (lead.fit_score, lead.fit_grade) == (40, "C")
+
+
+@pytest.mark.django_db
+def test_a_numeric_criterion_without_bounds_is_a_form_error(admin_client):
+    profile = IdealCustomerProfile.objects.create(name="P")
+    data = {
+        "name": "P",
+        "is_active": "on",
+        "criteria-TOTAL_FORMS": "1",
+        "criteria-INITIAL_FORMS": "0",
+        "criteria-MIN_NUM_FORMS": "0",
+        "criteria-MAX_NUM_FORMS": "1000",
+        "criteria-0-field": "employees",
+        "criteria-0-points": "10",
+    }
+    response = admin_client.post(f"/admin/leads/idealcustomerprofile/{profile.pk}/change/", data)
+    assert response.status_code == 200 and "needs a minimum, a maximum or both" in response.content.decode()
+    assert not profile.criteria.exists()
+
+
+@pytest.mark.django_db
+def test_changing_the_half_life_in_the_admin_keeps_todays_engagement(
+    admin_client, settings, django_capture_on_commit_callbacks
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    now = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    with time_machine.travel(now, tick=False):
+        lead = LeadFactory(engagement_key=engagement_key(50, now, 14.0))
+        with django_capture_on_commit_callbacks(execute=True):
+            response = admin_client.post(
+                "/admin/leads/scoringsettings/1/change/",
+                {"half_life_days": "7", "mql_threshold": "40", "cold_threshold": "10"},
+            )
+        assert response.status_code == 302
+        assert ScoringSettings.load().half_life_days == 7
+        lead.refresh_from_db()
+        assert lead.engagement() == pytest.approx(50)
