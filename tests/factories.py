@@ -1,6 +1,8 @@
 """factory_boy factories for the cast and their data."""
 
+import os
 from datetime import time
+from pathlib import Path
 
 import factory
 from django.utils import timezone
@@ -103,3 +105,9 @@ def make_profile(**points) -> IdealCustomerProfile:
         ]
     )
     return profile
+
+
+# The sample CRM exports live in shared/ beside the repository (CI clones it there too).
+SAMPLE_DATA = Path(
+    os.environ.get("REFINERY_SAMPLE_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+)

@@ -2,7 +2,6 @@
 
 import csv
 import re
-from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
@@ -10,11 +9,11 @@ from playwright.sync_api import expect
 
 from leads import services
 from leads.models import ImportJob, ImportRowError, Lead, LeadEvent
-from tests.factories import LeadFactory
+from tests.factories import SAMPLE_DATA, LeadFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-EXPORT = Path("/work/shared/data/salesforce_leads_export.csv")
+EXPORT = SAMPLE_DATA / "salesforce_leads_export.csv"
 # A row with a valid email that fits every criterion of make_profile():
 # CEO (c_level), Technology, 501-1000 employees, United States.
 PERSON_EMAIL = "william.page@pichon.com"

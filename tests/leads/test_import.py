@@ -3,14 +3,14 @@ import time
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from leads.models import ImportJob, ImportRowError, Lead, LeadEvent
 from leads.services import run_import
+from tests.factories import SAMPLE_DATA
 
-DATA = Path(django_settings.BASE_DIR).parent / "shared" / "data"
+DATA = SAMPLE_DATA
 SALESFORCE = DATA / "salesforce_leads_export.csv"
 HUBSPOT = DATA / "hubspot_contacts_export.csv"
 

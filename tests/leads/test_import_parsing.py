@@ -18,8 +18,9 @@ from leads.importing import (
     map_headers,
     read_headers,
 )
+from tests.factories import SAMPLE_DATA
 
-DATA_DIR = Path("/work/shared/data")
+DATA_DIR = SAMPLE_DATA
 SALESFORCE = DATA_DIR / "salesforce_leads_export.csv"
 HUBSPOT = DATA_DIR / "hubspot_contacts_export.csv"
 
