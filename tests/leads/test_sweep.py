@@ -13,6 +13,16 @@ from tests.factories import LeadFactory
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
+@pytest.fixture(autouse=True, params=["one_statement", "portable"])
+def sweep_path(request, monkeypatch):
+    """Every sweep test runs on PostgreSQL's one-statement path and on the portable ORM path
+    that the embedded SQLite mode uses."""
+    from leads import services
+
+    monkeypatch.setattr(services, "SWEEP_IN_ONE_STATEMENT", request.param == "one_statement")
+    return request.param
+
+
 def lead_with(points, status=Lead.Status.NURTURE, at=NOW, **kwargs):
     return LeadFactory(status=status, engagement_key=engagement_key(points, at, 14.0), **kwargs)
 
