@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.db import transaction
 
-from . import tasks
+from . import services, tasks
 from .models import (
     Activity,
     ActivityWeight,
@@ -42,8 +42,14 @@ class IdealCustomerProfileAdmin(admin.ModelAdmin):
     list_display = ("name", "is_active", "updated_at")
     inlines = [FitCriterionInline]
 
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        transaction.on_commit(services.scoring_changed)
+        transaction.on_commit(tasks.recompute_fit_scores.delay)
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
+        transaction.on_commit(services.scoring_changed)
         transaction.on_commit(tasks.recompute_fit_scores.delay)
         messages.info(request, "Every lead's fit score is being recomputed in the background.")
 
@@ -70,11 +76,20 @@ class ScoringSettingsAdmin(admin.ModelAdmin):
             messages.info(request, f"The half-life changes to {new:g} days once every lead is re-keyed.")
         else:
             super().save_model(request, obj, form, change)
+        transaction.on_commit(services.scoring_changed)
 
 
 @admin.register(ActivityWeight)
 class ActivityWeightAdmin(admin.ModelAdmin):
     list_display = ("kind", "points")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        transaction.on_commit(services.scoring_changed)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        transaction.on_commit(services.scoring_changed)
 
 
 @admin.register(Lead)

@@ -5,11 +5,14 @@ same transaction. State changes are compare-and-swap updates or happen under a r
 two requests, two workers or two sweeps never both win.
 """
 
+import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -65,16 +68,43 @@ class InvalidTransition(Exception):
     """A lifecycle move that the lead's current status does not allow (or another actor won)."""
 
 
+SCORING_VERSION_KEY = "leads:scoring-version"
+SCORING_CACHE_SECONDS = 300
+_scoring_cache: dict[str, tuple[str, float, "ScoringContext"]] = {}
+
+
+def scoring_changed() -> None:
+    """Tell every process that the scoring configuration changed (call it on commit)."""
+    cache.set(SCORING_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+
+
 @dataclass
 class ScoringContext:
-    """What scoring a capture needs, loaded once (an import reuses it for every row)."""
+    """What scoring a capture needs: settings, the profile's criteria and activity weights.
+
+    Read on every capture, changed a few times a year: each process keeps a copy, checked
+    against a version stamp in the shared cache (one cache read instead of four queries) and
+    re-read at least every few minutes. ``scoring_changed()`` bumps the stamp.
+    """
 
     settings: ScoringSettings
     criteria: list[FitCriterion]
     weights: dict[str, float] = field(default_factory=dict)
 
     @classmethod
-    def load(cls) -> "ScoringContext":
+    def load(cls, *, fresh: bool = False) -> "ScoringContext":
+        if fresh:
+            return cls._from_database()
+        version = cache.get_or_set(SCORING_VERSION_KEY, lambda: uuid.uuid4().hex, timeout=None)
+        cached = _scoring_cache.get("context")
+        if cached and cached[0] == version and time.monotonic() - cached[1] < SCORING_CACHE_SECONDS:
+            return cached[2]
+        context = cls._from_database()
+        _scoring_cache["context"] = (version, time.monotonic(), context)
+        return context
+
+    @classmethod
+    def _from_database(cls) -> "ScoringContext":
         weights = {k: float(v) for k, v in DEFAULT_ACTIVITY_POINTS.items()}
         weights.update(ActivityWeight.objects.values_list("kind", "points"))
         return cls(settings=ScoringSettings.load(), criteria=load_criteria(), weights=weights)
@@ -463,6 +493,7 @@ def change_half_life(*, new_half_life_days: float, now: datetime | None = None) 
         )
         settings.half_life_days = new_half_life_days
         settings.save(update_fields=["half_life_days", "updated_at"])
+        transaction.on_commit(scoring_changed)
     return rekeyed
 
 
@@ -519,7 +550,7 @@ def run_import(*, job_id: int) -> ImportJob | None:
         with job.file.open("rb") as handle:
             job.total_rows = importing.count_rows(handle)
         job.save(update_fields=["total_rows"])
-        context = ScoringContext.load()
+        context = ScoringContext.load(fresh=True)
         with job.file.open("rb") as handle:
             rows = importing.iter_rows(handle)
             job.file_format = rows.file_format

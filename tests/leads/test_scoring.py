@@ -159,3 +159,16 @@ def test_changing_the_half_life_keeps_todays_engagement():
         assert lead.engagement() == pytest.approx(before)
     with time_machine.travel(NOW + timedelta(days=7), tick=False):
         assert lead.engagement() == pytest.approx(before / 2)
+
+
+@pytest.mark.django_db
+def test_capture_scores_with_the_latest_profile_once_it_changes(profile):
+    from leads.services import ScoringContext, scoring_changed
+
+    first = capture_lead(email="a@b.example", details={"industry": "Retail"}, via=ActivitySource.API).lead
+    assert first.fit_score == 0
+    profile.criteria.filter(field="industry").update(values="Retail")
+    assert ScoringContext.load().criteria[0].values != "Retail"  # still the process's copy
+    scoring_changed()
+    second = capture_lead(email="c@d.example", details={"industry": "Retail"}, via=ActivitySource.API).lead
+    assert second.fit_score == 40
