@@ -51,6 +51,7 @@ class Gunicorn:
         ]
 
     def __enter__(self) -> "Gunicorn":
+        self.log.unlink(missing_ok=True)  # gunicorn appends: keep this run's log only
         self.process = subprocess.Popen(self.command, cwd=BASE_DIR, env=os.environ)
         deadline = time.monotonic() + 30
         while True:

@@ -131,6 +131,10 @@ class SweepRuns:
     def median_seconds(self) -> float:
         return statistics.median(self.seconds)
 
+    @property
+    def moved(self) -> int:
+        return self.expected_promoted + self.expected_cooled
+
 
 def generate_leads(n: int, *, owners: list[int], campaigns: list[int], now: datetime) -> float:
     """Replace the leads with ``n`` generated ones; returns the seconds it took."""
@@ -183,8 +187,9 @@ def count_candidates(now: datetime) -> tuple[int, int]:
 
 
 def candidate_plans(now: datetime) -> dict[str, str]:
-    """The plans PostgreSQL chooses for the sweep's two claiming queries, built with the same
-    ORM calls as the service (EXPLAIN only: nothing is claimed)."""
+    """The plans PostgreSQL chooses for the sweep's two claiming queries: the service's
+    conditions, batch ``LIMIT`` and ``FOR UPDATE SKIP LOCKED`` (EXPLAIN only: nothing is
+    claimed)."""
     from django.db import transaction
     from django.db.models import Q
 
@@ -224,23 +229,21 @@ def reset_crossings() -> None:
             conn.execute(statement)
 
 
-def measure_sweeps(n: int, *, owners: list[int], campaigns: list[int], repeats: int = 3) -> SweepRuns:
-    """Generate ``n`` leads, then sweep them ``repeats`` times timed and once traced, each in a
-    fresh process and on freshly reset crossing leads."""
-    now = timezone.now()
-    generate_seconds = generate_leads(n, owners=owners, campaigns=campaigns, now=now)
-    promote, cool = count_candidates(timezone.now())
-    runs = SweepRuns(
-        leads=n, expected_promoted=promote, expected_cooled=cool, generate_seconds=generate_seconds
-    )
-    if (promote, cool) != (n // 200, (n + 100) // 200):
-        raise RuntimeError(f"generated {promote} promotion and {cool} cooling candidates, expected 0.5% each")
+def _expected_crossings(n: int) -> tuple[int, int]:
+    # Ids 1..n: multiples of 200 are promoted, ids 100 more than a multiple of 200 cooled.
+    return n // 200, (n + 100) // 200
+
+
+def _sweep_runs(runs: SweepRuns, repeats: int) -> SweepRuns:
+    """Sweep ``repeats`` times timed and once traced, each in a fresh process and on freshly
+    reset crossing leads; every run must move exactly the expected leads."""
     runs.plans = candidate_plans(timezone.now())
+    expected = (runs.expected_promoted, runs.expected_cooled)
     for trace in [False] * repeats + [True]:
         result = run_worker(*(["--trace"] if trace else []), "sweep")
-        if (result["promoted"], result["cooled"]) != (promote, cool):
+        if (result["promoted"], result["cooled"]) != expected:
             raise RuntimeError(
-                f"the sweep moved {result['promoted']}+{result['cooled']}, expected {promote}+{cool}"
+                f"the sweep moved {result['promoted']}+{result['cooled']}, expected {expected}"
             )
         if trace:
             runs.tracemalloc_peak_kib = result["tracemalloc_peak_kib"]
@@ -249,6 +252,41 @@ def measure_sweeps(n: int, *, owners: list[int], campaigns: list[int], repeats: 
             runs.rss_growth_kib.append(result["rss_growth_kib"])
         reset_crossings()
     return runs
+
+
+def measure_sweeps(n: int, *, owners: list[int], campaigns: list[int], repeats: int = 3) -> SweepRuns:
+    """Generate ``n`` leads (1% crossing), then sweep them ``repeats`` times timed and once
+    traced."""
+    generate_seconds = generate_leads(n, owners=owners, campaigns=campaigns, now=timezone.now())
+    counted = count_candidates(timezone.now())
+    if counted != _expected_crossings(n):
+        raise RuntimeError(f"generated {counted} promotion and cooling candidates, expected 0.5% each")
+    runs = SweepRuns(leads=n, expected_promoted=counted[0], expected_cooled=counted[1])
+    runs.generate_seconds = generate_seconds
+    return _sweep_runs(runs, repeats)
+
+
+def measure_same_crossings(n: int, crossing_ids_up_to: int, *, repeats: int = 1) -> SweepRuns:
+    """On the ``n`` leads already generated, keep only the crossing leads with ids up to
+    ``crossing_ids_up_to`` (as many as the smaller data set has) and move the others' keys
+    inside their bands (20 points today: above cold, below MQL), then sweep. The table keeps
+    its size, the work the sweep must do shrinks to the smaller set's: what is left is the
+    cost of the table's size alone."""
+    from leads.scoring import engagement_key
+
+    with connect() as conn:
+        conn.execute(
+            "UPDATE leads_lead SET engagement_key = %s WHERE id %% 200 IN (0, 100) AND id > %s",
+            [engagement_key(20.0, timezone.now(), 14.0), crossing_ids_up_to],
+        )
+        conn.execute("VACUUM ANALYZE leads_lead")
+    counted = count_candidates(timezone.now())
+    if counted != _expected_crossings(crossing_ids_up_to):
+        raise RuntimeError(
+            f"kept {counted} promotion and cooling candidates, expected {crossing_ids_up_to}'s"
+        )
+    runs = SweepRuns(leads=n, expected_promoted=counted[0], expected_cooled=counted[1])
+    return _sweep_runs(runs, repeats)
 
 
 def update_all_baseline() -> tuple[float, int]:

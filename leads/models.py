@@ -2,6 +2,7 @@
 configuration and CSV imports."""
 
 import secrets
+from functools import cached_property
 from decimal import Decimal
 
 from django.conf import settings
@@ -166,6 +167,11 @@ class FitCriterion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_field_display()}: {self.describe()} (+{self.points})"
+
+    @cached_property
+    def accepted(self) -> frozenset[str]:
+        """The accepted values, normalized once per criterion (scoring runs per lead)."""
+        return frozenset(self.value_list())
 
     def value_list(self) -> list[str]:
         from .cleaning import normalize_fit_value

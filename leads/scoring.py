@@ -163,7 +163,7 @@ def _matches(criterion: FitCriterion, value) -> bool:
         if criterion.minimum is not None and value < criterion.minimum:
             return False
         return not (criterion.maximum is not None and value > criterion.maximum)
-    return value in criterion.value_list()
+    return value in criterion.accepted
 
 
 def compute_fit(lead, criteria: list[FitCriterion] | None = None) -> FitResult:

@@ -606,12 +606,13 @@ def _import_batch(job: ImportJob, batch: list[tuple[int, dict]], context: Scorin
         ]
         try:
             with transaction.atomic():
-                Lead.objects.bulk_create(new_leads)
+                Lead.objects.bulk_create(new_leads)  # sets each pk (INSERT ... RETURNING)
+            ids = existing | {lead.email: lead.pk for lead in new_leads}
         except IntegrityError:
             # Someone captured one of these people since we looked: fall back to the
             # one-by-one path, where the unique constraint decides each row.
             new_leads = _create_one_by_one(new_leads, existing)
-        ids = dict(Lead.objects.filter(email__in=list(clean)).values_list("email", "pk"))
+            ids = dict(Lead.objects.filter(email__in=list(clean)).values_list("email", "pk"))
         created = {lead.email for lead in new_leads}
         events = [
             LeadEvent(
