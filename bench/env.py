@@ -4,6 +4,7 @@ database, subprocess helpers and the machine facts printed beside the figures.""
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -49,6 +50,12 @@ def apply_env() -> None:
         (RESULTS_DIR / name).mkdir(parents=True, exist_ok=True)
     if str(BASE_DIR) not in sys.path:
         sys.path.insert(0, str(BASE_DIR))
+
+
+def clear_media() -> None:
+    """Delete the previous run's uploads (each import job stores a copy of its CSV)."""
+    shutil.rmtree(RESULTS_DIR / "media", ignore_errors=True)
+    (RESULTS_DIR / "media").mkdir(parents=True)
 
 
 def connect(dsn: str = BENCH_DSN) -> psycopg.Connection:

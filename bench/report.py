@@ -336,15 +336,26 @@ def _sweep_section(s: SweepFigures) -> list[str]:
             plan,
             "```",
         ]
-    if any("Seq Scan on leads_lead" in plan for plan in s.large.plans.values()):
+    # Say so when a claiming query does not use the partial index made for it.
+    partial_index = {"promotion": "lead_promotion_candidates", "cooling": "lead_cooling_candidates"}
+    missed = [name for name, plan in s.large.plans.items() if partial_index[name] not in plan]
+    if missed:
         plans += [
             "",
-            "A `Seq Scan on leads_lead` above means that claiming query reads the whole table rather",
-            "than its partial index: the planner estimates the candidates from whole-table statistics",
-            "(where many worked and closed leads have high engagement), and with an unordered `LIMIT`",
-            "a sequential scan looks cheap. The sweep repeats the query until a batch comes back",
-            "short, so the scan runs twice when the candidates fill a batch exactly.",
+            f"The {' and '.join(missed)} claiming {'query does' if len(missed) == 1 else 'queries do'} not"
+            f" use {'its partial index' if len(missed) == 1 else 'their partial indexes'} here: the planner estimates the"
+            " candidates from whole-table statistics (where many worked and closed leads have high"
+            " engagement), and with an unordered `LIMIT` it prefers a sequential scan or another index"
+            " that visits far more rows than cross. The sweep repeats the query until a batch comes back"
+            " short, so when the candidates fill a batch exactly the scan runs once more for nothing.",
         ]
+    same, small = s.same_crossings, s.small
+    plans += [
+        "",
+        f"Moving the same {small.moved:,} leads took {small.median_seconds * 1000:,.0f} ms in {small.leads:,}"
+        f" leads and {same.median_seconds * 1000:,.0f} ms in {same.leads:,}"
+        f" ({same.median_seconds / small.median_seconds:.1f}x for {same.leads // small.leads}x the table).",
+    ]
     return [
         "",
         "## 3. Engagement threshold sweep",
@@ -364,11 +375,10 @@ def _sweep_section(s: SweepFigures) -> list[str]:
         "now()`, touches every lead once, as a decay job that rewrote every score would on every run;",
         "it is timed once, after the sweeps.",
         "",
-        "Memory: with 1% crossing, a 10x larger table also means 10x more leads to move, and the",
-        "sweep holds one batch (up to 5,000 leads and their events) at a time, so its peak grows",
-        "with the crossings until a batch is full. To see the table's size alone, the last row keeps",
-        f"the {s.large.leads:,} leads but moves all but the {s.small.leads:,} set's crossing leads",
-        "back inside their bands (20 points today): the same work in a 10x larger table.",
+        "With 1% crossing, a 10x larger table also means 10x more leads to move. To see the effect",
+        f"of the table's size alone, the last row keeps the {s.large.leads:,} leads but moves all but",
+        f"the {s.small.leads:,} set's crossing leads back inside their bands (20 points today): the",
+        "same work in a 10x larger table. The memory figure compares that row with the first.",
         "",
         _md_table(
             (

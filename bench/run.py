@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import django
 
 from bench import report
-from bench.env import RESULTS_DIR, apply_env, flush_redis, machine_facts, recreate_database
+from bench.env import RESULTS_DIR, apply_env, clear_media, flush_redis, machine_facts, recreate_database
 
 
 @dataclass(frozen=True)
@@ -181,6 +181,7 @@ def main(argv: list[str]) -> None:
     log("setup: re-creating database refinery_bench and migrating; flushing Redis db 14")
     recreate_database()
     flush_redis()
+    clear_media()
     django.setup()
     facts = machine_facts()
     uploader, owners, campaigns = create_configuration()

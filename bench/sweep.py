@@ -138,18 +138,18 @@ class SweepRuns:
 
 def generate_leads(n: int, *, owners: list[int], campaigns: list[int], now: datetime) -> float:
     """Replace the leads with ``n`` generated ones; returns the seconds it took."""
-    from leads.models import NO_ENGAGEMENT, Channel
+    from leads.models import NO_ENGAGEMENT, Channel, ScoringSettings
     from leads.scoring import engagement_key, threshold_key
 
     from .csv_import import LEAD_TABLES
 
-    half_lives = threshold_key(1.0, now, 14.0)  # log2(1) = 0: the time term alone
+    half_life = ScoringSettings.load().half_life_days  # the default, 14 days
     params = {
         "n": n,
         "now": now,
-        "half_lives": half_lives,
-        "promote_key": engagement_key(PROMOTE_POINTS, now, 14.0),
-        "cool_key": engagement_key(COOL_POINTS, now, 14.0),
+        "half_lives": threshold_key(1.0, now, half_life),  # log2(1) = 0: the time term alone
+        "promote_key": engagement_key(PROMOTE_POINTS, now, half_life),
+        "cool_key": engagement_key(COOL_POINTS, now, half_life),
         "no_engagement": NO_ENGAGEMENT,
         "channels": [c.value for c in Channel if c != Channel.OUTBOUND],
         "campaigns": campaigns,
@@ -272,12 +272,14 @@ def measure_same_crossings(n: int, crossing_ids_up_to: int, *, repeats: int = 1)
     inside their bands (20 points today: above cold, below MQL), then sweep. The table keeps
     its size, the work the sweep must do shrinks to the smaller set's: what is left is the
     cost of the table's size alone."""
+    from leads.models import ScoringSettings
     from leads.scoring import engagement_key
 
+    in_band_key = engagement_key(20.0, timezone.now(), ScoringSettings.load().half_life_days)
     with connect() as conn:
         conn.execute(
             "UPDATE leads_lead SET engagement_key = %s WHERE id %% 200 IN (0, 100) AND id > %s",
-            [engagement_key(20.0, timezone.now(), 14.0), crossing_ids_up_to],
+            [in_band_key, crossing_ids_up_to],
         )
         conn.execute("VACUUM ANALYZE leads_lead")
     counted = count_candidates(timezone.now())

@@ -348,8 +348,11 @@ def sweep_engagement_thresholds(*, now: datetime | None = None, batch_size: int 
     promote = Q(status__in=PROMOTABLE, engagement_key__gte=threshold_key(settings.mql_threshold, now, hl))
     cold_key = threshold_key(settings.cold_threshold, now, hl)
     cool = Q(status=Lead.Status.MQL, owner__isnull=True, hand_raiser=False, engagement_key__lt=cold_key)
+    # Each claim walks its partial index from the end the crossers are at (the ordered LIMIT
+    # is what makes the planner use it: candidates are estimated from whole-table statistics).
     promoted = _move_in_batches(
         promote,
+        "-engagement_key",
         Lead.Status.MQL,
         now,
         batch_size,
@@ -357,6 +360,7 @@ def sweep_engagement_thresholds(*, now: datetime | None = None, batch_size: int 
     )
     cooled = _move_in_batches(
         cool,
+        "engagement_key",
         Lead.Status.NURTURE,
         now,
         batch_size,
@@ -365,10 +369,11 @@ def sweep_engagement_thresholds(*, now: datetime | None = None, batch_size: int 
     return SweepResult(promoted=promoted, cooled=cooled)
 
 
-def _move_in_batches(condition: Q, to: str, now: datetime, batch_size: int, reason: str) -> int:
+def _move_in_batches(condition: Q, order: str, to: str, now: datetime, batch_size: int, reason: str) -> int:
+    claim = Lead.objects.filter(condition).order_by(order)
     if connection.vendor == "postgresql" and SWEEP_IN_ONE_STATEMENT:
-        return _move_in_batches_sql(condition, to, now, batch_size, reason)
-    return _move_in_batches_orm(condition, to, now, batch_size, reason)
+        return _move_in_batches_sql(claim, to, now, batch_size, reason)
+    return _move_in_batches_orm(claim, to, now, batch_size, reason)
 
 
 # The PostgreSQL sweep claims, moves and writes the timeline for a batch in one statement;
@@ -376,11 +381,10 @@ def _move_in_batches(condition: Q, to: str, now: datetime, batch_size: int, reas
 SWEEP_IN_ONE_STATEMENT = True
 
 
-def _move_in_batches_sql(condition: Q, to: str, now: datetime, batch_size: int, reason: str) -> int:
+def _move_in_batches_sql(claim, to: str, now: datetime, batch_size: int, reason: str) -> int:
     """One round trip per batch and no Python object per lead: the candidates are claimed
     with SKIP LOCKED, moved, and their timeline events inserted from the UPDATE's RETURNING."""
-    claim = Lead.objects.filter(condition).order_by().values("id", "status")[:batch_size]
-    claim_sql, claim_params = claim.query.sql_with_params()
+    claim_sql, claim_params = claim.values("id", "status")[:batch_size].query.sql_with_params()
     lead, event = Lead._meta.db_table, LeadEvent._meta.db_table
     statement = f"""
         WITH claimed AS ({claim_sql} FOR UPDATE SKIP LOCKED),
@@ -421,16 +425,11 @@ def _move_in_batches_sql(condition: Q, to: str, now: datetime, batch_size: int, 
             return moved
 
 
-def _move_in_batches_orm(condition: Q, to: str, now: datetime, batch_size: int, reason: str) -> int:
+def _move_in_batches_orm(claim, to: str, now: datetime, batch_size: int, reason: str) -> int:
     moved = 0
     while True:
         with transaction.atomic():
-            rows = list(
-                Lead.objects.filter(condition)
-                .order_by()
-                .select_for_update(skip_locked=True)
-                .values_list("pk", "status")[:batch_size]
-            )
+            rows = list(claim.select_for_update(skip_locked=True).values_list("pk", "status")[:batch_size])
             if not rows:
                 return moved
             values = {
