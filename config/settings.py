@@ -180,6 +180,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*/5"),
         "options": {"expires": 240},
     },
+    # Safety net: web-form submissions are drained by a task sent on arrival; this catches
+    # any a lost message or a broker outage left behind.
+    "drain-web-submissions": {
+        "task": "leads.tasks.process_submissions",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
     "resume-queued-imports": {
         "task": "leads.tasks.resume_queued_imports",
         "schedule": crontab(minute="*"),

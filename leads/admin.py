@@ -13,6 +13,7 @@ from .models import (
     LeadEvent,
     ScoringSettings,
     WebForm,
+    WebSubmission,
 )
 
 
@@ -28,6 +29,23 @@ class WebFormAdmin(admin.ModelAdmin):
     list_display = ("name", "campaign", "activity_kind", "key", "is_active")
     list_select_related = ("campaign",)
     readonly_fields = ("key",)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        transaction.on_commit(obj.forget_cached)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        transaction.on_commit(obj.forget_cached)
+
+
+@admin.register(WebSubmission)
+class WebSubmissionAdmin(admin.ModelAdmin):
+    list_display = ("email", "web_form", "received_at", "processed_at", "lead", "failure")
+    list_filter = ("web_form",)
+    list_select_related = ("web_form", "lead")
+    raw_id_fields = ("lead",)
+    show_full_result_count = False
 
 
 class FitCriterionInline(admin.TabularInline):

@@ -2,8 +2,8 @@
 configuration and CSV imports."""
 
 import secrets
-from functools import cached_property
 from decimal import Decimal
+from functools import cached_property
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -103,6 +103,60 @@ class WebForm(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    CACHE_SECONDS = 60
+
+    @staticmethod
+    def _cache_key(key: str) -> str:
+        return f"leads:webform:{key}"
+
+    @classmethod
+    def active(cls, key: str) -> "WebForm | None":
+        """The active form with this key, read through the shared cache: the public endpoint
+        looks it up on every post. Saving a form in the admin clears its entry."""
+        from django.core.cache import cache
+
+        if len(key) > 40:
+            return None
+        found = cache.get(cls._cache_key(key))
+        if found is None:
+            found = cls.objects.select_related("campaign").filter(key=key, is_active=True).first() or False
+            cache.set(cls._cache_key(key), found, cls.CACHE_SECONDS)
+        return found or None
+
+    def forget_cached(self) -> None:
+        from django.core.cache import cache
+
+        cache.delete(self._cache_key(self.key))
+
+
+class WebSubmission(models.Model):
+    """A web-form submission, validated and stored at the door, captured by a worker moments
+    later (``services.process_submissions``).
+
+    The public endpoint only validates and inserts this row, so a burst of traffic or a slow
+    scoring path never slows or loses a marketing site's form post. ``received_at`` becomes the
+    lead's capture time, so speed to lead counts from the prospect's click.
+    """
+
+    web_form = models.ForeignKey(WebForm, on_delete=models.PROTECT, related_name="submissions")
+    received_at = models.DateTimeField(default=timezone.now)
+    email = models.CharField(max_length=254)
+    details = models.JSONField(default=dict)
+    hand_raiser = models.BooleanField(default=False)
+    note = models.TextField(blank=True, max_length=2000)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    lead = models.ForeignKey("Lead", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    failure = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(fields=["id"], name="submission_pending", condition=Q(processed_at__isnull=True))
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} via {self.web_form_id} at {self.received_at:%Y-%m-%d %H:%M:%S}"
 
 
 class Seniority(models.TextChoices):

@@ -5,6 +5,7 @@ same transaction. State changes are compare-and-swap updates or happen under a r
 two requests, two workers or two sweeps never both win.
 """
 
+import logging
 import time
 import uuid
 from collections.abc import Mapping
@@ -33,6 +34,8 @@ from .models import (
     Lead,
     LeadEvent,
     ScoringSettings,
+    WebForm,
+    WebSubmission,
 )
 from .scoring import (
     EPOCH,
@@ -62,6 +65,7 @@ DETAIL_FIELDS = (
 )
 FIT_FIELDS = {"industry", "employees", "annual_revenue", "seniority", "country"}
 PROMOTABLE = (Lead.Status.NURTURE, Lead.Status.RECYCLED)
+logger = logging.getLogger(__name__)
 
 
 class InvalidTransition(Exception):
@@ -688,3 +692,67 @@ def _create_one_by_one(leads: list[Lead], existing: dict) -> list[Lead]:
         except IntegrityError:
             existing[lead.email] = None
     return created
+
+
+# --- web-form submissions -------------------------------------------------------------------
+
+DRAIN_REQUESTED_KEY = "leads:submissions-drain-requested"
+DRAIN_DELAY_SECONDS = 1
+
+
+def accept_submission(
+    *, web_form: WebForm, email: str, details: Mapping[str, Any], hand_raiser: bool, note: str
+) -> WebSubmission:
+    """Store a validated web-form submission and make sure a worker captures it shortly.
+
+    One INSERT on the request path. At most one drain task per second is sent, whatever the
+    traffic: the drain captures everything pending, and a beat sweep picks up anything a lost
+    message or a broker outage left behind.
+    """
+    submission = WebSubmission.objects.create(
+        web_form=web_form, email=email, details=dict(details), hand_raiser=hand_raiser, note=note
+    )
+    if cache.add(DRAIN_REQUESTED_KEY, 1, timeout=DRAIN_DELAY_SECONDS):
+        from .tasks import request_submission_drain
+
+        request_submission_drain(countdown=DRAIN_DELAY_SECONDS)
+    return submission
+
+
+def process_submissions(*, batch_size: int = 200, context: ScoringContext | None = None) -> int:
+    """Capture every pending web-form submission, oldest first, in bounded batches claimed with
+    SKIP LOCKED (two workers never capture one submission twice). A submission that fails is
+    marked with the reason and never blocks the ones behind it. Returns how many were handled."""
+    context = context or ScoringContext.load()
+    handled = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                WebSubmission.objects.filter(processed_at__isnull=True)
+                .select_related("web_form__campaign")
+                .order_by("id")
+                .select_for_update(skip_locked=True, of=("self",))[:batch_size]
+            )
+            now = timezone.now()
+            for submission in batch:
+                try:
+                    result = capture_lead(
+                        email=submission.email,
+                        details=submission.details,
+                        via=ActivitySource.WEB_FORM,
+                        campaign=submission.web_form.campaign,
+                        activity_kind=submission.web_form.activity_kind,
+                        hand_raiser=submission.hand_raiser,
+                        note=submission.note,
+                        at=submission.received_at,
+                        context=context,
+                    )
+                    submission.lead = result.lead
+                except Exception as exc:  # one bad submission must not block the queue
+                    logger.exception("Web-form submission %s could not be captured", submission.pk)
+                    submission.failure = f"{type(exc).__name__}: {exc}"[:500]
+                submission.processed_at = now
+            WebSubmission.objects.bulk_update(batch, ["lead", "failure", "processed_at"])
+        handled += len(batch)
+        if len(batch) < batch_size:
+            return handled

@@ -57,3 +57,16 @@ def resume_queued_imports() -> int:
     for job_id in ids:
         run_import.delay(job_id)
     return len(ids)
+
+
+@shared_task(expires=60)
+def process_submissions() -> int:
+    return services.process_submissions()
+
+
+def request_submission_drain(*, countdown: int) -> None:
+    """Send the drain task; with the broker down, the beat sweep drains instead."""
+    try:
+        process_submissions.apply_async(countdown=countdown)
+    except OperationalError:
+        logger.warning("Broker unavailable; web-form submissions wait for the beat sweep")

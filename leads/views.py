@@ -197,7 +197,7 @@ def web_form(request, key):
         length = 0
     if length > settings.WEBFORM_MAX_BYTES:
         return HttpResponse("Submission too large.", status=413, content_type="text/plain")
-    web_form = WebForm.objects.select_related("campaign").filter(key=key, is_active=True).first()
+    web_form = WebForm.active(key)
     if web_form is None:
         raise Http404("No such form.")
     if request.method == "GET":
@@ -212,12 +212,10 @@ def web_form(request, key):
         return _form_response(request, web_form, form, 200, thanked=True)
     if not form.is_valid():
         return _form_response(request, web_form, form, 400)
-    services.capture_lead(
+    services.accept_submission(
+        web_form=web_form,
         email=form.cleaned_data["email"],
         details=form.details(),
-        via=ActivitySource.WEB_FORM,
-        campaign=web_form.campaign,
-        activity_kind=web_form.activity_kind,
         hand_raiser=form.cleaned_data["wants_call"],
         note=form.cleaned_data["message"],
     )

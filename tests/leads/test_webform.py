@@ -1,7 +1,26 @@
+import threading
+import time
+
 import pytest
+from django.db import connection
 from django.urls import reverse
 
-from leads.models import Lead
+from leads.models import Lead, WebSubmission
+from leads.services import process_submissions
+
+
+@pytest.fixture(autouse=True)
+def drain_requests(monkeypatch):
+    """Count the drain tasks the endpoint sends (the worker is simulated by ``drain()``)."""
+    sent = []
+    monkeypatch.setattr("leads.tasks.request_submission_drain", lambda **kwargs: sent.append(kwargs))
+    return sent
+
+
+def drain():
+    """What the worker does moments after a post."""
+    return process_submissions()
+
 
 VALID = {
     "email": " Jane.Doe@Example.com ",
@@ -24,7 +43,10 @@ def test_a_marketing_site_posts_a_lead_and_gets_a_thank_you_page(client, web_for
 
     assert response.status_code == 200
     assert web_form.thank_you_message in response.content.decode()
+    submission = WebSubmission.objects.get()
+    assert drain() == 1
     lead = Lead.objects.get()
+    assert lead.captured_at == submission.received_at
     assert (lead.email, lead.country, lead.employees, lead.seniority) == (
         "jane.doe@example.com",
         "US",
@@ -47,6 +69,7 @@ def test_json_answer_when_asked_with_cors_for_any_site(client, web_form):
 @pytest.mark.django_db
 def test_id_like_a_call_marks_a_hand_raiser(client, web_form):
     client.post(url(web_form), {**VALID, "wants_call": "on"})
+    drain()
 
     lead = Lead.objects.get()
     assert lead.hand_raiser and lead.status == Lead.Status.MQL
@@ -77,7 +100,8 @@ def test_honeypot_submission_is_thanked_and_dropped(client, web_form):
     response = client.post(url(web_form), {**VALID, "website": "http://spam.example"})
 
     assert response.status_code == 200
-    assert not Lead.objects.exists()
+    drain()
+    assert not Lead.objects.exists() and not WebSubmission.objects.exists()
 
 
 @pytest.mark.django_db
@@ -102,6 +126,7 @@ def test_one_client_is_rate_limited(client, web_form, settings):
 
     assert codes == [200, 200, 200, 429, 429]
     assert other.status_code == 200
+    drain()
     assert Lead.objects.count() == 4
 
 
@@ -125,5 +150,91 @@ def test_form_post_needs_no_csrf_token(web_form):
 @pytest.mark.django_db
 def test_formula_in_a_name_is_neutralized(client, web_form):
     client.post(url(web_form), {**VALID, "first_name": '=HYPERLINK("http://evil.example","x")'})
+    drain()
 
     assert Lead.objects.get().first_name.startswith("'=")
+
+
+@pytest.mark.django_db
+def test_a_burst_of_posts_sends_one_drain_task(client, web_form, drain_requests):
+    for i in range(5):
+        client.post(url(web_form), {**VALID, "email": f"p{i}@example.com"})
+
+    assert len(drain_requests) == 1 and drain_requests[0]["countdown"] >= 1
+    assert WebSubmission.objects.filter(processed_at__isnull=True).count() == 5
+    assert drain() == 5
+    assert Lead.objects.count() == 5 and not WebSubmission.objects.filter(processed_at__isnull=True).exists()
+
+
+@pytest.mark.django_db
+def test_a_repeat_visitor_through_the_form_is_one_lead(client, web_form):
+    client.post(url(web_form), VALID)
+    client.post(url(web_form), {**VALID, "email": "JANE.DOE@example.com"})
+    drain()
+
+    lead = Lead.objects.get()
+    assert lead.activities.count() == 2
+    assert set(WebSubmission.objects.values_list("lead", flat=True)) == {lead.pk}
+
+
+@pytest.mark.django_db
+def test_a_submission_that_cannot_be_captured_does_not_block_the_others(web_form):
+    bad = WebSubmission.objects.create(
+        web_form=web_form, email="bad@example.com", details={"employees": "many"}
+    )
+    good = WebSubmission.objects.create(web_form=web_form, email="good@example.com", details={})
+
+    assert drain() == 2
+
+    bad.refresh_from_db(), good.refresh_from_db()
+    assert bad.processed_at is not None and bad.lead is None and bad.failure  # the reason, for the admin
+    assert good.lead.email == "good@example.com" and not good.failure
+    assert Lead.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_draining_at_once_capture_each_submission_once(web_form):
+    assert connection.vendor == "postgresql"
+    WebSubmission.objects.bulk_create(
+        WebSubmission(web_form=web_form, email=f"p{i}@example.com", details={}) for i in range(120)
+    )
+    barrier = threading.Barrier(2)
+    handled = []
+
+    def work():
+        from django.db import connection as thread_connection
+
+        try:
+            barrier.wait()
+            handled.append(process_submissions(batch_size=10))
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert sum(handled) == 120
+    assert Lead.objects.count() == 120
+    assert all(lead.activities.count() == 1 for lead in Lead.objects.prefetch_related("activities"))
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_captures_a_posted_form_within_seconds(client, web_form, monkeypatch):
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    monkeypatch.undo()  # the real drain task this time, through Redis
+    assert app.conf.broker_url.startswith("redis://")
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+        assert client.post(url(web_form), {**VALID, "wants_call": "on"}).status_code == 200
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not Lead.objects.exists():
+            time.sleep(0.2)
+
+    lead = Lead.objects.get()
+    assert lead.hand_raiser and lead.status == Lead.Status.MQL
