@@ -1,6 +1,11 @@
 """Figure 1: capture over HTTP. ``wrk`` posts web-form submissions to ``/f/<key>/`` on
 gunicorn, against PostgreSQL and Redis; the baseline is ``/bench/insert/`` (one raw-SQL
-insert, see ``bench.baseline_urls``) on the same gunicorn configuration."""
+insert, see ``bench.baseline_urls``) on the same gunicorn configuration.
+
+The web form validates and stores a submission; a Celery worker (running beside gunicorn on
+the same two cores, as in production) captures it as a lead moments later. So the figure has
+two parts: intake (requests/s and latency at the door) and end to end (leads stored per
+second, from the first request until the worker has captured the last submission)."""
 
 import os
 import re
@@ -12,7 +17,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from .env import BASE_DIR, BENCH_DIR, GUNICORN, RESULTS_DIR, connect
+from .env import BASE_DIR, BENCH_DIR, CELERY, GUNICORN, RESULTS_DIR, connect
 
 LUA_SCRIPT = BENCH_DIR / "capture.lua"
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
@@ -75,6 +80,105 @@ class Gunicorn:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+
+class CeleryWorker:
+    """One Celery worker process (prefork, one child) consuming the bench's Redis broker."""
+
+    def __init__(self, concurrency: int = 1) -> None:
+        self.log = RESULTS_DIR / "celery-worker.log"
+        self.command = [
+            CELERY,
+            "-A",
+            "config",
+            "worker",
+            f"--concurrency={concurrency}",
+            "--loglevel=WARNING",
+            f"--logfile={self.log}",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ]
+
+    def __enter__(self) -> "CeleryWorker":
+        self.log.unlink(missing_ok=True)
+        self.process = subprocess.Popen(self.command, cwd=BASE_DIR, env=os.environ)
+        time.sleep(3)  # the worker connects to Redis and starts its child
+        if self.process.poll() is not None:
+            raise RuntimeError(f"the Celery worker did not start; see {self.log}")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@dataclass
+class EndToEnd:
+    submissions: int  # accepted during the measured run
+    leads: int  # leads stored by the worker for them
+    seconds: float  # from the first request until the last submission was captured
+    drain_seconds: float  # after wrk stopped, until nothing was pending
+
+    @property
+    def leads_per_second(self) -> float:
+        return self.leads / self.seconds if self.seconds else 0.0
+
+
+def pending_submissions() -> int:
+    return _count("leads_websubmission WHERE processed_at IS NULL")
+
+
+def wait_until_drained(timeout: float = 600) -> float:
+    """Seconds until the worker has captured every pending submission."""
+    start = time.monotonic()
+    while pending_submissions():
+        if time.monotonic() - start > timeout:
+            raise RuntimeError("the worker did not drain the submissions in time")
+        time.sleep(0.05)
+    return time.monotonic() - start
+
+
+def measure_web_form(
+    server: "Gunicorn", path: str, *, seconds: int, warmup: int, threads: int, connections: int
+) -> tuple[WrkResult, EndToEnd]:
+    """The web form with a worker capturing behind it: intake by wrk, end to end by the clock."""
+    url = server.url + path
+    run_wrk(
+        url,
+        prefix="webform-warm",
+        seconds=warmup,
+        threads=threads,
+        connections=connections,
+        log=RESULTS_DIR / "wrk-webform-warmup.txt",
+    )
+    wait_until_drained()
+    leads_before, submissions_before = _count("leads_lead"), _count("leads_websubmission")
+    started = time.monotonic()
+    figures = run_wrk(
+        url,
+        prefix="webform-run",
+        seconds=seconds,
+        threads=threads,
+        connections=connections,
+        log=RESULTS_DIR / "wrk-webform.txt",
+    )
+    stopped = time.monotonic()
+    drain = wait_until_drained()
+    finished = time.monotonic()
+    submissions = _count("leads_websubmission") - submissions_before
+    end_to_end = EndToEnd(
+        submissions=submissions,
+        leads=_count("leads_lead") - leads_before,
+        seconds=finished - started,
+        drain_seconds=drain,
+    )
+    del stopped
+    return WrkResult(**figures, rows_stored=submissions), end_to_end
 
 
 def _ms(value: str) -> float:

@@ -1,6 +1,7 @@
 """The benchmark environment: variables every bench process runs with, the dedicated
 database, subprocess helpers and the machine facts printed beside the figures."""
 
+import fcntl
 import json
 import os
 import platform
@@ -8,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -17,6 +19,7 @@ BENCH_DIR = BASE_DIR / "bench"
 RESULTS_DIR = BENCH_DIR / "results"  # gitignored: generated CSVs, media, logs
 PYTHON = str(BASE_DIR / ".venv" / "bin" / "python")
 GUNICORN = str(BASE_DIR / ".venv" / "bin" / "gunicorn")
+CELERY = str(BASE_DIR / ".venv" / "bin" / "celery")
 
 DB_NAME = "refinery_bench"
 SERVER_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -52,6 +55,27 @@ def apply_env() -> None:
         sys.path.insert(0, str(BASE_DIR))
 
 
+@contextmanager
+def exclusive_run():
+    """Hold a lock for the whole run: two runs at once would drop each other's database
+    and share the machine's cores. A second run waits for the first to finish."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    with (RESULTS_DIR / ".lock").open("a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            print(
+                f"waiting for another bench run ({lock.read().strip() or 'unknown'}) to finish...", flush=True
+            )
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"pid {os.getpid()}")
+        lock.flush()
+        yield
+
+
 def clear_media() -> None:
     """Delete the previous run's uploads (each import job stores a copy of its CSV)."""
     shutil.rmtree(RESULTS_DIR / "media", ignore_errors=True)
@@ -82,13 +106,10 @@ def run_worker(*args: str) -> dict:
     """Run ``python -m bench.worker ARGS`` in a fresh process and return the JSON it prints:
     a fresh process, so its peak memory is the measured work's and nothing else's."""
     done = subprocess.run(
-        [PYTHON, "-m", "bench.worker", *args],
-        cwd=BASE_DIR,
-        env=os.environ,
-        check=True,
-        capture_output=True,
-        text=True,
+        [PYTHON, "-m", "bench.worker", *args], cwd=BASE_DIR, env=os.environ, capture_output=True, text=True
     )
+    if done.returncode:
+        raise RuntimeError(f"bench.worker {' '.join(args)} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

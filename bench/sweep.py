@@ -186,40 +186,26 @@ def count_candidates(now: datetime) -> tuple[int, int]:
     return promote, cool
 
 
-def candidate_plans(now: datetime) -> dict[str, str]:
-    """The plans PostgreSQL chooses for the sweep's two claiming queries: the service's
-    conditions, batch ``LIMIT`` and ``FOR UPDATE SKIP LOCKED`` (EXPLAIN only: nothing is
-    claimed)."""
-    from django.db import transaction
-    from django.db.models import Q
+def candidate_plans() -> dict[str, str]:
+    """The plans PostgreSQL chooses for the statements that claim the sweep's candidates,
+    exactly as the service sends them: a sweep runs inside a transaction that is rolled back
+    (nothing moves), its claiming statements (``FOR UPDATE SKIP LOCKED``) are captured, and
+    each distinct one is EXPLAINed. The service claims promotions first, then cooling."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
 
-    from leads.models import Lead, ScoringSettings
-    from leads.scoring import threshold_key
-    from leads.services import PROMOTABLE
+    from leads.services import sweep_engagement_thresholds
 
-    settings = ScoringSettings.load()
-    hl = settings.half_life_days
-    conditions = {
-        "promotion": Q(
-            status__in=PROMOTABLE, engagement_key__gte=threshold_key(settings.mql_threshold, now, hl)
-        ),
-        "cooling": Q(
-            status=Lead.Status.MQL,
-            owner__isnull=True,
-            hand_raiser=False,
-            engagement_key__lt=threshold_key(settings.cold_threshold, now, hl),
-        ),
-    }
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        sweep_engagement_thresholds()
+        transaction.set_rollback(True)
+    claims = list(dict.fromkeys(q["sql"] for q in queries if "SKIP LOCKED" in q["sql"].upper()))
+    names = ["promotion", "cooling"] if len(claims) == 2 else [f"claim {n + 1}" for n in range(len(claims))]
     plans = {}
-    with transaction.atomic():
-        for name, condition in conditions.items():
-            query = (
-                Lead.objects.filter(condition)
-                .order_by()
-                .select_for_update(skip_locked=True)
-                .values_list("pk", "status")[:5000]
-            )
-            plans[name] = query.explain()
+    with connection.cursor() as cursor:
+        for name, sql in zip(names, claims, strict=True):
+            cursor.execute(f"EXPLAIN {sql}")
+            plans[name] = "\n".join(row[0] for row in cursor.fetchall())
     return plans
 
 
@@ -237,7 +223,7 @@ def _expected_crossings(n: int) -> tuple[int, int]:
 def _sweep_runs(runs: SweepRuns, repeats: int) -> SweepRuns:
     """Sweep ``repeats`` times timed and once traced, each in a fresh process and on freshly
     reset crossing leads; every run must move exactly the expected leads."""
-    runs.plans = candidate_plans(timezone.now())
+    runs.plans = candidate_plans()
     expected = (runs.expected_promoted, runs.expected_cooled)
     for trace in [False] * repeats + [True]:
         result = run_worker(*(["--trace"] if trace else []), "sweep")

@@ -41,10 +41,11 @@ class WebFormAdmin(admin.ModelAdmin):
 
 @admin.register(WebSubmission)
 class WebSubmissionAdmin(admin.ModelAdmin):
-    list_display = ("email", "web_form", "received_at", "processed_at", "lead", "failure")
+    """Submissions waiting for a worker, and the few that could not be captured (with why)."""
+
+    list_display = ("email", "web_form", "received_at", "processed_at", "failure")
     list_filter = ("web_form",)
-    list_select_related = ("web_form", "lead")
-    raw_id_fields = ("lead",)
+    list_select_related = ("web_form",)
     show_full_result_count = False
 
 

@@ -104,35 +104,36 @@ class WebForm(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    CACHE_SECONDS = 60
-
-    @staticmethod
-    def _cache_key(key: str) -> str:
-        return f"leads:webform:{key}"
+    # The public endpoint looks its form up on every post; each web process keeps what it
+    # read for this long, so deactivating a form takes effect within it.
+    CACHE_SECONDS = 30
+    _cache: dict[str, tuple[float, "WebForm | None"]] = {}
 
     @classmethod
     def active(cls, key: str) -> "WebForm | None":
-        """The active form with this key, read through the shared cache: the public endpoint
-        looks it up on every post. Saving a form in the admin clears its entry."""
-        from django.core.cache import cache
+        """The active form with this key (``None`` for an unknown or inactive key)."""
+        import time
 
         if len(key) > 40:
             return None
-        found = cache.get(cls._cache_key(key))
-        if found is None:
-            found = cls.objects.select_related("campaign").filter(key=key, is_active=True).first() or False
-            cache.set(cls._cache_key(key), found, cls.CACHE_SECONDS)
-        return found or None
+        cached = cls._cache.get(key)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        found = cls.objects.select_related("campaign").filter(key=key, is_active=True).first()
+        if len(cls._cache) > 1000:
+            cls._cache.clear()
+        cls._cache[key] = (time.monotonic() + cls.CACHE_SECONDS, found)
+        return found
 
     def forget_cached(self) -> None:
-        from django.core.cache import cache
-
-        cache.delete(self._cache_key(self.key))
+        self._cache.pop(self.key, None)
 
 
 class WebSubmission(models.Model):
     """A web-form submission, validated and stored at the door, captured by a worker moments
-    later (``services.process_submissions``).
+    later (``services.process_submissions``), then deleted: the lead, its activity and its
+    timeline hold it from then on. Only a submission that could not be captured stays, with
+    ``failure`` saying why.
 
     The public endpoint only validates and inserts this row, so a burst of traffic or a slow
     scoring path never slows or loses a marketing site's form post. ``received_at`` becomes the
@@ -146,7 +147,6 @@ class WebSubmission(models.Model):
     hand_raiser = models.BooleanField(default=False)
     note = models.TextField(blank=True, max_length=2000)
     processed_at = models.DateTimeField(null=True, blank=True)
-    lead = models.ForeignKey("Lead", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     failure = models.CharField(max_length=500, blank=True)
 
     class Meta:

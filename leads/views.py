@@ -13,9 +13,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
-from django_ratelimit.core import is_ratelimited
 
 from config.htmx import is_htmx
+from config.ratelimit import client_address, over_limit
 
 from . import services, tasks
 from .access import can_import, can_work_leads, get_lead_for_user
@@ -202,7 +202,7 @@ def web_form(request, key):
         raise Http404("No such form.")
     if request.method == "GET":
         return render(request, "leads/webform.html", {"web_form": web_form, "form": WebFormSubmission()})
-    if is_ratelimited(request, group="webform", key="ip", rate=settings.WEBFORM_RATE, increment=True):
+    if over_limit("webform", client_address(request), settings.WEBFORM_RATE):
         return HttpResponse(
             "Too many submissions; try again in a minute.", status=429, content_type="text/plain"
         )

@@ -122,3 +122,31 @@ def test_concurrent_captures_of_one_email_make_one_lead():
     assert lead.events.filter(kind="recaptured").count() == workers - 1
     # every visit counted: no lost update on the engagement key
     assert lead.engagement() == pytest.approx(2.0 * workers, rel=1e-3)
+
+
+@pytest.mark.django_db
+def test_a_batch_mixing_new_known_and_repeated_people_matches_one_by_one_capture():
+    from leads.services import Capture, capture_many
+
+    known = capture("known@acme.example", details={"first_name": "Kim"}).lead
+    results = capture_many(
+        [
+            Capture(email="new@acme.example", details={"company": "Acme"}, via="api"),
+            Capture(email="known@acme.example", details={"company": "Acme"}, via="api", hand_raiser=True),
+            Capture(
+                email="new@acme.example",
+                details={"company": "Other", "title": "CTO"},
+                via="api",
+                activity_kind=ActivityKind.DEMO_VIEW,
+            ),
+        ]
+    )
+
+    assert [r.created for r in results] == [True, False, False]
+    new = Lead.objects.get(email="new@acme.example")
+    assert (new.company, new.title) == ("Acme", "CTO")
+    assert new.engagement() == pytest.approx(35)  # form fill 20 + demo view 15
+    assert list(new.events.order_by("id").values_list("kind", flat=True)) == ["captured", "recaptured"]
+    known.refresh_from_db()
+    assert known.company == "Acme" and known.hand_raiser and known.status == Lead.Status.MQL
+    assert known.activities.count() == 2
