@@ -40,7 +40,21 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-class Gunicorn:
+class _Process:
+    """A server process the bench starts and always stops (SIGTERM, then SIGKILL)."""
+
+    process: subprocess.Popen
+
+    def __exit__(self, *exc) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+class Gunicorn(_Process):
     """gunicorn serving the application (``bench.settings``) on a free local port."""
 
     def __init__(self, workers: int, worker_class: str = "sync") -> None:
@@ -69,20 +83,12 @@ class Gunicorn:
                     raise RuntimeError(f"gunicorn did not start; see {self.log}") from None
                 time.sleep(0.2)
 
-    def __exit__(self, *exc) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
 
-class CeleryWorker:
+class CeleryWorker(_Process):
     """One Celery worker process (prefork, one child) consuming the bench's Redis broker."""
 
     def __init__(self, concurrency: int = 1) -> None:
@@ -107,14 +113,6 @@ class CeleryWorker:
         if self.process.poll() is not None:
             raise RuntimeError(f"the Celery worker did not start; see {self.log}")
         return self
-
-    def __exit__(self, *exc) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
 
 @dataclass

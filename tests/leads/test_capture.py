@@ -1,4 +1,3 @@
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -8,6 +7,7 @@ from django.db import connection
 from leads.cleaning import normalize_email
 from leads.models import Activity, ActivityKind, ActivitySource, Lead, LeadEvent, ScoringSettings
 from leads.services import capture_lead
+from tests.concurrency import run_concurrently
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
@@ -94,27 +94,11 @@ def test_capture_time_is_stored_in_utc():
 def test_concurrent_captures_of_one_email_make_one_lead():
     assert connection.vendor == "postgresql", "race tests need real PostgreSQL transactions"
     workers = 8
-    barrier = threading.Barrier(workers)
-    errors = []
+    outcomes = run_concurrently(
+        *[lambda: capture("Race@Example.com", activity_kind=ActivityKind.VISIT)] * workers
+    )
 
-    def submit(i):
-        from django.db import connection as thread_connection
-
-        try:
-            barrier.wait()
-            capture("Race@Example.com", activity_kind=ActivityKind.VISIT)
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            thread_connection.close()
-
-    threads = [threading.Thread(target=submit, args=(i,)) for i in range(workers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-
-    assert errors == []
+    assert not [o for o in outcomes if isinstance(o, Exception)]
     assert Lead.objects.filter(email="race@example.com").count() == 1
     lead = Lead.objects.get(email="race@example.com")
     assert lead.activities.count() == workers

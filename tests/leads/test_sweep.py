@@ -1,4 +1,3 @@
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -8,6 +7,7 @@ from django.db import connection
 from leads.models import ActivityKind, ActivitySource, Lead, LeadEvent, ScoringSettings
 from leads.scoring import engagement_key
 from leads.services import capture_lead, sweep_engagement_thresholds
+from tests.concurrency import run_concurrently
 from tests.factories import LeadFactory
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -101,24 +101,12 @@ def test_two_sweeps_racing_move_each_lead_once():
     assert connection.vendor == "postgresql"
     ScoringSettings.load()
     leads = [lead_with(60) for _ in range(300)]
-    barrier = threading.Barrier(2)
-    results = []
 
     def sweep():
-        from django.db import connection as thread_connection
+        with time_machine.travel(NOW, tick=False):
+            return sweep_engagement_thresholds(batch_size=50)
 
-        try:
-            barrier.wait()
-            with time_machine.travel(NOW, tick=False):
-                results.append(sweep_engagement_thresholds(batch_size=50))
-        finally:
-            thread_connection.close()
-
-    threads = [threading.Thread(target=sweep) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = run_concurrently(sweep, sweep)
 
     assert sum(r.promoted for r in results) == len(leads)
     assert LeadEvent.objects.filter(kind="status", to_status="mql").count() == len(leads)

@@ -1,4 +1,3 @@
-import threading
 import time
 
 import pytest
@@ -7,6 +6,7 @@ from django.urls import reverse
 
 from leads.models import Lead, WebSubmission
 from leads.services import process_submissions
+from tests.concurrency import run_concurrently
 
 
 @pytest.fixture(autouse=True)
@@ -200,23 +200,7 @@ def test_two_workers_draining_at_once_capture_each_submission_once(web_form):
     WebSubmission.objects.bulk_create(
         WebSubmission(web_form=web_form, email=f"p{i}@example.com", details={}) for i in range(120)
     )
-    barrier = threading.Barrier(2)
-    handled = []
-
-    def work():
-        from django.db import connection as thread_connection
-
-        try:
-            barrier.wait()
-            handled.append(process_submissions(batch_size=10))
-        finally:
-            thread_connection.close()
-
-    threads = [threading.Thread(target=work) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    handled = run_concurrently(*[lambda: process_submissions(batch_size=10)] * 2)
 
     assert sum(handled) == 120
     assert Lead.objects.count() == 120
