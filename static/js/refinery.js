@@ -17,3 +17,10 @@ document.addEventListener("change", (event) => {
   const ticked = details.querySelectorAll("input[type=checkbox]:checked").length;
   details.querySelector("summary").textContent = ticked ? `${ticked} selected` : "Any status";
 });
+
+// ...and closes when the user clicks anywhere else, like a menu.
+document.addEventListener("click", (event) => {
+  for (const open of document.querySelectorAll("details[open]")) {
+    if (!open.contains(event.target)) open.removeAttribute("open");
+  }
+});
