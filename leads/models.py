@@ -583,6 +583,7 @@ class ImportJob(models.Model):
     failure = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Last committed batch.")
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -5,13 +5,14 @@ same transaction. State changes are compare-and-swap updates or happen under a r
 two requests, two workers or two sweeps never both win.
 """
 
+import itertools
 import json
 import logging
 import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
@@ -600,11 +601,12 @@ def run_import(*, job_id: int) -> ImportJob | None:
 
     Streams the file in batches, one transaction each, so memory does not grow with the file
     and progress is visible while it runs. Claiming the job is a compare-and-swap, so a task
-    delivered twice imports once.
+    delivered twice imports once. Each batch commits with the job's counters, so a job resumed
+    after its worker died (``requeue_stalled_imports``) skips exactly the rows already imported.
     """
     now = timezone.now()
     if not ImportJob.objects.filter(pk=job_id, state=ImportJob.State.QUEUED).update(
-        state=ImportJob.State.RUNNING, started_at=now
+        state=ImportJob.State.RUNNING, started_at=now, heartbeat_at=now
     ):
         return None
     job = ImportJob.objects.select_related("campaign").get(pk=job_id)
@@ -617,7 +619,8 @@ def run_import(*, job_id: int) -> ImportJob | None:
             rows = importing.iter_rows(handle)
             job.file_format = rows.file_format
             job.save(update_fields=["file_format"])
-            for batch in _chunks(rows, IMPORT_BATCH):
+            done = ImportJob.objects.values_list("processed_rows", flat=True).get(pk=job.pk)
+            for batch in _chunks(itertools.islice(rows, done, None), IMPORT_BATCH):
                 _import_batch(job, batch, context)
     except importing.ImportFormatError as exc:
         job.failure = str(exc)[:500]
@@ -628,6 +631,28 @@ def run_import(*, job_id: int) -> ImportJob | None:
     job.save(update_fields=["state", "failure", "finished_at"])
     job.refresh_from_db()  # the counters were advanced in SQL
     return job
+
+
+IMPORT_STALLED_AFTER = timedelta(minutes=5)
+
+
+def requeue_stalled_imports(*, now: datetime | None = None) -> list[int]:
+    """Put back in the queue the imports whose worker died: running, but no batch committed
+    for a while (a batch takes well under a second). Returns their ids."""
+    cutoff = (now or timezone.now()) - IMPORT_STALLED_AFTER
+    stalled = list(
+        ImportJob.objects.filter(state=ImportJob.State.RUNNING, heartbeat_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )
+    )
+    # Compare-and-swap per job: a job that committed a batch meanwhile is left alone.
+    return [
+        pk
+        for pk in stalled
+        if ImportJob.objects.filter(pk=pk, state=ImportJob.State.RUNNING, heartbeat_at__lt=cutoff).update(
+            state=ImportJob.State.QUEUED
+        )
+    ]
 
 
 def _chunks(iterable, size):
@@ -710,6 +735,7 @@ def _import_batch(job: ImportJob, batch: list[tuple[int, dict]], context: Scorin
             created_count=F("created_count") + len(created),
             existing_count=F("existing_count") + len(seen_again),
             refused_count=F("refused_count") + len(refused),
+            heartbeat_at=timezone.now(),
         )
 
 

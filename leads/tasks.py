@@ -46,8 +46,10 @@ def change_half_life(new_half_life_days: float) -> int:
 
 @shared_task(expires=50)
 def resume_queued_imports() -> int:
-    """Re-send imports still queued a while after upload (lost message, broker outage).
-    ``run_import`` claims a job with a compare-and-swap, so a duplicate send imports once."""
+    """Re-send imports still queued a while after upload (lost message, broker outage) or put
+    back in the queue because their worker died. ``run_import`` claims a job with a
+    compare-and-swap, so a duplicate send imports once."""
+    services.requeue_stalled_imports()
     cutoff = timezone.now() - STALLED_AFTER
     ids = list(
         ImportJob.objects.filter(state=ImportJob.State.QUEUED, created_at__lt=cutoff).values_list(

@@ -218,3 +218,44 @@ def test_an_upload_survives_a_broker_outage_and_is_resumed(
         assert tasks.resume_queued_imports() == 1
     job.refresh_from_db()
     assert job.state == ImportJob.State.DONE and Lead.objects.filter(email="a@b.example").exists()
+
+
+@pytest.mark.django_db
+def test_an_import_whose_worker_died_resumes_where_it_stopped(marketing, monkeypatch, settings):
+    from datetime import timedelta
+
+    import time_machine
+
+    from leads import services, tasks
+
+    real_batch, batches = services._import_batch, []
+
+    def die_on_second_batch(job, batch, context):
+        if len(batches) == 1:
+            raise KeyboardInterrupt("the worker was killed")  # not an error the import handles
+        batches.append(len(batch))
+        real_batch(job, batch, context)
+
+    monkeypatch.setattr(services, "_import_batch", die_on_second_batch)
+    job = make_job(marketing, SALESFORCE)
+    with pytest.raises(KeyboardInterrupt):
+        run_import(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.state == ImportJob.State.RUNNING and job.processed_rows == 1000
+    monkeypatch.undo()
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    tasks.resume_queued_imports()  # still within the heartbeat window: left alone
+    assert ImportJob.objects.get(pk=job.pk).state == ImportJob.State.RUNNING
+    with time_machine.travel(job.heartbeat_at + timedelta(minutes=6)):
+        tasks.resume_queued_imports()
+
+    job.refresh_from_db()
+    assert job.state == ImportJob.State.DONE and job.processed_rows == 2000
+    assert job.created_count + job.existing_count + job.refused_count == 2000
+    # nothing imported twice: one lead and one "captured" event per new person, and "seen
+    # again" only for the people the file itself repeats
+    assert job.created_count == Lead.objects.count()
+    assert LeadEvent.objects.filter(kind="captured").count() == job.created_count
+    assert LeadEvent.objects.filter(kind="recaptured").count() == job.existing_count
+    assert job.refused_count == 48 and ImportRowError.objects.filter(job=job).count() == 48
