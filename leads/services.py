@@ -285,14 +285,43 @@ def _recapture(
             message="Updated " + ", ".join(f.replace("_", " ") for f in filled) if filled else "",
         )
     )
-    if c.hand_raiser and not lead.hand_raiser:
+    return changed | _raise_hand_and_promote(
+        lead,
+        hand_raiser=c.hand_raiser,
+        at=at,
+        actor=c.actor,
+        via=c.via,
+        campaign=c.campaign,
+        context=context,
+        events=events,
+    )
+
+
+def _raise_hand_and_promote(
+    lead: Lead,
+    *,
+    hand_raiser: bool,
+    at: datetime,
+    actor,
+    via: str,
+    campaign,
+    context: ScoringContext,
+    events: list,
+) -> set[str]:
+    """The rules every new activity on a known lead applies: asking for a call marks a
+    hand-raiser, and a nurtured lead that is now a hand-raiser or over the MQL threshold
+    becomes an MQL. Appends the timeline events; returns the fields it changed."""
+    changed = set()
+    if hand_raiser and not lead.hand_raiser:
         lead.hand_raiser = True
         changed.add("hand_raiser")
         events.append(
-            LeadEvent(lead=lead, kind=LeadEvent.Kind.HAND_RAISED, at=at, campaign=c.campaign, via=c.via)
+            LeadEvent(
+                lead=lead, kind=LeadEvent.Kind.HAND_RAISED, at=at, actor=actor, campaign=campaign, via=via
+            )
         )
     if lead.status in PROMOTABLE and context.is_mql(lead, at):
-        events.append(_status_event(lead, Lead.Status.MQL, at, c.actor, c.via, _promotion_reason(lead)))
+        events.append(_status_event(lead, Lead.Status.MQL, at, actor, via, _promotion_reason(lead)))
         _apply_status(lead, Lead.Status.MQL, at)
         changed |= {"status", "status_changed_at", "mql_at", "status_reason"}
     return changed
@@ -332,18 +361,19 @@ def log_activity(
         lead.engagement_key = add_engagement(
             lead.engagement_key, points, occurred_at, context.settings.half_life_days
         )
-        changed = ["engagement_key", "updated_at"]
-        if kind == ActivityKind.MEETING_REQUEST and not lead.hand_raiser:
-            lead.hand_raiser = True
-            changed.append("hand_raiser")
-            LeadEvent.objects.create(lead=lead, kind=LeadEvent.Kind.HAND_RAISED, at=now, actor=actor, via=via)
-        if lead.status in PROMOTABLE and context.is_mql(lead, now):
-            LeadEvent.objects.create(
-                **_status_event_kwargs(lead, Lead.Status.MQL, now, actor, via, _promotion_reason(lead))
-            )
-            _apply_status(lead, Lead.Status.MQL, now)
-            changed += ["status", "status_changed_at", "mql_at", "status_reason"]
-        lead.save(update_fields=changed)
+        events: list[LeadEvent] = []
+        changed = {"engagement_key", "updated_at"} | _raise_hand_and_promote(
+            lead,
+            hand_raiser=kind == ActivityKind.MEETING_REQUEST,
+            at=now,
+            actor=actor,
+            via=via,
+            campaign=campaign,
+            context=context,
+            events=events,
+        )
+        LeadEvent.objects.bulk_create(events)
+        lead.save(update_fields=sorted(changed))
     return activity
 
 

@@ -134,3 +134,19 @@ def test_a_batch_mixing_new_known_and_repeated_people_matches_one_by_one_capture
     known.refresh_from_db()
     assert known.company == "Acme" and known.hand_raiser and known.status == Lead.Status.MQL
     assert known.activities.count() == 2
+
+
+@pytest.mark.django_db
+def test_logging_a_call_request_on_a_nurtured_lead_makes_it_an_mql(manager):
+    from leads.services import log_activity
+
+    lead = capture(activity_kind=ActivityKind.VISIT).lead
+    log_activity(lead_id=lead.pk, kind=ActivityKind.MEETING_REQUEST, actor=manager)
+
+    lead.refresh_from_db()
+    assert lead.hand_raiser and lead.status == Lead.Status.MQL and lead.mql_at is not None
+    assert list(lead.events.order_by("id").values_list("kind", "actor")) == [
+        ("captured", None),
+        ("hand_raised", manager.pk),
+        ("status", manager.pk),
+    ]
