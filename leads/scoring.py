@@ -141,10 +141,6 @@ def active_criteria() -> list[FitCriterion]:
     return list(profile.criteria.all()) if profile else []
 
 
-def _lead_value(lead, field: str):
-    return getattr(lead, field)
-
-
 def _display(field: str, value) -> str:
     if value is None or value == "":
         return "unknown"
@@ -170,9 +166,7 @@ def compute_fit(lead, criteria: list[FitCriterion] | None = None) -> FitResult:
     """Score one lead against the profile, criterion by criterion."""
     criteria = active_criteria() if criteria is None else criteria
     results = tuple(
-        CriterionResult(
-            c, _display(c.field, _lead_value(lead, c.field)), _matches(c, _lead_value(lead, c.field))
-        )
+        CriterionResult(c, _display(c.field, getattr(lead, c.field)), _matches(c, getattr(lead, c.field)))
         for c in criteria
     )
     max_points = sum(c.points for c in criteria)

@@ -169,13 +169,19 @@ def capture_many(
     engagement update is lost. One query per table, whatever the batch size.
     """
     context = context or ScoringContext.load()
+    return _retrying_on_conflict(lambda: _capture_attempt(captures, context))
+
+
+def _retrying_on_conflict(attempt):
+    """Run ``attempt`` in a savepoint; when a concurrent transaction inserted one of its people
+    first (the unique email constraint), roll back and run it again: it then finds them."""
     with transaction.atomic():
-        for attempt in range(CAPTURE_ATTEMPTS):
+        for tries_left in range(CAPTURE_ATTEMPTS - 1, -1, -1):
             try:
                 with transaction.atomic():
-                    return _capture_attempt(captures, context)
+                    return attempt()
             except IntegrityError:
-                if attempt == CAPTURE_ATTEMPTS - 1:
+                if not tries_left:
                     raise
     raise AssertionError("unreachable")
 
@@ -390,13 +396,10 @@ def transition_lead(*, lead_id: int, to: str, actor=None, reason: str = "", via:
             raise InvalidTransition(
                 f"A lead in {lead.get_status_display()} cannot move to {Lead.Status(to).label}."
             )
-        old = lead.status
-        values = {"status": to, "status_changed_at": now, "status_reason": reason[:300], "updated_at": now}
-        if to == Lead.Status.MQL:
-            values["mql_at"] = now
-        if not Lead.objects.filter(pk=lead.pk, status=old).update(**values):
+        values = _status_change(to, now, reason)
+        if not Lead.objects.filter(pk=lead.pk, status=lead.status).update(**values):
             raise InvalidTransition("The lead was changed by someone else; reload and try again.")
-        LeadEvent.objects.create(**_status_event_kwargs(lead, to, now, actor, via, reason))
+        _status_event(lead, to, now, actor, via, reason).save()
         for name, value in values.items():
             setattr(lead, name, value)
     return lead
@@ -526,15 +529,7 @@ def _move_in_batches_orm(claim, to: str, now: datetime, batch_size: int, reason:
             rows = list(claim.select_for_update(skip_locked=True).values_list("pk", "status")[:batch_size])
             if not rows:
                 return moved
-            values = {
-                "status": to,
-                "status_changed_at": now,
-                "status_reason": reason[:300],
-                "updated_at": now,
-            }
-            if to == Lead.Status.MQL:
-                values["mql_at"] = now
-            Lead.objects.filter(pk__in=[pk for pk, _ in rows]).update(**values)
+            Lead.objects.filter(pk__in=[pk for pk, _ in rows]).update(**_status_change(to, now, reason))
             LeadEvent.objects.bulk_create(
                 LeadEvent(
                     lead_id=pk,
@@ -597,27 +592,31 @@ def _promotion_reason(lead: Lead) -> str:
     return "Asked for a call." if lead.hand_raiser else "Engagement reached the MQL threshold."
 
 
-def _apply_status(lead: Lead, to: str, at: datetime) -> None:
-    lead.status, lead.status_changed_at, lead.status_reason = to, at, ""
+def _status_change(to: str, at: datetime, reason: str = "") -> dict:
+    """What moving a lead to ``to`` writes: the one definition every path that moves leads
+    uses (the PostgreSQL sweep's single statement sets the same columns in SQL)."""
+    values = {"status": to, "status_changed_at": at, "status_reason": reason[:300], "updated_at": at}
     if to == Lead.Status.MQL:
-        lead.mql_at = at
+        values["mql_at"] = at
+    return values
 
 
-def _status_event_kwargs(lead: Lead, to: str, at: datetime, actor, via: str, message: str) -> dict:
-    return {
-        "lead": lead,
-        "kind": LeadEvent.Kind.STATUS,
-        "at": at,
-        "actor": actor,
-        "via": via,
-        "from_status": lead.status,
-        "to_status": to,
-        "message": message[:500],
-    }
+def _apply_status(lead: Lead, to: str, at: datetime) -> None:
+    for name, value in _status_change(to, at).items():
+        setattr(lead, name, value)
 
 
 def _status_event(lead: Lead, to: str, at: datetime, actor, via: str, message: str) -> LeadEvent:
-    return LeadEvent(**_status_event_kwargs(lead, to, at, actor, via, message))
+    return LeadEvent(
+        lead=lead,
+        kind=LeadEvent.Kind.STATUS,
+        at=at,
+        actor=actor,
+        via=via,
+        from_status=lead.status,
+        to_status=to,
+        message=message[:500],
+    )
 
 
 # --- CSV import ---------------------------------------------------------------------------
@@ -713,60 +712,56 @@ def _import_batch(job: ImportJob, batch: list[tuple[int, dict]], context: Scorin
         else:
             clean[row.email] = (line, row)
 
+    _retrying_on_conflict(lambda: _write_import_batch(job, len(batch), clean, repeats, refused, context))
+
+
+def _write_import_batch(
+    job, rows: int, clean: dict, repeats: list, refused: list, context: ScoringContext
+) -> None:
     now = timezone.now()
-    with transaction.atomic():
-        existing = dict(Lead.objects.filter(email__in=list(clean)).values_list("email", "pk"))
-        new_leads = [
-            _lead_from_row(row, job, context, now)
-            for email, (_, row) in clean.items()
-            if email not in existing
-        ]
-        try:
-            with transaction.atomic():
-                Lead.objects.bulk_create(new_leads)  # sets each pk (INSERT ... RETURNING)
-            ids = existing | {lead.email: lead.pk for lead in new_leads}
-        except IntegrityError:
-            # Someone captured one of these people since we looked: fall back to the
-            # one-by-one path, where the unique constraint decides each row.
-            new_leads = _create_one_by_one(new_leads, existing)
-            ids = dict(Lead.objects.filter(email__in=list(clean)).values_list("email", "pk"))
-        created = {lead.email for lead in new_leads}
-        events = [
-            LeadEvent(
-                lead_id=ids[email],
-                kind=LeadEvent.Kind.CAPTURED,
-                at=now,
-                actor=job.uploaded_by,
-                campaign=job.campaign,
-                via=ActivitySource.IMPORT,
-                to_status=Lead.Status.NURTURE,
-                message=f"Imported from {job.original_name[:200]}, line {line}",
-            )
-            for email, (line, _) in clean.items()
-            if email in created
-        ]
-        seen_again = [(line, email) for email, (line, _) in clean.items() if email not in created] + repeats
-        events += [
-            LeadEvent(
-                lead_id=ids[email],
-                kind=LeadEvent.Kind.RECAPTURED,
-                at=now,
-                actor=job.uploaded_by,
-                campaign=job.campaign,
-                via=ActivitySource.IMPORT,
-                message=f"Seen again in {job.original_name[:200]}, line {line}",
-            )
-            for line, email in seen_again
-        ]
-        LeadEvent.objects.bulk_create(events)
-        ImportRowError.objects.bulk_create(refused)
-        ImportJob.objects.filter(pk=job.pk).update(
-            processed_rows=F("processed_rows") + len(batch),
-            created_count=F("created_count") + len(created),
-            existing_count=F("existing_count") + len(seen_again),
-            refused_count=F("refused_count") + len(refused),
-            heartbeat_at=timezone.now(),
+    existing = dict(Lead.objects.filter(email__in=list(clean)).values_list("email", "pk"))
+    new_leads = [
+        _lead_from_row(row, job, context, now) for email, (_, row) in clean.items() if email not in existing
+    ]
+    Lead.objects.bulk_create(new_leads)  # sets each pk; a lost race retries the batch
+    ids = existing | {lead.email: lead.pk for lead in new_leads}
+    created = {lead.email for lead in new_leads}
+    events = [
+        LeadEvent(
+            lead_id=ids[email],
+            kind=LeadEvent.Kind.CAPTURED,
+            at=now,
+            actor=job.uploaded_by,
+            campaign=job.campaign,
+            via=ActivitySource.IMPORT,
+            to_status=Lead.Status.NURTURE,
+            message=f"Imported from {job.original_name[:200]}, line {line}",
         )
+        for email, (line, _) in clean.items()
+        if email in created
+    ]
+    seen_again = [(line, email) for email, (line, _) in clean.items() if email not in created] + repeats
+    events += [
+        LeadEvent(
+            lead_id=ids[email],
+            kind=LeadEvent.Kind.RECAPTURED,
+            at=now,
+            actor=job.uploaded_by,
+            campaign=job.campaign,
+            via=ActivitySource.IMPORT,
+            message=f"Seen again in {job.original_name[:200]}, line {line}",
+        )
+        for line, email in seen_again
+    ]
+    LeadEvent.objects.bulk_create(events)
+    ImportRowError.objects.bulk_create(refused)
+    ImportJob.objects.filter(pk=job.pk).update(
+        processed_rows=F("processed_rows") + rows,
+        created_count=F("created_count") + len(created),
+        existing_count=F("existing_count") + len(seen_again),
+        refused_count=F("refused_count") + len(refused),
+        heartbeat_at=timezone.now(),
+    )
 
 
 def _lead_from_row(row, job: ImportJob, context: ScoringContext, now: datetime) -> Lead:
@@ -795,18 +790,6 @@ def _lead_from_row(row, job: ImportJob, context: ScoringContext, now: datetime) 
     fit = compute_fit(lead, context.criteria)
     lead.fit_score, lead.fit_grade = fit.score, fit.grade
     return lead
-
-
-def _create_one_by_one(leads: list[Lead], existing: dict) -> list[Lead]:
-    created = []
-    for lead in leads:
-        try:
-            with transaction.atomic():
-                lead.save(force_insert=True)
-            created.append(lead)
-        except IntegrityError:
-            existing[lead.email] = None
-    return created
 
 
 # --- web-form submissions -------------------------------------------------------------------

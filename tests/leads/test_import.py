@@ -259,3 +259,28 @@ def test_an_import_whose_worker_died_resumes_where_it_stopped(marketing, monkeyp
     assert LeadEvent.objects.filter(kind="captured").count() == job.created_count
     assert LeadEvent.objects.filter(kind="recaptured").count() == job.existing_count
     assert job.refused_count == 48 and ImportRowError.objects.filter(job=job).count() == 48
+
+
+@pytest.mark.django_db(transaction=True)
+def test_captures_racing_an_import_of_the_same_people_make_one_lead_each(marketing):
+    from django.db import connection
+
+    from leads.services import capture_lead
+    from tests.concurrency import run_concurrently
+
+    assert connection.vendor == "postgresql"
+    job = make_job(marketing, SALESFORCE)
+    people = ["dorit.strickland@heintze.org", "chad.morales@smith.info", "felisa.cabrera@murphy.com"]
+
+    def capture_all():
+        for email in people:
+            capture_lead(email=email, details={}, via="api")
+
+    outcomes = run_concurrently(lambda: run_import(job_id=job.pk), capture_all, capture_all)
+
+    assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+    job.refresh_from_db()
+    assert job.created_count + job.existing_count + job.refused_count == 2000
+    for email in people:
+        assert Lead.objects.filter(email=email).count() == 1
+        assert LeadEvent.objects.filter(lead__email=email, kind="captured").count() == 1
