@@ -144,6 +144,11 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Refinery <refinery@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where links in emails point (escalations name the lead to open).
+SITE_URL = env.str("SITE_URL", default="http://localhost:8000")
+
+# Work items due within this many minutes show as "at risk" in queues and the breach review.
+WORK_AT_RISK_MINUTES = env.int("WORK_AT_RISK_MINUTES", default=60)
 
 # Security: strict by default, relaxed only by variables (the demo runs plain HTTP).
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
@@ -189,6 +194,20 @@ CELERY_BEAT_SCHEDULE = {
     },
     "resume-queued-imports": {
         "task": "leads.tasks.resume_queued_imports",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 50},
+    },
+    # SLA timers are rows: this marks breaches, escalates and reassigns every minute, and a
+    # run that was missed is caught up by the next.
+    "sweep-sla-breaches": {
+        "task": "work.tasks.sweep_breaches",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 50},
+    },
+    # Sales-ready leads not routed at once (crossed the threshold in the engagement sweep, or
+    # nobody could take them) are routed here.
+    "route-waiting-leads": {
+        "task": "sdr.tasks.route_waiting_leads",
         "schedule": crontab(minute="*"),
         "options": {"expires": 50},
     },

@@ -6,6 +6,7 @@ from decimal import Decimal
 from functools import cached_property
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -77,6 +78,31 @@ class ActivityKind(models.TextChoices):
     CALL_ANSWERED = "call_answered", "Call answered"
     MEETING_REQUEST = "meeting_request", "Asked for a call"
     IMPORTED = "imported", "Imported from a CRM export"
+    # Touches: what a rep does to reach the prospect (logged from the queue).
+    CALL = "call", "Call"
+    EMAIL = "email", "Email sent"
+    VOICEMAIL = "voicemail", "Voicemail left"
+    SOCIAL = "social", "Social message"
+    MEETING_BOOKED = "meeting_booked", "Meeting booked"
+
+
+TOUCH_KINDS = (
+    ActivityKind.CALL,
+    ActivityKind.EMAIL,
+    ActivityKind.VOICEMAIL,
+    ActivityKind.SOCIAL,
+    ActivityKind.MEETING_BOOKED,
+)
+
+
+class TouchOutcome(models.TextChoices):
+    CONNECTED = "connected", "Connected"
+    NO_ANSWER = "no_answer", "No answer"
+    LEFT_MESSAGE = "left_message", "Left a message"
+    REPLIED = "replied", "Replied"
+    MEETING_SET = "meeting_set", "Meeting set"
+    NOT_INTERESTED = "not_interested", "Not interested"
+    WRONG_CONTACT = "wrong_contact", "Wrong contact / bad number"
 
 
 def new_form_key() -> str:
@@ -287,7 +313,10 @@ class ScoringSettings(models.Model):
 
 
 # What a person or a system may record; imports are recorded only by the importer.
-CAPTURABLE_ACTIVITIES = [(k, label) for k, label in ActivityKind.choices if k != ActivityKind.IMPORTED]
+# What a capture (form, API) may record: the prospect's doings, not an import or a rep's touch.
+CAPTURABLE_ACTIVITIES = [
+    (k, label) for k, label in ActivityKind.choices if k != ActivityKind.IMPORTED and k not in TOUCH_KINDS
+]
 
 DEFAULT_ACTIVITY_POINTS = {
     ActivityKind.VISIT: 2,
@@ -407,6 +436,14 @@ class Lead(models.Model):
         related_name="leads",
         db_index=False,  # served by the (owner, status) index; one index less to maintain per move
     )
+    team = models.ForeignKey(
+        "team.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+        help_text="The team the lead was routed to; empty until routed.",
+    )
     hand_raiser = models.BooleanField(default=False, help_text="The prospect asked for a call.")
     rating = models.CharField(max_length=1, choices=Rating.choices, blank=True)
 
@@ -423,6 +460,10 @@ class Lead(models.Model):
     status_changed_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Work items whose subject is this lead; ``related_query_name`` lets the queue order work
+    # items by their lead's grade with a join (``lead__fit_grade``).
+    work_items = GenericRelation("work.WorkItem", related_query_name="lead")
+
     objects = LeadQuerySet.as_manager()
 
     class Meta:
@@ -438,7 +479,12 @@ class Lead(models.Model):
             models.Index(
                 fields=["engagement_key"],
                 name="lead_cooling_candidates",
-                condition=Q(status="mql", owner__isnull=True, hand_raiser=False),
+                # Once routed, a lead is the SDR team's to work or disposition: it never cools.
+                condition=Q(status="mql", owner__isnull=True, team__isnull=True, hand_raiser=False),
+            ),
+            # Sales-ready leads nobody owns yet: the routing sweep's work.
+            models.Index(
+                fields=["mql_at"], name="lead_awaiting_owner", condition=Q(status="mql", owner__isnull=True)
             ),
             models.Index(fields=["fit_grade", "-engagement_key"], name="lead_grade_order"),
             models.Index(fields=["-engagement_key"], name="lead_engagement_order"),
@@ -510,6 +556,7 @@ class Activity(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     note = models.TextField(blank=True, max_length=2000)
+    outcome = models.CharField(max_length=16, choices=TouchOutcome.choices, blank=True)
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
@@ -530,6 +577,9 @@ class LeadEvent(models.Model):
         HAND_RAISED = "hand_raised", "Asked for a call"
         RATED = "rated", "Rating set"
         UPDATED = "updated", "Details updated"
+        ROUTED = "routed", "Routed"
+        REASSIGNED = "reassigned", "Reassigned"
+        FOLLOW_UP = "follow_up", "Follow-up set"
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=16, choices=Kind.choices)

@@ -20,6 +20,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from work import services as work
+
 from . import importing
 from .models import (
     DEFAULT_ACTIVITY_POINTS,
@@ -50,6 +52,7 @@ from .scoring import (
     threshold_key,
 )
 from .scoring import active_criteria as load_criteria
+from .signals import sales_ready
 
 # Lead fields a capture may fill in. A repeat capture fills only those still blank, so a
 # later form fill never overwrites what a rep corrected.
@@ -67,6 +70,9 @@ DETAIL_FIELDS = (
 )
 FIT_FIELDS = {"industry", "employees", "annual_revenue", "seniority", "country"}
 PROMOTABLE = (Lead.Status.NURTURE, Lead.Status.RECYCLED)
+# A lead in these statuses is in an SDR's queue; moving it to LEAVES_SALES closes its work.
+IN_SALES = (Lead.Status.MQL, Lead.Status.WORKING)
+LEAVES_SALES = (Lead.Status.NURTURE, Lead.Status.DISQUALIFIED, Lead.Status.RECYCLED)
 logger = logging.getLogger(__name__)
 
 
@@ -244,7 +250,17 @@ def _capture_attempt(captures: Sequence[Capture], context: ScoringContext) -> li
         item.lead_id = item.lead.pk  # the new leads have their ids now
     Activity.objects.bulk_create(activities)
     LeadEvent.objects.bulk_create(events)
+    _announce_sales_ready(leads.values())
     return results
+
+
+def _announce_sales_ready(leads) -> None:
+    """Tell routing (the ``sdr`` app, which sits above ``leads``) about leads that became
+    sales-ready, inside the transaction that promoted them: the lead, its owner and its SLA
+    timer appear together or not at all."""
+    ids = [lead.pk for lead in leads if lead.status == Lead.Status.MQL and lead.team_id is None]
+    if ids:
+        sales_ready.send(sender=Lead, lead_ids=ids)
 
 
 def _new_lead(c: Capture, at: datetime, points: float, context: ScoringContext) -> Lead:
@@ -380,6 +396,8 @@ def log_activity(
         )
         LeadEvent.objects.bulk_create(events)
         lead.save(update_fields=sorted(changed))
+        if "status" in changed:
+            _announce_sales_ready([lead])
     return activity
 
 
@@ -400,6 +418,8 @@ def transition_lead(*, lead_id: int, to: str, actor=None, reason: str = "", via:
         if not Lead.objects.filter(pk=lead.pk, status=lead.status).update(**values):
             raise InvalidTransition("The lead was changed by someone else; reload and try again.")
         _status_event(lead, to, now, actor, via, reason).save()
+        if to in LEAVES_SALES:
+            work.cancel_items(model=Lead, subject_ids=[lead.pk], now=now)
         for name, value in values.items():
             setattr(lead, name, value)
     return lead
@@ -444,7 +464,13 @@ def sweep_engagement_thresholds(*, now: datetime | None = None, batch_size: int 
     hl = settings.half_life_days
     promote = Q(status__in=PROMOTABLE, engagement_key__gte=threshold_key(settings.mql_threshold, now, hl))
     cold_key = threshold_key(settings.cold_threshold, now, hl)
-    cool = Q(status=Lead.Status.MQL, owner__isnull=True, hand_raiser=False, engagement_key__lt=cold_key)
+    cool = Q(
+        status=Lead.Status.MQL,
+        owner__isnull=True,
+        team__isnull=True,
+        hand_raiser=False,
+        engagement_key__lt=cold_key,
+    )
     # Each claim walks its partial index from the end the crossers are at (the ordered LIMIT
     # is what makes the planner use it: candidates are estimated from whole-table statistics).
     promoted = _move_in_batches(
@@ -598,6 +624,9 @@ def _status_change(to: str, at: datetime, reason: str = "") -> dict:
     values = {"status": to, "status_changed_at": at, "status_reason": reason[:300], "updated_at": at}
     if to == Lead.Status.MQL:
         values["mql_at"] = at
+    if to in LEAVES_SALES:
+        # Back to marketing (or out): when it is sales-ready again it is routed afresh.
+        values["team"] = None
     return values
 
 

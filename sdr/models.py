@@ -1,1 +1,128 @@
-"""sdr: nothing yet (see DESIGN.md)."""
+"""Sales development: territory rules that pick a team for a lead, and each team's
+round-robin position."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from team.models import Team
+
+
+def _clean_list(values, *, upper: bool) -> list[str]:
+    if values in (None, ""):
+        return []
+    if isinstance(values, str):
+        values = values.split(",")
+    if not isinstance(values, list | tuple):
+        raise ValidationError("Give a list of values.")
+    cleaned = []
+    for value in values:
+        value = str(value).strip()
+        if value:
+            cleaned.append(value.upper() if upper else value)
+    return cleaned
+
+
+class TerritoryRule(models.Model):
+    """Which team a sales-ready lead goes to. Rules are tried in ``position`` order and the
+    first whose every condition holds wins; an empty condition matches anything, so a rule
+    without conditions is the catch-all.
+
+    Inbound leads go to inbound teams; a rule may name an outbound team ("outbound SDRs take
+    inbound leads from their named accounts' countries"), never a team of AEs.
+    """
+
+    name = models.CharField(max_length=100)
+    position = models.PositiveIntegerField(default=100, help_text="Lower is tried first.")
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.CASCADE,
+        related_name="territory_rules",
+        limit_choices_to={"kind__in": [Team.Kind.INBOUND, Team.Kind.OUTBOUND]},
+    )
+    countries = models.JSONField(
+        default=list, blank=True, help_text='ISO country codes, e.g. ["DE", "AT", "CH"]; empty: any.'
+    )
+    industries = models.JSONField(
+        default=list, blank=True, help_text='Industries, e.g. ["Software", "Fintech"]; empty: any.'
+    )
+    min_employees = models.PositiveIntegerField(null=True, blank=True)
+    max_employees = models.PositiveIntegerField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_employees__isnull=True)
+                | Q(max_employees__isnull=True)
+                | Q(max_employees__gte=models.F("min_employees")),
+                name="territory_employee_band",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        self.countries = _clean_list(self.countries, upper=True)
+        self.industries = _clean_list(self.industries, upper=False)
+        bad = [c for c in self.countries if len(c) != 2 or not c.isalpha()]
+        if bad:
+            raise ValidationError({"countries": f"Not two-letter country codes: {', '.join(bad)}."})
+        if self.team_id and self.team.kind not in (Team.Kind.INBOUND, Team.Kind.OUTBOUND):
+            raise ValidationError({"team": "Leads are routed to SDR teams only (AEs receive handoffs)."})
+        if (
+            self.min_employees is not None
+            and self.max_employees is not None
+            and self.max_employees < self.min_employees
+        ):
+            raise ValidationError({"max_employees": "The band's upper bound is below its lower bound."})
+
+    def matches(self, lead) -> bool:
+        if self.countries and (lead.country or "").upper() not in self._countries:
+            return False
+        if self.industries and (lead.industry or "").strip().casefold() not in self._industries:
+            return False
+        if self.min_employees is not None and (lead.employees is None or lead.employees < self.min_employees):
+            return False
+        if self.max_employees is not None and (lead.employees is None or lead.employees > self.max_employees):
+            return False
+        return True
+
+    @property
+    def _countries(self) -> frozenset[str]:
+        return frozenset(c.upper() for c in self.countries)
+
+    @property
+    def _industries(self) -> frozenset[str]:
+        return frozenset(i.strip().casefold() for i in self.industries)
+
+    def describe(self) -> str:
+        parts = []
+        if self.countries:
+            parts.append("country " + "/".join(self.countries))
+        if self.industries:
+            parts.append("industry " + "/".join(self.industries))
+        if self.min_employees is not None or self.max_employees is not None:
+            low = self.min_employees if self.min_employees is not None else 0
+            high = self.max_employees if self.max_employees is not None else "∞"
+            parts.append(f"{low}–{high} employees")
+        return ", ".join(parts) or "everything else"
+
+
+class RoundRobin(models.Model):
+    """A team's round-robin position: the last rep who received a lead. Routing takes this
+    row ``FOR UPDATE``, so two leads routed at the same instant queue up on it and never
+    take the same slot."""
+
+    team = models.OneToOneField(Team, on_delete=models.CASCADE, primary_key=True, related_name="round_robin")
+    last_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.team}: after {self.last_user or 'nobody'}"

@@ -1,0 +1,12 @@
+"""What ``leads`` announces to the apps above it.
+
+``sales_ready`` is sent inside the transaction that made leads sales-ready (a capture or an
+activity promoted them to MQL, or they asked for a call), with ``lead_ids``. Routing lives in
+``sdr``, which ``leads`` must not import; ``sdr`` connects its router here. Leads that cross
+the threshold in the engagement sweep are routed by ``sdr``'s routing sweep instead, so the
+decay sweep stays one statement per batch.
+"""
+
+from django.dispatch import Signal
+
+sales_ready = Signal()

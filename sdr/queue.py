@@ -1,0 +1,86 @@
+"""The SDR's queue: open work items on leads, in the order a rep should work them.
+
+Shared by the queue page and the API. Two queries whatever the queue's length: the items
+(ordered with a join to their lead, last touch from a correlated subquery on the activity
+index), and their leads.
+"""
+
+from datetime import datetime
+
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.contenttypes.prefetch import GenericPrefetch
+from django.db.models import Case, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.utils import timezone
+
+from leads.models import TOUCH_KINDS, Activity, Lead
+from work.models import WorkItem
+from work.services import at_risk_window
+
+QUEUE_LIMIT = 200
+
+
+class Bucket:
+    """Why an item sits where it does in the queue (lower first)."""
+
+    URGENT = 0  # breached, or due within the at-risk window
+    HAND_RAISER = 1
+    FOLLOW_UP_DUE = 2
+    BY_GRADE = 3
+    LATER = 4  # follow-ups not due yet
+
+    LABELS = {
+        URGENT: "Breached or at risk",
+        HAND_RAISER: "Asked for a call",
+        FOLLOW_UP_DUE: "Follow-up due",
+        BY_GRADE: "New leads by grade",
+        LATER: "Follow-ups later",
+    }
+
+
+def lead_items(now: datetime | None = None) -> QuerySet[WorkItem]:
+    """Open work items on leads, annotated and ordered for a queue (filter by owner or
+    team after)."""
+    now = now or timezone.now()
+    last_touch = Activity.objects.filter(lead=OuterRef("object_id"), kind__in=TOUCH_KINDS).order_by(
+        "-occurred_at", "-id"
+    )
+    bucket = Case(
+        When(Q(policy__isnull=False, due_at__lte=now + at_risk_window()), then=Value(Bucket.URGENT)),
+        When(lead__hand_raiser=True, then=Value(Bucket.HAND_RAISER)),
+        When(Q(kind=WorkItem.Kind.FOLLOW_UP, due_at__lte=now), then=Value(Bucket.FOLLOW_UP_DUE)),
+        When(kind=WorkItem.Kind.FOLLOW_UP, then=Value(Bucket.LATER)),
+        default=Value(Bucket.BY_GRADE),
+        output_field=IntegerField(),
+    )
+    return (
+        WorkItem.objects.open()
+        .filter(content_type=ContentType.objects.get_for_model(Lead))
+        .select_related("policy")
+        .annotate(
+            bucket=bucket,
+            urgent_due=Case(When(bucket=Bucket.URGENT, then=F("due_at"))),
+            lead_fit_grade=F("lead__fit_grade"),
+            lead_engagement_key=F("lead__engagement_key"),
+            last_touch_at=Subquery(last_touch.values("occurred_at")[:1]),
+            last_touch_kind=Subquery(last_touch.values("kind")[:1]),
+        )
+        .order_by(
+            "bucket",
+            F("urgent_due").asc(nulls_last=True),
+            "lead_fit_grade",
+            "-lead_engagement_key",
+            "due_at",
+            "id",
+        )
+        .prefetch_related(GenericPrefetch("subject", [Lead.objects.select_related("campaign")]))
+    )
+
+
+def queue_for(owner, now: datetime | None = None) -> QuerySet[WorkItem]:
+    """One rep's queue."""
+    return lead_items(now).filter(owner=owner)
+
+
+def unassigned_for(team_ids, now: datetime | None = None) -> QuerySet[WorkItem]:
+    """What waits in these teams' unassigned queues (for their manager)."""
+    return lead_items(now).filter(owner__isnull=True, team_id__in=list(team_ids))
