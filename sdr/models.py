@@ -88,9 +88,9 @@ class TerritoryRule(models.Model):
             return False
         if self.min_employees is not None and (lead.employees is None or lead.employees < self.min_employees):
             return False
-        if self.max_employees is not None and (lead.employees is None or lead.employees > self.max_employees):
-            return False
-        return True
+        return not (
+            self.max_employees is not None and (lead.employees is None or lead.employees > self.max_employees)
+        )
 
     @property
     def _countries(self) -> frozenset[str]:
@@ -109,7 +109,7 @@ class TerritoryRule(models.Model):
         if self.min_employees is not None or self.max_employees is not None:
             low = self.min_employees if self.min_employees is not None else 0
             high = self.max_employees if self.max_employees is not None else "∞"
-            parts.append(f"{low}–{high} employees")
+            parts.append(f"{low} to {high} employees")
         return ", ".join(parts) or "everything else"
 
 

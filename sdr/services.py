@@ -137,7 +137,7 @@ def route_leads(*, lead_ids: Sequence[int], now: datetime | None = None, wait: b
         )
         if not leads:
             return result
-        rules = [r for r in TerritoryRule.objects.filter(is_active=True).select_related("team")]
+        rules = list(TerritoryRule.objects.filter(is_active=True).select_related("team"))
         fresh, waiting = [], []
         for lead in leads:
             if lead.team_id is None:
