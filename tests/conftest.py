@@ -21,8 +21,10 @@ def _migrated_rows(request):
     """The rows the data migrations create; transactional tests flush them, so put them back."""
     if request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames):
         from leads.models import ScoringSettings
+        from sdr.services import first_touch_policies
 
         ScoringSettings.load()
+        first_touch_policies()
 
 
 @pytest.fixture(autouse=True)
@@ -66,7 +68,19 @@ def am(db):
 
 @pytest.fixture
 def manager(db):
-    return UserFactory(username="maria", role=Role.MANAGER)
+    """Maria manages the Inbound EMEA team (the team ``inbound_sdr`` and ``other_sdr`` are in)."""
+    user = UserFactory(username="maria", role=Role.MANAGER)
+    user.team.manager = user
+    user.team.save(update_fields=["manager"])
+    return user
+
+
+@pytest.fixture
+def catch_all_rule(db):
+    """Every sales-ready lead goes to the Inbound EMEA team."""
+    from sdr.models import TerritoryRule
+
+    return TerritoryRule.objects.create(name="Everything", team=TeamFactory(), position=1000)
 
 
 @pytest.fixture

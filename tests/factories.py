@@ -111,3 +111,40 @@ def make_profile(**points) -> IdealCustomerProfile:
 SAMPLE_DATA = Path(
     os.environ.get("REFINERY_SAMPLE_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
 )
+
+
+def routed_lead(
+    owner, *, hand_raiser: bool = False, policy_key: str | None = None, now=None, **fields
+) -> Lead:
+    """A sales-ready lead in ``owner``'s queue with its first-touch timer, as routing leaves
+    it (written directly, so a test controls the time the timer started)."""
+    from sdr.services import first_touch_policies
+    from work import services as work
+    from work.models import SlaPolicy, WorkItem
+
+    now = now or timezone.now()
+    lead = LeadFactory(
+        status=Lead.Status.MQL,
+        mql_at=now,
+        owner=owner,
+        team=owner.team if owner else fields.pop("team", None),
+        hand_raiser=hand_raiser,
+        **fields,
+    )
+    key = policy_key or (SlaPolicy.FIRST_TOUCH_HAND_RAISER if hand_raiser else SlaPolicy.FIRST_TOUCH_MQL)
+    work.open_items(
+        [
+            work.NewItem(
+                subject=lead,
+                kind=WorkItem.Kind.FIRST_TOUCH,
+                title="Asked for a call" if hand_raiser else "New MQL",
+                owner_id=owner.pk if owner else None,
+                team_id=lead.team_id,
+                policy=first_touch_policies().get(key) or SlaPolicy.objects.get(key=key),
+                if key in first_touch_policies()
+                else SlaPolicy.objects.get(key=key),
+            )
+        ],
+        now=now,
+    )
+    return lead
