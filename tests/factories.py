@@ -141,8 +141,6 @@ def routed_lead(
                 owner_id=owner.pk if owner else None,
                 team_id=lead.team_id,
                 policy=first_touch_policies().get(key) or SlaPolicy.objects.get(key=key),
-                if key in first_touch_policies()
-                else SlaPolicy.objects.get(key=key),
             )
         ],
         now=now,
