@@ -2,8 +2,12 @@
 
 from rest_framework.routers import DefaultRouter
 
+import sdr.api
+import work.api
 from leads.api import CampaignViewSet, LeadViewSet
 
 router = DefaultRouter()
 router.register("leads", LeadViewSet, basename="lead")
 router.register("campaigns", CampaignViewSet, basename="campaign")
+sdr.api.register(router)
+work.api.register(router)

@@ -1,8 +1,14 @@
 from leads.access import can_import, can_work_leads
+from sdr.access import can_manage_reps, can_work_queue
 
 
 def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"nav_leads": can_work_leads(user), "nav_imports": can_import(user)}
+    return {
+        "nav_queue": can_work_queue(user),
+        "nav_manage": can_manage_reps(user),
+        "nav_leads": can_work_leads(user),
+        "nav_imports": can_import(user),
+    }

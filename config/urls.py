@@ -8,6 +8,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 from leads import views as lead_views
 
 from .api import router
+from .views import home
 
 
 def healthz(request):
@@ -15,10 +16,13 @@ def healthz(request):
 
 
 urlpatterns = [
-    path("", lead_views.home, name="home"),
+    path("", home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("leads/", include("leads.urls")),
+    path("", include("sdr.urls")),
+    path("teams/", include("sdr.manage_urls")),
+    path("work/", include("work.urls")),
     path("f/<str:key>/", lead_views.web_form, name="web_form"),
     path("api/v1/", include(router.urls)),
     path("api/v1/auth/token/", obtain_auth_token, name="api_token"),

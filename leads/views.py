@@ -34,13 +34,6 @@ def _require(allowed: bool) -> None:
 
 
 @login_required
-def home(request):
-    if can_work_leads(request.user):
-        return redirect("leads:list")
-    return render(request, "home.html")
-
-
-@login_required
 def lead_list(request):
     _require(can_work_leads(request.user))
     queryset = Lead.objects.visible_to(request.user).with_list_relations()

@@ -1,0 +1,19 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+
+from leads.access import can_work_leads
+from sdr.access import can_manage_reps, can_work_queue
+
+
+@login_required
+def home(request):
+    """Each role lands where it works: SDRs in their queue, managers in the breach review,
+    marketing in the lead list."""
+    user = request.user
+    if can_work_queue(user):
+        return redirect("sdr:queue")
+    if can_manage_reps(user):
+        return redirect("work:breaches")
+    if can_work_leads(user):
+        return redirect("leads:list")
+    return render(request, "home.html")

@@ -1,0 +1,5 @@
+"""The SDR API: my queue, touches, follow-ups, dispositions, reassignment."""
+
+
+def register(router) -> None:
+    pass

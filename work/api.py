@@ -1,0 +1,5 @@
+"""The breach API."""
+
+
+def register(router) -> None:
+    pass
