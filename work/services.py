@@ -317,32 +317,41 @@ def escalate_breaches(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     sent = 0
     while True:
-        with transaction.atomic():
-            batch = list(
-                Breach.objects.filter(escalation=Breach.Escalation.PENDING)
-                .select_for_update(skip_locked=True, of=("self",))
-                .select_related("policy", "owner", "team__manager", "work_item")
-                .prefetch_related("work_item__subject")
-                .order_by("id")[:ESCALATION_BATCH]
-            )
-            if not batch:
-                return sent
-            messages, no_manager = [], []
-            for breach in batch:
-                manager = breach.team.manager if breach.team else None
-                if manager is None or not manager.email:
-                    no_manager.append(breach.pk)
-                else:
-                    messages.append(_escalation_email(breach, manager))
-            if messages:
-                get_connection(fail_silently=False).send_messages(messages)
-            Breach.objects.filter(pk__in=[b.pk for b in batch if b.pk not in no_manager]).update(
-                escalation=Breach.Escalation.SENT, escalated_at=now
-            )
-            Breach.objects.filter(pk__in=no_manager).update(escalation=Breach.Escalation.NO_MANAGER)
-            sent += len(messages)
+        try:
+            batch, count = _escalate_batch(now)
+        except Exception:
+            # The mail server is down, say: the batch rolls back and stays pending for the
+            # next sweep; the breaches themselves are already recorded.
+            logger.exception("Escalation emails not sent; the next sweep retries them")
+            return sent
+        sent += count
         if len(batch) < ESCALATION_BATCH:
             return sent
+
+
+def _escalate_batch(now: datetime) -> tuple[list[Breach], int]:
+    with transaction.atomic():
+        batch = list(
+            Breach.objects.filter(escalation=Breach.Escalation.PENDING)
+            .select_for_update(skip_locked=True, of=("self",))
+            .select_related("policy", "owner", "team__manager", "work_item")
+            .prefetch_related("work_item__subject")
+            .order_by("id")[:ESCALATION_BATCH]
+        )
+        messages, no_manager = [], []
+        for breach in batch:
+            manager = breach.team.manager if breach.team else None
+            if manager is None or not manager.email:
+                no_manager.append(breach.pk)
+            else:
+                messages.append(_escalation_email(breach, manager))
+        if messages:
+            get_connection(fail_silently=False).send_messages(messages)
+        Breach.objects.filter(pk__in=[b.pk for b in batch if b.pk not in no_manager]).update(
+            escalation=Breach.Escalation.SENT, escalated_at=now
+        )
+        Breach.objects.filter(pk__in=no_manager).update(escalation=Breach.Escalation.NO_MANAGER)
+    return batch, len(messages)
 
 
 def _escalation_email(breach: Breach, manager) -> EmailMessage:
