@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "sdr",
     "accounts",
     "renewals",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -23,7 +23,11 @@ from leads.models import (
     ScoringSettings,
     WebForm,
 )
+from sdr.models import TerritoryRule
+from sdr.services import first_touch_policies, log_touch
 from team.models import BusinessCalendar, Holiday, Role, Team, User, WorkingHours
+from work.models import WorkItem
+from work.services import Schedules, due_times, sweep_breaches
 
 DEMO_PASSWORD = "refinery-demo"
 PEOPLE = [
@@ -173,7 +177,10 @@ class Command(BaseCommand):
             users = self._people(teams)
             campaigns = self._campaigns()
             self._scoring()
+            self._routing(teams)
+        started = timezone.now()
         created = self._leads(leads, campaigns)
+        self._history(since=started)
         form = WebForm.objects.filter(name="Website demo request").first()
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready: {created} new leads, {Lead.objects.count()} in all.")
@@ -273,6 +280,52 @@ class Command(BaseCommand):
                     FitCriterion(profile=profile, field=FitField.COUNTRY, values="US, DE, GB, CA", points=10),
                 ]
             )
+
+    def _routing(self, teams):
+        first_touch_policies()
+        rules = [
+            ("EMEA", "Inbound EMEA", ["DE", "AT", "CH", "GB", "FR", "NL", "SE", "ES", "IT", "IE"], 10),
+            ("Americas", "Inbound Americas", ["US", "CA", "BR", "MX"], 20),
+            ("Everything else", "Inbound EMEA", [], 1000),
+        ]
+        for name, team, countries, position in rules:
+            TerritoryRule.objects.get_or_create(
+                name=name, defaults={"team": teams[team], "countries": countries, "position": position}
+            )
+
+    def _history(self, *, since):
+        """Leads captured "days ago" were routed just now, at seed time. Give their timers the
+        past they would have had: started when the lead became an MQL, most touched within
+        minutes or hours, some not at all (breaches for the manager's review), the newest
+        still running."""
+        now = timezone.now()
+        items = list(
+            WorkItem.objects.filter(kind=WorkItem.Kind.FIRST_TOUCH, created_at__gte=since)
+            .select_related("policy")
+            .order_by("id")
+        )
+        leads = Lead.objects.in_bulk([i.object_id for i in items])
+        schedules = Schedules().load({i.team_id for i in items})
+        for item in items:
+            lead = leads[item.object_id]
+            start = min(lead.mql_at or now, now)
+            item.created_at = start
+            item.due_at, item.reassign_at = due_times(item.policy, start, schedules.for_team(item.team_id))
+            item.reassign_at = None
+        WorkItem.objects.bulk_update(items, ["created_at", "due_at", "reassign_at"])
+        rng = random.Random(7)
+        for item in items:
+            lead = leads[item.object_id]
+            age = now - item.created_at
+            if item.owner_id and age > timedelta(days=2) and rng.random() < 0.8:
+                log_touch(lead_id=lead.pk, by=item.owner, kind=rng.choice(["call", "email", "voicemail"]))
+                took = timedelta(minutes=rng.choice([4, 9, 14, 25, 50, 90, 180, 300, 600]))
+                WorkItem.objects.filter(pk=item.pk).update(completed_at=min(item.created_at + took, now))
+        # The demo's past breaches were not mailed to anyone; only new ones are.
+        from django.test.utils import override_settings
+
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+            sweep_breaches()
 
     def _leads(self, count, campaigns):
         now = timezone.now()
