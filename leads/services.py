@@ -52,7 +52,7 @@ from .scoring import (
     threshold_key,
 )
 from .scoring import active_criteria as load_criteria
-from .signals import sales_ready
+from .signals import hand_raised, sales_ready
 
 # Lead fields a capture may fill in. A repeat capture fills only those still blank, so a
 # later form fill never overwrites what a rep corrected.
@@ -251,6 +251,7 @@ def _capture_attempt(captures: Sequence[Capture], context: ScoringContext) -> li
     Activity.objects.bulk_create(activities)
     LeadEvent.objects.bulk_create(events)
     _announce_sales_ready(leads.values())
+    _announce_hands_raised([leads[email] for email, fields in changed.items() if "hand_raiser" in fields])
     return results
 
 
@@ -261,6 +262,14 @@ def _announce_sales_ready(leads) -> None:
     ids = [lead.pk for lead in leads if lead.status == Lead.Status.MQL and lead.team_id is None]
     if ids:
         sales_ready.send(sender=Lead, lead_ids=ids)
+
+
+def _announce_hands_raised(leads) -> None:
+    """Leads already in an SDR's queue whose prospect just asked for a call: their first-touch
+    timer tightens to the hand-raiser policy (``sdr`` listens)."""
+    ids = [lead.pk for lead in leads if lead.status in IN_SALES and lead.hand_raiser]
+    if ids:
+        hand_raised.send(sender=Lead, lead_ids=ids)
 
 
 def _new_lead(c: Capture, at: datetime, points: float, context: ScoringContext) -> Lead:
@@ -398,6 +407,8 @@ def log_activity(
         lead.save(update_fields=sorted(changed))
         if "status" in changed:
             _announce_sales_ready([lead])
+        elif "hand_raiser" in changed:
+            _announce_hands_raised([lead])
     return activity
 
 

@@ -10,3 +10,6 @@ decay sweep stays one statement per batch.
 from django.dispatch import Signal
 
 sales_ready = Signal()
+
+# Sent with ``lead_ids`` when prospects already in an SDR's queue ask for a call.
+hand_raised = Signal()

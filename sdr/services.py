@@ -245,6 +245,33 @@ def on_sales_ready(sender, *, lead_ids: Sequence[int], **kwargs) -> None:
     route_leads(lead_ids=lead_ids)
 
 
+def on_hand_raised(sender, *, lead_ids: Sequence[int], **kwargs) -> None:
+    """``leads.signals.hand_raised`` receiver (see ``tighten_first_touch``)."""
+    tighten_first_touch(lead_ids=lead_ids)
+
+
+def tighten_first_touch(*, lead_ids: Sequence[int], now: datetime | None = None) -> int:
+    """A prospect in the queue asked for a call: an open first-touch timer moves to the
+    hand-raiser policy when that makes it due sooner (never later)."""
+    now = now or timezone.now()
+    policy = first_touch_policies()[SlaPolicy.FIRST_TOUCH_HAND_RAISER]
+    items = list(
+        WorkItem.objects.open()
+        .filter(work.subject_filter(Lead, lead_ids), kind=WorkItem.Kind.FIRST_TOUCH)
+        .exclude(policy=policy)
+        .select_for_update(of=("self",))
+    )
+    schedules = work.Schedules().load(i.team_id for i in items)
+    tightened = []
+    for item in items:
+        due, reassign = work.due_times(policy, now, schedules.for_team(item.team_id))
+        if due < item.due_at:
+            item.policy, item.due_at, item.reassign_at, item.title = policy, due, reassign, "Asked for a call"
+            tightened.append(item)
+    WorkItem.objects.bulk_update(tightened, ["policy", "due_at", "reassign_at", "title"])
+    return len(tightened)
+
+
 # --- reassignment --------------------------------------------------------------------------
 
 

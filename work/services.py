@@ -135,7 +135,7 @@ def open_items(
     return WorkItem.objects.bulk_create(items)
 
 
-def _subject_filter(model: type[models.Model], ids: Iterable[int]) -> Q:
+def subject_filter(model: type[models.Model], ids: Iterable[int]) -> Q:
     return Q(content_type=ContentType.objects.get_for_model(model), object_id__in=list(ids))
 
 
@@ -152,7 +152,7 @@ def complete_items(
     given); returns the items completed. Items already done are left alone, so completing
     twice is harmless."""
     now = now or timezone.now()
-    qs = WorkItem.objects.open().filter(_subject_filter(model, subject_ids), kind__in=kinds)
+    qs = WorkItem.objects.open().filter(subject_filter(model, subject_ids), kind__in=kinds)
     if due_by is not None:
         qs = qs.filter(due_at__lte=due_by)
     with transaction.atomic():
@@ -179,7 +179,7 @@ def cancel_items(
     now = now or timezone.now()
     return (
         WorkItem.objects.open()
-        .filter(_subject_filter(model, subject_ids))
+        .filter(subject_filter(model, subject_ids))
         .update(state=WorkItem.State.CANCELLED, completed_at=now, reassign_at=None)
     )
 
@@ -191,7 +191,7 @@ def move_items(
     times stay as promised: the prospect has been waiting the same time either way."""
     return (
         WorkItem.objects.open()
-        .filter(_subject_filter(model, subject_ids))
+        .filter(subject_filter(model, subject_ids))
         .update(owner_id=owner_id, team_id=team_id)
     )
 

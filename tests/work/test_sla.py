@@ -195,3 +195,26 @@ def test_a_disposition_needs_a_listed_reason(inbound_sdr):
     lead.refresh_from_db()
     assert lead.status == Lead.Status.MQL
     assert first_touch(lead).state == WorkItem.State.OPEN
+
+
+@pytest.mark.django_db
+def test_a_prospect_in_the_queue_who_asks_for_a_call_gets_the_tighter_timer(inbound_sdr):
+    from leads.services import log_activity
+
+    tuesday_10 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    lead = routed_lead(inbound_sdr, now=tuesday_10)
+    assert first_touch(lead).due_at == tuesday_10 + timedelta(hours=4)
+    with time_machine.travel(tuesday_10 + timedelta(minutes=30), tick=False):
+        log_activity(lead_id=lead.pk, kind="meeting_request")
+    item = first_touch(lead)
+    assert item.policy.key == SlaPolicy.FIRST_TOUCH_HAND_RAISER
+    assert item.due_at == tuesday_10 + timedelta(minutes=45)
+    assert item.title == "Asked for a call"
+
+
+@pytest.mark.django_db
+def test_a_repeat_form_fill_asking_for_a_call_tightens_the_timer_too(catch_all_rule, inbound_sdr):
+    tuesday_10 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    lead = routed_lead(inbound_sdr, now=tuesday_10, email="again@x.example")
+    hand_raiser_at(tuesday_10 + timedelta(minutes=10), email="again@x.example")
+    assert first_touch(lead).due_at == tuesday_10 + timedelta(minutes=25)
