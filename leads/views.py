@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from config.htmx import is_htmx
 from config.ratelimit import client_address, over_limit
+from work.models import WorkItem
 
 from . import services, tasks
 from .access import can_import, can_work_leads, get_lead_for_user
@@ -66,6 +67,11 @@ def _detail_context(request, lead: Lead, **extra) -> dict:
         "fit": compute_fit(lead),
         "scoring": scoring,
         "timeline": lead.timeline(),
+        "work_items": list(
+            WorkItem.objects.for_subject(lead)
+            .select_related("policy", "owner", "breach")
+            .order_by("-created_at", "-id")[:20]
+        ),
         "activity_form": ActivityForm(),
         "rating_form": RatingForm(initial={"rating": lead.rating}),
         **extra,
