@@ -1,5 +1,5 @@
 from leads.access import can_import, can_work_leads
-from sdr.access import can_manage_reps, can_work_queue
+from team.access import can_manage_reps, can_work_queue
 
 
 def navigation(request):

@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
 from leads.access import can_work_leads
-from sdr.access import can_manage_reps, can_work_queue
+from team.access import can_manage_reps, can_work_queue
 
 
 @login_required

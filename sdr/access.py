@@ -1,31 +1,26 @@
-"""Who may see and change what in sales development: one module, used by pages and the API."""
+"""Which leads a user may work from a queue: one rule for the queue API and the team pages."""
 
-from django.db.models import QuerySet
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404
 
-from team.models import Role, Team, User
-
-
-def can_work_queue(user) -> bool:
-    """SDRs work their own queue."""
-    return user.is_authenticated and user.is_sdr
+from leads.models import Lead
+from team.access import can_manage_reps, managed_teams
 
 
-def can_manage_reps(user) -> bool:
-    """Managers (and superusers) see their teams' queues, reassign and review breaches."""
-    return user.is_authenticated and (user.is_superuser or user.role == Role.MANAGER)
-
-
-def managed_teams(user) -> QuerySet[Team]:
-    """The teams whose queues and breaches a manager sees: those they manage (all for a
-    superuser); none for anyone else."""
-    if not user.is_authenticated:
-        return Team.objects.none()
+def queue_lead_for(user, pk) -> Lead:
+    """A lead in a queue this user works: an SDR's own, or one in a team the manager runs.
+    403 for roles without a queue; 404 for a lead outside (ids do not leak who owns what)."""
     if user.is_superuser:
-        return Team.objects.all()
-    if user.role == Role.MANAGER:
-        return Team.objects.filter(manager=user)
-    return Team.objects.none()
-
-
-def reps_managed_by(user) -> QuerySet[User]:
-    return User.objects.filter(team__in=managed_teams(user), role__in=(Role.INBOUND_SDR, Role.OUTBOUND_SDR))
+        leads = Lead.objects.all()
+    elif user.is_sdr:
+        leads = Lead.objects.filter(owner=user)
+    elif can_manage_reps(user):
+        teams = managed_teams(user)
+        leads = Lead.objects.filter(Q(team__in=teams) | Q(owner__team__in=teams))
+    else:
+        raise PermissionDenied("Your role does not work SDR queues.")
+    try:
+        return leads.select_related("owner", "team").get(pk=pk)
+    except (Lead.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such lead in your queues.") from None

@@ -312,8 +312,8 @@ def reassign_leads(
                 pool = pools.get(lead.team_id)
                 new_owner = pool.pick(exclude=[lead.owner_id] if lead.owner_id else []) if pool else None
                 team_id = lead.team_id
-            if new_owner is not None and old is not None and new_owner.pk == old.pk:
-                continue
+            if (new_owner.pk if new_owner else None) == (old.pk if old else None):
+                continue  # nobody else can take it: nothing moves, nothing to record
             groups[(team_id, new_owner.pk if new_owner else None)].append(lead.pk)
             moved[lead.pk] = new_owner.pk if new_owner else None
             target = new_owner or "the team's unassigned queue"
@@ -377,6 +377,16 @@ def reassign_breached(items: Sequence[WorkItem]) -> set[int]:
 # --- working the queue ---------------------------------------------------------------------
 
 
+def _check_worker(lead: Lead, by: User, *, assigned: bool = True) -> None:
+    """Checked under the lead's row lock: an SDR works only leads in their own hands (a
+    reassignment may have just moved it), and a lead waiting in a team's unassigned queue
+    gets an owner before anyone works it (a touch would leave it in nobody's queue)."""
+    if assigned and lead.owner_id is None:
+        raise SdrError("This lead waits in its team's unassigned queue; assign it to a rep first.")
+    if by.is_sdr and lead.owner_id != by.pk:
+        raise SdrError("This lead is no longer in your queue (it was reassigned).")
+
+
 @dataclass
 class TouchResult:
     lead: Lead
@@ -400,6 +410,7 @@ def log_touch(
             raise SdrError(
                 f"A lead in {lead.get_status_display()} is not in a queue; touches are for MQLs and working leads."
             )
+        _check_worker(lead, by)
         activity = log_activity(lead_id=lead.pk, kind=kind, via=ActivitySource.MANUAL, actor=by, note=note)
         if outcome:
             type(activity).objects.filter(pk=activity.pk).update(outcome=outcome)
@@ -437,6 +448,7 @@ def set_follow_up(*, lead_id: int, by: User, due_at: datetime, note: str = "") -
             raise SdrError(
                 f"A lead in {lead.get_status_display()} is not in a queue; nurture has no follow-ups."
             )
+        _check_worker(lead, by)
         WorkItem.objects.open().for_subject(lead).filter(kind=WorkItem.Kind.FOLLOW_UP).update(
             state=WorkItem.State.CANCELLED, completed_at=now
         )
@@ -447,7 +459,7 @@ def set_follow_up(*, lead_id: int, by: User, due_at: datetime, note: str = "") -
                     subject=lead,
                     kind=WorkItem.Kind.FOLLOW_UP,
                     title=title,
-                    owner_id=lead.owner_id or by.pk,
+                    owner_id=lead.owner_id,
                     team_id=lead.team_id,
                     due_at=due_at,
                     note=note.strip(),
@@ -493,6 +505,14 @@ def dispose_lead(*, lead_id: int, by: User, to: str, reason: str, note: str = ""
     if reason not in DISPOSITIONS[to]:
         raise SdrError(f"Choose a reason: {', '.join(DISPOSITIONS[to])}.")
     text = f"{reason}: {note.strip()}" if note.strip() else reason
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().get(pk=lead_id)
+        if lead.status in IN_SALES:
+            _check_worker(lead, by, assigned=False)
+        return _dispose(lead_id, by, to, text)
+
+
+def _dispose(lead_id: int, by: User, to: str, text: str) -> Lead:
     try:
         return transition_lead(lead_id=lead_id, to=to, actor=by, reason=text, via=ActivitySource.MANUAL)
     except InvalidTransition as exc:

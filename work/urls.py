@@ -1,6 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "work"
 
 # The manager's breach review.
-urlpatterns: list = []
+urlpatterns = [
+    path("breaches/", views.breach_review, name="breaches"),
+    path("breaches/<int:pk>/acknowledge/", views.acknowledge, name="acknowledge_breach"),
+]

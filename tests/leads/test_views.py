@@ -18,7 +18,7 @@ def test_pages_need_a_login(client):
 @pytest.mark.django_db
 def test_login_and_logout(client, manager):
     response = client.post("/login/", {"username": "maria", "password": "pw"}, follow=True)
-    assert response.redirect_chain[-1][0] == reverse("leads:list")
+    assert response.redirect_chain[-1][0] == reverse("work:breaches")  # managers land on the review
     assert client.post("/logout/").status_code == 302
     assert client.get(reverse("leads:list")).status_code == 302
 

@@ -1,0 +1,155 @@
+// The SDR's queue: keys to move and work it, and live SLA countdowns. No dependencies.
+//   j / k  next / previous row      l  log a touch on the selected row
+//   o      open the lead's page     ?  show or hide the keys      Esc  close the form or help
+(() => {
+  "use strict";
+  const root = document.getElementById("queue");
+  if (!root) return;
+  const riskMs = Number(root.dataset.riskMinutes || 60) * 60_000;
+  let index = 0;
+
+  const rows = () => [...document.querySelectorAll("#queue-list > .q-row")];
+  const current = () => rows()[index];
+
+  function select(i, { scroll = true } = {}) {
+    const all = rows();
+    if (!all.length) return;
+    index = Math.max(0, Math.min(i, all.length - 1));
+    all.forEach((row, n) => {
+      row.classList.toggle("selected", n === index);
+      if (n === index) row.setAttribute("aria-current", "true");
+      else row.removeAttribute("aria-current");
+    });
+    if (scroll) all[index].scrollIntoView({ block: "nearest" });
+  }
+
+  // The first field of the form that has errors, else the chosen kind of touch.
+  function focusPanel(row) {
+    const form = row.querySelector(".q-panel form:has(.errorlist)") || row.querySelector(".q-panel form");
+    if (!form) return;
+    const field =
+      form.querySelector("input:checked") || form.querySelector("input:not([type=hidden]), select, textarea");
+    if (field) field.focus();
+  }
+
+  function openLog(row) {
+    if (!row) return;
+    if (row.querySelector(".q-panel form")) return focusPanel(row);
+    const button = row.querySelector("[data-action=log]");
+    if (button) button.click(); // htmx fetches the forms; they get the focus when they settle
+  }
+
+  function closePanel(row) {
+    const panel = row && row.querySelector(".q-panel");
+    if (!panel || !panel.firstElementChild) return false;
+    panel.replaceChildren();
+    return true;
+  }
+
+  function toggleHelp() {
+    const help = document.getElementById("queue-help");
+    if (!help) return;
+    if (help.open) help.close();
+    else help.showModal();
+  }
+
+  const typing = (el) =>
+    el instanceof HTMLElement && (el.isContentEditable || /^(INPUT|SELECT|TEXTAREA)$/.test(el.tagName));
+
+  document.addEventListener("keydown", (event) => {
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key === "Escape") {
+      const help = document.getElementById("queue-help");
+      if (help && help.open) return; // the dialog closes itself
+      const row = (event.target.closest && event.target.closest(".q-row")) || current();
+      if (closePanel(row)) {
+        select(rows().indexOf(row), { scroll: false });
+        event.preventDefault();
+      }
+      return;
+    }
+    if (typing(event.target)) return;
+    const help = document.getElementById("queue-help");
+    if (help && help.open && event.key !== "?") return;
+    switch (event.key) {
+      case "j":
+        select(index + 1);
+        break;
+      case "k":
+        select(index - 1);
+        break;
+      case "l":
+        if (root.hasAttribute("data-read-only")) return;
+        openLog(current());
+        break;
+      case "o": {
+        const url = current() && current().dataset.leadUrl;
+        if (url) window.location.assign(url);
+        break;
+      }
+      case "?":
+        toggleHelp();
+        break;
+      default:
+        return;
+    }
+    event.preventDefault();
+  });
+
+  document.addEventListener("click", (event) => {
+    if (event.target.closest("[data-action=help]")) return toggleHelp();
+    const row = event.target.closest(".q-row");
+    if (!row) return;
+    if (event.target.closest("[data-action=close]")) closePanel(row);
+    select(rows().indexOf(row), { scroll: false });
+  });
+
+  // After a swap: keep the selection where it was, restart the countdowns, focus new forms.
+  document.addEventListener("htmx:afterSettle", (event) => {
+    const el = event.target;
+    const row = el.closest && el.closest(".q-row");
+    if (row) index = rows().indexOf(row);
+    select(index, { scroll: false });
+    tick();
+    if (row && (el.classList.contains("q-panel") || row.querySelector(".q-panel .errorlist"))) {
+      focusPanel(row);
+    }
+  });
+
+  // --- countdowns: every element with data-due, once a second ------------------------------
+
+  const pad = (n) => String(n).padStart(2, "0");
+
+  // "1d 4h", "2h 05m" or "12m 30s": the same format as sdr/views.py.
+  function span(ms) {
+    const s = Math.floor(Math.abs(ms) / 1000);
+    const days = Math.floor(s / 86_400);
+    const hours = Math.floor((s % 86_400) / 3_600);
+    const minutes = Math.floor((s % 3_600) / 60);
+    if (days) return `${days}d ${hours}h`;
+    if (hours) return `${hours}h ${pad(minutes)}m`;
+    return `${minutes}m ${pad(s % 60)}s`;
+  }
+
+  function tick() {
+    const now = Date.now();
+    for (const el of document.querySelectorAll("[data-due]")) {
+      const left = Date.parse(el.dataset.due) - now;
+      if (Number.isNaN(left)) continue;
+      let state, text;
+      if (el.dataset.countdown === "sla") {
+        state = left <= 0 ? "breached" : left <= riskMs ? "at_risk" : "on_track";
+        text = left > 0 ? `${span(left)} left` : `breached ${span(left)} ago`;
+      } else {
+        state = left <= 0 ? "overdue" : "due";
+        text = left > 0 ? `due in ${span(left)}` : `overdue ${span(left)}`;
+      }
+      if (el.textContent !== text) el.textContent = text;
+      el.className = `sla sla-${state}`;
+    }
+  }
+
+  select(0, { scroll: false });
+  tick();
+  setInterval(tick, 1000);
+})();

@@ -1,0 +1,179 @@
+"""The manager's breach review. Thin: parse the filters, authorize, read the numbers
+(``work.metrics``), call the one service that acknowledges a breach, render.
+
+One view serves the page and its htmx partials: the whole results block when the filters
+change, only the breach list when a pager link targets it.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from config.htmx import is_htmx
+from team.access import can_manage_reps
+
+from . import metrics, services
+from .filters import BreachFilter, breaches_visible_to, for_list, items_visible_to
+from .forms import AcknowledgeForm
+from .models import Breach, format_minutes
+
+BREACHES_PER_PAGE = 50
+AT_RISK_SHOWN = 50
+LIST_TARGET = "breach-list"
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise PermissionDenied
+
+
+def _query(params: QueryDict, **changes) -> str:
+    """The current filters with some replaced, as a query string (no page number)."""
+    query = params.copy()
+    query.pop("page", None)
+    for key, value in changes.items():
+        query[key] = value
+    return query.urlencode()
+
+
+def _drill_down(params: QueryDict, counts: metrics.BreachCounts) -> None:
+    """Each summary row links to the list narrowed to it (no link for "unassigned"/"no team")."""
+    for row in counts.by_rep:
+        row.query = _query(params, rep=row.key) if row.key else ""
+    for row in counts.by_team:
+        row.query = _query(params, team=row.key) if row.key else ""
+    for row in counts.by_policy:
+        row.query = _query(params, policy=row.key)
+    for row in counts.by_day:
+        row.query = _query(params, due_after=row.label, due_before=row.label)
+
+
+def _with_late_text(breaches) -> list[Breach]:
+    breaches = list(breaches)
+    for breach in breaches:
+        breach.late_text = metrics.format_duration(breach.late_by)
+    return breaches
+
+
+def _rep_rows(counts: list[metrics.CountRow], rates: list[metrics.RateRow], params: QueryDict) -> list:
+    """The by-rep table: breach counts beside each rep's breach rate (reps with timed items
+    but no breach shown too, with a zero)."""
+    rates_by_rep = {r.rep_id: r for r in rates}
+    rows = []
+    for row in counts:
+        rate = rates_by_rep.pop(row.key, None)
+        row.timed, row.breached = (rate.timed, rate.breached) if rate else (0, 0)
+        rows.append(row)
+    for rate in rates_by_rep.values():
+        row = metrics.CountRow(rate.rep_id, rate.label, 0, 0)
+        row.query = _query(params, rep=rate.rep_id) if rate.rep_id else ""
+        row.timed, row.breached = rate.timed, rate.breached
+        rows.append(row)
+    return rows
+
+
+def _list_context(request, breaches: QuerySet[Breach], now) -> dict:
+    page = Paginator(for_list(breaches, now), BREACHES_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = _with_late_text(page.object_list)
+    return {
+        "page": page,
+        "query": _query(request.GET),
+        "next_url": request.get_full_path(),
+        "ack_form": AcknowledgeForm(),
+    }
+
+
+@login_required
+def breach_review(request):
+    _require(can_manage_reps(request.user))
+    now = timezone.now()
+    breach_filter = BreachFilter(
+        request.GET or None, queryset=breaches_visible_to(request.user), request=request
+    )
+    valid = not breach_filter.is_bound or breach_filter.is_valid()
+    breaches = breach_filter.qs if valid else Breach.objects.none()
+    context = {"filter": breach_filter, "valid": valid, "now": now}
+
+    if request.headers.get("HX-Target") == LIST_TARGET and is_htmx(request):
+        context.update(_list_context(request, breaches, now))
+        return render(request, "work/_breach_list.html", context)
+
+    if valid:
+        start, end = breach_filter.period()
+        items = items_visible_to(request.user).filter(**breach_filter.item_filters())
+        counts = metrics.breach_counts(breaches)
+        _drill_down(request.GET, counts)
+        at_risk = list(
+            items.at_risk(now=now)
+            .select_related("owner", "team", "policy")
+            .prefetch_related("subject")
+            .order_by("due_at", "id")[: AT_RISK_SHOWN + 1]
+        )
+        for item in at_risk:
+            item.due_in = item.due_at - now
+            item.due_in_text = metrics.format_duration(item.due_in)
+        rates = metrics.breach_rate_by_rep(items, start=start, end=end, now=now)
+        context.update(
+            counts=counts,
+            rep_rows=_rep_rows(counts.by_rep, rates, request.GET),
+            speed=metrics.speed_to_first_touch(items, start=start, end=end),
+            at_risk=at_risk[:AT_RISK_SHOWN],
+            more_at_risk=len(at_risk) > AT_RISK_SHOWN,
+            period=(start, end),
+        )
+    context.update(
+        _list_context(request, breaches, now),
+        at_risk_window=format_minutes(settings.WORK_AT_RISK_MINUTES),
+    )
+    template = "work/_review.html" if is_htmx(request) else "work/breach_review.html"
+    return render(request, template, context)
+
+
+def _next_url(request) -> str:
+    candidate = request.POST.get("next", "")
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return reverse("work:breaches")
+
+
+@login_required
+@require_POST
+def acknowledge(request, pk):
+    """Acknowledge one breach with a note. htmx gets the row back (with the error, if any);
+    a plain form post goes back to the review with a message."""
+    _require(can_manage_reps(request.user))
+    visible = breaches_visible_to(request.user)
+    breach = get_object_or_404(visible, pk=pk)  # 404 for another team's breach
+    form = AcknowledgeForm(request.POST)
+    error, status = "", 200
+    if not form.is_valid():
+        error, status = " ".join(form.errors.get("note", ["Check the note."])), 400
+    else:
+        try:
+            services.acknowledge_breach(breach_id=breach.pk, by=request.user, note=form.cleaned_data["note"])
+        except services.WorkError as exc:
+            error, status = str(exc), 409
+    if is_htmx(request):
+        context = {
+            "breach": _with_late_text(for_list(visible, timezone.now()).filter(pk=breach.pk))[0],
+            "ack_form": form if status == 400 else AcknowledgeForm(),
+            "error": error,
+            "next_url": _next_url(request),
+        }
+        return render(request, "work/_breach_row.html", context, status=status)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, "Breach acknowledged.")
+    return redirect(_next_url(request))
