@@ -218,3 +218,38 @@ def test_a_repeat_form_fill_asking_for_a_call_tightens_the_timer_too(catch_all_r
     lead = routed_lead(inbound_sdr, now=tuesday_10, email="again@x.example")
     hand_raiser_at(tuesday_10 + timedelta(minutes=10), email="again@x.example")
     assert first_touch(lead).due_at == tuesday_10 + timedelta(minutes=25)
+
+
+@pytest.mark.django_db
+def test_a_rep_cannot_work_a_lead_reassigned_away_from_them(inbound_sdr, other_sdr, manager):
+    from sdr.services import reassign_leads
+
+    lead = routed_lead(inbound_sdr)
+    reassign_leads(lead_ids=[lead.pk], to=other_sdr, by=manager, reason="Cover")
+    with pytest.raises(SdrError, match="no longer in your queue"):
+        log_touch(lead_id=lead.pk, by=inbound_sdr, kind="call")
+    with pytest.raises(SdrError):
+        set_follow_up(lead_id=lead.pk, by=inbound_sdr, due_at=datetime.now(UTC) + timedelta(days=1))
+    with pytest.raises(SdrError):
+        dispose_lead(lead_id=lead.pk, by=inbound_sdr, to=Lead.Status.NURTURE, reason="Other")
+    lead.refresh_from_db()
+    assert lead.status == Lead.Status.MQL and not lead.activities.exists()
+
+
+@pytest.mark.django_db
+def test_a_lead_in_the_unassigned_queue_is_assigned_before_it_is_worked(manager):
+    lead = routed_lead(None, team=manager.team)
+    with pytest.raises(SdrError, match="assign it to a rep first"):
+        log_touch(lead_id=lead.pk, by=manager, kind="call")
+    with pytest.raises(SdrError, match="assign it to a rep first"):
+        set_follow_up(lead_id=lead.pk, by=manager, due_at=datetime.now(UTC) + timedelta(days=1))
+    assert not WorkItem.objects.filter(owner=manager).exists()
+
+
+@pytest.mark.django_db
+def test_reassigning_when_nobody_else_can_take_it_records_nothing(manager):
+    from sdr.services import reassign_leads
+
+    lead = routed_lead(None, team=manager.team)  # the team has no SDR
+    assert reassign_leads(lead_ids=[lead.pk], to=None, by=manager, reason="Try again") == {}
+    assert not lead.events.filter(kind="reassigned").exists()
