@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from leads.models import TOUCH_KINDS, ActivityKind, Lead, TouchOutcome
 
-from .services import DISPOSITIONS, MAX_FOLLOW_UP
+from .services import DISPOSITIONS, follow_up_time_problem
 
 NOTE_MAX = 2000
 
@@ -80,11 +80,8 @@ class FollowUpForm(forms.Form):
 
     def clean_due_at(self):
         due_at = self.cleaned_data["due_at"]
-        now = timezone.now()
-        if due_at <= now:
-            raise forms.ValidationError("A follow-up is set for a time in the future.")
-        if due_at > now + MAX_FOLLOW_UP:
-            raise forms.ValidationError("A follow-up is set within the next year.")
+        if problem := follow_up_time_problem(due_at):
+            raise forms.ValidationError(problem)
         return due_at
 
 

@@ -10,7 +10,7 @@ from team.models import User
 from work.models import WorkItem
 
 from .queue import Bucket
-from .services import DISPOSITIONS, MAX_FOLLOW_UP
+from .services import DISPOSITIONS, follow_up_time_problem
 
 TOUCH_CHOICES = [(kind.value, ActivityKind(kind).label) for kind in TOUCH_KINDS]
 DISPOSITION_CHOICES = [(Lead.Status.NURTURE.value, "Nurture"), (Lead.Status.DISQUALIFIED.value, "Disqualify")]
@@ -261,11 +261,8 @@ class FollowUpSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
     def validate_due_at(self, value):
-        now = timezone.now()
-        if value <= now:
-            raise serializers.ValidationError("A follow-up is set for a time in the future.")
-        if value > now + MAX_FOLLOW_UP:
-            raise serializers.ValidationError("A follow-up is set within the next year.")
+        if problem := follow_up_time_problem(value):
+            raise serializers.ValidationError(problem)
         return value
 
 

@@ -434,14 +434,23 @@ def log_touch(
 MAX_FOLLOW_UP = timedelta(days=366)
 
 
+def follow_up_time_problem(due_at: datetime, now: datetime | None = None) -> str:
+    """Why ``due_at`` cannot be a follow-up time ('' when it can): shared by the service, the
+    queue's form and the API, so all three say the same."""
+    now = now or timezone.now()
+    if due_at <= now:
+        return "A follow-up is set for a time in the future."
+    if due_at > now + MAX_FOLLOW_UP:
+        return "A follow-up is set within the next year."
+    return ""
+
+
 def set_follow_up(*, lead_id: int, by: User, due_at: datetime, note: str = "") -> WorkItem:
     """The next follow-up on a lead: a work item in its owner's queue at ``due_at``. It
     replaces an earlier follow-up not yet done (a lead has one next step)."""
     now = timezone.now()
-    if due_at <= now:
-        raise SdrError("A follow-up is set for a time in the future.")
-    if due_at > now + MAX_FOLLOW_UP:
-        raise SdrError("A follow-up is set within the next year.")
+    if problem := follow_up_time_problem(due_at, now):
+        raise SdrError(problem)
     with transaction.atomic():
         lead = Lead.objects.select_for_update().get(pk=lead_id)
         if lead.status not in IN_SALES:
