@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from team.access import can_manage_reps
 
 from . import services
-from .filters import BreachFilter, breaches_visible_to, for_list
+from .filters import BreachFilter, for_list
 from .forms import NOTE_MAX
 from .models import Breach, WorkItem
 
@@ -124,7 +124,7 @@ class BreachViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     filterset_class = BreachFilter
 
     def get_queryset(self):
-        return for_list(breaches_visible_to(self.request.user), timezone.now())
+        return for_list(Breach.objects.visible_to(self.request.user), timezone.now())
 
     @extend_schema(
         request=AcknowledgeSerializer,

@@ -1,6 +1,6 @@
 """The breach review's reads, shared by the page and the API: what a reviewer may see
-(``breaches_visible_to``, ``items_visible_to``), the rows a list shows (``for_list``), and one
-FilterSet.
+(``Breach.objects.visible_to``, ``WorkItem.objects.visible_to``), the rows a list shows
+(``for_list``), and one FilterSet.
 
 The choices a manager may pick (reps, teams) are those of the teams they manage, so a rep or
 team outside them is a validation error ("select a valid choice"), never an empty page that
@@ -14,31 +14,12 @@ from django import forms
 from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F, QuerySet, Value
 from django.db.models.functions import Coalesce
 
-from team.access import can_manage_reps, managed_teams, reps_managed_by
+from team.access import managed_teams, reps_managed_by
 from team.models import Team, User
 
-from .models import Breach, SlaPolicy, WorkItem
+from .models import Breach, SlaPolicy
 
 YES_NO = [("true", "Yes"), ("false", "No")]
-
-
-def breaches_visible_to(user) -> QuerySet[Breach]:
-    """The breaches a user may review: their teams' (every one for a superuser, also those
-    of items that had no team); none for anyone who does not manage reps."""
-    if not can_manage_reps(user):
-        return Breach.objects.none()
-    if user.is_superuser:
-        return Breach.objects.all()
-    return Breach.objects.filter(team__in=managed_teams(user))
-
-
-def items_visible_to(user) -> QuerySet[WorkItem]:
-    """The work items behind the review's other numbers (at risk, breach rate, speed)."""
-    if not can_manage_reps(user):
-        return WorkItem.objects.none()
-    if user.is_superuser:
-        return WorkItem.objects.all()
-    return WorkItem.objects.filter(team__in=managed_teams(user))
 
 
 def _reps(request):

@@ -73,7 +73,23 @@ def format_minutes(minutes: int) -> str:
     return f"{minutes} min"
 
 
+def _managed_by(queryset, user):
+    """Rows of the teams ``user`` manages (all for a superuser); none for anyone who does not
+    manage reps."""
+    from team.access import can_manage_reps, managed_teams
+
+    if not can_manage_reps(user):
+        return queryset.none()
+    if user.is_superuser:
+        return queryset
+    return queryset.filter(team__in=managed_teams(user))
+
+
 class WorkItemQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "WorkItemQuerySet":
+        """The items a manager reviews: their teams'."""
+        return _managed_by(self, user)
+
     def open(self) -> "WorkItemQuerySet":
         return self.filter(state=WorkItem.State.OPEN)
 
@@ -209,6 +225,12 @@ class WorkItem(models.Model):
         return "on_track"
 
 
+class BreachQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "BreachQuerySet":
+        """The breaches a manager reviews: their teams' (all for a superuser)."""
+        return _managed_by(self, user)
+
+
 class Breach(models.Model):
     """An SLA that was missed, recorded once per work item (the unique work item is what makes
     the sweep exactly-once), with what was done about it."""
@@ -235,6 +257,8 @@ class Breach(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     note = models.TextField(blank=True, max_length=2000)
+
+    objects = BreachQuerySet.as_manager()
 
     class Meta:
         ordering = ["-due_at", "-id"]

@@ -22,9 +22,9 @@ from config.htmx import is_htmx
 from team.access import can_manage_reps
 
 from . import metrics, services
-from .filters import BreachFilter, breaches_visible_to, for_list, items_visible_to
+from .filters import BreachFilter, for_list
 from .forms import AcknowledgeForm
-from .models import Breach, format_minutes
+from .models import Breach, WorkItem, format_minutes
 
 BREACHES_PER_PAGE = 50
 AT_RISK_SHOWN = 50
@@ -97,7 +97,7 @@ def breach_review(request):
     _require(can_manage_reps(request.user))
     now = timezone.now()
     breach_filter = BreachFilter(
-        request.GET or None, queryset=breaches_visible_to(request.user), request=request
+        request.GET or None, queryset=Breach.objects.visible_to(request.user), request=request
     )
     valid = not breach_filter.is_bound or breach_filter.is_valid()
     breaches = breach_filter.qs if valid else Breach.objects.none()
@@ -109,7 +109,7 @@ def breach_review(request):
 
     if valid:
         start, end = breach_filter.period()
-        items = items_visible_to(request.user).filter(**breach_filter.item_filters())
+        items = WorkItem.objects.visible_to(request.user).filter(**breach_filter.item_filters())
         counts = metrics.breach_counts(breaches)
         _drill_down(request.GET, counts)
         at_risk = list(
@@ -153,7 +153,7 @@ def acknowledge(request, pk):
     """Acknowledge one breach with a note. htmx gets the row back (with the error, if any);
     a plain form post goes back to the review with a message."""
     _require(can_manage_reps(request.user))
-    visible = breaches_visible_to(request.user)
+    visible = Breach.objects.visible_to(request.user)
     breach = get_object_or_404(visible, pk=pk)  # 404 for another team's breach
     form = AcknowledgeForm(request.POST)
     error, status = "", 200

@@ -423,12 +423,11 @@ def test_durations_read_like_a_person_writes_them():
 def test_speed_to_first_touch_median_and_90th_percentile(
     monkeypatch, manager, inbound_sdr, other_sdr, touches, vendor
 ):
-    from work.filters import items_visible_to
 
     if vendor == "sqlite":  # the demo's fallback: the same numbers, computed in Python
         monkeypatch.setattr(metrics, "connection", SimpleNamespace(vendor="sqlite"))
     day_start, day_end = MONDAY_9.replace(hour=0), MONDAY_9.replace(hour=23, minute=59)
-    report = metrics.speed_to_first_touch(items_visible_to(manager), start=day_start, end=day_end)
+    report = metrics.speed_to_first_touch(WorkItem.objects.visible_to(manager), start=day_start, end=day_end)
 
     # Lena first: the quicker median. Tom is in a team Maria does not manage.
     assert [(r.rep_id, r.touches, r.median, r.p90) for r in report.by_rep] == [
@@ -440,7 +439,7 @@ def test_speed_to_first_touch_median_and_90th_percentile(
     assert (overall.touches, overall.median, overall.p90) == (7, timedelta(minutes=20), timedelta(minutes=64))
 
     # Without a period: Sam's slow touch of the week before counts too.
-    report = metrics.speed_to_first_touch(items_visible_to(manager), start=None, end=None)
+    report = metrics.speed_to_first_touch(WorkItem.objects.visible_to(manager), start=None, end=None)
     sam = next(r for r in report.by_rep if r.rep_id == inbound_sdr.pk)
     assert (sam.touches, sam.median) == (6, timedelta(minutes=35))
 
