@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from leads.models import TOUCH_KINDS, ActivitySource, Lead, LeadEvent, TouchOutcome
@@ -86,9 +87,18 @@ def _lock_pools(team_ids: Iterable[int]) -> dict[int, _TeamPool]:
         .filter(team_id__in=team_ids)
         .order_by("team_id")
     }
+    # Count(*) per owner in a subquery, so PostgreSQL answers from the (owner, status) index
+    # alone; a join-and-count would read every lead a rep ever owned.
+    open_leads = (
+        Lead.objects.filter(owner=OuterRef("pk"), status__in=IN_SALES)
+        .order_by()
+        .values("owner")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
     reps = (
         User.objects.filter(team_id__in=team_ids, role__in=SDR_ROLES, is_active=True, is_away=False)
-        .annotate(load=Count("leads", filter=Q(leads__status__in=IN_SALES)))
+        .annotate(load=Coalesce(Subquery(open_leads), 0))
         .order_by("team_id", "id")
     )
     by_team: dict[int, list[User]] = defaultdict(list)
@@ -192,8 +202,11 @@ def route_leads(*, lead_ids: Sequence[int], now: datetime | None = None, wait: b
                     ],
                 )
             )
+        routed = fresh + waiting
+        for lead in routed:
+            lead.updated_at = now
+        Lead.objects.bulk_update(routed, ["team", "owner", "updated_at"])  # one statement
         for (team_id, owner_id), ids in moves.items():
-            Lead.objects.filter(pk__in=ids).update(team_id=team_id, owner_id=owner_id, updated_at=now)
             already_timed = [pk for pk in ids if pk in waiting_ids]
             if already_timed:
                 work.move_items(model=Lead, subject_ids=already_timed, owner_id=owner_id, team_id=team_id)

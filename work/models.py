@@ -137,7 +137,12 @@ class WorkItem(models.Model):
     )
     team = models.ForeignKey("team.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
-    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    content_type = models.ForeignKey(
+        ContentType,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # in workitem_subject
+    )
     object_id = models.PositiveBigIntegerField()
     subject = GenericForeignKey("content_type", "object_id")
 

@@ -253,7 +253,9 @@ WITH due AS (
     FOR UPDATE SKIP LOCKED
 ), marked AS (
     UPDATE {WorkItem._meta.db_table} AS item SET breached_at = %(now)s
-    FROM due WHERE item.id = due.id
+    -- = ANY(ARRAY(...)), not a join: the planner would assume the LIMIT's full count and
+    -- walk the whole primary key, a cost that grows with history instead of with the due.
+    WHERE item.id = ANY(ARRAY(SELECT id FROM due))
     RETURNING item.id, item.policy_id, item.owner_id, item.team_id, item.due_at
 )
 INSERT INTO {Breach._meta.db_table}
