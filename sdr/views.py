@@ -12,10 +12,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -29,12 +31,18 @@ from work.models import WorkItem
 
 from . import services
 from .forms import DispositionForm, FollowUpForm, TouchForm
-from .queue import QUEUE_LIMIT, Bucket, lead_items, queue_for
+from .queue import Bucket, lead_items, queue_for
 
 ROW = "sdr/_queue_row.html"
 
 
 # --- the queue -----------------------------------------------------------------------------
+
+
+# The page shows the first rows of the queue in its order (the API gives up to QUEUE_LIMIT):
+# nobody works a hundred leads before refreshing, and rendering rows is most of the page's
+# time (measured: about 0.25 ms a row).
+QUEUE_PAGE = 100
 
 
 @login_required
@@ -51,7 +59,7 @@ def queue(request):
         )
         return render(request, "sdr/queue_reps.html", {"reps": reps})
     now = timezone.now()
-    items = [item for item in queue_for(rep, now)[:QUEUE_LIMIT] if item.subject is not None]
+    items = [item for item in queue_for(rep, now)[:QUEUE_PAGE] if item.subject is not None]
     _decorate(items, now)
     counts = _bucket_counts(rep, now)
     context = {
@@ -108,6 +116,11 @@ def _decorate(items, now: datetime, scoring: ScoringSettings | None = None) -> N
         kind = getattr(item, "last_touch_kind", None)
         item.touch_label = ActivityKind(kind).label if kind in ActivityKind.values else ""
         item.sla_css, item.sla_text, item.countdown = sla_display(item, now)
+        # Precomputed here rather than in the template: at a few hundred rows the template's
+        # {% url %} and |naturaltime lookups were a third of the page's time.
+        item.lead_url = reverse("leads:detail", args=[lead.pk])
+        item.panel_url = reverse("sdr:item", args=[item.pk])
+        item.touch_ago = naturaltime(item.last_touch_at) if getattr(item, "last_touch_at", None) else ""
 
 
 def sla_display(item: WorkItem, now: datetime) -> tuple[str, str, str]:
