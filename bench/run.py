@@ -1,4 +1,4 @@
-"""``make bench``: measure Refinery's three performance figures, each beside a baseline doing
+"""``make bench``: measure Refinery's four performance figures, each beside a baseline doing
 the same job the cheapest way (raw SQL), in the same run on the same machine.
 
     .venv/bin/python bench/run.py            # full sizes; writes docs/benchmarks.md
@@ -9,6 +9,10 @@ the same job the cheapest way (raw SQL), in the same run on the same machine.
    memory at two file sizes.
 3. Threshold sweep: seconds of ``sweep_engagement_thresholds`` over a table where 1% of the
    leads cross a threshold, vs an ``UPDATE`` of every lead; and its memory at two sizes.
+4. Queues, routing and SLA timers (``--only queues``): the SDR queue page's server time and
+   queries per request vs its bare SQL; the breach sweep with 1% of 10,000 open timers due
+   (and with none due) vs an ``UPDATE`` + ``INSERT``; routing throughput vs one set-based
+   statement per batch. On a million generated leads, 200 SDRs in 8 teams.
 
 Everything runs against a dedicated database, ``refinery_bench``, dropped and re-created at
 the start; Redis database 14 is flushed. Nothing else is touched.
@@ -45,11 +49,30 @@ class Sizes:
     wrk_warmup: int
     import_rows: tuple[int, int]  # (small, large): the figure is the large one
     sweep_leads: tuple[int, int]
+    queue_leads: int  # leads in the queues data set (a multiple of 10,000, at least 100,000)
+    queue_requests: int  # timed requests of the queue page
+    routing_leads: int  # fresh MQLs routed by each routing mode
 
 
-FULL = Sizes(wrk_seconds=20, wrk_warmup=5, import_rows=(10_000, 100_000), sweep_leads=(100_000, 1_000_000))
-QUICK = Sizes(wrk_seconds=5, wrk_warmup=2, import_rows=(1_000, 10_000), sweep_leads=(10_000, 100_000))
-FIGURES = ("capture", "import", "sweep")
+FULL = Sizes(
+    wrk_seconds=20,
+    wrk_warmup=5,
+    import_rows=(10_000, 100_000),
+    sweep_leads=(100_000, 1_000_000),
+    queue_leads=1_000_000,
+    queue_requests=200,
+    routing_leads=10_000,
+)
+QUICK = Sizes(
+    wrk_seconds=5,
+    wrk_warmup=2,
+    import_rows=(1_000, 10_000),
+    sweep_leads=(10_000, 100_000),
+    queue_leads=100_000,
+    queue_requests=50,
+    routing_leads=2_000,
+)
+FIGURES = ("capture", "import", "sweep", "queues")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -187,6 +210,43 @@ def bench_sweep(sizes: Sizes, owners: list[int], campaigns: list[int]) -> report
     return report.SweepFigures(small=small, large=large, same_crossings=same, update_seconds=update_seconds)
 
 
+def bench_queues(sizes: Sizes, campaigns: list[int]) -> "report.QueuesFigures":
+    from bench import queues
+
+    log(
+        f"queues: generating {sizes.queue_leads:,} leads, 200 SDRs in 8 teams, {queues.OPEN_TIMERS:,} open"
+        " first-touch timers (1% due at the sweep instant), history"
+    )
+    data = queues.generate(sizes.queue_leads, campaigns=campaigns)
+    log(f"queues: generated in {data.generate_seconds:.1f} s: {data.counts}")
+
+    log(f"queues: queue page, {sizes.queue_requests} requests across the reps")
+    page = queues.measure_queue_page(data, sizes.queue_requests, log=log)
+    log(
+        f"queues: page p50 {page.p50_ms:.1f} ms, p95 {page.p95_ms:.1f} ms, {max(page.queries)} queries"
+        f" ({max(page.queue_queries)} on the queue); bare SQL p95 {page.sql_p95_ms:.2f} ms"
+    )
+
+    log(f"queues: breach sweep ({queues.SWEEP_REPEATS} runs each, 1% due and none due) and its baseline")
+    sweep_due, sweep_idle = queues.measure_sweeps(data)
+    for case in (sweep_due, sweep_idle):
+        log(
+            f"queues: sweep with {case.due} due: median {case.median_ms:.1f} ms"
+            f" ({', '.join(f'{s * 1000:.1f}' for s in case.seconds)}), {len(case.statements)} statements;"
+            f" baseline {case.baseline_median_ms:.2f} ms"
+        )
+
+    log("queues: EXPLAIN (ANALYZE, BUFFERS) of the sweep's claim, the queue and routing's rep loads")
+    plans = queues.plans(data)
+    for problem in queues.missing_indexes(plans):
+        log(f"queues: WARNING: {problem}")
+
+    routing = queues.measure_routing(data, sizes.routing_leads, log=log)
+    return report.QueuesFigures(
+        data=data, page=page, sweep_due=sweep_due, sweep_idle=sweep_idle, routing=routing, plans=plans
+    )
+
+
 def main(argv: list[str]) -> None:
     args = parse_args(argv)
     sizes = QUICK if args.quick else FULL
@@ -217,6 +277,10 @@ def main(argv: list[str]) -> None:
         load_before = os.getloadavg()[0]
         results.sweep = bench_sweep(sizes, owners, campaigns)
         results.load["sweep"] = (load_before, os.getloadavg()[0])
+    if "queues" in only:
+        load_before = os.getloadavg()[0]
+        results.queues = bench_queues(sizes, campaigns)
+        results.load["queues"] = (load_before, os.getloadavg()[0])
     results.total_seconds = time.perf_counter() - started
 
     print()
