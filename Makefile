@@ -34,6 +34,8 @@ lint: install
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 
 bench: install
+	@command -v wrk >/dev/null || { echo "Installing Debian's wrk for the capture benchmark"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
