@@ -316,31 +316,41 @@ def reassign_leads(
         if not leads:
             return moved
         pools = _lock_pools(lead.team_id for lead in leads if lead.team_id) if to is None else {}
-        events, groups = [], defaultdict(list)
-        for lead in leads:
-            old = lead.owner
+
+        def choose(lead: Lead) -> tuple[User | None, int | None]:
             if to is not None:
-                new_owner, team_id = to, to.team_id
-            else:
-                pool = pools.get(lead.team_id)
-                new_owner = pool.pick(exclude=[lead.owner_id] if lead.owner_id else []) if pool else None
-                team_id = lead.team_id
-            if (new_owner.pk if new_owner else None) == (old.pk if old else None):
-                continue  # nobody else can take it: nothing moves, nothing to record
-            groups[(team_id, new_owner.pk if new_owner else None)].append(lead.pk)
-            moved[lead.pk] = new_owner.pk if new_owner else None
-            target = new_owner or "the team's unassigned queue"
-            events.append(
-                _event(
-                    lead, LeadEvent.Kind.REASSIGNED, now, f"From {old or 'nobody'} to {target}: {reason}", by
-                )
-            )
-        for (team_id, owner_id), ids in groups.items():
-            Lead.objects.filter(pk__in=ids).update(owner_id=owner_id, team_id=team_id, updated_at=now)
-            work.move_items(model=Lead, subject_ids=ids, owner_id=owner_id, team_id=team_id)
+                return to, to.team_id
+            pool = pools.get(lead.team_id)
+            return (
+                pool.pick(exclude=[lead.owner_id] if lead.owner_id else []) if pool else None
+            ), lead.team_id
+
+        moved = _move_leads(leads, choose, reason=reason, by=by, now=now)
         if pools:
             _save_positions(pools, now)
-        LeadEvent.objects.bulk_create(events)
+    return moved
+
+
+def _move_leads(leads: Sequence[Lead], choose, *, reason: str, by: User | None, now: datetime) -> dict:
+    """Move each lead to the rep ``choose(lead)`` names (None: the team's unassigned queue)
+    with its open work items, the reason on its timeline. A lead staying where it is records
+    nothing. One UPDATE of leads and one of items per new owner, one INSERT of events."""
+    moved: dict[int, int | None] = {}
+    events, groups = [], defaultdict(list)
+    for lead in leads:
+        new_owner, team_id = choose(lead)
+        new_id = new_owner.pk if new_owner else None
+        if new_id == lead.owner_id:
+            continue  # nobody else can take it: nothing moves, nothing to record
+        groups[(team_id, new_id)].append(lead.pk)
+        moved[lead.pk] = new_id
+        target = new_owner or "the team's unassigned queue"
+        message = f"From {lead.owner or 'nobody'} to {target}: {reason}"
+        events.append(_event(lead, LeadEvent.Kind.REASSIGNED, now, message, by))
+    for (team_id, owner_id), ids in groups.items():
+        Lead.objects.filter(pk__in=ids).update(owner_id=owner_id, team_id=team_id, updated_at=now)
+        work.move_items(model=Lead, subject_ids=ids, owner_id=owner_id, team_id=team_id)
+    LeadEvent.objects.bulk_create(events)
     return moved
 
 
@@ -365,26 +375,17 @@ def reassign_breached(items: Sequence[WorkItem]) -> set[int]:
     )
     pools = _lock_pools(lead.team_id for lead in leads)
     now = timezone.now()
-    moved, events = set(), []
-    for lead in leads:
+
+    def choose(lead: Lead) -> tuple[User | None, int | None]:
         rep = pools[lead.team_id].pick(exclude=[lead.owner_id] if lead.owner_id else [])
-        if rep is None:
-            continue
-        Lead.objects.filter(pk=lead.pk).update(owner_id=rep.pk, updated_at=now)
-        work.move_items(model=Lead, subject_ids=[lead.pk], owner_id=rep.pk, team_id=lead.team_id)
-        events.append(
-            _event(
-                lead,
-                LeadEvent.Kind.REASSIGNED,
-                now,
-                f"From {lead.owner or 'nobody'} to {rep}: the first-touch SLA breached and was not met in time.",
-            )
-        )
-        moved.add(by_lead[lead.pk].pk)
+        return (rep or lead.owner), lead.team_id  # nobody else free: it stays
+
+    moved = _move_leads(
+        leads, choose, reason="the first-touch SLA breached and was not met in time.", by=None, now=now
+    )
     if pools:
         _save_positions(pools, now)
-    LeadEvent.objects.bulk_create(events)
-    return moved
+    return {by_lead[lead_id].pk for lead_id in moved}
 
 
 # --- working the queue ---------------------------------------------------------------------
