@@ -5,6 +5,7 @@ and get the row back (``outerHTML``), so the page never reloads; without JavaScr
 forms post to the same URLs and redirect back to the queue.
 """
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -224,13 +226,25 @@ def item_detail(request, item_id):
     return render(request, "sdr/item.html", _row_context(row, panel=_forms(row, tz)))
 
 
-def _succeeded(request, item_id: int, lead_id: int, notice: str):
+def _succeeded(request, item_id: int, lead_id: int, notice: str, others: Sequence[int] = ()):
+    """The row after the change; the lead's other rows the change touched (a touch also
+    completes a due follow-up, a disposition closes every item) come along out of band, so
+    each shows its new state in place too."""
     if not is_htmx(request):
         messages.success(request, notice)
         return redirect("sdr:queue")
     lead = get_lead_for_user(request.user, lead_id)
-    row = _row(item_id, lead, timezone.now())
-    return render(request, ROW, _row_context(row, notice=notice))
+    now = timezone.now()
+    response = render(request, ROW, _row_context(_row(item_id, lead, now), notice=notice))
+    for other_id in others:
+        if other_id != item_id:
+            row = _row(other_id, lead, now)
+            response.write(render_to_string(ROW, _row_context(row, oob=True), request=request))
+    return response
+
+
+def _other_open_items(item: WorkItem, lead: Lead) -> list[int]:
+    return list(WorkItem.objects.open().for_subject(lead).exclude(pk=item.pk).values_list("pk", flat=True))
 
 
 def _refused(request, item: WorkItem, lead: Lead, **bound):
@@ -248,6 +262,7 @@ def log_touch(request, item_id):
     form = TouchForm(request.POST, auto_id=f"i{item.pk}_%s")
     if form.is_valid():
         data = form.cleaned_data
+        others = _other_open_items(item, lead)
         try:
             services.log_touch(
                 lead_id=lead.pk,
@@ -262,7 +277,7 @@ def log_touch(request, item_id):
             notice = ActivityKind(data["kind"]).label + " logged"
             if data["outcome"]:
                 notice += f": {TouchOutcome(data['outcome']).label.lower()}"
-            return _succeeded(request, item.pk, lead.pk, notice + ".")
+            return _succeeded(request, item.pk, lead.pk, notice + ".", others)
     return _refused(request, item, lead, touch=form)
 
 
@@ -273,6 +288,7 @@ def set_follow_up(request, item_id):
     tz = _rep_timezone(request.user)
     form = FollowUpForm(request.POST, tz=tz, auto_id=f"i{item.pk}_%s")
     if form.is_valid():
+        others = _other_open_items(item, lead)
         try:
             follow_up = services.set_follow_up(
                 lead_id=lead.pk,
@@ -287,7 +303,7 @@ def set_follow_up(request, item_id):
             notice = f"Next follow-up {local:%a %d %b, %H:%M} ({tz.key})."
             # An open follow-up is replaced by the new one: the row becomes the new one.
             shown = follow_up.pk if item.kind == WorkItem.Kind.FOLLOW_UP and item.is_open else item.pk
-            return _succeeded(request, shown, lead.pk, notice)
+            return _succeeded(request, shown, lead.pk, notice, others)
     return _refused(request, item, lead, follow_up=form)
 
 
@@ -298,6 +314,7 @@ def dispose(request, item_id):
     form = DispositionForm(request.POST, auto_id=f"i{item.pk}_%s")
     if form.is_valid():
         data = form.cleaned_data
+        others = _other_open_items(item, lead)
         try:
             services.dispose_lead(
                 lead_id=lead.pk, by=request.user, to=data["to"], reason=data["reason"], note=data["note"]
@@ -307,5 +324,5 @@ def dispose(request, item_id):
         else:
             done = "Back to nurture" if data["to"] == Lead.Status.NURTURE else "Disqualified"
             notice = f"{done}: {data['reason']}."
-            return _succeeded(request, item.pk, lead.pk, notice)
+            return _succeeded(request, item.pk, lead.pk, notice, others)
     return _refused(request, item, lead, disposition=form)

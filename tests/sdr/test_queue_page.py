@@ -511,3 +511,45 @@ def test_a_rep_without_a_team_types_follow_ups_in_utc(client_for):
     assert WorkItem.objects.for_subject(lead).get(kind=WorkItem.Kind.FOLLOW_UP).due_at == datetime(
         2026, 11, 25, 11, tzinfo=UTC
     )
+
+
+@pytest.mark.django_db
+def test_a_touch_updates_the_leads_other_rows_in_place_too(client_for, inbound_sdr):
+    lead = queue_lead(inbound_sdr, berlin(24, 9, 30), first_name="Grace")
+    first_touch = item_of(lead)
+    with time_machine.travel(berlin(24, 9, 35), tick=False):
+        follow_up = services.set_follow_up(lead_id=lead.pk, by=inbound_sdr, due_at=berlin(24, 9, 50))
+
+    with time_machine.travel(TUESDAY_10, tick=False):
+        body = (
+            client_for(inbound_sdr)
+            .post(
+                reverse("sdr:touch", args=[first_touch.pk]), {"kind": "call", "outcome": "connected"}, **HTMX
+            )
+            .content.decode()
+        )
+
+    assert body.lstrip().startswith(f'<li class="q-row q-done" id="item-{first_touch.pk}"')
+    other = re.search(rf'<li class="q-row q-done" id="item-{follow_up.pk}"[^>]*hx-swap-oob="true"', body)
+    assert other, "the completed follow-up's row comes along, swapped out of band"
+    follow_up.refresh_from_db()
+    assert follow_up.state == WorkItem.State.DONE
+
+
+@pytest.mark.django_db
+def test_a_disposition_closes_the_leads_other_rows_in_place_too(client_for, inbound_sdr):
+    lead = queue_lead(inbound_sdr, berlin(24, 9, 30))
+    first_touch = item_of(lead)
+    with time_machine.travel(berlin(24, 9, 35), tick=False):
+        follow_up = services.set_follow_up(lead_id=lead.pk, by=inbound_sdr, due_at=berlin(25, 11))
+    with time_machine.travel(TUESDAY_10, tick=False):
+        body = (
+            client_for(inbound_sdr)
+            .post(
+                reverse("sdr:dispose", args=[first_touch.pk]),
+                {"disposition": "disqualified:Competitor"},
+                **HTMX,
+            )
+            .content.decode()
+        )
+    assert re.search(rf'<li class="q-row q-cancelled" id="item-{follow_up.pk}"[^>]*hx-swap-oob="true"', body)
