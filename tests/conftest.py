@@ -76,6 +76,15 @@ def manager(db):
 
 
 @pytest.fixture
+def other_manager(outbound_sdr):
+    """Olga manages the Outbound team (Tom's), none of Maria's."""
+    user = UserFactory(username="olga", role=Role.MANAGER, team=outbound_sdr.team)
+    outbound_sdr.team.manager = user
+    outbound_sdr.team.save(update_fields=["manager"])
+    return user
+
+
+@pytest.fixture
 def catch_all_rule(db):
     """Every sales-ready lead goes to the Inbound EMEA team."""
     from sdr.models import TerritoryRule

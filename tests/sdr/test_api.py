@@ -22,15 +22,6 @@ def as_user(api, user):
     return api
 
 
-@pytest.fixture
-def other_manager(outbound_sdr):
-    """Olga manages the Outbound team (tom's), not Inbound EMEA."""
-    user = UserFactory(username="olga", role=Role.MANAGER, team=outbound_sdr.team)
-    outbound_sdr.team.manager = user
-    outbound_sdr.team.save(update_fields=["manager"])
-    return user
-
-
 def lead_url(lead, action):
     return f"/api/v1/queue/leads/{lead.pk}/{action}/"
 

@@ -24,15 +24,6 @@ def reassign_queue_url(rep):
 
 
 @pytest.fixture
-def other_manager(outbound_sdr):
-    """Olga manages the Outbound team (tom's), not Inbound EMEA."""
-    user = UserFactory(username="olga", role=Role.MANAGER, team=outbound_sdr.team)
-    outbound_sdr.team.manager = user
-    outbound_sdr.team.save(update_fields=["manager"])
-    return user
-
-
-@pytest.fixture
 def ola(inbound_sdr):
     """A third rep in Inbound EMEA."""
     return UserFactory(username="ola", role=Role.INBOUND_SDR, team=inbound_sdr.team)

@@ -6,8 +6,7 @@ import pytest
 import time_machine
 from rest_framework.test import APIClient
 
-from team.models import Role
-from tests.factories import TeamFactory, UserFactory, routed_lead
+from tests.factories import routed_lead
 from tests.work.test_breach_review import MONDAY_9, make_breach
 from work.models import Breach, SlaPolicy
 from work.services import sweep_breaches
@@ -24,16 +23,6 @@ def api_for(user) -> APIClient:
 def ids(response) -> list[int]:
     assert response.status_code == 200, response.content
     return [row["id"] for row in response.json()["results"]]
-
-
-@pytest.fixture
-def other_manager(db):
-    otto = UserFactory(
-        username="otto", role=Role.MANAGER, team=TeamFactory(name="Inbound US", kind="inbound")
-    )
-    otto.team.manager = otto
-    otto.team.save(update_fields=["manager"])
-    return otto
 
 
 @pytest.mark.django_db

@@ -12,8 +12,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from leads.models import Lead
-from team.models import Role
-from tests.factories import TeamFactory, UserFactory, routed_lead
+from tests.factories import routed_lead
 from work import metrics
 from work.models import Breach, SlaPolicy, WorkItem
 from work.services import complete_items, sweep_breaches
@@ -55,17 +54,6 @@ def outbound_team(outbound_sdr, manager):
     team.manager = manager
     team.save(update_fields=["manager"])
     return team
-
-
-@pytest.fixture
-def other_manager(db):
-    """Otto manages a team of his own, nobody of Maria's."""
-    otto = UserFactory(
-        username="otto", role=Role.MANAGER, team=TeamFactory(name="Inbound US", kind="inbound")
-    )
-    otto.team.manager = otto
-    otto.team.save(update_fields=["manager"])
-    return otto
 
 
 # --- who may see it ----------------------------------------------------------------------
