@@ -2,6 +2,7 @@
 
 from rest_framework.routers import DefaultRouter
 
+import accounts.api
 import sdr.api
 import work.api
 from leads.api import CampaignViewSet, LeadViewSet
@@ -11,3 +12,4 @@ router.register("leads", LeadViewSet, basename="lead")
 router.register("campaigns", CampaignViewSet, basename="campaign")
 sdr.api.register(router)
 work.api.register(router)
+accounts.api.register(router)

@@ -391,7 +391,8 @@ class Lead(models.Model):
 
     # The allowed moves, declared once. ``None`` is a lead being captured.
     TRANSITIONS = {
-        None: {Status.NURTURE, Status.MQL},
+        # An outbound prospect starts in its SDR's hands (working), not in marketing's.
+        None: {Status.NURTURE, Status.MQL, Status.WORKING},
         Status.NURTURE: {Status.MQL, Status.DISQUALIFIED},
         Status.MQL: {Status.WORKING, Status.NURTURE, Status.DISQUALIFIED},
         Status.WORKING: {Status.HANDED_OFF, Status.NURTURE, Status.DISQUALIFIED},
@@ -580,6 +581,9 @@ class LeadEvent(models.Model):
         ROUTED = "routed", "Routed"
         REASSIGNED = "reassigned", "Reassigned"
         FOLLOW_UP = "follow_up", "Follow-up set"
+        HANDOFF = "handoff", "Handoff"
+        CADENCE = "cadence", "Cadence"
+        OPPORTUNITY = "opportunity", "Opportunity"
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=16, choices=Kind.choices)

@@ -146,6 +146,9 @@ class Capture:
     note: str = ""
     actor: Any = None
     at: datetime | None = None
+    # An outbound prospect: a new lead starts in this SDR's hands (working, their team),
+    # not in marketing's nurture, and is not routed.
+    prospector: Any = None
 
 
 @dataclass(frozen=True)
@@ -284,6 +287,9 @@ def _new_lead(c: Capture, at: datetime, points: float, context: ScoringContext) 
     lead.engagement_key = add_engagement(NO_ENGAGEMENT, points, at, context.settings.half_life_days)
     lead.status = Lead.Status.MQL if context.is_mql(lead, at) else Lead.Status.NURTURE
     lead.mql_at = at if lead.status == Lead.Status.MQL else None
+    if c.prospector is not None:
+        lead.status, lead.mql_at = Lead.Status.WORKING, None
+        lead.owner, lead.team_id = c.prospector, c.prospector.team_id
     lead.updated_at = timezone.now()
     return lead
 

@@ -31,7 +31,9 @@ class TerritoryRule(models.Model):
     without conditions is the catch-all.
 
     Inbound leads go to inbound teams; a rule may name an outbound team ("outbound SDRs take
-    inbound leads from their named accounts' countries"), never a team of AEs.
+    inbound leads from their named accounts' countries"). A rule naming a team of AEs picks
+    the AE team for a handoff instead: lead routing uses SDR teams' rules only, handoffs only
+    AE teams' rules.
     """
 
     name = models.CharField(max_length=100)
@@ -40,7 +42,7 @@ class TerritoryRule(models.Model):
         Team,
         on_delete=models.CASCADE,
         related_name="territory_rules",
-        limit_choices_to={"kind__in": [Team.Kind.INBOUND, Team.Kind.OUTBOUND]},
+        limit_choices_to={"kind__in": [Team.Kind.INBOUND, Team.Kind.OUTBOUND, Team.Kind.SALES]},
     )
     countries = models.JSONField(
         default=list, blank=True, help_text='ISO country codes, e.g. ["DE", "AT", "CH"]; empty: any.'
@@ -72,8 +74,12 @@ class TerritoryRule(models.Model):
         bad = [c for c in self.countries if len(c) != 2 or not c.isalpha()]
         if bad:
             raise ValidationError({"countries": f"Not two-letter country codes: {', '.join(bad)}."})
-        if self.team_id and self.team.kind not in (Team.Kind.INBOUND, Team.Kind.OUTBOUND):
-            raise ValidationError({"team": "Leads are routed to SDR teams only (AEs receive handoffs)."})
+        if self.team_id and self.team.kind not in (Team.Kind.INBOUND, Team.Kind.OUTBOUND, Team.Kind.SALES):
+            raise ValidationError(
+                {
+                    "team": "A rule routes leads to an SDR team, or handoffs to a team of AEs; not to this team."
+                }
+            )
         if (
             self.min_employees is not None
             and self.max_employees is not None
@@ -126,3 +132,93 @@ class RoundRobin(models.Model):
 
     def __str__(self) -> str:
         return f"{self.team}: after {self.last_user or 'nobody'}"
+
+
+class Channel(models.TextChoices):
+    """How a cadence step reaches the prospect (each is logged as the matching touch)."""
+
+    CALL = "call", "Call"
+    EMAIL = "email", "Email"
+    SOCIAL = "social", "Social message"
+    VOICEMAIL = "voicemail", "Voicemail"
+
+
+class Cadence(models.Model):
+    """A playbook of timed touches (edited in the admin): an SDR enrolls a prospect or an
+    inbound lead, and each step in turn becomes a work item in the SDR's queue."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True, max_length=2000)
+    is_active = models.BooleanField(default=True, help_text="Inactive cadences take no new enrollments.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CadenceStep(models.Model):
+    """One touch of a cadence. ``day_offset`` counts business days from the start of the
+    cadence; the step is scheduled when the one before it is done, ``day_offset`` minus the
+    previous step's offset business days later (a late step shifts the rest, it never piles
+    them up)."""
+
+    cadence = models.ForeignKey(Cadence, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField(help_text="Order within the cadence (1, 2, 3...).")
+    day_offset = models.PositiveSmallIntegerField(
+        help_text="Business days after the start of the cadence (0: the day of enrollment)."
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    instructions = models.TextField(max_length=2000, help_text="What to do or say in this step.")
+
+    class Meta:
+        ordering = ["cadence", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["cadence", "position"], name="cadence_step_position_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Step {self.position}: day {self.day_offset}, {self.get_channel_display()}"
+
+
+class Enrollment(models.Model):
+    """A lead working through a cadence. One active enrollment per lead; it ends when the
+    prospect replies or books a meeting, when the SDR stops it, or after its last step (which
+    proposes nurture)."""
+
+    class State(models.TextChoices):
+        ACTIVE = "active", "Active"
+        REPLIED = "replied", "Ended: the prospect replied"
+        MEETING = "meeting", "Ended: meeting booked"
+        FINISHED = "finished", "Finished without a reply"
+        STOPPED = "stopped", "Stopped"
+
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="enrollments")
+    cadence = models.ForeignKey(Cadence, on_delete=models.PROTECT, related_name="enrollments")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.ACTIVE)
+    step = models.ForeignKey(
+        CadenceStep,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The step now due (its work item is in the queue).",
+    )
+    enrolled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lead"], condition=Q(state="active"), name="one_active_enrollment"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lead} in {self.cadence}"

@@ -17,6 +17,10 @@ from work.models import WorkItem
 from work.services import at_risk_window
 
 QUEUE_LIMIT = 200
+# Items the rep scheduled (or a cadence did): due at their time, "later" before it.
+SCHEDULED = (WorkItem.Kind.FOLLOW_UP, WorkItem.Kind.CADENCE_STEP)
+# Items that ask the rep to look now: a handoff the AE sent back, a cadence that finished.
+ASK_NOW = (WorkItem.Kind.HANDOFF_RETURNED, WorkItem.Kind.CADENCE_FINISHED)
 
 
 class Bucket:
@@ -31,9 +35,9 @@ class Bucket:
     LABELS = {
         URGENT: "Breached or at risk",
         HAND_RAISER: "Asked for a call",
-        FOLLOW_UP_DUE: "Follow-up due",
+        FOLLOW_UP_DUE: "Due now",
         BY_GRADE: "New leads by grade",
-        LATER: "Follow-ups later",
+        LATER: "Scheduled later",
     }
 
 
@@ -47,8 +51,9 @@ def lead_items(now: datetime | None = None) -> QuerySet[WorkItem]:
     bucket = Case(
         When(Q(policy__isnull=False, due_at__lte=now + at_risk_window()), then=Value(Bucket.URGENT)),
         When(lead__hand_raiser=True, then=Value(Bucket.HAND_RAISER)),
-        When(Q(kind=WorkItem.Kind.FOLLOW_UP, due_at__lte=now), then=Value(Bucket.FOLLOW_UP_DUE)),
-        When(kind=WorkItem.Kind.FOLLOW_UP, then=Value(Bucket.LATER)),
+        When(kind__in=ASK_NOW, then=Value(Bucket.FOLLOW_UP_DUE)),
+        When(Q(kind__in=SCHEDULED, due_at__lte=now), then=Value(Bucket.FOLLOW_UP_DUE)),
+        When(kind__in=SCHEDULED, then=Value(Bucket.LATER)),
         default=Value(Bucket.BY_GRADE),
         output_field=IntegerField(),
     )

@@ -24,11 +24,13 @@ from team.models import Role, Team, User
 from work import services as work
 from work.models import SlaPolicy, WorkItem
 
-from .models import RoundRobin, TerritoryRule
+from . import cadences
+from .models import Enrollment, RoundRobin, TerritoryRule
 
 logger = logging.getLogger(__name__)
 
 SDR_ROLES = (Role.INBOUND_SDR, Role.OUTBOUND_SDR)
+SDR_TEAM_KINDS = (Team.Kind.INBOUND, Team.Kind.OUTBOUND)
 DEFAULT_POLICIES = {
     SlaPolicy.FIRST_TOUCH_HAND_RAISER: {"name": "First touch: hand-raiser", "target_minutes": 15},
     SlaPolicy.FIRST_TOUCH_MQL: {"name": "First touch: MQL", "target_minutes": 4 * 60},
@@ -73,9 +75,9 @@ class _TeamPool:
         return None
 
 
-def _lock_pools(team_ids: Iterable[int]) -> dict[int, _TeamPool]:
+def _lock_pools(team_ids: Iterable[int], roles: Sequence[str] = SDR_ROLES) -> dict[int, _TeamPool]:
     """Take the round-robin rows of these teams (in id order, so two routers never deadlock)
-    and load each team's available reps with their open-lead counts."""
+    and load each team's available reps of ``roles`` with their open-lead counts."""
     team_ids = sorted(set(team_ids))
     if not team_ids:
         return {}
@@ -97,7 +99,7 @@ def _lock_pools(team_ids: Iterable[int]) -> dict[int, _TeamPool]:
         .values("n")
     )
     reps = (
-        User.objects.filter(team_id__in=team_ids, role__in=SDR_ROLES, is_active=True, is_away=False)
+        User.objects.filter(team_id__in=team_ids, role__in=roles, is_active=True, is_away=False)
         .annotate(load=Coalesce(Subquery(open_leads), 0))
         .order_by("team_id", "id")
     )
@@ -147,7 +149,9 @@ def route_leads(*, lead_ids: Sequence[int], now: datetime | None = None, wait: b
         )
         if not leads:
             return result
-        rules = list(TerritoryRule.objects.filter(is_active=True).select_related("team"))
+        rules = list(
+            TerritoryRule.objects.filter(is_active=True, team__kind__in=SDR_TEAM_KINDS).select_related("team")
+        )
         fresh, waiting = [], []
         for lead in leads:
             if lead.team_id is None:
@@ -214,6 +218,22 @@ def route_leads(*, lead_ids: Sequence[int], now: datetime | None = None, wait: b
         LeadEvent.objects.bulk_create(events)
         work.open_items(new_items, now=now)
     return result
+
+
+def pick_ae(*, lead: Lead, now: datetime | None = None) -> User | None:
+    """The AE a handoff of ``lead`` goes to: the first active rule naming a team of AEs that
+    matches the lead picks the team, and the team's round-robin (skipping AEs who are away)
+    picks the AE. None when no rule matches or nobody in the team can take it. Call it inside
+    the handoff's transaction: the team's position is locked until it commits."""
+    rules = TerritoryRule.objects.filter(is_active=True, team__kind=Team.Kind.SALES).select_related("team")
+    rule = next((r for r in rules if r.matches(lead)), None)
+    if rule is None:
+        return None
+    pools = _lock_pools([rule.team_id], roles=[Role.AE])
+    rep = pools[rule.team_id].pick()
+    if rep is not None:
+        _save_positions(pools, now or timezone.now())
+    return rep
 
 
 def _mql_title(lead: Lead) -> str:
@@ -437,14 +457,22 @@ def log_touch(
                 reason="First touch",
                 via=ActivitySource.MANUAL,
             )
+        # The rep acted on what the queue asked: a first touch, a returned handoff, a finished
+        # cadence's nurture proposal; a due cadence step moves the cadence on (or a reply ends it).
+        cadences.on_touch(lead_id=lead.pk, kind=kind, outcome=outcome, by=by, now=now)
         completed = work.complete_items(
-            model=Lead, subject_ids=[lead.pk], kinds=[WorkItem.Kind.FIRST_TOUCH], by=by, now=now
+            model=Lead, subject_ids=[lead.pk], kinds=ACTED_ON_BY_TOUCH, by=by, now=now
         ) + work.complete_items(
             model=Lead, subject_ids=[lead.pk], kinds=[WorkItem.Kind.FOLLOW_UP], by=by, now=now, due_by=now
         )
     return TouchResult(lead=lead, activity=activity, completed=completed)
 
 
+ACTED_ON_BY_TOUCH = [
+    WorkItem.Kind.FIRST_TOUCH,
+    WorkItem.Kind.HANDOFF_RETURNED,
+    WorkItem.Kind.CADENCE_FINISHED,
+]
 MAX_FOLLOW_UP = timedelta(days=366)
 
 
@@ -537,6 +565,10 @@ def dispose_lead(*, lead_id: int, by: User, to: str, reason: str, note: str = ""
 
 def _dispose(lead_id: int, by: User, to: str, text: str) -> Lead:
     try:
-        return transition_lead(lead_id=lead_id, to=to, actor=by, reason=text, via=ActivitySource.MANUAL)
+        lead = transition_lead(lead_id=lead_id, to=to, actor=by, reason=text, via=ActivitySource.MANUAL)
     except InvalidTransition as exc:
         raise SdrError(str(exc)) from exc
+    cadences.end_enrollments(
+        lead_ids=[lead_id], state=Enrollment.State.STOPPED, now=lead.status_changed_at, by=by, reason=text
+    )
+    return lead

@@ -132,6 +132,35 @@ def next_business_instant(schedule: Schedule, instant: datetime) -> datetime:
     return begin
 
 
+def business_day_start(schedule: Schedule, start: datetime, days: int) -> datetime:
+    """The opening (UTC) of the business day ``days`` business days after the one ``start``
+    falls in: day 0 is ``start``'s own day if the team is still to work on it (then ``start``
+    itself when it is within hours), else the next business day. Weekends, closed days and
+    holidays are skipped. A cadence step "on business day N" comes due at this instant.
+    """
+    _require_hours(schedule)
+    if days < 0:
+        raise ValueError(f"days must be >= 0, got {days!r}.")
+    instant = _as_utc(start)
+    day = instant.astimezone(schedule.tz).date()
+    idle_days = 0
+    while True:
+        intervals = _day_intervals(schedule, day)
+        if intervals and intervals[-1][1] > instant:
+            if days == 0:
+                return max(intervals[0][0], instant)
+            days -= 1
+            idle_days = 0
+        else:
+            idle_days += 1
+            if idle_days > MAX_IDLE_DAYS:
+                raise ValueError(
+                    f"No working time in the {MAX_IDLE_YEARS} years after {start:%Y-%m-%d}: "
+                    "check the calendar's hours and holidays."
+                )
+        day += ONE_DAY
+
+
 def _merge(intervals: Iterable[Interval]) -> tuple[Interval, ...]:
     merged: list[Interval] = []
     for opens, closes in sorted(intervals):

@@ -20,11 +20,14 @@ def _test_settings(settings, tmp_path):
 def _migrated_rows(request):
     """The rows the data migrations create; transactional tests flush them, so put them back."""
     if request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames):
+        from accounts.services import acceptance_policy, ensure_default_stages
         from leads.models import ScoringSettings
         from sdr.services import first_touch_policies
 
         ScoringSettings.load()
         first_touch_policies()
+        acceptance_policy()
+        ensure_default_stages()
 
 
 @pytest.fixture(autouse=True)
@@ -59,6 +62,29 @@ def outbound_sdr(db):
 @pytest.fixture
 def ae(db):
     return UserFactory(username="alex", role=Role.AE, team=TeamFactory(name="AEs", kind="sales"))
+
+
+@pytest.fixture
+def other_ae(ae):
+    """Ana, a second AE in Alex's team."""
+    return UserFactory(username="ana", role=Role.AE, team=ae.team)
+
+
+@pytest.fixture
+def sales_manager(ae):
+    """Sol manages the AEs team (Alex's)."""
+    user = UserFactory(username="sol", role=Role.MANAGER, team=ae.team)
+    ae.team.manager = user
+    ae.team.save(update_fields=["manager"])
+    return user
+
+
+@pytest.fixture
+def ae_rule(ae):
+    """Every handoff goes to the AEs team (Alex's), by round-robin."""
+    from sdr.models import TerritoryRule
+
+    return TerritoryRule.objects.create(name="All handoffs", team=ae.team, position=1000)
 
 
 @pytest.fixture

@@ -146,3 +146,38 @@ def routed_lead(
         now=now,
     )
     return lead
+
+
+def qualifying(**changes):
+    """A qualification an SDR would hand off: need confirmed, the rest partly known."""
+    from accounts.services import Qualifying
+
+    values = {
+        "budget": "partly",
+        "authority": "confirmed",
+        "need": "confirmed",
+        "timing": "partly",
+        "budget_note": "Budget is being set for Q1.",
+        "authority_note": "Head of sales ops, signs off up to 50k.",
+        "need_note": "Their SDRs miss hand-raisers; they lose deals to slow follow-up.",
+        "timing_note": "Wants a tool live before the spring campaign.",
+    }
+    values.update(changes)
+    return Qualifying(**values)
+
+
+def handed_off(sdr, ae, *, now=None, **lead_fields):
+    """An opportunity ``sdr`` handed to ``ae``, awaiting acceptance (its lead is working in
+    the SDR's queue first, as a real handoff starts)."""
+    from accounts.services import hand_off
+
+    lead = routed_lead(sdr, now=now, **lead_fields)
+    return hand_off(lead_id=lead.pk, by=sdr, qualifying=qualifying(), ae=ae, now=now)
+
+
+def accepted(sdr, ae, *, now=None, **lead_fields):
+    """An opportunity in ``ae``'s pipeline, at the first open stage."""
+    from accounts.services import accept_handoff
+
+    opportunity = handed_off(sdr, ae, now=now, **lead_fields)
+    return accept_handoff(opportunity_id=opportunity.pk, by=ae, now=now)

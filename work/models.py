@@ -32,6 +32,7 @@ class SlaPolicy(models.Model):
 
     FIRST_TOUCH_HAND_RAISER = "first-touch-hand-raiser"
     FIRST_TOUCH_MQL = "first-touch-mql"
+    ACCEPT_HANDOFF = "accept-handoff"
 
     key = models.SlugField(max_length=50, unique=True)
     name = models.CharField(max_length=100)
@@ -118,6 +119,10 @@ class WorkItem(models.Model):
     class Kind(models.TextChoices):
         FIRST_TOUCH = "first_touch", "First touch"
         FOLLOW_UP = "follow_up", "Follow-up"
+        CADENCE_STEP = "cadence_step", "Cadence step"
+        CADENCE_FINISHED = "cadence_done", "Cadence finished"
+        HANDOFF_RETURNED = "handoff_returned", "Handoff returned"
+        ACCEPT_HANDOFF = "accept_handoff", "Accept handoff"
 
     class State(models.TextChoices):
         OPEN = "open", "Open"

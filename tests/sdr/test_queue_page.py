@@ -100,9 +100,9 @@ def test_queue_orders_urgent_then_hand_raisers_then_follow_ups_then_grade(client
     # Counts per reason at the top.
     assert re.search(r"<strong>2</strong> Breached or at risk", body)
     assert re.search(r"<strong>1</strong> Asked for a call", body)
-    assert re.search(r"<strong>1</strong> Follow-up due", body)
+    assert re.search(r"<strong>1</strong> Due now", body)
     assert re.search(r"<strong>2</strong> New leads by grade", body)
-    assert re.search(r"<strong>1</strong> Follow-ups later", body)
+    assert re.search(r"<strong>1</strong> Scheduled later", body)
 
 
 @pytest.mark.django_db
@@ -119,7 +119,7 @@ def test_each_row_shows_who_why_last_touch_and_a_live_sla_countdown(client_for, 
     row = row_html(body, item_of(touched))
     assert f'href="{touched.get_absolute_url()}"' in row
     assert "Rita Ray" in row and "Acme GmbH" in row and "Working (SDR)" in row
-    assert "Follow up: Call back" in row and "Follow-up due" in row
+    assert "Follow up: Call back" in row and "Due now" in row
     assert "Voicemail left" in row and "3\xa0hours ago" in row
     assert 'data-countdown="due"' in row and "overdue 30m 00s" in row
 
@@ -368,7 +368,7 @@ def test_follow_up_in_the_reps_calendar_time_becomes_a_work_item_and_a_timeline_
     with time_machine.travel(TUESDAY_10, tick=False):
         page = client.get(queue_url()).content.decode()
     row = row_html(page, follow_up)
-    assert "Follow up: Try the mobile" in row and "Follow-ups later" in row
+    assert "Follow up: Try the mobile" in row and "Scheduled later" in row
     assert 'data-countdown="due"' in row and "due in 1d 1h" in row
 
 

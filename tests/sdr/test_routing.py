@@ -177,14 +177,25 @@ def test_outbound_sdrs_get_inbound_leads_only_when_a_rule_says_so(catch_all_rule
 
 
 @pytest.mark.django_db
-def test_a_rule_may_not_send_leads_to_account_executives(ae):
-    rule = TerritoryRule(name="Wrong", team=ae.team, countries=["de", " us"])
-    with pytest.raises(ValidationError) as error:
-        rule.full_clean()
-    assert "SDR teams only" in str(error.value)
+def test_a_rule_may_name_only_sdr_or_ae_teams(ae, am):
+    rule = TerritoryRule(name="Handoffs", team=ae.team, countries=["de", " us"])
+    rule.full_clean()  # a team of AEs: the rule picks AEs for handoffs
     assert rule.countries == ["DE", "US"]
+    with pytest.raises(ValidationError) as error:
+        TerritoryRule(name="Wrong", team=am.team).full_clean()
+    assert "not to this team" in str(error.value)
     with pytest.raises(ValidationError):
         TerritoryRule(name="Bad", team=TeamFactory(), countries=["Germany"]).full_clean()
+
+
+@pytest.mark.django_db
+def test_a_rule_naming_ae_team_never_routes_leads(ae):
+    TerritoryRule.objects.create(name="AEs first", team=ae.team, position=1)
+    inbound = UserFactory(username="in1", team=TeamFactory())
+    TerritoryRule.objects.create(name="Everything", team=inbound.team, position=10)
+    with time_machine.travel(TUESDAY_10, tick=False):
+        lead = raise_hand("c@x.example", country="DE")
+    assert owners_of([lead]) == [inbound]
 
 
 @pytest.mark.django_db

@@ -1,0 +1,5 @@
+"""API: handoffs."""
+
+
+def register(router) -> None:
+    pass

@@ -1,0 +1,5 @@
+"""API: opportunities."""
+
+
+def register(router) -> None:
+    pass

@@ -1,0 +1,5 @@
+"""API: targets."""
+
+
+def register(router) -> None:
+    pass
