@@ -170,7 +170,9 @@ def hand_off(
     if ae is not None and not (ae.role == Role.AE and ae.is_active):
         raise AccountsError(f"{ae} is not an active account executive.", field="ae")
     with transaction.atomic():
-        lead = Lead.objects.select_for_update(of=("self",)).select_related("campaign", "owner").get(pk=lead_id)
+        lead = (
+            Lead.objects.select_for_update(of=("self",)).select_related("campaign", "owner").get(pk=lead_id)
+        )
         _check_hand_off(lead, by)
         if ae is None:
             ae = pick_ae(lead=lead, now=now)
@@ -210,7 +212,7 @@ def hand_off(
         )  # fmt: skip
         if lead.status == Lead.Status.MQL:
             transition_lead(
-                lead_id=lead.pk, to=Lead.Status.WORKING, actor=by, reason="Qualified", via="manual"
+                lead_id=lead.pk, to=Lead.Status.WORKING, actor=by, reason="Qualified", via="manual", at=now
             )
         work.complete_items(
             model=Lead, subject_ids=[lead.pk], kinds=[WorkItem.Kind.FIRST_TOUCH], by=by, now=now
@@ -218,7 +220,12 @@ def hand_off(
         work.cancel_items(model=Lead, subject_ids=[lead.pk], now=now)
         cadences.end_enrollments(lead_ids=[lead.pk], state="stopped", now=now, reason="handed off to an AE")
         transition_lead(
-            lead_id=lead.pk, to=Lead.Status.HANDED_OFF, actor=by, reason=f"Handed off to {ae}", via="manual"
+            lead_id=lead.pk,
+            to=Lead.Status.HANDED_OFF,
+            actor=by,
+            reason=f"Handed off to {ae}",
+            via="manual",
+            at=now,
         )
         work.open_items(
             [
@@ -396,6 +403,7 @@ def reject_handoff(
                 actor=by,
                 reason=f"Handoff rejected: {reason}",
                 via="manual",
+                at=now,
             )
             _lead_event(lead.pk, now, by, feedback, kind=LeadEvent.Kind.HANDOFF)
             work.open_items(
@@ -509,11 +517,13 @@ def _close_lead(opportunity: Opportunity, by: User, now: datetime, *, recycle: b
     if opportunity.status == Opportunity.Status.WON:
         reason = f"Won {opportunity.name}: {opportunity.amount:,.2f}"
         transition_lead(
-            lead_id=lead.pk, to=Lead.Status.WON, actor=by, reason=reason, via=ActivitySource.MANUAL
+            lead_id=lead.pk, to=Lead.Status.WON, actor=by, reason=reason, via=ActivitySource.MANUAL, at=now
         )
         return
     reason = f"Lost {opportunity.name}: {opportunity.lost_reason}"
-    transition_lead(lead_id=lead.pk, to=Lead.Status.LOST, actor=by, reason=reason, via=ActivitySource.MANUAL)
+    transition_lead(
+        lead_id=lead.pk, to=Lead.Status.LOST, actor=by, reason=reason, via=ActivitySource.MANUAL, at=now
+    )
     if recycle:
         transition_lead(
             lead_id=lead.pk,
@@ -521,6 +531,7 @@ def _close_lead(opportunity: Opportunity, by: User, now: datetime, *, recycle: b
             actor=by,
             reason="Recycled after the loss: marketing nurtures it until it is sales-ready again.",
             via=ActivitySource.MANUAL,
+            at=now,
         )
 
 

@@ -418,13 +418,16 @@ def log_activity(
     return activity
 
 
-def transition_lead(*, lead_id: int, to: str, actor=None, reason: str = "", via: str = "") -> Lead:
-    """Move a lead to another status if its current status allows it.
+def transition_lead(
+    *, lead_id: int, to: str, actor=None, reason: str = "", via: str = "", at: datetime | None = None
+) -> Lead:
+    """Move a lead to another status if its current status allows it (``at``: when, if the
+    caller's move happened at a time of its own, e.g. a handoff's).
 
     A compare-and-swap on the status: when two actors move the same lead at once, one wins
     and the other gets ``InvalidTransition``.
     """
-    now = timezone.now()
+    now = at or timezone.now()
     with transaction.atomic():
         lead = Lead.objects.get(pk=lead_id)
         if not lead.can_move_to(to):

@@ -23,13 +23,68 @@ from leads.models import (
     ScoringSettings,
     WebForm,
 )
-from sdr.models import TerritoryRule
+from sdr.models import Cadence, CadenceStep, TerritoryRule
 from sdr.services import first_touch_policies, log_touch
 from team.models import BusinessCalendar, Holiday, Role, Team, User, WorkingHours
 from work.models import WorkItem
 from work.services import Schedules, due_times, sweep_breaches
 
 DEMO_PASSWORD = "refinery-demo"
+CADENCES = [
+    (
+        "Outbound: 5 touches in 2 weeks",
+        "For a new prospect on a target account: alternate calls and emails, end with a break-up email.",
+        [
+            (
+                0,
+                "email",
+                "Intro email: reference their recent hiring in sales and one relevant customer story.",
+            ),
+            (
+                2,
+                "call",
+                "Call: ask how they route inbound leads today; leave a short voicemail if no answer.",
+            ),
+            (4, "social", "Connect on LinkedIn with a one-line note; no pitch."),
+            (7, "call", "Call again; offer a 20-minute look at speed-to-lead numbers."),
+            (10, "email", "Break-up email: 'shall I close your file?'"),
+        ],
+    ),
+    (
+        "Inbound: no answer yet",
+        "For an MQL who has not picked up: three more tries over a week.",
+        [
+            (1, "call", "Call at a different time of day than the first try."),
+            (3, "email", "Short email with the content they downloaded and one question."),
+            (6, "voicemail", "Last call with a voicemail; then nurture if still silent."),
+        ],
+    ),
+]
+BUDGET_NOTES = [
+    "Budget approved for a new sales tool this fiscal year.",
+    "No budget line yet; would come from the marketing ops budget.",
+    "Around 40k a year discussed, needs CFO sign-off.",
+]
+NEED_NOTES = [
+    "Inbound leads wait a day for a first call; they lose demo requests to faster competitors.",
+    "Five SDRs work from spreadsheets; no SLA, no idea which leads were never called.",
+    "Marketing and sales argue about lead quality; they want scoring both sides trust.",
+]
+TIMING_NOTES = [
+    "Wants it live before the Q1 campaign.",
+    "Evaluating two tools this quarter.",
+    "Contract with the current tool ends in March.",
+]
+NEXT_STEPS = [
+    "Demo with the sales ops team",
+    "Send proposal",
+    "Security review call",
+    "Pricing call with CFO",
+]
+REJECTIONS = [
+    ("Not qualified: not the decision maker", "Talked to an intern; get the head of sales on a call first."),
+    ("Timing: not buying this year", "They just signed with a competitor for two years."),
+]
 PEOPLE = [
     # username, first, last, role, team, staff
     ("maria", "Maria", "Keller", Role.MANAGER, "Inbound EMEA", True),
@@ -181,6 +236,8 @@ class Command(BaseCommand):
         started = timezone.now()
         created = self._leads(leads, campaigns)
         self._history(since=started)
+        self._cadences()
+        self._handoffs(teams)
         form = WebForm.objects.filter(name="Website demo request").first()
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready: {created} new leads, {Lead.objects.count()} in all.")
@@ -326,6 +383,135 @@ class Command(BaseCommand):
 
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
             sweep_breaches()
+
+    def _cadences(self):
+        for name, description, steps in CADENCES:
+            cadence, created = Cadence.objects.get_or_create(name=name, defaults={"description": description})
+            if created:
+                CadenceStep.objects.bulk_create(
+                    CadenceStep(
+                        cadence=cadence, position=i, day_offset=day, channel=channel, instructions=text
+                    )
+                    for i, (day, channel, text) in enumerate(steps, start=1)
+                )
+
+    def _handoffs(self, teams):
+        """A pipeline with a past: SDRs handed off their best working leads over the last weeks;
+        the AEs accepted most (within hours), rejected a few with feedback, moved the accepted
+        ones along the stages, won some and lost some (one early). The newest handoffs still
+        wait in the AEs' inboxes."""
+        from accounts.models import Opportunity, Stage
+        from accounts.services import (
+            Qualifying,
+            accept_handoff,
+            acceptance_policy,
+            hand_off,
+            move_stage,
+            reject_handoff,
+            update_opportunity,
+        )
+
+        acceptance_policy()
+        TerritoryRule.objects.get_or_create(
+            name="All handoffs", defaults={"team": teams["Account Executives"], "position": 10}
+        )
+        if Opportunity.objects.exists():
+            return
+        now = timezone.now()
+        rng = random.Random(11)
+        stages = {s.name: s for s in Stage.objects.all()}
+        leads = []
+        for i in range(40):
+            # Prospects who asked for a call weeks ago, were called and qualified.
+            when = now - timedelta(days=max(0.2, 30 - i * 0.75), hours=rng.uniform(0, 5))
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            company, industry, employees, revenue, country = rng.choice(COMPANIES)
+            title = rng.choice(TITLES)
+            lead = services.capture_lead(
+                email=f"{first}.{last}.deal{i}@{company.lower().replace(' ', '')}.example".lower(),
+                via=ActivitySource.WEB_FORM,
+                at=when - timedelta(days=2),
+                hand_raiser=True,
+                activity_kind=ActivityKind.MEETING_REQUEST,
+                campaign=rng.choice(list(Campaign.objects.all())),
+                details={
+                    "first_name": first,
+                    "last_name": last,
+                    "company": company,
+                    "title": title,
+                    "seniority": seniority_from_title(title),
+                    "industry": industry,
+                    "employees": employees,
+                    "annual_revenue": Decimal(revenue),
+                    "country": country,
+                },
+            ).lead
+            lead.refresh_from_db()
+            if lead.owner is None:
+                continue
+            log_touch(lead_id=lead.pk, by=lead.owner, kind="call", outcome="connected", now=when - timedelta(days=2))
+            leads.append(lead)
+        for i, lead in enumerate(leads):
+            when = now - timedelta(days=max(0.2, 30 - i * 0.75), hours=rng.uniform(0, 5))
+            qualifying = Qualifying(
+                budget=rng.choice(["confirmed", "partly", "unknown"]),
+                authority=rng.choice(["confirmed", "partly"]),
+                need="confirmed",
+                timing=rng.choice(["confirmed", "partly", "unknown"]),
+                budget_note=rng.choice(BUDGET_NOTES),
+                authority_note=f"{lead.title or 'Contact'}; involves their head of sales.",
+                need_note=rng.choice(NEED_NOTES),
+                timing_note=rng.choice(TIMING_NOTES),
+            )
+            opportunity = hand_off(
+                lead_id=lead.pk,
+                by=lead.owner,
+                qualifying=qualifying,
+                amount=Decimal(rng.choice([12, 18, 24, 36, 48, 60, 90])) * 1000,
+                now=when,
+            )
+            if i >= 34:
+                continue  # still in the inbox
+            answered = when + timedelta(hours=rng.uniform(0.5, 20))
+            if i % 9 == 4:
+                reason, note = rng.choice(REJECTIONS)
+                reject_handoff(
+                    opportunity_id=opportunity.pk,
+                    by=opportunity.owner,
+                    reason=reason,
+                    note=note,
+                    now=answered,
+                )
+                continue
+            accept_handoff(opportunity_id=opportunity.pk, by=opportunity.owner, now=answered)
+            ae = opportunity.owner
+            update_opportunity(
+                opportunity_id=opportunity.pk,
+                by=ae,
+                amount=opportunity.amount,
+                close_date=(now + timedelta(days=rng.randint(10, 90))).date(),
+                next_step=rng.choice(NEXT_STEPS),
+                now=answered,
+            )
+            path = ["Demo", "Proposal", "Negotiation"][: rng.randint(0, 3)]
+            moment = answered
+            for name in path:
+                moment += timedelta(days=rng.uniform(1, 4))
+                if moment >= now:
+                    break
+                move_stage(opportunity_id=opportunity.pk, by=ae, stage_id=stages[name].pk, now=moment)
+            end = moment + timedelta(days=rng.uniform(1, 5))
+            if i % 5 == 0 and end < now:
+                move_stage(opportunity_id=opportunity.pk, by=ae, stage_id=stages["Won"].pk, now=end)
+            elif i % 7 == 1 and end < now:
+                move_stage(
+                    opportunity_id=opportunity.pk,
+                    by=ae,
+                    stage_id=stages["Lost"].pk,
+                    lost_reason=rng.choice(["Price", "Chose a competitor", "No decision / went dark"]),
+                    lost_note="They went with the incumbent after our demo.",
+                    now=end,
+                )
 
     def _leads(self, count, campaigns):
         now = timezone.now()
