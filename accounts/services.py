@@ -16,7 +16,7 @@ from django.utils import timezone
 from leads.models import ActivitySource, Channel, Lead, LeadEvent
 from leads.services import IN_SALES, transition_lead
 from sdr import cadences
-from sdr.services import pick_ae
+from sdr.services import lock_round_robins, pick_ae, save_round_robins
 from team.models import Role, User
 from work import services as work
 from work.models import SlaPolicy, WorkItem
@@ -569,3 +569,42 @@ def update_opportunity(
                 message="; ".join(changes)[:500],
             )  # fmt: skip
     return opportunity
+
+
+# --- the SLA sweep ----------------------------------------------------------------------
+
+
+def reassign_breached_handoffs(items) -> set[int]:
+    """The SLA sweep's reassigner for handoffs (when the acceptance policy reassigns): a
+    handoff still unanswered goes to the next AE in its AE's team, not the one who let it
+    breach. Returns the ids of the items moved; a handoff nobody else can take stays."""
+    by_opportunity = {item.object_id: item for item in items}
+    opportunities = list(
+        Opportunity.objects.select_for_update(of=("self",))
+        .select_related("owner")
+        .filter(pk__in=list(by_opportunity), status=Opportunity.Status.HANDED_OFF)
+        .order_by("id")
+    )
+    pools = lock_round_robins({o.owner.team_id for o in opportunities if o.owner.team_id}, roles=[Role.AE])
+    now = timezone.now()
+    moved = set()
+    for opportunity in opportunities:
+        pool = pools.get(opportunity.owner.team_id)
+        ae = pool.pick(exclude=[opportunity.owner_id]) if pool else None
+        if ae is None:
+            continue
+        before = opportunity.owner
+        opportunity.owner = ae
+        opportunity.save(update_fields=["owner", "updated_at"])
+        item = by_opportunity[opportunity.pk]
+        WorkItem.objects.filter(pk=item.pk).update(owner=ae, team=ae.team_id)
+        OpportunityEvent.objects.create(
+            opportunity=opportunity,
+            kind=OpportunityEvent.Kind.UPDATED,
+            at=now,
+            message=f"Handoff moved from {before} to {ae}: the acceptance SLA breached and was not met in time.",
+        )
+        moved.add(item.pk)
+    if pools:
+        save_round_robins(pools, now)
+    return moved

@@ -262,3 +262,20 @@ def test_two_aes_accepting_one_handoff_at_once_one_wins(inbound_sdr, ae, other_a
     assert opportunity.owner == winners[0].owner and opportunity.status == Opportunity.Status.OPEN
     assert opportunity.events.filter(kind=OpportunityEvent.Kind.ACCEPTED).count() == 1
     assert WorkItem.objects.filter(kind=WorkItem.Kind.ACCEPT_HANDOFF, state=WorkItem.State.DONE).count() == 1
+
+
+def test_a_policy_that_reassigns_moves_an_unanswered_handoff_to_the_next_ae(inbound_sdr, ae, other_ae):
+    from work.services import reassign_due
+
+    SlaPolicy.objects.filter(key=SlaPolicy.ACCEPT_HANDOFF).update(reassign_after_minutes=60)
+    with time_machine.travel(FRIDAY_16, tick=False):
+        opportunity = handed_off(inbound_sdr, ae)
+    with time_machine.travel(datetime(2026, 11, 30, 16, 1, tzinfo=UTC), tick=False):
+        assert sweep_breaches().reassigned == 1
+        assert reassign_due() == 0  # each item is considered once
+    opportunity.refresh_from_db()
+    assert opportunity.owner == other_ae and opportunity.status == Opportunity.Status.HANDED_OFF
+    item = WorkItem.objects.get(kind=WorkItem.Kind.ACCEPT_HANDOFF)
+    assert item.owner == other_ae and item.state == WorkItem.State.OPEN
+    assert "the acceptance SLA breached" in opportunity.events.first().message
+    assert Breach.objects.get().reassigned_at is not None
