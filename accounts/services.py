@@ -301,11 +301,10 @@ def _opportunity_name(account: Account, lead: Lead) -> str:
 def _locked_handoff(opportunity_id: int, by: User) -> Opportunity:
     """The opportunity, locked, after checking ``by`` may answer its handoff: its AE, or an
     AE of the same team covering (who then takes it over)."""
-    opportunity = (
-        Opportunity.objects.select_for_update(of=("self",))
-        .select_related("owner", "lead", "sdr")
-        .get(pk=opportunity_id)
-    )
+    # No joins in the locking read: a concurrent accept changes the owner, and PostgreSQL
+    # re-checks a waiting row against the join rows it read before the wait, which would make
+    # the row vanish (DoesNotExist) instead of showing it answered.
+    opportunity = Opportunity.objects.select_for_update().get(pk=opportunity_id)
     if by.role != Role.AE:
         raise AccountsError("Only an account executive accepts or rejects a handoff.")
     if by.pk != opportunity.owner_id and (by.team_id is None or by.team_id != opportunity.owner.team_id):
@@ -433,11 +432,7 @@ def _lead_event(lead_id: int, at: datetime, actor, message: str, kind: str = Lea
 def _locked_open(opportunity_id: int, by: User) -> Opportunity:
     """The opportunity, locked, after checking ``by`` may work it: its AE (or a manager of the
     AE's team, or a superuser), and it is in the pipeline, not closed."""
-    opportunity = (
-        Opportunity.objects.select_for_update(of=("self",))
-        .select_related("stage", "owner")
-        .get(pk=opportunity_id)
-    )
+    opportunity = Opportunity.objects.select_for_update().get(pk=opportunity_id)  # no joins: see above
     if by.pk != opportunity.owner_id and not _manages(by, opportunity.owner):
         raise AccountsError("Only the opportunity's AE (or their manager) works it.")
     if opportunity.status != Opportunity.Status.OPEN:
