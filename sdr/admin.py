@@ -1,6 +1,11 @@
-from django.contrib import admin
+import itertools
 
-from .models import RoundRobin, TerritoryRule
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.forms.models import BaseInlineFormSet
+
+from .models import Cadence, CadenceStep, Enrollment, RoundRobin, TerritoryRule
 
 
 @admin.register(TerritoryRule)
@@ -26,4 +31,97 @@ class RoundRobinAdmin(admin.ModelAdmin):
     readonly_fields = ("team", "last_user", "updated_at")
 
     def has_add_permission(self, request):
+        return False
+
+
+class CadenceStepFormSet(BaseInlineFormSet):
+    """The steps as a whole: day offsets never go back in time as positions go up (a step
+    cannot come due before the one it follows). Each position once is the unique constraint's
+    job, which the formset already checks across the rows ("duplicate data for position")."""
+
+    def clean(self):
+        super().clean()
+        steps = []
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data or data.get("DELETE"):
+                continue
+            if data.get("position") is None or data.get("day_offset") is None:
+                continue  # the field's own error says what is missing
+            steps.append((data["position"], data["day_offset"], form))
+        steps.sort(key=lambda step: step[0])
+        late = False
+        for (before, before_offset, _), (position, offset, form) in itertools.pairwise(steps):
+            if offset < before_offset:
+                late = True
+                form.add_error(
+                    "day_offset",
+                    f"Step {position} comes after step {before} (day {before_offset}): "
+                    "its day offset cannot be earlier.",
+                )
+        if late:
+            raise ValidationError("Day offsets go up (or stay) with the position.")
+
+
+class CadenceStepInline(admin.TabularInline):
+    model = CadenceStep
+    formset = CadenceStepFormSet
+    fields = ("position", "day_offset", "channel", "instructions")
+    ordering = ("position",)
+    extra = 1
+    min_num = 0
+
+
+@admin.register(Cadence)
+class CadenceAdmin(admin.ModelAdmin):
+    """A playbook of timed touches: ordered steps, each a day offset (business days from the
+    enrollment), a channel and what to do. Inactive cadences take no new enrollments; leads
+    already in one finish it."""
+
+    list_display = ("name", "is_active", "step_count", "active_enrollments")
+    fields = ("name", "description", "is_active", "created_at")
+    readonly_fields = ("created_at",)
+    list_filter = ("is_active",)
+    search_fields = ("name",)
+    inlines = [CadenceStepInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                n_steps=Count("steps", distinct=True),
+                n_active=Count(
+                    "enrollments", filter=Q(enrollments__state=Enrollment.State.ACTIVE), distinct=True
+                ),
+            )
+        )
+
+    @admin.display(description="Steps", ordering="n_steps")
+    def step_count(self, cadence: Cadence) -> int:
+        return cadence.n_steps
+
+    @admin.display(description="Leads in it", ordering="n_active")
+    def active_enrollments(self, cadence: Cadence) -> int:
+        return cadence.n_active
+
+
+@admin.register(Enrollment)
+class EnrollmentAdmin(admin.ModelAdmin):
+    """Who is in which cadence, read-only: enrolling and stopping go through the queue, the
+    lead page or the API, which schedule and cancel the steps."""
+
+    list_display = ("lead", "cadence", "state", "step", "enrolled_by", "started_at", "ended_at")
+    list_filter = ("state", "cadence")
+    list_select_related = ("lead", "cadence", "step", "enrolled_by")
+    search_fields = ("lead__email", "lead__last_name", "cadence__name")
+    date_hierarchy = "started_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

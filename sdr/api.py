@@ -6,6 +6,9 @@
     POST /api/v1/queue/leads/<lead_id>/follow-up/      set the next follow-up
     POST /api/v1/queue/leads/<lead_id>/disposition/    nurture or disqualify, with a reason
     POST /api/v1/queue/leads/<lead_id>/reassign/       another rep, or round-robin (managers)
+    POST /api/v1/queue/leads/<lead_id>/enroll/         enroll the lead in a cadence
+    POST /api/v1/queue/leads/<lead_id>/stop-cadence/   stop its cadence
+    GET  /api/v1/cadences/                             the cadences and their steps
 
 An SDR sees and changes only their own queue (another rep's lead is a 404); a manager sees and
 changes the queues of the teams they manage (anything outside them is a 404); every other
@@ -15,6 +18,7 @@ role gets a 403. A change the lead's state refuses is a 400 with the reason.
 from collections import Counter
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -29,12 +33,16 @@ from team.access import can_manage_reps, can_work_queue, managed_teams, reps_man
 from team.models import User
 from work.models import WorkItem
 
-from . import services
+from . import cadences, services
 from .access import queue_lead_for
+from .models import Cadence, CadenceStep
 from .queue import QUEUE_LIMIT, queue_for, unassigned_for
 from .serializers import (
+    CadenceSerializer,
     DispositionResultSerializer,
     DispositionSerializer,
+    EnrollmentResultSerializer,
+    EnrollSerializer,
     FollowUpResultSerializer,
     FollowUpSerializer,
     LeadReassignResultSerializer,
@@ -245,7 +253,50 @@ class QueueLeadViewSet(viewsets.GenericViewSet):
         answer = {"moved": lead.pk in moved, "lead": lead_state(lead.pk)}
         return Response(LeadReassignResultSerializer(answer).data)
 
+    @extend_schema(request=EnrollSerializer, responses={201: EnrollmentResultSerializer})
+    @action(detail=True, methods=["post"])
+    def enroll(self, request, lead_id=None):
+        """Enroll the lead in an active cadence: its first step goes in the owner's queue, due
+        on the step's business day. A lead is in one cadence at a time."""
+        lead = self.get_object()
+        body = EnrollSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            enrollment = cadences.enroll(
+                lead_id=lead.pk, cadence_id=body.validated_data["cadence"].pk, by=request.user
+            )
+        except cadences.CadenceError as exc:
+            raise serializers.ValidationError({"non_field_errors": [str(exc)]}) from exc
+        answer = {"lead": lead_state(lead.pk), "enrollment": enrollment}
+        return Response(EnrollmentResultSerializer(answer).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: EnrollmentResultSerializer})
+    @action(detail=True, methods=["post"], url_path="stop-cadence", url_name="stop-cadence")
+    def stop_cadence(self, request, lead_id=None):
+        """Stop the lead's cadence: its open step leaves the queue."""
+        lead = self.get_object()
+        try:
+            cadences.stop(lead_id=lead.pk, by=request.user)
+        except cadences.CadenceError as exc:
+            raise serializers.ValidationError({"non_field_errors": [str(exc)]}) from exc
+        enrollment = lead.enrollments.select_related("cadence", "step").order_by("-started_at", "-id").first()
+        answer = {"lead": lead_state(lead.pk), "enrollment": enrollment}
+        return Response(EnrollmentResultSerializer(answer).data)
+
+
+class CadenceViewSet(viewsets.ReadOnlyModelViewSet):
+    """The cadences (playbooks) and their steps, as the admin defines them; enroll a lead with
+    ``POST /api/v1/queue/leads/{lead_id}/enroll/``."""
+
+    permission_classes = [permissions.IsAuthenticated, WorksQueue]
+    serializer_class = CadenceSerializer
+    queryset = Cadence.objects.prefetch_related(
+        Prefetch("steps", queryset=CadenceStep.objects.order_by("position"))
+    ).order_by("name", "id")
+    filterset_fields = ["is_active"]
+
 
 def register(router) -> None:
     router.register("queue/leads", QueueLeadViewSet, basename="queue-lead")
+    router.register("cadences", CadenceViewSet, basename="cadence")
     router.register("queue", QueueViewSet, basename="queue")

@@ -4,18 +4,28 @@ A step is a work item (kind ``cadence_step``) on the lead in its SDR's queue, du
 opening of its business day in the SDR's team calendar. Completing it schedules the next
 step ``day_offset`` difference business days later; a reply or a booked meeting ends the
 cadence; finishing the last step without a reply puts a "move to nurture?" item in the queue.
+
+Business days are counted in the lead's team calendar (weekends, closed days and holidays
+skipped). The first step is due on business day ``day_offset`` counted from the enrollment
+(day 0 is today while the team is still at work, else the next business day). A later step
+is due ``gap`` business days after the day the step before it was done, where the day of a
+touch logged in the evening or at the weekend is still that calendar day: a step done on
+Friday evening with a gap of one comes due on Monday morning, not Tuesday.
 """
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from leads.models import Lead, LeadEvent, TouchOutcome
 from leads.services import IN_SALES
-from team.calendar import business_day_start
-from team.models import User
+from team.access import managed_teams
+from team.calendar import Schedule, business_day_start
+from team.models import Role, User
 from work import services as work
 from work.models import WorkItem
 
@@ -31,23 +41,71 @@ STEP_KINDS = (WorkItem.Kind.CADENCE_STEP, WorkItem.Kind.CADENCE_FINISHED)
 
 
 class CadenceError(Exception):
-    """An enrollment or step the lead's state or the user's role does not allow."""
+    """An enrollment or step the lead's state or the user's role does not allow; the message
+    is for the user."""
+
+
+def active_cadences():
+    """The cadences an SDR may enroll a lead in (active, with at least one step)."""
+    return Cadence.objects.filter(is_active=True, steps__isnull=False).distinct().order_by("name")
+
+
+@dataclass(frozen=True)
+class CadenceState:
+    """Where a lead stands with cadences, for pages: its latest enrollment (active or ended),
+    its cadence's number of steps, and when the open step is due."""
+
+    enrollment: Enrollment | None
+    total_steps: int = 0
+    due_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.enrollment is not None and self.enrollment.state == Enrollment.State.ACTIVE
+
+
+def cadence_states(lead_ids: Iterable[int]) -> dict[int, CadenceState]:
+    """Each lead's ``CadenceState``: two queries whatever the number of leads."""
+    ids = list(lead_ids)
+    if not ids:
+        return {}
+    latest: dict[int, Enrollment] = {}
+    enrollments = (
+        Enrollment.objects.filter(lead_id__in=ids)
+        .select_related("cadence", "step")
+        .annotate(total_steps=Count("cadence__steps"))
+        .order_by("lead_id", "-started_at", "-id")
+    )
+    for enrollment in enrollments:
+        latest.setdefault(enrollment.lead_id, enrollment)
+    due = dict(
+        WorkItem.objects.open()
+        .filter(work.subject_filter(Lead, ids), kind=WorkItem.Kind.CADENCE_STEP)
+        .values_list("object_id", "due_at")
+    )
+    return {
+        pk: CadenceState(
+            enrollment=latest.get(pk),
+            total_steps=latest[pk].total_steps if pk in latest else 0,
+            due_at=due.get(pk),
+        )
+        for pk in ids
+    }
 
 
 def _step_title(step: CadenceStep, total: int) -> str:
     return f"{step.cadence.name}: step {step.position} of {total}, {step.get_channel_display().lower()}"
 
 
+def _next_day(schedule: Schedule, instant: datetime) -> datetime:
+    """Midnight at the start of the local calendar day after ``instant``'s."""
+    day = instant.astimezone(schedule.tz).date() + timedelta(days=1)
+    return datetime.combine(day, time.min, tzinfo=schedule.tz)
+
+
 def _open_step(
-    enrollment: Enrollment,
-    step: CadenceStep,
-    lead: Lead,
-    total: int,
-    start: datetime,
-    days: int,
-    now: datetime,
+    enrollment: Enrollment, step: CadenceStep, lead: Lead, total: int, due: datetime, now: datetime
 ) -> WorkItem:
-    due = business_day_start(work.Schedules().for_team(lead.team_id), start, days)
     [item] = work.open_items(
         [
             work.NewItem(
@@ -67,21 +125,42 @@ def _open_step(
     return item
 
 
+def _check_actor(lead: Lead, by: User) -> None:
+    """Under the lead's row lock: an SDR enrolls and stops only leads in their own queue, a
+    manager those of the teams they run; nobody else touches cadences."""
+    if by.is_sdr:
+        if lead.owner_id != by.pk:
+            raise CadenceError("This lead is not in your queue.")
+        return
+    if by.is_superuser:
+        return
+    if by.role == Role.MANAGER:
+        teams = managed_teams(by)
+        if teams.filter(Q(pk=lead.team_id) | Q(members__pk=lead.owner_id)).exists():
+            return
+        raise CadenceError("This lead is not in a team you manage.")
+    raise CadenceError("Only the lead's SDR (or their manager) enrolls it in a cadence.")
+
+
 def enroll(*, lead_id: int, cadence_id: int, by: User, now: datetime | None = None) -> Enrollment:
     """Start a cadence on a lead the SDR works: its first step goes in the queue."""
     now = now or timezone.now()
     with transaction.atomic():
         lead = Lead.objects.select_for_update().get(pk=lead_id)
+        _check_actor(lead, by)
         if lead.status not in IN_SALES:
             raise CadenceError(
                 f"A lead in {lead.get_status_display()} is not in a queue; it cannot be enrolled."
             )
         if lead.owner_id is None:
             raise CadenceError("This lead waits in its team's unassigned queue; assign it to a rep first.")
-        if by.is_sdr and lead.owner_id != by.pk:
-            raise CadenceError("This lead is not in your queue.")
-        cadence = Cadence.objects.filter(pk=cadence_id, is_active=True).first()
-        if cadence is None:
+        current = Enrollment.objects.filter(lead=lead, state=Enrollment.State.ACTIVE).select_related(
+            "cadence"
+        )
+        if current := current.first():
+            raise CadenceError(f"This lead is already in the cadence {current.cadence}; stop it first.")
+        cadence = Cadence.objects.filter(pk=cadence_id).first()
+        if cadence is None or not cadence.is_active:
             raise CadenceError("Choose an active cadence.")
         steps = list(cadence.steps.select_related("cadence").order_by("position"))
         if not steps:
@@ -93,30 +172,36 @@ def enroll(*, lead_id: int, cadence_id: int, by: User, now: datetime | None = No
                 )
         except IntegrityError:
             raise CadenceError("This lead is already in a cadence; stop it first.") from None
-        _open_step(enrollment, steps[0], lead, len(steps), now, steps[0].day_offset, now)
+        # Enrolling again answers a finished cadence's "move to nurture?" question.
+        work.complete_items(
+            model=Lead, subject_ids=[lead.pk], kinds=[WorkItem.Kind.CADENCE_FINISHED], by=by, now=now
+        )
+        schedule = work.Schedules().for_team(lead.team_id)
+        due = business_day_start(schedule, now, steps[0].day_offset)
+        _open_step(enrollment, steps[0], lead, len(steps), due, now)
         LeadEvent.objects.create(
             lead=lead,
             kind=LeadEvent.Kind.CADENCE,
             at=now,
             actor=by,
-            message=f"Enrolled in {cadence} by {by}.",
+            message=f"Enrolled in {cadence} by {by} ({len(steps)} steps).",
         )
     return enrollment
 
 
-def advance(*, lead_ids: Sequence[int], by: User | None, now: datetime) -> None:
+def advance(*, lead_ids: Sequence[int], by: User | None, now: datetime) -> list[WorkItem]:
     """The open cadence steps of these leads are done (a touch was logged): schedule each
     enrollment's next step, or, after the last, propose nurture. Runs in the caller's
-    transaction, with the leads locked."""
-    items = list(
-        WorkItem.objects.open().filter(work.subject_filter(Lead, lead_ids), kind=WorkItem.Kind.CADENCE_STEP)
+    transaction, with the leads locked. Returns the steps completed."""
+    done = work.complete_items(
+        model=Lead, subject_ids=lead_ids, kinds=[WorkItem.Kind.CADENCE_STEP], by=by, now=now
     )
-    if not items:
-        return
-    work.complete_items(model=Lead, subject_ids=lead_ids, kinds=[WorkItem.Kind.CADENCE_STEP], by=by, now=now)
+    if not done:
+        return []
     enrollments = Enrollment.objects.filter(
-        lead_id__in={i.object_id for i in items}, state=Enrollment.State.ACTIVE
+        lead_id__in={i.object_id for i in done}, state=Enrollment.State.ACTIVE
     ).select_related("step", "cadence", "lead")
+    schedules = work.Schedules()
     for enrollment in enrollments:
         steps = list(enrollment.cadence.steps.select_related("cadence").order_by("position"))
         current = enrollment.step
@@ -125,7 +210,9 @@ def advance(*, lead_ids: Sequence[int], by: User | None, now: datetime) -> None:
         if later:
             gap = later[0].day_offset - (current.day_offset if current else 0)
             # At least the next business day: two steps on one day would be one touch.
-            _open_step(enrollment, later[0], lead, len(steps), now, max(gap, 1), now)
+            schedule = schedules.for_team(lead.team_id)
+            due = business_day_start(schedule, _next_day(schedule, now), max(gap, 1) - 1)
+            _open_step(enrollment, later[0], lead, len(steps), due, now)
             continue
         _end(
             enrollment, Enrollment.State.FINISHED, now, by, f"{enrollment.cadence} finished without a reply."
@@ -145,18 +232,20 @@ def advance(*, lead_ids: Sequence[int], by: User | None, now: datetime) -> None:
             ],
             now=now,
         )
+    return done
 
 
-def on_touch(*, lead_id: int, kind: str, outcome: str, by: User | None, now: datetime) -> None:
+def on_touch(*, lead_id: int, kind: str, outcome: str, by: User | None, now: datetime) -> list[WorkItem]:
     """A touch was logged on a lead (inside ``log_touch``'s transaction): a reply or a booked
-    meeting ends its cadence; any other touch completes the step that is due."""
+    meeting ends its cadence; any other touch completes the step in the queue (done early or
+    late, the next one is counted from today). Returns the steps completed."""
     state = REPLY_OUTCOMES.get(outcome)
     if kind == "meeting_booked":
         state = Enrollment.State.MEETING
     if state is not None:
         end_enrollments(lead_ids=[lead_id], state=state, now=now, by=by)
-        return
-    advance(lead_ids=[lead_id], by=by, now=now)
+        return []
+    return advance(lead_ids=[lead_id], by=by, now=now)
 
 
 def end_enrollments(
@@ -195,12 +284,11 @@ def _end(enrollment: Enrollment, state: str, now: datetime, by, message: str) ->
 
 
 def stop(*, lead_id: int, by: User, now: datetime | None = None) -> int:
-    """The SDR stops a lead's cadence by hand."""
+    """The SDR (or their manager) stops a lead's cadence by hand."""
     now = now or timezone.now()
     with transaction.atomic():
         lead = Lead.objects.select_for_update().get(pk=lead_id)
-        if by.is_sdr and lead.owner_id != by.pk:
-            raise CadenceError("This lead is not in your queue.")
+        _check_actor(lead, by)
         ended = end_enrollments(
             lead_ids=[lead.pk], state=Enrollment.State.STOPPED, now=now, by=by, reason=f"by {by}"
         )

@@ -236,6 +236,17 @@ def pick_ae(*, lead: Lead, now: datetime | None = None) -> User | None:
     return rep
 
 
+def lock_round_robins(team_ids: Iterable[int], roles: Sequence[str]) -> dict[int, "_TeamPool"]:
+    """For apps above ``sdr`` that deal work by round-robin (handoffs to AEs): the teams'
+    positions, locked until the caller's transaction ends, with their available reps. Call
+    ``save_round_robins`` after picking."""
+    return _lock_pools(team_ids, roles=roles)
+
+
+def save_round_robins(pools: dict[int, "_TeamPool"], now: datetime) -> None:
+    _save_positions(pools, now)
+
+
 def _mql_title(lead: Lead) -> str:
     if lead.campaign_id:
         return f"New MQL from {lead.campaign.name}"[:200]
@@ -445,7 +456,9 @@ def log_touch(
                 f"A lead in {lead.get_status_display()} is not in a queue; touches are for MQLs and working leads."
             )
         _check_worker(lead, by)
-        activity = log_activity(lead_id=lead.pk, kind=kind, via=ActivitySource.MANUAL, actor=by, note=note)
+        activity = log_activity(
+            lead_id=lead.pk, kind=kind, via=ActivitySource.MANUAL, actor=by, note=note, occurred_at=now
+        )
         if outcome:
             type(activity).objects.filter(pk=activity.pk).update(outcome=outcome)
             activity.outcome = outcome
@@ -456,15 +469,18 @@ def log_touch(
                 actor=by,
                 reason="First touch",
                 via=ActivitySource.MANUAL,
+                at=now,
             )
         # The rep acted on what the queue asked: a first touch, a returned handoff, a finished
         # cadence's nurture proposal; a due cadence step moves the cadence on (or a reply ends it).
-        cadences.on_touch(lead_id=lead.pk, kind=kind, outcome=outcome, by=by, now=now)
         completed = work.complete_items(
             model=Lead, subject_ids=[lead.pk], kinds=ACTED_ON_BY_TOUCH, by=by, now=now
         ) + work.complete_items(
             model=Lead, subject_ids=[lead.pk], kinds=[WorkItem.Kind.FOLLOW_UP], by=by, now=now, due_by=now
         )
+        # After the line above: the "move to nurture?" item that finishing a cadence opens
+        # must stay in the queue, not be completed by the very touch that opened it.
+        completed += cadences.on_touch(lead_id=lead.pk, kind=kind, outcome=outcome, by=by, now=now)
     return TouchResult(lead=lead, activity=activity, completed=completed)
 
 

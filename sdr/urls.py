@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -10,4 +10,5 @@ urlpatterns = [
     path("queue/items/<int:item_id>/touch/", views.log_touch, name="touch"),
     path("queue/items/<int:item_id>/follow-up/", views.set_follow_up, name="follow_up"),
     path("queue/items/<int:item_id>/dispose/", views.dispose, name="dispose"),
+    path("", include("sdr.cadence_urls")),
 ]

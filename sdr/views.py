@@ -33,7 +33,7 @@ from work.models import WorkItem
 
 from . import services
 from .forms import DispositionForm, FollowUpForm, TouchForm
-from .queue import Bucket, lead_items, queue_for
+from .queue import ASK_NOW, Bucket, lead_items, queue_for
 
 ROW = "sdr/_queue_row.html"
 
@@ -134,6 +134,8 @@ def sla_display(item: WorkItem, now: datetime) -> tuple[str, str, str]:
     if item.state != WorkItem.State.OPEN:
         return "closed", "Closed", ""
     left = item.due_at - now
+    if item.kind in ASK_NOW:
+        return "due", "Look now", ""  # no timer: it asks for attention, it can't be late
     if item.has_sla:
         text = f"{_span(left)} left" if left > timedelta(0) else f"breached {_span(left)} ago"
         return item.sla_state(now), text, "sla"

@@ -148,7 +148,8 @@ def business_day_start(schedule: Schedule, start: datetime, days: int) -> dateti
         intervals = _day_intervals(schedule, day)
         if intervals and intervals[-1][1] > instant:
             if days == 0:
-                return max(intervals[0][0], instant)
+                # Within hours: the start itself; before a shift (or between two): its opening.
+                return next(max(begin, instant) for begin, end in intervals if end > instant)
             days -= 1
             idle_days = 0
         else:

@@ -1,0 +1,227 @@
+"""Target-account pages: an outbound SDR's list of the accounts they prospect (a manager's: their
+teams'), and one account with its prospects, the forms that add them (by hand or from a CSV
+file) and the cadence control beside each. Thin: authorize through ``accounts.prospecting``'s
+accessors, call one service, render.
+
+Forms post with htmx and get the account's live part back (``#target-live``); a refused form
+answers 400 with its errors. Without JavaScript the same forms post to the same URLs.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from config.htmx import is_htmx
+from leads.models import ActivitySource
+from leads.services import IN_SALES
+from sdr.cadences import active_cadences, cadence_states
+from team.access import managed_teams
+from team.models import Role
+
+from . import prospecting
+from .models import Account
+from .services import AccountsError
+from .target_forms import AssignForm, ProspectForm, ProspectUploadForm, TargetAccountFilter, TargetAccountForm
+
+TARGETS_PER_PAGE = 50
+PROSPECTS_PER_PAGE = 100
+# A prospect list of MAX_PROSPECT_ROWS rows is well under this; anything larger is not one.
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+LIVE = "accounts/_target_live.html"
+
+
+# --- the list -----------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def targets(request):
+    """The target accounts this user sees; managers also create one (POST)."""
+    accounts = prospecting.visible_targets(request.user)
+    manager = prospecting.can_manage_targets(request.user)
+    form = TargetAccountForm(user=request.user) if manager else None
+    status = 200
+    if request.method == "POST":
+        if not manager:
+            raise PermissionDenied("Only a manager creates target accounts.")
+        form = TargetAccountForm(request.POST, user=request.user)
+        if form.is_valid():
+            try:
+                account = prospecting.create_target_account(by=request.user, **form.cleaned_data)
+            except prospecting.DuplicateDomain as exc:
+                form.add_error("domain", str(exc))
+                form.existing = exc.account
+            except AccountsError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            else:
+                messages.success(request, f"{account} is a target account of {account.prospector}.")
+                return redirect("accounts:target", pk=account.pk)
+        status = 400
+    target_filter = TargetAccountFilter(request.GET or None, queryset=accounts, request=request)
+    if target_filter.is_bound and not target_filter.is_valid():
+        listed = accounts.none()
+    else:
+        listed = target_filter.qs if target_filter.is_bound else accounts
+    listed = prospecting.with_counts(listed.select_related("prospector")).order_by("name", "id")
+    page = Paginator(listed, TARGETS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "page": page,
+        "filter": target_filter,
+        "query": query.urlencode(),
+        "manager": manager,
+        "form": form,
+    }
+    template = (
+        "accounts/_target_list.html"
+        if is_htmx(request) and request.method == "GET"
+        else "accounts/targets.html"
+    )
+    return render(request, template, context, status=status)
+
+
+# --- one account ----------------------------------------------------------------------------
+
+
+def _may_add(user, account: Account) -> bool:
+    prospector = account.prospector
+    if prospector is None:
+        return False
+    if user.pk == prospector.pk or user.is_superuser:
+        return True
+    return user.role == Role.MANAGER and prospector.team is not None and prospector.team.manager_id == user.pk
+
+
+def _live_context(request, account: Account, **extra) -> dict:
+    """The account's facts, its prospects (one page) with each lead's cadence state, and the
+    forms: a fixed number of queries whatever the number of prospects."""
+    user = request.user
+    page = Paginator(prospecting.prospects_of(account), PROSPECTS_PER_PAGE).get_page(request.GET.get("page"))
+    leads = [contact.lead for contact in page.object_list if contact.lead_id]
+    states = cadence_states(lead.pk for lead in leads)
+    team_ids = set(managed_teams(user).values_list("pk", flat=True)) if user.role == Role.MANAGER else set()
+    for lead in leads:
+        lead.cadence = states[lead.pk]
+        # Who may enroll or stop it: the rule of ``sdr.access.queue_lead_for``.
+        lead.may_work = (
+            user.is_superuser
+            or lead.owner_id == user.pk
+            or lead.team_id in team_ids
+            or (lead.owner is not None and lead.owner.team_id in team_ids)
+        )
+        lead.workable = lead.status in IN_SALES and lead.owner_id is not None
+    wants_cadences = any(lead.may_work and lead.workable and not lead.cadence.active for lead in leads)
+    manager = prospecting.can_manage_targets(user)
+    prospector = account.prospector
+    return {
+        "account": account,
+        "page": page,
+        "cadences": list(active_cadences()) if wants_cadences else [],
+        "tz": prospector.team.calendar.timezone if prospector and prospector.team else "UTC",
+        "may_add": _may_add(user, account),
+        "manager": manager,
+        "assign_form": AssignForm(user=user, initial={"prospector": account.prospector_id})
+        if manager
+        else None,
+        "prospect_form": ProspectForm(),
+        "upload_form": ProspectUploadForm(),
+        "next": reverse("accounts:target", args=[account.pk]),
+        "max_rows": prospecting.MAX_PROSPECT_ROWS,
+        **extra,
+    }
+
+
+def _account(request, pk) -> Account:
+    return prospecting.target_for(request.user, pk)
+
+
+def _live(request, account: Account, status: int = 200, **extra):
+    template = LIVE if is_htmx(request) else "accounts/target_detail.html"
+    return render(request, template, _live_context(request, account, **extra), status=status)
+
+
+@login_required
+def target(request, pk):
+    """One account: its facts, its prospects with their lead status and cadence, the forms."""
+    return _live(request, _account(request, pk))
+
+
+@login_required
+@require_POST
+def assign(request, pk):
+    """A manager gives the account to an outbound SDR of their teams, or to nobody."""
+    if not prospecting.can_manage_targets(request.user):
+        raise PermissionDenied("Only a manager assigns target accounts.")
+    account = _account(request, pk)
+    form = AssignForm(request.POST, user=request.user)
+    if form.is_valid():
+        prospector = form.cleaned_data["prospector"]
+        try:
+            prospecting.assign_prospector(account_id=account.pk, by=request.user, prospector=prospector)
+        except AccountsError as exc:
+            form.add_error("prospector", str(exc))
+        else:
+            notice = (
+                f"{account} is prospected by {prospector}."
+                if prospector
+                else f"{account} is no longer a target."
+            )
+            if not is_htmx(request):
+                messages.success(request, notice)
+                return redirect("accounts:target", pk=account.pk)
+            return _live(request, _account(request, pk), notice=notice)
+    return _live(request, account, status=400, assign_form=form)
+
+
+@login_required
+@require_POST
+def add_prospect(request, pk):
+    """One prospect typed in by hand: created, or refused with the reason beside the email."""
+    account = _account(request, pk)
+    form = ProspectForm(request.POST)
+    if form.is_valid():
+        try:
+            result = prospecting.add_prospects(
+                account_id=account.pk, by=request.user, rows=[form.cleaned_data], via=ActivitySource.MANUAL
+            )
+        except AccountsError as exc:
+            form.add_error(None, str(exc))
+        else:
+            if result.created:
+                added = result.created[0]
+                notice = f"{added.contact} ({added.email}) added as a prospect."
+                if not is_htmx(request):
+                    messages.success(request, notice)
+                    return redirect("accounts:target", pk=account.pk)
+                return _live(request, account, notice=notice)
+            form.add_error("email", result.refused[0].reason[:1].upper() + result.refused[0].reason[1:] + ".")
+    return _live(request, account, status=400, prospect_form=form)
+
+
+@login_required
+@require_POST
+def import_prospects(request, pk):
+    """A CSV prospect list: the prospects created and a report of the rows refused (line,
+    email, reason). A file refused as a whole (no email column, not UTF-8, too long) answers
+    400 with the reason."""
+    account = _account(request, pk)
+    form = ProspectUploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            form.add_error("file", f"The file is over {MAX_UPLOAD_BYTES // (1024 * 1024)} MB: split it.")
+        else:
+            try:
+                result = prospecting.import_prospects(
+                    account_id=account.pk, by=request.user, file=upload.file
+                )
+            except AccountsError as exc:
+                form.add_error("file" if exc.field == "file" else None, str(exc))
+            else:
+                return _live(request, account, report=result, report_name=upload.name)
+    return _live(request, account, status=400, upload_form=form)
