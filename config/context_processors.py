@@ -1,5 +1,6 @@
 from leads.access import can_import, can_work_leads
 from team.access import can_manage_reps, can_work_queue
+from team.models import Role
 
 
 def navigation(request):
@@ -11,4 +12,7 @@ def navigation(request):
         "nav_manage": can_manage_reps(user),
         "nav_leads": can_work_leads(user),
         "nav_imports": can_import(user),
+        "nav_inbox": user.role == Role.AE,
+        "nav_pipeline": user.role == Role.AE or can_manage_reps(user),
+        "nav_targets": user.role == Role.OUTBOUND_SDR or can_manage_reps(user),
     }

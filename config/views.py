@@ -3,13 +3,16 @@ from django.shortcuts import redirect, render
 
 from leads.access import can_work_leads
 from team.access import can_manage_reps, can_work_queue
+from team.models import Role
 
 
 @login_required
 def home(request):
-    """Each role lands where it works: SDRs in their queue, managers in the breach review,
-    marketing in the lead list."""
+    """Each role lands where it works: SDRs in their queue, AEs in their inbox of handoffs,
+    managers in the breach review, marketing in the lead list."""
     user = request.user
+    if user.role == Role.AE:
+        return redirect("accounts:inbox")
     if can_work_queue(user):
         return redirect("sdr:queue")
     if can_manage_reps(user):

@@ -8,6 +8,7 @@ from django.urls import reverse
     [
         ("inbound_sdr", "sdr:queue"),
         ("outbound_sdr", "sdr:queue"),
+        ("ae", "accounts:inbox"),
         ("manager", "work:breaches"),
         ("marketing", "leads:list"),
     ],
@@ -18,7 +19,27 @@ def test_each_role_lands_where_it_works(client_for, request, role, landing):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("role", ["ae", "am"])
-def test_aes_and_ams_see_the_home_page_until_their_own_queues_arrive(client_for, request, role):
+@pytest.mark.parametrize("role", ["am"])
+def test_ams_see_the_home_page_until_their_own_queues_arrive(client_for, request, role):
     response = client_for(request.getfixturevalue(role)).get(reverse("home"))
     assert response.status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("role", "shown", "hidden"),
+    [
+        ("ae", ["Inbox", "Pipeline"], ["Queue", "Targets", "Early losses", "Breaches"]),
+        ("outbound_sdr", ["Queue", "Targets"], ["Inbox", "Pipeline", "Early losses"]),
+        ("inbound_sdr", ["Queue"], ["Inbox", "Pipeline", "Targets", "Early losses"]),
+        ("manager", ["Breaches", "Pipeline", "Early losses", "Targets"], ["Inbox"]),
+    ],
+)
+def test_the_navigation_shows_each_role_its_pages(client_for, request, role, shown, hidden):
+    import re
+
+    page = client_for(request.getfixturevalue(role)).get(reverse("home"), follow=True).content.decode()
+    nav = re.search(r"<nav.*?</nav>", page, re.S).group(0)
+    links = re.findall(r">([^<>]+)</a>", nav)
+    assert all(name in links for name in shown), links
+    assert not any(name in links for name in hidden), links
