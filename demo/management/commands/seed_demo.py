@@ -449,7 +449,9 @@ class Command(BaseCommand):
             lead.refresh_from_db()
             if lead.owner is None:
                 continue
-            log_touch(lead_id=lead.pk, by=lead.owner, kind="call", outcome="connected", now=when - timedelta(days=2))
+            log_touch(
+                lead_id=lead.pk, by=lead.owner, kind="call", outcome="connected", now=when - timedelta(days=2)
+            )
             leads.append(lead)
         for i, lead in enumerate(leads):
             when = now - timedelta(days=max(0.2, 30 - i * 0.75), hours=rng.uniform(0, 5))
