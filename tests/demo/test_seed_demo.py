@@ -26,12 +26,12 @@ def test_seed_demo_builds_the_cast_and_is_idempotent():
         Campaign.objects.count(),
         Lead.objects.count(),
     ) == counts
-    assert counts[3] == 60 + 40  # the leads, and the prospects the pipeline's deals came from
+    assert counts[3] == 60 + 40 + 8  # the leads, the pipeline deals' leads, the target accounts' prospects
     assert set(User.objects.values_list("role", flat=True)) == set(Role.values)
     assert set(BusinessCalendar.objects.values_list("timezone", flat=True)) == {
         "Europe/Berlin",
         "America/New_York",
     }
     assert Campaign.objects.filter(cost__gt=0).exists() and WebForm.objects.exists()
-    assert Lead.objects.filter(activities__isnull=False).distinct().count() == 100
+    assert Lead.objects.filter(activities__isnull=False).distinct().count() == 108
     assert Lead.objects.filter(status=Lead.Status.MQL).exists()

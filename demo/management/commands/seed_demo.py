@@ -30,6 +30,17 @@ from work.models import WorkItem
 from work.services import Schedules, due_times, sweep_breaches
 
 DEMO_PASSWORD = "refinery-demo"
+TARGETS = [
+    ("Initech", "initech.example", "Technology", "US", 1200, [
+        ("Bill", "Lumbergh", "VP Sales"), ("Peter", "Gibbons", "Sales Ops Manager"), ("Joanna", "Park", "CRO"),
+    ]),
+    ("Vandelay Industries", "vandelay.example", "Manufacturing", "DE", 800, [
+        ("Art", "Vandelay", "Head of Sales"), ("Kel", "Varnsen", "Director Marketing Ops"),
+    ]),
+    ("Wayne Fintech", "waynefintech.example", "Financial Services", "GB", 2500, [
+        ("Lucius", "Fox", "COO"), ("Selina", "Kyle", "VP Revenue Operations"), ("Harvey", "Dent", "Sales Director"),
+    ]),
+]  # fmt: skip
 CADENCES = [
     (
         "Outbound: 5 touches in 2 weeks",
@@ -237,6 +248,7 @@ class Command(BaseCommand):
         created = self._leads(leads, campaigns)
         self._history(since=started)
         self._cadences()
+        self._targets()
         self._handoffs(teams)
         form = WebForm.objects.filter(name="Website demo request").first()
         self.stdout.write(
@@ -394,6 +406,36 @@ class Command(BaseCommand):
                     )
                     for i, (day, channel, text) in enumerate(steps, start=1)
                 )
+
+    def _targets(self):
+        """Tom, the outbound SDR, prospects three named accounts; most prospects are in a
+        cadence, so his queue has today's steps."""
+        from accounts.models import Account
+        from accounts.prospecting import add_prospects, create_target_account
+        from sdr.cadences import enroll
+
+        tom = User.objects.get(username="tom")
+        manager = User.objects.get(username="maria")
+        cadence = Cadence.objects.get(name=CADENCES[0][0])
+        for name, domain, industry, country, employees, people in TARGETS:
+            if Account.objects.filter(domain=domain).exists():
+                continue
+            account = create_target_account(
+                by=manager, name=name, domain=domain, prospector=tom, industry=industry, country=country,
+                employees=employees,
+            )  # fmt: skip
+            rows = [
+                {
+                    "email": f"{first}.{last}@{domain}".lower(),
+                    "first_name": first,
+                    "last_name": last,
+                    "title": title,
+                }
+                for first, last, title in people
+            ]
+            result = add_prospects(account_id=account.pk, by=tom, rows=rows, via=ActivitySource.MANUAL)
+            for added in result.created[:-1]:
+                enroll(lead_id=added.lead.pk, cadence_id=cadence.pk, by=tom)
 
     def _handoffs(self, teams):
         """A pipeline with a past: SDRs handed off their best working leads over the last weeks;
