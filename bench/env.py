@@ -143,7 +143,12 @@ def machine_facts() -> dict[str, str]:
             name: conn.execute(f"SHOW {name}").fetchone()[0]
             for name in ("shared_buffers", "work_mem", "synchronous_commit", "max_wal_size")
         }
-    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
+    # wrk is only installed by ``make bench`` (for the capture figure); a partial run may lack it.
+    wrk = (
+        subprocess.run(["wrk", "--version"], capture_output=True, text=True)
+        if shutil.which("wrk")
+        else subprocess.CompletedProcess([], 0, "wrk: not installed", "")
+    )
     return {
         "cores": str(os.cpu_count()),
         "cpu": cpu or platform.processor() or "unknown",

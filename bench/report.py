@@ -1,12 +1,25 @@
 """The benchmark results: what was measured, the summary table (printed and in markdown) and
 the full report written to docs/benchmarks.md."""
 
+import textwrap
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from .capture import EndToEnd, WrkResult
 from .csv_import import ImportRun
 from .env import BASE_DIR, BENCH_ENV
+from .opportunities import (
+    AE_TEAMS,
+    AES_PER_TEAM,
+    PAGE_WARMUP,
+    PARALLEL,
+    QUERY_COUNT_SAMPLE,
+    SLOW_PLAN_MS,
+    SMALL_AE_REQUESTS,
+    TRACED_OPERATIONS,
+    OpportunitiesFigures,
+    Page,
+)
 from .queues import FULL_QUEUE_REPS, QUEUE_WARMUP, REP_CAPACITY, QueuesFigures, missing_indexes, percentile
 from .sweep import SweepRuns
 
@@ -17,6 +30,9 @@ IMPORT_TARGET = 5_000  # rows/s
 SWEEP_TARGET = 1.0  # seconds
 QUEUE_PAGE_TARGET_MS = 50.0  # p95 server time of the queue page
 BREACH_SWEEP_TARGET_MS = 100.0  # the breach sweep with 1% of 10,000 open timers due
+# The AE pages: the issue names none; the SDR queue page's target, and a query count that
+# does not grow with the AE's book.
+AE_PAGE_TARGET_MS = QUEUE_PAGE_TARGET_MS
 # Memory "does not grow with size": 10x the rows may cost at most this factor of the
 # smaller run's peak, plus a little slack for allocator noise.
 FLAT_FACTOR, FLAT_SLACK_KIB = 1.5, 2 * 1024
@@ -68,6 +84,7 @@ class Results:
     imports: ImportFigures | None = None
     sweep: SweepFigures | None = None
     queues: QueuesFigures | None = None
+    opportunities: OpportunitiesFigures | None = None
     total_seconds: float = 0.0
     load: dict[str, tuple[float, float]] = field(default_factory=dict)  # 1-minute load avg
 
@@ -168,6 +185,8 @@ def summary_rows(results: Results) -> list[tuple[str, str, str, str, str, str]]:
         )
     if q := results.queues:
         rows += _queues_rows(q)
+    if o := results.opportunities:
+        rows += _opportunities_rows(o)
     return rows
 
 
@@ -288,6 +307,8 @@ def markdown(results: Results) -> str:
         parts += _sweep_section(s)
     if q := results.queues:
         parts += _queues_section(q)
+    if o := results.opportunities:
+        parts += _opportunities_section(o)
     return "\n".join(parts) + "\n"
 
 
@@ -665,3 +686,228 @@ def _queues_section(q: QueuesFigures) -> list[str]:
         "(in a transaction rolled back), one SDR's queue query, and routing's rep-load query.",
         *plans,
     ]
+
+
+# --- 5. AE inbox, pipeline, handoff and accept ------------------------------------------------
+
+
+def _load(o: OpportunitiesFigures, which: str) -> str:
+    load = o.data.loads[which]
+    return f"{load['total']:,} opportunities ({load.get('handed_off', 0):,} awaiting acceptance, {load.get('open', 0):,} open)"
+
+
+def _opportunities_rows(o: OpportunitiesFigures) -> list[tuple[str, str, str, str, str, str]]:
+    rows = []
+    big = o.data.loads["big"]
+    for page in o.pages:
+        what = f"AE {page.name} `{page.url}`, {o.data.opportunities:,} opportunities"
+        if not page.measured:
+            rows.append((what, f"not measured: {page.note}", "—", "—", "—", "**NO**"))
+            continue
+        rows.append(
+            (
+                f"{what}, an AE with {big['total']:,} ({big.get('handed_off', 0)} awaiting)",
+                f"p50 {page.p50_ms:.1f} ms, p95 {page.p95_ms:.1f} ms; {_span(page.queries)} queries/request"
+                f" ({_span(page.small_queries)} for an AE with {o.data.loads['small']['total']})",
+                f"p95 {page.sql_p95_ms:.2f} ms (its SELECTs via a cursor)",
+                f"{page.p95_ms / page.sql_p95_ms:.1f}x",
+                f"p95 < {AE_PAGE_TARGET_MS:g} ms; queries fixed",
+                _met(page.p95_ms < AE_PAGE_TARGET_MS and page.fixed_queries),
+            )
+        )
+    for r in o.throughput:
+        queries = f"; {_span(r.queries)} queries each" if r.queries else ""
+        rows.append(
+            (
+                f"{r.operation}, {r.mode} ({r.operations:,})",
+                f"{r.per_second:,.1f}/s, median {r.median_ms:.1f} ms, p95 {r.p95_ms:.1f} ms{queries}",
+                f"{r.baseline_per_second:,.0f}/s (1 statement each, one at a time)",
+                f"{r.ratio:.3f}x",
+                "— (none set)",
+                "—",
+            )
+        )
+    return rows
+
+
+def _page_rows(o: OpportunitiesFigures, page: Page) -> list[tuple[str, ...]]:
+    big, small = _load(o, "big"), _load(o, "small")
+    return [
+        (
+            f"{page.name}: measured, {len(page.ms)} requests by {len(o.data.big_aes)} AEs with ~{big}",
+            f"{percentile(page.ms, 50):.1f}",
+            f"{percentile(page.ms, 95):.1f}",
+            f"{max(page.ms):.1f}",
+            _span(page.queries),
+            f"{page.kib:,.0f}",
+        ),
+        (
+            f"{page.name}: baseline, its {len(page.statements)} statements' SELECTs via a cursor",
+            f"{page.sql_p50_ms:.2f}",
+            f"{page.sql_p95_ms:.2f}",
+            f"{max(page.sql_ms):.2f}",
+            "",
+            "",
+        ),
+        (
+            f"{page.name}: measured, {len(page.small_ms)} requests by the AE with {small}",
+            f"{percentile(page.small_ms, 50):.1f}",
+            f"{percentile(page.small_ms, 95):.1f}",
+            f"{max(page.small_ms):.1f}",
+            _span(page.small_queries),
+            f"{page.small_kib:,.0f}",
+        ),
+    ]
+
+
+def _opportunities_section(o: OpportunitiesFigures) -> list[str]:
+    d, c = o.data, o.data.counts
+    measured = [p for p in o.pages if p.measured]
+    page_rows = [row for page in measured for row in _page_rows(o, page)]
+    missing = [f"- `{p.url}` ({p.name}): not measured, {p.note}." for p in o.pages if not p.measured]
+    statements = []
+    for page in measured:
+        statements += [
+            "",
+            f"{page.name} (`{page.url}`), an AE with ~{_load(o, 'big')}:",
+            "",
+            "```",
+            *page.statements,
+            "```",
+        ]
+        if page.small_statements and len(page.small_statements) != len(page.statements):
+            statements += ["", "the AE with a small load:", "", "```", *page.small_statements, "```"]
+    plans, problems = [], []
+    for page in measured:
+        for name, plan in page.plans.items():
+            plans += ["", f"{page.name}, statement {name}:", "", "```", plan, "```"]
+        problems += [f"- {page.name}: {problem}." for problem in page.problems]
+    throughput_rows = [
+        (
+            r.operation,
+            r.mode,
+            f"{r.operations:,}",
+            f"{r.seconds:.2f}",
+            f"{r.per_second:,.1f}",
+            f"{r.median_ms:.1f}",
+            f"{r.p95_ms:.1f}",
+            _span(r.queries) if r.queries else "—",
+            f"{r.baseline_per_second:,.0f}",
+            f"{r.ratio:.3f}x",
+        )
+        for r in o.throughput
+    ]
+    kinds = []
+    for r in o.throughput:
+        if r.statement_kinds:
+            kinds += [
+                "",
+                f"`{r.operation}`, the last traced call: {sum(n for n, _ in r.statement_kinds.values())} statements,"
+                f" {sum(ms for _, ms in r.statement_kinds.values()):.1f} ms of execute() time:",
+                "",
+                "```",
+                *(
+                    f"{ms:7.2f} ms  {n}x {kind}"
+                    for kind, (n, ms) in sorted(r.statement_kinds.items(), key=lambda kv: -kv[1][1])
+                ),
+                "```",
+            ]
+    on = (
+        "the queues figure's data set (above)"
+        if d.reused_queues
+        else f"the queues generator's data set ({d.base_leads:,} leads, 200 SDRs in 8 teams, made in"
+        f" {d.queues_seconds:.1f} s)"
+    )
+    teams = next((r.teams for r in o.throughput if r.teams), {})
+    spread = ", ".join(f"{name} {n:,}" for name, n in teams.items())
+    return [
+        "",
+        "## 5. AE inbox, pipeline, handoff and accept",
+        "",
+        *_wrap(
+            f"Generated in SQL in {d.generate_seconds:.1f} s (`INSERT ... SELECT FROM generate_series`) on {on},"
+            f" then `VACUUM ANALYZE`: {len(AE_TEAMS)} AE teams (kind sales) of {AES_PER_TEAM} AEs with a manager,"
+            " business calendars (Mon-Fri 9-17) and territory rules (countries, an employee band, a catch-all);"
+            f" {c['accounts']:,} accounts; {c['opportunities']:,} opportunities, each with its own lead and contact"
+            f" ({c['leads']:,} leads in all): {c.get('handed_off', 0):,} awaiting acceptance (an open acceptance"
+            f" item each, a third of them past due), {c.get('rejected', 0):,} rejected, {c.get('open', 0):,} open"
+            f" across the four open stages, {c.get('won', 0):,} won, {c.get('lost', 0):,} lost"
+            f" ({c['early_losses']:,} early losses); {c['events']:,} opportunity events; {c['work_items']:,} work"
+            f" items in all ({c['accept_breaches']:,} acceptance breaches). {len(d.big_aes)} AEs hold"
+            f" ~{_load(o, 'big')} each; one new hire holds {_load(o, 'small')}. Amounts, close dates, next"
+            " steps, BANT notes, campaigns and the SDR credited are filled."
+        ),
+        "",
+        "### Pages",
+        "",
+        *_wrap(
+            "Each page is requested through the test `Client` in process, logged in (one client, like one"
+            f" server process; no network, no gunicorn): {PAGE_WARMUP} warm-up requests, then the timed ones by"
+            f" the {len(d.big_aes)} AEs in a shuffled order, then {SMALL_AE_REQUESTS} by the new hire. Queries"
+            f" are counted with `CaptureQueriesContext` on {QUERY_COUNT_SAMPLE} of the AEs' requests and the new"
+            " hire's: the count must be the same whatever the AE's book. The baseline runs the SELECTs each"
+            " AE's request sent, as sent (Django binds parameters client-side; a server-side cursor's"
+            " `DECLARE` as its SELECT), through a cursor, in the same order. Times in ms; the size of the"
+            " response in KiB."
+        ),
+        "",
+        _md_table(("", "p50 ms", "p95 ms", "max ms", "queries", "KiB"), page_rows) if page_rows else "",
+        *missing,
+        "",
+        "The statements of one request:",
+        *statements,
+        "",
+        "### Handoff and accept throughput",
+        "",
+        *_wrap(
+            "`accounts.services.hand_off` on working leads of the queues data set, each by the SDR who owns"
+            " it, with a qualification as the tests make it, the AE picked by the AE teams' territory rules"
+            " and round-robin (the team's round-robin row stays locked until the handoff commits); then"
+            " `accept_handoff` of each by its AE. Sequential: one at a time in this process, the first"
+            f" {TRACED_OPERATIONS} of each counted with their statements (not timed)"
+            + (f"; the handoffs went to {spread}" if spread else "")
+            + f". Then {PARALLEL} worker processes at once (`python -m bench.opportunities`) on other leads,"
+            " started together; the rate is over the wall time from the first start to the last end, on"
+            " the machine's cores shared by the workers, their PostgreSQL backends and anything else"
+            " running. Baseline: one statement per handoff (the lead, its contact at the account found by"
+            " domain, the opportunity, its events, the lead's open items closed, the acceptance item; no"
+            " territory rule, lock, cadence or calendar; AEs dealt in turn) and one per accept, through a"
+            " cursor, one at a time on other leads, each its own transaction."
+        ),
+        "",
+        _md_table(
+            (
+                "operation",
+                "mode",
+                "operations",
+                "seconds",
+                "per second",
+                "median ms",
+                "p95 ms",
+                "queries each",
+                "baseline per second",
+                "ratio",
+            ),
+            throughput_rows,
+        ),
+        *kinds,
+        "",
+        "### Plans",
+        "",
+        *_wrap(
+            "`EXPLAIN (ANALYZE, BUFFERS)` of each page statement that reads a large table, as one AE with"
+            f" ~{_load(o, 'big')} sent it."
+        ),
+        "",
+        (
+            f"What looks wrong (sequential scans of large tables, statements over {SLOW_PLAN_MS:g} ms):"
+            if problems
+            else f"No sequential scan of a large table; no statement over {SLOW_PLAN_MS:g} ms."
+        ),
+        *problems,
+        *plans,
+    ]
+
+
+def _wrap(text: str) -> list[str]:
+    return textwrap.wrap(text, width=100, break_long_words=False, break_on_hyphens=False)

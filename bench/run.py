@@ -13,6 +13,10 @@ the same job the cheapest way (raw SQL), in the same run on the same machine.
    queries per request vs its bare SQL; the breach sweep with 1% of 10,000 open timers due
    (and with none due) vs an ``UPDATE`` + ``INSERT``; routing throughput vs one set-based
    statement per batch. On a million generated leads, 200 SDRs in 8 teams.
+5. AE inbox, pipeline, handoff and accept (``--only opportunities``): the inbox and pipeline
+   pages' server time and queries per request (for an AE with 2,560 opportunities and one with
+   40) vs their bare SQL, on 100,000 opportunities in 4 AE teams; ``hand_off`` and
+   ``accept_handoff`` per second, one at a time and in two processes, vs one statement each.
 
 Everything runs against a dedicated database, ``refinery_bench``, dropped and re-created at
 the start; Redis database 14 is flushed. Nothing else is touched.
@@ -52,6 +56,9 @@ class Sizes:
     queue_leads: int  # leads in the queues data set (a multiple of 10,000, at least 100,000)
     queue_requests: int  # timed requests of the queue page
     routing_leads: int  # fresh MQLs routed by each routing mode
+    opportunities: int  # opportunities in the AE data set
+    opportunity_requests: int  # timed requests of each AE page
+    handoffs: int  # leads handed off (then accepted) by each throughput mode
 
 
 FULL = Sizes(
@@ -62,6 +69,9 @@ FULL = Sizes(
     queue_leads=1_000_000,
     queue_requests=200,
     routing_leads=10_000,
+    opportunities=100_000,
+    opportunity_requests=200,
+    handoffs=2_000,
 )
 QUICK = Sizes(
     wrk_seconds=5,
@@ -71,8 +81,11 @@ QUICK = Sizes(
     queue_leads=100_000,
     queue_requests=50,
     routing_leads=2_000,
+    opportunities=20_000,
+    opportunity_requests=30,
+    handoffs=200,
 )
-FIGURES = ("capture", "import", "sweep", "queues")
+FIGURES = ("capture", "import", "sweep", "queues", "opportunities")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -247,6 +260,30 @@ def bench_queues(sizes: Sizes, campaigns: list[int]) -> "report.QueuesFigures":
     )
 
 
+def bench_opportunities(
+    sizes: Sizes, campaigns: list[int], queues_data=None
+) -> "report.OpportunitiesFigures":
+    from bench import opportunities
+
+    source = (
+        "the queues figure's leads"
+        if queues_data
+        else f"{opportunities.QUEUE_LEADS:,} leads (queues generator)"
+    )
+    log(
+        f"opportunities: generating {sizes.opportunities:,} opportunities on {source}: 4 AE teams of"
+        f" {opportunities.AES_PER_TEAM} AEs, {opportunities.ACCOUNTS:,} accounts, contacts, timelines, acceptance items"
+    )
+    data = opportunities.generate(sizes.opportunities, campaigns=campaigns, queues_data=queues_data)
+    log(
+        f"opportunities: generated in {data.generate_seconds:.1f} s (+{data.queues_seconds:.1f} s of queues data):"
+        f" {data.counts}; an AE holds {data.loads['big']}, the new hire {data.loads['small']}"
+    )
+    pages = opportunities.measure_pages(data, sizes.opportunity_requests, log=log)
+    throughput = opportunities.measure_throughput(data, sizes.handoffs, log=log)
+    return report.OpportunitiesFigures(data=data, pages=pages, throughput=throughput)
+
+
 def main(argv: list[str]) -> None:
     args = parse_args(argv)
     sizes = QUICK if args.quick else FULL
@@ -281,13 +318,21 @@ def main(argv: list[str]) -> None:
         load_before = os.getloadavg()[0]
         results.queues = bench_queues(sizes, campaigns)
         results.load["queues"] = (load_before, os.getloadavg()[0])
+    if "opportunities" in only:
+        load_before = os.getloadavg()[0]
+        # On the queues figure's data set when it ran (its team names are unique), else its own.
+        queues_data = results.queues.data if results.queues else None
+        results.opportunities = bench_opportunities(sizes, campaigns, queues_data)
+        results.load["opportunities"] = (load_before, os.getloadavg()[0])
     results.total_seconds = time.perf_counter() - started
 
     print()
     print(report.text_table(results))
-    # Only a full run of every figure is published; smoke and partial runs stay local.
+    # Only a full run of every figure is published; smoke and partial runs stay local
+    # (a partial run's file is named after its figures: benchmarks-opportunities.md).
     if args.quick or args.only:
-        destination = RESULTS_DIR / ("benchmarks-quick.md" if args.quick else "benchmarks-partial.md")
+        partial = f"benchmarks-{'-'.join(dict.fromkeys(only))}.md"
+        destination = RESULTS_DIR / ("benchmarks-quick.md" if args.quick else partial)
     else:
         destination = report.DOCS_PATH
     destination.write_text(report.markdown(results))
