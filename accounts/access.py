@@ -1,0 +1,163 @@
+"""Who may see and work opportunities: one module for the AE's pages, the manager's pages and
+the opportunities API.
+
+The rules of a move (who accepts, who closes) live in ``accounts.services``; these checks only
+decide what a page shows and which requests reach a service at all: 403 for a role with no
+business there, 404 for an opportunity the user may not see (ids do not leak who owns what).
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from team.access import can_manage_reps, managed_teams
+from team.models import Role, User
+
+from .models import Opportunity
+
+
+def can_work_pipeline(user) -> bool:
+    """AEs answer handoffs and close opportunities."""
+    return user.is_authenticated and user.role == Role.AE
+
+
+def sees_opportunities(user) -> bool:
+    """Everyone who meets opportunities: AEs, the SDRs who hand them off, managers, marketing.
+    Account managers work customers and renewals, not the pipeline."""
+    return user.is_authenticated and (
+        user.is_superuser or user.is_sdr or user.role in (Role.AE, Role.MANAGER, Role.MARKETING)
+    )
+
+
+def sees_pipeline(user) -> bool:
+    """The pipeline pages: an AE's own, a manager's over their teams."""
+    return can_work_pipeline(user) or can_manage_reps(user)
+
+
+def reviews_early_losses(user) -> bool:
+    return can_manage_reps(user)
+
+
+def works_opportunities(user) -> bool:
+    """Roles that may move or update an opportunity (its AE, their manager)."""
+    return can_work_pipeline(user) or can_manage_reps(user)
+
+
+def visible_opportunities(user) -> QuerySet[Opportunity]:
+    """``Opportunity.objects.visible_to``, plus, for an AE, the handoffs still waiting in their
+    team: a teammate may cover one (``accept_handoff`` lets an AE of the same team answer it),
+    so they may read it first."""
+    if user.is_authenticated and user.role == Role.AE and user.team_id is not None:
+        return Opportunity.objects.filter(
+            Q(owner=user) | Q(status=Opportunity.Status.HANDED_OFF, owner__team_id=user.team_id)
+        )
+    return Opportunity.objects.visible_to(user)
+
+
+def pipeline_opportunities(user) -> QuerySet[Opportunity]:
+    """What the pipeline pages list: ``Opportunity.objects.visible_to`` (an AE's own), with a
+    manager's teams written as id subqueries rather than joins, so each board column stays an
+    index read rather than a join over every opportunity (same rows)."""
+    if can_manage_reps(user) and not user.is_superuser:
+        members = User.objects.filter(team__in=managed_teams(user)).values("pk")
+        return Opportunity.objects.filter(Q(owner_id__in=members) | Q(sdr_id__in=members))
+    return Opportunity.objects.visible_to(user)
+
+
+def team_handoffs(user) -> QuerySet[Opportunity]:
+    """Handoffs waiting for a teammate of this AE: the inbox's "cover for a colleague" part."""
+    if not can_work_pipeline(user) or user.team_id is None:
+        return Opportunity.objects.none()
+    return Opportunity.objects.inbox().filter(owner__team_id=user.team_id).exclude(owner=user)
+
+
+def _get(queryset: QuerySet[Opportunity], pk) -> Opportunity:
+    try:
+        return queryset.get(pk=pk)
+    except (Opportunity.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404("No such opportunity.") from None
+
+
+def opportunity_for(user, pk) -> Opportunity:
+    """The opportunity if this user may see it: 403 for roles that never see opportunities,
+    404 for one that exists but is not theirs to see."""
+    if not sees_opportunities(user):
+        raise PermissionDenied("Your role does not work with opportunities.")
+    return _get(
+        visible_opportunities(user).select_related(
+            "account",
+            "contact",
+            "lead",
+            "lead__campaign",
+            "stage",
+            "owner__team__calendar",
+            "sdr",
+            "campaign",
+        ),
+        pk,
+    )
+
+
+def handoff_for(user, pk) -> Opportunity:
+    """An opportunity this AE may accept or reject: their own or a teammate's, in any state, so
+    that answering one twice (or after a colleague did) says "already answered" rather than
+    "not found". 403 for anyone but an AE."""
+    if not can_work_pipeline(user):
+        raise PermissionDenied("Only an account executive accepts or rejects a handoff.")
+    scope = Q(owner=user)
+    if user.team_id is not None:
+        scope |= Q(owner__team_id=user.team_id)
+    return _get(Opportunity.objects.filter(scope).select_related("account", "stage", "owner", "sdr"), pk)
+
+
+def workable_for(user, pk) -> Opportunity:
+    """An opportunity this user may move or update: 403 for roles that never do, 404 for one
+    they cannot see, 403 for one they see but do not work (an SDR team's manager, marketing)."""
+    if not works_opportunities(user):
+        raise PermissionDenied("Only the opportunity's AE or their manager works it.")
+    opportunity = opportunity_for(user, pk)
+    if not may_work(user, opportunity):
+        raise PermissionDenied("Only the opportunity's AE or their manager works it.")
+    return opportunity
+
+
+def manages_ae(user, ae: User) -> bool:
+    """The same rule as the closing services: the manager of the AE's team (or a superuser)."""
+    if user.is_superuser:
+        return True
+    return can_manage_reps(user) and ae.team_id is not None and ae.team.manager_id == user.pk
+
+
+def may_work(user, opportunity: Opportunity) -> bool:
+    """Whether the move and details forms are this user's to use (whatever the state)."""
+    return user.pk == opportunity.owner_id or manages_ae(user, opportunity.owner)
+
+
+def workable_owner_ids(user) -> set[int] | None:
+    """The AEs whose opportunities this user may move (None: anyone's, for a superuser): the
+    same rule as ``may_work``, for a whole board in one query."""
+    if user.is_superuser:
+        return None
+    if can_manage_reps(user):
+        return set(User.objects.filter(team__manager=user).values_list("pk", flat=True))
+    return {user.pk} if can_work_pipeline(user) else set()
+
+
+def may_answer(user, opportunity: Opportunity) -> bool:
+    """Whether accept and reject are shown: a waiting handoff, to its AE or a teammate."""
+    return (
+        can_work_pipeline(user)
+        and opportunity.status == Opportunity.Status.HANDED_OFF
+        and (
+            user.pk == opportunity.owner_id
+            or (user.team_id is not None and user.team_id == opportunity.owner.team_id)
+        )
+    )
+
+
+def aes_managed_by(user) -> QuerySet[User]:
+    """The AEs a manager may filter the pipeline by: those of the teams they manage (all for a
+    superuser); an AE only themself."""
+    if can_work_pipeline(user):
+        return User.objects.filter(pk=user.pk)
+    return User.objects.filter(role=Role.AE, team__in=managed_teams(user))

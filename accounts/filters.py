@@ -1,0 +1,83 @@
+"""One FilterSet for opportunities, shared by the pipeline pages (board and list) and the
+opportunities API.
+
+The AEs a manager may pick are those of the teams they manage, so another team's AE is a
+validation error ("select a valid choice"), never an empty page that confirms the id exists.
+"""
+
+import django_filters
+from django import forms
+from django.db.models import F, Q
+
+from leads.models import Campaign
+from team.models import User
+
+from .access import aes_managed_by
+from .models import Opportunity, Stage
+
+# name -> ordering; ties are broken by id so pages never repeat or skip a row.
+SORTS = {
+    "close_date": (F("close_date").asc(nulls_last=True), "id"),
+    "-close_date": (F("close_date").desc(nulls_last=True), "-id"),
+    "amount": (F("amount").asc(nulls_last=True), "id"),
+    "-amount": (F("amount").desc(nulls_last=True), "-id"),
+    "newest": ("-handed_off_at", "-id"),
+}
+SORT_LABELS = {
+    "close_date": "Close date (soonest first)",
+    "-close_date": "Close date (latest first)",
+    "amount": "Amount (smallest first)",
+    "-amount": "Amount (largest first)",
+    "newest": "Newest handoff first",
+}
+
+
+def _aes(request):
+    if request is None:
+        return User.objects.none()
+    return aes_managed_by(request.user).order_by("first_name", "last_name", "username")
+
+
+class OpportunityFilterForm(forms.Form):
+    def clean(self):
+        cleaned = super().clean()
+        close = cleaned.get("close")
+        if close and close.start and close.stop and close.start > close.stop:
+            self.add_error("close", "The first day is after the last day.")
+        return cleaned
+
+
+class OpportunityFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="search",
+        label="Search",
+        max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": "Opportunity or account", "type": "search"}),
+    )
+    stage = django_filters.ModelChoiceFilter(queryset=Stage.objects.all(), empty_label="Any stage")
+    status = django_filters.MultipleChoiceFilter(
+        choices=Opportunity.Status.choices, widget=forms.CheckboxSelectMultiple
+    )
+    # ?close_after=2026-01-01&close_before=2026-03-31: expected close dates, both days included.
+    close = django_filters.DateFromToRangeFilter(field_name="close_date", label="Close date")
+    origin = django_filters.ChoiceFilter(choices=Opportunity.Origin.choices, empty_label="Any origin")
+    campaign = django_filters.ModelChoiceFilter(queryset=Campaign.objects.all(), empty_label="Any campaign")
+    ae = django_filters.ModelChoiceFilter(field_name="owner", queryset=_aes, empty_label="Any AE", label="AE")
+    sort = django_filters.ChoiceFilter(
+        method="sort_by", label="Sort", choices=list(SORT_LABELS.items()), empty_label="Close date"
+    )
+
+    class Meta:
+        model = Opportunity
+        fields = []
+        form = OpportunityFilterForm
+
+    def search(self, queryset, name, value):
+        words = value.split()[:4]
+        q = Q()
+        for word in words:
+            q &= Q(name__icontains=word) | Q(account__name__icontains=word)
+        return queryset.filter(q)
+
+    def sort_by(self, queryset, name, value):
+        return queryset.order_by(*SORTS.get(value, SORTS["close_date"]))
