@@ -1,11 +1,10 @@
-// The SDR's queue: keys to move and work it, and live SLA countdowns. No dependencies.
+// The SDR's queue: keys to move and work it (countdowns are countdown.js's). No dependencies.
 //   j / k  next / previous row      l  log a touch on the selected row
 //   o      open the lead's page     ?  show or hide the keys      Esc  close the form or help
 (() => {
   "use strict";
   const root = document.getElementById("queue");
   if (!root) return;
-  const riskMs = Number(root.dataset.riskMinutes || 60) * 60_000;
   let index = 0;
 
   const rows = () => [...document.querySelectorAll("#queue-list > .q-row")];
@@ -110,46 +109,11 @@
     const row = el.closest && el.closest(".q-row");
     if (row) index = rows().indexOf(row);
     select(index, { scroll: false });
-    tick();
+    window.refineryCountdown.tick();
     if (row && (el.classList.contains("q-panel") || row.querySelector(".q-panel .errorlist"))) {
       focusPanel(row);
     }
   });
 
-  // --- countdowns: every element with data-due, once a second ------------------------------
-
-  const pad = (n) => String(n).padStart(2, "0");
-
-  // "1d 4h", "2h 05m" or "12m 30s": the same format as sdr/views.py.
-  function span(ms) {
-    const s = Math.floor(Math.abs(ms) / 1000);
-    const days = Math.floor(s / 86_400);
-    const hours = Math.floor((s % 86_400) / 3_600);
-    const minutes = Math.floor((s % 3_600) / 60);
-    if (days) return `${days}d ${hours}h`;
-    if (hours) return `${hours}h ${pad(minutes)}m`;
-    return `${minutes}m ${pad(s % 60)}s`;
-  }
-
-  function tick() {
-    const now = Date.now();
-    for (const el of document.querySelectorAll("[data-due]")) {
-      const left = Date.parse(el.dataset.due) - now;
-      if (Number.isNaN(left)) continue;
-      let state, text;
-      if (el.dataset.countdown === "sla") {
-        state = left <= 0 ? "breached" : left <= riskMs ? "at_risk" : "on_track";
-        text = left > 0 ? `${span(left)} left` : `breached ${span(left)} ago`;
-      } else {
-        state = left <= 0 ? "overdue" : "due";
-        text = left > 0 ? `due in ${span(left)}` : `overdue ${span(left)}`;
-      }
-      if (el.textContent !== text) el.textContent = text;
-      el.className = `sla sla-${state}`;
-    }
-  }
-
   select(0, { scroll: false });
-  tick();
-  setInterval(tick, 1000);
 })();
