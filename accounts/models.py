@@ -288,6 +288,11 @@ class Opportunity(models.Model):
             models.Index(
                 fields=["owner", "handed_off_at"], name="opportunity_inbox", condition=Q(status="handed_off")
             ),
+            # Handoffs waiting in a team, oldest first: a walk over the few pending rows only
+            # (without it the planner walked every opportunity's handed_off_at: 85 ms at 100k).
+            models.Index(
+                fields=["handed_off_at"], name="opportunity_pending", condition=Q(status="handed_off")
+            ),
             # The AE's pipeline, board and list.
             models.Index(fields=["owner", "status", "stage", "close_date"], name="opportunity_pipeline"),
             models.Index(fields=["sdr", "-handed_off_at"], name="opportunity_sdr"),

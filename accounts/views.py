@@ -69,8 +69,8 @@ from .services import AccountsError
 # only bounds a page nobody has answered for weeks.
 # Rows the inbox renders: rendering, not SQL, is what a long inbox costs (make bench: 128
 # pending handoffs and 100 teammates' took 820 ms at p95), so the teammates' rows are compact.
-INBOX_LIMIT = 50
-TEAM_LIMIT = 20
+INBOX_LIMIT = 25
+TEAM_LIMIT = 10
 # The board shows the first cards of each column, in the pipeline index's order; the rest are
 # one click away in the list view, filtered by the stage.
 CARDS_PER_COLUMN = 20  # 6 columns of 50 cards took 170 ms at p95 (make bench), mostly rendering
@@ -208,6 +208,12 @@ def _inbox_context(request, refused: dict | None = None) -> dict:
         _inbox_rows(Opportunity.objects.inbox().filter(owner=user))[:INBOX_LIMIT], now, tz, half_life
     )
     team = _decorate_rows(_inbox_rows(team_handoffs(user))[:TEAM_LIMIT], now, tz, half_life)
+    # How many wait in all (the rows above are the oldest few): one count over the pending index.
+    pending = Opportunity.objects.inbox()
+    pending = pending.filter(owner__team_id=user.team_id) if user.team_id else pending.filter(owner=user)
+    counts = pending.aggregate(
+        mine=Count("pk", filter=Q(owner=user)), team=Count("pk", filter=~Q(owner=user))
+    )
     refused = refused or {}
     for row in (*mine, *team):
         if row.pk == refused.get("pk"):
@@ -222,6 +228,8 @@ def _inbox_context(request, refused: dict | None = None) -> dict:
         "refused": refused,
         "risk_minutes": settings.WORK_AT_RISK_MINUTES,
         "reject_reasons": REJECT_REASONS,
+        "mine_total": counts["mine"],
+        "team_total": counts["team"],
     }
 
 

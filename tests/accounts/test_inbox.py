@@ -335,7 +335,7 @@ def test_anonymous_visitors_are_sent_to_log_in(client, inbound_sdr, ae):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("size", [2, 12])
+@pytest.mark.parametrize("size", [2, 12, 60])
 def test_the_inbox_costs_the_same_queries_whatever_its_size(
     client_for, django_assert_num_queries, inbound_sdr, ae, other_ae, size
 ):
@@ -344,7 +344,13 @@ def test_the_inbox_costs_the_same_queries_whatever_its_size(
     client = client_for(ae)
     client.get(reverse("accounts:inbox"))  # warm the content-type cache
 
-    # session, user, team calendar, scoring settings, my rows + their items, team rows + items
-    with django_assert_num_queries(8):
+    # session, user, team calendar, scoring settings, my rows + their items, team rows + items,
+    # how many wait in all
+    with django_assert_num_queries(9):
         response = client.get(reverse("accounts:inbox"))
-    assert response.content.decode().count('class="ib-row') == size
+    page = response.content.decode()
+    mine, team = size // 2, size - size // 2
+    assert page.count('class="ib-row') == min(mine, 25) + min(team, 10)
+    if size == 60:  # the oldest are shown, and the totals say how many wait
+        assert "30 · the oldest 25 shown: answer them to see the rest" in page
+        assert "30 (the oldest 10 shown)" in page
