@@ -44,13 +44,7 @@ def works_opportunities(user) -> bool:
 
 
 def visible_opportunities(user) -> QuerySet[Opportunity]:
-    """``Opportunity.objects.visible_to``, plus, for an AE, the handoffs still waiting in their
-    team: a teammate may cover one (``accept_handoff`` lets an AE of the same team answer it),
-    so they may read it first."""
-    if user.is_authenticated and user.role == Role.AE and user.team_id is not None:
-        return Opportunity.objects.filter(
-            Q(owner=user) | Q(status=Opportunity.Status.HANDED_OFF, owner__team_id=user.team_id)
-        )
+    """What this user may read (``Opportunity.objects.visible_to``)."""
     return Opportunity.objects.visible_to(user)
 
 

@@ -167,14 +167,20 @@ LOST_REASONS = (
 
 class OpportunityQuerySet(models.QuerySet):
     def visible_to(self, user) -> "OpportunityQuerySet":
-        """AEs see the opportunities they own; SDRs those they handed off; managers their
+        """AEs see the opportunities they own (and handoffs waiting in their team); SDRs those they handed off; managers their
         teams' (an AE team's, or an SDR team's handoffs); marketing and superusers all."""
         if not user.is_authenticated:
             return self.none()
         if user.is_superuser or user.role == "marketing":
             return self
         if user.role == "ae":
-            return self.filter(owner=user)
+            if user.team_id is None:
+                return self.filter(owner=user)
+            # And the handoffs still waiting in their team: a teammate may cover one (see
+            # ``accept_handoff``), so they may read it first.
+            return self.filter(
+                Q(owner=user) | Q(status=Opportunity.Status.HANDED_OFF, owner__team_id=user.team_id)
+            )
         if user.is_sdr:
             return self.filter(sdr=user)
         if user.role == "manager":
