@@ -57,6 +57,7 @@ from .access import (
     reviews_early_losses,
     sees_pipeline,
     team_handoffs,
+    teammate_ids,
     workable_for,
     workable_owner_ids,
 )
@@ -210,7 +211,7 @@ def _inbox_context(request, refused: dict | None = None) -> dict:
     team = _decorate_rows(_inbox_rows(team_handoffs(user))[:TEAM_LIMIT], now, tz, half_life)
     # How many wait in all (the rows above are the oldest few): one count over the pending index.
     pending = Opportunity.objects.inbox()
-    pending = pending.filter(owner__team_id=user.team_id) if user.team_id else pending.filter(owner=user)
+    pending = pending.filter(owner_id__in=teammate_ids(user)) if user.team_id else pending.filter(owner=user)
     counts = pending.aggregate(
         mine=Count("pk", filter=Q(owner=user)), team=Count("pk", filter=~Q(owner=user))
     )
