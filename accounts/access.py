@@ -66,12 +66,14 @@ def team_handoffs(user) -> QuerySet[Opportunity]:
     """Handoffs waiting for a teammate of this AE: the inbox's "cover for a colleague" part."""
     if not can_work_pipeline(user) or user.team_id is None:
         return Opportunity.objects.none()
-    return Opportunity.objects.inbox().filter(owner_id__in=teammate_ids(user)).exclude(owner=user)
+    # A join on the team, not ``owner_id IN (teammate_ids)``: with the row query's joins and
+    # subqueries the IN form took 35 ms to plan; the join is served by opportunity_pending.
+    return Opportunity.objects.inbox().filter(owner__team_id=user.team_id).exclude(owner=user)
 
 
 def teammate_ids(user) -> QuerySet[User]:
-    """The ids of the AE's team (them included), as a subquery: ``owner_id IN (...)`` reads the
-    inbox index per AE, where a join on the team made the planner walk every live opportunity."""
+    """The ids of the AE's team (them included), as a subquery: counting ``owner_id IN (...)``
+    reads the inbox index per AE, where a join on the team walked every live opportunity."""
     return User.objects.filter(team_id=user.team_id).values("pk")
 
 
