@@ -22,7 +22,7 @@ from rest_framework import exceptions, mixins, permissions, serializers, status,
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from work.models import WorkItem
+from sdr.serializers import WorkItemSerializer
 
 from .. import services
 from ..access import (
@@ -169,34 +169,6 @@ class OpportunityEventSerializer(serializers.ModelSerializer):
         return str(event.actor) if event.actor_id else None
 
 
-class OpportunityWorkItemSerializer(serializers.ModelSerializer):
-    kind = serializers.CharField(read_only=True, help_text=_labelled(WorkItem.Kind.values, "One of"))
-    state = serializers.CharField(read_only=True, help_text=_labelled(WorkItem.State.values, "One of"))
-    policy = serializers.CharField(source="policy.name", read_only=True, default=None, allow_null=True)
-    sla_state = serializers.SerializerMethodField(
-        help_text="met, late, breached, at_risk, on_track, or empty when the item has no SLA."
-    )
-
-    class Meta:
-        model = WorkItem
-        fields = [
-            "id",
-            "kind",
-            "state",
-            "title",
-            "owner",
-            "policy",
-            "due_at",
-            "breached_at",
-            "completed_at",
-            "sla_state",
-        ]
-        read_only_fields = fields
-
-    def get_sla_state(self, item) -> str:
-        return item.sla_state(self.context.get("now"))
-
-
 class OpportunityDetailSerializer(OpportunitySerializer):
     """One opportunity with its contact, its timeline of events and its work items (the
     acceptance timer and its SLA)."""
@@ -214,10 +186,10 @@ class OpportunityDetailSerializer(OpportunitySerializer):
         events = opportunity.events.select_related("actor")[:200]
         return OpportunityEventSerializer(events, many=True).data
 
-    @extend_schema_field(OpportunityWorkItemSerializer(many=True))
+    @extend_schema_field(WorkItemSerializer(many=True))
     def get_work_items(self, opportunity):
         items = opportunity.work_items.select_related("policy").order_by("-created_at", "-id")
-        return OpportunityWorkItemSerializer(items, many=True, context={"now": timezone.now()}).data
+        return WorkItemSerializer(items, many=True, context={"now": timezone.now()}).data
 
 
 class PipelineStageSerializer(serializers.ModelSerializer):
