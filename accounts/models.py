@@ -50,6 +50,21 @@ class Account(models.Model):
         limit_choices_to={"role": "outbound_sdr"},
         help_text="The outbound SDR who prospects this target account; empty: not a target.",
     )
+    # Account management (the renewals app writes these): a won opportunity makes the account
+    # a customer and gives it an account manager.
+    account_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_accounts",
+        limit_choices_to={"role": "am"},
+        help_text="The AM who owns this customer: renewals, expansion leads, churn risk.",
+    )
+    customer_since = models.DateTimeField(null=True, blank=True)
+    churned_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its last contract churned; empty while a customer."
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = AccountQuerySet.as_manager()
@@ -59,7 +74,12 @@ class Account(models.Model):
         indexes = [
             models.Index(
                 fields=["prospector", "name"], name="account_targets", condition=Q(prospector__isnull=False)
-            )
+            ),
+            models.Index(
+                fields=["account_manager", "name"],
+                name="account_book",
+                condition=Q(account_manager__isnull=False),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["domain"], condition=~Q(domain=""), name="account_domain_unique"),
@@ -70,11 +90,16 @@ class Account(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("accounts:account", args=[self.pk])
+        # The account page shows contracts, so it lives in the renewals app, above this one.
+        return reverse("renewals:account", args=[self.pk])
 
     @property
     def is_target(self) -> bool:
         return self.prospector_id is not None
+
+    @property
+    def is_customer(self) -> bool:
+        return self.customer_since is not None and self.churned_at is None
 
 
 class Contact(models.Model):
@@ -183,6 +208,9 @@ class OpportunityQuerySet(models.QuerySet):
             )
         if user.is_sdr:
             return self.filter(sdr=user)
+        if user.role == "am":
+            # Their own renewal and expansion opportunities, and whatever their customers buy.
+            return self.filter(Q(owner=user) | Q(account__account_manager=user))
         if user.role == "manager":
             from team.access import managed_teams
 
@@ -211,6 +239,11 @@ class Opportunity(models.Model):
         INBOUND = "inbound", "Inbound"
         OUTBOUND = "outbound", "Outbound"
 
+    class Kind(models.TextChoices):
+        NEW_BUSINESS = "new", "New business"
+        RENEWAL = "renewal", "Renewal"
+        EXPANSION = "expansion", "Upsell / cross-sell"
+
     # The allowed moves, declared once.
     TRANSITIONS = {
         Status.HANDED_OFF: {Status.OPEN, Status.REJECTED},
@@ -222,7 +255,12 @@ class Opportunity(models.Model):
     IN_PIPELINE = (Status.OPEN, Status.WON, Status.LOST)
 
     name = models.CharField(max_length=200)
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="opportunities")
+    account = models.ForeignKey(
+        Account,
+        on_delete=models.PROTECT,
+        related_name="opportunities",
+        db_index=False,  # in opportunity_account
+    )
     contact = models.ForeignKey(
         Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="opportunities"
     )
@@ -249,6 +287,12 @@ class Opportunity(models.Model):
         Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="opportunities"
     )
     origin = models.CharField(max_length=8, choices=Origin.choices, default=Origin.INBOUND)
+    kind = models.CharField(
+        max_length=10,
+        choices=Kind.choices,
+        default=Kind.NEW_BUSINESS,
+        help_text="New business is handed off by an SDR; renewals and upsells belong to the account's AM.",
+    )
 
     # The SDR's qualification (BANT), each with a note.
     budget = models.CharField(max_length=10, choices=Qualification.choices)
@@ -302,6 +346,7 @@ class Opportunity(models.Model):
             # The AE's pipeline, board and list.
             models.Index(fields=["owner", "status", "stage", "close_date"], name="opportunity_pipeline"),
             models.Index(fields=["sdr", "-handed_off_at"], name="opportunity_sdr"),
+            models.Index(fields=["account", "-handed_off_at"], name="opportunity_account"),
             # The moments the metrics need.
             models.Index(fields=["handed_off_at"], name="opportunity_handed_off"),
             models.Index(

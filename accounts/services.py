@@ -32,6 +32,7 @@ from .models import (
     Qualification,
     Stage,
 )
+from .signals import opportunity_won
 
 ACCEPTANCE_POLICY = {"name": "Accept a handoff (1 business day)", "target_minutes": 8 * 60}
 # Domains of free mail providers: a lead writing from one gives no company to match by.
@@ -471,6 +472,12 @@ def move_stage(
             raise AccountsError("Choose one of the pipeline's stages.", field="stage")
         if stage.pk == opportunity.stage_id:
             raise AccountsError(f"The opportunity is already in {stage}.", field="stage")
+        if opportunity.kind == Opportunity.Kind.RENEWAL and not stage.is_open:
+            raise AccountsError(
+                "A renewal closes with its contract's outcome (renewed, expanded, downsized or churned) "
+                "on the contract's page.",
+                field="stage",
+            )
         old = opportunity.stage
         fields = ["stage", "updated_at"]
         opportunity.stage = stage
@@ -501,6 +508,9 @@ def move_stage(
         )  # fmt: skip
         if opportunity.is_closed and opportunity.lead_id:
             _close_lead(opportunity, by, now, recycle=recycle)
+        if opportunity.status == Opportunity.Status.WON:
+            # Account management (the renewals app) makes the account a customer with a contract.
+            opportunity_won.send(sender=Opportunity, opportunity=opportunity, by=by, at=now)
     return opportunity
 
 

@@ -212,6 +212,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*"),
         "options": {"expires": 50},
     },
+    # Renewal windows open once a day (the task catches up on days it missed, and opens a
+    # window at most once per contract however often it runs).
+    "renewals": {
+        "task": "renewals.tasks.run_renewals",
+        "schedule": crontab(hour=5, minute=30),
+        "options": {"expires": 6 * 3600},
+    },
 }
 
 REST_FRAMEWORK = {

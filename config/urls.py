@@ -24,6 +24,7 @@ urlpatterns = [
     path("teams/", include("sdr.manage_urls")),
     path("work/", include("work.urls")),
     path("", include("accounts.urls")),
+    path("", include("renewals.urls")),
     path("f/<str:key>/", lead_views.web_form, name="web_form"),
     path("api/v1/", include(router.urls)),
     path("api/v1/auth/token/", obtain_auth_token, name="api_token"),

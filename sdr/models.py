@@ -25,6 +25,9 @@ def _clean_list(values, *, upper: bool) -> list[str]:
     return cleaned
 
 
+RULE_TEAM_KINDS = (Team.Kind.INBOUND, Team.Kind.OUTBOUND, Team.Kind.SALES, Team.Kind.ACCOUNT_MANAGEMENT)
+
+
 class TerritoryRule(models.Model):
     """Which team a sales-ready lead goes to. Rules are tried in ``position`` order and the
     first whose every condition holds wins; an empty condition matches anything, so a rule
@@ -32,8 +35,9 @@ class TerritoryRule(models.Model):
 
     Inbound leads go to inbound teams; a rule may name an outbound team ("outbound SDRs take
     inbound leads from their named accounts' countries"). A rule naming a team of AEs picks
-    the AE team for a handoff instead: lead routing uses SDR teams' rules only, handoffs only
-    AE teams' rules.
+    the AE team for a handoff instead, and one naming a team of account managers picks the AM
+    for a new customer: lead routing uses SDR teams' rules only, handoffs only AE teams',
+    customers only AM teams'.
     """
 
     name = models.CharField(max_length=100)
@@ -42,7 +46,7 @@ class TerritoryRule(models.Model):
         Team,
         on_delete=models.CASCADE,
         related_name="territory_rules",
-        limit_choices_to={"kind__in": [Team.Kind.INBOUND, Team.Kind.OUTBOUND, Team.Kind.SALES]},
+        limit_choices_to={"kind__in": RULE_TEAM_KINDS},
     )
     countries = models.JSONField(
         default=list, blank=True, help_text='ISO country codes, e.g. ["DE", "AT", "CH"]; empty: any.'
@@ -74,10 +78,11 @@ class TerritoryRule(models.Model):
         bad = [c for c in self.countries if len(c) != 2 or not c.isalpha()]
         if bad:
             raise ValidationError({"countries": f"Not two-letter country codes: {', '.join(bad)}."})
-        if self.team_id and self.team.kind not in (Team.Kind.INBOUND, Team.Kind.OUTBOUND, Team.Kind.SALES):
+        if self.team_id and self.team.kind not in RULE_TEAM_KINDS:
             raise ValidationError(
                 {
-                    "team": "A rule routes leads to an SDR team, or handoffs to a team of AEs; not to this team."
+                    "team": "A rule routes leads to an SDR team, handoffs to a team of AEs, or new customers "
+                    "to a team of account managers; not to this team."
                 }
             )
         if (

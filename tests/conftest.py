@@ -22,12 +22,16 @@ def _migrated_rows(request):
     if request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames):
         from accounts.services import acceptance_policy, ensure_default_stages
         from leads.models import ScoringSettings
+        from renewals.models import RenewalSettings
+        from renewals.services import renewal_policies
         from sdr.services import first_touch_policies
 
         ScoringSettings.load()
         first_touch_policies()
         acceptance_policy()
         ensure_default_stages()
+        renewal_policies()
+        RenewalSettings.load()
 
 
 @pytest.fixture(autouse=True)
@@ -90,6 +94,23 @@ def ae_rule(ae):
 @pytest.fixture
 def am(db):
     return UserFactory(username="casey", role=Role.AM, team=TeamFactory(name="AMs", kind="am"))
+
+
+@pytest.fixture
+def am_manager(am):
+    """Moe manages the AMs team (Casey's)."""
+    user = UserFactory(username="moe", role=Role.MANAGER, email="moe@example.com", team=am.team)
+    am.team.manager = user
+    am.team.save(update_fields=["manager"])
+    return user
+
+
+@pytest.fixture
+def am_rule(am):
+    """Every new customer goes to the AMs team (Casey's), by round-robin."""
+    from sdr.models import TerritoryRule
+
+    return TerritoryRule.objects.create(name="All customers", team=am.team, position=1000)
 
 
 @pytest.fixture

@@ -181,3 +181,31 @@ def accepted(sdr, ae, *, now=None, **lead_fields):
 
     opportunity = handed_off(sdr, ae, now=now, **lead_fields)
     return accept_handoff(opportunity_id=opportunity.pk, by=ae, now=now)
+
+
+def customer(am, *, name: str = "Acme GmbH", domain: str = "acme.example", **account_fields):
+    """A customer account managed by ``am`` (no contract yet)."""
+    from accounts.models import Account
+
+    return Account.objects.create(
+        name=name, domain=domain, account_manager=am, customer_since=timezone.now(), **account_fields
+    )
+
+
+def contract(account, *, end, start=None, value="12000.00", now=None, **fields):
+    """A contract term on ``account`` ending ``end`` (a date), created through the service (so
+    windows it is already inside open at ``now``)."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from renewals.models import Contract
+    from renewals.services import Terms, add_contracts
+
+    terms = Terms(
+        start_date=start or end - timedelta(days=364),
+        end_date=end,
+        annual_value=Decimal(value),
+        **fields,
+    )
+    (made,) = add_contracts(account=account, terms=[terms], by=None, source=Contract.Source.MANUAL, now=now)
+    return made

@@ -33,6 +33,10 @@ class SlaPolicy(models.Model):
     FIRST_TOUCH_HAND_RAISER = "first-touch-hand-raiser"
     FIRST_TOUCH_MQL = "first-touch-mql"
     ACCEPT_HANDOFF = "accept-handoff"
+    RENEWAL_START = "renewal-start"
+    RENEWAL_REMINDER = "renewal-reminder"
+    RENEWAL_DUE = "renewal-due"
+    EXPANSION_LEAD = "expansion-lead"
 
     key = models.SlugField(max_length=50, unique=True)
     name = models.CharField(max_length=100)
@@ -123,6 +127,10 @@ class WorkItem(models.Model):
         CADENCE_FINISHED = "cadence_done", "Cadence finished"
         HANDOFF_RETURNED = "handoff_returned", "Handoff returned"
         ACCEPT_HANDOFF = "accept_handoff", "Accept handoff"
+        RENEWAL_START = "renewal_start", "Start the renewal conversation"
+        RENEWAL_REMINDER = "renewal_reminder", "Renewal reminder"
+        RENEWAL_DUE = "renewal_due", "Renewal due"
+        EXPANSION_LEAD = "expansion_lead", "Expansion lead"
 
     class State(models.TextChoices):
         OPEN = "open", "Open"

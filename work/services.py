@@ -98,6 +98,9 @@ class NewItem:
     policy: SlaPolicy | None = None
     due_at: datetime | None = None
     note: str = ""
+    # Count the policy's target from here instead of from now (a renewal is due a day after
+    # its contract's last day begins, whenever the item was opened).
+    start: datetime | None = None
 
 
 def open_items(
@@ -112,7 +115,7 @@ def open_items(
     items = []
     for n in new:
         if n.policy is not None:
-            due, reassign = due_times(n.policy, now, schedules.for_team(n.team_id))
+            due, reassign = due_times(n.policy, n.start or now, schedules.for_team(n.team_id))
         elif n.due_at is not None:
             due, reassign = n.due_at, None
         else:

@@ -35,3 +35,25 @@ def test_seed_demo_builds_the_cast_and_is_idempotent():
     assert Campaign.objects.filter(cost__gt=0).exists() and WebForm.objects.exists()
     assert Lead.objects.filter(activities__isnull=False).distinct().count() == 108
     assert Lead.objects.filter(status=Lead.Status.MQL).exists()
+
+
+@pytest.mark.django_db
+def test_seed_demo_gives_the_account_managers_renewals_in_every_window():
+    from accounts.models import Opportunity
+    from renewals.models import Contract
+    from work.models import WorkItem
+
+    call_command("seed_demo", leads=20, verbosity=0)
+    contracts = Contract.objects.count()
+    call_command("seed_demo", leads=20, verbosity=0)
+
+    assert Contract.objects.count() == contracts
+    active = Contract.objects.active()
+    # Every won deal made a contract, and the customers' renewals of a year ago made theirs.
+    assert active.filter(source=Contract.Source.WON).count() == Opportunity.objects.filter(
+        kind=Opportunity.Kind.NEW_BUSINESS, status=Opportunity.Status.WON
+    ).count()
+    assert Contract.objects.filter(renewed_from__isnull=False).count() == 10
+    assert set(active.values_list("account__account_manager__username", flat=True)) == {"casey", "riley"}
+    open_kinds = set(WorkItem.objects.open().values_list("kind", flat=True))
+    assert {"renewal_start", "renewal_reminder", "renewal_due"} <= open_kinds

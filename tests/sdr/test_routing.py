@@ -177,12 +177,13 @@ def test_outbound_sdrs_get_inbound_leads_only_when_a_rule_says_so(catch_all_rule
 
 
 @pytest.mark.django_db
-def test_a_rule_may_name_only_sdr_or_ae_teams(ae, am):
+def test_a_rule_may_name_only_sdr_ae_or_am_teams(ae, am):
     rule = TerritoryRule(name="Handoffs", team=ae.team, countries=["de", " us"])
     rule.full_clean()  # a team of AEs: the rule picks AEs for handoffs
     assert rule.countries == ["DE", "US"]
+    TerritoryRule(name="Customers", team=am.team).full_clean()  # picks AMs for new customers
     with pytest.raises(ValidationError) as error:
-        TerritoryRule(name="Wrong", team=am.team).full_clean()
+        TerritoryRule(name="Wrong", team=TeamFactory(name="Marketing", kind="marketing")).full_clean()
     assert "not to this team" in str(error.value)
     with pytest.raises(ValidationError):
         TerritoryRule(name="Bad", team=TeamFactory(), countries=["Germany"]).full_clean()

@@ -2,7 +2,7 @@
 ideal-customer profile, and a few hundred leads with realistic activity. Idempotent."""
 
 import random
-from datetime import time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand
@@ -28,6 +28,12 @@ from sdr.services import first_touch_policies, log_touch
 from team.models import BusinessCalendar, Holiday, Role, Team, User, WorkingHours
 from work.models import WorkItem
 from work.services import Schedules, due_times, sweep_breaches
+
+
+def _at(day):
+    """Ten in the morning UTC on ``day``: when the demo's past events happened."""
+    return datetime.combine(day, time(10), tzinfo=UTC)
+
 
 DEMO_PASSWORD = "refinery-demo"
 TARGETS = [
@@ -96,6 +102,25 @@ REJECTIONS = [
     ("Not qualified: not the decision maker", "Talked to an intern; get the head of sales on a call first."),
     ("Timing: not buying this year", "They just signed with a competitor for two years."),
 ]
+# Customers with a contract history: name, domain, industry, country, employees, annual value,
+# days until the current term ends, seats.
+CUSTOMERS = [
+    ("Orchid Travel", "orchid-travel.example", "Travel", "ES", 150, "18000", 6, 25),
+    ("Brightpath Logistics", "brightpath.example", "Logistics", "US", 900, "48000", 14, 120),
+    ("Cobalt Insurance", "cobalt-insurance.example", "Financial Services", "DE", 2200, "96000", 27, 300),
+    ("Evergreen Health", "evergreen-health.example", "Healthcare", "GB", 1300, "60000", 41, 180),
+    ("Juniper Software", "juniper-software.example", "Technology", "US", 350, "24000", 52, 60),
+    ("Helios Energy", "helios-energy.example", "Energy", "DE", 4100, "120000", 58, 400),
+    ("Kestrel Media", "kestrel-media.example", "Media", "FR", 220, "15000", 73, 40),
+    ("Lumen Retail", "lumen-retail.example", "Retail", "CA", 2600, "72000", 86, 240),
+    ("Meridian Bank", "meridian-bank.example", "Financial Services", "US", 9000, "180000", 140, 600),
+    ("Nimbus Telecom", "nimbus-telecom.example", "Telecommunications", "SE", 5200, "84000", 230, 280),
+]
+CUSTOMER_CONTACTS = [
+    [("Hannah", "Weber", "VP Sales"), ("Jonas", "Fischer", "Sales Ops Manager")],
+    [("Olivia", "Martin", "CRO"), ("Ethan", "Clark", "Head of SDRs")],
+    [("Sofia", "Rossi", "Director of Revenue Operations")],
+]
 PEOPLE = [
     # username, first, last, role, team, staff
     ("maria", "Maria", "Keller", Role.MANAGER, "Inbound EMEA", True),
@@ -107,6 +132,7 @@ PEOPLE = [
     ("alex", "Alex", "Morgan", Role.AE, "Account Executives", False),
     ("jordan", "Jordan", "Lee", Role.AE, "Account Executives", False),
     ("casey", "Casey", "Brooks", Role.AM, "Account Management", False),
+    ("riley", "Riley", "Chen", Role.AM, "Account Management", False),
     ("mo", "Mo", "Haddad", Role.MARKETING, "Marketing", True),
 ]
 TEAMS = [
@@ -250,6 +276,7 @@ class Command(BaseCommand):
         self._cadences()
         self._targets()
         self._handoffs(teams)
+        self._customers()
         form = WebForm.objects.filter(name="Website demo request").first()
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready: {created} new leads, {Lead.objects.count()} in all.")
@@ -361,6 +388,10 @@ class Command(BaseCommand):
             TerritoryRule.objects.get_or_create(
                 name=name, defaults={"team": teams[team], "countries": countries, "position": position}
             )
+        # New customers (won deals, imported contracts) go to the account managers by round-robin.
+        TerritoryRule.objects.get_or_create(
+            name="All customers", defaults={"team": teams["Account Management"], "position": 10}
+        )
 
     def _history(self, *, since):
         """Leads captured "days ago" were routed just now, at seed time. Give their timers the
@@ -556,6 +587,78 @@ class Command(BaseCommand):
                     lost_note="They went with the incumbent after our demo.",
                     now=end,
                 )
+
+    def _customers(self):
+        """A customer base with a past: each customer renewed (or expanded) its contract a year
+        ago, and the current terms end over the coming months, so the AMs' renewals page has
+        something in every window. The daily renewal task then runs once, as beat would."""
+        from accounts.models import Account, Contact
+        from renewals.models import Contract
+        from renewals.services import (
+            Terms,
+            add_contracts,
+            add_months,
+            log_conversation,
+            record_outcome,
+            run_renewals,
+        )
+
+        if Contract.objects.filter(source=Contract.Source.MANUAL).exists():
+            return
+        now = timezone.now()
+        today = timezone.localdate(now)
+        for i, (name, domain, industry, country, employees, value, days_left, seats) in enumerate(CUSTOMERS):
+            account, _ = Account.objects.get_or_create(
+                domain=domain,
+                defaults={"name": name, "industry": industry, "country": country, "employees": employees},
+            )
+            end = today + timedelta(days=days_left)
+            start = add_months(end + timedelta(days=1), -12)
+            previous_start = add_months(start, -12)
+            value = Decimal(value)
+            old_value = value if i % 3 else (value * Decimal("0.8")).quantize(Decimal("1"))
+            (previous,) = add_contracts(
+                account=account,
+                terms=[
+                    Terms(
+                        start_date=previous_start,
+                        end_date=start - timedelta(days=1),
+                        annual_value=old_value,
+                        products="Refinery Team",
+                        seats=seats,
+                        auto_renew=i == 4,
+                        number=f"C-{1000 + i}",
+                    )
+                ],
+                by=None,
+                source=Contract.Source.MANUAL,
+                now=_at(previous_start),
+            )
+            account.refresh_from_db()
+            am = account.account_manager
+            renewed_at = _at(start - timedelta(days=20))
+            record_outcome(
+                contract_id=previous.pk,
+                by=am,
+                outcome="renewed" if old_value == value else "expanded",
+                annual_value=value,
+                note="Signed after the QBR." if old_value == value else "Added the sales team's seats.",
+                now=renewed_at,
+            )
+            for first, last, title in CUSTOMER_CONTACTS[i % len(CUSTOMER_CONTACTS)]:
+                Contact.objects.get_or_create(
+                    email=f"{first}.{last}@{domain}".lower(),
+                    defaults={"account": account, "first_name": first, "last_name": last, "title": title},
+                )
+        run_renewals(now=now)
+        talked = Contract.objects.active().filter(account__domain="cobalt-insurance.example").first()
+        if talked is not None and talked.account.account_manager:
+            log_conversation(
+                contract_id=talked.pk,
+                by=talked.account.account_manager,
+                note="Call with their CFO: happy with the SDR queue, asking about 50 more seats.",
+                now=now,
+            )
 
     def _leads(self, count, campaigns):
         now = timezone.now()

@@ -1,0 +1,3 @@
+"""URLs of the AM's expansion-lead actions (included by renewals/urls.py)."""
+
+urlpatterns: list = []
