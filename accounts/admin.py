@@ -17,11 +17,16 @@ class ContactInline(admin.TabularInline):
 
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
-    list_display = ("name", "domain", "industry", "country", "prospector", "created_at")
-    list_select_related = ("prospector",)
+    list_display = (
+        "name", "domain", "industry", "country", "prospector", "account_manager", "customer_since", "created_at",
+    )  # fmt: skip
+    list_select_related = ("prospector", "account_manager")
     list_filter = ("country",)
     search_fields = ("name", "domain")
     raw_id_fields = ("prospector",)
+    # The AM and customer dates change through the account page (assign_account_manager writes
+    # the timeline and moves the open renewal work), not here.
+    readonly_fields = ("account_manager", "customer_since", "churned_at")
     inlines = [ContactInline]
     show_full_result_count = False  # a count of every account on each page is a wasted scan
 
