@@ -3,6 +3,7 @@
 from rest_framework.routers import DefaultRouter
 
 import accounts.api
+import renewals.api
 import sdr.api
 import work.api
 from leads.api import CampaignViewSet, LeadViewSet
@@ -13,3 +14,4 @@ router.register("campaigns", CampaignViewSet, basename="campaign")
 sdr.api.register(router)
 work.api.register(router)
 accounts.api.register(router)
+renewals.api.register(router)

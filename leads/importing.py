@@ -264,6 +264,10 @@ def _records(binary_file: BinaryIO) -> Iterator[tuple[int, list[str]]]:
         )
 
 
+# The shared reader (decoding, BOM, line numbers) for other imports without an email column.
+iter_records = _records
+
+
 def _first_undecodable_line(binary_file: BinaryIO) -> int:
     # The text layer decodes ahead in chunks, so its position does not tell the line: scan
     # the bytes again with an incremental decoder, counting line feeds up to the bad byte.

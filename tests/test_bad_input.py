@@ -124,3 +124,21 @@ def test_a_follow_up_far_in_the_past_or_future_is_a_field_error(client_for, inbo
     for when in (datetime(1, 1, 1, tzinfo=UTC), datetime.now(UTC) + timedelta(days=4000)):
         response = client.post(url, {"due_at": when.isoformat()}, content_type="application/json")
         assert response.status_code == 400 and "due_at" in response.json()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/leads/",
+        "/api/v1/handoffs/",
+        "/api/v1/queue/reassign/",
+        "/api/v1/contracts/",
+        "/api/v1/target-accounts/",
+    ],
+)
+def test_json_nested_thousands_deep_is_a_400_on_every_endpoint(client_for, manager, path):
+    body = "[" * 5000 + "]" * 5000
+    response = client_for(manager).post(path, body, content_type="application/json")
+    assert response.status_code == 400, response.content[:200]
+    assert "nested too deeply" in response.json()["detail"]

@@ -1,0 +1,768 @@
+"""Contracts for existing customers from a billing system's CSV export, or as JSON rows through
+the API: each row created or refused with its reason, like a lead import.
+
+The CSV file
+    UTF-8 (a byte-order mark is fine; Excel's "CSV UTF-8"), comma-separated, a header row,
+    at most 5,000 rows and 5 MB. Headers are matched ignoring case, spacing, "_" and "-";
+    columns not listed are ignored. The file is refused whole, with the reason, when it is
+    not UTF-8, not CSV, empty, too long, or lacks one of the needed columns.
+
+    Needed columns (any one of the names):
+      Domain            Domain, Website, Web Domain, URL, Company Domain
+      Start Date        Start Date, Start, Contract Start (Date), Term Start, Service Start Date
+      End Date          End Date, End, Contract End (Date), Term End: the term's LAST day
+      Annual Value      Annual Value, ARR, ACV, Amount, Annual Contract Value, Contract Value
+    Optional columns:
+      Account           Account, Account Name, Company, Company Name, Customer (Name),
+                        Organization: needed only to create an account no one has yet
+      Contract Number   Contract Number, Contract No, Contract #, Contract ID, Subscription ID
+      Products          Products, Product, Plan
+      Seats             Seats, Licenses, Licences, Quantity
+      Auto Renew        Auto Renew, Auto-Renew, Autorenew, Auto Renewal, Evergreen
+      Account Manager   Account Manager, AM, CSM, Account Manager Email: a username or email
+
+Each row
+    - Account: found by its web domain, written any way ("https://www.Acme.com/about" is
+      acme.com). A domain no account has creates the account with the Account name (a row
+      without a name is then refused). The account becomes a customer.
+    - Dates: ISO (2026-03-31, 2026/03/31, or an ISO date and time), US month first with
+      slashes (03/31/2026; so 31/03/2026 is refused, not misread) or day first with dots
+      (31.03.2026). The end date comes after the start date and is today or later: terms that
+      already ended are not imported.
+    - Annual value: the signs and codes $ € £ USD EUR GBP are dropped (no conversion). With
+      both "," and "." the last one is the decimal separator ("$12,000.00" and "12.000,00" are
+      both 12000); a lone "," before exactly three digits groups thousands ("12,000"),
+      otherwise it is a decimal comma ("12,5"); a lone "." is a decimal point ("1.234" is
+      1.23). "12k" and "1.2m" work. Zero or more, below 1,000,000,000,000; rounded to cents.
+    - Seats: a whole number of zero or more ("1,200" is 1200); empty: not known.
+    - Auto renew: yes/no, y/n, true/false, 1/0, on/off; empty is no.
+    - Contract number: unique; a number already on file, or twice in the file, is refused.
+      Without numbers, a row identical to a contract on file or to an earlier row (same
+      account, dates, value and products) is refused as a double.
+    - Account manager: an active AM, by username or email (or user id through the API). When
+      given and the account has no AM or another one, the account is given to this AM. When
+      empty, an account without an AM gets one by territory (as a won deal does). Rows for one
+      account naming two different AMs: the later one is refused.
+
+Rows are independent: a refused row does not stop the others, and each row is all or nothing
+(its contract, and the new account or AM change it brings, or none of it). Rows for the same
+account are written together in one ``services.add_contracts`` call.
+
+The API's JSON rows have the keys ``domain``, ``name``, ``number``, ``start_date``,
+``end_date``, ``annual_value``, ``products``, ``seats``, ``auto_renew`` and ``account_manager``
+(numbers and booleans may be JSON's own), plus ``account``: an existing account's id instead of
+a domain. A row is checked exactly as a CSV row is, with the same messages.
+"""
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, BinaryIO
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from accounts.models import Account
+from accounts.prospecting import normalize_domain
+from leads import cleaning, importing
+from leads.access import can_import
+from team.models import Role, User
+
+from .models import AccountEvent, Contract
+from .services import RenewalsError, Terms, add_contracts, add_contracts_many, assign_account_manager
+
+# The rows are written in the request, all accounts together (``add_contracts_many``: 44
+# statements for 1,000 rows on new accounts, 1.2 s here); a bigger export is split.
+MAX_CONTRACT_ROWS = 5_000
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+INT_MAX = 2**31 - 1
+# Contract.annual_value is DecimalField(max_digits=14, decimal_places=2).
+VALUE_LIMIT = Decimal(10) ** 12
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+
+# The fields of a row, in the order the report and the API name them.
+FIELDS = (
+    "account",
+    "domain",
+    "name",
+    "number",
+    "start_date",
+    "end_date",
+    "annual_value",
+    "products",
+    "seats",
+    "auto_renew",
+    "account_manager",
+)
+# Column names a billing export uses for each field (compared by ``_header_key``). "account"
+# (our id) has no column: a billing system's "Account ID" is its own number, not ours.
+COLUMNS = {
+    "domain": ("domain", "website", "web site", "web domain", "url", "website url", "company domain"),
+    "name": (
+        "account",
+        "account name",
+        "company",
+        "company name",
+        "customer",
+        "customer name",
+        "organization",
+        "organisation",
+    ),
+    "number": (
+        "contract number",
+        "contract no",
+        "contract no.",
+        "contract #",
+        "contract id",
+        "contract",
+        "subscription id",
+        "subscription number",
+    ),
+    "start_date": (
+        "start date",
+        "start",
+        "contract start",
+        "contract start date",
+        "term start",
+        "service start date",
+        "starts on",
+    ),
+    "end_date": ("end date", "end", "contract end", "contract end date", "term end", "ends on"),
+    "annual_value": (
+        "annual value",
+        "arr",
+        "acv",
+        "amount",
+        "annual contract value",
+        "annual recurring revenue",
+        "contract value",
+    ),
+    "products": ("products", "product", "plan", "product(s)"),
+    "seats": ("seats", "licenses", "licences", "quantity", "seat count"),
+    "auto_renew": ("auto renew", "autorenew", "auto renewal", "auto renews", "evergreen"),
+    "account_manager": ("account manager", "am", "csm", "account manager email", "customer success manager"),
+}
+NEEDED_COLUMNS = {
+    "domain": "Domain",
+    "start_date": "Start Date",
+    "end_date": "End Date",
+    "annual_value": "Annual Value",
+}
+_YES = frozenset({"yes", "y", "true", "t", "1", "on", "x"})
+_NO = frozenset({"no", "n", "false", "f", "0", "off", ""})
+
+
+def can_import_contracts(user) -> bool:
+    """Contracts are imported by whoever imports leads: managers, marketing/ops, superusers."""
+    return can_import(user)
+
+
+# --- the report ---------------------------------------------------------------------------
+
+
+@dataclass
+class RowResult:
+    """One row's fate: ``status`` "created" (``contract_id`` set) or "refused" (``problems``
+    maps each field at fault to its message)."""
+
+    line: int
+    status: str
+    message: str
+    contract_id: int | None = None
+    account_id: int | None = None
+    account_name: str = ""
+    problems: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def created(self) -> bool:
+        return self.status == "created"
+
+
+@dataclass
+class ImportReport:
+    """Every row of a batch, in line order (a CSV's line in the file, or the position in a
+    JSON list, from 1)."""
+
+    rows: list[RowResult] = field(default_factory=list)
+
+    @property
+    def created(self) -> list[RowResult]:
+        return [r for r in self.rows if r.status == "created"]
+
+    @property
+    def refused(self) -> list[RowResult]:
+        return [r for r in self.rows if r.status == "refused"]
+
+
+def _refused(line: int, problems: dict[str, str], raw_name: str = "") -> RowResult:
+    return RowResult(
+        line=line,
+        status="refused",
+        message=" ".join(problems.values()),
+        account_name=raw_name[:200],
+        problems=problems,
+    )
+
+
+# --- reading a file -------------------------------------------------------------------------
+
+
+def _header_key(header: str) -> str:
+    return " ".join(header.replace("_", " ").replace("-", " ").split()).casefold()
+
+
+_FIELD_BY_HEADER = {_header_key(name): key for key, names in COLUMNS.items() for name in names}
+
+
+def map_columns(headers: Sequence[str]) -> dict[str, int]:
+    """The column index of each field found in the headers (the first column wins). Raises
+    ``RenewalsError`` on ``file`` naming the needed columns that are missing."""
+    columns: dict[str, int] = {}
+    for index, header in enumerate(headers):
+        key = _FIELD_BY_HEADER.get(_header_key(header))
+        if key is not None and key not in columns:
+            columns[key] = index
+    missing = [label for key, label in NEEDED_COLUMNS.items() if key not in columns]
+    if missing:
+        found = ", ".join(repr(h[:40]) for h in headers[:20]) or "none"
+        raise RenewalsError(
+            f"The file has no {', '.join(missing)} column (needed: Domain, Start Date, End Date and "
+            f"Annual Value; see the accepted names on the import page). Its columns are: {found}.",
+            field="file",
+        )
+    return columns
+
+
+def read_csv(file: BinaryIO) -> tuple[list[dict[str, str]], list[int]]:
+    """The rows of a contracts CSV as field -> text, with the line each starts on. The file is
+    read with the lead import's reader (UTF-8 with or without a byte-order mark, quoted cells
+    spanning lines, blank rows skipped). Raises ``RenewalsError`` on ``file`` for a file
+    refused whole."""
+    # leads.importing.CsvRows maps lead columns and needs an email column; its record reader
+    # underneath is what both imports share: decoding, BOM, line numbers, CSV errors.
+    records = importing.iter_records(file)
+    rows, lines = [], []
+    try:
+        try:
+            _, headers = next(records)
+        except StopIteration:
+            raise RenewalsError("The file is empty: it has no header row.", field="file") from None
+        columns = tuple(map_columns(headers).items())
+        for line, cells in records:
+            if len(rows) >= MAX_CONTRACT_ROWS:
+                raise RenewalsError(
+                    f"The file has more than {MAX_CONTRACT_ROWS:,} contracts: split it into smaller files.",
+                    field="file",
+                )
+            width = len(cells)
+            rows.append({key: cells[index] if index < width else "" for key, index in columns})
+            lines.append(line)
+    except importing.ImportFormatError as exc:
+        raise RenewalsError(str(exc), field="file") from None
+    finally:
+        records.close()
+    if not rows:
+        raise RenewalsError("The file has a header row but no contracts.", field="file")
+    return rows, lines
+
+
+def import_contracts(*, by: User, file: BinaryIO, now: datetime | None = None) -> ImportReport:
+    """A billing system's CSV export of contracts (see the module's docstring), each row
+    reported by its line in the file."""
+    _check_importer(by)
+    rows, lines = read_csv(file)
+    return add_contract_rows(by=by, rows=rows, lines=lines, source=Contract.Source.IMPORT, now=now)
+
+
+# --- cleaning one row -------------------------------------------------------------------------
+
+
+@dataclass
+class ContractRow:
+    """A row that passed every check of its own: which account, which terms, which AM."""
+
+    line: int
+    account_id: int | None
+    domain: str
+    name: str
+    terms: Terms
+    account_manager: str
+    am: User | None = None
+    account: Account | None = None
+
+
+def _text(value: Any) -> str:
+    """A JSON value as the text a CSV cell would hold; ``TypeError`` for lists and objects."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str | int | float | Decimal):
+        return str(value)
+    raise TypeError
+
+
+def parse_date(raw: str, label: str) -> date:
+    """A date in the formats the module's docstring lists; ``ValueError`` with the reason."""
+    text = raw.strip()
+    if not text:
+        raise ValueError(f"Give the {label}.")
+    try:
+        day = datetime.fromisoformat(text).date()  # an ISO date, or the date of an ISO time
+    except ValueError:
+        moment = cleaning.parse_datetime_loose(text)
+        if moment is None:
+            raise ValueError(
+                f"The {label} {text[:40]!r} is not a date: write it as 2026-03-31, 03/31/2026 or 31.03.2026."
+            ) from None
+        day = moment.date()
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValueError(f"The {label} {text[:40]!r} is not a plausible date.")
+    return day
+
+
+_MINUS = re.compile(r"^([^\d\-\u2212]*)[-\u2212]\s*(?=[\d$€£a-z])", re.IGNORECASE)
+
+
+def parse_amount(raw: str) -> Decimal:
+    """An annual value as the module's docstring describes it (negative amounts come back
+    negative, for ``Terms.problems`` to refuse); ``ValueError`` with the reason."""
+    text = raw.strip()
+    if not text:
+        raise ValueError("Give the annual value, e.g. 12,000.00.")
+    negative = False
+    if text.startswith("(") and text.endswith(")"):  # accountants' negative
+        negative, text = True, text[1:-1].strip()
+    if match := _MINUS.match(text):
+        negative, text = True, match.group(1) + text[match.end() :]
+    if len(re.sub(r"\D", "", text)) > 16:
+        raise ValueError("The annual value is too large.")
+    amount = cleaning.parse_revenue(text)
+    if amount is None:
+        raise ValueError(
+            f"The annual value {raw.strip()[:40]!r} is not an amount (e.g. 12,000.00 or 12.000,00)."
+        )
+    if amount >= VALUE_LIMIT:
+        raise ValueError("The annual value is too large (below 1,000,000,000,000 a year).")
+    return -amount if negative else amount
+
+
+def parse_seats(raw: str) -> int | None:
+    text = re.sub(r"[\s,'\u00a0\u202f]", "", raw)
+    if not text:
+        return None
+    if not re.fullmatch(r"[-\u2212]?\d+", text):
+        raise ValueError(f"Seats {raw.strip()[:40]!r} is not a whole number.")
+    seats = int(text.replace("\u2212", "-"))
+    if seats > INT_MAX:
+        raise ValueError(f"Seats are at most {INT_MAX:,}.")
+    return seats
+
+
+def parse_yes_no(raw: str) -> bool:
+    text = raw.strip().casefold()
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    raise ValueError(f"Auto renew {raw.strip()[:40]!r} is neither yes nor no.")
+
+
+def _sentence(message: str) -> str:
+    message = message.strip()
+    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
+
+
+def clean_row(line: int, raw: Mapping[str, Any], today: date) -> ContractRow | RowResult:
+    """Check one row on its own (no database): a ``ContractRow``, or a refused ``RowResult``
+    naming every problem of the row."""
+    if not isinstance(raw, Mapping):
+        return _refused(line, {"non_field_errors": "Each row is an object with the contract's fields."})
+    text: dict[str, str] = {}
+    problems: dict[str, str] = {}
+    for key in FIELDS:
+        try:
+            text[key] = _text(raw.get(key))
+        except TypeError:
+            text[key] = ""
+            problems[key] = f"Give one value for {key.replace('_', ' ')}, not a list or an object."
+    account_id = None
+    if text["account"].strip():
+        try:
+            account_id = int(text["account"].strip())
+        except ValueError:
+            account_id = 0
+        if not 1 <= account_id <= INT_MAX:
+            problems["account"] = "Give an account's id (a whole number)."
+    domain = ""
+    if account_id is None and "domain" not in problems:
+        try:
+            domain = normalize_domain(text["domain"])
+        except ValueError as exc:
+            problems["domain"] = _sentence(str(exc))
+    cleaned: dict[str, Any] = {}
+    for key, clean in (
+        ("name", lambda v: cleaning.clean_text(" ".join(v.split()), 200, "the account name")),
+        ("number", lambda v: cleaning.clean_text(v, 64, "the contract number")),
+        ("products", lambda v: cleaning.clean_text(v, 300, "products")),
+        ("start_date", lambda v: parse_date(v, "start date")),
+        ("end_date", lambda v: parse_date(v, "end date")),
+        ("annual_value", parse_amount),
+        ("seats", parse_seats),
+        ("auto_renew", parse_yes_no),
+        ("account_manager", lambda v: v.strip()[:254]),
+    ):
+        if key in problems:
+            continue
+        try:
+            cleaned[key] = clean(text[key])
+        except ValueError as exc:
+            problems[key] = _sentence(str(exc))
+    if problems:
+        return _refused(line, problems, text["name"].strip())
+    terms = Terms(
+        start_date=cleaned["start_date"],
+        end_date=cleaned["end_date"],
+        annual_value=cleaned["annual_value"],
+        products=cleaned["products"],
+        seats=cleaned["seats"],
+        auto_renew=cleaned["auto_renew"],
+        number=cleaned["number"],
+    )
+    problems = terms.problems()
+    if "end_date" not in problems and terms.end_date < today:
+        problems["end_date"] = (
+            f"The contract ended on {terms.end_date:%Y-%m-%d}: import current and future terms only."
+        )
+    if problems:
+        return _refused(line, problems, cleaned["name"])
+    return ContractRow(
+        line=line,
+        account_id=account_id,
+        domain=domain,
+        name=cleaned["name"],
+        terms=terms,
+        account_manager=cleaned["account_manager"],
+    )
+
+
+# --- checking against what exists ------------------------------------------------------------
+
+
+def _resolve_managers(refs: Iterable[str]) -> dict[str, User | str]:
+    """Each AM reference (username, email or id, any case) -> the active AM, or the reason
+    why not. One query."""
+    refs = {ref for ref in refs if ref}
+    if not refs:
+        return {}
+    folded = {ref.casefold() for ref in refs}
+    # isdecimal() alone lets "²" through, which int() refuses.
+    ids = {int(ref) for ref in refs if ref.isascii() and ref.isdecimal() and int(ref) <= INT_MAX}
+    users = list(
+        User.objects.annotate(username_folded=Lower("username"), email_folded=Lower("email")).filter(
+            Q(username_folded__in=folded) | Q(email_folded__in=folded) | Q(pk__in=ids)
+        )
+    )
+    found: dict[str, User | str] = {}
+    for ref in refs:
+        key = ref.casefold()
+        candidates = [u for u in users if key in (u.username_folded, u.email_folded) or str(u.pk) == ref]
+        active = [u for u in candidates if u.role == Role.AM and u.is_active]
+        if active:
+            found[ref] = min(active, key=lambda u: u.pk)
+        elif candidates:
+            found[ref] = f"{candidates[0]} is not an active account manager."
+        else:
+            found[ref] = f"No user {ref[:60]!r}: name the account manager by username or email."
+    return found
+
+
+def _check(rows: list[ContractRow], results: dict[int, RowResult]) -> list[ContractRow]:
+    """Refuse the rows that clash with the database or an earlier row; the rest, with their
+    account (None: to be created) and AM attached."""
+    ids = {r.account_id for r in rows if r.account_id}
+    domains = {r.domain for r in rows if r.domain}
+    accounts = Account.objects.select_related("account_manager").filter(Q(pk__in=ids) | Q(domain__in=domains))
+    by_id = {a.pk: a for a in accounts}
+    by_domain = {a.domain: a for a in by_id.values() if a.domain}
+    numbers = {r.terms.number for r in rows if r.terms.number}
+    taken = dict(Contract.objects.filter(number__in=numbers).values_list("number", "account__name"))
+    known_ids = {a.pk for a in by_id.values()}
+    on_file = defaultdict(list)
+    for c in Contract.objects.filter(account_id__in=known_ids, number="").values(
+        "pk", "account_id", "start_date", "end_date", "annual_value", "products"
+    ):
+        on_file[(c["account_id"], c["start_date"], c["end_date"], c["annual_value"], c["products"])].append(
+            c["pk"]
+        )
+    managers = _resolve_managers(r.account_manager for r in rows)
+
+    passed = []
+    number_line: dict[str, int] = {}
+    same_line: dict[tuple, int] = {}
+    am_of_account: dict[Any, tuple[User, int]] = {}
+    for row in rows:
+        problems: dict[str, str] = {}
+        account = by_id.get(row.account_id) if row.account_id else by_domain.get(row.domain)
+        if row.account_id and account is None:
+            problems["account"] = f"No account has the id {row.account_id}."
+        elif account is None and not row.name:
+            problems["name"] = (
+                f"No account has the domain {row.domain}: give the company's name to create it."
+            )
+        number = row.terms.number
+        if number in taken:
+            problems["number"] = f"Contract {number} is already on file (for {taken[number]})."
+        elif number in number_line:
+            problems["number"] = f"The same contract number as line {number_line[number]}."
+        key = account.pk if account else row.domain
+        t = row.terms
+        same = (key, t.start_date, t.end_date, t.annual_value, t.products)
+        if not number and not problems:
+            if account is not None and on_file.get(same):
+                problems["non_field_errors"] = (
+                    f"The same contract is already on file (contract {on_file[same][0]}); give contract "
+                    "numbers to import two alike."
+                )
+            elif same in same_line:
+                problems["non_field_errors"] = f"The same contract as line {same_line[same]}."
+        am = None
+        if row.account_manager:
+            am = managers[row.account_manager]
+            if isinstance(am, str):
+                problems["account_manager"], am = am, None
+            elif key in am_of_account and am_of_account[key][0] != am and not problems:
+                other, other_line = am_of_account[key]
+                problems["account_manager"] = (
+                    f"Line {other_line} gives this account to {other}; one account has one account manager."
+                )
+        if problems:
+            results[row.line] = _refused(row.line, problems, account.name if account else row.name)
+            continue
+        if number:
+            number_line[number] = row.line
+        else:
+            same_line[same] = row.line
+        if am is not None and key not in am_of_account:
+            am_of_account[key] = (am, row.line)
+        row.account, row.am = account, am
+        passed.append(row)
+    return passed
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def _check_importer(by: User) -> None:
+    if not can_import_contracts(by):
+        raise RenewalsError("Only managers and marketing/ops import contracts.")
+
+
+def add_contract_rows(
+    *,
+    by: User,
+    rows: Sequence[Mapping[str, Any]],
+    source: str = Contract.Source.IMPORT,
+    lines: Sequence[int] | None = None,
+    now: datetime | None = None,
+) -> ImportReport:
+    """Create a contract for each row that passes (see the module's docstring) and report
+    every row. Raises ``RenewalsError`` when the batch as a whole is refused (not an
+    importer, too many rows); otherwise every row is either created or refused."""
+    _check_importer(by)
+    if len(rows) > MAX_CONTRACT_ROWS:
+        raise RenewalsError(
+            f"At most {MAX_CONTRACT_ROWS:,} contracts at a time; this list has {len(rows):,}. Split it."
+        )
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    lines = list(lines) if lines is not None else list(range(1, len(rows) + 1))
+    results: dict[int, RowResult] = {}
+    clean = []
+    for line, raw in zip(lines, rows, strict=True):
+        row = clean_row(line, raw, today)
+        if isinstance(row, RowResult):
+            results[line] = row
+        else:
+            clean.append(row)
+    groups: dict[Any, list[ContractRow]] = defaultdict(list)
+    for row in _check(clean, results):
+        groups[row.account.pk if row.account else row.domain].append(row)
+    written = _write_batch(list(groups.values()), by=by, source=source, now=now)
+    if written is None:
+        # Something changed under the batch (a number or domain saved meanwhile, an AM who just
+        # left): account by account, so only the rows at fault are refused.
+        written = []
+        for group in groups.values():
+            for outcome in _write_account(group, by=by, source=source, now=now):
+                if isinstance(outcome, RowResult):
+                    results[outcome.line] = outcome
+                else:
+                    written.append(outcome)
+    for result in _created(written):
+        results[result.line] = result
+    return ImportReport(rows=[results[line] for line in sorted(results)])
+
+
+@dataclass
+class _Written:
+    row: ContractRow
+    contract: Contract
+    account_id: int
+    new_account: bool
+
+
+def _write_batch(
+    groups: list[list[ContractRow]], *, by: User, source: str, now: datetime
+) -> list[_Written] | None:
+    """Every account's rows in one transaction and a fixed number of statements: new accounts
+    inserted together (with the AM a row names), named AMs of existing accounts assigned, and
+    all the contracts through one ``add_contracts_many``. None when anything fails: nothing of
+    the batch is kept and the caller retries account by account."""
+    if not groups:
+        return []
+    new = [group for group in groups if group[0].account is None]
+    try:
+        with transaction.atomic():
+            created = Account.objects.bulk_create(
+                Account(
+                    name=group[0].name,
+                    domain=group[0].domain,
+                    account_manager=_named_am(group),
+                    created_at=now,
+                )
+                for group in new
+            )
+            for group, account in zip(new, created, strict=True):
+                for row in group:
+                    row.account = account
+            AccountEvent.objects.bulk_create(
+                AccountEvent(
+                    account=account,
+                    kind=AccountEvent.Kind.AM_ASSIGNED,
+                    at=now,
+                    actor=by,
+                    message=f"{account.account_manager} manages the account. Named in a contract import.",
+                )
+                for account in created
+                if account.account_manager_id
+            )
+            for group in groups:
+                am, account = _named_am(group), group[0].account
+                if am is not None and account not in created and account.account_manager_id != am.pk:
+                    assign_account_manager(
+                        account_id=account.pk, am=am, by=by, reason="Named in a contract import.", now=now
+                    )
+            contracts = add_contracts_many(
+                [(group[0].account, [row.terms for row in group]) for group in groups],
+                by=by,
+                source=source,
+                now=now,
+            )
+    except (IntegrityError, RenewalsError, Account.DoesNotExist):
+        for group in new:  # the accounts created in the rolled-back batch are gone
+            for row in group:
+                row.account = None
+        return None
+    new_ids = {account.pk for account in created}
+    return [
+        _Written(row, contract, group[0].account.pk, group[0].account.pk in new_ids)
+        for group, made in zip(groups, contracts, strict=True)
+        for row, contract in zip(group, made, strict=True)
+    ]
+
+
+def _named_am(group: list[ContractRow]) -> User | None:
+    return next((r.am for r in group if r.am is not None), None)
+
+
+def _write_account(
+    group: list[ContractRow], *, by: User, source: str, now: datetime
+) -> list[_Written | RowResult]:
+    """The rows of one account in one go; when that fails (a contract number or the domain
+    saved by someone else meanwhile, an AM who just left), row by row, so only the rows at
+    fault are refused and nothing of them is kept."""
+    if len(group) > 1:
+        try:
+            with transaction.atomic():
+                return _write(group, by=by, source=source, now=now)
+        except (IntegrityError, RenewalsError, Account.DoesNotExist):
+            pass
+    return [_write_alone(row, by=by, source=source, now=now) for row in group]
+
+
+def _write_alone(row: ContractRow, *, by: User, source: str, now: datetime) -> _Written | RowResult:
+    try:
+        with transaction.atomic():
+            (written,) = _write([row], by=by, source=source, now=now, again=True)
+            return written
+    except IntegrityError:
+        message = (
+            f"Contract {row.terms.number} was saved by someone else meanwhile."
+            if row.terms.number
+            else "The account or contract was changed by someone else meanwhile; import the row again."
+        )
+        return _refused(row.line, {"number" if row.terms.number else "non_field_errors": message}, row.name)
+    except RenewalsError as exc:
+        return _refused(row.line, {exc.field or "non_field_errors": str(exc)}, row.name)
+    except Account.DoesNotExist:
+        return _refused(row.line, {"account": "The account was deleted meanwhile."}, row.name)
+
+
+def _write(
+    rows: list[ContractRow], *, by: User, source: str, now: datetime, again: bool = False
+) -> list[_Written]:
+    """Inside the caller's transaction: the account (created if new), its AM if a row names
+    one, and the contracts in one ``add_contracts``. ``again``: a retry after a failure, so
+    the account is looked up afresh (someone may have created it meanwhile)."""
+    first = rows[0]
+    am = next((r.am for r in rows if r.am is not None), None)
+    account, new = first.account, False
+    if account is not None and (am is not None or again):
+        account = Account.objects.get(pk=account.pk)  # the AM may have changed since the check
+    elif account is None:
+        account = Account.objects.filter(domain=first.domain).first() if again else None
+        if account is None:
+            account, new = Account.objects.create(name=first.name, domain=first.domain, created_at=now), True
+    if am is not None and account.account_manager_id != am.pk:
+        # Before the contracts: their renewal windows then open for this AM, and no territory
+        # round-robin turn is spent on an account that is named.
+        assign_account_manager(
+            account_id=account.pk, am=am, by=by, reason="Named in a contract import.", now=now
+        )
+    contracts = add_contracts(account=account, terms=[r.terms for r in rows], by=by, source=source, now=now)
+    return [_Written(row, contract, account.pk, new) for row, contract in zip(rows, contracts, strict=True)]
+
+
+def _created(written: list[_Written]) -> list[RowResult]:
+    """The report of the rows created, with each account as it ended up (its AM may have been
+    picked by territory): one query for the batch."""
+    accounts = Account.objects.select_related("account_manager").in_bulk({w.account_id for w in written})
+    results = []
+    for w in written:
+        account, contract = accounts[w.account_id], w.contract
+        managed = (
+            f"managed by {account.account_manager}"
+            if account.account_manager_id
+            else "no account manager yet (no territory rule names a team of AMs for it)"
+        )
+        what = f"Contract {contract.number}" if contract.number else "Contract"
+        where = f"{account.name} ({account.domain})" if account.domain else account.name
+        results.append(
+            RowResult(
+                line=w.row.line,
+                status="created",
+                message=f"{what} for {where}{', a new account' if w.new_account else ''}: "
+                f"{contract.annual_value:,.2f} a year, {contract.start_date:%Y-%m-%d} to "
+                f"{contract.end_date:%Y-%m-%d}; {managed}.",
+                contract_id=contract.pk,
+                account_id=account.pk,
+                account_name=account.name,
+            )
+        )
+    return results
