@@ -58,8 +58,11 @@ def pipeline_opportunities(user) -> QuerySet[Opportunity]:
         return Opportunity.objects.filter(owner=user)
     if can_manage_reps(user) and not user.is_superuser:
         members = User.objects.filter(team__in=managed_teams(user)).values("pk")
-        return Opportunity.objects.filter(Q(owner_id__in=members) | Q(sdr_id__in=members))
-    return Opportunity.objects.visible_to(user)
+        # Renewals are worked on the renewals page, not on the new-business board.
+        return Opportunity.objects.filter(Q(owner_id__in=members) | Q(sdr_id__in=members)).exclude(
+            kind=Opportunity.Kind.RENEWAL
+        )
+    return Opportunity.objects.visible_to(user).exclude(kind=Opportunity.Kind.RENEWAL)
 
 
 def team_handoffs(user) -> QuerySet[Opportunity]:
@@ -84,10 +87,21 @@ def _get(queryset: QuerySet[Opportunity], pk) -> Opportunity:
         raise Http404("No such opportunity.") from None
 
 
+def owns_upsell(user, pk) -> bool:
+    """An account manager opens and works the upsells / cross-sells they own (their customers'
+    expansion leads become these); no other opportunity page is theirs."""
+    if not (user.is_authenticated and user.role == Role.AM):
+        return False
+    try:
+        return Opportunity.objects.filter(pk=pk, owner=user, kind=Opportunity.Kind.EXPANSION).exists()
+    except (ValueError, TypeError, OverflowError):
+        return False
+
+
 def opportunity_for(user, pk) -> Opportunity:
     """The opportunity if this user may see it: 403 for roles that never see opportunities,
     404 for one that exists but is not theirs to see."""
-    if not sees_opportunities(user):
+    if not (sees_opportunities(user) or owns_upsell(user, pk)):
         raise PermissionDenied("Your role does not work with opportunities.")
     return _get(
         visible_opportunities(user).select_related(
@@ -119,7 +133,7 @@ def handoff_for(user, pk) -> Opportunity:
 def workable_for(user, pk) -> Opportunity:
     """An opportunity this user may move or update: 403 for roles that never do, 404 for one
     they cannot see, 403 for one they see but do not work (an SDR team's manager, marketing)."""
-    if not works_opportunities(user):
+    if not (works_opportunities(user) or owns_upsell(user, pk)):
         raise PermissionDenied("Only the opportunity's AE or their manager works it.")
     opportunity = opportunity_for(user, pk)
     if not may_work(user, opportunity):
@@ -135,7 +149,10 @@ def manages_ae(user, ae: User) -> bool:
 
 
 def may_work(user, opportunity: Opportunity) -> bool:
-    """Whether the move and details forms are this user's to use (whatever the state)."""
+    """Whether the move and details forms are this user's to use (whatever the state). An AM
+    works the upsells / cross-sells they own; renewals close on the contract's page."""
+    if user.role == Role.AM:
+        return user.pk == opportunity.owner_id and opportunity.kind == Opportunity.Kind.EXPANSION
     return user.pk == opportunity.owner_id or manages_ae(user, opportunity.owner)
 
 

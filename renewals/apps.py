@@ -8,9 +8,12 @@ class RenewalsConfig(AppConfig):
     def ready(self) -> None:
         from accounts.models import Opportunity
         from accounts.signals import opportunity_won
+        from sdr.registry import register_claimer
 
-        from . import services
+        from . import expansion, services
 
         opportunity_won.connect(
             services.on_opportunity_won, sender=Opportunity, dispatch_uid="renewals.contract_on_won"
         )
+        # Leads from people at customer accounts go to the account's AM, not to the SDRs.
+        register_claimer(expansion.claim_expansion_leads)

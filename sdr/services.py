@@ -24,7 +24,7 @@ from team.models import Role, Team, User
 from work import services as work
 from work.models import SlaPolicy, WorkItem
 
-from . import cadences
+from . import cadences, registry
 from .models import Enrollment, RoundRobin, TerritoryRule
 
 logger = logging.getLogger(__name__)
@@ -135,8 +135,10 @@ def route_leads(*, lead_ids: Sequence[int], now: datetime | None = None, wait: b
     a first-touch timer (hand-raisers under the tighter policy) - in one transaction.
 
     Leads not yet routed get a team, an event and a timer; leads already waiting in a team's
-    unassigned queue get an owner when someone can take them, and their timer follows. With
-    ``wait=False`` (the sweep) leads another transaction holds are skipped, not waited for.
+    unassigned queue get an owner when someone can take them, and their timer follows. Leads
+    a registered claimer takes (``sdr.registry``: an expansion lead goes to its customer's AM)
+    go to whom it says instead. With ``wait=False`` (the sweep) leads another transaction
+    holds are skipped, not waited for.
     """
     now = now or timezone.now()
     result = RoutingResult()
@@ -149,6 +151,14 @@ def route_leads(*, lead_ids: Sequence[int], now: datetime | None = None, wait: b
         )
         if not leads:
             return result
+        # Leads an app above claims (someone at a customer: the account's AM) skip the
+        # territory; the claimer wrote their work items and events (see ``sdr.registry``).
+        claims = registry.offer([lead for lead in leads if lead.team_id is None], now)
+        claimed = [lead for lead in leads if lead.pk in claims]
+        for lead in claimed:
+            lead.owner_id, lead.team_id = claims[lead.pk].owner_id, claims[lead.pk].team_id
+            result.assigned[lead.pk] = claims[lead.pk].owner_id
+        leads = [lead for lead in leads if lead.pk not in claims]
         rules = list(
             TerritoryRule.objects.filter(is_active=True, team__kind__in=SDR_TEAM_KINDS).select_related("team")
         )
@@ -206,7 +216,7 @@ def route_leads(*, lead_ids: Sequence[int], now: datetime | None = None, wait: b
                     ],
                 )
             )
-        routed = fresh + waiting
+        routed = fresh + waiting + claimed
         for lead in routed:
             lead.updated_at = now
         Lead.objects.bulk_update(routed, ["team", "owner", "updated_at"])  # one statement
