@@ -795,7 +795,8 @@ def early_losses(request):
         period, status = "90", 400
     days = PERIODS[period]
     since = timezone.now() - timedelta(days=days) if days else None
-    scope = Opportunity.objects.visible_to(user)
+    # Handoffs only: renewals and upsells are the AMs' and never handed off.
+    scope = Opportunity.objects.visible_to(user).filter(kind=Opportunity.Kind.NEW_BUSINESS)
 
     losses = scope.filter(early_loss=True)
     rejected = scope.filter(status=Opportunity.Status.REJECTED)

@@ -17,7 +17,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -85,8 +85,13 @@ def add_months(day: date, months: int) -> date:
 
 
 def term_end(start: date, months: int) -> date:
-    """The last day of a term of ``months`` starting on ``start``."""
-    return add_months(start, months) - timedelta(days=1)
+    """The last day of a term of ``months`` starting on ``start``: the day before the same day
+    ``months`` later or, when that month has no such day, its last day (a year from Feb 29
+    ends on Feb 28, a month from Jan 31 on Feb 28/29), so no day falls between two terms."""
+    anniversary = add_months(start, months)
+    if anniversary.day < start.day:  # clamped: the anniversary would be the 1st of the next month
+        return anniversary
+    return anniversary - timedelta(days=1)
 
 
 def can_manage_accounts(user) -> bool:
@@ -118,15 +123,7 @@ def pick_account_manager(account: Account, now: datetime) -> User | None:
     """The AM for a new customer: the first active territory rule naming a team of AMs that
     matches the account picks the team, and the team's round-robin (skipping AMs who are away)
     picks the AM. Call it inside the caller's transaction: the position stays locked."""
-    rules = TerritoryRule.objects.filter(is_active=True, team__kind=Team.Kind.ACCOUNT_MANAGEMENT).select_related("team")
-    rule = next((r for r in rules if r.matches(account)), None)
-    if rule is None:
-        return None
-    pools = lock_round_robins([rule.team_id], roles=[Role.AM])
-    am = pools[rule.team_id].pick()
-    if am is not None:
-        save_round_robins(pools, now)
-    return am
+    return _pick_account_managers([account], now).get(account)
 
 
 def _check_am(am: User) -> None:
@@ -142,7 +139,9 @@ def assign_account_manager(
     waited for an AM open at once."""
     now = now or timezone.now()
     with transaction.atomic():
-        account = Account.objects.select_for_update().get(pk=account_id)
+        # NO KEY UPDATE: a daily run opening this account's renewals right now inserts rows
+        # pointing at it (FOR KEY SHARE); it must finish, not deadlock with us on its steps.
+        account = Account.objects.select_for_update(no_key=True).get(pk=account_id)
         if am is None:
             am = pick_account_manager(account, now)
             if am is None:
@@ -163,11 +162,13 @@ def assign_account_manager(
             account=account, kind=AccountEvent.Kind.AM_ASSIGNED, at=now, actor=by, message=message[:500]
         )
         contract_ids = list(account.contracts.values_list("pk", flat=True))
+        # Windows first: claiming them waits for a run that is opening them for the previous
+        # AM, so the moves below also take what that run created.
+        open_windows(contract_ids=contract_ids, now=now)
         work.move_items(model=Contract, subject_ids=contract_ids, owner_id=am.pk, team_id=am.team_id)
         Opportunity.objects.filter(
             account=account, kind=Opportunity.Kind.RENEWAL, status=Opportunity.Status.OPEN
         ).update(owner=am)
-        open_windows(contract_ids=contract_ids, now=now)
     return account
 
 
@@ -201,40 +202,86 @@ class Terms:
         return errors
 
 
-def _make_customer(account: Account, by: User | None, now: datetime, why: str) -> list[AccountEvent]:
-    """Mark the (locked) account a customer and give it an AM if it has none; the events."""
-    events = []
-    fields = []
-    if account.customer_since is None or account.churned_at is not None:
-        back = account.churned_at is not None
-        account.customer_since = account.customer_since if back else now
-        account.churned_at = None
-        fields += ["customer_since", "churned_at"]
-        events.append(
-            AccountEvent(
-                account=account,
-                kind=AccountEvent.Kind.CUSTOMER,
-                at=now,
-                actor=by,
-                message=("Customer again: " if back else "") + why,
-            )
-        )
-    if account.account_manager_id is None:
-        am = pick_account_manager(account, now)
-        if am is not None:
-            account.account_manager = am
-            fields.append("account_manager")
+def _make_customers(
+    accounts: Sequence[Account], by: User | None, now: datetime, why: dict[int, str]
+) -> list[AccountEvent]:
+    """Mark the (locked) accounts customers and give those without an AM one by territory
+    (one rule read and one round-robin lock for the batch); the events to write."""
+    events, changed = [], []
+    for account in accounts:
+        if account.customer_since is None or account.churned_at is not None:
+            back = account.churned_at is not None
+            account.customer_since = account.customer_since if back else now
+            account.churned_at = None
+            changed.append(account)
             events.append(
                 AccountEvent(
                     account=account,
-                    kind=AccountEvent.Kind.AM_ASSIGNED,
+                    kind=AccountEvent.Kind.CUSTOMER,
                     at=now,
-                    message=f"{am} manages the account (territory round-robin).",
+                    actor=by,
+                    message=("Customer again: " if back else "") + why[account.pk],
                 )
             )
-    if fields:
-        account.save(update_fields=fields)
+    unmanaged = [a for a in accounts if a.account_manager_id is None]
+    for account, am in _pick_account_managers(unmanaged, now).items():
+        account.account_manager = am
+        changed.append(account)
+        events.append(
+            AccountEvent(
+                account=account,
+                kind=AccountEvent.Kind.AM_ASSIGNED,
+                at=now,
+                message=f"{am} manages the account (territory round-robin).",
+            )
+        )
+    if changed:
+        Account.objects.bulk_update(
+            list({a.pk: a for a in changed}.values()), ["customer_since", "churned_at", "account_manager"]
+        )
     return events
+
+
+def _pick_account_managers(accounts: Sequence[Account], now: datetime) -> dict[Account, User]:
+    """An AM for each account a territory rule of an AM team matches, by the teams'
+    round-robins (locked until the caller's transaction ends); accounts no rule matches or
+    whose team has nobody available are left out."""
+    if not accounts:
+        return {}
+    rules = list(
+        TerritoryRule.objects.filter(is_active=True, team__kind=Team.Kind.ACCOUNT_MANAGEMENT).select_related(
+            "team"
+        )
+    )
+    teams = {}
+    for account in accounts:
+        rule = next((r for r in rules if r.matches(account)), None)
+        if rule is not None:
+            teams[account] = rule.team_id
+    if not teams:
+        return {}
+    pools = lock_round_robins(set(teams.values()), roles=[Role.AM])
+    picked = {account: am for account, team_id in teams.items() if (am := pools[team_id].pick()) is not None}
+    if picked:
+        save_round_robins(pools, now)
+    return picked
+
+
+def _contract_event(contract: Contract, by: User | None, now: datetime) -> AccountEvent:
+    c = contract
+    return AccountEvent(
+        account_id=c.account_id,
+        contract=c,
+        kind=AccountEvent.Kind.CONTRACT,
+        at=now,
+        actor=by,
+        amount=c.annual_value,
+        message=f"{c.annual_value:,.2f} a year, {c.start_date:%Y-%m-%d} to {c.end_date:%Y-%m-%d}"
+        + (f", {c.products}" if c.products else "")
+        + (f", {c.seats} seats" if c.seats else "")
+        + (" (auto-renews)" if c.auto_renew else "")
+        + ".",
+    )
 
 
 def add_contracts(
@@ -247,18 +294,40 @@ def add_contracts(
     opportunity: Opportunity | None = None,
     renewed_from: Contract | None = None,
 ) -> list[Contract]:
-    """Create contracts for one account (locked by the caller or here), making it a customer;
-    windows the contracts are already inside open at once. The caller validated ``terms``."""
+    """Create contracts for one account, making it a customer; windows the contracts are
+    already inside open at once. The caller validated ``terms``."""
+    (contracts,) = add_contracts_many(
+        [(account, terms)], by=by, source=source, now=now, opportunity=opportunity, renewed_from=renewed_from
+    )
+    return contracts
+
+
+def add_contracts_many(
+    batch: Sequence[tuple[Account, Sequence[Terms]]],
+    *,
+    by: User | None,
+    source: str,
+    now: datetime | None = None,
+    opportunity: Opportunity | None = None,
+    renewed_from: Contract | None = None,
+) -> list[list[Contract]]:
+    """Contracts for many accounts in one transaction and a fixed number of statements (an
+    import): the accounts locked in id order, made customers, AMs picked by territory for
+    those without one, the contracts and timeline events inserted in bulk, and the windows
+    they are already inside opened. Returns each account's contracts in ``batch`` order."""
     now = now or timezone.now()
     with transaction.atomic():
-        account = Account.objects.select_for_update().get(pk=account.pk)
-        why = (
-            f"won {opportunity.name}" if opportunity else f"contract {Contract.Source(source).label.lower()}"
-        )
-        events = _make_customer(account, by, now, why)
-        contracts = Contract.objects.bulk_create(
+        ids = [account.pk for account, _ in batch]
+        # no_key: the renewal run inserting rows that point at these accounts need not wait.
+        accounts = Account.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk").in_bulk()
+        if opportunity is not None:
+            why = f"won {opportunity.name}"
+        else:
+            why = f"contract {Contract.Source(source).label.lower()}"
+        events = _make_customers(list(accounts.values()), by, now, dict.fromkeys(accounts, why))
+        made = Contract.objects.bulk_create(
             Contract(
-                account=account,
+                account=accounts[account.pk],
                 number=t.number,
                 source=source,
                 opportunity=opportunity,
@@ -272,28 +341,18 @@ def add_contracts(
                 created_at=now,
                 created_by=by,
             )
+            for account, terms in batch
             for t in terms
         )
         if source != Contract.Source.RENEWAL:  # the outcome's own event says it
-            events += [
-                AccountEvent(
-                    account=account,
-                    contract=c,
-                    kind=AccountEvent.Kind.CONTRACT,
-                    at=now,
-                    actor=by,
-                    amount=c.annual_value,
-                    message=f"{c.annual_value:,.2f} a year, {c.start_date:%Y-%m-%d} to {c.end_date:%Y-%m-%d}"
-                    + (f", {c.products}" if c.products else "")
-                    + (f", {c.seats} seats" if c.seats else "")
-                    + (" (auto-renews)" if c.auto_renew else "")
-                    + ".",
-                )
-                for c in contracts
-            ]
+            events += [_contract_event(c, by, now) for c in made]
         AccountEvent.objects.bulk_create(events)
-        open_windows(contract_ids=[c.pk for c in contracts], now=now)
-    return contracts
+        open_windows(contract_ids=[c.pk for c in made], now=now)
+    result, at = [], 0
+    for _, terms in batch:
+        result.append(made[at : at + len(terms)])
+        at += len(terms)
+    return result
 
 
 def on_opportunity_won(sender, *, opportunity: Opportunity, by: User, at: datetime, **kwargs) -> None:
@@ -420,17 +479,24 @@ def _open_windows(run: RenewalRun, *, now: datetime, only: list[int] | None, bat
 
 
 def _contracts(ids: Sequence[int]) -> list[Contract]:
+    """The claimed contracts, locked, that are still active: an outcome or a conversation
+    being recorded right now (the claim does not wait for it) commits first, and then a closed
+    contract opens nothing and a contract just talked about is not reminded."""
     return list(
-        Contract.objects.filter(pk__in=ids)
+        Contract.objects.active()
+        .filter(pk__in=ids)
+        .select_for_update(of=("self",))
         .select_related("account__account_manager__team__manager")
         .order_by("end_date", "id")
     )
 
 
 def _last_day_start(contract: Contract, tz) -> datetime:
-    """The first instant of the contract's last day in the AM's zone: the renewal-due timer
-    counts a day from here, so it breaches when the last day is over."""
-    return datetime.combine(contract.end_date, time.min, tzinfo=tz)
+    """24 hours before the contract's last day is over in the AM's zone: the renewal-due timer
+    counts a day from here, so it breaches when the last day is over, also on the 23- and
+    25-hour days when the clocks change."""
+    over = datetime.combine(contract.end_date + timedelta(days=1), time.min, tzinfo=tz)
+    return over.astimezone(UTC) - timedelta(days=1)
 
 
 def _open_renewals(
@@ -573,8 +639,8 @@ def _reminder_email(am: User, contracts: Sequence[Contract], today: date) -> Ema
     lines = [
         f"Hello {am.first_name or am.username},",
         "",
-        f"{len(contracts)} renewal{'s' if len(contracts) != 1 else ''} ({total:,.2f} a year) "
-        "come due soon and nobody has logged a conversation with the customer yet:",
+        f"{len(contracts)} renewal{'s come' if len(contracts) != 1 else ' comes'} due soon "
+        f"({total:,.2f} a year) and nobody has logged a conversation with the customer yet:",
         "",
     ]
     for c in contracts:
@@ -671,6 +737,8 @@ def _term_months(contract: Contract) -> int:
     """The old term's length in whole months (12 for a year), at least one."""
     end = contract.end_date + timedelta(days=1)
     months = (end.year - contract.start_date.year) * 12 + end.month - contract.start_date.month
+    if months > 1 and term_end(contract.start_date, months - 1) == contract.end_date:
+        months -= 1  # a term ending on a short month's last day (Feb 29 2028 to Feb 28 2029)
     return max(months, 1)
 
 

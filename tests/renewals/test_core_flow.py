@@ -70,7 +70,11 @@ def test_conversation_then_renewal_closes_the_work_and_links_the_new_term(am):
     assert run_renewals(now=at(date(2026, 6, 1))).skipped == [term.pk]
     new = record_outcome(contract_id=term.pk, by=am, outcome="expanded", annual_value=Decimal("15000"),
                          now=at(date(2026, 6, 10)))  # fmt: skip
-    assert (new.renewed_from_id, new.start_date, new.end_date) == (term.pk, date(2026, 7, 1), date(2027, 6, 30))
+    assert (new.renewed_from_id, new.start_date, new.end_date) == (
+        term.pk,
+        date(2026, 7, 1),
+        date(2027, 6, 30),
+    )
     assert not WorkItem.objects.open().exists()
     renewal = Opportunity.objects.get(kind=Opportunity.Kind.RENEWAL)
     assert (renewal.status, renewal.amount) == ("won", Decimal("15000.00"))
