@@ -15,4 +15,7 @@ def navigation(request):
         "nav_inbox": user.role == Role.AE,
         "nav_pipeline": user.role == Role.AE or can_manage_reps(user),
         "nav_targets": user.role == Role.OUTBOUND_SDR or can_manage_reps(user),
+        # Every manager, as for Targets: asking whether they run an AM team would cost every
+        # page a query.
+        "nav_renewals": user.role == Role.AM or can_manage_reps(user),
     }

@@ -9,10 +9,12 @@ from team.models import Role
 @login_required
 def home(request):
     """Each role lands where it works: SDRs in their queue, AEs in their inbox of handoffs,
-    managers in the breach review, marketing in the lead list."""
+    AMs in their renewals, managers in the breach review, marketing in the lead list."""
     user = request.user
     if user.role == Role.AE:
         return redirect("accounts:inbox")
+    if user.role == Role.AM:
+        return redirect("renewals:renewals")
     if can_work_queue(user):
         return redirect("sdr:queue")
     if can_manage_reps(user):

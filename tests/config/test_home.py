@@ -9,6 +9,7 @@ from django.urls import reverse
         ("inbound_sdr", "sdr:queue"),
         ("outbound_sdr", "sdr:queue"),
         ("ae", "accounts:inbox"),
+        ("am", "renewals:renewals"),
         ("manager", "work:breaches"),
         ("marketing", "leads:list"),
     ],
@@ -19,20 +20,16 @@ def test_each_role_lands_where_it_works(client_for, request, role, landing):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("role", ["am"])
-def test_ams_see_the_home_page_until_their_own_queues_arrive(client_for, request, role):
-    response = client_for(request.getfixturevalue(role)).get(reverse("home"))
-    assert response.status_code == 200
-
-
-@pytest.mark.django_db
 @pytest.mark.parametrize(
     ("role", "shown", "hidden"),
     [
-        ("ae", ["Inbox", "Pipeline"], ["Queue", "Targets", "Early losses", "Breaches"]),
-        ("outbound_sdr", ["Queue", "Targets"], ["Inbox", "Pipeline", "Early losses"]),
-        ("inbound_sdr", ["Queue"], ["Inbox", "Pipeline", "Targets", "Early losses"]),
-        ("manager", ["Breaches", "Pipeline", "Early losses", "Targets"], ["Inbox"]),
+        ("ae", ["Inbox", "Pipeline"], ["Queue", "Targets", "Early losses", "Breaches", "Renewals"]),
+        ("outbound_sdr", ["Queue", "Targets"], ["Inbox", "Pipeline", "Early losses", "Renewals"]),
+        ("inbound_sdr", ["Queue"], ["Inbox", "Pipeline", "Targets", "Early losses", "Renewals"]),
+        ("manager", ["Breaches", "Pipeline", "Early losses", "Targets", "Renewals"], ["Inbox"]),
+        ("am_manager", ["Breaches", "Renewals"], ["Inbox"]),
+        ("am", ["Renewals"], ["Queue", "Inbox", "Pipeline", "Targets", "Breaches", "Leads"]),
+        ("marketing", ["Leads"], ["Renewals", "Inbox", "Queue"]),
     ],
 )
 def test_the_navigation_shows_each_role_its_pages(client_for, request, role, shown, hidden):
