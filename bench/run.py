@@ -17,6 +17,12 @@ the same job the cheapest way (raw SQL), in the same run on the same machine.
    pages' server time and queries per request (for an AE with 2,560 opportunities and one with
    40) vs their bare SQL, on 100,000 opportunities in 4 AE teams; ``hand_off`` and
    ``accept_handoff`` per second, one at a time and in two processes, vs one statement each.
+6. Renewals (``--only renewals``): the daily renewal task over 100,000 active contracts on a
+   real sequence of days (the contracts entering the 60- and 30-day windows each day, and the
+   auto-renewals), nothing due, two processes at once, after 7 missed days and the first run
+   over the backlog, vs three set-based statements per day; the plans of its claims; and the
+   renewals page's server time and queries per request for an AM with ~2,560 active contracts,
+   a new AM and the AM teams' managers, vs its bare SQL. Its own data set (no leads figure needed).
 
 Everything runs against a dedicated database, ``refinery_bench``, dropped and re-created at
 the start; Redis database 14 is flushed. Nothing else is touched.
@@ -59,6 +65,9 @@ class Sizes:
     opportunities: int  # opportunities in the AE data set
     opportunity_requests: int  # timed requests of each AE page
     handoffs: int  # leads handed off (then accepted) by each throughput mode
+    renewal_contracts: int  # active contracts in the renewals data set
+    renewal_days: int  # consecutive days the daily renewal task is measured on
+    renewal_requests: int  # timed requests of the renewals page by the AMs
 
 
 FULL = Sizes(
@@ -72,6 +81,9 @@ FULL = Sizes(
     opportunities=100_000,
     opportunity_requests=200,
     handoffs=2_000,
+    renewal_contracts=100_000,
+    renewal_days=7,
+    renewal_requests=200,
 )
 QUICK = Sizes(
     wrk_seconds=5,
@@ -84,8 +96,11 @@ QUICK = Sizes(
     opportunities=20_000,
     opportunity_requests=30,
     handoffs=200,
+    renewal_contracts=20_000,
+    renewal_days=3,
+    renewal_requests=30,
 )
-FIGURES = ("capture", "import", "sweep", "queues", "opportunities")
+FIGURES = ("capture", "import", "sweep", "queues", "opportunities", "renewals")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -284,6 +299,12 @@ def bench_opportunities(
     return report.OpportunitiesFigures(data=data, pages=pages, throughput=throughput)
 
 
+def bench_renewals(sizes: Sizes) -> "report.RenewalsFigures":
+    from bench import renewals
+
+    return renewals.measure(sizes.renewal_contracts, sizes.renewal_days, sizes.renewal_requests, log=log)
+
+
 def main(argv: list[str]) -> None:
     args = parse_args(argv)
     sizes = QUICK if args.quick else FULL
@@ -324,6 +345,10 @@ def main(argv: list[str]) -> None:
         queues_data = results.queues.data if results.queues else None
         results.opportunities = bench_opportunities(sizes, campaigns, queues_data)
         results.load["opportunities"] = (load_before, os.getloadavg()[0])
+    if "renewals" in only:
+        load_before = os.getloadavg()[0]
+        results.renewals = bench_renewals(sizes)
+        results.load["renewals"] = (load_before, os.getloadavg()[0])
     results.total_seconds = time.perf_counter() - started
 
     print()
