@@ -23,6 +23,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accounts.models import Account, Opportunity, OpportunityEvent, Qualification, Stage
@@ -186,6 +187,7 @@ class Terms:
     seats: int | None = None
     auto_renew: bool = False
     number: str = ""
+    renewed_from_id: int | None = None  # the term this one renews (set by the renewal itself)
 
     def problems(self) -> dict[str, str]:
         errors = {}
@@ -292,12 +294,11 @@ def add_contracts(
     source: str,
     now: datetime | None = None,
     opportunity: Opportunity | None = None,
-    renewed_from: Contract | None = None,
 ) -> list[Contract]:
     """Create contracts for one account, making it a customer; windows the contracts are
     already inside open at once. The caller validated ``terms``."""
     (contracts,) = add_contracts_many(
-        [(account, terms)], by=by, source=source, now=now, opportunity=opportunity, renewed_from=renewed_from
+        [(account, terms)], by=by, source=source, now=now, opportunity=opportunity
     )
     return contracts
 
@@ -309,7 +310,6 @@ def add_contracts_many(
     source: str,
     now: datetime | None = None,
     opportunity: Opportunity | None = None,
-    renewed_from: Contract | None = None,
 ) -> list[list[Contract]]:
     """Contracts for many accounts in one transaction and a fixed number of statements (an
     import): the accounts locked in id order, made customers, AMs picked by territory for
@@ -331,7 +331,7 @@ def add_contracts_many(
                 number=t.number,
                 source=source,
                 opportunity=opportunity,
-                renewed_from=renewed_from,
+                renewed_from_id=t.renewed_from_id,
                 start_date=t.start_date,
                 end_date=t.end_date,
                 annual_value=t.annual_value,
@@ -658,8 +658,13 @@ def _reminder_email(am: User, contracts: Sequence[Contract], today: date) -> Ema
     )
 
 
+AUTO_RENEW_BATCH = 200
+
+
 def auto_renew_ended(*, now: datetime | None = None) -> list[int]:
-    """Auto-renewing contracts past their last day with no outcome renew on the same terms."""
+    """Auto-renewing contracts past their last day with no outcome renew on the same terms, a
+    batch at a time in a fixed number of statements (a fifth of a day's ending contracts renew
+    themselves: one by one they were most of the daily run's statements)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     renewed = []
@@ -669,13 +674,20 @@ def auto_renew_ended(*, now: datetime | None = None) -> list[int]:
                 Contract.objects.active()
                 .filter(auto_renew=True, end_date__lt=today)
                 .select_for_update(skip_locked=True, of=("self",))
-                .order_by("end_date", "id")[:200]
+                .select_related("account")
+                .order_by("end_date", "id")[:AUTO_RENEW_BATCH]
             )
-            for contract in batch:
-                _close(contract, outcome=Contract.Outcome.RENEWED, by=None, now=now, terms=_same_terms(contract),
-                       note="Renewed automatically on the same terms (auto-renew).")  # fmt: skip
-                renewed.append(contract.pk)
-        if len(batch) < 200:
+            if batch:
+                _close_many(
+                    batch,
+                    outcome=Contract.Outcome.RENEWED,
+                    by=None,
+                    now=now,
+                    terms={c.pk: _same_terms(c) for c in batch},
+                    note="Renewed automatically on the same terms (auto-renew).",
+                )
+            renewed += [c.pk for c in batch]
+        if len(batch) < AUTO_RENEW_BATCH:
             return renewed
 
 
@@ -730,6 +742,7 @@ def _same_terms(contract: Contract) -> Terms:
         products=contract.products,
         seats=contract.seats,
         auto_renew=contract.auto_renew,
+        renewed_from_id=contract.pk,
     )
 
 
@@ -810,97 +823,147 @@ def record_outcome(
             if problems:
                 name, message = next(iter(problems.items()))
                 raise RenewalsError(message, field=name)
-        return _close(
-            contract, outcome=outcome, by=by, now=now, terms=terms, churn_reason=churn_reason, note=note
-        )
-
-
-def _close(
-    contract: Contract, *, outcome: str, by: User | None, now: datetime, terms: Terms | None,
-    churn_reason: str = "", note: str = "",
-) -> Contract:  # fmt: skip
-    """Write an outcome on a locked, active contract (the caller checked it)."""
-    churned = outcome == Contract.Outcome.CHURNED
-    contract.status = Contract.Status.CHURNED if churned else Contract.Status.RENEWED
-    contract.outcome, contract.closed_at = outcome, now
-    contract.churn_reason, contract.outcome_note = churn_reason, (note or "").strip()[:2000]
-    contract.save(update_fields=["status", "outcome", "closed_at", "churn_reason", "outcome_note"])
-    work.complete_items(model=Contract, subject_ids=[contract.pk], kinds=RENEWAL_ITEM_KINDS, by=by, now=now)
-    new = None
-    if terms is not None:
-        (new,) = add_contracts(
-            account=contract.account, terms=[terms], by=by, source=Contract.Source.RENEWAL, now=now,
-            renewed_from=contract,
+        (result,) = _close_many(
+            [contract], outcome=outcome, by=by, now=now, terms={contract.pk: terms} if terms else None,
+            churn_reason=churn_reason, note=note,
         )  # fmt: skip
-    delta = (new.annual_value if new else Decimal(0)) - contract.annual_value
-    _close_renewal_opportunity(contract, outcome=outcome, by=by, now=now, new=new, churn_reason=churn_reason)
-    label = Contract.Outcome(outcome).label
-    if churned:
-        message = f"Churned: {churn_reason}; {contract.annual_value:,.2f} a year lost."
-    else:
-        message = f"{label}: {new.annual_value:,.2f} a year from {new.start_date:%Y-%m-%d} to {new.end_date:%Y-%m-%d}"
-        message += f" ({delta:+,.2f})." if delta else "."
-    if contract.outcome_note:
-        message += f" {contract.outcome_note}"
-    AccountEvent.objects.create(
-        account_id=contract.account_id, contract=contract, kind=OUTCOME_EVENT[outcome], at=now, actor=by,
-        amount=delta, message=message[:500],
-    )  # fmt: skip
-    if churned and not Contract.objects.active().filter(account_id=contract.account_id).exists():
-        Account.objects.filter(pk=contract.account_id).update(churned_at=now)
-    return new or contract
+        return result
 
 
-def _close_renewal_opportunity(
-    contract: Contract,
+def _close_many(
+    contracts: Sequence[Contract],
     *,
     outcome: str,
     by: User | None,
     now: datetime,
-    new: Contract | None,
+    terms: dict[int, Terms] | None,
+    churn_reason: str = "",
+    note: str = "",
+) -> list[Contract]:
+    """Write one outcome on locked, active contracts (the caller checked them), in a fixed
+    number of statements: the contracts closed, their renewal items done, the next terms
+    created (renewed, expanded, downsized), the renewal opportunities closed, the timelines
+    written, and customers whose last contract churned marked churned. Returns the new terms
+    (or the churned contracts), in order."""
+    churned = outcome == Contract.Outcome.CHURNED
+    note = (note or "").strip()[:2000]
+    ids = [c.pk for c in contracts]
+    status = Contract.Status.CHURNED if churned else Contract.Status.RENEWED
+    Contract.objects.filter(pk__in=ids).update(
+        status=status, outcome=outcome, closed_at=now, churn_reason=churn_reason, outcome_note=note
+    )
+    for c in contracts:
+        c.status, c.outcome, c.closed_at, c.churn_reason, c.outcome_note = (
+            status,
+            outcome,
+            now,
+            churn_reason,
+            note,
+        )
+    work.complete_items(model=Contract, subject_ids=ids, kinds=RENEWAL_ITEM_KINDS, by=by, now=now)
+    news: list[Contract | None] = [None] * len(contracts)
+    if not churned:
+        made = add_contracts_many(
+            [(c.account, [terms[c.pk]]) for c in contracts], by=by, source=Contract.Source.RENEWAL, now=now
+        )
+        news = [new for (new,) in made]
+    _close_renewal_opportunities(contracts, news, outcome=outcome, by=by, now=now, churn_reason=churn_reason)
+    label = Contract.Outcome(outcome).label
+    events = []
+    for contract, new in zip(contracts, news, strict=True):
+        delta = (new.annual_value if new else Decimal(0)) - contract.annual_value
+        if new is None:
+            message = f"Churned: {churn_reason}; {contract.annual_value:,.2f} a year lost."
+        else:
+            message = f"{label}: {new.annual_value:,.2f} a year from {new.start_date:%Y-%m-%d} to "
+            message += f"{new.end_date:%Y-%m-%d}" + (f" ({delta:+,.2f})." if delta else ".")
+        if note:
+            message += f" {note}"
+        events.append(
+            AccountEvent(
+                account_id=contract.account_id,
+                contract=contract,
+                kind=OUTCOME_EVENT[outcome],
+                at=now,
+                actor=by,
+                amount=delta,
+                message=message[:500],
+            )
+        )
+    AccountEvent.objects.bulk_create(events)
+    if churned:
+        still_active = Contract.objects.active().filter(account_id=OuterRef("pk"))
+        Account.objects.filter(pk__in={c.account_id for c in contracts}).exclude(Exists(still_active)).update(
+            churned_at=now
+        )
+    return [new or contract for contract, new in zip(contracts, news, strict=True)]
+
+
+def _close_renewal_opportunities(
+    contracts: Sequence[Contract],
+    news: Sequence[Contract | None],
+    *,
+    outcome: str,
+    by: User | None,
+    now: datetime,
     churn_reason: str,
 ) -> None:
-    """The renewal opportunity closes with the contract: won at the new value, or lost to the
-    churn reason. A renewal recorded before its window opened gets one, closed at once, so
+    """The renewal opportunities close with their contracts: won at the new value, or lost to
+    the churn reason. A renewal recorded before its window opened gets one, closed at once, so
     renewal metrics count every renewal."""
-    won = new is not None
+    won = outcome != Contract.Outcome.CHURNED
     stage = Stage.objects.filter(kind=Stage.Kind.WON if won else Stage.Kind.LOST, is_active=True).first()
-    opportunity = contract.renewal
-    if opportunity is None:
-        am_id = contract.account.account_manager_id or (by.pk if by else None)
-        if am_id is None:
-            return
-        opportunity = Opportunity(
-            name=f"Renewal: {contract.account.name} ({contract.end_date:%b %Y})"[:200],
-            account_id=contract.account_id,
-            kind=Opportunity.Kind.RENEWAL,
-            owner_id=am_id,
-            budget=Qualification.UNKNOWN,
-            authority=Qualification.UNKNOWN,
-            need=Qualification.UNKNOWN,
-            timing=Qualification.UNKNOWN,
-            handed_off_at=now,
-            accepted_at=now,
-            close_date=contract.end_date,
-        )
-    elif opportunity.status != Opportunity.Status.OPEN:
-        return
-    old_stage = opportunity.stage.name if opportunity.stage_id else ""
-    opportunity.stage, opportunity.closed_at = stage, now
-    if won:
-        opportunity.status, opportunity.amount = Opportunity.Status.WON, new.annual_value
-    else:
-        opportunity.status, opportunity.lost_reason = Opportunity.Status.LOST, churn_reason
-    opportunity.save()
-    if contract.renewal_id is None:
-        Contract.objects.filter(pk=contract.pk).update(renewal=opportunity)
-        contract.renewal = opportunity
-    OpportunityEvent.objects.create(
-        opportunity=opportunity,
-        kind=OpportunityEvent.Kind.WON if won else OpportunityEvent.Kind.LOST,
-        at=now,
-        actor=by,
-        from_stage=old_stage,
-        to_stage=stage.name if stage else "",
-        message=f"{Contract.Outcome(outcome).label}."[:500],
+    existing = Opportunity.objects.select_related("stage").in_bulk(
+        [c.renewal_id for c in contracts if c.renewal_id]
     )
+    closing, created, events = [], [], []
+    for contract, new in zip(contracts, news, strict=True):
+        opportunity = existing.get(contract.renewal_id)
+        if opportunity is None:
+            am_id = contract.account.account_manager_id or (by.pk if by else None)
+            if am_id is None:
+                continue
+            opportunity = Opportunity(
+                name=f"Renewal: {contract.account.name} ({contract.end_date:%b %Y})"[:200],
+                account_id=contract.account_id,
+                kind=Opportunity.Kind.RENEWAL,
+                owner_id=am_id,
+                budget=Qualification.UNKNOWN,
+                authority=Qualification.UNKNOWN,
+                need=Qualification.UNKNOWN,
+                timing=Qualification.UNKNOWN,
+                handed_off_at=now,
+                accepted_at=now,
+                close_date=contract.end_date,
+            )
+            created.append((contract, opportunity))
+        elif opportunity.status != Opportunity.Status.OPEN:
+            continue
+        else:
+            closing.append(opportunity)
+        old_stage = opportunity.stage.name if opportunity.stage_id else ""
+        opportunity.stage, opportunity.closed_at, opportunity.updated_at = stage, now, now
+        if won:
+            opportunity.status, opportunity.amount = Opportunity.Status.WON, new.annual_value
+        else:
+            opportunity.status, opportunity.lost_reason = Opportunity.Status.LOST, churn_reason
+        events.append(
+            OpportunityEvent(
+                opportunity=opportunity,
+                kind=OpportunityEvent.Kind.WON if won else OpportunityEvent.Kind.LOST,
+                at=now,
+                actor=by,
+                from_stage=old_stage,
+                to_stage=stage.name if stage else "",
+                message=f"{Contract.Outcome(outcome).label}.",
+            )
+        )
+    Opportunity.objects.bulk_update(
+        closing, ["stage", "closed_at", "updated_at", "status", "amount", "lost_reason"]
+    )
+    if created:
+        Opportunity.objects.bulk_create([opportunity for _, opportunity in created])
+        for contract, opportunity in created:
+            contract.renewal = opportunity
+        Contract.objects.bulk_update([contract for contract, _ in created], ["renewal"])
+    OpportunityEvent.objects.bulk_create(events)

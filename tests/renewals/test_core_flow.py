@@ -1,6 +1,6 @@
 """The renewal flow end to end at the service level, on a frozen clock."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -80,3 +80,23 @@ def test_conversation_then_renewal_closes_the_work_and_links_the_new_term(am):
     assert (renewal.status, renewal.amount) == ("won", Decimal("15000.00"))
     event = AccountEvent.objects.get(kind="expanded")
     assert event.amount == Decimal("3000.00")
+
+
+def test_auto_renewals_cost_the_same_statements_however_many_end(am):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from renewals.services import auto_renew_ended
+
+    def renew(count: int, end: date) -> int:
+        for i in range(count):
+            contract(customer(am, name=f"Auto {end} {i}", domain=f"auto{i}-{end}.example"), end=end,
+                     auto_renew=True, now=at(date(2025, 1, 2)))  # fmt: skip
+        with CaptureQueriesContext(connection) as queries:
+            renewed = auto_renew_ended(now=at(end + timedelta(days=1)))
+        assert len(renewed) == count
+        return len(queries)
+
+    assert renew(2, date(2026, 3, 31)) == renew(8, date(2026, 9, 30))
+    assert Contract.objects.active().filter(renewed_from__isnull=False).count() == 10
+    assert set(Opportunity.objects.filter(kind="renewal").values_list("status", flat=True)) == {"won"}
