@@ -46,7 +46,7 @@ import psycopg
 from django.utils import timezone
 
 from .env import BASE_DIR, PYTHON, Timer, connect
-from .queues import _abridge, _statement_kind, percentile
+from .queues import PageTimes, _abridge, _statement_kind, percentile
 
 QUEUE_LEADS = 100_000  # the queues data set under the opportunities, when made for this figure
 AES_PER_TEAM = 10
@@ -385,7 +385,7 @@ class DataSet:
 
 
 @dataclass
-class Page:
+class Page(PageTimes):
     name: str
     url: str
     measured: bool
@@ -401,26 +401,6 @@ class Page:
     small_kib: float = 0.0
     plans: dict[str, str] = field(default_factory=dict)  # statement -> EXPLAIN (ANALYZE, BUFFERS)
     problems: list[str] = field(default_factory=list)
-
-    @property
-    def p50_ms(self) -> float:
-        return percentile(self.ms, 50)
-
-    @property
-    def p95_ms(self) -> float:
-        return percentile(self.ms, 95)
-
-    @property
-    def sql_p50_ms(self) -> float:
-        return percentile(self.sql_ms, 50)
-
-    @property
-    def sql_p95_ms(self) -> float:
-        return percentile(self.sql_ms, 95)
-
-    @property
-    def fixed_queries(self) -> bool:
-        return len(set(self.queries) | set(self.small_queries)) == 1
 
 
 @dataclass

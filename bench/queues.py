@@ -355,6 +355,36 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
+class PageTimes:
+    """The percentiles of a measured page (``ms``: server times, ``sql_ms``: its bare SQL) and
+    whether its query count stayed the same at both data sizes."""
+
+    ms: list[float]
+    sql_ms: list[float]
+    queries: list[int]
+    small_queries: list[int]
+
+    @property
+    def p50_ms(self) -> float:
+        return percentile(self.ms, 50)
+
+    @property
+    def p95_ms(self) -> float:
+        return percentile(self.ms, 95)
+
+    @property
+    def sql_p50_ms(self) -> float:
+        return percentile(self.sql_ms, 50)
+
+    @property
+    def sql_p95_ms(self) -> float:
+        return percentile(self.sql_ms, 95)
+
+    @property
+    def fixed_queries(self) -> bool:
+        return len(set(self.queries) | set(self.small_queries)) == 1
+
+
 @dataclass
 class DataSet:
     leads: int

@@ -57,7 +57,7 @@ import psycopg
 from django.utils import timezone
 
 from .env import BASE_DIR, PYTHON, Timer, connect
-from .queues import StatementTimer, _abridge, _statement_kind, percentile
+from .queues import PageTimes, StatementTimer, _abridge, _statement_kind, percentile
 
 AM_TEAMS = [
     ("Account Management DACH", "Europe/Berlin"),
@@ -681,7 +681,7 @@ class Concurrent:
 
 
 @dataclass
-class Page:
+class Page(PageTimes):
     name: str
     url: str
     measured: bool
@@ -702,22 +702,6 @@ class Page:
     plans: dict[str, str] = field(default_factory=dict)
     manager_plans: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
-
-    @property
-    def p50_ms(self) -> float:
-        return percentile(self.ms, 50)
-
-    @property
-    def p95_ms(self) -> float:
-        return percentile(self.ms, 95)
-
-    @property
-    def sql_p95_ms(self) -> float:
-        return percentile(self.sql_ms, 95)
-
-    @property
-    def fixed_queries(self) -> bool:
-        return len(set(self.queries) | set(self.small_queries)) == 1
 
 
 @dataclass

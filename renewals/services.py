@@ -499,6 +499,25 @@ def _last_day_start(contract: Contract, tz) -> datetime:
     return over.astimezone(UTC) - timedelta(days=1)
 
 
+def _renewal_opportunity(contract: Contract, *, owner_id: int, now: datetime, **fields) -> Opportunity:
+    """A contract's renewal opportunity (unsaved): the AM's, closing at the contract's end, with
+    no SDR qualification (BANT unknown) and "accepted" when opened."""
+    return Opportunity(
+        name=f"Renewal: {contract.account.name} ({contract.end_date:%b %Y})"[:200],
+        account_id=contract.account_id,
+        kind=Opportunity.Kind.RENEWAL,
+        owner_id=owner_id,
+        close_date=contract.end_date,
+        budget=Qualification.UNKNOWN,
+        authority=Qualification.UNKNOWN,
+        need=Qualification.UNKNOWN,
+        timing=Qualification.UNKNOWN,
+        handed_off_at=now,
+        accepted_at=now,
+        **fields,
+    )
+
+
 def _open_renewals(
     run: RenewalRun, ids: Sequence[int], now: datetime, policies: dict[str, SlaPolicy]
 ) -> None:
@@ -508,21 +527,13 @@ def _open_renewals(
     stage = first_stage()
     schedules = work.Schedules().load(c.account.account_manager.team_id for c in contracts)
     renewals = Opportunity.objects.bulk_create(
-        Opportunity(
-            name=f"Renewal: {c.account.name} ({c.end_date:%b %Y})"[:200],
-            account_id=c.account_id,
-            kind=Opportunity.Kind.RENEWAL,
+        _renewal_opportunity(
+            c,
+            owner_id=c.account.account_manager_id,
+            now=now,
             status=Opportunity.Status.OPEN,
             stage=stage,
-            owner_id=c.account.account_manager_id,
             amount=c.annual_value,
-            close_date=c.end_date,
-            budget=Qualification.UNKNOWN,
-            authority=Qualification.UNKNOWN,
-            need=Qualification.UNKNOWN,
-            timing=Qualification.UNKNOWN,
-            handed_off_at=now,
-            accepted_at=now,
         )
         for c in contracts
     )
@@ -923,19 +934,7 @@ def _close_renewal_opportunities(
             am_id = contract.account.account_manager_id or (by.pk if by else None)
             if am_id is None:
                 continue
-            opportunity = Opportunity(
-                name=f"Renewal: {contract.account.name} ({contract.end_date:%b %Y})"[:200],
-                account_id=contract.account_id,
-                kind=Opportunity.Kind.RENEWAL,
-                owner_id=am_id,
-                budget=Qualification.UNKNOWN,
-                authority=Qualification.UNKNOWN,
-                need=Qualification.UNKNOWN,
-                timing=Qualification.UNKNOWN,
-                handed_off_at=now,
-                accepted_at=now,
-                close_date=contract.end_date,
-            )
+            opportunity = _renewal_opportunity(contract, owner_id=am_id, now=now)
             created.append((contract, opportunity))
         elif opportunity.status != Opportunity.Status.OPEN:
             continue

@@ -26,14 +26,15 @@ def test_seed_demo_builds_the_cast_and_is_idempotent():
         Campaign.objects.count(),
         Lead.objects.count(),
     ) == counts
-    assert counts[3] == 60 + 40 + 8  # the leads, the pipeline deals' leads, the target accounts' prospects
+    # the leads, the pipeline deals' leads, the target accounts' prospects, a customer's expansion lead
+    assert counts[3] == 60 + 40 + 8 + 1
     assert set(User.objects.values_list("role", flat=True)) == set(Role.values)
     assert set(BusinessCalendar.objects.values_list("timezone", flat=True)) == {
         "Europe/Berlin",
         "America/New_York",
     }
     assert Campaign.objects.filter(cost__gt=0).exists() and WebForm.objects.exists()
-    assert Lead.objects.filter(activities__isnull=False).distinct().count() == 108
+    assert Lead.objects.filter(activities__isnull=False).distinct().count() == 109
     assert Lead.objects.filter(status=Lead.Status.MQL).exists()
 
 
@@ -59,4 +60,6 @@ def test_seed_demo_gives_the_account_managers_renewals_in_every_window():
     assert Contract.objects.filter(renewed_from__isnull=False).count() == 10
     assert set(active.values_list("account__account_manager__username", flat=True)) == {"casey", "riley"}
     open_kinds = set(WorkItem.objects.open().values_list("kind", flat=True))
-    assert {"renewal_start", "renewal_reminder", "renewal_due"} <= open_kinds
+    assert {"renewal_start", "renewal_reminder", "renewal_due", "expansion_lead"} <= open_kinds
+    expansion = WorkItem.objects.get(kind="expansion_lead")
+    assert expansion.owner.role == "am" and expansion.subject.email == "ethan.clark@brightpath.example"

@@ -651,6 +651,21 @@ class Command(BaseCommand):
                     defaults={"account": account, "first_name": first, "last_name": last, "title": title},
                 )
         run_renewals(now=now)
+        # Someone at a customer asks for a call: an expansion lead for the account's AM.
+        services.capture_lead(
+            email="ethan.clark@brightpath.example",
+            via=ActivitySource.WEB_FORM,
+            at=now - timedelta(hours=2),
+            hand_raiser=True,
+            activity_kind=ActivityKind.MEETING_REQUEST,
+            details={
+                "first_name": "Ethan",
+                "last_name": "Clark",
+                "company": "Brightpath Logistics",
+                "title": "Head of SDRs",
+                "country": "US",
+            },
+        )
         talked = Contract.objects.active().filter(account__domain="cobalt-insurance.example").first()
         if talked is not None and talked.account.account_manager:
             log_conversation(
