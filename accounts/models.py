@@ -291,6 +291,7 @@ class Opportunity(models.Model):
         max_length=10,
         choices=Kind.choices,
         default=Kind.NEW_BUSINESS,
+        db_default=Kind.NEW_BUSINESS,  # rows written in SQL (benchmarks, baselines) are new business too
         help_text="New business is handed off by an SDR; renewals and upsells belong to the account's AM.",
     )
 

@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='opportunity',
             name='kind',
-            field=models.CharField(choices=[('new', 'New business'), ('renewal', 'Renewal'), ('expansion', 'Upsell / cross-sell')], default='new', help_text="New business is handed off by an SDR; renewals and upsells belong to the account's AM.", max_length=10),
+            field=models.CharField(choices=[('new', 'New business'), ('renewal', 'Renewal'), ('expansion', 'Upsell / cross-sell')], default='new', db_default='new', help_text="New business is handed off by an SDR; renewals and upsells belong to the account's AM.", max_length=10),
         ),
         migrations.AlterField(
             model_name='opportunity',
