@@ -62,8 +62,10 @@ from .services import RENEWAL_ITEM_KINDS, RenewalsError, can_manage_accounts, ma
 
 HORIZON_DAYS = 90
 BUCKETS = ((30, "Due in 30 days"), (60, "Due in 31-60 days"), (90, "Due in 61-90 days"))
-# Rows a bucket shows on the overview; the rest are a click away, a page of the bucket each.
-ROWS_PER_BUCKET = 50
+# Rows a bucket shows on the overview, most urgent first; the rest are a click away, a page of
+# the bucket each. 50 a bucket rendered 150 rows (129 KiB): 101 ms at p95 for an AM with 2,563
+# contracts, four fifths of it Python and template.
+ROWS_PER_BUCKET = 20
 # What the account page lists at most: an account has a term a year and a handful of people,
 # so the caps only bound a page nobody could read anyway.
 CONTRACTS_LIMIT = 100
