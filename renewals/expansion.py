@@ -151,6 +151,29 @@ def claim_expansion_leads(leads: Sequence[Lead], now: datetime) -> dict[int, Cla
 # --- the AM's list -------------------------------------------------------------------------
 
 
+def move_expansion_leads(*, account: Account, from_am_id: int, to: User, now: datetime) -> int:
+    """The open expansion leads of ``account`` that its previous AM holds follow the account to
+    its new AM (called when the account changes hands, inside that transaction); the number
+    moved. Leads of the previous AM's other customers stay."""
+    items = WorkItem.objects.open().filter(kind=WorkItem.Kind.EXPANSION_LEAD, owner_id=from_am_id)
+    leads = list(Lead.objects.filter(pk__in=items.values("object_id"), owner_id=from_am_id))
+    ids = [pk for pk, match in match_customers(leads, served_only=False).items() if match.pk == account.pk]
+    if not ids:
+        return 0
+    Lead.objects.filter(pk__in=ids).update(owner=to, team_id=to.team_id, updated_at=now)
+    work.move_items(model=Lead, subject_ids=ids, owner_id=to.pk, team_id=to.team_id)
+    LeadEvent.objects.bulk_create(
+        LeadEvent(
+            lead_id=pk,
+            kind=LeadEvent.Kind.ROUTED,
+            at=now,
+            message=f"Expansion lead moved to {to} with the account {account.name}."[:500],
+        )
+        for pk in ids
+    )
+    return len(ids)
+
+
 def expansion_items_for(user, *, now: datetime | None = None, limit: int = EXPANSION_LIMIT) -> list[WorkItem]:
     """The open expansion-lead items an AM works (a manager: their AM teams'), most urgent
     first, each with ``expansion_lead``, ``account`` (None when the company is no longer an

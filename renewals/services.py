@@ -136,8 +136,8 @@ def assign_account_manager(
     *, account_id: int, am: User | None, by: User | None, reason: str = "", now: datetime | None = None
 ) -> Account:
     """Give a customer account to ``am`` (by hand), or to the territory's round-robin when
-    ``am`` is None. Open renewal work follows the account to its new AM, and windows that
-    waited for an AM open at once."""
+    ``am`` is None. Open renewal work and expansion leads follow the account to its new AM,
+    and windows that waited for an AM open at once."""
     now = now or timezone.now()
     with transaction.atomic():
         # NO KEY UPDATE: a daily run opening this account's renewals right now inserts rows
@@ -170,6 +170,10 @@ def assign_account_manager(
         Opportunity.objects.filter(
             account=account, kind=Opportunity.Kind.RENEWAL, status=Opportunity.Status.OPEN
         ).update(owner=am)
+        if previous is not None:
+            from .expansion import move_expansion_leads  # expansion builds on this module
+
+            move_expansion_leads(account=account, from_am_id=previous.pk, to=am, now=now)
     return account
 
 

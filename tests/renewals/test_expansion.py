@@ -500,3 +500,20 @@ def test_unknown_leads_are_404_not_500(client_for, am, pk):
 def test_the_actions_take_posts_only(client_for, am, acme):
     lead = expansion_lead(acme)
     assert client_for(am).get(reverse("renewals:expansion_upsell", args=[lead.pk])).status_code == 405
+
+
+def test_expansion_leads_follow_the_account_to_its_new_am(acme, am, other_am):
+    from renewals.services import assign_account_manager
+
+    pat = expansion_lead(acme)
+    elsewhere = customer(am, name="Globex", domain="globex.example")
+    kim_lead = expansion_lead(elsewhere, email="kim@globex.example")
+
+    assign_account_manager(account_id=acme.pk, am=other_am, by=None, reason="Territory change.")
+
+    pat.refresh_from_db()
+    kim_lead.refresh_from_db()
+    assert (pat.owner, kim_lead.owner) == (other_am, am)  # Globex stays with its AM
+    assert WorkItem.objects.get(object_id=pat.pk, kind="expansion_lead").owner == other_am
+    assert [i.expansion_lead for i in expansion_items_for(other_am)] == [pat]
+    assert pat.events.filter(message__contains="moved to").exists()
