@@ -160,3 +160,57 @@ def machine_facts() -> dict[str, str]:
         "postgresql_settings": ", ".join(f"{k}={v}" for k, v in pg_settings.items()),
         "wrk": (wrk.stdout or wrk.stderr).strip().splitlines()[0] if (wrk.stdout or wrk.stderr) else "wrk",
     }
+
+
+def create_team(
+    t: int,
+    name: str,
+    zone: str,
+    *,
+    kind: str,
+    role: str,
+    size: int,
+    tag: str,
+    member_tag: str,
+    word: str,
+    manager_email: str,
+    manager_joins: bool = True,
+    holiday_years: range = range(2025, 2028),
+    **member_fields,
+):
+    """A team of ``size`` people of ``role`` with its manager and a Mon-Fri 9-17 calendar in
+    ``zone`` (Christmas off): the people every bench section sets up the same way. Usernames
+    are ``{tag}-{member_tag}-{t}-{n:02d}``. Returns (team, members)."""
+    from datetime import date
+    from datetime import time as clock
+
+    from team.models import BusinessCalendar, Holiday, Role, Team, User, WorkingHours
+
+    calendar = BusinessCalendar.objects.create(name=f"{name} calendar", timezone=zone)
+    WorkingHours.objects.bulk_create(
+        WorkingHours(calendar=calendar, weekday=d, opens=clock(9), closes=clock(17)) for d in range(5)
+    )
+    Holiday.objects.bulk_create(
+        Holiday(calendar=calendar, date=date(year, 12, 25), name="Christmas Day") for year in holiday_years
+    )
+    manager = User.objects.create(
+        username=f"{tag}-manager-{t}", role=Role.MANAGER, email=manager_email, password="!"
+    )
+    team = Team.objects.create(name=name, kind=kind, manager=manager, calendar=calendar)
+    if manager_joins:
+        manager.team = team
+        manager.save(update_fields=["team"])
+    members = User.objects.bulk_create(
+        User(
+            username=f"{tag}-{member_tag}-{t}-{n:02d}",
+            first_name=f"{word}{n}",
+            last_name=name.split()[-1],
+            email=f"{member_tag}{t}.{n}@refinery.example",
+            role=role,
+            team=team,
+            password="!",
+            **member_fields,
+        )
+        for n in range(size)
+    )
+    return team, members

@@ -39,13 +39,12 @@ import subprocess
 import sys
 import time as wall
 from dataclasses import dataclass, field
-from datetime import datetime, time
 from time import perf_counter_ns as time_ns
 
 import psycopg
 from django.utils import timezone
 
-from .env import BASE_DIR, PYTHON, Timer, connect
+from .env import BASE_DIR, PYTHON, Timer, connect, create_team
 from .queues import PageTimes, _abridge, _statement_kind, percentile
 
 QUEUE_LEADS = 100_000  # the queues data set under the opportunities, when made for this figure
@@ -451,36 +450,14 @@ def create_sales_teams() -> tuple[list[int], list[int]]:
     """4 AE teams (kind sales) with a manager, a business calendar (Mon-Fri 9-17, Christmas)
     and territory rules, 10 AEs each. Returns (AEs, their teams), team by team."""
     from sdr.models import TerritoryRule
-    from team.models import BusinessCalendar, Holiday, Role, Team, User, WorkingHours
+    from team.models import Role, Team
 
     aes, ae_teams = [], []
     for t, (name, zone, rules) in enumerate(AE_TEAMS):
-        calendar = BusinessCalendar.objects.create(name=f"{name} calendar", timezone=zone)
-        WorkingHours.objects.bulk_create(
-            WorkingHours(calendar=calendar, weekday=d, opens=time(9), closes=time(17)) for d in range(5)
-        )
-        Holiday.objects.bulk_create(
-            Holiday(calendar=calendar, date=datetime(year, 12, 25).date(), name="Christmas Day")
-            for year in (2025, 2026, 2027)
-        )
-        manager = User.objects.create(
-            username=f"o-manager-{t}", role=Role.MANAGER, email=f"sales{t}@refinery.example", password="!"
-        )
-        team = Team.objects.create(name=name, kind=Team.Kind.SALES, manager=manager, calendar=calendar)
-        manager.team = team
-        manager.save(update_fields=["team"])
-        members = User.objects.bulk_create(
-            User(
-                username=f"o-ae-{t}-{n:02d}",
-                first_name=f"Closer{n}",
-                last_name=name.split()[-1],
-                email=f"ae{t}.{n}@refinery.example",
-                role=Role.AE,
-                team=team,
-                password="!",
-            )
-            for n in range(AES_PER_TEAM)
-        )
+        team, members = create_team(
+            t, name, zone, kind=Team.Kind.SALES, role=Role.AE, size=AES_PER_TEAM, tag="o", member_tag="ae",
+            word="Closer", manager_email=f"sales{t}@refinery.example",
+        )  # fmt: skip
         for position, countries, low in rules:
             TerritoryRule.objects.create(
                 name=f"{name} {position}",

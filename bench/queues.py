@@ -33,12 +33,12 @@ import math
 import random
 import statistics
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from time import perf_counter_ns as time_ns
 
 from django.utils import timezone
 
-from .env import Timer, connect
+from .env import Timer, connect, create_team
 
 REPS_PER_TEAM = 25
 OPEN_TIMERS = 10_000  # open first-touch items, 50 per rep
@@ -504,35 +504,15 @@ def create_people() -> tuple[list[int], list[int], list[int]]:
     """8 business calendars (Mon-Fri 9-17 in 8 zones, with holidays), 8 inbound teams with a
     manager each, 25 SDRs per team, and the territory rules. Returns (reps, rep teams, teams)."""
     from sdr.models import TerritoryRule
-    from team.models import BusinessCalendar, Holiday, Role, Team, User, WorkingHours
+    from team.models import Role, Team
 
     teams, reps = [], []
     for t, (name, zone, rules) in enumerate(TEAMS):
-        calendar = BusinessCalendar.objects.create(name=f"{name} calendar", timezone=zone)
-        WorkingHours.objects.bulk_create(
-            WorkingHours(calendar=calendar, weekday=d, opens=time(9), closes=time(17)) for d in range(5)
-        )
-        Holiday.objects.bulk_create(
-            Holiday(calendar=calendar, date=datetime(year, 12, 25).date(), name="Christmas Day")
-            for year in (2025, 2026, 2027)
-        )
-        manager = User.objects.create(
-            username=f"q-manager-{t}", role=Role.MANAGER, email=f"manager{t}@refinery.example", password="!"
-        )
-        team = Team.objects.create(name=name, kind=Team.Kind.INBOUND, manager=manager, calendar=calendar)
-        members = User.objects.bulk_create(
-            User(
-                username=f"q-sdr-{t}-{n:02d}",
-                first_name=f"Rep{n}",
-                last_name=name.split()[-1],
-                email=f"sdr{t}.{n}@refinery.example",
-                role=Role.INBOUND_SDR,
-                team=team,
-                capacity=REP_CAPACITY,
-                password="!",
-            )
-            for n in range(REPS_PER_TEAM)
-        )
+        team, members = create_team(
+            t, name, zone, kind=Team.Kind.INBOUND, role=Role.INBOUND_SDR, size=REPS_PER_TEAM, tag="q",
+            member_tag="sdr", word="Rep", manager_email=f"manager{t}@refinery.example", manager_joins=False,
+            capacity=REP_CAPACITY,
+        )  # fmt: skip
         for position, countries, industries, low, high in rules:
             TerritoryRule.objects.create(
                 name=f"{name} {position}",

@@ -56,7 +56,7 @@ from time import perf_counter_ns as time_ns
 import psycopg
 from django.utils import timezone
 
-from .env import BASE_DIR, PYTHON, Timer, connect
+from .env import BASE_DIR, PYTHON, Timer, connect, create_team
 from .queues import PageTimes, StatementTimer, _abridge, _statement_kind, percentile
 
 AM_TEAMS = [
@@ -121,7 +121,7 @@ SELECT %(base_account)s + a + 1, 'Customer ' || a, 'customer' || a || '.example'
             ELSE (%(big_ams)s::bigint[])[1 + a %% cardinality(%(big_ams)s::bigint[])] END,
        %(now)s::timestamptz - (1000 + a %% 200) * interval '1 day',
        NULL
-FROM generate_series(0, %(accounts)s + %(churned_accounts)s - 1) AS a
+FROM generate_series(0, %(accounts)s::bigint + %(churned_accounts)s - 1) AS a
 """
 
 # Two people at every account, each a lead that came in years ago: a quarter have no
@@ -149,7 +149,7 @@ SELECT %(base_lead)s + k + 1, 'contact' || k || '@customer' || (k / 2) || '.exam
        %(now)s::timestamptz - interval '1000 days', %(now)s::timestamptz - (h %% 200) * interval '1 day',
        NULL, NULL, NULL
 FROM (SELECT k, hashint8(k)::bigint + 2147483648 AS h
-      FROM generate_series(0::bigint, 2 * (%(accounts)s + %(churned_accounts)s) - 1) AS k) AS g
+      FROM generate_series(0::bigint, 2 * (%(accounts)s::bigint + %(churned_accounts)s) - 1) AS k) AS g
 """
 
 CONTACTS_SQL = """
@@ -358,7 +358,7 @@ ORDER BY 2
 
 CHURNED_ACCOUNTS_SQL = """
 UPDATE accounts_account a SET churned_at = r.closed_at
-FROM renewal_history r WHERE r.account_id = a.id AND a.id > %(base_account)s + %(accounts)s
+FROM renewal_history r WHERE r.account_id = a.id AND a.id > %(base_account)s::bigint + %(accounts)s
 """
 
 # After the first run: move each window's opening back to the day the task would have
@@ -750,41 +750,18 @@ class RenewalsFigures:
 def create_am_teams() -> tuple[list[int], list[int], list[int]]:
     """4 AM teams with a manager and a business calendar (Mon-Fri 9-17, Christmas), 10 AMs
     each. Returns (AMs, their teams, the managers), team by team."""
-    from team.models import BusinessCalendar, Holiday, Role, Team, User, WorkingHours
+    from team.models import Role, Team
 
     ams, am_teams, managers = [], [], []
     for t, (name, zone) in enumerate(AM_TEAMS):
-        calendar = BusinessCalendar.objects.create(name=f"{name} calendar", timezone=zone)
-        WorkingHours.objects.bulk_create(
-            WorkingHours(calendar=calendar, weekday=d, opens=time(9), closes=time(17)) for d in range(5)
-        )
-        Holiday.objects.bulk_create(
-            Holiday(calendar=calendar, date=date(year, 12, 25), name="Christmas Day")
-            for year in range(2025, 2031)
-        )
-        manager = User.objects.create(
-            username=f"r-manager-{t}", role=Role.MANAGER, email=f"am-lead{t}@refinery.example", password="!"
-        )
-        team = Team.objects.create(
-            name=name, kind=Team.Kind.ACCOUNT_MANAGEMENT, manager=manager, calendar=calendar
-        )
-        manager.team = team
-        manager.save(update_fields=["team"])
-        members = User.objects.bulk_create(
-            User(
-                username=f"r-am-{t}-{n:02d}",
-                first_name=f"Keeper{n}",
-                last_name=name.split()[-1],
-                email=f"am{t}.{n}@refinery.example",
-                role=Role.AM,
-                team=team,
-                password="!",
-            )
-            for n in range(AMS_PER_TEAM)
-        )
+        team, members = create_team(
+            t, name, zone, kind=Team.Kind.ACCOUNT_MANAGEMENT, role=Role.AM, size=AMS_PER_TEAM, tag="r",
+            member_tag="am", word="Keeper", manager_email=f"am-lead{t}@refinery.example",
+            holiday_years=range(2025, 2031),
+        )  # fmt: skip
         ams += [u.pk for u in members]
         am_teams += [team.pk] * len(members)
-        managers.append(manager.pk)
+        managers.append(team.manager_id)
     return ams, am_teams, managers
 
 
