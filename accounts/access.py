@@ -87,6 +87,17 @@ def _get(queryset: QuerySet[Opportunity], pk) -> Opportunity:
         raise Http404("No such opportunity.") from None
 
 
+def is_own_upsell(user, opportunity: Opportunity) -> bool:
+    """An AM's own upsell / cross-sell: the only opportunities an AM opens and works on the
+    opportunity pages (renewals close on the contract's page)."""
+    return (
+        user.is_authenticated
+        and user.role == Role.AM
+        and opportunity.owner_id == user.pk
+        and opportunity.kind == Opportunity.Kind.EXPANSION
+    )
+
+
 def owns_upsell(user, pk) -> bool:
     """An account manager opens and works the upsells / cross-sells they own (their customers'
     expansion leads become these); no other opportunity page is theirs."""
@@ -152,7 +163,7 @@ def may_work(user, opportunity: Opportunity) -> bool:
     """Whether the move and details forms are this user's to use (whatever the state). An AM
     works the upsells / cross-sells they own; renewals close on the contract's page."""
     if user.role == Role.AM:
-        return user.pk == opportunity.owner_id and opportunity.kind == Opportunity.Kind.EXPANSION
+        return is_own_upsell(user, opportunity)
     return user.pk == opportunity.owner_id or manages_ae(user, opportunity.owner)
 
 

@@ -182,7 +182,7 @@ def hand_off(
                     "No AE territory rule matches this lead, or every AE in it is away: choose an AE.",
                     field="ae",
                 )
-        contact = _contact_for(lead, now)
+        contact = contact_for(lead, now)
         opportunity = Opportunity.objects.create(
             name=_opportunity_name(contact.account, lead),
             account=contact.account,
@@ -256,7 +256,7 @@ def _check_hand_off(lead: Lead, by: User) -> None:
         raise AccountsError("Only the lead's SDR (or a manager) hands a lead off.")
 
 
-def _contact_for(lead: Lead, now: datetime) -> Contact:
+def contact_for(lead: Lead, now: datetime) -> Contact:
     """The lead's contact: the one already made for it (a prospect on a target account), or
     one with its email, or a new one at the account matched by the email's domain (created
     from the lead's company when no account has that domain)."""

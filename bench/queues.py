@@ -399,7 +399,7 @@ class DataSet:
 
 
 @dataclass
-class QueuePage:
+class QueuePage(PageTimes):
     measured: str  # what was timed: the real URL or the fallback
     requests: int
     reps: int
@@ -413,18 +413,6 @@ class QueuePage:
     full_items: int  # the longest page: reps with a queue longer than the page
     full_ms: list[float]
     full_sql_ms: list[float]
-
-    @property
-    def p50_ms(self) -> float:
-        return percentile(self.ms, 50)
-
-    @property
-    def p95_ms(self) -> float:
-        return percentile(self.ms, 95)
-
-    @property
-    def sql_p95_ms(self) -> float:
-        return percentile(self.sql_ms, 95)
 
     @property
     def full_p95_ms(self) -> float:

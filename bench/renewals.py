@@ -76,7 +76,6 @@ QUERY_COUNT_SAMPLE = 10
 SMALL_AM_REQUESTS = 50
 MANAGER_REQUESTS = 50
 PARALLEL = 2
-SLOW_PLAN_MS = 5.0
 PLAN_LINE = 240
 CLAIM_INDEX = "contract_active_end"
 BIG_TABLES = (
@@ -1227,29 +1226,6 @@ def plans(day: date) -> tuple[dict[str, str], list[str]]:
 # --- 3. the renewals page --------------------------------------------------------------------
 
 
-def _explain_page(statements: list[str]) -> tuple[dict[str, str], list[str]]:
-    from django.db import connection
-
-    plans_, problems = {}, []
-    with connection.cursor() as cursor:
-        for n, sql in enumerate(statements, 1):
-            tables = [t for t in BIG_TABLES if f'"{t}"' in sql]
-            if not tables:
-                continue
-            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
-            plan = "\n".join(_cut(row[0]) for row in cursor.fetchall())
-            plans_[f"#{n} {_abridge(sql, 150)}"] = plan
-            for table in BIG_TABLES:
-                if f"Seq Scan on {table} " in plan or plan.rstrip().endswith(f"Seq Scan on {table}"):
-                    problems.append(f"statement #{n} reads {table} with a sequential scan")
-            execution = [line for line in plan.splitlines() if line.startswith("Execution Time")]
-            if execution:
-                ms = float(execution[0].split(":")[1].split()[0])
-                if ms > SLOW_PLAN_MS:
-                    problems.append(f"statement #{n} took {ms:.1f} ms ({', '.join(tables)})")
-    return plans_, problems
-
-
 def measure_page(data: DataSet, requests: int, log=print) -> list[Page]:
     """``GET /renewals/`` as the AMs, the new AM and the managers; not measured (and said so)
     while the page is missing or failing."""
@@ -1261,7 +1237,7 @@ def measure_page(data: DataSet, requests: int, log=print) -> list[Page]:
     from django.test.utils import CaptureQueriesContext
     from django.urls import NoReverseMatch, reverse
 
-    from .opportunities import _replay, _selects, _time
+    from .opportunities import _replay, _selects, _time, explain
 
     try:
         url = reverse("renewals:renewals")
@@ -1338,8 +1314,8 @@ def measure_page(data: DataSet, requests: int, log=print) -> list[Page]:
         compiled[user.pk] = _selects(captured)
     page.sql_ms = _replay(compiled, order)
     page.manager_sql_ms = _replay(compiled, manager_order)
-    page.plans, page.problems = _explain_page(compiled[big[0].pk])
-    page.manager_plans, manager_problems = _explain_page(compiled[managers[0].pk])
+    page.plans, page.problems = explain(compiled[big[0].pk], BIG_TABLES)
+    page.manager_plans, manager_problems = explain(compiled[managers[0].pk], BIG_TABLES)
     page.problems += [f"manager: {p}" for p in manager_problems]
     if not page.fixed_queries:
         page.problems.insert(

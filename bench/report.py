@@ -1298,9 +1298,9 @@ def _renewals_page_section(r: RenewalsFigures) -> list[str]:
             ),
             "",
             (
-                f"What looks wrong (sequential scans of large tables, statements over {renewals.SLOW_PLAN_MS:g} ms):"
+                f"What looks wrong (sequential scans of large tables, statements over {SLOW_PLAN_MS:g} ms):"
                 if page.problems
-                else f"No sequential scan of a large table; no statement over {renewals.SLOW_PLAN_MS:g} ms."
+                else f"No sequential scan of a large table; no statement over {SLOW_PLAN_MS:g} ms."
             ),
             *[f"- {p}." for p in page.problems],
             *plans,

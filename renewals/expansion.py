@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Account, Contact, Opportunity, OpportunityEvent, Qualification
-from accounts.services import AccountsError, _contact_for, email_domain, first_stage
+from accounts.services import AccountsError, contact_for, email_domain, first_stage
 from leads.models import ActivitySource, Lead, LeadEvent
 from leads.services import IN_SALES, InvalidTransition, transition_lead
 from sdr.registry import Claim
@@ -296,7 +296,7 @@ def open_upsell(
             raise RenewalsError("This lead already has an open opportunity.")
         _take_item(lead, by, now)
         work.cancel_items(model=Lead, subject_ids=[lead.pk], now=now)
-        contact = _contact_for(lead, now)
+        contact = contact_for(lead, now)
         am = lead.owner
         opportunity = Opportunity.objects.create(
             name=name,

@@ -42,7 +42,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.access import sees_opportunities
+from accounts.access import is_own_upsell, sees_opportunities
 from accounts.forms import add_refusal
 from accounts.models import Account, Contact, Opportunity, OpportunityEvent
 from accounts.views import _local_text, _money, _query, _refusal_status, _team_timezone
@@ -122,7 +122,7 @@ def _opens(user, opportunity: Opportunity, visible: bool = True) -> bool:
     if not visible:
         return False
     if user.role == Role.AM:
-        return opportunity.kind == Opportunity.Kind.EXPANSION and opportunity.owner_id == user.pk
+        return is_own_upsell(user, opportunity)
     return sees_opportunities(user)
 
 
