@@ -108,6 +108,10 @@ class Role(models.TextChoices):
     AM = "am", "Account manager"
     MANAGER = "manager", "Manager"
     MARKETING = "marketing", "Marketing / ops"
+    # A service account for a system that feeds leads in (marketing automation, the website's
+    # backend, a form tool): it captures through POST /api/v1/leads/ and reads campaigns, and
+    # sees no lead, contract or queue (``leads.access.can_capture_leads``).
+    INTEGRATION = "integration", "Integration (API capture only)"
 
 
 class User(AbstractUser):
