@@ -124,6 +124,64 @@ def test_an_email_that_fails_to_send_is_retried_by_the_next_sweep(inbound_sdr, m
     assert len(mail.outbox) == 1
 
 
+class WorkerKilled(BaseException):
+    """What a SIGKILL looks like from inside the sweep: nothing after it runs, no except clause."""
+
+
+def three_breached_leads(manager) -> None:
+    reps = [UserFactory(username=f"rep{i}", team=manager.team) for i in range(3)]
+    for rep in reps:
+        routed_lead(rep, hand_raiser=True, now=TUESDAY_10)
+
+
+@pytest.mark.django_db
+def test_a_worker_killed_after_sending_an_escalation_never_sends_it_again(manager, monkeypatch):
+    from django.core.mail.backends.locmem import EmailBackend
+
+    three_breached_leads(manager)
+    original = EmailBackend.send_messages
+
+    def send_then_die(self, messages):
+        original(self, messages)
+        raise WorkerKilled  # killed after the mail left, before anything else ran
+
+    monkeypatch.setattr(EmailBackend, "send_messages", send_then_die)
+    with time_machine.travel(TUESDAY_10 + timedelta(minutes=20), tick=False), pytest.raises(WorkerKilled):
+        sweep_breaches()
+    assert len(mail.outbox) == 1
+
+    monkeypatch.setattr(EmailBackend, "send_messages", original)
+    with time_machine.travel(TUESDAY_10 + timedelta(minutes=21), tick=False):
+        sweep_breaches()  # the restarted worker's next sweep
+    assert len(mail.outbox) == 1  # the manager got that email once, not twice
+    assert not Breach.objects.filter(escalation=Breach.Escalation.PENDING).exists()
+
+
+@pytest.mark.django_db
+def test_a_refused_escalation_is_retried_without_resending_the_ones_that_went_out(manager, monkeypatch):
+    from django.core.mail.backends.locmem import EmailBackend
+
+    three_breached_leads(manager)
+    original = EmailBackend.send_messages
+
+    def refuse_the_second(self, messages):
+        if len(mail.outbox) >= 1:
+            raise ConnectionRefusedError("SMTP server went away")
+        return original(self, messages)
+
+    monkeypatch.setattr(EmailBackend, "send_messages", refuse_the_second)
+    with time_machine.travel(TUESDAY_10 + timedelta(minutes=20), tick=False):
+        assert sweep_breaches().escalated == 1
+    assert Breach.objects.filter(escalation=Breach.Escalation.PENDING).count() == 2
+
+    monkeypatch.setattr(EmailBackend, "send_messages", original)
+    with time_machine.travel(TUESDAY_10 + timedelta(minutes=21), tick=False):
+        assert sweep_breaches().escalated == 2
+    assert len(mail.outbox) == 3
+    assert len({m.body for m in mail.outbox}) == 3  # one email per breach, none twice
+    assert Breach.objects.filter(escalation=Breach.Escalation.SENT).count() == 3
+
+
 @pytest.mark.django_db
 def test_a_breached_item_is_reassigned_after_the_further_interval(
     inbound_sdr, other_sdr, manager, sweep_path
