@@ -5,6 +5,7 @@ import fcntl
 import json
 import os
 import platform
+import secrets
 import shutil
 import subprocess
 import sys
@@ -34,6 +35,7 @@ BENCH_ENV = {
     "PYTHONPATH": str(BASE_DIR),
     "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
     "DEBUG": "0",
+    "SECRET_KEY": secrets.token_urlsafe(50),  # with DEBUG off the settings refuse to start without one
     "SECURE_SSL_REDIRECT": "0",
     "ALLOWED_HOSTS": "127.0.0.1",
     "REDIS_URL": REDIS_URL,

@@ -9,7 +9,7 @@ from config.celery import app
 
 # Variables the test run itself sets (the browser tests allow sync ORM calls next to Playwright's
 # event loop); a production process has none of them.
-ENV_FROM_TESTS = {"DEBUG", "SECURE_SSL_REDIRECT", "DJANGO_ALLOW_ASYNC_UNSAFE", "SECRET_KEY"}
+ENV_FROM_TESTS = {"DEBUG", "SECURE_SSL_REDIRECT", "DJANGO_ALLOW_ASYNC_UNSAFE", "SECRET_KEY", "PYTEST_VERSION"}
 
 PRODUCTION_ENV = {
     "DEBUG": "0",
@@ -41,9 +41,38 @@ def test_production_settings_pass_the_deploy_check():
     assert "no issues" in result.stdout
 
 
-def test_the_default_secret_key_fails_the_deploy_check():
+def import_settings(**overrides):
+    """Import the settings in a fresh process with a production environment."""
+    env = {k: v for k, v in os.environ.items() if k not in ENV_FROM_TESTS} | PRODUCTION_ENV | overrides
+    env = {k: v for k, v in env.items() if v is not None}
+    return subprocess.run(
+        [sys.executable, "-c", "from config import settings; print('started', settings.DEBUG)"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize("secret_key", [None, ""])
+def test_production_refuses_to_start_without_a_secret_key(secret_key):
+    result = import_settings(SECRET_KEY=secret_key)
+
+    assert result.returncode != 0 and "started" not in result.stdout
+    assert "ImproperlyConfigured: SECRET_KEY is not set" in result.stderr
+
+
+def test_development_starts_without_a_secret_key():
+    result = import_settings(SECRET_KEY=None, DEBUG="1")
+
+    assert result.returncode == 0, result.stderr
+    assert "started True" in result.stdout
+
+
+def test_the_deploy_check_refuses_a_missing_secret_key():
     result = deploy_check(SECRET_KEY=None)
-    assert result.returncode != 0 and "SECRET_KEY" in result.stdout + result.stderr
+    assert result.returncode != 0 and "SECRET_KEY is not set" in result.stdout + result.stderr
 
 
 def test_every_beat_entry_names_a_registered_task_and_expires():
