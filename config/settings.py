@@ -4,10 +4,12 @@ Every environment runs this one file; environments differ only in variables.
 Defaults are the zero-setup embedded mode: a SQLite file and a filesystem broker.
 """
 
+import os
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("REFINERY_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -16,10 +18,18 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-# The default is for development only; the "django-insecure-" prefix makes `check --deploy` flag it.
-SECRET_KEY = env.str(
-    "SECRET_KEY", default="django-insecure-refinery-development-key-set-SECRET_KEY-in-production"
-)
+# Production must set SECRET_KEY: without it, sessions, CSRF tokens and password-reset links would
+# be signed with a key published in this repository. Only development (DEBUG on) and the test run
+# (pytest sets PYTEST_VERSION) fall back to the development key.
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG and not os.environ.get("PYTEST_VERSION"):
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. Set it in the environment (for example "
+            "SECRET_KEY=\"$(python -c 'import secrets; print(secrets.token_urlsafe(64))')\"), "
+            "or set DEBUG=1 for development."
+        )
+    SECRET_KEY = "django-insecure-refinery-development-key-set-SECRET_KEY-in-production"
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
