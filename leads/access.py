@@ -13,8 +13,24 @@ def can_work_leads(user) -> bool:
     return user.is_authenticated and (user.sees_all_leads or user.is_sdr)
 
 
-def can_create_leads(user) -> bool:
-    return can_work_leads(user)
+def can_capture_leads(user) -> bool:
+    """Who may capture leads through the API (``POST /api/v1/leads/``): the channels marketing
+    runs, i.e. marketing/ops, managers, superusers and integration service accounts. SDRs add
+    the people they find as prospects on their target accounts (outbound prospecting), never
+    as captures: a capture is marketing's inbound channel, the API twin of the web form."""
+    return user.is_authenticated and (
+        user.is_superuser or user.role in (Role.MARKETING, Role.MANAGER, Role.INTEGRATION)
+    )
+
+
+def can_read_campaigns(user) -> bool:
+    """Campaigns are what a capture is credited to: whoever works leads or captures them."""
+    return can_work_leads(user) or can_capture_leads(user)
+
+
+def may_see_lead(user, lead: Lead) -> bool:
+    """Whether ``lead`` is among the leads ``user`` may see (``Lead.objects.visible_to``)."""
+    return can_work_leads(user) and Lead.objects.visible_to(user).filter(pk=lead.pk).exists()
 
 
 def can_import(user) -> bool:

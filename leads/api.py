@@ -1,13 +1,20 @@
 """REST API for leads: capture, list and filter, read with timeline, log activities, rate."""
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from config import bounds
+
 from . import cleaning, services
-from .access import can_work_leads, get_lead_for_user
+from .access import can_capture_leads, can_read_campaigns, can_work_leads, get_lead_for_user, may_see_lead
 from .filters import LeadFilter
 from .forms import CaptureForm
 from .models import (
@@ -29,6 +36,20 @@ class WorksLeads(permissions.BasePermission):
 
     def has_permission(self, request, view):
         return can_work_leads(request.user)
+
+
+class CapturesLeads(permissions.BasePermission):
+    message = "Only marketing/ops, managers and integrations capture leads; SDRs add prospects."
+
+    def has_permission(self, request, view):
+        return can_capture_leads(request.user)
+
+
+class ReadsCampaigns(permissions.BasePermission):
+    message = "Your role does not work with campaigns."
+
+    def has_permission(self, request, view):
+        return can_read_campaigns(request.user)
 
 
 class CampaignSerializer(serializers.ModelSerializer):
@@ -185,7 +206,7 @@ class LeadCaptureSerializer(serializers.Serializer):
     industry = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     employees = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     annual_revenue = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
-    campaign = serializers.PrimaryKeyRelatedField(
+    campaign = bounds.ApiPrimaryKeyRelatedField(
         queryset=Campaign.objects.all(), required=False, allow_null=True
     )
     source = serializers.ChoiceField(choices=Channel.choices, required=False)
@@ -208,10 +229,28 @@ class LeadCaptureSerializer(serializers.Serializer):
         return attrs
 
 
+class CaptureReceiptSerializer(serializers.Serializer):
+    """What a capture answers a caller who may not see the lead (an integration): that the
+    person was stored, as a new lead or merged into a known one, and nothing of the lead."""
+
+    id = serializers.IntegerField(help_text="The lead's id: the same person always has the same id.")
+    email = serializers.CharField(help_text="The email as stored (trimmed, lower case).")
+    result = serializers.ChoiceField(
+        choices=["created", "merged"], help_text="created: a new lead; merged: an activity on a known one."
+    )
+
+
+CAPTURE_ANSWER = PolymorphicProxySerializer(
+    component_name="CaptureAnswer",
+    serializers=[LeadSerializer, CaptureReceiptSerializer],
+    resource_type_field_name=None,
+)
+
+
 class ActivityCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=CAPTURABLE_ACTIVITIES)
-    occurred_at = serializers.DateTimeField(
-        required=False, help_text="Defaults to now; may not be in the future."
+    occurred_at = bounds.ApiDateTimeField(
+        required=False, help_text="Defaults to now; may not be in the future (nor before 1990)."
     )
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
@@ -257,8 +296,46 @@ class LeadViewSet(
             return LeadCaptureSerializer
         return LeadSerializer
 
-    @extend_schema(request=LeadCaptureSerializer, responses={201: LeadSerializer, 200: LeadSerializer})
+    def get_permissions(self):
+        if self.action == "create":
+            return [permissions.IsAuthenticated(), CapturesLeads()]
+        return super().get_permissions()
+
+    @extend_schema(
+        request=LeadCaptureSerializer,
+        responses={
+            201: OpenApiResponse(
+                CAPTURE_ANSWER,
+                description="A new lead: the lead when the caller may see it, otherwise a receipt.",
+            ),
+            200: OpenApiResponse(
+                CAPTURE_ANSWER,
+                description="A known email: the activity is added to that lead; the lead when the "
+                "caller may see it, otherwise a receipt (id, email, result).",
+            ),
+            400: OpenApiResponse(description="Bad input: a message per field."),
+            403: OpenApiResponse(
+                description="Only marketing/ops, managers and integrations capture (SDRs add prospects)."
+            ),
+        },
+    )
     def create(self, request, *args, **kwargs):
+        """Capture a person: marketing's inbound channel, the API twin of the web form.
+
+        Who: marketing/ops, managers, superusers and integration service accounts
+        (``leads.access.can_capture_leads``); SDRs, AEs and AMs get 403 (SDRs add the people
+        they find as prospects on their target accounts).
+
+        A known email is deduplicated, as on the web form: the activity goes onto the existing
+        lead, blank details are filled in, engagement is added, and ``hand_raiser`` marks the
+        prospect as having asked for a call (tightening an open first-touch timer to the
+        hand-raiser policy). That is everything an anonymous web-form post may change, and a
+        capture through the API never changes more: it never sets an owner or a rating,
+        never moves a status except that promotion to MQL, and never overwrites a detail. The answer shows the lead only to a caller who may
+        see it (``Lead.objects.visible_to``); anyone else (an integration) gets a receipt with
+        the lead's id, the email and whether it was created or merged, never its owner, phone,
+        scores or status.
+        """
         serializer = LeadCaptureSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -273,7 +350,16 @@ class LeadViewSet(
             note=data["note"],
             actor=request.user,
         )
-        body = LeadSerializer(result.lead, context=self.get_serializer_context()).data
+        lead = result.lead
+        if may_see_lead(request.user, lead):
+            body = LeadSerializer(lead, context=self.get_serializer_context()).data
+        else:
+            receipt = {
+                "id": lead.pk,
+                "email": lead.email,
+                "result": "created" if result.created else "merged",
+            }
+            body = CaptureReceiptSerializer(receipt).data
         return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 
     @extend_schema(request=ActivityCreateSerializer, responses={201: ActivitySerializer})
@@ -309,4 +395,4 @@ class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
 
     queryset = Campaign.objects.all()
     serializer_class = CampaignSerializer
-    permission_classes = [permissions.IsAuthenticated, WorksLeads]
+    permission_classes = [permissions.IsAuthenticated, ReadsCampaigns]
