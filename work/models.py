@@ -105,11 +105,14 @@ class WorkItemQuerySet(models.QuerySet):
         )
 
     def at_risk(self, *, now=None, within: timedelta | None = None) -> "WorkItemQuerySet":
-        """Open timed items not yet breached and due within ``within`` (default: the
-        ``WORK_AT_RISK_MINUTES`` setting)."""
+        """Open timed items still before their due time and due within ``within`` (default:
+        the ``WORK_AT_RISK_MINUTES`` setting). An item past its due time is breached, whether or
+        not the sweep has recorded it yet (it does within a minute), never "at risk"."""
         now = now or timezone.now()
         within = within or timedelta(minutes=settings.WORK_AT_RISK_MINUTES)
-        return self.open().filter(policy__isnull=False, breached_at__isnull=True, due_at__lte=now + within)
+        return self.open().filter(
+            policy__isnull=False, breached_at__isnull=True, due_at__gt=now, due_at__lte=now + within
+        )
 
 
 class WorkItem(models.Model):

@@ -352,6 +352,19 @@ def test_at_risk_shows_items_due_within_the_hour_not_later_nor_breached(
 
 
 @pytest.mark.django_db
+def test_an_overdue_item_the_sweep_has_not_reached_yet_is_not_at_risk(client_for, manager, inbound_sdr):
+    """Between a due time and the next sweep (up to a minute; longer after a start), an item
+    three days overdue is not "at risk, not breached yet"."""
+    now = datetime(2025, 3, 6, 13, 0, tzinfo=UTC)
+    routed_lead(inbound_sdr, hand_raiser=True, now=now - timedelta(days=3), first_name="Overdue")
+    routed_lead(inbound_sdr, now=now - timedelta(hours=3, minutes=30), first_name="Soon")
+    with time_machine.travel(now, tick=False):
+        at_risk = section(client_for(manager).get(REVIEW), "at-risk")
+    assert "Soon" in at_risk
+    assert "Overdue" not in at_risk
+
+
+@pytest.mark.django_db
 def test_at_risk_lists_the_soonest_first(client_for, manager, inbound_sdr):
     now = datetime(2025, 3, 3, 13, 0, tzinfo=UTC)
     routed_lead(inbound_sdr, now=now - timedelta(hours=3, minutes=20), first_name="Forty")
