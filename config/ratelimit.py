@@ -2,6 +2,8 @@
 
 Redis (production) counts across every web process with a pipelined INCR + EXPIRE on a
 pooled connection; without Redis (the embedded mode, one web process) Django's cache counts.
+The limit fails open: while Redis is unreachable each process counts on its own (a client
+may then get the rate once per process), because refusing or losing a lead is worse.
 """
 
 import re
@@ -11,6 +13,9 @@ from functools import cache as memoize
 import redis
 from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
+
+from config.cache import REDIS_DOWN, Outage
 
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*$")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -27,7 +32,17 @@ def parse_rate(rate: str) -> tuple[int, int]:
 
 @memoize
 def _redis(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url)
+    # Short timeouts: an unreachable Redis must not hold a request for long.
+    return redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=1.0)
+
+
+_outage = Outage("rate limit")
+_local_counts = LocMemCache("ratelimit-fallback", {"OPTIONS": {"MAX_ENTRIES": 10_000}})
+
+
+def _count(counter, key: str, window: int) -> int:
+    counter.add(key, 0, window + 1)
+    return counter.incr(key)
 
 
 def client_address(request) -> str:
@@ -40,12 +55,15 @@ def over_limit(group: str, client: str, rate: str) -> bool:
     """Count one request of ``client`` in ``group``; True once it is over ``rate``."""
     limit, window = parse_rate(rate)
     key = f"ratelimit:{group}:{client}:{int(time.time() // window)}"
-    if settings.REDIS_URL:
-        pipe = _redis(settings.REDIS_URL).pipeline(transaction=False)
-        pipe.incr(key)
-        pipe.expire(key, window + 1)
-        count, _ = pipe.execute()
-    else:
-        cache.add(key, 0, window + 1)
-        count = cache.incr(key)
-    return count > limit
+    if not settings.REDIS_URL:
+        return _count(cache, key, window) > limit
+    if not _outage.down:
+        try:
+            pipe = _redis(settings.REDIS_URL).pipeline(transaction=False)
+            pipe.incr(key)
+            pipe.expire(key, window + 1)
+            count, _ = pipe.execute()
+            return count > limit
+        except REDIS_DOWN as exc:
+            _outage.failed(exc)
+    return _count(_local_counts, key, window) > limit

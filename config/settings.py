@@ -144,11 +144,17 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # Cache: Redis in production (shared by every web process, so the rate limit holds
-# across them); a per-process memory cache in the embedded mode.
+# across them); a per-process memory cache in the embedded mode. The Redis cache fails open
+# (config/cache.py): with Redis down each process answers from its own memory, and short
+# socket timeouts keep an unreachable Redis from holding a request.
 REDIS_URL = env.str("REDIS_URL", default="")
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {
+            "BACKEND": "config.cache.FailOpenRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -188,6 +194,18 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
         "control_folder": str(VAR_DIR / "broker-control"),
+    }
+else:
+    # A broker outage must not hold a web request: sending a task gives up within about two
+    # seconds (the callers fail open; beat's sweeps catch up). socket_timeout also unblocks a
+    # worker or a publish stuck on a connection the broker dropped without closing it.
+    CELERY_BROKER_CONNECTION_TIMEOUT = 1.0
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1.0, "socket_timeout": 5.0}
+    CELERY_TASK_PUBLISH_RETRY_POLICY = {
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.2,
     }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

@@ -7,6 +7,8 @@ from celery import shared_task
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from config.cache import REDIS_DOWN, Outage
+
 from . import services
 from .models import ImportJob
 
@@ -66,9 +68,18 @@ def process_submissions() -> int:
     return services.process_submissions()
 
 
+_broker_outage = Outage("web-form drain", retry_after=30.0)
+
+
 def request_submission_drain(*, countdown: int) -> None:
-    """Send the drain task; with the broker down, the beat sweep drains instead."""
+    """Send the drain task; with the broker down, the beat sweep drains instead. The
+    submission is already stored: a failed send costs the post nothing but the broker's short
+    connection timeout (settings), and after one failure this process stops trying for a
+    while, so posts during an outage do not each wait for it."""
+    if _broker_outage.down:
+        return
     try:
         process_submissions.apply_async(countdown=countdown)
-    except OperationalError:
+    except (OperationalError, *REDIS_DOWN) as exc:
+        _broker_outage.failed(exc)
         logger.warning("Broker unavailable; web-form submissions wait for the beat sweep")
