@@ -1,7 +1,25 @@
 import pytest
 
 from team.models import Role
+from tests import clock_shift
 from tests.factories import CampaignFactory, TeamFactory, UserFactory, WebFormFactory, make_profile
+
+
+def pytest_configure(config):
+    clock_shift.start()  # REFINERY_TEST_CLOCK_SHIFT=+365d runs the session a year ahead
+
+
+def pytest_unconfigure(config):
+    clock_shift.stop()
+
+
+def pytest_report_header(config):
+    return clock_shift.header()
+
+
+def pytest_terminal_summary(terminalreporter):
+    if clock_shift.shifted():
+        terminalreporter.write_line(clock_shift.header())  # also under -q, which hides the header
 
 
 @pytest.fixture(autouse=True)
