@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/refinery
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install browser demo test lint bench clean
+.PHONY: install browser demo test test-dates lint bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -27,6 +27,12 @@ demo: install
 
 test: install browser
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
+
+# Every test passes on any date: the whole suite again with the clock a year ahead, then a year back
+# (tests/clock_shift.py; PostgreSQL, Redis and the browser keep the real date).
+test-dates: install browser
+	REFINERY_TEST_CLOCK_SHIFT=+365d DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
+	REFINERY_TEST_CLOCK_SHIFT=-365d DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
