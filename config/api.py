@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 import accounts.api
 import renewals.api
 import sdr.api
+import team.api
 import work.api
 from leads.api import CampaignViewSet, LeadViewSet
 
@@ -15,3 +16,4 @@ sdr.api.register(router)
 work.api.register(router)
 accounts.api.register(router)
 renewals.api.register(router)
+team.api.register(router)

@@ -42,7 +42,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -256,7 +255,7 @@ CELERY_BEAT_SCHEDULE = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "team.authentication.ApiTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # JSON nested thousands deep is a 400, not a RecursionError.
@@ -295,6 +294,12 @@ SPECTACULAR_SETTINGS = {
 WEBFORM_RATE = env.str("WEBFORM_RATE", default="30/m")
 WEBFORM_MAX_BYTES = env.int("WEBFORM_MAX_BYTES", default=16_384)
 RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")
+# Login attempts (right or wrong) per account and per client address, on the login page, the
+# admin's login and the API's token endpoint (config/throttle.py).
+LOGIN_RATE_ACCOUNT = env.str("LOGIN_RATE_ACCOUNT", default="10/15m")
+LOGIN_RATE_CLIENT = env.str("LOGIN_RATE_CLIENT", default="50/15m")
+# API tokens expire this many days after they are made (team/tokens.py).
+API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=90)
 
 LOGGING = {
     "version": 1,

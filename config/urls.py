@@ -3,11 +3,12 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 
 from leads import views as lead_views
+from team.api import ObtainTokenView
 
 from .api import router
+from .throttle import throttle_logins
 from .views import home
 
 
@@ -17,7 +18,11 @@ def healthz(request):
 
 urlpatterns = [
     path("", home, name="home"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "login/",
+        throttle_logins(auth_views.LoginView.as_view(redirect_authenticated_user=True)),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("leads/", include("leads.urls")),
     path("", include("sdr.urls")),
@@ -27,10 +32,11 @@ urlpatterns = [
     path("", include("renewals.urls")),
     path("f/<str:key>/", lead_views.web_form, name="web_form"),
     path("api/v1/", include(router.urls)),
-    path("api/v1/auth/token/", obtain_auth_token, name="api_token"),
+    path("api/v1/auth/token/", ObtainTokenView.as_view(), name="api_token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api_redoc"),
+    path("admin/login/", throttle_logins(admin.site.login)),  # before the admin's own, unthrottled
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
 ]

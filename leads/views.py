@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from config.htmx import is_htmx
 from config.ratelimit import client_address, over_limit
+from config.throttle import seconds_left
 from work.models import WorkItem
 
 from . import services, tasks
@@ -202,9 +203,11 @@ def web_form(request, key):
     if request.method == "GET":
         return render(request, "leads/webform.html", {"web_form": web_form, "form": WebFormSubmission()})
     if over_limit("webform", client_address(request), settings.WEBFORM_RATE):
-        return HttpResponse(
+        response = HttpResponse(
             "Too many submissions; try again in a minute.", status=429, content_type="text/plain"
         )
+        response["Retry-After"] = str(seconds_left(settings.WEBFORM_RATE))
+        return response
     form = WebFormSubmission(request.POST)
     if form.is_bot():
         # Answer as if it worked, so the bot learns nothing; store nothing.

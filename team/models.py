@@ -136,3 +136,26 @@ class User(AbstractUser):
     def sees_all_leads(self) -> bool:
         """Managers and marketing/ops look across every lead; superusers too."""
         return self.is_superuser or self.role in (Role.MANAGER, Role.MARKETING)
+
+
+class ApiToken(models.Model):
+    """A personal API token (``Authorization: Token <token>``). Only its SHA-256 digest is
+    stored: the token is shown once, when it is made. It is valid until it expires, its owner
+    revokes it, or the owner's password changes: it keeps a fingerprint of the password hash, as
+    a session does (``team.tokens``)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, blank=True)
+    prefix = models.CharField(max_length=12, help_text="The token's first characters, to tell it apart.")
+    digest = models.CharField(max_length=64, unique=True)
+    password_fingerprint = models.CharField(max_length=128)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "expires_at"], name="apitoken_user_expiry")]
+
+    def __str__(self) -> str:
+        return f"{self.name or 'token'} ({self.prefix}…)"

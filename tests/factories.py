@@ -209,3 +209,11 @@ def contract(account, *, end, start=None, value="12000.00", now=None, **fields):
     )
     (made,) = add_contracts(account=account, terms=[terms], by=None, source=Contract.Source.MANUAL, now=now)
     return made
+
+
+def api_token(user, name: str = "tests") -> str:
+    """A new API token for ``user`` (the header is ``Authorization: Token <it>``)."""
+    from team.tokens import issue_token
+
+    _, raw = issue_token(user=user, name=name)
+    return raw

@@ -2,12 +2,11 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from leads.models import ActivityKind, ActivitySource, Lead
 from leads.services import capture_lead
-from tests.factories import CampaignFactory, LeadFactory
+from tests.factories import CampaignFactory, LeadFactory, api_token
 
 
 @pytest.fixture
@@ -211,8 +210,7 @@ def test_anonymous_is_refused(api):
 
 @pytest.mark.django_db
 def test_token_authentication(api, marketing):
-    token = Token.objects.create(user=marketing)
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {api_token(marketing)}")
     assert api.post("/api/v1/leads/", {"email": "t@y.example"}, format="json").status_code == 201
 
 

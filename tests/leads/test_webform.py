@@ -1,6 +1,8 @@
 import time
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from django.db import connection
 from django.urls import reverse
 
@@ -130,6 +132,17 @@ def test_one_client_is_rate_limited(client, web_form, settings):
     assert other.status_code == 200
     drain()
     assert Lead.objects.count() == 4
+
+
+@pytest.mark.django_db
+def test_a_refused_client_is_told_when_to_come_back(client, web_form, settings):
+    settings.WEBFORM_RATE = "1/m"
+    # 10:00:45 UTC: the minute's window ends in 15 s.
+    with time_machine.travel(datetime(2026, 12, 6, 10, 0, 45, tzinfo=UTC), tick=False):
+        client.post(url(web_form), VALID, REMOTE_ADDR="10.0.0.9")
+        refused = client.post(url(web_form), VALID, REMOTE_ADDR="10.0.0.9")
+
+    assert refused.status_code == 429 and refused["Retry-After"] == "15"
 
 
 @pytest.mark.django_db

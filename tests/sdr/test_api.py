@@ -3,12 +3,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from leads.models import Activity, Lead, LeadEvent
 from team.models import Role
-from tests.factories import TeamFactory, UserFactory, routed_lead
+from tests.factories import TeamFactory, UserFactory, api_token, routed_lead
 from work.models import WorkItem
 
 
@@ -154,8 +153,7 @@ def test_anonymous_callers_are_refused(api, inbound_sdr):
 @pytest.mark.django_db
 def test_token_authentication_works(api, inbound_sdr):
     routed_lead(inbound_sdr)
-    token = Token.objects.create(user=inbound_sdr)
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {api_token(inbound_sdr)}")
     assert api.get("/api/v1/queue/").json()["count"] == 1
 
 
