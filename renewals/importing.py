@@ -74,7 +74,14 @@ from leads.access import can_import
 from team.models import Role, User
 
 from .models import AccountEvent, Contract
-from .services import RenewalsError, Terms, add_contracts, add_contracts_many, assign_account_manager
+from .services import (
+    RenewalsError,
+    Terms,
+    add_contracts,
+    add_contracts_many,
+    assign_account_manager,
+    why_no_account_manager,
+)
 
 # The rows are written in the request, all accounts together (``add_contracts_many``: 44
 # statements for 1,000 rows on new accounts, 1.2 s here); a bigger export is split.
@@ -741,15 +748,17 @@ def _write(
 
 def _created(written: list[_Written]) -> list[RowResult]:
     """The report of the rows created, with each account as it ended up (its AM may have been
-    picked by territory): one query for the batch."""
+    picked by territory) and, for an account left without one, the true reason: one query for
+    the batch, two more when some account has no AM."""
     accounts = Account.objects.select_related("account_manager").in_bulk({w.account_id for w in written})
+    why = why_no_account_manager([a for a in accounts.values() if a.account_manager_id is None])
     results = []
     for w in written:
         account, contract = accounts[w.account_id], w.contract
         managed = (
             f"managed by {account.account_manager}"
             if account.account_manager_id
-            else "no account manager yet (no territory rule names a team of AMs for it)"
+            else f"no account manager yet: {why[account.pk]}; its renewal opens when one is assigned"
         )
         what = f"Contract {contract.number}" if contract.number else "Contract"
         where = f"{account.name} ({account.domain})" if account.domain else account.name

@@ -23,7 +23,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import Account, Opportunity, OpportunityEvent, Qualification, Stage
@@ -146,10 +146,8 @@ def assign_account_manager(
         if am is None:
             am = pick_account_manager(account, now)
             if am is None:
-                raise RenewalsError(
-                    "No territory rule names a team of account managers for this account; choose one.",
-                    field="account_manager",
-                )
+                why = why_no_account_manager([account])[account.pk]
+                raise RenewalsError(f"{why[:1].upper()}{why[1:]}; choose one.", field="account_manager")
         _check_am(am)
         if account.account_manager_id == am.pk:
             raise RenewalsError(f"{am} already manages {account}.", field="account_manager")
@@ -248,12 +246,9 @@ def _make_customers(
     return events
 
 
-def _pick_account_managers(accounts: Sequence[Account], now: datetime) -> dict[Account, User]:
-    """An AM for each account a territory rule of an AM team matches, by the teams'
-    round-robins (locked until the caller's transaction ends); accounts no rule matches or
-    whose team has nobody available are left out."""
-    if not accounts:
-        return {}
+def _territory_am_teams(accounts: Sequence[Account]) -> dict[Account, Team]:
+    """The AM team the first matching active territory rule naming a team of AMs gives each
+    account (accounts no such rule matches are left out). One query."""
     rules = list(
         TerritoryRule.objects.filter(is_active=True, team__kind=Team.Kind.ACCOUNT_MANAGEMENT).select_related(
             "team"
@@ -263,14 +258,57 @@ def _pick_account_managers(accounts: Sequence[Account], now: datetime) -> dict[A
     for account in accounts:
         rule = next((r for r in rules if r.matches(account)), None)
         if rule is not None:
-            teams[account] = rule.team_id
+            teams[account] = rule.team
+    return teams
+
+
+def _pick_account_managers(accounts: Sequence[Account], now: datetime) -> dict[Account, User]:
+    """An AM for each account a territory rule of an AM team matches, by the teams'
+    round-robins (locked until the caller's transaction ends); accounts no rule matches or
+    whose team has nobody available (every AM away) are left out.
+
+    Customers are not leads: an AM's lead capacity does not limit how many they receive, so
+    a batch of any size is dealt evenly over the team's AMs who are not away."""
+    if not accounts:
+        return {}
+    teams = _territory_am_teams(accounts)
     if not teams:
         return {}
-    pools = lock_round_robins(set(teams.values()), roles=[Role.AM])
-    picked = {account: am for account, team_id in teams.items() if (am := pools[team_id].pick()) is not None}
+    pools = lock_round_robins({team.pk for team in teams.values()}, roles=[Role.AM], capped=False)
+    picked = {account: am for account, team in teams.items() if (am := pools[team.pk].pick()) is not None}
     if picked:
         save_round_robins(pools, now)
     return picked
+
+
+def why_no_account_manager(accounts: Sequence[Account]) -> dict[int, str]:
+    """Why territory gives each of these accounts no AM right now, by account id: no rule
+    names a team of AMs for it, the team it names has no active AMs, or every AM of that team
+    is away. Two queries, whatever the number of accounts."""
+    if not accounts:
+        return {}
+    teams = _territory_am_teams(accounts)
+    staff = {
+        row["team_id"]: row
+        for row in User.objects.filter(
+            team_id__in={team.pk for team in teams.values()}, role=Role.AM, is_active=True
+        )
+        .values("team_id")
+        .annotate(total=Count("pk"), away=Count("pk", filter=Q(is_away=True)))
+    }
+    reasons = {}
+    for account in accounts:
+        team = teams.get(account)
+        row = staff.get(team.pk) if team is not None else None
+        if team is None:
+            reasons[account.pk] = "no territory rule names a team of account managers for it"
+        elif row is None:
+            reasons[account.pk] = f"{team}, the team its territory names, has no active account managers"
+        elif row["away"] == row["total"]:
+            reasons[account.pk] = f"every account manager of {team} is away"
+        else:
+            reasons[account.pk] = f"no account manager of {team} was available when it was added"
+    return reasons
 
 
 def _contract_event(contract: Contract, by: User | None, now: datetime) -> AccountEvent:

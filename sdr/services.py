@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -62,22 +62,28 @@ class _TeamPool:
     reps: list[User]
     loads: dict[int, int]
     position: RoundRobin
+    # Lead capacity caps reps who receive leads; a pool dealing other work (customers to AMs)
+    # turns it off, and then only away and inactive people are skipped.
+    capped: bool = True
 
     def pick(self, exclude: Iterable[int] = ()) -> User | None:
         last = self.position.last_user_id or 0
         ordered = [r for r in self.reps if r.pk > last] + [r for r in self.reps if r.pk <= last]
         excluded = set(exclude)
         for rep in ordered:
-            if rep.pk not in excluded and self.loads[rep.pk] < rep.capacity:
+            if rep.pk not in excluded and (not self.capped or self.loads[rep.pk] < rep.capacity):
                 self.loads[rep.pk] += 1
                 self.position.last_user_id = rep.pk
                 return rep
         return None
 
 
-def _lock_pools(team_ids: Iterable[int], roles: Sequence[str] = SDR_ROLES) -> dict[int, _TeamPool]:
+def _lock_pools(
+    team_ids: Iterable[int], roles: Sequence[str] = SDR_ROLES, capped: bool = True
+) -> dict[int, _TeamPool]:
     """Take the round-robin rows of these teams (in id order, so two routers never deadlock)
-    and load each team's available reps of ``roles`` with their open-lead counts."""
+    and load each team's available reps of ``roles`` with their open-lead counts (not counted
+    when the pools are not ``capped``)."""
     team_ids = sorted(set(team_ids))
     if not team_ids:
         return {}
@@ -100,7 +106,7 @@ def _lock_pools(team_ids: Iterable[int], roles: Sequence[str] = SDR_ROLES) -> di
     )
     reps = (
         User.objects.filter(team_id__in=team_ids, role__in=roles, is_active=True, is_away=False)
-        .annotate(load=Coalesce(Subquery(open_leads), 0))
+        .annotate(load=Coalesce(Subquery(open_leads), 0) if capped else Value(0))
         .order_by("team_id", "id")
     )
     by_team: dict[int, list[User]] = defaultdict(list)
@@ -112,6 +118,7 @@ def _lock_pools(team_ids: Iterable[int], roles: Sequence[str] = SDR_ROLES) -> di
             reps=by_team[pk],
             loads={r.pk: r.load for r in by_team[pk]},
             position=positions[pk],
+            capped=capped,
         )
         for pk in team_ids
     }
@@ -246,11 +253,15 @@ def pick_ae(*, lead: Lead, now: datetime | None = None) -> User | None:
     return rep
 
 
-def lock_round_robins(team_ids: Iterable[int], roles: Sequence[str]) -> dict[int, "_TeamPool"]:
-    """For apps above ``sdr`` that deal work by round-robin (handoffs to AEs): the teams'
-    positions, locked until the caller's transaction ends, with their available reps. Call
-    ``save_round_robins`` after picking."""
-    return _lock_pools(team_ids, roles=roles)
+def lock_round_robins(
+    team_ids: Iterable[int], roles: Sequence[str], *, capped: bool = True
+) -> dict[int, "_TeamPool"]:
+    """For apps above ``sdr`` that deal work by round-robin (handoffs to AEs, customers to
+    AMs): the teams' positions, locked until the caller's transaction ends, with their
+    available reps. ``capped=False``: the work is not leads, so a rep's lead capacity does not
+    limit it (only away and inactive reps are skipped). Call ``save_round_robins`` after
+    picking."""
+    return _lock_pools(team_ids, roles=roles, capped=capped)
 
 
 def save_round_robins(pools: dict[int, "_TeamPool"], now: datetime) -> None:

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from leads.models import Lead, LeadEvent
@@ -42,9 +41,8 @@ def superuser(db):
 
 
 def client_as(user) -> APIClient:
-    """An API client with the user's token, as an integration calls."""
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.force_authenticate(user)
     return client
 
 
