@@ -60,7 +60,9 @@ class CampaignSerializer(serializers.ModelSerializer):
 
 class LeadSerializer(serializers.ModelSerializer):
     name = serializers.CharField(read_only=True)
-    campaign_name = serializers.CharField(source="campaign.name", read_only=True, default=None)
+    campaign_name = serializers.CharField(
+        source="campaign.name", read_only=True, default=None, allow_null=True
+    )
     owner_name = serializers.SerializerMethodField()
     engagement = serializers.SerializerMethodField()
     grade = serializers.SerializerMethodField()

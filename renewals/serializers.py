@@ -8,6 +8,7 @@ warnings fail the schema check.
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from .forms import CONVERSATION_MAX
 from .importing import MAX_CONTRACT_ROWS
 from .models import CHURN_REASONS, Contract
 
@@ -156,8 +157,8 @@ class ContractRowSerializer(serializers.Serializer):
 class ConversationSerializer(serializers.Serializer):
     note = serializers.CharField(
         allow_blank=True,
-        max_length=5000,
-        help_text="What was discussed with the customer (up to 480 characters).",
+        max_length=CONVERSATION_MAX,
+        help_text="What was discussed with the customer.",
     )
 
 

@@ -169,6 +169,12 @@ class LeadStateSerializer(serializers.ModelSerializer):
 
 
 class TouchActivitySerializer(serializers.ModelSerializer):
+    # A plain string: the touch kinds that have no outcome store "" (an enum without it was
+    # a lie), and an enum named "outcome" would collide with the renewal outcome's.
+    outcome = serializers.CharField(
+        read_only=True, help_text=", ".join(TouchOutcome.values) + ", or empty when not recorded."
+    )
+
     class Meta:
         model = Activity
         fields = ["id", "kind", "outcome", "occurred_at", "note"]

@@ -7,6 +7,7 @@ from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from config.exceptions import Conflict
 from team.access import can_manage_reps
 
 from . import services
@@ -111,10 +112,6 @@ class AcknowledgeSerializer(serializers.Serializer):
     )
 
 
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-
-
 class BreachViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """SLA breaches in the teams the caller manages (every team for a superuser), newest
     first; the same filters as the breach review page."""
@@ -130,7 +127,8 @@ class BreachViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         request=AcknowledgeSerializer,
         responses={
             200: BreachSerializer,
-            400: OpenApiResponse(ErrorSerializer, description="Already acknowledged, or a bad note."),
+            400: OpenApiResponse(description="A bad note."),
+            409: OpenApiResponse(description="Already acknowledged."),
         },
     )
     @action(detail=True, methods=["post"])
@@ -144,7 +142,7 @@ class BreachViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                 breach_id=breach.pk, by=request.user, note=serializer.validated_data["note"]
             )
         except services.WorkError as exc:
-            return Response({"detail": str(exc)}, status=400)
+            raise Conflict(str(exc)) from exc
         breach = self.get_queryset().get(pk=breach.pk)
         return Response(self.get_serializer(breach).data)
 

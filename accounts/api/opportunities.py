@@ -201,10 +201,6 @@ class PipelineStageSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OpportunityRefusalSerializer(serializers.Serializer):
-    detail = serializers.CharField(help_text="Why the opportunity's state refuses this.")
-
-
 # --- what the API accepts ----------------------------------------------------------------------
 
 
@@ -247,7 +243,7 @@ REFUSALS = {
     400: OpenApiResponse(description="Bad input: a message per field."),
     403: OpenApiResponse(description="Your role may not do this."),
     404: OpenApiResponse(description="No such opportunity among those you see."),
-    409: OpenApiResponse(OpportunityRefusalSerializer, description="Already answered, or already closed."),
+    409: OpenApiResponse(description="Already answered, or already closed."),
 }
 
 

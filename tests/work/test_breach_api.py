@@ -136,7 +136,7 @@ def test_acknowledge_records_who_when_and_the_note(manager, inbound_sdr):
 
 
 @pytest.mark.django_db
-def test_acknowledging_twice_is_400_and_changes_nothing(manager, inbound_sdr):
+def test_acknowledging_twice_is_a_409_conflict_and_changes_nothing(manager, inbound_sdr):
     breach = make_breach(inbound_sdr)
     client = api_for(manager)
     assert client.post(f"{LIST}{breach.pk}/acknowledge/", {"note": "first"}).status_code == 200
@@ -144,7 +144,7 @@ def test_acknowledging_twice_is_400_and_changes_nothing(manager, inbound_sdr):
     first = (breach.acknowledged_at, breach.note)
 
     response = client.post(f"{LIST}{breach.pk}/acknowledge/", {"note": "second"})
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json() == {"detail": f"This breach was already acknowledged by {manager}."}
     breach.refresh_from_db()
     assert (breach.acknowledged_at, breach.note) == first
