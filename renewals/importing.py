@@ -41,8 +41,9 @@ Each row
       account, dates, value and products) is refused as a double.
     - Account manager: an active AM, by username or email (or user id through the API). When
       given and the account has no AM or another one, the account is given to this AM. When
-      empty, an account without an AM gets one by territory (as a won deal does). Rows for one
-      account naming two different AMs: the later one is refused.
+      empty, an account without an AM gets one by territory (as a won deal does); when none is
+      available the row's report says why, and the daily renewal run gives it one once there
+      is. Rows for one account naming two different AMs: the later one is refused.
 
 Rows are independent: a refused row does not stop the others, and each row is all or nothing
 (its contract, and the new account or AM change it brings, or none of it). Rows for the same

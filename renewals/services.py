@@ -484,9 +484,46 @@ def run_renewals(*, now: datetime | None = None, batch_size: int = BATCH) -> Ren
     that reached their end. Safe to run twice, concurrently, or after days of not running."""
     now = now or timezone.now()
     run = RenewalRun()
+    assign_waiting_customers(now=now, limit=batch_size)
     _open_windows(run, now=now, only=None, batch_size=batch_size)
     run.auto_renewed = auto_renew_ended(now=now)
     return run
+
+
+def assign_waiting_customers(*, now: datetime | None = None, limit: int = BATCH) -> list[int]:
+    """Customers with an active contract and still no AM (when they became customers every AM
+    of their territory's team was away, or no rule named a team) get one by territory as soon
+    as one is available: the daily run calls this before opening windows, so their renewals
+    open that same run. Accounts another transaction holds are left for the next run. Returns
+    the accounts given an AM; a fixed number of statements."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        waiting = list(
+            Account.objects.select_for_update(no_key=True, skip_locked=True)
+            .filter(
+                Exists(Contract.objects.active().filter(account=OuterRef("pk"))),
+                account_manager__isnull=True,
+                customer_since__isnull=False,
+                churned_at__isnull=True,
+            )
+            .order_by("pk")[:limit]
+        )
+        picked = _pick_account_managers(waiting, now)
+        for account, am in picked.items():
+            account.account_manager = am
+        Account.objects.bulk_update(list(picked), ["account_manager"])
+        AccountEvent.objects.bulk_create(
+            AccountEvent(
+                account=account,
+                kind=AccountEvent.Kind.AM_ASSIGNED,
+                at=now,
+                message=f"{am} manages the account (territory round-robin; it had waited for an AM).",
+            )
+            for account, am in picked.items()
+        )
+    if picked:
+        logger.info("Gave %d waiting customers an account manager.", len(picked))
+    return [account.pk for account in picked]
 
 
 def open_windows(*, contract_ids: Sequence[int], now: datetime | None = None) -> RenewalRun:

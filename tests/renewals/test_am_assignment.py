@@ -18,8 +18,8 @@ from accounts.models import Account, Stage
 from accounts.services import move_stage, update_opportunity
 from leads.models import Lead
 from renewals import importing
-from renewals.models import Contract
-from renewals.services import RenewalsError, assign_account_manager
+from renewals.models import AccountEvent, Contract
+from renewals.services import RenewalsError, assign_account_manager, run_renewals
 from sdr.models import TerritoryRule
 from team.models import Role
 from tests.factories import LeadFactory, TeamFactory, UserFactory, accepted
@@ -210,3 +210,37 @@ def test_assigning_by_territory_when_every_am_is_away_says_so(manager, busy_ams)
 
     with pytest.raises(RenewalsError, match=r"^Every account manager of AMs is away; choose one\.$"):
         assign_account_manager(account_id=account.pk, am=None, by=manager)
+
+
+# --- customers who waited for an AM -------------------------------------------------------------
+
+
+def test_customers_left_without_an_am_get_one_at_the_next_run_once_an_am_is_back(marketing, busy_ams):
+    casey, _robin = busy_ams
+    for user in busy_ams:
+        user.is_away = True
+        user.save(update_fields=["is_away"])
+    importing.import_contracts(by=marketing, file=csv_of(rows(2)))
+    assert not Contract.objects.filter(renewal__isnull=False).exists()
+    casey.is_away = False
+    casey.save(update_fields=["is_away"])
+
+    tuesday = datetime(2026, 3, 3, 5, 30, tzinfo=UTC)
+    with time_machine.travel(tuesday, tick=False):
+        run = run_renewals(now=tuesday)
+
+    assert managers_of_new_customers() == {casey.username: 2}
+    assert run.opened == list(Contract.objects.filter(end_date=SOON).values_list("pk", flat=True))
+    assert_renewals_opened_inside_the_window()
+    assert (
+        AccountEvent.objects.filter(kind=AccountEvent.Kind.AM_ASSIGNED, message__contains="waited").count()
+        == 2
+    )
+
+
+def test_a_customer_no_rule_covers_still_waits_and_the_run_goes_on(marketing, am):
+    importing.import_contracts(by=marketing, file=csv_of(rows(2)))
+
+    run = run_renewals(now=datetime(2026, 3, 3, 5, 30, tzinfo=UTC))
+
+    assert run.opened == [] and managers_of_new_customers() == {None: 2}
