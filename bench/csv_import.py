@@ -1,7 +1,7 @@
 """Figure 2: the CSV import (``leads.services.run_import``) beside PostgreSQL ``COPY`` of the
 same file.
 
-The file is the sample Salesforce export (/work/shared/data) repeated: copy ``k`` of the
+The file is the sample Salesforce export (tests/data/crm_exports) repeated: copy ``k`` of the
 sample gets ``r{k}.`` in front of each email's local part, so copies do not collide while
 each keeps the sample's mess (invalid and missing emails stay invalid, duplicates within a
 copy stay duplicates, non-ASCII names, ranges, odd countries...).
@@ -16,7 +16,9 @@ from django.core.files import File
 
 from .env import RESULTS_DIR, Timer, connect, run_worker
 
-SAMPLE = Path("/work/shared/data/salesforce_leads_export.csv")
+SAMPLE = (
+    Path(__file__).resolve().parents[1] / "tests" / "data" / "crm_exports" / "salesforce_leads_export.csv"
+)
 EMAIL_COLUMN = "Email"
 LEAD_TABLES = "leads_lead, leads_leadevent, leads_activity, leads_importrowerror, leads_importjob"
 

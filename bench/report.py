@@ -392,7 +392,7 @@ def _import_section(i: ImportFigures) -> list[str]:
         "",
         "## 2. CSV import",
         "",
-        "The file repeats the sample Salesforce export (`/work/shared/data/salesforce_leads_export.csv`,",
+        "The file repeats the sample Salesforce export (`tests/data/crm_exports/salesforce_leads_export.csv`,",
         "2,000 rows) with `r<copy>.` in front of each email's local part: copies do not collide, and",
         "each copy keeps the sample's mess (2.4% of rows refused for a missing or invalid email or an",
         "oversized field, 4% repeats of a person within the copy, non-ASCII names, ranges, currencies,",

@@ -1,6 +1,5 @@
 """factory_boy factories for the cast and their data."""
 
-import os
 from datetime import time
 from pathlib import Path
 
@@ -107,10 +106,8 @@ def make_profile(**points) -> IdealCustomerProfile:
     return profile
 
 
-# The sample CRM exports live in shared/ beside the repository (CI clones it there too).
-SAMPLE_DATA = Path(
-    os.environ.get("REFINERY_SAMPLE_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
-)
+# Real-world-shaped Salesforce and HubSpot exports (generated, messy on purpose: see their README).
+SAMPLE_DATA = Path(__file__).resolve().parent / "data" / "crm_exports"
 
 
 def routed_lead(

@@ -53,9 +53,6 @@ def eager_celery(settings):
 def test_marketing_imports_salesforce_export_and_inspects_a_lead(
     page, live_server, login, shot, dialogs, marketing, campaign, profile, eager_celery
 ):
-    if not EXPORT.exists():
-        pytest.skip(f"{EXPORT} is missing")
-
     # --- log in and upload ---------------------------------------------------------------
     login(marketing, screenshot="01_login")
     page.get_by_role("link", name="Imports", exact=True).click()
