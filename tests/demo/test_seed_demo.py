@@ -1,3 +1,6 @@
+import re
+from io import StringIO
+
 import pytest
 from django.core.management import call_command
 
@@ -10,7 +13,8 @@ def test_seed_demo_builds_the_cast_and_is_idempotent():
     from accounts.models import Opportunity
     from sdr.models import Cadence
 
-    call_command("seed_demo", leads=60, verbosity=0)
+    out = StringIO()
+    call_command("seed_demo", leads=60, stdout=out)
     counts = (User.objects.count(), Team.objects.count(), Campaign.objects.count(), Lead.objects.count())
     pipeline = set(Opportunity.objects.values_list("status", flat=True))
     opportunities = Opportunity.objects.count()
@@ -28,7 +32,8 @@ def test_seed_demo_builds_the_cast_and_is_idempotent():
     ) == counts
     # the leads, the pipeline deals' leads, the target accounts' prospects, a customer's expansion lead
     assert counts[3] == 60 + 40 + 8 + 1
-    assert set(User.objects.values_list("role", flat=True)) == set(Role.values)
+    # Every role has a demo login, but the integration role: a service account, not a person.
+    assert set(User.objects.values_list("role", flat=True)) == set(Role.values) - {Role.INTEGRATION}
     assert set(BusinessCalendar.objects.values_list("timezone", flat=True)) == {
         "Europe/Berlin",
         "America/New_York",
@@ -63,3 +68,30 @@ def test_seed_demo_gives_the_account_managers_renewals_in_every_window():
     assert {"renewal_start", "renewal_reminder", "renewal_due", "expansion_lead"} <= open_kinds
     expansion = WorkItem.objects.get(kind="expansion_lead")
     assert expansion.owner.role == "am" and expansion.subject.email == "ethan.clark@brightpath.example"
+
+
+@pytest.mark.django_db
+def test_seed_demo_ends_with_where_to_log_in_and_prints_no_emails(capsys):
+    out = StringIO()
+    call_command("seed_demo", leads=10, stdout=out)
+    lines = out.getvalue().splitlines()
+
+    assert capsys.readouterr().out == ""  # the renewal reminders and escalations were not printed
+    assert len(lines) <= 12
+    assert lines[0].startswith("Demo data ready: 10 new leads")
+    assert "Open http://127.0.0.1:8000/login/ and sign in as (password refinery-demo):" in lines
+    logins = dict(
+        reversed(re.match(r"^  (\S.*?)\s{2,}(\S.*)$", line).groups())
+        for line in lines
+        if line.startswith("  ")
+    )
+    assert logins == {
+        "Manager (admin)": "maria",
+        "Inbound SDR": "sam, lena, diego, priya",
+        "Outbound SDR": "tom",
+        "Account executive": "alex, jordan",
+        "Account manager": "casey, riley",
+        "Marketing / ops (admin)": "mo",
+    }
+    form = WebForm.objects.get(name="Website demo request")
+    assert lines[-1] == f"Public demo web form: http://127.0.0.1:8000/f/{form.key}/"

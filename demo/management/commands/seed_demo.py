@@ -1,14 +1,22 @@
 """Demo data: people, teams with business hours in two time zones, campaigns with costs, an
-ideal-customer profile, and a few hundred leads with realistic activity. Idempotent."""
+ideal-customer profile, leads with realistic activity, a pipeline, outbound prospects and a
+customer base with renewals coming due. Idempotent.
 
+The data has a past: the seed replays it in time order under a moving clock (``demo.history``),
+so every event, work item, touch and breach carries the time it would have had, and nothing
+happens before what caused it."""
+
+import os
 import random
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 
+from demo.history import Replay, at
 from leads import services
 from leads.cleaning import seniority_from_title
 from leads.models import (
@@ -23,11 +31,12 @@ from leads.models import (
     ScoringSettings,
     WebForm,
 )
+from leads.services import IN_SALES
 from sdr.models import Cadence, CadenceStep, TerritoryRule
-from sdr.services import first_touch_policies, log_touch
+from sdr.services import first_touch_policies, log_touch, route_waiting_leads
 from team.models import BusinessCalendar, Holiday, Role, Team, User, WorkingHours
 from work.models import WorkItem
-from work.services import Schedules, due_times, sweep_breaches
+from work.services import subject_filter, sweep_breaches
 
 
 def _at(day):
@@ -255,6 +264,70 @@ ACTIVITY_MIX = (
     ]
 )
 
+# Each deal comes from a company of its own: a won deal makes its company a customer, and a
+# later lead from a customer is its AM's expansion lead, not an SDR's MQL.
+DEAL_NAMES = ["Blue", "Granite", "Harbor", "Northgate", "Pinecrest", "Silverline", "Summit", "Tidewater"]
+DEAL_KINDS = [
+    ("Analytics", "Technology"),
+    ("Systems", "Technology"),
+    ("Networks", "Telecommunications"),
+    ("Capital", "Financial Services"),
+    ("Health", "Healthcare"),
+]
+
+
+def _deal_company(i: int, rng: random.Random) -> tuple[str, str, int, str, str]:
+    kind, industry = DEAL_KINDS[i // len(DEAL_NAMES) % len(DEAL_KINDS)]
+    employees = rng.choice([120, 250, 480, 900, 1800, 3500])
+    country = rng.choice(["US", "DE", "GB", "CA", "FR"])
+    return f"{DEAL_NAMES[i % len(DEAL_NAMES)]} {kind}", industry, employees, str(employees * 150_000), country
+
+
+# The people and campaigns exist before anything happens to them: before the customers' first
+# contracts, two years ago.
+SETUP_AGO = timedelta(days=2 * 366 + 30)
+# The demo's past mails nobody (breach escalations, renewal reminders): the seed would print
+# them all with the console backend, and they are history.
+QUIET_EMAIL = "django.core.mail.backends.dummy.EmailBackend"
+# Where ``bin/run-embedded`` serves the demo (it honours the same PORT variable).
+SITE = f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
+
+
+def _email(first: str, last: str, tag, company: str) -> str:
+    return f"{first}.{last}.{tag}@{company.lower().replace(' ', '')}.example".lower()
+
+
+def _details(first, last, company, industry, employees, revenue, country, title, **more) -> dict:
+    return {
+        "first_name": first,
+        "last_name": last,
+        "company": company,
+        "title": title,
+        "seniority": seniority_from_title(title),
+        "industry": industry,
+        "employees": employees,
+        "annual_revenue": Decimal(revenue),
+        "country": country,
+        **more,
+    }
+
+
+def _open_first_touch(lead_id: int) -> WorkItem | None:
+    return (
+        WorkItem.objects.open()
+        .filter(subject_filter(Lead, [lead_id]), kind=WorkItem.Kind.FIRST_TOUCH, owner__isnull=False)
+        .first()
+    )
+
+
+def _touch(lead_id: int, kind: str, outcome: str = "") -> bool:
+    """The lead's owner logs a touch, if the lead is still in a queue with an owner."""
+    lead = Lead.objects.select_related("owner").get(pk=lead_id)
+    if lead.status not in IN_SALES or lead.owner is None:
+        return False
+    log_touch(lead_id=lead.pk, by=lead.owner, kind=kind, outcome=outcome)
+    return True
+
 
 class Command(BaseCommand):
     help = "Seed demo people, teams, calendars, campaigns, a scoring profile and leads (idempotent)."
@@ -263,30 +336,51 @@ class Command(BaseCommand):
         parser.add_argument("--leads", type=int, default=300)
 
     def handle(self, *args, leads: int, **options):
-        with transaction.atomic():
-            calendars = self._calendars()
-            teams = self._teams(calendars)
-            users = self._people(teams)
-            campaigns = self._campaigns()
-            self._scoring()
-            self._routing(teams)
-        started = timezone.now()
-        created = self._leads(leads, campaigns)
-        self._history(since=started)
-        self._cadences()
-        self._targets()
-        self._handoffs(teams)
-        self._customers()
+        now = timezone.now()
+        with override_settings(EMAIL_BACKEND=QUIET_EMAIL):
+            with at(now - SETUP_AGO), transaction.atomic():
+                calendars = self._calendars()
+                teams = self._teams(calendars)
+                users = self._people(teams)
+                campaigns = self._campaigns(today=now.date())
+                self._scoring()
+                self._routing(teams)
+                self._cadences()
+            replay = Replay(now=now)
+            created = self._leads(replay, leads, campaigns, now)
+            self._targets(replay, now)
+            self._handoffs(replay, now)
+            self._customers(replay, now)
+            replay.run()
+            # What beat does in its first minute, so that nothing long overdue waits for it
+            # (an item days past due shows as breached, not as "at risk").
+            services.sweep_engagement_thresholds()
+            route_waiting_leads()
+            if self._customers_seeded:
+                from renewals.services import run_renewals
+
+                run_renewals()
+            sweep_breaches()
+        if options["verbosity"] >= 1:
+            self._summary(created, users)
+
+    def _summary(self, created, users):
         form = WebForm.objects.filter(name="Website demo request").first()
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready: {created} new leads, {Lead.objects.count()} in all.")
         )
-        self.stdout.write(
-            f"Logins (password '{DEMO_PASSWORD}'): "
-            + ", ".join(f"{u.username} ({u.get_role_display()})" for u in users)
-        )
+        self.stdout.write(f"\nOpen {SITE}/login/ and sign in as (password {DEMO_PASSWORD}):")
+        by_role: dict[str, list[str]] = {}
+        for user in users:
+            by_role.setdefault(user.get_role_display(), []).append(user.username)
+        width = max(len(", ".join(names)) for names in by_role.values())
+        for role, names in by_role.items():
+            admin = " (admin)" if any(u.is_superuser for u in users if u.username in names) else ""
+            self.stdout.write(f"  {', '.join(names):<{width}}  {role}{admin}")
         if form:
-            self.stdout.write(f"Public demo form: /f/{form.key}/")
+            self.stdout.write(f"\nPublic demo web form: {SITE}/f/{form.key}/")
+
+    # --- the cast and the configuration (before anything happens) -----------------------------
 
     def _calendars(self):
         calendars = {}
@@ -333,8 +427,7 @@ class Command(BaseCommand):
         Team.objects.filter(manager__isnull=True).update(manager=manager)
         return users
 
-    def _campaigns(self):
-        today = timezone.now().date()
+    def _campaigns(self, *, today):
         campaigns = []
         for i, (name, channel, cost) in enumerate(CAMPAIGNS):
             campaign, _ = Campaign.objects.get_or_create(
@@ -378,7 +471,12 @@ class Command(BaseCommand):
             )
 
     def _routing(self, teams):
+        from accounts.services import acceptance_policy
+        from renewals.services import renewal_policies
+
         first_touch_policies()
+        acceptance_policy()
+        renewal_policies()
         rules = [
             ("EMEA", "Inbound EMEA", ["DE", "AT", "CH", "GB", "FR", "NL", "SE", "ES", "IT", "IE"], 10),
             ("Americas", "Inbound Americas", ["US", "CA", "BR", "MX"], 20),
@@ -388,44 +486,14 @@ class Command(BaseCommand):
             TerritoryRule.objects.get_or_create(
                 name=name, defaults={"team": teams[team], "countries": countries, "position": position}
             )
-        # New customers (won deals, imported contracts) go to the account managers by round-robin.
+        # Handoffs go to the AEs, new customers (won deals, imported contracts) to the account
+        # managers, each by round-robin.
+        TerritoryRule.objects.get_or_create(
+            name="All handoffs", defaults={"team": teams["Account Executives"], "position": 10}
+        )
         TerritoryRule.objects.get_or_create(
             name="All customers", defaults={"team": teams["Account Management"], "position": 10}
         )
-
-    def _history(self, *, since):
-        """Leads captured "days ago" were routed just now, at seed time. Give their timers the
-        past they would have had: started when the lead became an MQL, most touched within
-        minutes or hours, some not at all (breaches for the manager's review), the newest
-        still running."""
-        now = timezone.now()
-        items = list(
-            WorkItem.objects.filter(kind=WorkItem.Kind.FIRST_TOUCH, created_at__gte=since)
-            .select_related("policy")
-            .order_by("id")
-        )
-        leads = Lead.objects.in_bulk([i.object_id for i in items])
-        schedules = Schedules().load({i.team_id for i in items})
-        for item in items:
-            lead = leads[item.object_id]
-            start = min(lead.mql_at or now, now)
-            item.created_at = start
-            item.due_at, item.reassign_at = due_times(item.policy, start, schedules.for_team(item.team_id))
-            item.reassign_at = None
-        WorkItem.objects.bulk_update(items, ["created_at", "due_at", "reassign_at"])
-        rng = random.Random(7)
-        for item in items:
-            lead = leads[item.object_id]
-            age = now - item.created_at
-            if item.owner_id and age > timedelta(days=2) and rng.random() < 0.8:
-                log_touch(lead_id=lead.pk, by=item.owner, kind=rng.choice(["call", "email", "voicemail"]))
-                took = timedelta(minutes=rng.choice([4, 9, 14, 25, 50, 90, 180, 300, 600]))
-                WorkItem.objects.filter(pk=item.pk).update(completed_at=min(item.created_at + took, now))
-        # The demo's past breaches were not mailed to anyone; only new ones are.
-        from django.test.utils import override_settings
-
-        with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
-            sweep_breaches()
 
     def _cadences(self):
         for name, description, steps in CADENCES:
@@ -438,224 +506,320 @@ class Command(BaseCommand):
                     for i, (day, channel, text) in enumerate(steps, start=1)
                 )
 
-    def _targets(self):
-        """Tom, the outbound SDR, prospects three named accounts; most prospects are in a
-        cadence, so his queue has today's steps."""
+    # --- the storylines (each yields the moment of its next step) ------------------------------
+
+    def _leads(self, replay, count, campaigns, now):
+        """Marketing's leads of the last two months: captured by form, webinar or download,
+        coming back now and then; those that became MQLs were routed then, and the SDRs
+        touched most of the ones older than two days, some within minutes, some too late."""
+        existing = set(Lead.objects.filter(email__endswith=".example").values_list("email", flat=True))
+        context = services.ScoringContext.load()
+        created = 0
+        for i in range(count):
+            rng = random.Random(i)  # per lead, so a re-run skips exactly the leads it made before
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            company, industry, employees, revenue, country = rng.choice(COMPANIES)
+            email = _email(first, last, i, company)
+            if email in existing:
+                continue
+            replay.add(
+                self._lead_story(
+                    rng, now, context, campaigns, email=email,
+                    details=_details(
+                        first, last, company, industry, employees, revenue, country, rng.choice(TITLES),
+                        phone=f"+1 555 01{i:04d}",
+                    ),
+                )
+            )  # fmt: skip
+            created += 1
+        return created
+
+    def _lead_story(self, rng, now, context, campaigns, *, email, details):
+        captured = now - timedelta(days=rng.uniform(0, 60), minutes=rng.randint(0, 600))
+        campaign = rng.choice(campaigns)
+        kind = rng.choice([ActivityKind.FORM_FILL, ActivityKind.DOWNLOAD, ActivityKind.WEBINAR])
+        hand_raiser = rng.random() < 0.04
+        hours = max(2.0, (now - captured).total_seconds() / 3600)
+        steps = [
+            (captured + timedelta(hours=rng.uniform(1, hours)), "activity", rng.choice(ACTIVITY_MIX))
+            for _ in range(rng.choice([0, 0, 1, 2, 3, 5, 8]))
+        ]
+        yield captured
+        lead = services.capture_lead(
+            email=email, via=ActivitySource.WEB_FORM, campaign=campaign, context=context,
+            activity_kind=kind, hand_raiser=hand_raiser, details=details,
+        ).lead  # fmt: skip
+        planned = False
+        while True:
+            if not planned and (item := _open_first_touch(lead.pk)):
+                # Routed (at capture or when an activity made it an MQL): most leads older than
+                # two days got their first touch, within minutes or hours.
+                planned = True
+                if now - item.created_at > timedelta(days=2) and rng.random() < 0.8:
+                    took = timedelta(minutes=rng.choice([4, 9, 14, 25, 50, 90, 180, 300, 600]))
+                    touch = rng.choice(["call", "email", "voicemail"])
+                    steps.append((item.created_at + took, "touch", touch))
+            if not steps:
+                return
+            steps.sort(key=lambda step: step[0])
+            moment, what, kind = steps.pop(0)
+            yield moment
+            if what == "touch":
+                _touch(lead.pk, kind)
+            else:
+                services.log_activity(
+                    lead_id=lead.pk, kind=kind, via=ActivitySource.API, campaign=campaign, context=context
+                )
+
+    def _targets(self, replay, now):
+        """Tom, the outbound SDR, has prospected three named accounts since last week; most
+        prospects are in a cadence, he did each step on its day, so his queue has today's."""
         from accounts.models import Account
+
+        for n, target in enumerate(TARGETS):
+            if Account.objects.filter(domain=target[1]).exists():
+                continue
+            started = _at((now - timedelta(days=9 - n)).date())
+            replay.add(self._target_story(target, started, random.Random(100 + n)))
+
+    def _target_story(self, target, started, rng):
         from accounts.prospecting import add_prospects, create_target_account
         from sdr.cadences import enroll
+        from sdr.models import Enrollment
 
+        name, domain, industry, country, employees, people = target
+        yield started
         tom = User.objects.get(username="tom")
         manager = User.objects.get(username="maria")
         cadence = Cadence.objects.get(name=CADENCES[0][0])
-        for name, domain, industry, country, employees, people in TARGETS:
-            if Account.objects.filter(domain=domain).exists():
-                continue
-            account = create_target_account(
-                by=manager, name=name, domain=domain, prospector=tom, industry=industry, country=country,
-                employees=employees,
-            )  # fmt: skip
-            rows = [
-                {
-                    "email": f"{first}.{last}@{domain}".lower(),
-                    "first_name": first,
-                    "last_name": last,
-                    "title": title,
-                }
-                for first, last, title in people
+        account = create_target_account(
+            by=manager, name=name, domain=domain, prospector=tom, industry=industry, country=country,
+            employees=employees,
+        )  # fmt: skip
+        rows = [
+            {
+                "email": f"{first}.{last}@{domain}".lower(),
+                "first_name": first,
+                "last_name": last,
+                "title": title,
+            }
+            for first, last, title in people
+        ]
+        yield started + timedelta(minutes=20)
+        result = add_prospects(account_id=account.pk, by=tom, rows=rows, via=ActivitySource.MANUAL)
+        enrolled = [added.lead.pk for added in result.created[:-1]]
+        yield started + timedelta(minutes=30)
+        for lead_id in enrolled:
+            enroll(lead_id=lead_id, cadence_id=cadence.pk, by=tom)
+        while True:
+            steps = list(
+                WorkItem.objects.open()
+                .filter(subject_filter(Lead, enrolled), kind=WorkItem.Kind.CADENCE_STEP)
+                .order_by("due_at")
+            )
+            if not steps:
+                return
+            # Tom works the steps due that day in the morning of the day, an hour or so in.
+            yield steps[0].due_at + timedelta(hours=rng.uniform(1, 3))
+            channels = dict(
+                Enrollment.objects.filter(lead_id__in=enrolled, state=Enrollment.State.ACTIVE).values_list(
+                    "lead_id", "step__channel"
+                )
+            )
+            touched = [
+                _touch(item.object_id, channels[item.object_id])
+                for item in steps
+                if item.due_at <= timezone.now() and item.object_id in channels
             ]
-            result = add_prospects(account_id=account.pk, by=tom, rows=rows, via=ActivitySource.MANUAL)
-            for added in result.created[:-1]:
-                enroll(lead_id=added.lead.pk, cadence_id=cadence.pk, by=tom)
+            if not any(touched):
+                return
 
-    def _handoffs(self, teams):
-        """A pipeline with a past: SDRs handed off their best working leads over the last weeks;
-        the AEs accepted most (within hours), rejected a few with feedback, moved the accepted
-        ones along the stages, won some and lost some (one early). The newest handoffs still
-        wait in the AEs' inboxes."""
-        from accounts.models import Opportunity, Stage
+    def _handoffs(self, replay, now):
+        """A pipeline with a past: prospects asked for a call over the last weeks, the SDRs
+        called them and handed off the qualified ones; the AEs accepted most (within hours),
+        rejected a few with feedback, moved the accepted ones along the stages, won some and
+        lost some (one early). The newest handoffs still wait in the AEs' inboxes."""
+        from accounts.models import Opportunity
+
+        if Opportunity.objects.exists():
+            return
+        campaigns = list(Campaign.objects.order_by("pk"))
+        for i in range(40):
+            replay.add(self._deal_story(i, random.Random(11 + i), now, campaigns))
+
+    def _deal_story(self, i, rng, now, campaigns):
+        from accounts.models import Stage
         from accounts.services import (
             Qualifying,
             accept_handoff,
-            acceptance_policy,
             hand_off,
             move_stage,
             reject_handoff,
             update_opportunity,
         )
 
-        acceptance_policy()
-        TerritoryRule.objects.get_or_create(
-            name="All handoffs", defaults={"team": teams["Account Executives"], "position": 10}
+        handed = now - timedelta(days=max(0.2, 30 - i * 0.75), hours=rng.uniform(0, 5))
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        company, industry, employees, revenue, country = _deal_company(i, rng)
+        title = rng.choice(TITLES)
+        yield handed - timedelta(days=2)
+        lead = services.capture_lead(
+            email=_email(first, last, f"deal{i}", company),
+            via=ActivitySource.WEB_FORM,
+            hand_raiser=True,
+            activity_kind=ActivityKind.MEETING_REQUEST,
+            campaign=rng.choice(campaigns),
+            details=_details(first, last, company, industry, employees, revenue, country, title),
+        ).lead
+        yield timezone.now() + timedelta(minutes=rng.choice([3, 6, 9, 12, 20, 45]))
+        if not _touch(lead.pk, "call", outcome="connected"):
+            return  # nobody had room for it: it waits in the team's queue
+        yield handed
+        lead.refresh_from_db()
+        qualifying = Qualifying(
+            budget=rng.choice(["confirmed", "partly", "unknown"]),
+            authority=rng.choice(["confirmed", "partly"]),
+            need="confirmed",
+            timing=rng.choice(["confirmed", "partly", "unknown"]),
+            budget_note=rng.choice(BUDGET_NOTES),
+            authority_note=f"{lead.title or 'Contact'}; involves their head of sales.",
+            need_note=rng.choice(NEED_NOTES),
+            timing_note=rng.choice(TIMING_NOTES),
         )
-        if Opportunity.objects.exists():
+        opportunity = hand_off(
+            lead_id=lead.pk,
+            by=lead.owner,
+            qualifying=qualifying,
+            amount=Decimal(rng.choice([12, 18, 24, 36, 48, 60, 90])) * 1000,
+        )
+        if i >= 34:
+            return  # still in the inbox
+        yield handed + timedelta(hours=rng.uniform(0.5, 20))
+        ae = opportunity.owner
+        if i % 9 == 4:
+            reason, note = rng.choice(REJECTIONS)
+            reject_handoff(opportunity_id=opportunity.pk, by=ae, reason=reason, note=note)
             return
-        now = timezone.now()
-        rng = random.Random(11)
+        accept_handoff(opportunity_id=opportunity.pk, by=ae)
+        update_opportunity(
+            opportunity_id=opportunity.pk,
+            by=ae,
+            amount=opportunity.amount,
+            close_date=(now + timedelta(days=rng.randint(10, 90))).date(),
+            next_step=rng.choice(NEXT_STEPS),
+        )
         stages = {s.name: s for s in Stage.objects.all()}
-        leads = []
-        for i in range(40):
-            # Prospects who asked for a call weeks ago, were called and qualified.
-            when = now - timedelta(days=max(0.2, 30 - i * 0.75), hours=rng.uniform(0, 5))
-            first, last = rng.choice(FIRST), rng.choice(LAST)
-            company, industry, employees, revenue, country = rng.choice(COMPANIES)
-            title = rng.choice(TITLES)
-            lead = services.capture_lead(
-                email=f"{first}.{last}.deal{i}@{company.lower().replace(' ', '')}.example".lower(),
-                via=ActivitySource.WEB_FORM,
-                at=when - timedelta(days=2),
-                hand_raiser=True,
-                activity_kind=ActivityKind.MEETING_REQUEST,
-                campaign=rng.choice(list(Campaign.objects.all())),
-                details={
-                    "first_name": first,
-                    "last_name": last,
-                    "company": company,
-                    "title": title,
-                    "seniority": seniority_from_title(title),
-                    "industry": industry,
-                    "employees": employees,
-                    "annual_revenue": Decimal(revenue),
-                    "country": country,
-                },
-            ).lead
-            lead.refresh_from_db()
-            if lead.owner is None:
-                continue
-            log_touch(
-                lead_id=lead.pk, by=lead.owner, kind="call", outcome="connected", now=when - timedelta(days=2)
-            )
-            leads.append(lead)
-        for i, lead in enumerate(leads):
-            when = now - timedelta(days=max(0.2, 30 - i * 0.75), hours=rng.uniform(0, 5))
-            qualifying = Qualifying(
-                budget=rng.choice(["confirmed", "partly", "unknown"]),
-                authority=rng.choice(["confirmed", "partly"]),
-                need="confirmed",
-                timing=rng.choice(["confirmed", "partly", "unknown"]),
-                budget_note=rng.choice(BUDGET_NOTES),
-                authority_note=f"{lead.title or 'Contact'}; involves their head of sales.",
-                need_note=rng.choice(NEED_NOTES),
-                timing_note=rng.choice(TIMING_NOTES),
-            )
-            opportunity = hand_off(
-                lead_id=lead.pk,
-                by=lead.owner,
-                qualifying=qualifying,
-                amount=Decimal(rng.choice([12, 18, 24, 36, 48, 60, 90])) * 1000,
-                now=when,
-            )
-            if i >= 34:
-                continue  # still in the inbox
-            answered = when + timedelta(hours=rng.uniform(0.5, 20))
-            if i % 9 == 4:
-                reason, note = rng.choice(REJECTIONS)
-                reject_handoff(
-                    opportunity_id=opportunity.pk,
-                    by=opportunity.owner,
-                    reason=reason,
-                    note=note,
-                    now=answered,
-                )
-                continue
-            accept_handoff(opportunity_id=opportunity.pk, by=opportunity.owner, now=answered)
-            ae = opportunity.owner
-            update_opportunity(
+        for name in ["Demo", "Proposal", "Negotiation"][: rng.randint(0, 3)]:
+            yield timezone.now() + timedelta(days=rng.uniform(1, 4))
+            move_stage(opportunity_id=opportunity.pk, by=ae, stage_id=stages[name].pk)
+        closing = timezone.now() + timedelta(days=rng.uniform(1, 5))
+        if i % 5 == 0:
+            yield closing
+            move_stage(opportunity_id=opportunity.pk, by=ae, stage_id=stages["Won"].pk)
+        elif i % 7 == 1:
+            yield closing
+            move_stage(
                 opportunity_id=opportunity.pk,
                 by=ae,
-                amount=opportunity.amount,
-                close_date=(now + timedelta(days=rng.randint(10, 90))).date(),
-                next_step=rng.choice(NEXT_STEPS),
-                now=answered,
+                stage_id=stages["Lost"].pk,
+                lost_reason=rng.choice(["Price", "Chose a competitor", "No decision / went dark"]),
+                lost_note="They went with the incumbent after our demo.",
             )
-            path = ["Demo", "Proposal", "Negotiation"][: rng.randint(0, 3)]
-            moment = answered
-            for name in path:
-                moment += timedelta(days=rng.uniform(1, 4))
-                if moment >= now:
-                    break
-                move_stage(opportunity_id=opportunity.pk, by=ae, stage_id=stages[name].pk, now=moment)
-            end = moment + timedelta(days=rng.uniform(1, 5))
-            if i % 5 == 0 and end < now:
-                move_stage(opportunity_id=opportunity.pk, by=ae, stage_id=stages["Won"].pk, now=end)
-            elif i % 7 == 1 and end < now:
-                move_stage(
-                    opportunity_id=opportunity.pk,
-                    by=ae,
-                    stage_id=stages["Lost"].pk,
-                    lost_reason=rng.choice(["Price", "Chose a competitor", "No decision / went dark"]),
-                    lost_note="They went with the incumbent after our demo.",
-                    now=end,
-                )
 
-    def _customers(self):
-        """A customer base with a past: each customer renewed (or expanded) its contract a year
-        ago, and the current terms end over the coming months, so the AMs' renewals page has
-        something in every window. The daily renewal task then runs once, as beat would."""
-        from accounts.models import Account, Contact
+    _customers_seeded = False
+
+    def _customers(self, replay, now):
+        """A customer base with a past: each customer signed two years ago and renewed (or
+        expanded) a year ago, and the current terms end over the coming months. The daily
+        renewal run went every morning of the last two months, as beat would have, so the
+        AMs' renewals page has something in every window; some AMs talked to their customers
+        soon after a renewal opened, others not yet. Someone at a customer asked for a call
+        this morning: an expansion lead for its AM."""
         from renewals.models import Contract
-        from renewals.services import (
-            Terms,
-            add_contracts,
-            add_months,
-            log_conversation,
-            record_outcome,
-            run_renewals,
-        )
 
         if Contract.objects.filter(source=Contract.Source.MANUAL).exists():
             return
-        now = timezone.now()
+        self._customers_seeded = True
         today = timezone.localdate(now)
-        for i, (name, domain, industry, country, employees, value, days_left, seats) in enumerate(CUSTOMERS):
-            account, _ = Account.objects.get_or_create(
-                domain=domain,
-                defaults={"name": name, "industry": industry, "country": country, "employees": employees},
-            )
-            end = today + timedelta(days=days_left)
-            start = add_months(end + timedelta(days=1), -12)
-            previous_start = add_months(start, -12)
-            value = Decimal(value)
-            old_value = value if i % 3 else (value * Decimal("0.8")).quantize(Decimal("1"))
-            (previous,) = add_contracts(
-                account=account,
-                terms=[
-                    Terms(
-                        start_date=previous_start,
-                        end_date=start - timedelta(days=1),
-                        annual_value=old_value,
-                        products="Refinery Team",
-                        seats=seats,
-                        auto_renew=i == 4,
-                        number=f"C-{1000 + i}",
-                    )
-                ],
-                by=None,
-                source=Contract.Source.MANUAL,
-                now=_at(previous_start),
-            )
-            account.refresh_from_db()
-            am = account.account_manager
-            renewed_at = _at(start - timedelta(days=20))
-            record_outcome(
-                contract_id=previous.pk,
-                by=am,
-                outcome="renewed" if old_value == value else "expanded",
-                annual_value=value,
-                note="Signed after the QBR." if old_value == value else "Added the sales team's seats.",
-                now=renewed_at,
-            )
-            for first, last, title in CUSTOMER_CONTACTS[i % len(CUSTOMER_CONTACTS)]:
-                Contact.objects.get_or_create(
-                    email=f"{first}.{last}@{domain}".lower(),
-                    defaults={"account": account, "first_name": first, "last_name": last, "title": title},
+        for i, customer in enumerate(CUSTOMERS):
+            replay.add(self._customer_story(i, customer, today, now))
+        replay.add(self._renewal_runs(today - timedelta(days=65)))
+        replay.add(self._expansion_story(now - timedelta(hours=2)))
+
+    def _customer_story(self, i, customer, today, now):
+        from accounts.models import Account, Contact
+        from renewals.models import Contract, RenewalSettings
+        from renewals.services import Terms, add_contracts, add_months, log_conversation, record_outcome
+
+        name, domain, industry, country, employees, value, days_left, seats = customer
+        end = today + timedelta(days=days_left)
+        start = add_months(end + timedelta(days=1), -12)
+        previous_start = add_months(start, -12)
+        value = Decimal(value)
+        old_value = value if i % 3 else (value * Decimal("0.8")).quantize(Decimal("1"))
+        yield _at(previous_start)
+        account, _ = Account.objects.get_or_create(
+            domain=domain,
+            defaults={"name": name, "industry": industry, "country": country, "employees": employees},
+        )
+        (previous,) = add_contracts(
+            account=account,
+            terms=[
+                Terms(
+                    start_date=previous_start,
+                    end_date=start - timedelta(days=1),
+                    annual_value=old_value,
+                    products="Refinery Team",
+                    seats=seats,
+                    auto_renew=i == 4,
+                    number=f"C-{1000 + i}",
                 )
-        run_renewals(now=now)
-        # Someone at a customer asks for a call: an expansion lead for the account's AM.
+            ],
+            by=None,
+            source=Contract.Source.MANUAL,
+        )
+        for first, last, title in CUSTOMER_CONTACTS[i % len(CUSTOMER_CONTACTS)]:
+            Contact.objects.get_or_create(
+                email=f"{first}.{last}@{domain}".lower(),
+                defaults={"account": account, "first_name": first, "last_name": last, "title": title},
+            )
+        yield _at(start - timedelta(days=20))
+        account.refresh_from_db()
+        am = account.account_manager
+        record_outcome(
+            contract_id=previous.pk,
+            by=am,
+            outcome="renewed" if old_value == value else "expanded",
+            annual_value=value,
+            note="Signed after the QBR." if old_value == value else "Added the sales team's seats.",
+        )
+        if i % 3 == 1:
+            # This AM called the customer a few days after the renewal opened.
+            yield _at(end - timedelta(days=RenewalSettings.load().start_days - 3)) + timedelta(hours=4)
+            note = "Call with their sales lead: happy so far, wants to talk numbers next month."
+        elif domain == "cobalt-insurance.example":
+            yield now - timedelta(hours=1)
+            note = "Call with their CFO: happy with the SDR queue, asking about 50 more seats."
+        else:
+            return
+        contract = Contract.objects.active().filter(account=account).first()
+        if contract is not None and account.account_manager:
+            log_conversation(contract_id=contract.pk, by=account.account_manager, note=note)
+
+    def _renewal_runs(self, first_day):
+        from renewals.services import run_renewals
+
+        day = first_day
+        while True:
+            yield datetime.combine(day, time(5, 30), tzinfo=UTC)  # beat's daily renewal run
+            run_renewals()
+            day += timedelta(days=1)
+
+    def _expansion_story(self, moment):
+        yield moment
         services.capture_lead(
             email="ethan.clark@brightpath.example",
             via=ActivitySource.WEB_FORM,
-            at=now - timedelta(hours=2),
             hand_raiser=True,
             activity_kind=ActivityKind.MEETING_REQUEST,
             details={
@@ -666,65 +830,3 @@ class Command(BaseCommand):
                 "country": "US",
             },
         )
-        talked = Contract.objects.active().filter(account__domain="cobalt-insurance.example").first()
-        if talked is not None and talked.account.account_manager:
-            log_conversation(
-                contract_id=talked.pk,
-                by=talked.account.account_manager,
-                note="Call with their CFO: happy with the SDR queue, asking about 50 more seats.",
-                now=now,
-            )
-
-    def _leads(self, count, campaigns):
-        now = timezone.now()
-        existing = set(Lead.objects.filter(email__endswith=".example").values_list("email", flat=True))
-        context = services.ScoringContext.load()
-        created = 0
-        for i in range(count):
-            rng = random.Random(i)  # per lead, so a re-run skips exactly the leads it made before
-            first, last = rng.choice(FIRST), rng.choice(LAST)
-            company, industry, employees, revenue, country = rng.choice(COMPANIES)
-            email = f"{first}.{last}.{i}@{company.lower().replace(' ', '')}.example".lower()
-            if email in existing:
-                continue
-            title = rng.choice(TITLES)
-            captured = now - timedelta(days=rng.uniform(0, 60), minutes=rng.randint(0, 600))
-            campaign = rng.choice(campaigns)
-            result = services.capture_lead(
-                email=email,
-                via=ActivitySource.WEB_FORM,
-                campaign=campaign,
-                at=captured,
-                context=context,
-                activity_kind=rng.choice(
-                    [ActivityKind.FORM_FILL, ActivityKind.DOWNLOAD, ActivityKind.WEBINAR]
-                ),
-                hand_raiser=rng.random() < 0.04,
-                details={
-                    "first_name": first,
-                    "last_name": last,
-                    "company": company,
-                    "title": title,
-                    "seniority": seniority_from_title(title),
-                    "industry": industry,
-                    "employees": employees,
-                    "annual_revenue": Decimal(revenue),
-                    "country": country,
-                    "phone": f"+1 555 01{i:04d}",
-                },
-            )
-            for _ in range(rng.choice([0, 0, 1, 2, 3, 5, 8])):
-                when = captured + timedelta(
-                    hours=rng.uniform(1, max(2.0, (now - captured).total_seconds() / 3600))
-                )
-                services.log_activity(
-                    lead_id=result.lead.pk,
-                    kind=rng.choice(ACTIVITY_MIX),
-                    occurred_at=min(when, now),
-                    via=ActivitySource.API,
-                    campaign=campaign,
-                    context=context,
-                )
-            created += 1
-        services.sweep_engagement_thresholds()
-        return created

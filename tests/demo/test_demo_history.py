@@ -1,0 +1,146 @@
+"""The demo tells a consistent story: whatever day it is seeded, every row of its past happened
+in time order (nothing completed before it was created, breached before it was due, or
+happening after now), and the pages a manager opens first show no impossible durations."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.apps import apps
+from django.core.management import call_command
+from django.db import models
+from django.db.models import F
+
+from accounts.models import Opportunity
+from leads.models import Activity, Lead, LeadEvent
+from team.models import User
+from work.models import Breach, WorkItem
+
+# A Sunday morning in December and a Wednesday afternoon just after Europe's clocks changed.
+SEED_DATES = [datetime(2026, 12, 6, 9, 15, tzinfo=UTC), datetime(2027, 3, 31, 14, 40, tzinfo=UTC)]
+# Times that are plans, not history: they may lie ahead.
+FUTURE_FIELDS = {
+    ("WorkItem", "due_at"),
+    ("WorkItem", "reassign_at"),
+    ("ApiToken", "expires_at"),
+    ("Opportunity", "proposed_meeting_at"),
+    # Written by the test database's setup, at the real time, before the clock was frozen.
+    ("ScoringSettings", "updated_at"),
+}
+APPS = ("team", "work", "leads", "sdr", "accounts", "renewals")
+pytestmark = pytest.mark.django_db
+
+
+def _history_fields():
+    for model in apps.get_models():
+        if model._meta.app_label not in APPS:
+            continue
+        for field in model._meta.get_fields():
+            if isinstance(field, models.DateTimeField) and (model.__name__, field.name) not in FUTURE_FIELDS:
+                yield model, field.name
+
+
+@pytest.fixture(params=SEED_DATES, ids=["december-sunday", "march-after-dst"])
+def seeded(request):
+    """The demo, seeded with the clock frozen at one of the dates; yields that moment."""
+    with time_machine.travel(request.param, tick=False):
+        call_command("seed_demo", leads=60, verbosity=0)
+        yield request.param
+
+
+def test_the_demo_happened_in_time_order_and_its_pages_say_so(seeded, client):
+    """One seed per date (a seed takes a while): the data first, then what a manager and an
+    SDR see."""
+    now = seeded
+    _assert_history_in_order(now)
+    _assert_nothing_long_overdue_is_at_risk(now, client)
+    _assert_no_negative_speed_to_first_touch(client)
+    _assert_old_leads_were_not_routed_today(now, client)
+
+
+def _assert_history_in_order(now):
+    for model, name in _history_fields():
+        assert not model.objects.filter(**{f"{name}__gt": now}).exists(), f"{model.__name__}.{name} after now"
+
+    items = WorkItem.objects.all()
+    assert items.filter(completed_at__isnull=False).exists()
+    assert not items.filter(completed_at__lt=F("created_at")).exists(), "completed before it was created"
+    assert not items.filter(due_at__lt=F("created_at")).exists(), "due before it was created"
+    assert not items.filter(breached_at__lt=F("due_at")).exists(), "breached before it was due"
+
+    breaches = Breach.objects.all()
+    assert breaches.exists()
+    assert not breaches.filter(detected_at__lt=F("due_at")).exists()
+    assert not breaches.filter(due_at__lt=F("work_item__created_at")).exists()
+    # The sweep ran as of each due time: no breach noticed days late.
+    assert not breaches.filter(detected_at__gt=F("due_at") + timedelta(minutes=10)).exists()
+
+    # Every lead's story starts with its capture, and nothing on it comes before.
+    leads = Lead.objects.all()
+    assert not LeadEvent.objects.filter(at__lt=F("lead__captured_at")).exists()
+    assert not Activity.objects.filter(occurred_at__lt=F("lead__captured_at")).exists()
+    assert not leads.filter(mql_at__lt=F("captured_at")).exists()
+    for lead in leads.prefetch_related("events"):
+        first = min(lead.events.all(), key=lambda e: (e.at, e.pk))
+        assert first.kind == LeadEvent.Kind.CAPTURED, lead.email
+
+    # A lead's first-touch timer starts when it is routed, and its first touch ends it.
+    routed = {(e.lead_id, e.at) for e in LeadEvent.objects.filter(kind=LeadEvent.Kind.ROUTED)}
+    first_touch = WorkItem.objects.filter(kind=WorkItem.Kind.FIRST_TOUCH)
+    assert first_touch.filter(state=WorkItem.State.DONE).count() >= 20
+    for item in first_touch:
+        assert (item.object_id, item.created_at) in routed, item.title
+    touches = {
+        (a.lead_id, a.occurred_at) for a in Activity.objects.filter(kind__in=["call", "email", "voicemail"])
+    }
+    for item in first_touch.filter(state=WorkItem.State.DONE):
+        assert (item.object_id, item.completed_at) in touches
+
+    # Deals: handed off after the lead arrived, answered after the handoff, closed after that.
+    deals = Opportunity.objects.filter(lead__isnull=False)
+    assert deals.filter(closed_at__isnull=False).exists()
+    assert not deals.filter(handed_off_at__lt=F("lead__captured_at")).exists()
+    assert not deals.filter(accepted_at__lt=F("handed_off_at")).exists()
+    assert not deals.filter(rejected_at__lt=F("handed_off_at")).exists()
+    assert not deals.filter(closed_at__lt=F("accepted_at")).exists()
+
+
+def _assert_nothing_long_overdue_is_at_risk(now, client):
+    overdue = WorkItem.objects.open().filter(policy__isnull=False, due_at__lte=now)
+    assert overdue.exists()
+    assert not overdue.filter(breached_at__isnull=True).exists()
+
+    client.force_login(User.objects.get(username="maria"))
+    page = client.get("/work/breaches/").content.decode()
+    at_risk = WorkItem.objects.at_risk(now=now)
+    assert not at_risk.filter(due_at__lt=now).exists()
+    assert "breach" in page.lower()
+
+
+def _assert_no_negative_speed_to_first_touch(client):
+    client.force_login(User.objects.get(username="maria"))
+    response = client.get("/work/breaches/")
+
+    assert response.status_code == 200
+    speed = re.search(r'<section class="card" id="speed">(.*?)</section>', response.content.decode(), re.S)
+    cells = re.findall(r'<td class="num">([^<]*)</td>', speed.group(1))
+    durations = [c.strip() for c in cells if not c.strip().isdigit()]
+    assert durations and all(d and d != "—" for d in durations)
+    assert not [d for d in durations if d.startswith("-")]
+
+
+def _assert_old_leads_were_not_routed_today(now, client):
+    lead = (
+        Lead.objects.filter(mql_at__lt=now - timedelta(days=20), owner__isnull=False)
+        .exclude(owner__username="tom")
+        .order_by("mql_at")
+        .first()
+    )
+    client.force_login(lead.owner)
+    page = client.get(f"/leads/{lead.pk}/").content.decode()
+
+    routed = re.findall(r'<li class="tl-event tl-routed">\s*<time datetime="[^"]*">([^<]*)</time>', page)
+    assert routed, "the timeline shows the routing"
+    assert routed[-1] == f"{lead.mql_at:%Y-%m-%d %H:%M}"
+    assert not routed[-1].startswith(f"{now:%Y-%m-%d}")
