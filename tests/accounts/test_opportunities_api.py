@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 
 from accounts.models import Opportunity, OpportunityEvent, Stage
 from accounts.services import accept_handoff, move_stage, update_opportunity
@@ -14,6 +15,16 @@ from team.models import Role
 from tests.factories import CampaignFactory, TeamFactory, UserFactory, accepted, handed_off
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _that_tuesday():
+    """Every test here happens an hour after its opportunities were handed off or accepted, on
+    Tuesday 24 November 2026, whatever the real date."""
+    with time_machine.travel(NOW + timedelta(hours=1)):
+        yield
+
+
 LIST = "/api/v1/opportunities/"
 
 

@@ -22,6 +22,14 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
+@pytest.fixture(autouse=True)
+def _that_tuesday():
+    """Every test here lives from Tuesday 24 November 2026 on, logins included (a session
+    started on the real date would have expired, or not yet begun, on the days it travels to)."""
+    with time_machine.travel(NOW):
+        yield
+
+
 def stage(name: str) -> Stage:
     return Stage.objects.get(name=name)
 

@@ -25,6 +25,14 @@ def berlin(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
 TUESDAY_10 = berlin(24, 10)
 
 
+@pytest.fixture(autouse=True)
+def _that_tuesday():
+    """Every test here lives in the week of Tuesday 24 November 2026, logins included (a session
+    started on the real date would have expired, or not yet begun, on that Tuesday)."""
+    with time_machine.travel(TUESDAY_10):
+        yield
+
+
 def queue_url(**query) -> str:
     url = reverse("sdr:queue")
     return url + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
