@@ -14,23 +14,30 @@ from .scoring import digit_key_range
 
 GRADE_RE = re.compile(r"^\s*([ABCD])?\s*([1-4])?\s*$", re.IGNORECASE)
 
+# The first is the default (no ``sort``), and the menu's first option.
 SORTS = {
+    "newest": lambda qs: qs.order_by("-captured_at", "-id"),
     "grade": lambda qs: qs.order_by_grade(),
     "engagement": lambda qs: qs.order_by_engagement(),
-    "newest": lambda qs: qs.order_by("-captured_at", "-id"),
     "oldest": lambda qs: qs.order_by("captured_at", "id"),
     "fit": lambda qs: qs.order_by("-fit_score", "-id"),
 }
 
 
 class StrictBooleanField(forms.TypedChoiceField):
-    """true/false (or 1/0); anything else is a validation error, not silently ignored."""
+    """true/false (or 1/0); anything else is a validation error, not silently ignored. The menu
+    offers each answer once; 1 and 0 are accepted as spellings of the same two."""
+
+    SPELLINGS = ("1", "0")
 
     def __init__(self, *args, **kwargs):
-        kwargs["choices"] = [("", "Any"), ("true", "Yes"), ("false", "No"), ("1", "Yes"), ("0", "No")]
+        kwargs["choices"] = [("", "Any"), ("true", "Yes"), ("false", "No")]
         kwargs["coerce"] = lambda value: value in ("true", "1")
         kwargs["empty_value"] = None
         super().__init__(*args, **kwargs)
+
+    def valid_value(self, value):
+        return str(value) in self.SPELLINGS or super().valid_value(value)
 
 
 class StrictBooleanFilter(django_filters.BooleanFilter):
@@ -65,7 +72,11 @@ class LeadFilter(django_filters.FilterSet):
     rating = django_filters.ChoiceFilter(choices=Lead.Rating.choices)
     captured = django_filters.IsoDateTimeFromToRangeFilter(field_name="captured_at")
     sort = django_filters.ChoiceFilter(
-        method="sort_by", label="Sort", choices=[(k, k.title()) for k in SORTS], empty_label="Newest"
+        # No empty option: it would be a second "Newest" (the default, listed first).
+        method="sort_by",
+        label="Sort",
+        choices=[(k, k.title()) for k in SORTS],
+        empty_label=None,
     )
 
     class Meta:

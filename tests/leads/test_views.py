@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
@@ -169,3 +171,27 @@ def test_only_marketing_and_managers_import(client_for, inbound_sdr, marketing):
 def test_unknown_lead_is_404(client_for, manager):
     assert client_for(manager).get("/leads/999999/").status_code == 404
     assert Lead.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_list_filters_offer_each_option_once(client_for, manager):
+    body = client_for(manager).get(reverse("leads:list")).content.decode()
+
+    hand_raiser = re.search(r'<select name="hand_raiser".*?</select>', body, re.S).group(0)
+    assert re.findall(r">([^<]*)</option>", hand_raiser) == ["Any", "Yes", "No"]
+    sort = re.search(r'<select name="sort".*?</select>', body, re.S).group(0)
+    # Newest first: the browser shows it when nobody chose, and the list is sorted by it then.
+    assert re.findall(r">([^<]*)</option>", sort) == ["Newest", "Grade", "Engagement", "Oldest", "Fit"]
+
+
+@pytest.mark.django_db
+def test_boolean_filters_still_take_1_and_0(client_for, manager):
+    LeadFactory(email="raised@x.example", hand_raiser=True)
+    LeadFactory(email="quiet@x.example", hand_raiser=False)
+    client = client_for(manager)
+
+    for yes, no in (("1", "0"), ("true", "false")):
+        body = client.get(reverse("leads:list"), {"hand_raiser": yes}).content.decode()
+        assert "raised@x.example" in body and "quiet@x.example" not in body
+        body = client.get(reverse("leads:list"), {"hand_raiser": no}).content.decode()
+        assert "quiet@x.example" in body and "raised@x.example" not in body
