@@ -34,6 +34,12 @@ test-dates: install browser
 	REFINERY_TEST_CLOCK_SHIFT=+365d DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
 	REFINERY_TEST_CLOCK_SHIFT=-365d DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
+# Fault tests (tests/faults): each starts its own redis-server, Celery worker or gunicorn on a
+# free port of 127.0.0.1 and kills or starves it mid-work. About two minutes; needs redis-server.
+.PHONY: faults
+faults: install
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m faults tests/faults $(PYTEST_ARGS)
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -96,6 +96,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Short OLTP statements: PostgreSQL's JIT compiled the renewals page's totals at 100,000
     # contracts and added ~30 ms to a 75 ms query. Off unless the URL's options say otherwise.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+    # The web runs on ASGI (config/gunicorn.py sets DATABASE_POOL_SIZE), where each request's
+    # synchronous code runs in a thread of its own: a connection kept per thread would be a
+    # connection per request, left open. There connections come from a pool per process.
+    if env.int("DATABASE_POOL_SIZE", default=0):
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": 1,
+            "max_size": env.int("DATABASE_POOL_SIZE"),
+            "timeout": 10,
+        }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["OPTIONS"] = {

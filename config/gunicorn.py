@@ -1,0 +1,23 @@
+"""gunicorn's settings for the web processes: ``gunicorn -c config/gunicorn.py --workers 4
+--bind 0.0.0.0:8000``.
+
+The workers are uvicorn's, serving the ASGI application: a request's body is read by the
+event loop before Django sees the request, so a client that trickles its body holds a
+coroutine, not a process. gunicorn's sync workers read the body inside the view, and four
+slow clients held four workers while every other request waited behind them (tests/faults
+measures ``GET /login/`` while slow clients trickle).
+"""
+
+import os
+
+# Each request's synchronous code runs in a thread of its own under ASGI, so database
+# connections come from a pool per worker process (config/settings.py), not one per thread.
+os.environ.setdefault("DATABASE_POOL_SIZE", "8")
+
+wsgi_app = "config.asgi:application"
+worker_class = "uvicorn_worker.UvicornWorker"
+# A worker whose event loop stops answering gunicorn's heartbeat for this long is replaced.
+timeout = 30
+graceful_timeout = 20
+# Idle keep-alive connections are closed after this many seconds.
+keepalive = 5
