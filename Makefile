@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/refinery
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install browser demo test test-dates lint bench clean
+.PHONY: install browser demo test test-dates fuzz lint bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -33,6 +33,13 @@ test: install browser
 test-dates: install browser
 	REFINERY_TEST_CLOCK_SHIFT=+365d DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
 	REFINERY_TEST_CLOCK_SHIFT=-365d DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
+
+# The API keeps its contract (fuzz/): schemathesis sends generated requests, as a user of each role,
+# to every operation of /api/schema/ in-process, on the demo data in a PostgreSQL test database:
+# no server error, only documented status codes and bodies. FUZZ_EXAMPLES / FUZZ_NEGATIVE_EXAMPLES
+# set the valid / invalid requests per operation and role.
+fuzz: install
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest fuzz $(PYTEST_ARGS)
 
 # Fault tests (tests/faults): each starts its own redis-server, Celery worker or gunicorn on a
 # free port of 127.0.0.1 and kills or starves it mid-work. About two minutes; needs redis-server.

@@ -22,7 +22,7 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -270,7 +270,13 @@ class QueueLeadViewSet(viewsets.GenericViewSet):
         answer = {"lead": lead_state(lead.pk), "enrollment": enrollment}
         return Response(EnrollmentResultSerializer(answer).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses={200: EnrollmentResultSerializer})
+    @extend_schema(
+        request=None,
+        responses={
+            200: EnrollmentResultSerializer,
+            400: OpenApiResponse(description="The lead is not in a cadence."),
+        },
+    )
     @action(detail=True, methods=["post"], url_path="stop-cadence", url_name="stop-cadence")
     def stop_cadence(self, request, lead_id=None):
         """Stop the lead's cadence: its open step leaves the queue."""
