@@ -147,6 +147,33 @@ def test_a_long_column_shows_its_first_cards_and_links_to_the_rest(client_for, i
 
 
 @pytest.mark.django_db
+def test_every_column_shows_its_own_first_cards(client_for, inbound_sdr, ae, monkeypatch):
+    """The first cards of all columns come from one statement that SQLite runs too (the demo's
+    database): open stages by close date with the undated last, wins and losses newest first."""
+    monkeypatch.setattr(views, "CARDS_PER_COLUMN", 2)
+    undated = opp(inbound_sdr, ae)
+    opp(inbound_sdr, ae)  # undated too, and newer: cut
+    dated = opp(inbound_sdr, ae, close_date=date(2026, 12, 9))
+    proposals = [moved(opp(inbound_sdr, ae, close_date=date(2026, 12, d)), "Proposal") for d in (3, 1, 2)]
+    wins = [moved(opp(inbound_sdr, ae, amount="1000"), "Won", at=NOW + timedelta(days=d)) for d in (1, 3, 2)]
+    losses = [
+        moved(opp(inbound_sdr, ae), "Lost", at=NOW + timedelta(days=d), lost_reason="Price", lost_note="Dear")
+        for d in (2, 4, 1)
+    ]
+
+    with time_machine.travel(NOW + timedelta(days=5), tick=False):
+        body = board(client_for(ae))
+
+    assert card_ids(column(body, f"col-{stage('Discovery').pk}")) == [dated.pk, undated.pk]
+    assert card_ids(column(body, f"col-{stage('Proposal').pk}")) == [proposals[1].pk, proposals[2].pk]
+    assert card_ids(column(body, "col-won")) == [wins[1].pk, wins[2].pk]
+    assert card_ids(column(body, "col-lost")) == [losses[1].pk, losses[0].pk]
+    for dom_id in (f"col-{stage('Discovery').pk}", f"col-{stage('Proposal').pk}", "col-won", "col-lost"):
+        assert re.search(r'class="col-count">3</span>', column(body, dom_id))
+        assert "1 more in the list" in column(body, dom_id)
+
+
+@pytest.mark.django_db
 def test_an_open_stage_an_admin_retired_keeps_its_column_while_cards_sit_in_it(client_for, inbound_sdr, ae):
     stuck = moved(opp(inbound_sdr, ae), "Demo")
     Stage.objects.filter(name="Demo").update(is_active=False)
