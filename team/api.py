@@ -1,7 +1,7 @@
 """API tokens over the API: obtain one with a username and password, list and revoke your own."""
 
 from django.contrib.auth import authenticate
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, permissions, serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -39,7 +39,17 @@ class ObtainTokenView(APIView):
     authentication_classes = []
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(request=ObtainTokenRequestSerializer, responses={200: IssuedTokenSerializer}, auth=[])
+    @extend_schema(
+        request=ObtainTokenRequestSerializer,
+        responses={
+            200: IssuedTokenSerializer,
+            429: OpenApiResponse(
+                description="Too many login attempts for this username or from this client: "
+                "try again after ``Retry-After`` seconds."
+            ),
+        },
+        auth=[],
+    )
     def post(self, request):
         wait = login_wait(request, str(request.data.get("username", "")))
         if wait:

@@ -104,3 +104,16 @@ def test_signing_in_normally_is_not_throttled(client, manager):
     for _ in range(3):
         assert login(client, "maria", "pw").status_code == 302
         client.post("/logout/")
+
+
+@pytest.mark.django_db
+def test_the_embedded_mode_throttles_too(client, manager, settings):
+    # No Redis: one process, and the per-process cache counts.
+    settings.REDIS_URL = ""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.LOGIN_RATE_ACCOUNT = "2/15m"
+    for i in range(2):
+        assert login(client, "maria", f"guess{i}").status_code == 200
+    refused = login(client, "maria", "pw")
+
+    assert refused.status_code == 429 and refused["Retry-After"] == "870"

@@ -149,3 +149,39 @@ def test_listing_tokens_issues_a_fixed_number_of_queries(django_assert_num_queri
     with django_assert_num_queries(1):
         response = api.get("/api/v1/auth/tokens/")
     assert response.status_code == 200 and len(response.json()) == size
+
+
+@pytest.mark.django_db
+def test_the_tokens_page_makes_shows_once_and_revokes(client_for, manager):
+    web = client_for(manager)
+
+    made = web.post("/account/tokens/", {"name": "zapier"})
+    body = made.content.decode()
+    assert made.status_code == 200 and "Copy it now" in body
+    raw = body.split('<code class="new-token">')[1].split("</code>")[0]
+    assert can_use(raw)
+
+    page = web.get("/account/tokens/").content.decode()
+    assert "zapier" in page and raw not in page and raw[:10] in page
+    token = ApiToken.objects.get(user=manager)
+
+    revoked = web.post("/account/tokens/", {"revoke": token.pk}, follow=True)
+    assert "Token revoked." in revoked.content.decode() and "zapier" not in revoked.content.decode()
+    assert not can_use(raw)
+
+
+@pytest.mark.django_db
+def test_the_tokens_page_revokes_only_your_own(client_for, manager, inbound_sdr):
+    sams = api_token(inbound_sdr)
+    theirs = ApiToken.objects.get(user=inbound_sdr)
+
+    response = client_for(manager).post("/account/tokens/", {"revoke": theirs.pk}, follow=True)
+
+    assert "No such token." in response.content.decode()
+    assert can_use(sams)
+
+
+@pytest.mark.django_db
+def test_the_tokens_page_needs_a_login(client):
+    response = client.get("/account/tokens/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")

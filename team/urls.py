@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "team"
+
+urlpatterns = [
+    path("account/tokens/", views.api_tokens, name="api_tokens"),
+]
