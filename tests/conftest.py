@@ -28,6 +28,10 @@ def _test_settings(settings, tmp_path):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.MEDIA_ROOT = str(tmp_path / "media")
     settings.SECURE_SSL_REDIRECT = False
+    # A login lasts the whole test, whatever day the test travels to: with the default two weeks,
+    # a session started on the real date (or a year back, under REFINERY_TEST_CLOCK_SHIFT) had
+    # expired by the fixed dates the tests live on.
+    settings.SESSION_COOKIE_AGE = 10 * 365 * 24 * 3600
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
