@@ -9,6 +9,7 @@ import django_filters
 from django import forms
 from django.db.models import F, Q
 
+from config import bounds
 from leads.models import Campaign
 from team.models import User
 
@@ -59,7 +60,7 @@ class OpportunityFilter(django_filters.FilterSet):
         choices=Opportunity.Status.choices, widget=forms.CheckboxSelectMultiple
     )
     # ?close_after=2026-01-01&close_before=2026-03-31: expected close dates, both days included.
-    close = django_filters.DateFromToRangeFilter(field_name="close_date", label="Close date")
+    close = bounds.DateFromToRangeFilter(field_name="close_date", label="Close date")
     origin = django_filters.ChoiceFilter(choices=Opportunity.Origin.choices, empty_label="Any origin")
     campaign = django_filters.ModelChoiceFilter(queryset=Campaign.objects.all(), empty_label="Any campaign")
     ae = django_filters.ModelChoiceFilter(field_name="owner", queryset=_aes, empty_label="Any AE", label="AE")

@@ -8,6 +8,8 @@ field at fault, which the views put beside that field.
 
 from django import forms
 
+from config import bounds
+
 from .models import LOST_REASONS, REJECT_REASONS, Stage
 from .services import AccountsError
 
@@ -62,24 +64,14 @@ class MoveForm(forms.Form):
 class DetailsForm(forms.Form):
     """The AE's working details."""
 
-    amount = forms.DecimalField(
+    amount = bounds.MoneyField(
         required=False,
-        min_value=0,
-        max_digits=14,
-        decimal_places=2,
         widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "placeholder": "Amount"}),
-        error_messages={
-            "invalid": "Enter an amount, e.g. 12000 or 12000.50.",
-            "max_digits": "Enter an amount below 1,000,000,000,000.",
-            "max_whole_digits": "Enter an amount below 1,000,000,000,000.",
-            "max_decimal_places": "Use at most two decimals.",
-        },
     )
-    close_date = forms.DateField(
+    close_date = bounds.DateField(
         required=False,
         label="Close date",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": "Enter a date, e.g. 2026-03-31."},
     )
     next_step = forms.CharField(
         required=False,

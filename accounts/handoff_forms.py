@@ -7,11 +7,11 @@ calendar time) and puts each problem beside its field.
 
 import zoneinfo
 from datetime import datetime
-from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
 
+from config import bounds
 from team.models import Role, User
 
 from .models import Qualification
@@ -67,21 +67,17 @@ class HandoffForm(forms.Form):
     timing = _criterion("Timing")
     timing_note = _note("Timing note", BANT[3][2])
     asked_for_meeting = forms.BooleanField(label="The prospect asked for the meeting", required=False)
-    proposed_meeting_at = forms.DateTimeField(
+    proposed_meeting_at = bounds.DateTimeField(
         label="Proposed meeting",
         required=False,
         input_formats=[MEETING_FORMAT, "%Y-%m-%dT%H:%M:%S"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=MEETING_FORMAT),
         error_messages={"invalid": "Enter a date and time."},
     )
-    amount = forms.DecimalField(
+    amount = bounds.MoneyField(
         label="Estimated amount",
         required=False,
-        min_value=Decimal(0),
-        max_digits=14,
-        decimal_places=2,
         widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "placeholder": "Optional"}),
-        error_messages={"invalid": "Enter an amount, e.g. 12000 or 12000.50."},
     )
     ae = AeChoiceField(
         label="Account executive",

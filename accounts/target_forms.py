@@ -6,6 +6,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
+from config import bounds
 from team.models import Role, User
 
 from .models import Account
@@ -31,9 +32,7 @@ class TargetAccountForm(forms.Form):
     country = forms.CharField(
         max_length=60, required=False, widget=forms.TextInput(attrs={"placeholder": "DE"})
     )
-    employees = forms.IntegerField(
-        min_value=0, max_value=2_147_483_647, required=False, error_messages={"invalid": "Enter a number."}
-    )
+    employees = bounds.CountField(required=False)
     prospector = ProspectorChoice(
         queryset=User.objects.none(),
         label="Outbound SDR",

@@ -79,7 +79,10 @@ def moment_in_range(value: datetime) -> bool:
     offset = value.utcoffset()
     if offset is not None and abs(offset) > MAX_UTC_OFFSET:
         return False
-    naive = value.replace(tzinfo=None) - (offset or timedelta(0))
+    try:
+        naive = value.replace(tzinfo=None) - (offset or timedelta(0))
+    except OverflowError:  # before year 1 or after 9999 in UTC
+        return False
     return EARLIEST_MOMENT.replace(tzinfo=None) <= naive <= LATEST_MOMENT.replace(tzinfo=None)
 
 
@@ -165,6 +168,10 @@ class CountField(forms.IntegerField):
 # --- list filters (django-filter; the page and the API share them) --------------------------------
 
 
+class _FilterDateField(DateField):
+    default_error_messages = {"invalid": "Enter a valid date."}
+
+
 class _FilterDateTimeField(IsoDateTimeField):
     default_validators = [validate_moment]
 
@@ -172,7 +179,7 @@ class _FilterDateTimeField(IsoDateTimeField):
 class FilterDateRangeField(DateRangeField):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # RangeField's own __init__, with bounded parts instead of DateRangeField's.
-        RangeField.__init__(self, (DateField(), DateField()), *args, **kwargs)
+        RangeField.__init__(self, (_FilterDateField(), _FilterDateField()), *args, **kwargs)
 
 
 class FilterDateTimeRangeField(IsoDateTimeRangeField):

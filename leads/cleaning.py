@@ -414,7 +414,10 @@ def parse_datetime_loose(raw: str) -> datetime | None:
             return None
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # "0001-01-01T00:00+01:00" is before year 1 in UTC
+        return None
 
 
 def _parse_numeric_date(text: str) -> datetime | None:

@@ -7,6 +7,7 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
+from config import bounds
 from team.models import Role, User
 
 from .models import Campaign, Channel, Lead
@@ -70,7 +71,7 @@ class LeadFilter(django_filters.FilterSet):
     source = django_filters.ChoiceFilter(choices=Channel.choices)
     hand_raiser = StrictBooleanFilter(label="Hand-raiser")
     rating = django_filters.ChoiceFilter(choices=Lead.Rating.choices)
-    captured = django_filters.IsoDateTimeFromToRangeFilter(field_name="captured_at")
+    captured = bounds.IsoDateTimeFromToRangeFilter(field_name="captured_at")
     sort = django_filters.ChoiceFilter(
         # No empty option: it would be a second "Newest" (the default, listed first).
         method="sort_by",

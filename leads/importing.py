@@ -21,6 +21,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import BinaryIO
 
+from config import bounds
+
 from . import cleaning
 
 
@@ -325,6 +327,13 @@ def clean_row(raw: dict[str, str]) -> CleanRow:
     of the row ("; "-joined). Unreadable numbers, dates and countries become empty instead:
     an unknown detail is no reason to lose a lead."""
     problems: list[str] = []
+    # A lone surrogate (JSON's "\ud800", through the prospects API) is no text a database
+    # stores: the row is refused, naming the field.
+    for key, value in raw.items():
+        if isinstance(value, str) and (problem := bounds.utf8_problem(value)):
+            problems.append(f"{key.replace('_', ' ')}: {problem}")
+    if problems:
+        raise RowRefused("; ".join(problems))
     get = raw.get
     try:
         email = cleaning.normalize_email(get("email", ""))
@@ -365,5 +374,7 @@ def clean_row(raw: dict[str, str]) -> CleanRow:
         external_id=text["external_id"],
         external_status=text["external_status"],
         rating=cleaning.rating_from_external(get("rating", "")),
-        external_created_at=cleaning.parse_datetime_loose(get("external_created_at", "")),
+        external_created_at=bounds.moment_or_none(
+            cleaning.parse_datetime_loose(get("external_created_at", ""))
+        ),
     )

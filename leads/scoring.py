@@ -21,6 +21,7 @@ SQL (``fit_score_expression``) when the profile changes; both follow the same ru
 """
 
 import math
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -41,6 +42,7 @@ from .models import (
 
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 SECONDS_PER_DAY = 86_400.0
+_MAX_EXPONENT = 1023.0  # 2.0 ** 1024 overflows a float
 
 # Today's engagement value at or above which a lead gets digit 1, 2, 3 (else 4).
 ENGAGEMENT_DIGITS = ((1, 60.0), (2, 30.0), (3, 10.0))
@@ -68,7 +70,10 @@ def engagement_value(key: float, now: datetime | None = None, half_life_days: fl
     if key <= NO_ENGAGEMENT:
         return 0.0
     now = now or timezone.now()
-    return 2.0 ** (key - _half_lives_since_epoch(now, _half_life(half_life_days)))
+    exponent = key - _half_lives_since_epoch(now, _half_life(half_life_days))
+    # A key far ahead of ``now`` (points dated long after it) is more engagement than a float
+    # holds: the largest one, not an OverflowError.
+    return 2.0**exponent if exponent < _MAX_EXPONENT else sys.float_info.max
 
 
 def threshold_key(value: float, now: datetime | None = None, half_life_days: float | None = None) -> float:
@@ -78,9 +83,21 @@ def threshold_key(value: float, now: datetime | None = None, half_life_days: flo
 
 
 def add_engagement(key: float, points: float, at: datetime, half_life_days: float | None = None) -> float:
-    """The new key after ``points`` arrive at ``at`` (earlier points decayed to ``at``)."""
+    """The new key after ``points`` arrive at ``at`` (the points already there decayed to
+    ``at``).
+
+    Computed in log space: ``log2(2**a + 2**b) = max + log2(1 + 2**(min - max))``. Going
+    through the plain value (``2**a``) overflows when ``at`` lies many half-lives before the
+    points already there (an activity dated years back on a lead engaged today)."""
     hl = _half_life(half_life_days)
-    return engagement_key(engagement_value(key, at, hl) + points, at, hl)
+    if key <= NO_ENGAGEMENT:
+        return engagement_key(points, at, hl)
+    if points <= 0:
+        return key
+    time_term = _half_lives_since_epoch(at, hl)
+    held, added = key - time_term, math.log2(points)  # log2 of each amount as of ``at``
+    high, low = max(held, added), min(held, added)
+    return high + math.log2(1.0 + 2.0 ** (low - high)) + time_term
 
 
 def engagement_digit(

@@ -26,6 +26,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.models import Account
+from config import bounds
 from config.parsers import NestingSafeJSONParser
 from team.models import Role, User
 
@@ -49,7 +50,7 @@ class ContractFilter(django_filters.FilterSet):
     account = django_filters.ModelChoiceFilter(queryset=Account.objects.all())
     status = django_filters.ChoiceFilter(choices=Contract.Status.choices)
     # ?end_after=2026-01-01&end_before=2026-03-31: last days in the range, both included.
-    end = django_filters.DateFromToRangeFilter(field_name="end_date", label="End date")
+    end = bounds.DateFromToRangeFilter(field_name="end_date", label="End date")
     account_manager = django_filters.ModelChoiceFilter(
         field_name="account__account_manager", queryset=User.objects.filter(role=Role.AM)
     )

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from config import bounds
 from config.htmx import is_htmx
 from leads.models import Lead
 
@@ -35,19 +36,7 @@ class UpsellForm(forms.Form):
             "max_length": "Keep the name under 200 characters.",
         },
     )
-    amount = forms.DecimalField(
-        required=False,
-        min_value=0,
-        max_digits=14,
-        decimal_places=2,
-        error_messages={
-            "invalid": "Enter an amount, e.g. 12000 or 12000.50.",
-            "min_value": "The amount is zero or more.",
-            "max_digits": "Enter an amount below 1,000,000,000,000.",
-            "max_whole_digits": "Enter an amount below 1,000,000,000,000.",
-            "max_decimal_places": "Use at most two decimals.",
-        },
-    )
+    amount = bounds.MoneyField(required=False)
     note = forms.CharField(
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": "What the customer wants (required)"}),

@@ -6,24 +6,18 @@ worth more, a churn has a reason) are ``services.Terms.problems()`` and the serv
 refusals the views put beside the field they name (``accounts.forms.add_refusal``).
 """
 
-from datetime import date
-
 from django import forms
+
+from config import bounds
 
 from .models import CHURN_REASONS, Contract
 from .services import Terms
 
 NOTE_MAX = 2000
 CONVERSATION_MAX = 480  # log_conversation's limit: the note becomes an account event (500)
-# Dates a contract can sensibly have: a term ending in 9999 could not be renewed (its next
-# term would start in year 10000).
-FIRST_YEAR, LAST_YEAR = 1990, 2199
 MONEY_ERRORS = {
-    "invalid": "Enter an amount, e.g. 12000 or 12000.50.",
+    **bounds.MONEY_MESSAGES,
     "min_value": "The annual value is an amount of zero or more.",
-    "max_digits": "Enter an amount below 1,000,000,000,000.",
-    "max_whole_digits": "Enter an amount below 1,000,000,000,000.",
-    "max_decimal_places": "Use at most two decimals.",
 }
 SEATS_ERRORS = {
     "invalid": "Seats are a whole number, e.g. 25.",
@@ -32,24 +26,16 @@ SEATS_ERRORS = {
 }
 
 
-class TermDateField(forms.DateField):
-    """A contract date, in a plausible range."""
+class TermDateField(bounds.DateField):
+    """A contract date, in the sane range (``config.bounds``): a term ending in 9999 could not
+    be renewed (its next term would start in year 10000)."""
 
     widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    default_error_messages = {"invalid": "Enter a date, e.g. 2026-03-31."}
-
-    def validate(self, value) -> None:
-        super().validate(value)
-        if value and not date(FIRST_YEAR, 1, 1) <= value <= date(LAST_YEAR, 12, 31):
-            raise forms.ValidationError(f"Enter a date between {FIRST_YEAR} and {LAST_YEAR}.")
 
 
 def _money(required: bool) -> forms.DecimalField:
-    return forms.DecimalField(
+    return bounds.MoneyField(
         required=required,
-        min_value=0,
-        max_digits=14,
-        decimal_places=2,
         label="Annual value",
         widget=forms.NumberInput(attrs={"step": "0.01", "min": "0"}),
         error_messages={"required": "Enter the annual value.", **MONEY_ERRORS},
@@ -57,10 +43,9 @@ def _money(required: bool) -> forms.DecimalField:
 
 
 def _seats() -> forms.IntegerField:
-    return forms.IntegerField(
-        required=False, min_value=0, max_value=2_147_483_647, widget=forms.NumberInput(attrs={"min": "0"}),
-        error_messages=SEATS_ERRORS,
-    )  # fmt: skip
+    return bounds.CountField(
+        required=False, widget=forms.NumberInput(attrs={"min": "0"}), error_messages=SEATS_ERRORS
+    )
 
 
 class ContractForm(forms.Form):

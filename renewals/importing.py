@@ -70,6 +70,7 @@ from django.utils import timezone
 
 from accounts.models import Account
 from accounts.prospecting import normalize_domain
+from config import bounds
 from leads import cleaning, importing
 from leads.access import can_import
 from team.models import Role, User
@@ -88,10 +89,9 @@ from .services import (
 # statements for 1,000 rows on new accounts, 1.2 s here); a bigger export is split.
 MAX_CONTRACT_ROWS = 5_000
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-INT_MAX = 2**31 - 1
+INT_MAX = bounds.INT_MAX
 # Contract.annual_value is DecimalField(max_digits=14, decimal_places=2).
-VALUE_LIMIT = Decimal(10) ** 12
-FIRST_YEAR, LAST_YEAR = 1900, 2199
+VALUE_LIMIT = bounds.MONEY_LIMIT
 
 # The fields of a row, in the order the report and the API name them.
 FIELDS = (
@@ -329,8 +329,8 @@ def parse_date(raw: str, label: str) -> date:
                 f"The {label} {text[:40]!r} is not a date: write it as 2026-03-31, 03/31/2026 or 31.03.2026."
             ) from None
         day = moment.date()
-    if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise ValueError(f"The {label} {text[:40]!r} is not a plausible date.")
+    if not bounds.date_in_range(day):
+        raise ValueError(f"The {label} {text[:40]!r} is not a plausible date ({bounds.DATE_RANGE}).")
     return day
 
 
@@ -399,6 +399,10 @@ def clean_row(line: int, raw: Mapping[str, Any], today: date) -> ContractRow | R
         except TypeError:
             text[key] = ""
             problems[key] = f"Give one value for {key.replace('_', ' ')}, not a list or an object."
+        # A lone surrogate (JSON's "\ud800") is no text a database stores.
+        if problem := bounds.utf8_problem(text[key]):
+            text[key] = ""
+            problems[key] = problem
     account_id = None
     if text["account"].strip():
         try:

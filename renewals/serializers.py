@@ -8,11 +8,12 @@ warnings fail the schema check.
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config import bounds
+
 from .forms import CONVERSATION_MAX
 from .importing import MAX_CONTRACT_ROWS
 from .models import CHURN_REASONS, Contract
 
-INT_MAX = 2**31 - 1
 API_IMPORT_ROWS = MAX_CONTRACT_ROWS  # as many as a CSV file
 
 
@@ -164,17 +165,17 @@ class ConversationSerializer(serializers.Serializer):
 
 class OutcomeSerializer(serializers.Serializer):
     outcome = serializers.CharField(max_length=20, help_text=_one_of(Contract.Outcome.values))
-    annual_value = serializers.DecimalField(
-        max_digits=14,
-        decimal_places=2,
+    annual_value = bounds.ApiMoneyField(
         required=False,
         allow_null=True,
         help_text="The new term's annual value (default: the same). Higher for expanded, lower for downsized.",
     )
-    end_date = serializers.DateField(
-        required=False, allow_null=True, help_text="The new term's last day (default: as long as this term)."
+    end_date = bounds.ApiDateField(
+        required=False,
+        allow_null=True,
+        help_text="The new term's last day (default: as long as this term); 1990-01-01 to 2100-12-31.",
     )
-    seats = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=INT_MAX)
+    seats = bounds.ApiCountField(required=False, allow_null=True)
     products = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=300)
     churn_reason = serializers.CharField(
         required=False,

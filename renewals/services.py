@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from accounts.models import Account, Opportunity, OpportunityEvent, Qualification, Stage
 from accounts.services import first_stage
+from config import bounds
 from sdr.models import TerritoryRule
 from sdr.services import lock_round_robins, save_round_robins
 from team.models import Role, Team, User
@@ -193,12 +194,20 @@ class Terms:
 
     def problems(self) -> dict[str, str]:
         errors = {}
-        if self.end_date <= self.start_date:
+        for name in ("start_date", "end_date"):
+            if not bounds.date_in_range(getattr(self, name)):
+                # A term ending in 9999 could not be renewed: its next term would start in 10000.
+                errors[name] = bounds.DATE_RANGE_MESSAGE
+        if not errors and self.end_date <= self.start_date:
             errors["end_date"] = "The end date comes after the start date."
         if self.annual_value is None or self.annual_value < 0:
             errors["annual_value"] = "The annual value is an amount of zero or more."
+        elif self.annual_value >= bounds.MONEY_LIMIT:
+            errors["annual_value"] = "The annual value is below 1,000,000,000,000 a year."
         if self.seats is not None and self.seats < 0:
             errors["seats"] = "Seats are a whole number of zero or more."
+        elif self.seats is not None and self.seats > bounds.INT_MAX:
+            errors["seats"] = f"Seats are at most {bounds.INT_MAX:,}."
         if len(self.products) > 300:
             errors["products"] = "Products fit in 300 characters."
         if len(self.number) > 64:

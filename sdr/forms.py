@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from django import forms
 from django.utils import timezone
 
+from config import bounds
 from leads.models import TOUCH_KINDS, ActivityKind, Lead, TouchOutcome
 
 from .services import DISPOSITIONS, follow_up_time_problem
@@ -44,7 +45,7 @@ class FollowUpForm(forms.Form):
 
     FORMAT = "%Y-%m-%dT%H:%M"
 
-    due_at = forms.DateTimeField(
+    due_at = bounds.DateTimeField(
         label="Follow up on",
         input_formats=[FORMAT, "%Y-%m-%dT%H:%M:%S"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=FORMAT),

@@ -5,6 +5,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from config import bounds
 from leads.models import TOUCH_KINDS, Activity, ActivityKind, Lead, ScoringSettings, TouchOutcome
 from team.models import User
 from work.models import WorkItem
@@ -228,15 +229,11 @@ class QueueReassignResultSerializer(serializers.Serializer):
 
 
 class QueueQuerySerializer(serializers.Serializer):
-    rep = serializers.IntegerField(
-        required=False, min_value=1, help_text="Managers: a rep's queue (a rep in a team you manage)."
-    )
+    rep = bounds.ApiIdField(required=False, help_text="Managers: a rep's queue (a rep in a team you manage).")
     unassigned = serializers.BooleanField(
         required=False, default=False, help_text="Managers: your teams' unassigned queue."
     )
-    team = serializers.IntegerField(
-        required=False, min_value=1, help_text="With unassigned: one of your teams only."
-    )
+    team = bounds.ApiIdField(required=False, help_text="With unassigned: one of your teams only.")
 
     def validate(self, attrs):
         if attrs.get("rep") and attrs.get("unassigned"):
@@ -246,8 +243,9 @@ class QueueQuerySerializer(serializers.Serializer):
         return attrs
 
 
-class AwareDateTimeField(serializers.DateTimeField):
-    """An ISO 8601 time with its UTC offset: a naive time is refused rather than guessed."""
+class AwareDateTimeField(bounds.ApiDateTimeField):
+    """An ISO 8601 time with its UTC offset: a naive time is refused rather than guessed (and
+    one out of ``config.bounds``' range is refused)."""
 
     def enforce_timezone(self, value):
         if timezone.is_naive(value):
@@ -296,7 +294,7 @@ class DispositionSerializer(serializers.Serializer):
         return attrs
 
 
-class RepField(serializers.PrimaryKeyRelatedField):
+class RepField(bounds.ApiPrimaryKeyRelatedField):
     """A rep in the teams the requesting manager runs (the view passes ``reps`` in context)."""
 
     default_error_messages = {
@@ -386,7 +384,7 @@ class EnrollmentSerializer(serializers.ModelSerializer):
 
 
 class EnrollSerializer(serializers.Serializer):
-    cadence = serializers.PrimaryKeyRelatedField(
+    cadence = bounds.ApiPrimaryKeyRelatedField(
         queryset=Cadence.objects.none(),
         help_text="An active cadence with steps (see /api/v1/cadences/).",
         error_messages={

@@ -14,6 +14,7 @@ from django import forms
 from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F, QuerySet, Value
 from django.db.models.functions import Coalesce
 
+from config import bounds
 from team.access import managed_teams, reps_managed_by
 from team.models import Team, User
 
@@ -66,7 +67,7 @@ class BreachFilter(django_filters.FilterSet):
     team = django_filters.ModelChoiceFilter(queryset=_teams, empty_label="Any team")
     policy = django_filters.ModelChoiceFilter(queryset=SlaPolicy.objects.all(), empty_label="Any policy")
     # ?due_after=2025-03-01&due_before=2025-03-31: whole days (both included), in TIME_ZONE.
-    due = django_filters.DateFromToRangeFilter(field_name="due_at", label="Due")
+    due = bounds.DateFromToRangeFilter(field_name="due_at", label="Due")
     acknowledged = django_filters.ChoiceFilter(
         choices=YES_NO, method="filter_acknowledged", empty_label="Any", label="Acknowledged"
     )

@@ -17,6 +17,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.response import Response
 
+from config import bounds
 from sdr.access import queue_lead_for
 from sdr.serializers import AwareDateTimeField
 from team.access import can_manage_reps, can_work_queue
@@ -60,8 +61,7 @@ def _note(help_text: str) -> serializers.CharField:
 class HandoffSerializer(serializers.Serializer):
     """A qualified lead to hand off: BANT with notes, the meeting to propose, the AE."""
 
-    lead = serializers.IntegerField(
-        min_value=1,
+    lead = bounds.ApiIdField(
         max_value=BIGINT_MAX,
         help_text="The lead's id: a lead in your queue (managers: your teams').",
     )
@@ -83,7 +83,7 @@ class HandoffSerializer(serializers.Serializer):
         help_text="ISO 8601 with a UTC offset; in the future, within a year. Required when the "
         "prospect asked for the meeting.",
     )
-    ae = serializers.PrimaryKeyRelatedField(
+    ae = bounds.ApiPrimaryKeyRelatedField(
         queryset=User.objects.filter(role=Role.AE, is_active=True),
         required=False,
         allow_null=True,
@@ -95,10 +95,7 @@ class HandoffSerializer(serializers.Serializer):
             "incorrect_type": "Give a user id.",
         },
     )
-    amount = serializers.DecimalField(
-        max_digits=14,
-        decimal_places=2,
-        min_value=0,
+    amount = bounds.ApiMoneyField(
         required=False,
         allow_null=True,
         default=None,

@@ -22,6 +22,7 @@ from rest_framework import exceptions, mixins, permissions, serializers, status,
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from config import bounds
 from sdr.serializers import WorkItemSerializer
 
 from .. import services
@@ -36,7 +37,6 @@ from ..filters import SORTS, OpportunityFilter
 from ..models import LOST_REASONS, REJECT_REASONS, Opportunity, OpportunityEvent, Qualification, Stage
 
 NOTE_MAX = 2000
-INT_MAX = 2**31 - 1  # the stages' ids are PostgreSQL integers
 
 
 class SeesOpportunities(permissions.BasePermission):
@@ -213,9 +213,7 @@ class OpportunityRejectSerializer(serializers.Serializer):
 
 
 class OpportunityMoveSerializer(serializers.Serializer):
-    stage = serializers.IntegerField(
-        min_value=1, max_value=INT_MAX, help_text="A stage's id (/api/v1/stages/)."
-    )
+    stage = bounds.ApiIdField(help_text="A stage's id (/api/v1/stages/).")
     lost_reason = serializers.CharField(
         max_length=100,
         required=False,
@@ -232,10 +230,8 @@ class OpportunityMoveSerializer(serializers.Serializer):
 class OpportunityUpdateSerializer(serializers.Serializer):
     """Fields left out keep their value; null clears the amount or the close date."""
 
-    amount = serializers.DecimalField(
-        max_digits=14, decimal_places=2, min_value=0, allow_null=True, required=False
-    )
-    close_date = serializers.DateField(allow_null=True, required=False)
+    amount = bounds.ApiMoneyField(allow_null=True, required=False)
+    close_date = bounds.ApiDateField(allow_null=True, required=False, help_text="1990-01-01 to 2100-12-31.")
     next_step = serializers.CharField(max_length=300, allow_blank=True, required=False)
 
 

@@ -22,6 +22,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from config import bounds
 from leads.models import ActivitySource, Lead
 from sdr.cadences import cadence_states
 from team.models import User
@@ -177,10 +178,8 @@ class TargetAccountCreateSerializer(serializers.Serializer):
     country = serializers.CharField(
         max_length=60, required=False, allow_blank=True, default="", help_text="A country name or ISO code."
     )
-    employees = serializers.IntegerField(
-        min_value=0, max_value=2_147_483_647, required=False, allow_null=True
-    )
-    prospector = serializers.PrimaryKeyRelatedField(
+    employees = bounds.ApiCountField(required=False, allow_null=True)
+    prospector = bounds.ApiPrimaryKeyRelatedField(
         queryset=User.objects.none(),
         help_text="An active outbound SDR in a team you manage.",
         error_messages={
@@ -195,7 +194,7 @@ class TargetAccountCreateSerializer(serializers.Serializer):
 
 
 class TargetAssignSerializer(serializers.Serializer):
-    prospector = serializers.PrimaryKeyRelatedField(
+    prospector = bounds.ApiPrimaryKeyRelatedField(
         queryset=User.objects.none(),
         allow_null=True,
         help_text="An active outbound SDR in a team you manage; null: the account is no longer a target.",

@@ -310,7 +310,7 @@ def accounts_ae_message() -> str:
         ({"need_note": "  "}, "need_note", "Say what the prospect needs"),
         ({"budget": ""}, "budget", "Choose one of: Confirmed, Partly, Not yet known."),
         ({"timing": "soonish"}, "timing", "Choose one of: Confirmed, Partly, Not yet known."),
-        ({"amount": "-5"}, "amount", "greater than or equal to 0"),
+        ({"amount": "-5"}, "amount", "Enter an amount of zero or more."),
         ({"amount": "lots"}, "amount", "Enter an amount"),
     ],
 )

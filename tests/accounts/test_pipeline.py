@@ -368,7 +368,7 @@ def test_amount_close_date_and_next_step_are_edited_in_the_card(client_for, inbo
     ("data", "message"),
     [
         ({"amount": "lots"}, "Enter an amount"),
-        ({"amount": "-5"}, "greater than or equal to 0"),
+        ({"amount": "-5"}, "Enter an amount of zero or more."),
         ({"amount": "1" * 30}, "Enter an amount below"),
         ({"amount": "10.555"}, "at most two decimals"),
         ({"close_date": "2026-02-30"}, "Enter a date"),

@@ -184,3 +184,63 @@ def test_any_json_body_to_the_opportunity_actions_is_answered_without_a_500(clie
             base + action + "/", json.dumps(body), content_type="application/json"
         )
         assert response.status_code < 500, (action, body, response.status_code)
+
+
+OUT_OF_RANGE = [
+    ("close_date", "0001-01-01", "Enter a date between 1990-01-01 and 2100-12-31."),
+    ("close_date", "1989-12-31", "Enter a date between 1990-01-01 and 2100-12-31."),
+    ("close_date", "2101-01-01", "Enter a date between 1990-01-01 and 2100-12-31."),
+    ("close_date", "9999-12-31", "Enter a date between 1990-01-01 and 2100-12-31."),
+    ("amount", "-0.01", "Enter an amount of zero or more."),
+    ("amount", "1000000000000", "Enter an amount below 1,000,000,000,000."),
+    ("amount", "12.345", "Use at most two decimals."),
+]
+
+
+def _details(opportunity) -> tuple:
+    opportunity.refresh_from_db()
+    return (opportunity.amount, opportunity.close_date, opportunity.next_step)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("field", "value", "message"), OUT_OF_RANGE)
+def test_an_opportunity_detail_out_of_range_is_a_400_on_its_field_in_the_api(
+    client_for, ae, world, field, value, message
+):
+    working = world["working"]
+    before = _details(working)
+    response = client_for(ae).patch(
+        f"/api/v1/opportunities/{working.pk}/details/",
+        json.dumps({field: value, "next_step": "Call"}),
+        content_type="application/json",
+    )
+    assert response.status_code == 400 and response.json()[field] == [message], response.content
+    assert _details(working) == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("field", "value", "message"), OUT_OF_RANGE)
+def test_an_opportunity_detail_out_of_range_is_shown_on_the_page(
+    client_for, ae, world, field, value, message
+):
+    working = world["working"]
+    before = _details(working)
+    response = client_for(ae).post(
+        f"/opportunities/{working.pk}/details/", {field: value, "next_step": "Call"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert message in html
+    assert _details(working) == before
+
+
+@pytest.mark.django_db
+def test_a_close_date_within_the_range_is_saved(client_for, ae, world):
+    working = world["working"]
+    response = client_for(ae).patch(
+        f"/api/v1/opportunities/{working.pk}/details/",
+        json.dumps({"close_date": "2100-12-31"}),
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    assert _details(working)[1].isoformat() == "2100-12-31"

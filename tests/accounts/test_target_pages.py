@@ -201,7 +201,7 @@ def test_a_duplicate_domain_is_refused_with_a_link_to_the_account_that_has_it(
     [
         ({"name": "", "domain": "x.com"}, "Name the company."),
         ({"name": "X", "domain": "nodot"}, "is not a web domain"),
-        ({"name": "X", "domain": "x.com", "employees": "lots"}, "Enter a number."),
+        ({"name": "X", "domain": "x.com", "employees": "lots"}, "Enter a whole number, e.g. 25."),
         ({"name": "X", "domain": "x.com", "country": "Narnia"}, "is not a country we know"),
     ],
 )

@@ -411,3 +411,24 @@ def test_the_schema_documents_the_target_endpoints(client, outbound_sdr):
     upload = paths["/api/v1/target-accounts/{id}/prospects/import/"]["post"]["requestBody"]["content"]
     assert "multipart/form-data" in upload
     assert "/api/v1/target-accounts/{id}/assign/" in paths
+
+
+@pytest.mark.django_db
+def test_a_lone_surrogate_in_a_prospect_is_a_400_naming_the_row_and_field(api, outbound_sdr, acme):
+    body = '[{"email": "bob@acme.com"}, {"email": "ada@acme.com", "first_name": "Ada\\ud800"}]'
+    response = as_user(api, outbound_sdr).post(prospects_url(acme), body, content_type="application/json")
+
+    # A body that is not text is malformed (as a list where a name belongs): nothing is written.
+    assert response.status_code == 400, response.content
+    assert "U+D800" in response.json()["1"]["first_name"][0]
+    assert not Lead.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("prospector", ["{pk}.5", "true", '"{pk}.0"', "2147483648"])
+def test_a_prospector_that_is_not_an_id_is_refused(api, other_manager, outbound_sdr, acme, prospector):
+    body = '{"prospector": ' + prospector.replace("{pk}", str(outbound_sdr.pk)) + "}"
+    response = as_user(api, other_manager).post(
+        f"{LIST}{acme.pk}/assign/", body, content_type="application/json"
+    )
+    assert response.status_code == 400 and "prospector" in response.json(), response.content

@@ -81,6 +81,51 @@ def test_lead_engagement_decays_on_read_with_a_frozen_clock():
         assert lead.grade()[1] == "3"  # 20 is below 30: digit 3
 
 
+ANY_TIME = st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.just(UTC))
+
+
+@given(
+    engaged_at=ANY_TIME,
+    at=ANY_TIME,
+    points=st.floats(min_value=0.01, max_value=1000),
+    added=st.floats(min_value=0.01, max_value=1000),
+    half_life=st.floats(min_value=0.5, max_value=365),
+)
+@settings(max_examples=300, deadline=None)
+def test_adding_points_never_overflows_whatever_the_dates(engaged_at, at, points, added, half_life):
+    key = add_engagement(engagement_key(points, engaged_at, half_life), added, at, half_life)
+    assert key > NO_ENGAGEMENT and key == key  # a finite number, not an OverflowError or NaN
+    # Today's value is never less than the newest points decayed to today, and never an error.
+    assert engagement_value(key, NOW, half_life) >= 0
+
+
+@given(
+    points=st.floats(min_value=0.01, max_value=1000),
+    added=st.floats(min_value=0.01, max_value=1000),
+    days=st.floats(min_value=-3000, max_value=3000),
+)
+@settings(max_examples=300, deadline=None)
+def test_adding_points_is_the_sum_of_the_decayed_values(points, added, days):
+    at = NOW + timedelta(days=days)
+    key = add_engagement(engagement_key(points, NOW, HL), added, at, HL)
+    expected = points * 2 ** (-days / HL) + added
+    assert engagement_value(key, at, HL) == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.django_db
+def test_an_activity_dated_decades_back_on_an_engaged_lead_is_recorded():
+    with time_machine.travel(NOW, tick=False):
+        lead = LeadFactory()
+        log_activity(lead_id=lead.pk, kind=ActivityKind.DEMO_VIEW)
+        log_activity(
+            lead_id=lead.pk, kind=ActivityKind.DEMO_VIEW, occurred_at=datetime(1980, 1, 1, tzinfo=UTC)
+        )
+        lead.refresh_from_db()
+        # 1980's points decayed to nothing: today's engagement is the recent activity's.
+        assert lead.engagement() == pytest.approx(15, rel=1e-3)
+        assert lead.activities.count() == 2
+
+
 @pytest.mark.django_db
 def test_an_old_activity_adds_its_decayed_points():
     lead = LeadFactory()

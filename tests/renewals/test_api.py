@@ -325,14 +325,83 @@ def test_a_churn_needs_a_reason_and_a_closed_contract_refuses_another_outcome(ap
         ({"outcome": "renewed", "end_date": "2026-13-45"}, "end_date"),
         ({"outcome": "renewed", "end_date": "2026-01-01"}, "end_date"),
         ({"outcome": "renewed", "seats": -1}, "seats"),
+        ({"outcome": "renewed", "seats": 2**31}, "seats"),
+        ({"outcome": "renewed", "seats": 1.5}, "seats"),
+        ({"outcome": "renewed", "end_date": "9999-12-31"}, "end_date"),
+        ({"outcome": "renewed", "end_date": "2101-01-01"}, "end_date"),
+        ({"outcome": "renewed", "end_date": "0001-01-01"}, "end_date"),
+        ({"outcome": "expanded", "annual_value": "1000000000000"}, "annual_value"),
         ({}, "outcome"),
     ],
 )
 def test_a_refused_outcome_names_the_field_and_changes_nothing(api, book, am, body, field):
+    before = (Contract.objects.count(), AccountEvent.objects.count())
     response = as_user(api, am).post(url(book["acme"], "outcome"), body, format="json")
 
     assert response.status_code == 400 and field in response.json()
     assert Contract.objects.get(pk=book["acme"].pk).status == "active"
+    assert (Contract.objects.count(), AccountEvent.objects.count()) == before
+
+
+def test_a_term_ending_in_9999_is_refused_so_the_renewals_after_it_still_work(api, book, am):
+    client = as_user(api, am)
+    refused = client.post(url(book["acme"], "outcome"), {"outcome": "renewed", "end_date": "9999-12-31"},
+                          format="json")  # fmt: skip
+    assert refused.status_code == 400
+    assert refused.json()["end_date"] == ["Enter a date between 1990-01-01 and 2100-12-31."]
+
+    last_day = client.post(url(book["acme"], "outcome"), {"outcome": "renewed", "end_date": "2100-12-31"},
+                           format="json")  # fmt: skip
+    assert last_day.status_code == 200, last_day.content
+    new_term = Contract.objects.get(pk=last_day.json()["new_term"]["id"])
+    assert new_term.end_date == date(2100, 12, 31)
+    # Its next term would lie past the range: refused on a field like any date, not a 500.
+    again = client.post(
+        url(new_term, "outcome"), {"outcome": "expanded", "annual_value": "13000"}, format="json"
+    )
+    assert again.status_code == 400 and "between 1990-01-01 and 2100-12-31" in str(again.json())
+    assert Contract.objects.get(pk=new_term.pk).status == "active"
+
+
+@pytest.mark.parametrize("field", ["name", "products", "number", "account_manager", "domain"])
+def test_a_lone_surrogate_in_a_contract_is_refused_on_its_field(api, marketing, field):
+    body = json.dumps({**ROW, field: "Nova\ud800"})
+    before = (Contract.objects.count(), Account.objects.count())
+
+    response = as_user(api, marketing).post(LIST, body, content_type="application/json")
+
+    assert response.status_code == 400, response.content
+    assert list(response.json()) == [field] and "U+D800" in response.json()[field][0]
+    assert (Contract.objects.count(), Account.objects.count()) == before
+
+
+def test_a_lone_surrogate_refuses_its_row_and_the_others_of_the_import_are_created(api, marketing):
+    good = {**ROW, "number": "N-2", "domain": "other.example", "name": "Other"}
+    body = "[" + json.dumps({**ROW, "products": "Growth\udfff"}) + "," + json.dumps(good) + "]"
+
+    response = as_user(api, marketing).post(IMPORT, body, content_type="application/json")
+
+    assert response.status_code == 201, response.content
+    report = response.json()
+    assert (report["created_count"], report["refused_count"]) == (1, 1)
+    refused, created = report["rows"]
+    assert refused["line"] == 1 and list(refused["problems"]) == ["products"]
+    assert created["line"] == 2 and created["status"] == "created"
+    assert list(Contract.objects.values_list("number", flat=True)) == ["N-2"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"end_after": "9999-12-31"},
+        {"end_before": "0001-01-01"},
+        {"end_after": "1989-12-31"},
+        {"end_before": "2101-01-01"},
+    ],
+)
+def test_an_end_date_filter_out_of_range_is_a_400_naming_it(api, book, marketing, query):
+    response = as_user(api, marketing).get(LIST, query)
+    assert response.status_code == 400 and "end" in response.json()
 
 
 JUNK = [None, "", "x", "-1", 0, -1, 10**20, "99999999999999999999", 1.5, "1e9", True, [], {}, [1], {"a": 1},

@@ -326,7 +326,7 @@ def test_the_ams_manager_may_act_for_them(client_for, am, am_manager, acme):
     [
         ({"note": ""}, "Say what the customer wants"),
         ({"name": " "}, "Name the opportunity"),
-        ({"amount": "-5"}, "The amount is zero or more."),
+        ({"amount": "-5"}, "Enter an amount of zero or more."),
         ({"amount": "1e20"}, "Enter an amount below 1,000,000,000,000."),
         ({"amount": "NaN"}, "Enter an amount"),
     ],
