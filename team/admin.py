@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import BusinessCalendar, Holiday, Team, User, WorkingHours
+from .models import ApiToken, BusinessCalendar, Holiday, Team, User, WorkingHours
 
 
 @admin.register(User)
@@ -40,3 +40,21 @@ class TeamAdmin(admin.ModelAdmin):
     list_display = ("name", "kind", "manager", "calendar")
     list_filter = ("kind",)
     list_select_related = ("manager", "calendar")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Who holds which API token; an admin may revoke one (delete). Tokens are made by their
+    owners (the API tokens page or POST /api/v1/auth/token/): only a digest is stored."""
+
+    list_display = ("user", "name", "prefix", "created_at", "expires_at", "last_used_at")
+    list_select_related = ("user",)
+    search_fields = ("user__username", "name", "prefix")
+    readonly_fields = ("user", "name", "prefix", "created_at", "expires_at", "last_used_at")
+    exclude = ("digest", "password_fingerprint")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -185,3 +185,16 @@ def test_the_tokens_page_revokes_only_your_own(client_for, manager, inbound_sdr)
 def test_the_tokens_page_needs_a_login(client):
     response = client.get("/account/tokens/")
     assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+@pytest.mark.django_db
+def test_an_admin_sees_who_holds_tokens_and_revokes_one(client_for, inbound_sdr):
+    sams = api_token(inbound_sdr, name="sam's script")
+    token = ApiToken.objects.get()
+    admin = client_for(UserFactory(username="mo", is_staff=True, is_superuser=True))
+
+    listing = admin.get("/admin/team/apitoken/").content.decode()
+    assert "sam&#x27;s script" in listing and token.prefix in listing and sams not in listing
+
+    assert admin.post(f"/admin/team/apitoken/{token.pk}/delete/", {"post": "yes"}).status_code == 302
+    assert not can_use(sams)
