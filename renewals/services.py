@@ -832,11 +832,16 @@ def log_conversation(*, contract_id: int, by: User, note: str, now: datetime | N
 
 
 def _same_terms(contract: Contract) -> Terms:
-    start = contract.end_date + timedelta(days=1)
-    months = _term_months(contract)
+    if contract.end_date >= bounds.LATEST_DATE:
+        # A term stored before the range was enforced (ending 9999-12-31): no successor fits
+        # in the range, and one day later may be past year 9999. Terms.problems refuses it.
+        start = end = contract.end_date
+    else:
+        start = contract.end_date + timedelta(days=1)
+        end = term_end(start, _term_months(contract))
     return Terms(
         start_date=start,
-        end_date=term_end(start, months),
+        end_date=end,
         annual_value=contract.annual_value,
         products=contract.products,
         seats=contract.seats,

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 
 from accounts.models import Opportunity, Stage
 from renewals.models import CHURN_REASONS, AccountEvent, Contract
@@ -145,6 +146,24 @@ def test_an_unknown_outcome_or_bad_terms_are_refused_with_the_field(am, term):
             contract_id=term.pk, by=am, outcome="downsized", annual_value=Decimal("-1"), now=DECIDED
         )
     assert refused.value.field == "annual_value"
+    for end in (date(9999, 12, 31), date(2101, 1, 1), date(1989, 12, 31)):
+        with pytest.raises(RenewalsError) as refused:
+            record_outcome(contract_id=term.pk, by=am, outcome="renewed", end_date=end, now=DECIDED)
+        assert refused.value.field == "end_date" and "between 1990-01-01 and 2100-12-31" in str(refused.value)
+    assert snapshot(term) == before
+
+
+def test_a_term_stored_ending_in_9999_is_refused_a_successor_not_a_500(client_for, am, term):
+    """Such terms were accepted before the range was enforced; their outcome page still opens."""
+    Contract.objects.filter(pk=term.pk).update(end_date=date(9999, 12, 31))
+    before = snapshot(term)
+    with pytest.raises(RenewalsError) as refused:
+        record_outcome(contract_id=term.pk, by=am, outcome="renewed", now=DECIDED)
+    assert refused.value.field == "start_date"
+    assert snapshot(term) == before
+    assert client_for(am).get(term.get_absolute_url()).status_code == 200
+    response = client_for(am).post(reverse("renewals:outcome", args=[term.pk]), {"outcome": "renewed"})
+    assert response.status_code == 400 and "between 1990-01-01 and 2100-12-31" in response.content.decode()
     assert snapshot(term) == before
 
 
