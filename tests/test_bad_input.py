@@ -337,3 +337,17 @@ def test_any_activity_time_is_a_201_or_a_field_error(client_for, manager, when):
     assert response.status_code in (201, 400), (when, response.status_code)
     if response.status_code == 400:
         assert "occurred_at" in response.json()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("campaign", ["{pk}.5", "{pk}.0", "true", '"{pk}.5"', "2147483648", "-1"])
+def test_a_captured_leads_campaign_that_is_not_an_id_is_refused_and_nothing_is_saved(
+    client_for, marketing, campaign
+):
+    from leads.models import Campaign, Lead
+
+    chosen = Campaign.objects.create(name="Ads", channel="paid_search")
+    body = '{"email": "ada@example.com", "campaign": ' + campaign.replace("{pk}", str(chosen.pk)) + "}"
+    response = client_for(marketing).post("/api/v1/leads/", body, content_type="application/json")
+    assert response.status_code == 400 and "campaign" in response.json(), response.content
+    assert not Lead.objects.exists()
