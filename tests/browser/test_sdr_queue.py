@@ -144,3 +144,17 @@ def test_sdr_moves_through_the_queue_with_keys_and_logs_a_touch(
     page.wait_for_url(f"**/leads/{breached.pk}/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Bea Brandt")
     assert dialogs == []
+
+
+def test_the_countdown_keeps_the_servers_time_when_the_browsers_clock_is_wrong(
+    page, live_server, login, inbound_sdr
+):
+    _, item = lead_due_in(inbound_sdr, 40, first_name="Rita", last_name="Roth")
+    # The rep's laptop runs two hours fast: by its own clock the timer would be long breached.
+    page.clock.install()
+    page.clock.set_system_time(timezone.now() + timedelta(hours=2))
+
+    login(inbound_sdr)
+    countdown = page.locator(f"#item-{item.pk} .sla")
+    expect(countdown).to_have_text(re.compile(r"^(39|40)m \d\ds left$"))
+    expect(countdown).to_have_class(re.compile(r"\bsla-at_risk\b"))
