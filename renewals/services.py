@@ -504,35 +504,46 @@ def assign_waiting_customers(*, now: datetime | None = None, limit: int = BATCH)
     of their territory's team was away, or no rule named a team) get one by territory as soon
     as one is available: the daily run calls this before opening windows, so their renewals
     open that same run. Accounts another transaction holds are left for the next run. Returns
-    the accounts given an AM; a fixed number of statements."""
+    the accounts given an AM; a fixed number of statements per batch of ``limit`` accounts.
+
+    Every waiting account is offered each run, batch after batch in id order: customers that
+    no rule covers keep waiting without keeping later ones from their AM."""
     now = now or timezone.now()
-    with transaction.atomic():
-        waiting = list(
-            Account.objects.select_for_update(no_key=True, skip_locked=True)
-            .filter(
-                Exists(Contract.objects.active().filter(account=OuterRef("pk"))),
-                account_manager__isnull=True,
-                customer_since__isnull=False,
-                churned_at__isnull=True,
+    given: list[int] = []
+    after = 0
+    while True:
+        with transaction.atomic():
+            waiting = list(
+                Account.objects.select_for_update(no_key=True, skip_locked=True)
+                .filter(
+                    Exists(Contract.objects.active().filter(account=OuterRef("pk"))),
+                    pk__gt=after,
+                    account_manager__isnull=True,
+                    customer_since__isnull=False,
+                    churned_at__isnull=True,
+                )
+                .order_by("pk")[:limit]
             )
-            .order_by("pk")[:limit]
-        )
-        picked = _pick_account_managers(waiting, now)
-        for account, am in picked.items():
-            account.account_manager = am
-        Account.objects.bulk_update(list(picked), ["account_manager"])
-        AccountEvent.objects.bulk_create(
-            AccountEvent(
-                account=account,
-                kind=AccountEvent.Kind.AM_ASSIGNED,
-                at=now,
-                message=f"{am} manages the account (territory round-robin; it had waited for an AM).",
+            picked = _pick_account_managers(waiting, now)
+            for account, am in picked.items():
+                account.account_manager = am
+            Account.objects.bulk_update(list(picked), ["account_manager"])
+            AccountEvent.objects.bulk_create(
+                AccountEvent(
+                    account=account,
+                    kind=AccountEvent.Kind.AM_ASSIGNED,
+                    at=now,
+                    message=f"{am} manages the account (territory round-robin; it had waited for an AM).",
+                )
+                for account, am in picked.items()
             )
-            for account, am in picked.items()
-        )
-    if picked:
-        logger.info("Gave %d waiting customers an account manager.", len(picked))
-    return [account.pk for account in picked]
+        given.extend(account.pk for account in picked)
+        if len(waiting) < limit:
+            break
+        after = waiting[-1].pk
+    if given:
+        logger.info("Gave %d waiting customers an account manager.", len(given))
+    return given
 
 
 def open_windows(*, contract_ids: Sequence[int], now: datetime | None = None) -> RenewalRun:

@@ -19,7 +19,7 @@ from accounts.services import move_stage, update_opportunity
 from leads.models import Lead
 from renewals import importing
 from renewals.models import AccountEvent, Contract
-from renewals.services import RenewalsError, assign_account_manager, run_renewals
+from renewals.services import RenewalsError, assign_account_manager, assign_waiting_customers, run_renewals
 from sdr.models import TerritoryRule
 from team.models import Role
 from tests.factories import LeadFactory, TeamFactory, UserFactory, accepted
@@ -244,3 +244,18 @@ def test_a_customer_no_rule_covers_still_waits_and_the_run_goes_on(marketing, am
     run = run_renewals(now=datetime(2026, 3, 3, 5, 30, tzinfo=UTC))
 
     assert run.opened == [] and managers_of_new_customers() == {None: 2}
+
+
+def test_waiting_customers_no_rule_covers_do_not_keep_later_ones_from_an_am(marketing, am):
+    """A whole batch of customers nobody covers comes first by id; the customer behind it,
+    whom a rule covers, still gets its AM in the same run."""
+    importing.import_contracts(by=marketing, file=csv_of(rows(3)))
+    first, second, third = Account.objects.order_by("pk")
+    Account.objects.filter(pk__in=[first.pk, second.pk]).update(country="US")
+    Account.objects.filter(pk=third.pk).update(country="DE")
+    TerritoryRule.objects.create(name="Germany", team=am.team, countries=["DE"], position=1)
+
+    given = assign_waiting_customers(now=MONDAY, limit=2)
+
+    assert given == [third.pk]
+    assert managers_of_new_customers() == {None: 2, am.username: 1}
