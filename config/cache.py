@@ -10,6 +10,7 @@ length of an outage.
 """
 
 import logging
+import threading
 import time
 
 from django.core.cache.backends.locmem import LocMemCache
@@ -42,13 +43,31 @@ class Outage:
         self._until = time.monotonic() + self.retry_after
 
 
+# Shared by every instance in the process, per Redis location. Django makes a cache backend per
+# thread, and under ASGI each request runs in a thread of its own: a client per instance would
+# open a Redis connection per request, and a breaker per instance would forget the outage.
+_shared: dict[str, tuple[object, LocMemCache, Outage]] = {}
+_shared_lock = threading.Lock()
+
+
 class FailOpenRedisCache(RedisCache):
     """``RedisCache`` that answers from a per-process memory cache while Redis is down."""
 
     def __init__(self, server, params):
         super().__init__(server, params)
-        self._fallback = LocMemCache(f"redis-fallback-{id(self)}", {"TIMEOUT": params.get("TIMEOUT", 300)})
-        self._outage = Outage(f"cache {server}")
+        key = repr((server, sorted(self._options.items())))
+        with _shared_lock:
+            if key not in _shared:
+                _shared[key] = (
+                    self._class(self._servers, **self._options),
+                    LocMemCache(f"redis-fallback-{len(_shared)}", {"TIMEOUT": params.get("TIMEOUT", 300)}),
+                    Outage(f"cache {server}"),
+                )
+        self._shared_client, self._fallback, self._outage = _shared[key]
+
+    @property
+    def _cache(self):
+        return self._shared_client
 
 
 def _fail_open(name: str):
