@@ -51,11 +51,11 @@ class ObtainTokenView(APIView):
         auth=[],
     )
     def post(self, request):
-        wait = login_wait(request, str(request.data.get("username", "")))
-        if wait:
-            raise exceptions.Throttled(wait=wait, detail="Too many login attempts.")
         data = ObtainTokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        wait = login_wait(request, data.validated_data["username"])
+        if wait:
+            raise exceptions.Throttled(wait=wait, detail="Too many login attempts.")
         user = authenticate(
             request=request,
             username=data.validated_data["username"],

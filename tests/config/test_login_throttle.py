@@ -117,3 +117,11 @@ def test_the_embedded_mode_throttles_too(client, manager, settings):
     refused = login(client, "maria", "pw")
 
     assert refused.status_code == 429 and refused["Retry-After"] == "870"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("body", [[], "maria", {"username": ["maria"], "password": "pw"}])
+def test_a_malformed_token_request_is_a_400(body):
+    response = APIClient().post("/api/v1/auth/token/", body, format="json")
+
+    assert response.status_code == 400 and "token" not in response.json()
