@@ -20,6 +20,14 @@ from work.services import sweep_breaches
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # Tuesday 10:00 in Berlin
 
 
+@pytest.fixture(autouse=True)
+def _two_days_on():
+    """Every test here looks at its opportunities two days after they were handed off and
+    accepted (Thursday 26 November 2026), whatever the real date: a loss on that day is early."""
+    with time_machine.travel(NOW + timedelta(days=2)):
+        yield
+
+
 def page(opportunity) -> str:
     return reverse("accounts:opportunity", args=[opportunity.pk])
 
@@ -260,7 +268,7 @@ def test_bad_details_are_shown_on_the_page_and_nothing_is_saved(client_for, ae, 
 
     assert response.status_code == 400
     body = response.content.decode()
-    assert "greater than or equal to 0" in body and "Enter a date" in body
+    assert "Enter an amount of zero or more." in body and "Enter a date" in body
     opportunity.refresh_from_db()
     assert opportunity.amount == Decimal("15000") and opportunity.next_step == "Send the proposal"
 
