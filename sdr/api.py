@@ -102,7 +102,13 @@ class QueueViewSet(viewsets.ViewSet):
 
     permission_classes = [permissions.IsAuthenticated, WorksQueue]
 
-    @extend_schema(parameters=[QueueQuerySerializer], responses={200: QueueSerializer})
+    @extend_schema(
+        parameters=[QueueQuerySerializer],
+        responses={
+            200: QueueSerializer,
+            404: OpenApiResponse(description="No such rep or team among those you manage."),
+        },
+    )
     def list(self, request):
         query = QueueQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

@@ -120,6 +120,10 @@ def test_the_schema_documents_each_operations_errors(schema):
     # State conflicts where they occur.
     assert "409" in operations[("POST", "/api/v1/opportunities/{id}/accept/")]["responses"]
     assert "409" in operations[("POST", "/api/v1/breaches/{id}/acknowledge/")]["responses"]
+    # Refusals the fuzz run found undocumented: a rep or team outside the manager's, a lead in
+    # no cadence.
+    assert "404" in operations[("GET", "/api/v1/queue/")]["responses"]
+    assert "400" in operations[("POST", "/api/v1/queue/leads/{lead_id}/stop-cadence/")]["responses"]
     # Read-only lists are paged: a page past the end is a 404.
     assert "404" in operations[("GET", "/api/v1/leads/")]["responses"]
 
