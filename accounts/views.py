@@ -19,8 +19,6 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import (
-    BigIntegerField,
-    Case,
     Count,
     DurationField,
     ExpressionWrapper,
@@ -31,10 +29,8 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
-    When,
-    Window,
 )
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.functions import Coalesce
 from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -365,7 +361,7 @@ def _board(
     workable: set | None,
 ) -> list:
     """The columns with their totals (one grouped query) and their first cards (one query for
-    the ids, each column's first rows by a window function, and one for the cards)."""
+    the ids, each column an index range read with its own LIMIT, and one for the cards)."""
     since = now - timedelta(days=RECENT_CLOSES_DAYS)
     closed = (Opportunity.Status.WON, Opportunity.Status.LOST)
     shown = queryset.filter(
@@ -389,34 +385,26 @@ def _board(
         title = stage.name if stage else Opportunity.Status(kind).label
         columns.append(Column(kind, title, stage, *totals.get(kind, (0, None))))
 
+    # Each column's first cards, read with its own LIMIT along the pipeline index, in one
+    # statement. SQLite (the demo's database) refuses a LIMIT in the members of a UNION but not
+    # in their subqueries, so each member is "pk IN (the column's first ids)". (A ROW_NUMBER()
+    # per column read and sorted every card on the board: 6.7 ms against 2.1 at 2,560 per AE.)
+    parts = []
     for column in columns:
-        narrowed = {"stage": column.stage.pk} if column.kind == "open" else {"status": column.kind}
+        if column.kind == "open":
+            narrowed = {"stage": column.stage.pk}
+            part = queryset.filter(status=Opportunity.Status.OPEN, stage_id=column.stage.pk)
+            part = part.order_by(F("close_date").asc(nulls_last=True), "id")  # as the column shows them
+        else:
+            narrowed = {"status": column.kind}
+            part = queryset.filter(status=column.kind, closed_at__gte=since).order_by("-closed_at", "-id")
         column.more_query = _query(
             params, drop=("page", "stage", "status", "on", "next", "part"), view="list", **narrowed
         )
-    # Each column's first cards in one statement that SQLite and PostgreSQL both run: a row
-    # number per column (an open stage, or the recent wins or losses), open cards by close
-    # date (undated last), closed ones newest first. A UNION of per-column LIMITs is refused
-    # by SQLite ("LIMIT/OFFSET not allowed in subqueries of compound statements").
-    is_open = Q(status=Opportunity.Status.OPEN)
-    position = Window(
-        RowNumber(),
-        partition_by=[F("status"), Case(When(is_open, then=F("stage_id")), output_field=BigIntegerField())],
-        order_by=[
-            Case(When(is_open, then=F("close_date"))).asc(nulls_last=True),
-            Case(When(~is_open, then=F("closed_at"))).desc(nulls_last=True),
-            Case(When(is_open, then=F("id")), default=-F("id"), output_field=BigIntegerField()).asc(),
-        ],
-    )
-    ids = (
-        list(
-            shown.annotate(position=position)
-            .filter(position__lte=CARDS_PER_COLUMN)
-            .values_list("pk", flat=True)
-        )
-        if any(column.count for column in columns)
-        else []
-    )
+        if column.count:
+            first = part.values("pk")[:CARDS_PER_COLUMN]
+            parts.append(Opportunity.objects.filter(pk__in=first).order_by().values_list("pk", flat=True))
+    ids = list(parts[0].union(*parts[1:], all=True)) if parts else []
     cards = _cards(Opportunity.objects.filter(pk__in=ids), now) if ids else []
 
     by_column: dict = {}
