@@ -1,6 +1,7 @@
 """The embedded mode and PostgreSQL serve the same site: seed the demo, log in as every demo
 user and open every page reachable from where they land (links, the navigation, the htmx
-partials the pages load and the GET filter forms), asserting that none answers 5xx.
+partials the pages load and the GET filter forms) and from the API's root, asserting that none
+answers 5xx.
 
 Runs in the normal suite (PostgreSQL) and on SQLite with ``make test-sqlite``."""
 
@@ -19,8 +20,10 @@ import time_machine
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
+from django.urls import reverse
 
 from demo.management.commands.seed_demo import DEMO_PASSWORD, PEOPLE
+from leads.models import WebForm
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +114,17 @@ class Crawl:
     failures: list[str] = field(default_factory=list)
 
 
+def _json_links(value) -> list[str]:
+    """The API's own links in a JSON answer: the root's endpoints, pages, related resources."""
+    if isinstance(value, dict):
+        return [link for item in value.values() for link in _json_links(item)]
+    if isinstance(value, list):
+        return [link for item in value for link in _json_links(item)]
+    if isinstance(value, str) and value.startswith(("http://testserver/api/", "/api/")):
+        return [value]
+    return []
+
+
 def _open(client: Client, who: str, url: str, htmx: bool, referrer: str, result: Crawl) -> list[str]:
     """GET one page; a 5xx (or an exception) is a failure; returns the same-site URLs it offers."""
     result.pages += 1
@@ -126,18 +140,32 @@ def _open(client: Client, who: str, url: str, htmx: bool, referrer: str, result:
         return []
     if response.status_code in (301, 302, 303, 307, 308):
         return [(response["Location"], htmx)]
-    if "html" not in response.get("Content-Type", "") or response.streaming:
+    if response.streaming:
+        return []
+    if response.get("Content-Type", "").startswith("application/json"):
+        body = response.json()
+        links = _json_links(body)
+        rows = body.get("results", body) if isinstance(body, dict) else body
+        if isinstance(rows, list) and re.fullmatch(r"/api/v1/[\w-]+/", urlsplit(url).path):
+            # a list's first rows by id: their detail endpoints
+            links += [
+                f"{urlsplit(url).path}{row['id']}/"
+                for row in rows[:2]
+                if isinstance(row, dict) and "id" in row
+            ]
+        return [(link, False) for link in links]
+    if "html" not in response.get("Content-Type", ""):
         return []
     parser = _LinkParser()
     parser.feed(response.content.decode(response.charset or "utf-8", errors="replace"))
     return parser.links
 
 
-def _crawl(client: Client, who: str, admin_opened: dict[tuple, int]) -> Crawl:
+def _crawl(client: Client, who: str, admin_opened: dict[tuple, int], start: tuple[str, ...]) -> Crawl:
     """Breadth first from the landing page: the site's pages (PAGES_PER_USER at most), then the
     admin's, each admin page once for all users (Django's pages; the site's differ by role)."""
     result = Crawl()
-    site: deque[tuple[str, bool, str]] = deque([("/", False, "(login)")])
+    site: deque[tuple[str, bool, str]] = deque((url, False, "(start)") for url in start)
     admin: deque[tuple[str, bool, str]] = deque()
     seen_urls: set[tuple[str, bool]] = set()
     opened: dict[tuple, int] = {}
@@ -170,18 +198,22 @@ def test_every_page_reachable_by_every_demo_user_answers_without_a_server_error(
     failures: list[str] = []
     crawled: dict[str, int] = {}
     admin_opened: dict[tuple, int] = {}
+    # Signed out: the login page and the public web form.
+    form = reverse("web_form", args=[WebForm.objects.get(name="Website demo request").key])
+    signed_out = _crawl(Client(raise_request_exception=True), "(signed out)", admin_opened, ("/", form))
+    failures += signed_out.failures
     for username, *_ in PEOPLE:
         client = Client(raise_request_exception=True)
         assert client.login(username=username, password=DEMO_PASSWORD), username
-        result = _crawl(client, username, admin_opened)
+        result = _crawl(client, username, admin_opened, ("/", "/api/v1/"))
         crawled[username] = result.pages
         failures += result.failures
 
     summary = ", ".join(f"{u} {n}" for u, n in crawled.items())
     took = time.perf_counter() - started - seeded
     print(
-        f"\nseeded in {seeded:.1f} s; crawled {sum(crawled.values())} pages on {connection.vendor}"
-        f" in {took:.1f} s ({summary})"
+        f"\nseeded in {seeded:.1f} s; crawled {sum(crawled.values()) + signed_out.pages} pages on {connection.vendor}"
+        f" in {took:.1f} s ({summary}; signed out {signed_out.pages})"
     )
     # every user got past the landing page into the site
     assert all(n > 3 for n in crawled.values()), summary
