@@ -9,6 +9,9 @@ import time_machine
 from django.core.management import call_command
 from django.test import override_settings
 
+from demo.management.commands.seed_demo import DEMO_PASSWORD
+from team.models import Role, User
+
 # The demo data is seeded as of this instant and the fuzz run's clock starts there too, so
 # every run sees the same data at the same ages.
 NOW = datetime(2026, 12, 7, 14, 0, tzinfo=UTC)
@@ -30,6 +33,12 @@ def clock():
 def django_db_setup(django_db_setup, django_db_blocker, clock):
     with django_db_blocker.unblock(), override_settings(**FAST_SETTINGS):
         call_command("seed_demo", leads=80, stdout=open("/dev/null", "w"))  # noqa: SIM115
+        # The demo's marketing user (mo) is also the admin, whom every rule lets through: a
+        # marketing/ops user without the superuser flag too.
+        mo = User.objects.get(username="mo")
+        User.objects.create_user(
+            username="mia", password=DEMO_PASSWORD, role=Role.MARKETING, team=mo.team, first_name="Mia"
+        )
 
 
 @pytest.fixture(autouse=True)

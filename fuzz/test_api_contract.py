@@ -30,6 +30,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from accounts.models import Account, Opportunity, Stage
+from demo.management.commands.seed_demo import DEMO_PASSWORD
 from leads.models import Campaign, Lead
 from renewals.models import Contract
 from sdr.models import Cadence
@@ -42,9 +43,9 @@ ROLES = {
     "outbound SDR": "tom",
     "AE": "alex",
     "AM": "casey",
-    "marketing": "mo",
+    "marketing": "mia",
+    "marketing admin": "mo",
 }
-PASSWORD = "refinery-demo"
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
 NEGATIVE_EXAMPLES = int(os.environ.get("FUZZ_NEGATIVE_EXAMPLES", "3"))
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
@@ -91,7 +92,7 @@ class Run:
 
 
 def token_for(username: str) -> str:
-    response = Client().post("/api/v1/auth/token/", {"username": username, "password": PASSWORD})
+    response = Client().post("/api/v1/auth/token/", {"username": username, "password": DEMO_PASSWORD})
     assert response.status_code == 200, response.content
     return response.json()["token"]
 

@@ -5,6 +5,8 @@ import yaml
 from rest_framework.test import APIClient
 
 from accounts.api.opportunities import StageViewSet
+from accounts.services import AccountsError
+from sdr.services import SdrError
 from tests.factories import CampaignFactory, LeadFactory
 
 
@@ -134,3 +136,27 @@ def test_the_schema_says_what_the_api_really_answers(schema):
     assert properties["Lead"]["properties"]["campaign_name"]["nullable"] is True
     assert properties["TouchActivity"]["properties"]["outcome"]["type"] == "string"  # "" when none
     assert properties["ConversationRequest"]["properties"]["note"]["maxLength"] == 480
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("refusal", "code", "body"),
+    [
+        (
+            AccountsError("This handoff was already answered."),
+            409,
+            {"detail": "This handoff was already answered."},
+        ),
+        (AccountsError("Pick a stage.", field="stage"), 400, {"stage": ["Pick a stage."]}),
+        (SdrError("This lead is not in your queue."), 409, {"detail": "This lead is not in your queue."}),
+    ],
+)
+def test_a_domain_refusal_no_view_translated_still_answers_in_the_api_format(
+    api, monkeypatch, refusal, code, body
+):
+    def refuse(self, request, *args, **kwargs):
+        raise refusal
+
+    monkeypatch.setattr(StageViewSet, "list", refuse)
+    response = api.get("/api/v1/stages/")
+    assert (response.status_code, response.json()) == (code, body)
