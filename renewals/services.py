@@ -844,9 +844,10 @@ def log_conversation(*, contract_id: int, by: User, note: str, now: datetime | N
 
 def _same_terms(contract: Contract) -> Terms:
     if contract.end_date >= bounds.LATEST_DATE:
-        # A term stored before the range was enforced (ending 9999-12-31): no successor fits
-        # in the range, and one day later may be past year 9999. Terms.problems refuses it.
-        start = end = contract.end_date
+        # A term ending on the range's last day, or stored before the range was enforced
+        # (ending 9999-12-31): no successor fits in the range, and one day later may be past
+        # year 9999. Terms.problems refuses these dates with the range's message.
+        start = end = date.max
     else:
         start = contract.end_date + timedelta(days=1)
         end = term_end(start, _term_months(contract))
