@@ -6,14 +6,21 @@ BIN := $(VENV)/bin
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/refinery
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install browser demo test test-dates fuzz lint bench clean
+.PHONY: install lock browser demo test test-postgres test-dates fuzz lint bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# constraints.txt locks every package to the versions CI tested (make lock refreshes it).
 install: $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+
+lock:
+	rm -rf var/lock-venv && $(PY) -m venv var/lock-venv
+	var/lock-venv/bin/pip install --quiet --upgrade pip && var/lock-venv/bin/pip install --quiet '.[dev]'
+	{ sed -n '1,3p' constraints.txt; var/lock-venv/bin/pip freeze --exclude refinery; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt && rm -rf var/lock-venv
 
 # The browser tests drive Debian's Chromium through Playwright (no browser download).
 browser:
@@ -25,7 +32,11 @@ demo: install
 	DEBUG=1 $(BIN)/python manage.py seed_demo
 	./bin/run-embedded
 
-test: install browser
+# Everything CI runs: the suite on PostgreSQL and Redis (the crawl included), the crawl again on
+# SQLite, the API fuzz for every role, and the fault tests.
+test: test-postgres test-sqlite fuzz faults
+
+test-postgres: install browser
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
 # The embedded mode serves every page too: the crawl (tests/test_crawl.py: every demo user opens
