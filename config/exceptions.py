@@ -109,6 +109,14 @@ def page_not_found(request, exception, template_name=defaults.ERROR_404_TEMPLATE
     return defaults.page_not_found(request, exception, template_name)
 
 
+def api_not_found(request, rest: str = ""):
+    """The last route under /api/: a path the API does not have is a JSON 404 in every mode
+    (with DEBUG on, Django's handler404 is bypassed by its technical 404 page)."""
+    if not request.path.endswith("/"):
+        return _json("Not found. Every API path ends with a slash.", 404)
+    return _json("Not found.", 404)
+
+
 def server_error(request, template_name=defaults.ERROR_500_TEMPLATE_NAME):
     if _is_api(request):
         return _json("Server error.", 500)

@@ -3,13 +3,14 @@ from csp.decorators import csp_update
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponse
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from leads import views as lead_views
 from team.api import ObtainTokenView
 
 from .api import router
+from .exceptions import api_not_found
 from .throttle import throttle_logins
 from .views import home
 
@@ -48,6 +49,7 @@ urlpatterns = [
         ),
         name="api_redoc",
     ),
+    re_path(r"^api/(?P<rest>.*)$", api_not_found),  # after every API route: a JSON 404, DEBUG or not
     path("admin/login/", throttle_logins(admin.site.login)),  # before the admin's own, unthrottled
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

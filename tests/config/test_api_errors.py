@@ -35,6 +35,23 @@ def test_a_path_the_api_does_not_have_is_a_json_404(api, path):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/v1/stages/abc/", "/api/v1/no-such-thing/"])
+def test_the_api_answers_json_404_with_debug_on_too(api, settings, path):
+    """`make demo` runs with DEBUG on, where Django answers its technical HTML 404 page."""
+    settings.DEBUG = True
+    response = api.get(path)
+    assert response.status_code == 404 and response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found."}
+
+
+@pytest.mark.django_db
+def test_an_api_path_without_its_slash_is_a_json_404_that_says_so(api):
+    response = api.get("/api/v1/leads")
+    assert response.status_code == 404 and response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found. Every API path ends with a slash."}
+
+
+@pytest.mark.django_db
 def test_pages_outside_the_api_keep_their_html_404(client, manager):
     client.force_login(manager)
     response = client.get("/no-such-page/")
