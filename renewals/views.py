@@ -605,9 +605,8 @@ def add_contract(request, pk):
 
 def _outcome_initial(contract: Contract) -> dict:
     """The renewal form's defaults: the same terms for as long again."""
-    try:
-        terms = services.next_terms(contract)
-    except (ValueError, OverflowError):  # a term ending at the calendar's end has no next one
+    terms = services.next_terms(contract)
+    if terms.problems():  # a term ending at the range's end has no next one
         return {}
     return {
         "annual_value": terms.annual_value,
@@ -732,9 +731,6 @@ def outcome(request, pk):
             churn_reason=data["churn_reason"],
             note=data["note"],
         )
-    except (ValueError, OverflowError):  # a new term past the calendar's end
-        exc = RenewalsError("The new term would end past the calendar's end: enter an end date.", "end_date")
-        return _contract_refused(request, contract, 400, exc, outcome_form=form)
     except RenewalsError as exc:
         return _contract_refused(request, contract, _refusal_status(exc), exc, outcome_form=form)
     messages.success(request, _outcome_notice(data["outcome"], result))
