@@ -63,14 +63,26 @@ class IdealCustomerProfileAdmin(admin.ModelAdmin):
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
-        transaction.on_commit(services.scoring_changed)
-        transaction.on_commit(tasks.recompute_fit_scores.delay)
+        self._rescore(request)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        transaction.on_commit(services.scoring_changed)
-        transaction.on_commit(tasks.recompute_fit_scores.delay)
-        messages.info(request, "Every lead's fit score is being recomputed in the background.")
+        self._rescore(request)
+
+    @staticmethod
+    def _rescore(request) -> None:
+        def send() -> None:
+            services.scoring_changed()
+            if tasks.send(tasks.recompute_fit_scores):
+                messages.info(request, "Every lead's fit score is being recomputed in the background.")
+            else:
+                messages.error(
+                    request,
+                    "The profile is saved, but the task queue is unreachable: fit scores were not "
+                    "recomputed. Save the profile again once the queue is back.",
+                )
+
+        transaction.on_commit(send)
 
 
 @admin.register(ScoringSettings)
@@ -91,8 +103,20 @@ class ScoringSettingsAdmin(admin.ModelAdmin):
             new = obj.half_life_days
             obj.half_life_days = old  # applied with the re-key, in one transaction
             super().save_model(request, obj, form, change)
-            transaction.on_commit(lambda: tasks.change_half_life.delay(new))
-            messages.info(request, f"The half-life changes to {new:g} days once every lead is re-keyed.")
+
+            def send() -> None:
+                if tasks.send(tasks.change_half_life, new):
+                    messages.info(
+                        request, f"The half-life changes to {new:g} days once every lead is re-keyed."
+                    )
+                else:
+                    messages.error(
+                        request,
+                        f"The half-life stays {old:g} days: the task queue is unreachable. "
+                        "Save it again once the queue is back.",
+                    )
+
+            transaction.on_commit(send)
         else:
             super().save_model(request, obj, form, change)
         transaction.on_commit(services.scoring_changed)

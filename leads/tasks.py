@@ -16,13 +16,22 @@ logger = logging.getLogger(__name__)
 STALLED_AFTER = timedelta(minutes=2)
 
 
+def send(task, *args) -> bool:
+    """Send ``task`` from a page; False when the broker is unreachable, so the caller can say
+    what waits instead of answering 500 after its change was saved."""
+    try:
+        task.delay(*args)
+    except (OperationalError, *REDIS_DOWN) as exc:
+        logger.warning("Broker unavailable; %s was not sent: %s", task.name, exc)
+        return False
+    return True
+
+
 def enqueue_import(job_id: int) -> None:
     """Queue an import after its job row is committed. A broker outage must not fail the
     upload: the job row stays queued and ``resume_queued_imports`` picks it up."""
-    try:
-        run_import.delay(job_id)
-    except OperationalError:
-        logger.warning("Broker unavailable; import %s stays queued for the next resume sweep", job_id)
+    if not send(run_import, job_id):
+        logger.warning("Import %s stays queued for the next resume sweep", job_id)
 
 
 @shared_task(acks_late=True)

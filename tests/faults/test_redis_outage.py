@@ -110,3 +110,22 @@ def test_the_capture_api_captures_while_redis_is_down(app_on_own_redis, marketin
     app_on_own_redis.start()
     assert api.post("/api/v1/leads/", {"email": "after@example.com"}, format="json").status_code == 201
     assert Lead.objects.count() == 7
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_scoring_change_in_the_admin_while_redis_is_down_says_what_waits(admin_client, app_on_own_redis):
+    """The admin saves; the task that applies the change cannot be sent: the page says so
+    (it answered 500 after saving), and the half-life stays what every lead is keyed on."""
+    from leads.models import ScoringSettings
+
+    settings_pk = ScoringSettings.load().pk
+    app_on_own_redis.kill()
+    response = admin_client.post(
+        f"/admin/leads/scoringsettings/{settings_pk}/change/",
+        {"half_life_days": "7", "mql_threshold": "40", "cold_threshold": "10"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "The half-life stays 14 days: the task queue is unreachable" in response.content.decode()
+    assert ScoringSettings.load().half_life_days == 14
+    assert ScoringSettings.load().mql_threshold == 40
