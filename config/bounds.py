@@ -239,39 +239,35 @@ class ApiMoneyField(serializers.DecimalField):
         super().__init__(**kwargs)
 
 
-class ApiCountField(serializers.IntegerField):
-    """A count: a whole number from 0 to 2^31 - 1 (``1.5`` and ``true`` are refused)."""
+class ApiWholeNumberField(serializers.IntegerField):
+    """A whole number from ``min_value`` to 2^31 - 1; ``1.5``, ``1.0``, ``true`` and ``"1e3"``
+    are refused (DRF's own field takes 1.5 as 1)."""
+
+    MIN_VALUE = 0
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", self.MIN_VALUE)
+        kwargs.setdefault("max_value", INT_MAX)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> int:
+        number = whole_number(data)
+        if number is None:
+            self.fail("invalid")
+        return super().to_internal_value(number)
+
+
+class ApiCountField(ApiWholeNumberField):
+    """A count: a whole number from 0 to 2^31 - 1."""
 
     default_error_messages = COUNT_MESSAGES
 
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("min_value", 0)
-        kwargs.setdefault("max_value", INT_MAX)
-        super().__init__(**kwargs)
 
-    def to_internal_value(self, data: Any) -> int:
-        number = whole_number(data)
-        if number is None:
-            self.fail("invalid")
-        return super().to_internal_value(number)
+class ApiIdField(ApiWholeNumberField):
+    """An object's id: a whole number from 1 to 2^31 - 1."""
 
-
-class ApiIdField(serializers.IntegerField):
-    """An object's id: a whole number from 1 to 2^31 - 1; ``1.5``, ``1.0``, ``true`` and
-    ``"1e3"`` are refused."""
-
+    MIN_VALUE = 1
     default_error_messages = {"invalid": ID_MESSAGE, "min_value": ID_MESSAGE, "max_value": ID_MESSAGE}
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", INT_MAX)
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data: Any) -> int:
-        number = whole_number(data)
-        if number is None:
-            self.fail("invalid")
-        return super().to_internal_value(number)
 
 
 class ApiPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
