@@ -39,6 +39,10 @@ def django_db_setup(django_db_setup, django_db_blocker, clock):
         User.objects.create_user(
             username="mia", password=DEMO_PASSWORD, role=Role.MARKETING, team=mo.team, first_name="Mia"
         )
+        # A marketing tool's service account: it captures leads and reads campaigns, nothing else.
+        User.objects.create_user(
+            username="ina", password=DEMO_PASSWORD, role=Role.INTEGRATION, team=mo.team, first_name="Ina"
+        )
 
 
 @pytest.fixture(autouse=True)

@@ -45,6 +45,7 @@ ROLES = {
     "AM": "casey",
     "marketing": "mia",
     "marketing admin": "mo",
+    "integration": "ina",
 }
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
 NEGATIVE_EXAMPLES = int(os.environ.get("FUZZ_NEGATIVE_EXAMPLES", "3"))
