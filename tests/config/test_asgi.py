@@ -1,6 +1,7 @@
 """The ASGI entry point refuses oversized bodies before Django reads them."""
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -38,7 +39,9 @@ def call(headers, chunks):
     async def send(message):
         sent.append(message)
 
-    asyncio.run(asgi.application(scope, receive, send))
+    # A thread of its own: the browser tests' Playwright keeps an event loop running in this one.
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        thread.submit(asyncio.run, asgi.application(scope, receive, send)).result()
     starts = [m["status"] for m in sent if m["type"] == "http.response.start"]
     return (starts[0] if starts else None), len(read)
 
