@@ -51,10 +51,29 @@ def client_address(request) -> str:
     return value.split(",")[0].strip()
 
 
+def _key(group: str, client: str, window: int) -> str:
+    return f"ratelimit:{group}:{client}:{int(time.time() // window)}"
+
+
+def at_limit(group: str, client: str, rate: str) -> bool:
+    """True when ``client`` has used up ``rate`` in ``group``'s current window; counts nothing
+    (``over_limit`` counts)."""
+    limit, window = parse_rate(rate)
+    key = _key(group, client, window)
+    if not settings.REDIS_URL:
+        return (cache.get(key) or 0) >= limit
+    if not _outage.down:
+        try:
+            return int(_redis(settings.REDIS_URL).get(key) or 0) >= limit
+        except REDIS_DOWN as exc:
+            _outage.failed(exc)
+    return (_local_counts.get(key) or 0) >= limit
+
+
 def over_limit(group: str, client: str, rate: str) -> bool:
     """Count one request of ``client`` in ``group``; True once it is over ``rate``."""
     limit, window = parse_rate(rate)
-    key = f"ratelimit:{group}:{client}:{int(time.time() // window)}"
+    key = _key(group, client, window)
     if not settings.REDIS_URL:
         return _count(cache, key, window) > limit
     if not _outage.down:

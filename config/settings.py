@@ -323,7 +323,7 @@ SPECTACULAR_SETTINGS = {
 WEBFORM_RATE = env.str("WEBFORM_RATE", default="30/m")
 WEBFORM_MAX_BYTES = env.int("WEBFORM_MAX_BYTES", default=16_384)
 RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")
-# Login attempts (right or wrong) per account and per client address, on the login page, the
+# Failed login attempts per account and per client address, on the login page, the
 # admin's login and the API's token endpoint (config/throttle.py).
 LOGIN_RATE_ACCOUNT = env.str("LOGIN_RATE_ACCOUNT", default="10/15m")
 LOGIN_RATE_CLIENT = env.str("LOGIN_RATE_CLIENT", default="50/15m")

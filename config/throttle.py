@@ -3,9 +3,10 @@
 Password guessing is throttled twice, on the fixed-window counters of ``config.ratelimit``
 (Redis across every web process in production, the cache in the embedded mode): by account
 (the username tried, ``LOGIN_RATE_ACCOUNT``) and by client address (``LOGIN_RATE_CLIENT``).
-Every attempt counts, right or wrong: the check has to come before the password is checked, or a
-guesser would learn the right password from the answer. The login page, the admin's login and
-the API's token endpoint all go through ``login_wait``.
+Failed attempts count; signing in does not, so a person who logs in often is never refused.
+Once either count is used up, every attempt is refused before the password is checked, so a
+guesser learns nothing more, not even from the right password. The login page, the admin's
+login and the API's token endpoint all ask ``login_wait`` first and call ``login_failed``.
 """
 
 import hashlib
@@ -17,7 +18,7 @@ from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.shortcuts import render
 
-from config.ratelimit import client_address, over_limit, parse_rate
+from config.ratelimit import at_limit, client_address, over_limit, parse_rate
 
 
 def seconds_left(rate: str) -> int:
@@ -26,19 +27,27 @@ def seconds_left(rate: str) -> int:
     return max(1, math.ceil(window - time.time() % window))
 
 
-def login_wait(request, username: str) -> int:
-    """Count one login attempt for ``username`` from this client; the seconds to wait before
-    trying again when either is over its rate, else 0."""
+def _counters(request, username: str) -> tuple[tuple[str, str, str], ...]:
     account = hashlib.sha256(username.strip().casefold().encode()).hexdigest()[:32]
+    return (
+        ("login-account", account, settings.LOGIN_RATE_ACCOUNT),
+        ("login-client", client_address(request), settings.LOGIN_RATE_CLIENT),
+    )
+
+
+def login_wait(request, username: str) -> int:
+    """The seconds to wait before ``username`` may be tried again from this client, when
+    either has used up its failed attempts; else 0. Counts nothing."""
     waits = [
-        seconds_left(rate)
-        for group, key, rate in (
-            ("login-account", account, settings.LOGIN_RATE_ACCOUNT),
-            ("login-client", client_address(request), settings.LOGIN_RATE_CLIENT),
-        )
-        if over_limit(group, key, rate)
+        seconds_left(rate) for group, key, rate in _counters(request, username) if at_limit(group, key, rate)
     ]
     return max(waits, default=0)
+
+
+def login_failed(request, username: str) -> None:
+    """Count a failed attempt for ``username`` and for this client."""
+    for group, key, rate in _counters(request, username):
+        over_limit(group, key, rate)
 
 
 def throttle_logins(view):
@@ -60,6 +69,10 @@ def throttle_logins(view):
                 response = render(request, "registration/login.html", context, status=429)
                 response["Retry-After"] = str(wait)
                 return response
+            response = view(request, *args, **kwargs)
+            if response.status_code == 200:  # the form again, with its error: not signed in
+                login_failed(request, username)
+            return response
         return view(request, *args, **kwargs)
 
     return wrapped

@@ -6,7 +6,7 @@ from rest_framework import exceptions, mixins, permissions, serializers, viewset
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.throttle import login_wait
+from config.throttle import login_failed, login_wait
 
 from . import tokens
 from .models import ApiToken
@@ -62,6 +62,7 @@ class ObtainTokenView(APIView):
             password=data.validated_data["password"],
         )
         if user is None:
+            login_failed(request, data.validated_data["username"])
             raise serializers.ValidationError(
                 {"non_field_errors": ["Unable to log in with provided credentials."]}
             )

@@ -100,10 +100,22 @@ def test_the_token_endpoint_is_throttled_by_account(manager, settings):
 
 
 @pytest.mark.django_db
-def test_signing_in_normally_is_not_throttled(client, manager):
-    for _ in range(3):
+def test_signing_in_normally_is_not_throttled(client, manager, settings):
+    """Only failed attempts count: a person who signs in often, or a script fetching tokens,
+    is never refused."""
+    settings.LOGIN_RATE_ACCOUNT = "2/15m"
+    settings.LOGIN_RATE_CLIENT = "2/15m"
+    for _ in range(5):
         assert login(client, "maria", "pw").status_code == 302
         client.post("/logout/")
+    api = APIClient()
+    for _ in range(5):
+        response = api.post("/api/v1/auth/token/", {"username": "maria", "password": "pw"}, format="json")
+        assert response.status_code == 200
+    # Two wrong passwords use up the count: then even the right one waits.
+    login(client, "maria", "wrong")
+    login(client, "maria", "wrong again")
+    assert login(client, "maria", "pw").status_code == 429
 
 
 @pytest.mark.django_db
