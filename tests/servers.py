@@ -1,11 +1,17 @@
 """Servers a fault test starts for itself (never the machine's shared Redis): a redis-server
-on a free port that the test can kill and restart, and helpers to wait for a port."""
+on a free port that the test can kill and restart, Refinery's own processes (gunicorn, a
+Celery worker) run from the checkout, and helpers to wait for a port."""
 
 import contextlib
+import os
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
@@ -57,3 +63,27 @@ class RedisServer:
 
     def __exit__(self, *exc) -> None:
         self.kill()
+
+
+@contextlib.contextmanager
+def project_process(module_args: list[str], *, log: Path, env: dict[str, str]) -> Iterator[subprocess.Popen]:
+    """``python -m <module_args>`` from the checkout with ``env`` added to this process's
+    environment, its output in ``log``; stopped (TERM, then KILL) when the block ends."""
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", *module_args],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)

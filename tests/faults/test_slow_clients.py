@@ -2,9 +2,6 @@
 slow clients do not stall it, and it keeps a bounded number of database connections."""
 
 import contextlib
-import os
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -12,11 +9,10 @@ import pytest
 from django.db import connection
 
 from tests.faults.slow_clients import get_latency, measure
-from tests.servers import free_port, wait_for_port
+from tests.servers import free_port, project_process, wait_for_port
 
 pytestmark = pytest.mark.faults
 
-ROOT = Path(__file__).resolve().parents[2]
 WORKERS, POOL = 2, 8  # config/gunicorn.py's pool per worker
 
 
@@ -24,35 +20,17 @@ WORKERS, POOL = 2, 8  # config/gunicorn.py's pool per worker
 def gunicorn(log: Path, **env: str):
     port = free_port()
     env = {
-        **os.environ,
         "SECRET_KEY": "faults-not-a-secret-" + "x" * 40,
         "SECURE_SSL_REDIRECT": "0",
         "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
         **env,
     }
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py"),
-                *("--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}"),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
+    args = ["gunicorn", "-c", "config/gunicorn.py", "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}"]
+    with project_process(args, log=log, env=env):
         wait_for_port(port, timeout=60)
         assert get_latency(port)[0] == 200, log.read_text()[-3000:]  # warm the workers up
         assert get_latency(port)[0] == 200
         yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
 
 
 def test_the_login_page_stays_fast_while_slow_clients_trickle_their_bodies(tmp_path):

@@ -2,19 +2,16 @@
 worker holds unacknowledged tasks, restarted, and the worker reconnects and runs everything,
 the tasks queued before the outage and the ones sent after."""
 
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from celery import Celery
 
+from tests.servers import project_process
+
 pytestmark = pytest.mark.faults
 
 NAP = "tests.faults.worker_tasks.nap"
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def wait_for(condition, timeout: float) -> bool:
@@ -30,29 +27,14 @@ def wait_for(condition, timeout: float) -> bool:
 def worker(own_redis, tmp_path):
     """``celery -A config worker`` as production runs it (prefork), on the test's own Redis."""
     log = tmp_path / "worker.log"
-    env = {**os.environ, "REDIS_URL": own_redis.url(0), "CELERY_BROKER_URL": own_redis.url(0)}
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "celery", "-A", "config", "worker"),
-                *("--include", "tests.faults.worker_tasks", "--concurrency", "2", "--loglevel", "INFO"),
-                *("--hostname", f"faults-{own_redis.port}@%h"),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
+    args = [
+        *("celery", "-A", "config", "worker"),
+        *("--include", "tests.faults.worker_tasks", "--concurrency", "2", "--loglevel", "INFO"),
+        *("--hostname", f"faults-{own_redis.port}@%h"),
+    ]
+    env = {"REDIS_URL": own_redis.url(0), "CELERY_BROKER_URL": own_redis.url(0)}
+    with project_process(args, log=log, env=env) as process:
         yield process, log
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
 
 
 def test_a_worker_holding_unacknowledged_tasks_reconnects_after_redis_dies(own_redis, worker, tmp_path):
