@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
@@ -47,13 +48,9 @@ def issue_token(*, user: User, name: str = "") -> tuple[ApiToken, str]:
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = timezone.now()
     with transaction.atomic():
-        stale = [
-            t.pk
-            for t in ApiToken.objects.filter(user=user).select_related("user")
-            if not is_valid(t, now=now)
-        ]
-        if stale:
-            ApiToken.objects.filter(pk__in=stale).delete()
+        ApiToken.objects.filter(user=user).filter(
+            Q(expires_at__lte=now) | ~Q(password_fingerprint=_fingerprint(user))
+        ).delete()
         token = ApiToken.objects.create(
             user=user,
             name=name.strip()[:100],
@@ -85,11 +82,11 @@ def authenticate_token(raw: str) -> ApiToken | None:
 
 def tokens_of(user: User) -> list[ApiToken]:
     """The user's valid tokens, newest first."""
-    now = timezone.now()
-    tokens = list(ApiToken.objects.filter(user=user, expires_at__gt=now))
-    for token in tokens:
-        token.user = user
-    return [t for t in tokens if is_valid(t, now=now)]
+    return list(
+        ApiToken.objects.filter(
+            user=user, expires_at__gt=timezone.now(), password_fingerprint=_fingerprint(user)
+        )
+    )
 
 
 def revoke_token(*, user: User, token_id: int) -> bool:
