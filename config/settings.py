@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "sdr",
     "accounts",
     "renewals",
+    "insight",
     "demo",
 ]
 

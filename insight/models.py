@@ -1,0 +1,228 @@
+"""Insight's own tables.
+
+``LeadFact`` is the rollup every funnel, speed and money number is read from: one narrow row
+per lead with the moments the services recorded (captured, MQL, routed, first touch, handed
+off, accepted, closed) and the dimensions the pages slice by. It is derived data, rebuilt from
+the source tables by set-based SQL (``insight.facts``): incrementally every minute for the
+leads that changed, and in full at night; a test proves it equals the raw computation.
+"""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class LeadFact(models.Model):
+    """One lead's path through the refinery, flattened."""
+
+    class Origin(models.TextChoices):
+        INBOUND = "inbound", "Inbound"
+        OUTBOUND = "outbound", "Outbound"
+
+    lead = models.OneToOneField(
+        "leads.Lead", primary_key=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+
+    # Dimensions (what the pages slice and filter by).
+    campaign = models.ForeignKey(
+        "leads.Campaign",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+    )
+    channel = models.CharField(max_length=20, blank=True, help_text="The campaign's channel.")
+    source = models.CharField(
+        max_length=20, blank=True, help_text="How the lead came in (the lead's source)."
+    )
+    team = models.ForeignKey(
+        "team.Team", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    sdr = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+        help_text="The SDR who worked the lead: who handed it off, else its owner.",
+    )
+    ae = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+        help_text="The AE who owns the lead's first opportunity.",
+    )
+    origin = models.CharField(max_length=8, choices=Origin.choices, default=Origin.INBOUND)
+    fit_grade = models.CharField(max_length=1, blank=True)
+    hand_raiser = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, blank=True, help_text="The lead's status now.")
+
+    # Moments (UTC). Each is the first time the lead reached the stage.
+    captured_at = models.DateTimeField()
+    mql_at = models.DateTimeField(null=True, blank=True, help_text="First MQL (or hand-raise).")
+    routed_at = models.DateTimeField(null=True, blank=True, help_text="First routed to a rep.")
+    first_touch_at = models.DateTimeField(null=True, blank=True)
+    last_touch_at = models.DateTimeField(null=True, blank=True)
+    handed_off_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    rejected_at = models.DateTimeField(null=True, blank=True, help_text="First rejection by an AE.")
+    won_at = models.DateTimeField(null=True, blank=True)
+    lost_at = models.DateTimeField(null=True, blank=True)
+    closed_out_at = models.DateTimeField(
+        null=True, blank=True, help_text="Disqualified or sent back to nurture from sales (last time)."
+    )
+
+    # Speed to lead: from the moment the clock started (routed, else MQL, else captured) to
+    # the first touch; wall clock and business time in the owner's team calendar.
+    response_seconds = models.BigIntegerField(null=True, blank=True)
+    response_business_seconds = models.BigIntegerField(null=True, blank=True)
+
+    # Money and reasons.
+    accepted_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    won_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    reject_reason = models.CharField(max_length=100, blank=True)
+    lost_reason = models.CharField(max_length=100, blank=True)
+    early_loss = models.BooleanField(default=False)
+    close_out_reason = models.CharField(max_length=300, blank=True)
+
+    refreshed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["captured_at"], name="fact_captured"),
+            models.Index(fields=["mql_at"], name="fact_mql", condition=Q(mql_at__isnull=False)),
+            models.Index(
+                fields=["first_touch_at"], name="fact_touch", condition=Q(first_touch_at__isnull=False)
+            ),
+            models.Index(
+                fields=["handed_off_at"], name="fact_handoff", condition=Q(handed_off_at__isnull=False)
+            ),
+            models.Index(
+                fields=["accepted_at"], name="fact_accepted", condition=Q(accepted_at__isnull=False)
+            ),
+            models.Index(fields=["won_at"], name="fact_won", condition=Q(won_at__isnull=False)),
+            models.Index(fields=["sdr", "captured_at"], name="fact_sdr_captured"),
+            models.Index(fields=["ae", "accepted_at"], name="fact_ae_accepted"),
+            models.Index(fields=["campaign", "captured_at"], name="fact_campaign_captured"),
+        ]
+
+    def __str__(self) -> str:
+        return f"lead {self.lead_id}"
+
+
+class RefreshState(models.Model):
+    """Where the incremental refresh of ``LeadFact`` stopped (one row)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    event_id = models.BigIntegerField(default=0, help_text="Highest lead event id seen.")
+    activity_id = models.BigIntegerField(default=0, help_text="Highest activity id seen.")
+    opportunity_at = models.DateTimeField(null=True, blank=True, help_text="Latest opportunity change seen.")
+    lead_at = models.DateTimeField(null=True, blank=True, help_text="Latest lead change seen.")
+    incremental_at = models.DateTimeField(null=True, blank=True)
+    rebuilt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="insight_refresh_single_row")]
+
+    def __str__(self) -> str:
+        return f"Lead facts refreshed at {self.incremental_at}"
+
+
+def percent(help_text: str, default: int) -> models.PositiveSmallIntegerField:
+    return models.PositiveSmallIntegerField(
+        default=default, validators=[MinValueValidator(0), MaxValueValidator(100)], help_text=help_text
+    )
+
+
+class HealthSettings(models.Model):
+    """The thresholds of the refinery-health diagnoses (one row, edited in the admin)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    early_loss_days = models.PositiveSmallIntegerField(
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="A loss within this many days of acceptance is an early loss.",
+    )
+    early_loss_percent = percent("Early losses above this share of accepted: qualify harder.", 20)
+    win_rate_percent = percent("An AE win rate above this: the refinery may be too picky.", 50)
+    rejection_percent = percent(
+        "AE rejections above this share of handoffs: the teams disagree on qualified.", 25
+    )
+    starved_percent = percent(
+        "SDRs starved: new MQLs per SDR per working day below this share of what their capacity allows.", 50
+    )
+    slow_percent = percent("Speed to lead slower than the SLA for more than this share of leads.", 10)
+    dropped_days = models.PositiveSmallIntegerField(
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="A lead in a sales status with no touch for this many days is dropped on the floor.",
+    )
+    renewal_days = models.PositiveSmallIntegerField(
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="A renewal this close to its end with no conversation is flagged.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "health thresholds"
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="insight_health_single_row")]
+
+    def __str__(self) -> str:
+        return "Health thresholds"
+
+    @classmethod
+    def load(cls) -> "HealthSettings":
+        return cls.objects.get_or_create(pk=1)[0]
+
+
+class SummaryPreference(models.Model):
+    """Whether a person gets the weekly summary (the default is yes)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="summary_preference",
+    )
+    weekly_summary = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.user}: weekly summary {'on' if self.weekly_summary else 'off'}"
+
+
+class WeeklySummary(models.Model):
+    """One person's summary of one week: claimed (this row) before it is sent, so it is sent
+    at most once per person and week, whatever the re-runs and however many workers."""
+
+    class State(models.TextChoices):
+        CLAIMED = "claimed", "Claimed"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="weekly_summaries"
+    )
+    week = models.DateField(
+        help_text="The Monday the summarised week starts on (the person's team time zone)."
+    )
+    state = models.CharField(max_length=8, choices=State.choices, default=State.CLAIMED)
+    claimed_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    subject = models.CharField(max_length=200, blank=True)
+    failure = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-week", "user"]
+        constraints = [models.UniqueConstraint(fields=["user", "week"], name="summary_once_per_week")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.week}"

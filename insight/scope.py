@@ -1,0 +1,83 @@
+"""What a number is computed over: a period cut in the viewer's time zone, and the lead facts
+the viewer may see, narrowed by the filters. Every funnel, speed, money and health function
+takes a ``Scope``; the pages, the API and the weekly summary build one the same way
+(``insight.filters.InsightFilter`` from a request, ``Scope.for_user`` elsewhere)."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from . import access
+from .models import LeadFact
+
+MAX_PERIOD_DAYS = 366
+
+
+@dataclass(frozen=True)
+class Period:
+    """Local days ``start`` to ``end`` (both included) in ``tz``."""
+
+    start: date
+    end: date
+    tz: ZoneInfo
+
+    def __post_init__(self):
+        if self.end < self.start:
+            raise ValueError("A period ends on or after its start.")
+
+    @property
+    def start_at(self) -> datetime:
+        """The first instant of the period (local midnight of ``start``), aware."""
+        return datetime.combine(self.start, time.min, tzinfo=self.tz)
+
+    @property
+    def end_at(self) -> datetime:
+        """The first instant after the period (local midnight after ``end``), aware."""
+        return datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=self.tz)
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def label(self) -> str:
+        return f"{self.start:%-d %b %Y} to {self.end:%-d %b %Y} ({self.tz.key})"
+
+    @classmethod
+    def last_days(cls, days: int, tz: ZoneInfo, today: date | None = None) -> "Period":
+        """The ``days`` local days ending today (included)."""
+        today = today or timezone.localdate(timezone=tz)
+        return cls(today - timedelta(days=days - 1), today, tz)
+
+    @classmethod
+    def week_of(cls, monday: date, tz: ZoneInfo) -> "Period":
+        return cls(monday, monday + timedelta(days=6), tz)
+
+
+@dataclass
+class Scope:
+    """``facts``: the lead facts ``user`` may see with the filters applied, not yet cut to the
+    period (a cohort cuts on ``captured_at``, a flow on each stage's own moment)."""
+
+    user: object
+    period: Period
+    facts: QuerySet[LeadFact]
+    filters: dict = field(default_factory=dict)
+
+    @classmethod
+    def for_user(cls, user, period: Period, **filters) -> "Scope":
+        return cls(
+            user=user, period=period, facts=access.visible_facts(user).filter(**filters), filters=filters
+        )
+
+    def cohort(self) -> QuerySet[LeadFact]:
+        """The leads captured in the period."""
+        return self.facts.filter(captured_at__gte=self.period.start_at, captured_at__lt=self.period.end_at)
+
+    def moment_in_period(self, field_name: str) -> QuerySet[LeadFact]:
+        """The facts whose ``field_name`` moment falls in the period (a flow)."""
+        return self.facts.filter(
+            **{f"{field_name}__gte": self.period.start_at, f"{field_name}__lt": self.period.end_at}
+        )
