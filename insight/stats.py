@@ -1,0 +1,229 @@
+"""Percentiles computed in the database, the same way on PostgreSQL and SQLite.
+
+PostgreSQL has ``percentile_cont``; SQLite (the demo, the crawl) has not. There the same
+continuous percentile is computed with window functions: each row's position in its group
+(``ROW_NUMBER``) and the group's size (``COUNT``), the two neighbours of the fractional
+position picked by a conditional ``MAX`` and interpolated in the outer ``SELECT``. Either way
+it is one query per call, whatever the number of rows, and no value is read into Python but
+the answers.
+
+``percentiles`` measures one or several values in the same query, grouped by any
+expressions (labels joined from other tables included), and counts rows matching conditions
+on the way, so a page asks one question per table it shows.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from django.db import connections
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+
+from work.metrics import PercentileCont
+
+DEFAULT = "value"
+
+
+class Seconds(Func):
+    """``end - start`` in seconds (a float; NULL when either is NULL): PostgreSQL's
+    ``EXTRACT(EPOCH ...)``, SQLite's Julian days. Differences of two moments are what the
+    funnel measures, and a plain number is what both backends can take a percentile of."""
+
+    output_field = FloatField()
+    arity = 2
+
+    def as_sql(self, compiler, connection, **extra):
+        return self._combine(
+            compiler, connection, "CAST(EXTRACT(EPOCH FROM ({end} - {start})) AS double precision)"
+        )
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self._combine(compiler, connection, "((julianday({end}) - julianday({start})) * 86400.0)")
+
+    def _combine(self, compiler, connection, template):
+        (end_sql, end_params), (start_sql, start_params) = (
+            compiler.compile(expression) for expression in self.get_source_expressions()
+        )
+        return template.format(end=end_sql, start=start_sql), (*end_params, *start_params)
+
+
+@dataclass
+class PercentileRow:
+    """One group's answer: its group values (by the names given), how many rows it has, the
+    counts asked for, and each value's percentiles (None when the group has no value)."""
+
+    group: dict
+    rows: int
+    counts: dict[str, int] = field(default_factory=dict)
+    values: dict[str, dict[float, float | None]] = field(default_factory=dict)
+
+    def get(self, fraction: float, name: str = DEFAULT) -> float | None:
+        return self.values[name][fraction]
+
+    @property
+    def key(self):
+        """The group's value when grouped by one expression, a tuple for several."""
+        values = tuple(self.group.values())
+        return values[0] if len(values) == 1 else values
+
+
+def _checked(fractions: Sequence[float]) -> tuple[float, ...]:
+    checked = tuple(float(f) for f in fractions)
+    if not checked or any(not 0 <= f <= 1 for f in checked):
+        raise ValueError("A percentile is a fraction between 0 and 1.")
+    return checked
+
+
+def _named(expressions, default_name: str) -> dict:
+    if expressions is None:
+        return {}
+    if isinstance(expressions, Mapping):
+        return dict(expressions)
+    if isinstance(expressions, str) or hasattr(expressions, "resolve_expression"):
+        return {default_name: expressions}
+    return {name: name for name in expressions}  # a sequence of field names
+
+
+def _expression(value):
+    return F(value) if isinstance(value, str) else value
+
+
+def percentiles(
+    queryset: QuerySet,
+    value_expr,
+    fractions: Sequence[float],
+    group_by=None,
+    counts: Mapping[str, Q] | None = None,
+) -> list[PercentileRow]:
+    """The continuous percentiles (``percentile_cont``'s interpolation) of ``value_expr`` at
+    each of ``fractions`` over ``queryset``'s rows, per group: one query.
+
+    ``value_expr``: a field name or a numeric expression, or a mapping of names to them to
+    measure several values at once (NULL values are left out, as ``percentile_cont`` does).
+    ``group_by``: None (one row for everything, even when there are no rows), a field name,
+    a sequence of field names, or a mapping of names to expressions. ``counts``: names to
+    conditions; each group's ``counts[name]`` is how many of its rows match.
+    """
+    fractions = _checked(fractions)
+    values = {name: _expression(e) for name, e in _named(value_expr, DEFAULT).items()}
+    groups = {name: _expression(e) for name, e in _named(group_by, "group").items()}
+    counts = dict(counts or {})
+    if not values:
+        raise ValueError("Name at least one value to measure.")
+    queryset = queryset.order_by()
+    if connections[queryset.db].vendor == "postgresql":
+        return _percentiles_postgresql(queryset, values, fractions, groups, counts)
+    return _percentiles_windows(queryset, values, fractions, groups, counts)
+
+
+def _alias(kind: str, index: int) -> str:
+    return f"pct_{kind}{index}"
+
+
+def _percentiles_postgresql(queryset, values, fractions, groups, counts) -> list[PercentileRow]:
+    aggregates = {"pct_rows": Count("pk")}
+    aggregates.update({_alias("c", i): Count("pk", filter=q) for i, q in enumerate(counts.values())})
+    for i, expression in enumerate(values.values()):
+        for j, fraction in enumerate(fractions):
+            aggregates[f"pct_v{i}_{j}"] = PercentileCont(
+                _as_float(expression), fraction, output_field=FloatField()
+            )
+    if groups:
+        aliases = {_alias("g", i): e for i, e in enumerate(groups.values())}
+        rows = list(queryset.annotate(**aliases).values(*aliases).annotate(**aggregates).order_by())
+    else:
+        rows = [queryset.aggregate(**aggregates)]
+    return [_row(r, values, fractions, groups, counts) for r in rows]
+
+
+def _as_float(expression):
+    """``percentile_cont`` orders by a double precision value: cast whole-number columns."""
+    return Func(expression, function="CAST", template="%(function)s(%(expressions)s AS double precision)")
+
+
+def _row(record: dict, values, fractions, groups, counts) -> PercentileRow:
+    return PercentileRow(
+        group={name: record[_alias("g", i)] for i, name in enumerate(groups)},
+        rows=record["pct_rows"] or 0,
+        counts={name: record[_alias("c", i)] or 0 for i, name in enumerate(counts)},
+        values={
+            name: {
+                fraction: (None if record[f"pct_v{i}_{j}"] is None else float(record[f"pct_v{i}_{j}"]))
+                for j, fraction in enumerate(fractions)
+            }
+            for i, name in enumerate(values)
+        },
+    )
+
+
+def _percentiles_windows(queryset, values, fractions, groups, counts) -> list[PercentileRow]:
+    """The same answer with window functions (SQLite): the inner query is the caller's
+    queryset with the groups, values and count flags as named columns."""
+    connection = connections[queryset.db]
+    qn = connection.ops.quote_name
+    columns = {_alias("g", i): e for i, e in enumerate(groups.values())}
+    columns.update({_alias("v", i): e for i, e in enumerate(values.values())})
+    columns.update(
+        {
+            _alias("c", i): Case(When(q, then=Value(1)), default=Value(0), output_field=IntegerField())
+            for i, q in enumerate(counts.values())
+        }
+    )
+    inner = queryset.annotate(**columns).values(*columns)
+    inner_sql, params = inner.query.sql_with_params()
+    group_columns = [qn(_alias("g", i)) for i in range(len(groups))]
+    partition = f"PARTITION BY {', '.join(group_columns)}" if group_columns else ""
+
+    windows = []
+    for i in range(len(values)):
+        v = qn(_alias("v", i))
+        windows.append(
+            f"ROW_NUMBER() OVER ({partition} ORDER BY {v} IS NULL, {v}) AS {qn(f'pct_r{i}')}, "
+            f"COUNT({v}) OVER ({partition}) AS {qn(f'pct_n{i}')}"
+        )
+    selects = [*group_columns, "COUNT(*) AS pct_rows"]
+    selects += [f"COALESCE(SUM({qn(_alias('c', i))}), 0) AS {qn(_alias('c', i))}" for i in range(len(counts))]
+    for i in range(len(values)):
+        v, r, n = qn(_alias("v", i)), qn(f"pct_r{i}"), qn(f"pct_n{i}")
+        for j, fraction in enumerate(fractions):
+            f = repr(fraction)  # a checked float: safe to write into the SQL
+            low = f"MAX(CASE WHEN {r} = CAST({f} * ({n} - 1) AS INTEGER) + 1 THEN {v} END)"
+            high = f"MAX(CASE WHEN {r} = CAST({f} * ({n} - 1) AS INTEGER) + 2 THEN {v} END)"
+            position = f"({f} * (MAX({n}) - 1))"
+            selects.append(
+                f"({low} + (COALESCE({high}, {low}) - {low}) "
+                f"* ({position} - CAST({position} AS INTEGER))) AS {qn(f'pct_v{i}_{j}')}"
+            )
+    sql = (
+        f"SELECT {', '.join(selects)} FROM "
+        f"(SELECT pct_inner.*, {', '.join(windows)} FROM ({inner_sql}) pct_inner) pct_windowed"
+    )
+    if group_columns:
+        sql += f" GROUP BY {', '.join(group_columns)}"
+
+    resolved = [inner.query.annotations[_alias("g", i)] for i in range(len(groups))]
+    converters = [
+        (e, connection.ops.get_db_converters(e) + e.get_db_converters(connection)) for e in resolved
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [c[0] for c in cursor.description]
+        fetched = cursor.fetchall()
+    rows = []
+    for raw in fetched:
+        record = dict(zip(names, raw, strict=True))
+        for i, (expression, functions) in enumerate(converters):
+            for convert in functions:
+                record[_alias("g", i)] = convert(record[_alias("g", i)], expression, connection)
+        rows.append(_row(record, values, fractions, groups, counts))
+    return rows
