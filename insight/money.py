@@ -1,0 +1,330 @@
+"""Money: what the leads cost and what they brought, by campaign and by channel, and the
+qualified pipeline created month by month.
+
+Definitions (every number is computed in SQL, on PostgreSQL and SQLite alike):
+
+- **Spend** of a campaign in a period: its cost spread evenly over the days it runs
+  (``starts_on`` to ``ends_on``, both included; no start: the local date it was created; no
+  end: its start, so the whole cost falls on one day), times the days of the run inside the
+  period. It is computed in whole cents, rounded half up per campaign, so the rows add up
+  to the total exactly. Spend belongs to campaigns and channels only: the campaign and
+  channel filters narrow it, the other filters (team, SDR, source, origin, fit) narrow the
+  leads and leave the spend whole.
+- **Leads, MQLs, qualified, won, pipeline, won amount**: of the cohort (the leads captured in
+  the period, followed to today): how many there are, how many became an MQL (or raised a
+  hand), were accepted by an AE (qualified), were won; the amounts of the accepted
+  opportunities (pipeline) and of the won ones. Won amount by source campaign is the
+  marketing-sourced revenue.
+- **Cost per lead / MQL / qualified / won**: spend divided by the count (None when the count
+  is 0); **ROI**: (won amount - spend) / spend (None without spend).
+- **Pipeline by month** is a flow: the opportunities accepted in each local month of the
+  period (whatever their capture date) with their amounts, and the deals won in it.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    DateField,
+    F,
+    Func,
+    IntegerField,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, Greatest, Least, Round, TruncDate, TruncMonth
+
+from leads.models import Campaign, Channel
+
+from .scope import Scope
+
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+NO_CAMPAIGN = "No campaign"
+
+
+@dataclass(frozen=True)
+class MoneyRow:
+    """One campaign's (or channel's, or the whole period's) spend and what it brought."""
+
+    key: object
+    label: str
+    spend: Decimal
+    leads: int
+    mqls: int
+    qualified: int
+    won: int
+    pipeline: Decimal
+    won_amount: Decimal
+
+    def _per(self, count: int) -> Decimal | None:
+        if not count:
+            return None
+        return (self.spend / count).quantize(CENT, rounding=ROUND_HALF_UP)
+
+    @property
+    def cost_per_lead(self) -> Decimal | None:
+        return self._per(self.leads)
+
+    @property
+    def cost_per_mql(self) -> Decimal | None:
+        return self._per(self.mqls)
+
+    @property
+    def cost_per_qualified(self) -> Decimal | None:
+        return self._per(self.qualified)
+
+    @property
+    def cost_per_won(self) -> Decimal | None:
+        return self._per(self.won)
+
+    @property
+    def roi(self) -> float | None:
+        """Return on spend: what the won deals brought beyond the spend, per unit of spend."""
+        if not self.spend:
+            return None
+        return float((self.won_amount - self.spend) / self.spend)
+
+
+@dataclass(frozen=True)
+class MonthRow:
+    """One local month of the period: qualified pipeline created and deals won in it."""
+
+    month: date
+    qualified: int
+    pipeline: Decimal
+    won: int
+    won_amount: Decimal
+
+
+# --- spend in SQL ----------------------------------------------------------------------------
+
+
+class DaysFrom(Func):
+    """Whole days from the second date to the first (``later - earlier``): PostgreSQL
+    subtracts dates into an integer; SQLite stores dates as text, so through julianday."""
+
+    arity = 2
+    output_field = IntegerField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return super().as_sql(
+            compiler, connection, template="(%(expressions)s)", arg_joiner=" - ", **extra_context
+        )
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(
+            compiler,
+            connection,
+            template="CAST(ROUND(julianday(%(expressions)s)) AS INTEGER)",
+            arg_joiner=") - julianday(",
+            **extra_context,
+        )
+
+
+def _run(scope: Scope) -> tuple[Coalesce, Coalesce]:
+    """A campaign's first and last day as SQL: a missing start is the local date it was created
+    (or its end, if that came earlier); a missing end is its start."""
+    created = TruncDate("created_at", tzinfo=scope.period.tz)
+    start = Coalesce(
+        "starts_on",
+        Least(created, Coalesce("ends_on", created), output_field=DateField()),
+        output_field=DateField(),
+    )
+    end = Coalesce("ends_on", start, output_field=DateField())
+    return start, end
+
+
+def _spend_cents(scope: Scope) -> tuple[Func, Func]:
+    """(days of the run inside the period, spend in the period in whole cents) as SQL.
+
+    cents * overlap / run, rounded half up, in integer arithmetic (exact on both backends):
+    (2 * cents * overlap + run) div (2 * run)."""
+    start, end = _run(scope)
+    first = Value(scope.period.start, output_field=DateField())
+    last = Value(scope.period.end, output_field=DateField())
+    run = DaysFrom(end, start) + 1
+    overlap = Greatest(
+        DaysFrom(Least(end, last, output_field=DateField()), Greatest(start, first, output_field=DateField()))
+        + 1,
+        Value(0),
+        output_field=IntegerField(),
+    )
+    cents = Cast(Round(F("cost") * Value(100)), BigIntegerField())
+    spend = Func(
+        cents * overlap * Value(2) + run,
+        run * Value(2),
+        template="((%(expressions)s))",
+        arg_joiner=") / (",
+        output_field=BigIntegerField(),
+    )
+    return overlap, spend
+
+
+def _campaign_lookups(scope: Scope) -> dict:
+    """The scope's filters that narrow campaigns (campaign and channel), as Campaign lookups."""
+    lookups = {}
+    for key, value in scope.filters.items():
+        name, _, rest = key.partition("__")
+        suffix = f"__{rest}" if rest else ""
+        if name in ("campaign", "campaign_id"):
+            if rest and rest not in ("in", "exact", "isnull"):
+                lookups[rest] = value  # campaign__channel and the like
+            elif rest == "in":
+                lookups["pk__in"] = [getattr(v, "pk", v) for v in value]
+            elif rest == "isnull":
+                lookups["pk__isnull"] = value
+            else:
+                lookups["pk"] = getattr(value, "pk", value)
+        elif name == "channel":
+            lookups[f"channel{suffix}"] = value
+    return lookups
+
+
+def _campaigns_in_period(scope: Scope) -> QuerySet[Campaign]:
+    """The campaigns (narrowed by the filters) that ran on at least one day of the period,
+    with ``spend_cents``."""
+    overlap, spend = _spend_cents(scope)
+    return (
+        Campaign.objects.filter(**_campaign_lookups(scope))
+        .annotate(days_in=overlap, spend_cents=spend)
+        .filter(days_in__gt=0)
+    )
+
+
+def _cents(value) -> Decimal:
+    return (Decimal(int(value or 0)) / 100).quantize(CENT)
+
+
+def _money(value) -> Decimal:
+    return ZERO if value is None else Decimal(value).quantize(CENT)
+
+
+# --- the cohort's counts ---------------------------------------------------------------------
+
+COHORT_AGGREGATES = {
+    "leads": Count("pk"),
+    "mqls": Count("pk", filter=Q(mql_at__isnull=False)),
+    "qualified": Count("pk", filter=Q(accepted_at__isnull=False)),
+    "won": Count("pk", filter=Q(won_at__isnull=False)),
+    "pipeline": Sum("accepted_amount", filter=Q(accepted_at__isnull=False)),
+    "won_amount": Sum("won_amount", filter=Q(won_at__isnull=False)),
+}
+
+
+def _row(key, label, spend_cents, counts: dict | None) -> MoneyRow:
+    counts = counts or {}
+    return MoneyRow(
+        key=key,
+        label=label,
+        spend=_cents(spend_cents),
+        leads=counts.get("leads") or 0,
+        mqls=counts.get("mqls") or 0,
+        qualified=counts.get("qualified") or 0,
+        won=counts.get("won") or 0,
+        pipeline=_money(counts.get("pipeline")),
+        won_amount=_money(counts.get("won_amount")),
+    )
+
+
+def _ordered(rows: list[MoneyRow]) -> list[MoneyRow]:
+    """Most spend first, then most leads; the leads with no campaign (or channel) last."""
+    return sorted(rows, key=lambda r: (r.key is None or r.key == "", -r.spend, -r.leads, r.label.lower()))
+
+
+def by_campaign(scope: Scope) -> list[MoneyRow]:
+    """One row per campaign that ran in the period or brought leads captured in it (and one
+    for the leads with no campaign). Two queries."""
+    spent = {c["pk"]: c for c in _campaigns_in_period(scope).values("pk", "name", "spend_cents").order_by()}
+    counts = {
+        c["campaign_id"]: c
+        for c in scope.cohort()
+        .values("campaign_id", "campaign__name")
+        .annotate(**COHORT_AGGREGATES)
+        .order_by()
+    }
+    rows = []
+    for key in spent.keys() | counts.keys():
+        name = (spent.get(key) or {}).get("name") or (counts.get(key) or {}).get("campaign__name")
+        label = NO_CAMPAIGN if key is None else name or f"Campaign {key}"
+        rows.append(_row(key, label, (spent.get(key) or {}).get("spend_cents"), counts.get(key)))
+    return _ordered(rows)
+
+
+def channel_label(key: str) -> str:
+    if not key:
+        return NO_CAMPAIGN
+    try:
+        return Channel(key).label
+    except ValueError:
+        return key
+
+
+def by_channel(scope: Scope) -> list[MoneyRow]:
+    """One row per channel with spend or leads in the period (the leads with no campaign have
+    no channel). Two queries."""
+    spent = {
+        c["channel"]: c["spend"]
+        for c in _campaigns_in_period(scope).values("channel").annotate(spend=Sum("spend_cents")).order_by()
+    }
+    counts = {
+        c["channel"]: c for c in scope.cohort().values("channel").annotate(**COHORT_AGGREGATES).order_by()
+    }
+    rows = [
+        _row(key, channel_label(key), spent.get(key), counts.get(key)) for key in spent.keys() | counts.keys()
+    ]
+    return _ordered(rows)
+
+
+def total(scope: Scope) -> MoneyRow:
+    """The whole period: every campaign's spend and the whole cohort. Two queries."""
+    spend = _campaigns_in_period(scope).aggregate(spend=Sum("spend_cents"))["spend"]
+    counts = scope.cohort().aggregate(**COHORT_AGGREGATES)
+    return _row("total", "All campaigns", spend, counts)
+
+
+def months(scope: Scope) -> list[date]:
+    """The first day of each local month the period touches, in order."""
+    first, last = scope.period.start.replace(day=1), scope.period.end
+    result = []
+    while first <= last:
+        result.append(first)
+        first = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return result
+
+
+def _by_month(scope: Scope, moment: str, amount: str) -> dict[date, dict]:
+    return {
+        r["month"]: r
+        for r in scope.moment_in_period(moment)
+        .annotate(month=TruncMonth(moment, tzinfo=scope.period.tz, output_field=DateField()))
+        .values("month")
+        .annotate(count=Count("pk"), amount=Sum(amount))
+        .order_by()
+    }
+
+
+def pipeline_by_month(scope: Scope) -> list[MonthRow]:
+    """Each local month of the period (cut to the period's days): the opportunities accepted in
+    it and their amounts (qualified pipeline created), the deals won in it and their amounts.
+    Two queries."""
+    accepted = _by_month(scope, "accepted_at", "accepted_amount")
+    won = _by_month(scope, "won_at", "won_amount")
+    rows = []
+    for month in months(scope):
+        a, w = accepted.get(month, {}), won.get(month, {})
+        rows.append(
+            MonthRow(
+                month=month,
+                qualified=a.get("count", 0),
+                pipeline=_money(a.get("amount")),
+                won=w.get("count", 0),
+                won_amount=_money(w.get("amount")),
+            )
+        )
+    return rows
