@@ -22,7 +22,7 @@ Definitions (every number is computed in SQL, on PostgreSQL and SQLite alike):
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import (
@@ -140,14 +140,17 @@ def _run(scope: Scope) -> tuple[Coalesce, Coalesce]:
     return start, end
 
 
-def _spend_cents(scope: Scope) -> tuple[Func, Func]:
-    """(days of the run inside the period, spend in the period in whole cents) as SQL.
+def _spend_cents(
+    scope: Scope, first_day: date | None = None, last_day: date | None = None
+) -> tuple[Func, Func]:
+    """(days of the run inside the period, spend in the period in whole cents) as SQL; or
+    inside ``first_day`` to ``last_day`` (a month of the period).
 
     cents * overlap / run, rounded half up, in integer arithmetic (exact on both backends):
     (2 * cents * overlap + run) div (2 * run)."""
     start, end = _run(scope)
-    first = Value(scope.period.start, output_field=DateField())
-    last = Value(scope.period.end, output_field=DateField())
+    first = Value(first_day or scope.period.start, output_field=DateField())
+    last = Value(last_day or scope.period.end, output_field=DateField())
     run = DaysFrom(end, start) + 1
     overlap = Greatest(
         DaysFrom(Least(end, last, output_field=DateField()), Greatest(start, first, output_field=DateField()))
@@ -328,3 +331,20 @@ def pipeline_by_month(scope: Scope) -> list[MonthRow]:
             )
         )
     return rows
+
+
+def spend_by_month(scope: Scope) -> list[tuple[date, Decimal]]:
+    """Each local month of the period (cut to the period's days) and the spend that falls in
+    it: the campaigns' costs spread over the months they run. One query. Each month is
+    rounded to the cent on its own, so the months may differ from the period's spend by a cent
+    or two."""
+    windows = []
+    for month in months(scope):
+        following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        windows.append(
+            (month, max(month, scope.period.start), min(following - timedelta(days=1), scope.period.end))
+        )
+    sums = _campaigns_in_period(scope).aggregate(
+        **{f"m{i}": Sum(_spend_cents(scope, first, last)[1]) for i, (_, first, last) in enumerate(windows)}
+    )
+    return [(month, _cents(sums[f"m{i}"])) for i, (month, _, _) in enumerate(windows)]

@@ -284,3 +284,35 @@ def test_a_whole_year_of_months(marketing):
     assert months[-1] == date(2025, 12, 1)
     assert len(months) == 13
     assert all(b - a <= timedelta(days=31) for a, b in pairwise(months))
+
+
+def test_spend_by_month_spreads_each_campaign_over_the_months_it_runs(
+    world, marketing, django_assert_num_queries
+):
+    period = Period(date(2025, 2, 10), date(2025, 4, 16), BERLIN)
+    runs = {
+        world.search: ("3100.00", date(2025, 2, 15), date(2025, 4, 15)),
+        world.webinar: ("500.00", date(2025, 3, 10), date(2025, 3, 10)),
+        world.old: ("1000.00", date(2025, 1, 1), date(2025, 2, 28)),
+        world.late: ("999.99", date(2025, 4, 1), date(2025, 4, 1)),
+        world.social: ("1000.00", date(2025, 3, 20), date(2025, 4, 18)),
+        world.email: ("330.00", date(2025, 2, 1), date(2025, 3, 5)),
+    }
+    windows = [
+        (date(2025, 2, 1), Period(date(2025, 2, 10), date(2025, 2, 28), BERLIN)),
+        (date(2025, 3, 1), MARCH),
+        (date(2025, 4, 1), Period(date(2025, 4, 1), date(2025, 4, 16), BERLIN)),
+    ]
+    with django_assert_num_queries(1):
+        spent = money.spend_by_month(Scope.for_user(marketing, period))
+
+    assert spent == [
+        (
+            month,
+            sum(
+                (expected_spend(cost, first, last, window) for cost, first, last in runs.values()), Decimal(0)
+            ),
+        )
+        for month, window in windows
+    ]
+    assert spent[1][1] == sum(world.spend.values())
