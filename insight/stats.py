@@ -35,26 +35,20 @@ DEFAULT = "value"
 
 
 class Seconds(Func):
-    """``end - start`` in seconds (a float; NULL when either is NULL): PostgreSQL's
-    ``EXTRACT(EPOCH ...)``, SQLite's Julian days. Differences of two moments are what the
-    funnel measures, and a plain number is what both backends can take a percentile of."""
+    """``end - start`` in seconds (a float; NULL when either is NULL), exact to the
+    microsecond: PostgreSQL's ``EXTRACT(EPOCH ...)`` of the interval, SQLite's
+    ``django_timestamp_diff`` (Django's own, in microseconds). Differences of two moments are
+    what the funnel measures, and a plain number is what both backends take a percentile of."""
 
     output_field = FloatField()
     arity = 2
 
     def as_sql(self, compiler, connection, **extra):
-        return self._combine(
-            compiler, connection, "CAST(EXTRACT(EPOCH FROM ({end} - {start})) AS double precision)"
-        )
-
-    def as_sqlite(self, compiler, connection, **extra):
-        return self._combine(compiler, connection, "((julianday({end}) - julianday({start})) * 86400.0)")
-
-    def _combine(self, compiler, connection, template):
-        (end_sql, end_params), (start_sql, start_params) = (
-            compiler.compile(expression) for expression in self.get_source_expressions()
-        )
-        return template.format(end=end_sql, start=start_sql), (*end_params, *start_params)
+        end, start = (compiler.compile(e) for e in self.get_source_expressions())
+        sql, params = connection.ops.subtract_temporals("DateTimeField", end, start)
+        if connection.vendor == "postgresql":
+            return f"CAST(EXTRACT(EPOCH FROM {sql}) AS double precision)", params
+        return f"({sql} / 1000000.0)", params
 
 
 @dataclass

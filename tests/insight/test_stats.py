@@ -118,7 +118,7 @@ def test_seconds_between_two_moments():
 
     seconds = [d.total_seconds() for d in durations]
     for fraction in (0.25, 0.5, 0.75):
-        assert row.get(fraction) == pytest.approx(interpolated(seconds, fraction), abs=0.01)
+        assert row.get(fraction) == pytest.approx(interpolated(seconds, fraction), abs=1e-6)
 
 
 def test_a_fraction_outside_zero_to_one_is_refused():

@@ -1,0 +1,281 @@
+"""The funnel: how many leads reach each stage, how many convert to the next and how long it
+takes, sliced by where they came from and who worked them, and where they fall out and why.
+
+Two views of a period. A *cohort* follows the leads captured in the period to today: a lead
+counts at a stage if it ever reached it (its first moment there is recorded), whatever came
+after, so a lead won and later churned still counts as won. A *flow* counts what happened in
+the period: the leads whose first moment at a stage falls in it, whatever their capture date.
+
+Every function is one query over ``LeadFact`` (counts and medians in SQL; see
+``insight.stats`` for the percentiles on both databases).
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from itertools import pairwise
+from typing import NamedTuple
+
+from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from leads.models import Channel, Lead
+
+from .models import LeadFact
+from .scope import Scope
+from .stats import Seconds, percentiles
+
+
+class Stage(NamedTuple):
+    key: str
+    label: str
+    field: str
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("captured", "Captured", "captured_at"),
+    Stage("mql", "MQL or hand-raiser", "mql_at"),
+    Stage("worked", "Worked (first touch)", "first_touch_at"),
+    Stage("handed_off", "Handed off", "handed_off_at"),
+    Stage("accepted", "Accepted by an AE", "accepted_at"),
+    Stage("won", "Won", "won_at"),
+)
+STAGE_KEYS = tuple(s.key for s in STAGES)
+STAGE_LABELS = {s.key: s.label for s in STAGES}
+
+
+@dataclass(frozen=True)
+class StageRow:
+    key: str
+    label: str
+    count: int
+    conversion: float | None  # share of the previous stage's count; None for the first or after 0
+    median_from_previous: timedelta | None  # over the leads that reached both stages
+
+
+def _seconds(value: float | None) -> timedelta | None:
+    return None if value is None else timedelta(seconds=value)
+
+
+def _rows(counts: dict[str, int], medians: dict[str, float | None], *, conversions: bool) -> list[StageRow]:
+    rows = []
+    previous = None
+    for stage in STAGES:
+        count = counts[stage.key]
+        conversion = None
+        if conversions and previous is not None and previous > 0:
+            conversion = count / previous
+        rows.append(StageRow(stage.key, stage.label, count, conversion, _seconds(medians.get(stage.key))))
+        previous = count
+    return rows
+
+
+def _steps():
+    """Each stage after the first with the stage before it."""
+    return pairwise(STAGES)
+
+
+def cohort(scope: Scope) -> list[StageRow]:
+    """The leads captured in the period, followed to today: the count at each stage, the
+    conversion from the previous stage and the median time from it (one query)."""
+    (row,) = percentiles(
+        scope.cohort(),
+        {stage.key: Seconds(stage.field, previous.field) for previous, stage in _steps()},
+        (0.5,),
+        counts={stage.key: Q(**{f"{stage.field}__isnull": False}) for stage in STAGES[1:]},
+    )
+    counts = {"captured": row.rows, **row.counts}
+    return _rows(counts, {key: row.get(0.5, key) for key in row.values}, conversions=True)
+
+
+def _in_period(scope: Scope, field_name: str) -> Q:
+    return Q(**{f"{field_name}__gte": scope.period.start_at, f"{field_name}__lt": scope.period.end_at})
+
+
+def flow(scope: Scope) -> list[StageRow]:
+    """What happened in the period: per stage, the leads whose first moment there falls in
+    it, whatever their capture date, and the median time it took them from the previous
+    stage. No conversion: the counts are of different leads (one query)."""
+    anywhere = Q()
+    for stage in STAGES:
+        anywhere |= _in_period(scope, stage.field)
+    (row,) = percentiles(
+        scope.facts.filter(anywhere),
+        {
+            stage.key: Case(When(_in_period(scope, stage.field), then=Seconds(stage.field, previous.field)))
+            for previous, stage in _steps()
+        },
+        (0.5,),
+        counts={stage.key: _in_period(scope, stage.field) for stage in STAGES},
+    )
+    return _rows(row.counts, {key: row.get(0.5, key) for key in row.values}, conversions=False)
+
+
+# --- slices ----------------------------------------------------------------------------------
+
+NOBODY = "Unassigned"
+
+
+def _person(first: str | None, last: str | None, username: str | None) -> str:
+    if username is None:
+        return NOBODY
+    return f"{first or ''} {last or ''}".strip() or username
+
+
+def _choice(labels: dict, empty: str):
+    return lambda key, *_: labels.get(key, key) if key else empty
+
+
+class Slice(NamedTuple):
+    title: str
+    key: str  # the LeadFact field the slice groups by
+    names: tuple[str, ...]  # fields joined for the label, read in the same query
+    label: object  # (key, *names) -> the label a person reads
+
+
+SLICES: dict[str, Slice] = {
+    "campaign": Slice("Campaign", "campaign", ("campaign__name",), lambda key, name: name or "No campaign"),
+    "channel": Slice("Channel", "channel", (), _choice(dict(Channel.choices), "No channel")),
+    "source": Slice("Source", "source", (), _choice(dict(Channel.choices), "No source")),
+    "team": Slice("Team", "team", ("team__name",), lambda key, name: name or "No team"),
+    "sdr": Slice(
+        "SDR",
+        "sdr",
+        ("sdr__first_name", "sdr__last_name", "sdr__username"),
+        lambda key, *names: _person(*names),
+    ),
+    "origin": Slice("Inbound or outbound", "origin", (), _choice(dict(LeadFact.Origin.choices), "Unknown")),
+    "fit_grade": Slice("Fit grade", "fit_grade", (), lambda key: key or "Not graded"),
+}
+
+
+@dataclass(frozen=True)
+class SliceRow:
+    key: object  # what to filter on (a campaign id, a channel, a grade...); None for none
+    label: str
+    counts: dict[str, int]  # stage key -> leads of the cohort that reached it
+
+    def conversion(self, stage: str, since: str = "captured") -> float | None:
+        """The share of the leads at ``since`` that reached ``stage`` (None if none were)."""
+        base = self.counts[since]
+        return self.counts[stage] / base if base else None
+
+
+def by_slice(scope: Scope, by: str) -> list[SliceRow]:
+    """The cohort's stage counts per campaign, channel, source, team, SDR, origin or fit
+    grade, largest first, labels joined in the same query (one query)."""
+    spec = SLICES[by]
+    names = {f"slice_name{i}": F(name) for i, name in enumerate(spec.names)}
+    counts = {f"stage_{s.key}": Count("pk", filter=Q(**{f"{s.field}__isnull": False})) for s in STAGES}
+    records = scope.cohort().order_by().values(slice_key=F(spec.key), **names).annotate(**counts)
+    rows = [
+        SliceRow(
+            key=r["slice_key"],
+            label=spec.label(r["slice_key"], *(r[n] for n in names)),
+            counts={s.key: r[f"stage_{s.key}"] for s in STAGES},
+        )
+        for r in records
+    ]
+    return sorted(rows, key=lambda r: (-r.counts["captured"], r.label))
+
+
+# --- where leads fall out ------------------------------------------------------------------
+
+OUTCOMES = {
+    "disqualified": "Disqualified",
+    "nurtured": "Sent back to nurture",
+    "rejected": "Rejected by the AE",
+    "lost": "Lost",
+    "lost_early": "Lost early",
+}
+
+
+@dataclass(frozen=True)
+class DispositionRow:
+    stage: str  # the stage the leads were in when they fell out
+    outcome: str  # a key of OUTCOMES
+    reason: str
+    count: int
+
+    @property
+    def stage_label(self) -> str:
+        return STAGE_LABELS[self.stage]
+
+    @property
+    def outcome_label(self) -> str:
+        return OUTCOMES[self.outcome]
+
+
+def _text(value: str) -> Value:
+    return Value(value, output_field=CharField())
+
+
+def _grouped(facts: QuerySet, stage, outcome, reason) -> QuerySet:
+    return (
+        facts.order_by()
+        .annotate(d_stage=stage, d_outcome=outcome, d_reason=reason)
+        .values("d_stage", "d_outcome", "d_reason")
+        .annotate(d_count=Count("pk"))
+    )
+
+
+def dispositions(scope: Scope) -> list[DispositionRow]:
+    """Where the cohort's leads fell out and why (one query, three grouped parts):
+
+    - taken out of sales (disqualified, or sent back to nurture: ``closed_out_at``) in the
+      furthest stage they had reached by then, with the SDR's reason;
+    - rejected by the AE (in the handed-off stage) with the AE's reason;
+    - lost after acceptance with the reason, a loss soon after acceptance counted as *lost
+      early* (not also as lost).
+
+    A lead can fall out more than once (rejected, handed off again, then lost) and counts in
+    each. Largest first within each stage, stages in funnel order.
+    """
+    facts = scope.cohort()
+    closed = Q(closed_out_at__isnull=False)
+    stage_then = Case(
+        When(accepted_at__lte=F("closed_out_at"), then=_text("accepted")),
+        When(handed_off_at__lte=F("closed_out_at"), then=_text("handed_off")),
+        When(first_touch_at__lte=F("closed_out_at"), then=_text("worked")),
+        When(mql_at__lte=F("closed_out_at"), then=_text("mql")),
+        default=_text("captured"),
+    )
+    disqualified = (Lead.Status.DISQUALIFIED, Lead.Status.RECYCLED)
+    closed_out = _grouped(
+        facts.filter(closed),
+        stage_then,
+        Case(When(status__in=disqualified, then=_text("disqualified")), default=_text("nurtured")),
+        F("close_out_reason"),
+    )
+    rejected = _grouped(
+        facts.filter(rejected_at__isnull=False), _text("handed_off"), _text("rejected"), F("reject_reason")
+    )
+    lost = _grouped(
+        facts.filter(lost_at__isnull=False),
+        _text("accepted"),
+        Case(When(early_loss=True, then=_text("lost_early")), default=_text("lost")),
+        F("lost_reason"),
+    )
+    rows = [
+        DispositionRow(r["d_stage"], r["d_outcome"], r["d_reason"] or "", r["d_count"])
+        for r in closed_out.union(rejected, lost, all=True)
+    ]
+    outcome_order = list(OUTCOMES)
+    return sorted(
+        rows,
+        key=lambda r: (STAGE_KEYS.index(r.stage), outcome_order.index(r.outcome), -r.count, r.reason),
+    )
+
+
+def dropped(scope: Scope, days: int, now=None) -> QuerySet[LeadFact]:
+    """Leads dropped on the floor: in a sales status (MQL, working) and idle for more than
+    ``days`` days, idle since their last touch or, never touched, since they reached a rep
+    (routed, else MQL). Not cut to the period: a dropped lead is dropped whenever it came
+    in. Annotated with ``idle_since``, the longest idle first."""
+    now = now or timezone.now()
+    return (
+        scope.facts.filter(status__in=(Lead.Status.MQL, Lead.Status.WORKING))
+        .annotate(idle_since=Coalesce("last_touch_at", "routed_at", "mql_at", "captured_at"))
+        .filter(idle_since__lt=now - timedelta(days=days))
+        .order_by("idle_since", "lead_id")
+    )
