@@ -1,0 +1,390 @@
+"""Refinery health: each diagnosis triggers just past its threshold and not at it, counted from
+facts, work items and contracts the test creates; the detail sentence carries the figures a
+manager reads; all clear says so; the query count is fixed."""
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from insight.health import all_clear, diagnose, top
+from insight.models import HealthSettings, LeadFact
+from insight.scope import Period, Scope
+from leads.models import Lead
+from renewals.models import Contract
+from team.models import Holiday, Role
+from tests.factories import CampaignFactory, LeadFactory, TeamFactory, UserFactory, customer, routed_lead
+from work.models import Breach, WorkItem
+
+BERLIN = ZoneInfo("Europe/Berlin")
+NOW = datetime(2025, 3, 12, 12, 0, tzinfo=UTC)  # a Wednesday
+MARCH = Period(date(2025, 3, 1), date(2025, 3, 31), BERLIN)
+IN_MARCH = datetime(2025, 3, 5, 10, 0, tzinfo=UTC)
+IN_FEBRUARY = datetime(2025, 2, 20, 10, 0, tzinfo=UTC)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _frozen(time_machine):
+    time_machine.move_to(NOW, tick=False)
+
+
+def fact(**fields) -> LeadFact:
+    """A lead and its fact, written directly (the refresh is tested on its own)."""
+    fields.setdefault("captured_at", IN_MARCH - timedelta(days=30))
+    lead = fields.pop("lead", None) or LeadFactory(captured_at=fields["captured_at"])
+    return LeadFact.objects.create(lead=lead, **fields)
+
+
+def check(manager, key, period=MARCH, settings=None, **filters):
+    scope = Scope.for_user(manager, period, **filters)
+    (found,) = [d for d in diagnose(scope, settings=settings, now=NOW) if d.key == key]
+    return found
+
+
+def thresholds(**values) -> HealthSettings:
+    settings = HealthSettings.load()
+    for name, value in values.items():
+        setattr(settings, name, value)
+    settings.save()
+    return settings
+
+
+# -- 1. early losses -------------------------------------------------------------------------
+
+
+def accepted_facts(n, lost_after=None, **fields):
+    for _ in range(n):
+        lost = {"lost_at": IN_MARCH + lost_after, "lost_reason": "No budget"} if lost_after else {}
+        fact(accepted_at=IN_MARCH, handed_off_at=IN_MARCH, **lost, **fields)
+
+
+def test_early_losses_at_the_threshold_are_not_a_diagnosis(manager):
+    accepted_facts(4)
+    accepted_facts(1, lost_after=timedelta(days=14))  # exactly 14 days: early
+    accepted_facts(3, lost_after=timedelta(days=14, minutes=1))  # later: not early
+
+    found = check(manager, "early_losses")
+
+    assert not found.triggered
+    assert found.value == 12.5  # 1 of 8
+    found = check(manager, "early_losses", settings=thresholds(early_loss_percent=12))
+    assert found.triggered
+
+
+def test_early_losses_just_above_the_threshold_say_qualify_harder(manager):
+    accepted_facts(7)
+    accepted_facts(2, lost_after=timedelta(days=3))
+    fact(accepted_at=IN_FEBRUARY, lost_at=IN_FEBRUARY + timedelta(days=1))  # accepted before March
+
+    found = check(manager, "early_losses")
+
+    assert found.triggered
+    assert found.value == 22.2
+    assert found.threshold == 20 and found.unit == "%"
+    assert found.detail == "2 of 9 accepted opportunities (22.2%) were lost within 14 days of acceptance."
+    assert "Qualify harder" in found.advice
+    assert found.link.startswith("/insight/rows/early_losses/?")
+
+
+def test_at_exactly_the_threshold_share_nothing_triggers(manager):
+    accepted_facts(4)
+    accepted_facts(1, lost_after=timedelta(days=1))
+
+    assert check(manager, "early_losses").value == 20.0
+    assert not check(manager, "early_losses").triggered
+
+
+def test_filters_narrow_the_facts_a_diagnosis_counts(manager):
+    google = CampaignFactory(name="Google")
+    accepted_facts(3, campaign=google)
+    accepted_facts(1, lost_after=timedelta(days=1), campaign=google)
+    accepted_facts(3, lost_after=timedelta(days=1))  # other leads: lost early, not Google's
+
+    assert check(manager, "early_losses").triggered  # 4 of 7 overall
+    found = check(manager, "early_losses", campaign=google)
+    assert found.triggered and found.detail.startswith("1 of 4 accepted opportunities (25%)")
+
+
+# -- 2. AE win rate --------------------------------------------------------------------------
+
+
+def test_win_rate_at_half_is_fine_and_above_half_says_too_picky(manager):
+    fact(accepted_at=IN_FEBRUARY, won_at=IN_MARCH, won_amount=Decimal("1000"))
+    fact(accepted_at=IN_FEBRUARY, lost_at=IN_MARCH, lost_reason="Price")
+    fact(accepted_at=IN_FEBRUARY, won_at=IN_FEBRUARY)  # closed before the period
+    fact(accepted_at=IN_MARCH)  # still open
+
+    found = check(manager, "win_rate")
+    assert (found.value, found.triggered) == (50.0, False)
+
+    fact(accepted_at=IN_FEBRUARY, won_at=IN_MARCH + timedelta(days=2))
+    found = check(manager, "win_rate")
+    assert found.triggered
+    assert found.detail == "2 of 3 opportunities closed in the period were won (66.7%)."
+    assert "too picky" in found.advice
+
+
+# -- 3. AE rejections ------------------------------------------------------------------------
+
+
+def handoffs(n, reason=None):
+    for _ in range(n):
+        rejected = {"rejected_at": IN_MARCH + timedelta(hours=2), "reject_reason": reason} if reason else {}
+        fact(handed_off_at=IN_MARCH, **rejected)
+
+
+def test_rejections_at_a_quarter_are_fine(manager):
+    handoffs(3)
+    handoffs(1, reason="No budget")
+
+    found = check(manager, "rejections")
+    assert (found.value, found.triggered) == (25.0, False)
+
+
+def test_rejections_above_a_quarter_name_the_top_three_reasons(manager):
+    handoffs(13)
+    handoffs(3, reason="No budget")
+    handoffs(2, reason="Wrong persona")
+    handoffs(1, reason="Too small")
+    handoffs(1, reason="Bad timing")
+    fact(handed_off_at=IN_FEBRUARY, rejected_at=IN_FEBRUARY, reject_reason="Too small")  # February's
+
+    found = check(manager, "rejections")
+
+    assert found.triggered  # 7 of 20 = 35%
+    assert found.reasons == (("No budget", 3), ("Wrong persona", 2), ("Bad timing", 1))
+    assert found.detail == (
+        "7 of 20 handoffs in the period (35%) were rejected by an AE. "
+        "Top reasons: No budget (3), Wrong persona (2), Bad timing (1)."
+    )
+
+
+# -- 4. SDRs starved -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def two_sdrs(inbound_sdr, other_sdr):
+    for sdr in (inbound_sdr, other_sdr):
+        sdr.capacity = 10
+        sdr.save(update_fields=["capacity"])
+    UserFactory(username="away", role=Role.INBOUND_SDR, is_away=True, capacity=10)  # not taking leads
+    return inbound_sdr, other_sdr
+
+
+def test_sdrs_holding_half_their_capacity_are_not_starved(manager, two_sdrs):
+    for sdr in two_sdrs:
+        for _ in range(5):
+            routed_lead(sdr, now=IN_MARCH)
+
+    found = check(manager, "starved")
+
+    assert (found.value, found.triggered) == (50.0, False)
+
+
+def test_sdrs_below_half_their_capacity_are_starved(manager, two_sdrs):
+    sam, lena = two_sdrs
+    leads = [routed_lead(sam, now=IN_MARCH) for _ in range(5)] + [
+        routed_lead(lena, now=IN_MARCH) for _ in range(5)
+    ]
+    Lead.objects.filter(pk=leads[0].pk).update(status=Lead.Status.DISQUALIFIED)
+    for _ in range(8):
+        fact(mql_at=IN_MARCH)
+    fact(mql_at=IN_FEBRUARY)
+    Holiday.objects.create(calendar=manager.team.calendar, date=date(2025, 3, 17))
+
+    found = check(manager, "starved")
+
+    assert found.triggered
+    assert found.value == 45.0
+    assert found.detail == (
+        "0.2 new MQLs per SDR per working day (8 over 2 active SDRs and 20 working days); "
+        "they hold 9 open leads, 45% of their capacity of 20."
+    )
+    assert "feed more" in found.advice
+
+
+def test_an_active_sdr_with_no_open_work_means_starved(manager, two_sdrs):
+    sam, lena = two_sdrs
+    for _ in range(5):
+        routed_lead(sam, now=IN_MARCH)
+        LeadFactory(owner=lena, status=Lead.Status.WORKING)  # open leads, but nothing to do
+
+    found = check(manager, "starved")
+
+    assert found.triggered and found.value == 50.0
+    assert found.detail.endswith("and 1 of them has no open work.")
+
+
+def test_starved_counts_the_sdrs_of_the_filtered_team(manager, two_sdrs):
+    for sdr in two_sdrs:
+        for _ in range(5):
+            routed_lead(sdr, now=IN_MARCH)
+    outbound = TeamFactory(name="Outbound", kind="outbound")
+    UserFactory(username="idle", role=Role.OUTBOUND_SDR, team=outbound)  # no work at all
+
+    assert check(manager, "starved").triggered
+    assert not check(manager, "starved", team=manager.team).triggered
+    assert check(manager, "starved", team=outbound).triggered
+
+
+# -- 5. speed to lead ------------------------------------------------------------------------
+
+
+def routed_facts(sdr, n, breached_at=()):
+    """``n`` leads routed in March; the first ones breached their first touch at the given
+    detection times."""
+    for i in range(n):
+        lead = routed_lead(sdr, now=IN_MARCH)
+        fact(lead=lead, captured_at=IN_MARCH, mql_at=IN_MARCH, routed_at=IN_MARCH, sdr=sdr)
+        if i < len(breached_at):
+            item = WorkItem.objects.get(object_id=lead.pk, kind=WorkItem.Kind.FIRST_TOUCH)
+            Breach.objects.create(
+                work_item=item,
+                policy=item.policy,
+                owner=sdr,
+                team=sdr.team,
+                due_at=item.due_at,
+                detected_at=breached_at[i],
+            )
+
+
+LAST_WEEK = datetime(2025, 3, 4, 10, 0, tzinfo=UTC)
+THIS_WEEK = datetime(2025, 3, 11, 10, 0, tzinfo=UTC)
+
+
+def test_a_tenth_of_leads_past_their_sla_is_tolerated(manager, inbound_sdr):
+    routed_facts(inbound_sdr, 10, breached_at=[LAST_WEEK])
+
+    found = check(manager, "speed")
+
+    assert (found.value, found.triggered) == (10.0, False)
+    assert found.detail == (
+        "1 of 10 leads routed in the period (10%) waited past their first-touch SLA; "
+        "0 first-touch breaches this week, 1 last week."
+    )
+
+
+def test_more_than_a_tenth_past_their_sla_means_leads_go_cold(manager, inbound_sdr):
+    routed_facts(inbound_sdr, 10, breached_at=[LAST_WEEK, THIS_WEEK])
+
+    found = check(manager, "speed")
+
+    assert found.triggered and found.value == 20.0
+    assert "leads go cold" in found.advice.lower()
+    assert found.link.startswith("/insight/rows/speed/")
+
+
+def test_breaches_rising_week_on_week_trigger_in_the_viewers_weeks(manager, inbound_sdr):
+    # Sunday 23:30 UTC is already Monday in Berlin: this week's, not last week's.
+    sunday_night = datetime(2025, 3, 9, 23, 30, tzinfo=UTC)
+    routed_facts(inbound_sdr, 20, breached_at=[LAST_WEEK, sunday_night])
+
+    found = check(manager, "speed")
+    assert not found.triggered  # 1 this week, 1 last week; 10% of leads
+
+    routed_facts(inbound_sdr, 20, breached_at=[THIS_WEEK])
+    found = check(manager, "speed")
+    assert found.triggered  # 2 this week against 1; only 3 of 40 leads (7.5%) were slow
+    assert found.detail.endswith("2 first-touch breaches this week, 1 last week.")
+    assert found.link.startswith("/insight/rows/breaches/")
+
+
+# -- 6. dropped on the floor -----------------------------------------------------------------
+
+
+def test_leads_untouched_for_longer_than_the_setting_are_dropped(manager):
+    fact(
+        status="working", routed_at=NOW - timedelta(days=20), last_touch_at=NOW - timedelta(days=6, hours=23)
+    )
+    fact(status="nurture", last_touch_at=NOW - timedelta(days=30))  # not in sales
+
+    found = check(manager, "dropped")
+    assert (found.value, found.triggered) == (0, False)
+
+    fact(status="working", routed_at=NOW - timedelta(days=20), last_touch_at=NOW - timedelta(days=7, hours=1))
+    fact(status="mql", mql_at=NOW - timedelta(days=9), routed_at=NOW - timedelta(days=8))  # never touched
+
+    found = check(manager, "dropped")
+    assert (found.value, found.triggered) == (2, True)
+    assert found.detail == "2 leads in an SDR's hands have had no touch for 7 days or more."
+    assert not check(manager, "dropped", settings=thresholds(dropped_days=10)).triggered
+
+
+# -- 7. renewals without a conversation --------------------------------------------------------
+
+
+def test_renewals_due_within_the_window_without_a_conversation(manager, am):
+    account = customer(am)
+
+    def term(end, **fields):
+        return Contract.objects.create(
+            account=account, start_date=end - timedelta(days=364), end_date=end, annual_value=12000, **fields
+        )
+
+    today = date(2025, 3, 12)
+    term(today + timedelta(days=31))  # outside the 30 days
+    term(today + timedelta(days=10), renewal_activity_at=NOW - timedelta(days=2))  # talked
+    assert not check(manager, "renewals").triggered
+
+    term(today + timedelta(days=30))
+    found = check(manager, "renewals")
+    assert (found.value, found.triggered) == (1, True)
+    assert found.detail == "1 contract ending within 30 days has had no renewal conversation."
+
+
+# -- together ------------------------------------------------------------------------------
+
+
+def test_nothing_needs_tuning_on_a_quiet_refinery(manager):
+    accepted_facts(5)
+    handoffs(4)
+
+    found = diagnose(Scope.for_user(manager, MARCH), now=NOW)
+
+    assert all_clear(found)
+    assert top(found) is None
+    assert [d.key for d in found] == [
+        "early_losses", "win_rate", "rejections", "starved", "speed", "dropped", "renewals",
+    ]  # fmt: skip
+    assert all(not d.triggered for d in found)
+
+
+def test_triggered_diagnoses_come_first(manager):
+    handoffs(1)
+    handoffs(1, reason="No budget")
+    fact(status="working", routed_at=NOW - timedelta(days=20))
+
+    found = diagnose(Scope.for_user(manager, MARCH), now=NOW)
+
+    assert [d.key for d in found[:2]] == ["rejections", "dropped"]
+    assert not all_clear(found) and top(found).key == "rejections"
+
+
+def test_links_carry_the_pages_own_query_string(manager):
+    found = diagnose(Scope.for_user(manager, MARCH), now=NOW, query="period=custom&start=2025-03-01")
+    assert found[0].link.endswith("/?period=custom&start=2025-03-01")
+
+
+def fill(sdr, size):
+    accepted_facts(size, lost_after=timedelta(days=1))
+    handoffs(size, reason="No budget")
+    routed_facts(sdr, size, breached_at=[THIS_WEEK] * size)
+    for _ in range(size):
+        fact(status="working", routed_at=NOW - timedelta(days=20))
+
+
+@pytest.mark.parametrize("size", [1, 4])
+def test_diagnose_runs_a_fixed_number_of_queries(manager, inbound_sdr, django_assert_num_queries, size):
+    fill(inbound_sdr, size)
+    scope = Scope.for_user(manager, MARCH)
+    settings = HealthSettings.load()
+    diagnose(scope, settings=settings, now=NOW)  # the content-type cache, as in a running process
+
+    # early losses 1, win rate 1, rejections 2, starved 3 + 2 (the calendar), speed 2, dropped 1,
+    # renewals 1
+    with django_assert_num_queries(13):
+        found = diagnose(scope, settings=settings, now=NOW)
+    assert not all_clear(found)
