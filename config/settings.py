@@ -279,6 +279,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=5, minute=30),
         "options": {"expires": 6 * 3600},
     },
+    # Weekly summaries: due on Monday 08:00 in each team's time zone, so the task runs every
+    # hour and sends those whose Monday 08:00 has come (each once per person and week).
+    "weekly-summaries": {
+        "task": "insight.tasks.send_weekly_summaries",
+        "schedule": crontab(minute=5),
+        "options": {"expires": 50 * 60},
+    },
 }
 
 REST_FRAMEWORK = {
