@@ -1,0 +1,203 @@
+"""Speed to lead: how long leads wait for their first touch, and what waiting costs.
+
+``speed`` measures the leads first touched in the period: the median and 90th percentile of
+the wait from the moment the clock started (routed, else MQL, else captured) to the first
+touch, in wall-clock time and in business time (the owner's team calendar), overall or by
+rep, team, channel or local week. ``decay`` follows the period's cohort and shows, per
+response-time bucket, how many were handed off, accepted and won: the decay curve.
+
+One query per call (percentiles in SQL on both databases: ``insight.stats``).
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import NamedTuple
+
+from django.db.models import Case, CharField, Count, Q, Value, When
+from django.db.models.functions import TruncWeek
+
+from leads.models import Channel
+
+from .scope import Scope
+from .stats import percentiles
+
+BY = (None, "rep", "team", "channel", "week")
+EVERYONE = "All leads"
+NOBODY = "Unassigned"
+
+
+@dataclass(frozen=True)
+class SpeedRow:
+    key: object  # the rep's or team's id, the channel, the week's Monday (a date); None overall
+    label: str
+    touches: int  # leads first touched in the period
+    median: timedelta | None
+    p90: timedelta | None
+    median_business: timedelta | None
+    p90_business: timedelta | None
+
+
+def _seconds(value: float | None) -> timedelta | None:
+    return None if value is None else timedelta(seconds=value)
+
+
+def _person(first: str | None, last: str | None, username: str | None) -> str:
+    if username is None:
+        return NOBODY
+    return f"{first or ''} {last or ''}".strip() or username
+
+
+def _monday(value) -> date | None:
+    """The local Monday a ``TruncWeek`` answer stands for (a date on either database)."""
+    if isinstance(value, datetime):
+        return value.date()
+    return value
+
+
+def _groups(scope: Scope, by: str | None):
+    """What to group by, and how to turn a group into (key, label)."""
+    if by is None:
+        return None, lambda g: (None, EVERYONE)
+    if by == "rep":
+        names = {"key": "sdr", "first": "sdr__first_name", "last": "sdr__last_name", "user": "sdr__username"}
+        return names, lambda g: (g["key"], _person(g["first"], g["last"], g["user"]))
+    if by == "team":
+        return {"key": "team", "name": "team__name"}, lambda g: (g["key"], g["name"] or "No team")
+    if by == "channel":
+        labels = dict(Channel.choices)
+        return {"key": "channel"}, lambda g: (g["key"], labels.get(g["key"], g["key"]) or "No channel")
+    if by == "week":
+        week = TruncWeek("first_touch_at", tzinfo=scope.period.tz)
+
+        def label(g):
+            monday = _monday(g["key"])
+            return monday, f"Week of {monday:%-d %b %Y}"
+
+        return {"key": week}, label
+    raise ValueError(f"Speed is measured by {', '.join(str(b) for b in BY)}, not {by!r}.")
+
+
+def _order(by: str | None):
+    if by == "week":
+        return lambda r: r.key
+    if by == "rep":  # the fastest first; reps with no measured touch last
+        return lambda r: (r.median is None, r.median or timedelta(0), r.label)
+    return lambda r: r.label
+
+
+def speed(scope: Scope, by: str | None = None) -> list[SpeedRow]:
+    """Median and 90th percentile of the wait for the first touch, wall clock and business
+    time, of the leads first touched in the period, overall (one row) or by ``by``: "rep"
+    (the SDR who worked the lead), "team", "channel" or "week" (the local week of the first
+    touch in the period's time zone). One query."""
+    groups, key_label = _groups(scope, by)
+    rows = []
+    for r in percentiles(
+        scope.moment_in_period("first_touch_at"),
+        {"wall": "response_seconds", "business": "response_business_seconds"},
+        (0.5, 0.9),
+        group_by=groups,
+    ):
+        key, label = key_label(r.group)
+        rows.append(
+            SpeedRow(
+                key,
+                label,
+                r.rows,
+                _seconds(r.get(0.5, "wall")),
+                _seconds(r.get(0.9, "wall")),
+                _seconds(r.get(0.5, "business")),
+                _seconds(r.get(0.9, "business")),
+            )
+        )
+    return sorted(rows, key=_order(by))
+
+
+# --- the decay curve -------------------------------------------------------------------------
+
+
+class Bucket(NamedTuple):
+    key: str
+    label: str
+    below: int | None  # seconds: the bucket holds waits under this (None: no upper bound)
+
+
+MINUTE, HOUR = 60, 3600
+DASH = "\u2013"  # an en dash between the bounds of a range
+BUCKETS: tuple[Bucket, ...] = (
+    Bucket("under_5m", "Under 5 min", 5 * MINUTE),
+    Bucket("5_30m", f"5{DASH}30 min", 30 * MINUTE),
+    Bucket("30_60m", f"30{DASH}60 min", HOUR),
+    Bucket("1_4h", f"1{DASH}4 h", 4 * HOUR),
+    Bucket("4_24h", f"4{DASH}24 h", 24 * HOUR),
+    Bucket("over_24h", "Over 24 h", None),
+    Bucket("never", "Never touched", None),
+)
+
+
+@dataclass(frozen=True)
+class DecayRow:
+    key: str
+    label: str
+    leads: int
+    handed_off: int
+    accepted: int
+    won: int
+
+    def _rate(self, count: int) -> float | None:
+        return count / self.leads if self.leads else None
+
+    @property
+    def handed_off_rate(self) -> float | None:
+        return self._rate(self.handed_off)
+
+    @property
+    def accepted_rate(self) -> float | None:
+        return self._rate(self.accepted)
+
+    @property
+    def won_rate(self) -> float | None:
+        return self._rate(self.won)
+
+
+def _bucket() -> Case:
+    """A lead's bucket by its wall-clock wait: lower bounds included, upper ones excluded."""
+    text = CharField()
+    whens = [When(first_touch_at__isnull=True, then=Value("never", output_field=text))]
+    whens += [
+        When(response_seconds__lt=b.below, then=Value(b.key, output_field=text))
+        for b in BUCKETS
+        if b.below is not None
+    ]
+    return Case(*whens, default=Value("over_24h", output_field=text))
+
+
+def decay(scope: Scope) -> list[DecayRow]:
+    """The cohort's leads that reached a rep's queue (MQL or routed), bucketed by how long
+    they waited for the first touch (wall clock), with how many of each bucket were handed
+    off, accepted and won; every bucket, empty ones too, in order (one grouped query)."""
+    reached = Q(mql_at__isnull=False) | Q(routed_at__isnull=False)
+    counted = {
+        "d_leads": Count("pk"),
+        "d_handed_off": Count("pk", filter=Q(handed_off_at__isnull=False)),
+        "d_accepted": Count("pk", filter=Q(accepted_at__isnull=False)),
+        "d_won": Count("pk", filter=Q(won_at__isnull=False)),
+    }
+    found = {
+        r["d_bucket"]: r
+        for r in scope.cohort()
+        .filter(reached)
+        .order_by()
+        .annotate(d_bucket=_bucket())
+        .values("d_bucket")
+        .annotate(**counted)
+    }
+    empty = dict.fromkeys(counted, 0)
+    return [
+        DecayRow(
+            b.key,
+            b.label,
+            *(found.get(b.key, empty)[name] for name in ("d_leads", "d_handed_off", "d_accepted", "d_won")),
+        )
+        for b in BUCKETS
+    ]
