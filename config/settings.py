@@ -279,6 +279,18 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=5, minute=30),
         "options": {"expires": 6 * 3600},
     },
+    # Insight's lead facts: the leads that changed, every minute; every lead at night, which
+    # also corrects what leaves no event (a campaign's channel edited, a bulk re-score).
+    "insight-refresh-facts": {
+        "task": "insight.tasks.refresh_facts",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 50},
+    },
+    "insight-rebuild-facts": {
+        "task": "insight.tasks.rebuild_facts",
+        "schedule": crontab(hour=2, minute=15),
+        "options": {"expires": 6 * 3600},
+    },
     # Weekly summaries: due on Monday 08:00 in each team's time zone, so the task runs every
     # hour and sends those whose Monday 08:00 has come (each once per person and week).
     "weekly-summaries": {

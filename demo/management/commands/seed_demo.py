@@ -11,6 +11,7 @@ import random
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.test.utils import override_settings
@@ -361,6 +362,8 @@ class Command(BaseCommand):
 
                 run_renewals()
             sweep_breaches()
+        # The insight pages read the lead facts: compute them all now, not at the nightly rebuild.
+        call_command("insight_refresh", "--full", verbosity=options["verbosity"], stdout=self.stdout)
         if options["verbosity"] >= 1:
             self._summary(created, users)
 

@@ -15,4 +15,5 @@ class Command(BaseCommand):
     def handle(self, *args, full: bool = False, **options):
         written = facts.rebuild() if full else facts.refresh()
         noun = "lead fact" if written == 1 else "lead facts"
-        self.stdout.write(f"{written:,} {noun} written ({'full rebuild' if full else 'incremental'}).")
+        if options.get("verbosity", 1) >= 1:
+            self.stdout.write(f"{written:,} {noun} written ({'full rebuild' if full else 'incremental'}).")
