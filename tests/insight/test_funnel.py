@@ -4,6 +4,7 @@ leads dropped on the floor. Facts are written directly with chosen moments; the 
 numbers are counted here from what the test wrote."""
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from itertools import count
 from statistics import median
 from zoneinfo import ZoneInfo
@@ -283,3 +284,52 @@ def test_nothing_captured_is_zeros_not_an_error(manager):
     assert [r.count for r in funnel.flow(scope_for(manager))] == [0] * 6
     assert funnel.by_slice(scope_for(manager), "sdr") == []
     assert funnel.dispositions(scope_for(manager)) == []
+
+
+def test_end_to_end_through_the_services_and_the_rebuilt_facts(inbound_sdr, ae, manager):
+    """Three leads worked through the real services, the facts rebuilt, then read back."""
+    from accounts.models import Stage
+    from accounts.services import accept_handoff, hand_off, move_stage, update_opportunity
+    from insight import facts, speed
+    from sdr.services import dispose_lead, log_touch
+    from tests.factories import qualifying, routed_lead
+
+    monday = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)  # 10:00 in Berlin: the office is open
+    with time_machine.travel(monday, tick=False):
+        won, disqualified, waiting = (routed_lead(inbound_sdr, now=monday) for _ in range(3))
+    log_touch(lead_id=won.pk, by=inbound_sdr, kind="call", now=monday + 10 * M)
+    log_touch(lead_id=disqualified.pk, by=inbound_sdr, kind="call", now=monday + 2 * H)
+    with time_machine.travel(monday + 3 * H, tick=False):
+        dispose_lead(
+            lead_id=disqualified.pk,
+            by=inbound_sdr,
+            to=Lead.Status.DISQUALIFIED,
+            reason="Spam or fake details",
+        )
+    opportunity = hand_off(lead_id=won.pk, by=inbound_sdr, qualifying=qualifying(), ae=ae, now=monday + 1 * H)
+    accept_handoff(opportunity_id=opportunity.pk, by=ae, now=monday + D)
+    with time_machine.travel(monday + 5 * D, tick=False):
+        update_opportunity(
+            opportunity_id=opportunity.pk, by=ae, amount=Decimal(42000), close_date=None, next_step=""
+        )
+        move_stage(opportunity_id=opportunity.pk, by=ae, stage_id=Stage.objects.get(name="Won").pk)
+    with time_machine.travel(monday + 6 * D, tick=False):
+        facts.rebuild()
+
+    scope = scope_for(manager)
+    assert [(r.key, r.count) for r in funnel.cohort(scope)] == [
+        ("captured", 3),
+        ("mql", 3),
+        ("worked", 2),
+        ("handed_off", 1),
+        ("accepted", 1),
+        ("won", 1),
+    ]
+    (everyone,) = speed.speed(scope)
+    assert (everyone.touches, everyone.median) == (2, (10 * M + 2 * H) / 2)
+    assert everyone.median_business == (10 * M + 2 * H) / 2  # all within Berlin's office hours
+    (fell_out,) = funnel.dispositions(scope)
+    assert (fell_out.stage, fell_out.outcome, fell_out.count) == ("worked", "disqualified", 1)
+    assert fell_out.reason.startswith("Spam or fake details")
+    with time_machine.travel(monday + 20 * D, tick=False):
+        assert list(funnel.dropped(scope, 7).values_list("lead_id", flat=True)) == [waiting.pk]
