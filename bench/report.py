@@ -10,6 +10,7 @@ from . import renewals
 from .capture import EndToEnd, WrkResult
 from .csv_import import ImportRun
 from .env import BASE_DIR, BENCH_ENV
+from .insight import InsightFigures
 from .opportunities import (
     AE_TEAMS,
     AES_PER_TEAM,
@@ -93,6 +94,7 @@ class Results:
     queues: QueuesFigures | None = None
     opportunities: OpportunitiesFigures | None = None
     renewals: RenewalsFigures | None = None
+    insight: InsightFigures | None = None
     total_seconds: float = 0.0
     load: dict[str, tuple[float, float]] = field(default_factory=dict)  # 1-minute load avg
 
@@ -197,6 +199,8 @@ def summary_rows(results: Results) -> list[tuple[str, str, str, str, str, str]]:
         rows += _opportunities_rows(o)
     if r := results.renewals:
         rows += _renewals_rows(r)
+    if n := results.insight:
+        rows += _insight_rows(n)
     return rows
 
 
@@ -321,6 +325,8 @@ def markdown(results: Results) -> str:
         parts += _opportunities_section(o)
     if r := results.renewals:
         parts += _renewals_section(r)
+    if n := results.insight:
+        parts += _insight_section(n)
     return "\n".join(parts) + "\n"
 
 
@@ -1305,4 +1311,224 @@ def _renewals_page_section(r: RenewalsFigures) -> list[str]:
             *[f"- {p}." for p in page.problems],
             *plans,
         ]
+    return out
+
+
+# --- insight (issue 12) ------------------------------------------------------------------------
+
+
+def _insight_rows(n: InsightFigures) -> list[tuple[str, str, str, str, str, str]]:
+    from . import insight
+
+    d, f = n.data, n.facts
+    base = f"p95 {n.baseline_p95_ms:.1f} ms at worst (one GROUP BY over the raw rows)"
+    rows = []
+    if f.available:
+        rows.append(
+            (
+                f"Lead facts: rebuild() over {d.counts['leads']:,} leads",
+                f"{f.rebuild_seconds:,.1f} s ({f.facts:,} facts)",
+                "—",
+                "—",
+                "— (none set; a nightly job)",
+                "—",
+            )
+        )
+        for r in f.after_writes:
+            rows.append(
+                (
+                    f"Lead facts: refresh() after {r.writes:,} log_touch writes",
+                    f"{r.ms:,.0f} ms, {r.ms_per_lead:.2f} ms per changed lead",
+                    f"idle refresh {min(i.ms for i in f.idle):.1f} ms",
+                    "—",
+                    "— (none set)",
+                    "—",
+                )
+            )
+        rows.append(
+            (
+                "Lead facts: extra cost on each write (log_touch)",
+                f"{max(f.write_insight_statements)} statements on insight tables of"
+                f" {statistics.median(f.write_statements):.0f}; the facts follow by the sweep",
+                "—",
+                "—",
+                "0 extra statements",
+                _met(max(f.write_insight_statements) == 0),
+            )
+        )
+    else:
+        rows.append(
+            ("Lead facts: rebuild() and refresh()", f"not measured: {f.note}", "—", "—", "—", "**NO**")
+        )
+    for page in n.pages:
+        if not page.measured:
+            rows.append(
+                (f"Insight page `{page.url}`", f"not measured: {page.note}", base, "—", "—", "**NO**")
+            )
+            continue
+        worst = page.worst
+        rows.append(
+            (
+                f"Insight page `{page.url}`, {d.counts['leads']:,} leads, periods 7 to 365 d x every filter"
+                f" ({len(page.cases)} cases)",
+                f"p95 {page.p95_ms:.1f} ms at worst ({page.slowest}); p50 of the worst"
+                f" {worst.p50_ms:.1f} ms; {max(c.queries for c in page.cases)} queries/request at most",
+                base,
+                f"{page.p95_ms / n.baseline_p95_ms:.2f}x",
+                f"p95 < {insight.PAGE_TARGET_MS:g} ms",
+                _met(page.p95_ms < insight.PAGE_TARGET_MS),
+            )
+        )
+    return rows
+
+
+def _insight_section(n: InsightFigures) -> list[str]:
+    from . import insight
+
+    d, f = n.data, n.facts
+    out = [
+        "",
+        "## Insight (issue 12): the lead-fact rollup and the insight pages at a million leads",
+        "",
+        *_wrap(
+            f"The data set, generated in SQL in {d.generate_seconds:,.0f} s: {_counts(d.counts)}."
+            f" {d.base_leads:,} leads from the queues generator (200 SDRs in 8 teams), the others with a"
+            " new-business opportunity from the opportunities generator (4 AE teams); 50 campaigns over 6"
+            " channels with costs and run dates; every lead's captured and status events, touches 0 to 5"
+            " hours after the MQL, a contract per won opportunity (renewed, expanded or churned after a"
+            " year) with an AM team. Leads spread over two years."
+        ),
+        "",
+        "### The rollup and what it costs each write",
+        "",
+    ]
+    if not f.available:
+        out += [f"Not measured: {f.note}."]
+    else:
+        rows = [
+            ("rebuild(): every lead", "—", f"{f.rebuild_seconds * 1000:,.0f}", f"{f.rebuilt:,}", "—"),
+            *[("refresh(), nothing changed", "0", f"{r.ms:.1f}", f"{r.refreshed:,}", "—") for r in f.idle],
+            *[
+                (
+                    "refresh() after log_touch writes",
+                    f"{r.writes:,}",
+                    f"{r.ms:,.1f}",
+                    f"{r.refreshed:,}",
+                    f"{r.ms_per_lead:.2f}",
+                )
+                for r in f.after_writes
+            ],
+        ]
+        out += [
+            _md_table(("run", "changed leads", "ms", "returned", "ms per changed lead"), rows),
+            "",
+            *_wrap(
+                f"The writes: `sdr.services.log_touch` by the lead's SDR, half first touches on open MQLs (the"
+                f" lead moves to working), half further touches on working leads; {len(f.write_ms):,} in all,"
+                f" median {statistics.median(f.write_ms):.1f} ms, p95 {percentile(f.write_ms, 95):.1f} ms,"
+                f" {_span(f.write_statements)} statements each, of which {_span(f.write_insight_statements)}"
+                " on an `insight_` table: the write path pays nothing for the rollup; the facts follow"
+                " within the refresh sweep's period, at the cost per changed lead above."
+            ),
+            "",
+            "One more `refresh()` with nothing changed, traced: its statements, slowest first (ms):",
+            "",
+            "```",
+            *[f"{ms:9.2f}  {sql}" for sql, ms in f.idle_statements[:8]],
+            "```",
+            "",
+            "`EXPLAIN (ANALYZE, BUFFERS)` of the slowest (in a transaction rolled back):",
+            "",
+            "```",
+            f.idle_plan or "(none)",
+            "```",
+        ]
+    out += [
+        "",
+        "### The insight pages",
+        "",
+        *_wrap(
+            f"`GET` through the test `Client` in process, logged in as a manager (sees every lead; team calendar"
+            f" {insight.ZONE}, so periods are cut there), for the last {', '.join(map(str, insight.PERIODS))} days"
+            f" ({n.period_query}), each with no filter and each single filter ({', '.join(insight.FILTERS)};"
+            f" the value selecting the most leads: {', '.join(f'{k}={v}' for k, v in d.filter_values.items())})."
+            f" Per case {insight.PAGE_WARMUP} warm-up requests, then {n.requests} timed. Baseline: the cohort's"
+            " stage counts and median capture-to-first-touch by one `GROUP BY` over `leads_lead` joined to its"
+            " touches (`leads_activity`) and opportunities, through a cursor, the same number of times. A"
+            " filter whose page is byte-identical to the unfiltered page is marked (it may be ignored)."
+            " Times in ms."
+        ),
+    ]
+    baseline = {(b.days, b.filter): b for b in n.baseline}
+    for page in n.pages:
+        out += ["", f"#### `{page.url}` ({page.name})", ""]
+        if not page.measured:
+            out += [f"Not measured: {page.note}."]
+            continue
+        rows = []
+        for c in page.cases:
+            b = baseline[(c.days, c.filter)]
+            rows.append(
+                (
+                    f"{c.days} d",
+                    (c.filter or "none") + (" (page unchanged)" if c.same_as_unfiltered else ""),
+                    f"{c.p50_ms:.1f}",
+                    f"{c.p95_ms:.1f}",
+                    str(c.queries),
+                    f"{b.p50_ms:.1f}",
+                    f"{b.p95_ms:.1f}",
+                    _met(c.p95_ms < insight.PAGE_TARGET_MS),
+                )
+            )
+        out += [
+            _md_table(
+                ("period", "filter", "p50", "p95", "queries", "baseline p50", "baseline p95", "p95 < target"),
+                rows,
+            ),
+            "",
+            f"The slowest case ({page.slowest}): `EXPLAIN (ANALYZE, BUFFERS)` of its"
+            f" {len(page.plans)} slowest statements on large tables, and the indexes each uses.",
+            "",
+            *(
+                ["Problems:", *[f"- {p}" for p in page.problems], ""]
+                if page.problems
+                else ["No sequential scan of a large table.", ""]
+            ),
+        ]
+        for key, plan in page.plans.items():
+            used = ", ".join(page.indexes[key]) or "none"
+            out += [f"Statement {key} (indexes: {used}):", "", "```", plan, "```", ""]
+    rows = []
+    for b in n.baseline:
+        numbers = b.numbers
+        agrees = {None: "—", True: "yes", False: "**NO**"}[b.agrees]
+        response = numbers.get("median_response_s")
+        rows.append(
+            (
+                f"{b.days} d",
+                b.filter or "none",
+                *(f"{numbers[k]:,}" for k in insight.STAGE_KEYS),
+                f"{float(response) / 60:.0f} min" if response is not None else "—",
+                agrees
+                + (
+                    ""
+                    if b.agrees in (None, True)
+                    else " (insight: " + ", ".join(f"{b.insight.get(k)}" for k in insight.STAGE_KEYS) + ")"
+                ),
+            )
+        )
+    out += [
+        "",
+        "#### The baseline's numbers",
+        "",
+        *_wrap(
+            "The cohort (leads captured in the period) by the raw `GROUP BY`; the last column says whether"
+            " `insight.funnel.cohort()` counts the same at each stage (— where it is not there yet)."
+        ),
+        "",
+        _md_table(
+            ("period", "filter", *insight.STAGE_KEYS, "median to first touch", "insight agrees"),
+            rows,
+        ),
+    ]
     return out

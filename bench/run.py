@@ -23,6 +23,10 @@ the same job the cheapest way (raw SQL), in the same run on the same machine.
    over the backlog, vs three set-based statements per day; the plans of its claims; and the
    renewals page's server time and queries per request for an AM with ~2,560 active contracts,
    a new AM and the AM teams' managers, vs its bare SQL. Its own data set (no leads figure needed).
+7. Insight (``--only insight``): the lead-fact rollup's rebuild over a million leads and its
+   incremental refresh per changed lead; the insight pages' server time for periods of 7 to
+   365 days and every single filter, vs the same cohort numbers by a plain GROUP BY over the
+   raw rows. Its own data set (the queues and opportunities generators, plus events and contracts).
 
 Everything runs against a dedicated database, ``refinery_bench``, dropped and re-created at
 the start; Redis database 14 is flushed. Nothing else is touched.
@@ -68,6 +72,8 @@ class Sizes:
     renewal_contracts: int  # active contracts in the renewals data set
     renewal_days: int  # consecutive days the daily renewal task is measured on
     renewal_requests: int  # timed requests of the renewals page by the AMs
+    insight_leads: int  # leads in the insight data set (a multiple of 100,000)
+    insight_requests: int  # timed requests of each insight page per period and filter
 
 
 FULL = Sizes(
@@ -84,6 +90,8 @@ FULL = Sizes(
     renewal_contracts=100_000,
     renewal_days=7,
     renewal_requests=200,
+    insight_leads=1_000_000,
+    insight_requests=20,
 )
 QUICK = Sizes(
     wrk_seconds=5,
@@ -99,8 +107,10 @@ QUICK = Sizes(
     renewal_contracts=20_000,
     renewal_days=3,
     renewal_requests=30,
+    insight_leads=200_000,
+    insight_requests=5,
 )
-FIGURES = ("capture", "import", "sweep", "queues", "opportunities", "renewals")
+FIGURES = ("capture", "import", "sweep", "queues", "opportunities", "renewals", "insight")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -305,6 +315,12 @@ def bench_renewals(sizes: Sizes) -> "report.RenewalsFigures":
     return renewals.measure(sizes.renewal_contracts, sizes.renewal_days, sizes.renewal_requests, log=log)
 
 
+def bench_insight(sizes: Sizes) -> "report.InsightFigures":
+    from bench import insight
+
+    return insight.measure(sizes.insight_leads, sizes.insight_requests, log=log)
+
+
 def main(argv: list[str]) -> None:
     args = parse_args(argv)
     sizes = QUICK if args.quick else FULL
@@ -349,6 +365,10 @@ def main(argv: list[str]) -> None:
         load_before = os.getloadavg()[0]
         results.renewals = bench_renewals(sizes)
         results.load["renewals"] = (load_before, os.getloadavg()[0])
+    if "insight" in only:
+        load_before = os.getloadavg()[0]
+        results.insight = bench_insight(sizes)
+        results.load["insight"] = (load_before, os.getloadavg()[0])
     results.total_seconds = time.perf_counter() - started
 
     print()
