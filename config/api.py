@@ -3,6 +3,7 @@
 from rest_framework.routers import DefaultRouter
 
 import accounts.api
+import insight.api
 import renewals.api
 import sdr.api
 import team.api
@@ -17,3 +18,4 @@ work.api.register(router)
 accounts.api.register(router)
 renewals.api.register(router)
 team.api.register(router)
+insight.api.register(router)

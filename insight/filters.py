@@ -1,0 +1,188 @@
+"""The one FilterSet every insight page and API endpoint reads its period and filters from.
+
+``InsightFilter`` validates the query string (the period: ``start``/``end`` dates or a
+``preset``; the dimensions: campaign, channel, source, team, sdr, origin, fit grade) and
+builds the ``Scope`` the numbers are computed over. The period is cut in the viewer's time
+zone (their team calendar's, UTC without one), so "the last 30 days" means the same local days
+on the page, in the API and in the weekly summary.
+
+What a role may filter by follows what it may see (``insight.access``): the SDR choices are
+every SDR for someone who sees people's numbers, only themselves for an SDR (whose numbers are
+already theirs), and none for anyone else; a choice outside them is "select a valid choice"
+(a form error on the page, a 400 in the API), never an empty page that would confirm an id.
+"""
+
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+import django_filters
+from django import forms
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from config import bounds
+from leads.models import Campaign, Channel
+from leads.scoring import FIT_LETTERS
+from team.models import Role, Team, User
+
+from . import access
+from .models import LeadFact
+from .scope import MAX_PERIOD_DAYS, Period, Scope
+
+UTC = ZoneInfo("UTC")
+DEFAULT_PRESET = "30d"
+PRESETS = [
+    ("7d", "Last 7 days"),
+    ("30d", "Last 30 days"),
+    ("90d", "Last 90 days"),
+    ("quarter", "This quarter"),
+    ("year", "This year"),
+]
+FIT_GRADES = [(letter, letter) for letter, _ in FIT_LETTERS] + [("D", "D")]
+# The dimensions, as LeadFact lookups (what ``Scope.filters`` holds).
+DIMENSIONS = ("campaign", "channel", "source", "team", "sdr", "origin", "fit_grade")
+
+
+def viewer_tz(user) -> ZoneInfo:
+    """The zone a viewer's periods, months and weeks are cut in."""
+    team = getattr(user, "team", None) if getattr(user, "is_authenticated", False) else None
+    return team.calendar.tzinfo if team is not None else UTC
+
+
+def preset_period(preset: str, tz: ZoneInfo, today: date | None = None) -> Period:
+    """The local days a preset names, ending today (included)."""
+    today = today or timezone.localdate(timezone=tz)
+    if preset == "quarter":
+        return Period(date(today.year, 3 * ((today.month - 1) // 3) + 1, 1), today, tz)
+    if preset == "year":
+        return Period(date(today.year, 1, 1), today, tz)
+    return Period.last_days(int(preset.removesuffix("d")), tz, today=today)
+
+
+def _sdrs(request) -> QuerySet[User]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return User.objects.none()
+    sdrs = User.objects.filter(role__in=[Role.INBOUND_SDR, Role.OUTBOUND_SDR])
+    if access.sees_people(user):
+        return sdrs.order_by("first_name", "last_name", "username")
+    if user.is_sdr:
+        return sdrs.filter(pk=user.pk)
+    return User.objects.none()
+
+
+def _teams(request) -> QuerySet[Team]:
+    return Team.objects.select_related(None).order_by("name")
+
+
+class InsightFilterForm(forms.Form):
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end:
+            if end < start:
+                self.add_error("end", "The last day is before the first day.")
+            elif (end - start).days + 1 > MAX_PERIOD_DAYS:
+                self.add_error("end", f"Choose at most {MAX_PERIOD_DAYS} days.")
+        return cleaned
+
+
+class _DateFilter(django_filters.DateFilter):
+    field_class = bounds.DateField
+
+
+def _keep(queryset, name, value):
+    """The period is not a lookup on the facts: each number cuts its own moment (Scope)."""
+    return queryset
+
+
+class InsightFilter(django_filters.FilterSet):
+    """``InsightFilter(request.GET, queryset=access.visible_facts(user), request=request)``;
+    ``is_valid()``, then ``scope()``."""
+
+    start = _DateFilter(method=_keep, label="From", help_text="The first day (in your team's time zone).")
+    end = _DateFilter(method=_keep, label="To", help_text="The last day, included.")
+    preset = django_filters.ChoiceFilter(
+        choices=PRESETS,
+        method=_keep,
+        empty_label=None,
+        label="Period",
+        help_text="Used when no start is given; the default is the last 30 days.",
+    )
+    campaign = django_filters.ModelChoiceFilter(queryset=Campaign.objects.all(), empty_label="Any campaign")
+    channel = django_filters.ChoiceFilter(choices=Channel.choices, empty_label="Any channel")
+    source = django_filters.ChoiceFilter(choices=Channel.choices, empty_label="Any source")
+    team = django_filters.ModelChoiceFilter(queryset=_teams, empty_label="Any team")
+    sdr = django_filters.ModelChoiceFilter(queryset=_sdrs, empty_label="Any SDR", label="SDR")
+    origin = django_filters.ChoiceFilter(choices=LeadFact.Origin.choices, empty_label="In and outbound")
+    fit_grade = django_filters.ChoiceFilter(choices=FIT_GRADES, empty_label="Any fit", label="Fit grade")
+
+    class Meta:
+        model = LeadFact
+        fields = []
+        form = InsightFilterForm
+
+    @classmethod
+    def for_request(cls, request, data=None) -> "InsightFilter":
+        """The filter over what the request's user may see (always bound: no data is the default
+        period)."""
+        data = request.GET if data is None else data
+        return cls(data, queryset=access.visible_facts(request.user), request=request)
+
+    @property
+    def user(self):
+        return self.request.user
+
+    def period(self) -> Period:
+        """The chosen local days; call after ``is_valid()``."""
+        data = self.form.cleaned_data
+        tz = viewer_tz(self.user)
+        start, end = data.get("start"), data.get("end")
+        if start or end:
+            today = timezone.localdate(timezone=tz)
+            end = end or max(start, min(today, start + timedelta(days=MAX_PERIOD_DAYS - 1)))
+            start = start or end - timedelta(days=29)
+            return Period(start, end, tz)
+        return preset_period(data.get("preset") or DEFAULT_PRESET, tz)
+
+    def lookups(self) -> dict:
+        """The chosen dimensions as LeadFact lookups, objects by id (``{"campaign": 3}``): what
+        ``Scope.filters`` holds and the modules read (money narrows campaigns by it, the health
+        rows narrow people)."""
+        data = self.form.cleaned_data
+        return {
+            name: getattr(data[name], "pk", data[name])
+            for name in DIMENSIONS
+            if data.get(name) not in (None, "")
+        }
+
+    def scope(self) -> Scope:
+        """The Scope the numbers are computed over; call after ``is_valid()``."""
+        return Scope(user=self.user, period=self.period(), facts=self.qs, filters=self.lookups())
+
+    def preset_name(self) -> str:
+        data = self.form.cleaned_data
+        return "" if data.get("start") or data.get("end") else data.get("preset") or DEFAULT_PRESET
+
+    def query(self, **changes) -> str:
+        """The current query string with some parameters replaced (a link to another section
+        or a CSV keeps the filters)."""
+        query = self.data.copy() if hasattr(self.data, "copy") else dict(self.data)
+        for key, value in changes.items():
+            if value is None:
+                query.pop(key, None)
+            else:
+                query[key] = value
+        for name in ("format", "table", "page"):
+            query.pop(name, None)
+        return query.urlencode() if hasattr(query, "urlencode") else ""
+
+
+def breach_lookups(scope: Scope) -> Q:
+    """The breaches (work.Breach) a scope's team and SDR filters narrow to."""
+    q = Q()
+    if "team" in scope.filters:
+        q &= Q(team=scope.filters["team"])
+    if "sdr" in scope.filters:
+        q &= Q(owner=scope.filters["sdr"])
+    return q

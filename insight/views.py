@@ -1,0 +1,285 @@
+"""The insight pages. Thin: read the filters (``InsightFilter``), check the section
+(``insight.access``), ask the modules that own the numbers, render.
+
+Each page serves itself and its htmx partial (the results block, when the filters change), and
+every table on it is also a CSV (``<section>/<table>.csv`` with the same query string, or
+``?format=csv&table=<table>`` on the page itself). A page costs a fixed number of queries
+whatever the data's size: every number is an aggregate in SQL.
+"""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Q, Sum
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from config.htmx import is_htmx
+
+from . import access, tables
+from .filters import InsightFilter
+from .scope import Scope
+from .tables import TABLES, Cell
+
+SECTION_TITLES = {
+    "funnel": "Funnel",
+    "speed": "Speed to lead",
+    "money": "Money",
+    "retention": "Retention",
+}
+ROWS_PER_PAGE = 100
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise PermissionDenied
+
+
+def _tabs(user) -> list[tuple[str, str]]:
+    return [(key, title) for key, title in SECTION_TITLES.items() if access.may_see(user, key)]
+
+
+def _context(request, insight_filter: InsightFilter, valid: bool, current: str) -> dict:
+    user = request.user
+    return {
+        "filter": insight_filter,
+        "valid": valid,
+        "current": current,
+        "tabs": _tabs(user),
+        "sees_people": access.sees_people(user),
+        "may_health": access.may_see(user, "health"),
+        "query": insight_filter.query() if valid else request.GET.urlencode(),
+    }
+
+
+def _render(request, context: dict, page: str, results: str, status: int = 200) -> HttpResponse:
+    context["results_template"] = results
+    template = results if is_htmx(request) else page
+    return render(request, template, context, status=status)
+
+
+# -- the overview ---------------------------------------------------------------------------------
+
+
+def headline(scope: Scope) -> dict:
+    """The overview's numbers from the lead facts, in one aggregate: opportunities accepted by
+    an AE in the period (qualified) and their amounts (pipeline), and the win rate of the
+    opportunities closed in the period (won / won and lost after acceptance)."""
+    start, end = scope.period.start_at, scope.period.end_at
+
+    def during(name: str) -> Q:
+        return Q(**{f"{name}__gte": start, f"{name}__lt": end})
+
+    return scope.facts.aggregate(
+        qualified=Count("lead", filter=during("accepted_at")),
+        pipeline=Sum("accepted_amount", filter=during("accepted_at")),
+        won=Count("lead", filter=during("won_at")),
+        lost=Count("lead", filter=during("lost_at") & Q(accepted_at__isnull=False)),
+    )
+
+
+def _numbers(scope: Scope) -> list[dict]:
+    """The handful of numbers that matter, as far as the viewer's sections go."""
+    user = scope.user
+    numbers = []
+    if access.may_see(user, "funnel"):
+        head = headline(scope)
+        numbers.append(
+            {
+                "key": "qualified",
+                "label": "Qualified opportunities",
+                "value": tables.count(head["qualified"]),
+                "note": "accepted by an AE in the period",
+                "link": "funnel",
+            }
+        )
+        numbers.append(
+            {
+                "key": "pipeline",
+                "label": "Qualified pipeline",
+                "value": tables.money(head["pipeline"] or 0),
+                "note": "their amounts",
+                "link": "funnel",
+            }
+        )
+    if access.may_see(user, "money"):
+        from . import money
+
+        total = money.total(scope)
+        numbers.append(
+            {
+                "key": "cost_per_qualified",
+                "label": "Cost per qualified opportunity",
+                "value": tables.money(total.cost_per_qualified),
+                "note": f"spend {tables.money(total.spend)} over {tables.count(total.qualified)} qualified "
+                "from the leads captured in the period",
+                "link": "money",
+            }
+        )
+    if access.may_see(user, "speed"):
+        overall = tables.speed_overall(scope)
+        numbers.append(
+            {
+                "key": "speed",
+                "label": "Speed to lead (median)",
+                "value": tables.duration(overall.median if overall else None),
+                "note": f"90th percentile {tables.duration(overall.p90 if overall else None)}, wall clock",
+                "link": "speed",
+            }
+        )
+    if access.may_see(user, "funnel"):
+        closed = head["won"] + head["lost"]
+        numbers.append(
+            {
+                "key": "win_rate",
+                "label": "Win rate",
+                "value": tables.percent(head["won"], closed),
+                "note": f"{tables.count(head['won'])} won of {tables.count(closed)} closed in the period",
+                "link": "funnel",
+            }
+        )
+    if access.may_see(user, "retention"):
+        from . import retention
+
+        total = retention.total(scope)
+        numbers.append(
+            {
+                "key": "nrr",
+                "label": "Net revenue retention",
+                "value": tables.rate(total.nrr),
+                "note": f"gross {tables.rate(total.grr)}",
+                "link": "retention",
+            }
+        )
+    return numbers
+
+
+def _with_unit(value, unit: str) -> str:
+    """12.5 and "%" as "12.5%", 3 and "leads" as "3 leads"."""
+    if value is None:
+        return "—"
+    text = f"{value:,.1f}".removesuffix(".0")
+    return f"{text}{unit}" if unit.startswith("%") else f"{text} {unit}"
+
+
+@login_required
+def overview(request):
+    """The numbers that matter and the diagnoses first; each section a click away."""
+    _require(bool(access.sections(request.user)))
+    insight_filter = InsightFilter.for_request(request)
+    valid = insight_filter.is_valid()
+    context = _context(request, insight_filter, valid, "overview")
+    context["title"] = "Insight"
+    if valid:
+        scope = insight_filter.scope()
+        context.update(scope=scope, numbers=_numbers(scope))
+        if access.may_see(request.user, "health"):
+            from . import health
+
+            context["diagnoses"] = [
+                {"d": d, "value": _with_unit(d.value, d.unit), "threshold": _with_unit(d.threshold, d.unit)}
+                for d in health.diagnose(scope, query=insight_filter.query())
+            ]
+    return _render(request, context, "insight/overview.html", "insight/_overview.html", 200 if valid else 400)
+
+
+# -- the sections -------------------------------------------------------------------------------
+
+
+def _build(section: str, key: str, scope: Scope, request) -> tables.Table:
+    if key == "slice":
+        return tables.funnel_slice(scope, request.GET.get("by") or "campaign")
+    return TABLES[section][key](scope)
+
+
+def _csv(request, section: str, key: str) -> HttpResponse:
+    insight_filter = InsightFilter.for_request(request)
+    if not insight_filter.is_valid():
+        lines = [f"{field}: {' '.join(errors)}" for field, errors in insight_filter.errors.items()]
+        return HttpResponse("\n".join(lines), status=400, content_type="text/plain; charset=utf-8")
+    scope = insight_filter.scope()
+    if key not in tables.tables_for(section, scope):
+        raise Http404
+    return tables.csv_response(_build(section, key, scope, request), scope, section)
+
+
+@login_required
+def section(request, section: str):
+    """One section's tables and charts (funnel, speed, money, retention)."""
+    _require(access.may_see(request.user, section))
+    if request.GET.get("format") == "csv":
+        return _csv(request, section, request.GET.get("table", ""))
+    insight_filter = InsightFilter.for_request(request)
+    valid = insight_filter.is_valid()
+    context = _context(request, insight_filter, valid, section)
+    context["title"] = SECTION_TITLES[section]
+    if valid:
+        scope = insight_filter.scope()
+        built = [_build(section, key, scope, request) for key in tables.tables_for(section, scope)]
+        for table in built:
+            table.section = section
+        context.update(scope=scope, tables=built)
+        if section == "funnel":
+            by = request.GET.get("by") or "campaign"
+            context["slices"] = [
+                (key, label, insight_filter.query(by=key), key == by)
+                for key, label in tables.slices_for(request.user)
+            ]
+    return _render(request, context, "insight/section.html", "insight/_section.html", 200 if valid else 400)
+
+
+@login_required
+def table_csv(request, section: str, key: str):
+    """``/insight/<section>/<table>.csv``: one table of the page, as the page shows it."""
+    _require(access.may_see(request.user, section))
+    return _csv(request, section, key)
+
+
+# -- the rows behind a number ----------------------------------------------------------------------
+
+
+@login_required
+def rows(request, kind: str):
+    """The rows behind a diagnosis (the manager's: the health section)."""
+    from . import rows as row_kinds
+
+    _require(access.may_see(request.user, row_kinds.SECTION))
+    row_kind = row_kinds.ROWS.get(kind)
+    if row_kind is None:
+        raise Http404
+    insight_filter = InsightFilter.for_request(request)
+    valid = insight_filter.is_valid()
+    context = _context(request, insight_filter, valid, "rows")
+    context.update(title=row_kind.title, kind=kind, columns=[c.label for c in row_kind.columns])
+    if valid:
+        from .models import HealthSettings
+
+        scope = insight_filter.scope()
+        queryset = row_kind.queryset(scope, HealthSettings.load(), timezone.now())
+        page = Paginator(queryset, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+        tz = scope.period.tz
+        page_rows = [
+            [_row_cell(row_kinds.cell(obj, column.path), tz) for column in row_kind.columns]
+            for obj in page.object_list
+        ]
+        context.update(scope=scope, page=page, rows=page_rows)
+    return _render(request, context, "insight/rows.html", "insight/_rows.html", 200 if valid else 400)
+
+
+def _row_cell(value, tz) -> Cell:
+    from datetime import date, datetime
+    from decimal import Decimal
+
+    if value is None or value == "":
+        return Cell("—")
+    if isinstance(value, datetime):
+        return Cell(tables._local(value, tz))
+    if isinstance(value, date):
+        return Cell(f"{value:%-d %b %Y}")
+    if isinstance(value, Decimal):
+        return Cell(tables.money(value))
+    if isinstance(value, bool | int) and not isinstance(value, bool):
+        return Cell(tables.count(value))
+    href = value.get_absolute_url() if hasattr(value, "get_absolute_url") else ""
+    return Cell(str(value), href)

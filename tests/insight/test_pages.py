@@ -1,0 +1,353 @@
+"""The insight pages as people use them: the numbers they read, the period in words, the
+filters (and their errors), the CSV beside each table, and a fixed number of queries whatever
+the data's size.
+
+The facts are written directly (``LeadFact`` rows for leads made by the factory), so each test
+knows exactly what it counts: the rollup's own correctness is tests/insight/test_facts.py's.
+"""
+
+import csv
+import io
+import re
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from html.parser import HTMLParser
+
+import pytest
+import time_machine
+
+from insight.models import LeadFact
+from team.models import BusinessCalendar
+from tests.factories import CampaignFactory, LeadFactory
+
+pytestmark = pytest.mark.django_db
+
+# Wednesday 25 Nov 2026, 12:00 UTC (13:00 in Berlin): the default period is 27 Oct to 25 Nov.
+NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _clock():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def fact(*, captured: datetime, **fields) -> LeadFact:
+    """A lead and its fact row, as the rollup would leave it."""
+    lead = LeadFactory(captured_at=captured)
+    return LeadFact.objects.create(lead=lead, captured_at=captured, **fields)
+
+
+def funnel_lead(sdr, ae, campaign, *, captured: datetime, accepted: bool = True, amount="1000.00", won=False):
+    """A lead that went all the way to an accepted opportunity (and maybe a win)."""
+    touch = captured + timedelta(minutes=10)
+    return fact(
+        captured=captured,
+        campaign=campaign,
+        channel=campaign.channel if campaign else "",
+        source="web",
+        team=sdr.team,
+        sdr=sdr,
+        ae=ae,
+        fit_grade="A",
+        status="won" if won else "handed_off",
+        mql_at=captured + timedelta(minutes=1),
+        routed_at=captured + timedelta(minutes=2),
+        first_touch_at=touch,
+        last_touch_at=touch,
+        handed_off_at=captured + timedelta(hours=1),
+        accepted_at=captured + timedelta(hours=2) if accepted else None,
+        accepted_amount=Decimal(amount) if accepted else None,
+        won_at=captured + timedelta(days=3) if won else None,
+        won_amount=Decimal(amount) if won else None,
+        response_seconds=480,
+        response_business_seconds=480,
+    )
+
+
+@pytest.fixture
+def history(inbound_sdr, other_sdr, ae):
+    """Sam's 3 leads (2 accepted, 1 of them won), Lena's 2 (1 accepted), one old lead outside
+    the default period, in the Google Ads and Newsletter campaigns."""
+    ads = CampaignFactory(name="Google Ads", channel="paid_search", cost=3000)
+    news = CampaignFactory(name="Newsletter", channel="email", cost=0)
+    day = datetime(2026, 11, 10, 9, tzinfo=UTC)
+    funnel_lead(inbound_sdr, ae, ads, captured=day, amount="1000.00", won=True)
+    funnel_lead(inbound_sdr, ae, ads, captured=day + timedelta(days=1), amount="2500.50")
+    funnel_lead(inbound_sdr, ae, news, captured=day + timedelta(days=2), accepted=False)
+    funnel_lead(other_sdr, ae, ads, captured=day + timedelta(days=3), amount="700.00")
+    funnel_lead(other_sdr, ae, news, captured=day + timedelta(days=4), accepted=False)
+    funnel_lead(other_sdr, ae, ads, captured=datetime(2026, 6, 1, 9, tzinfo=UTC), amount="9999.00")
+    return ads, news
+
+
+class Tables(HTMLParser):
+    """Each <table id="table-..."> as rows of cell texts (header included)."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self._table = None
+        self._row = None
+        self._cell = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "table" and (attrs.get("id") or "").startswith("table-"):
+            self._table = self.tables.setdefault(attrs["id"].removeprefix("table-"), [])
+        elif self._table is not None and tag == "tr":
+            self._row = []
+        elif self._row is not None and tag in ("td", "th"):
+            self._cell = []
+            if "empty" in (attrs.get("class") or ""):
+                self._row = None  # "Nothing in this period.": no row in the CSV either
+                self._cell = None
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None and self._row is not None:
+            self._row.append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            self._table.append(self._row)
+            self._row = None
+        elif tag == "table":
+            self._table = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def tables_of(response) -> dict[str, list[list[str]]]:
+    parser = Tables()
+    parser.feed(response.content.decode())
+    return parser.tables
+
+
+def csv_of(response) -> list[list[str]]:
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    return list(csv.reader(io.StringIO(response.content.decode())))
+
+
+def as_csv(table: list[list[str]]) -> list[list[str]]:
+    """The page's table as its CSV must read: the same cells, those a spreadsheet would take
+    for a formula (= + - @) behind a quote."""
+    return [["'" + c if c[:1] in ("=", "+", "-", "@") else c for c in row] for row in table]
+
+
+def text_of(response) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
+
+
+# -- the overview -------------------------------------------------------------------------------
+
+
+def test_manager_reads_the_numbers_and_the_period_in_words(client_for, manager, history):
+    response = client_for(manager).get("/insight/")
+    assert response.status_code == 200
+    text = text_of(response)
+    assert "27 Oct 2026 to 25 Nov 2026 (Europe/Berlin)" in text
+    # Accepted in the period: Sam's two and Lena's one (the June one is outside).
+    assert re.search(r"Qualified opportunities 3 ", text)
+    assert re.search(r"Qualified pipeline 4,200.50 ", text)
+    # 1 won of 1 closed.
+    assert re.search(r"Win rate 100.0% ", text)
+    assert re.search(r"Speed to lead \(median\) 8 min ", text)
+    # Spend: Google Ads' 3,000 falls on the day it was created (today): 3,000 over 3 qualified.
+    assert "Cost per qualified opportunity" in text
+    assert 'id="diagnoses"' in response.content.decode()
+
+
+def test_a_period_and_filters_narrow_the_numbers(client_for, manager, history, inbound_sdr):
+    ads, _ = history
+    client = client_for(manager)
+    text = text_of(client.get("/insight/", {"start": "2026-11-11", "end": "2026-11-30"}))
+    assert "11 Nov 2026 to 30 Nov 2026 (Europe/Berlin)" in text
+    assert re.search(r"Qualified opportunities 2 ", text)  # the one of the 10th is out
+    text = text_of(client.get("/insight/", {"sdr": inbound_sdr.pk}))
+    assert re.search(r"Qualified opportunities 2 ", text)
+    text = text_of(client.get("/insight/", {"preset": "year", "campaign": ads.pk}))
+    assert "1 Jan 2026 to 25 Nov 2026" in text
+    assert re.search(r"Qualified opportunities 4 ", text)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"start": "2026-11-20", "end": "2026-11-01"}, "The last day is before the first day."),
+        ({"start": "2025-01-01", "end": "2026-11-01"}, "Choose at most 366 days."),
+        ({"start": "1900-01-01"}, "Enter a date between 1990-01-01 and 2100-12-31."),
+        ({"start": "yesterday"}, "Enter a date"),
+        ({"preset": "decade"}, "Select a valid choice."),
+        ({"campaign": "999999"}, "Select a valid choice."),
+        ({"channel": "telepathy"}, "Select a valid choice."),
+    ],
+)
+def test_bad_filters_are_form_errors_on_the_page(client_for, manager, params, message):
+    response = client_for(manager).get("/insight/funnel/", params)
+    assert response.status_code == 400
+    assert 'id="filter-errors"' in response.content.decode()
+    assert message in text_of(response)
+
+
+def test_the_period_is_cut_in_the_viewers_time_zone(client_for, manager, inbound_sdr, ae):
+    """A lead captured at 23:30 UTC on 31 Oct is 1 Nov in Berlin: in November's cohort there,
+    in October's for a viewer on UTC."""
+    ads = CampaignFactory(name="Ads", channel="paid_search", cost=0)
+    funnel_lead(inbound_sdr, ae, ads, captured=datetime(2026, 10, 31, 23, 30, tzinfo=UTC))
+    client = client_for(manager)
+    november = {"start": "2026-11-01", "end": "2026-11-25"}
+    cohort = tables_of(client.get("/insight/funnel/", november))["cohort"]
+    assert cohort[1][:2] == ["Captured", "1"]
+    utc = BusinessCalendar.objects.create(name="UTC office", timezone="UTC")
+    manager.team.calendar = utc
+    manager.team.save(update_fields=["calendar"])
+    response = client.get("/insight/funnel/", november)
+    assert "(UTC)" in text_of(response)
+    assert tables_of(response)["cohort"][1][:2] == ["Captured", "0"]
+
+
+# -- sections, tables and CSV ---------------------------------------------------------------------
+
+
+def test_funnel_page_tables_and_their_csv_match(client_for, manager, history):
+    client = client_for(manager)
+    response = client.get("/insight/funnel/")
+    assert response.status_code == 200
+    page = tables_of(response)
+    cohort = page["cohort"]
+    assert cohort[0] == ["Stage", "Leads", "Conversion from previous", "Median time from previous"]
+    counts = {row[0]: row[1] for row in cohort[1:]}
+    assert counts["Captured"] == "5"
+    assert counts["Accepted by an AE"] == "3"
+    assert counts["Won"] == "1"
+    assert "<svg" in response.content.decode() and "<title" in response.content.decode()
+    for key in ("cohort", "flow", "slice", "dispositions"):
+        download = client.get(f"/insight/funnel/{key}.csv")
+        assert download.status_code == 200
+        assert download["Content-Type"].startswith("text/csv")
+        assert download["Content-Disposition"] == (
+            f'attachment; filename="insight-funnel-{key}-2026-10-27-to-2026-11-25.csv"'
+        )
+        assert csv_of(download) == as_csv(page[key]), key
+
+
+def test_slice_by_sdr_names_the_sdrs_for_a_manager(client_for, manager, history, inbound_sdr, other_sdr):
+    response = client_for(manager).get("/insight/funnel/", {"by": "sdr"})
+    slice_rows = {row[0]: row[1] for row in tables_of(response)["slice"][1:]}
+    assert slice_rows == {str(inbound_sdr): "3", str(other_sdr): "2"}
+    download = client_for(manager).get("/insight/funnel/slice.csv", {"by": "sdr"})
+    assert csv_of(download) == as_csv(tables_of(response)["slice"])
+
+
+def test_csv_cells_that_look_like_formulas_are_defused(client_for, manager, inbound_sdr, ae):
+    evil = CampaignFactory(name='=HYPERLINK("http://evil")', channel="web", cost=0)
+    funnel_lead(inbound_sdr, ae, evil, captured=datetime(2026, 11, 10, 9, tzinfo=UTC))
+    rows = csv_of(client_for(manager).get("/insight/funnel/slice.csv"))
+    assert rows[1][0] == '\'=HYPERLINK("http://evil")'
+
+
+def test_speed_page_shows_decay_and_breaches_per_week(client_for, manager, history):
+    client = client_for(manager)
+    response = client.get("/insight/speed/")
+    assert response.status_code == 200
+    page = tables_of(response)
+    assert set(page) >= {"speed-rep", "speed-team", "speed-channel", "speed-week", "decay", "breaches"}
+    decay = {row[0]: row[1] for row in page["decay"][1:]}
+    assert sum(int(v) for v in decay.values()) == 5  # every lead of the cohort in one bucket
+    # The weeks of the period, Monday first, in Berlin: 26 Oct to 23 Nov.
+    assert [row[0] for row in page["breaches"][1:]] == [
+        "26 Oct 2026",
+        "2 Nov 2026",
+        "9 Nov 2026",
+        "16 Nov 2026",
+        "23 Nov 2026",
+    ]
+    for key in ("decay", "breaches", "speed-rep"):
+        assert csv_of(client.get(f"/insight/speed/{key}.csv")) == as_csv(page[key]), key
+
+
+def test_money_page_and_csv(client_for, marketing, history):
+    client = client_for(marketing)
+    response = client.get("/insight/money/")
+    assert response.status_code == 200
+    page = tables_of(response)
+    by_campaign = {row[0]: row for row in page["by-campaign"][1:]}
+    assert page["by-campaign"][0][:7] == [
+        "Campaign",
+        "Spend",
+        "Leads",
+        "MQLs",
+        "Qualified",
+        "Won",
+        "Pipeline",
+    ]
+    assert by_campaign["Google Ads"][2] == "3"  # leads captured in the period
+    assert by_campaign["Google Ads"][4] == "3"  # accepted of those (Sam's two, Lena's one)
+    assert by_campaign["Google Ads"][6] == "4,200.50"  # their pipeline
+    assert by_campaign["Newsletter"][2:5] == ["2", "2", "0"]
+    assert csv_of(client.get("/insight/money/by-campaign.csv")) == as_csv(page["by-campaign"])
+    assert csv_of(client.get("/insight/money/pipeline.csv")) == as_csv(page["pipeline"])
+    assert by_campaign["Google Ads"][-1] == "-66.7%"  # ROI: (1,000 won - 3,000 spent) / 3,000
+
+
+def test_retention_page_for_an_am(client_for, am):
+    response = client_for(am).get("/insight/retention/")
+    assert response.status_code == 200
+    assert {"by-month", "by-am", "churn"} <= set(tables_of(response))
+
+
+def test_rows_behind_a_diagnosis(client_for, manager, history):
+    response = client_for(manager).get("/insight/rows/win_rate/")
+    assert response.status_code == 200
+    assert "Opportunities closed" in text_of(response)
+    assert client_for(manager).get("/insight/rows/nonsense/").status_code == 404
+
+
+def test_format_csv_on_the_page_url(client_for, manager, history):
+    client = client_for(manager)
+    response = client.get("/insight/funnel/", {"format": "csv", "table": "cohort"})
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert client.get("/insight/funnel/", {"format": "csv", "table": "nope"}).status_code == 404
+
+
+def test_htmx_gets_the_results_block_only(client_for, manager, history):
+    response = client_for(manager).get("/insight/funnel/", {"preset": "7d"}, HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert "<html" not in body and 'id="table-cohort"' in body
+
+
+def test_nav_links_to_insight_for_roles_with_sections(client_for, manager):
+    assert 'href="/insight/"' in client_for(manager).get("/insight/").content.decode()
+
+
+# -- a fixed number of queries ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path", ["/insight/", "/insight/funnel/", "/insight/speed/", "/insight/money/", "/insight/retention/"]
+)
+def test_queries_do_not_grow_with_the_data(
+    client_for, manager, inbound_sdr, ae, path, django_assert_max_num_queries
+):
+    client = client_for(manager)
+    ads = CampaignFactory(name="Ads", channel="paid_search", cost=100)
+    funnel_lead(inbound_sdr, ae, ads, captured=datetime(2026, 11, 10, 9, tzinfo=UTC))
+    client.get(path)  # warm the session and the settings rows
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(path).status_code == 200
+    for i in range(30):
+        campaign = CampaignFactory(name=f"Campaign {i}", channel="email", cost=10)
+        funnel_lead(
+            inbound_sdr,
+            ae,
+            campaign,
+            captured=datetime(2026, 11, 1, 9, tzinfo=UTC) + timedelta(hours=i),
+            won=i % 2 == 0,
+        )
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert client.get(path).status_code == 200
