@@ -316,3 +316,14 @@ def test_spend_by_month_spreads_each_campaign_over_the_months_it_runs(
         for month, window in windows
     ]
     assert spent[1][1] == sum(world.spend.values())
+
+
+def test_a_campaign_entered_after_it_ended_spends_on_its_last_day(marketing):
+    """No start and created after its end (entered afterwards): the whole cost on its end day."""
+    backfilled = CampaignFactory(
+        name="Trade fair", channel="event", cost=Decimal("1234.56"), ends_on=date(2025, 3, 15),
+        created_at=utc(2025, 4, 20),
+    )  # fmt: skip
+    march = rows_by_key(money.by_campaign(Scope.for_user(marketing, MARCH)))
+    assert march[backfilled.pk].spend == Decimal("1234.56")
+    assert money.by_campaign(Scope.for_user(marketing, APRIL)) == []

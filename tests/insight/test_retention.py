@@ -195,3 +195,22 @@ def test_other_roles_see_no_contracts(book, role):
 def test_a_superuser_sees_all(book):
     admin = UserFactory(username="root", role=Role.MARKETING, is_superuser=True)
     assert retention.total(Scope.for_user(admin, PERIOD)).base == expected(TERMS)["base"]
+
+
+def test_a_term_is_in_the_month_it_ends_whenever_its_outcome_was_recorded(am, manager):
+    """The month is the end date's (the last day of March), though the downsize was recorded
+    in May."""
+    with time_machine.travel(CREATED, tick=False):
+        account = customer(am, name="Edge", domain="edge.example")
+        made = contract(account, end=date(2025, 3, 31), value="2400.00", now=CREATED)
+    with time_machine.travel(DECIDED, tick=False):
+        record_outcome(
+            contract_id=made.pk, by=am, outcome="downsized", annual_value=Decimal("1800.00"), now=DECIDED
+        )
+    rows = {r.key: r for r in retention.by_month(Scope.for_user(manager, PERIOD))}
+    march = rows[date(2025, 3, 1)]
+    assert (march.base, march.renewed, march.contraction, march.expansion) == (
+        Decimal("2400.00"), Decimal("1800.00"), Decimal("600.00"), Decimal("0.00"),
+    )  # fmt: skip
+    assert march.grr == march.nrr == pytest.approx(0.75)
+    assert rows[date(2025, 4, 1)].base == Decimal("0.00")
