@@ -173,6 +173,10 @@ def _number(value) -> str:
     return f"{value:,.0f}" if value == round(value) else f"{value:,.1f}"
 
 
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+
+
 def _unit(unit: str) -> str:
     if not unit:
         return ""
@@ -305,7 +309,11 @@ def _sdr(user, scope: Scope, now: datetime) -> tuple[list[Line], list[Section]]:
         Line("Handoffs accepted", _number(flow["accepted"].count), _insight()),
         Line("Handoffs rejected", _number(rejected.count()), _insight()),
         _speed_line(scope),
-        Line("Waiting", f"{counts['all']:,} open items in your queue ({counts['late']:,} past due)", queue),
+        Line(
+            "Waiting",
+            f"{_count(counts['all'], 'open item')} in your queue ({counts['late']:,} past due)",
+            queue,
+        ),
         Line("Leads worked (first touch)", _number(flow["worked"].count), _insight()),
     ]
     reasons = (
@@ -370,8 +378,12 @@ def _ae(user, scope: Scope, now: datetime) -> tuple[list[Line], list[Section]]:
         Line(
             "Accepted", f"{flow['accepted'].count:,} ({money(_sum(accepted, 'accepted_amount'))})", _insight()
         ),
-        Line("Waiting", f"{inbox.count():,} handoffs awaiting you", inbox_path),
-        Line("Pipeline moved", f"{moved['n']:,} opportunities ({money(moved['amount'])})", pipeline_path),
+        Line("Waiting", f"{_count(inbox.count(), 'handoff')} awaiting you", inbox_path),
+        Line(
+            "Pipeline moved",
+            f"{_count(moved['n'], 'opportunity', 'opportunities')} ({money(moved['amount'])})",
+            pipeline_path,
+        ),
         Line("Wins", f"{flow['won'].count:,} ({money(_sum(won, 'won_amount'))})", pipeline_path),
         Line("Rejected", _number(scope.moment_in_period("rejected_at").count()), _insight()),
     ]
