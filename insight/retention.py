@@ -83,16 +83,12 @@ class ChurnReasonRow:
 
 
 def visible_contracts(user) -> QuerySet[Contract]:
-    """The contracts whose retention ``user`` may see: managers and superusers all, an AM the
-    accounts they manage, nobody else any."""
-    contracts = Contract.objects.all()
-    if not user.is_authenticated:
-        return contracts.none()
-    if user.is_superuser or user.role == Role.MANAGER:
-        return contracts
-    if user.role == Role.AM:
-        return contracts.filter(account__account_manager=user)
-    return contracts.none()
+    """The contracts whose retention ``user`` may see: the renewals app's own rule
+    (``Contract.objects.visible_to``: superusers all, a manager their AM teams', an AM the
+    accounts they manage), for the roles whose insight includes retention."""
+    if not (user.is_authenticated and (user.is_superuser or user.role in (Role.MANAGER, Role.AM))):
+        return Contract.objects.none()
+    return Contract.objects.visible_to(user)
 
 
 def ended(scope: Scope) -> QuerySet[Contract]:

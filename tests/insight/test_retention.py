@@ -110,8 +110,12 @@ def book(ams):
 
 
 @pytest.fixture
-def boss(book):
-    return UserFactory(username="bea", role=Role.MANAGER, team=TeamFactory(name="Leadership"))
+def boss(book, am):
+    """The manager of the AMs' team: a manager sees the retention of the AM teams they manage."""
+    bea = UserFactory(username="bea", role=Role.MANAGER, team=TeamFactory(name="Leadership"))
+    am.team.manager = bea
+    am.team.save(update_fields=["manager"])
+    return bea
 
 
 def test_total_for_a_manager_is_every_renewal_due_in_the_period(boss, django_assert_num_queries):
@@ -197,6 +201,14 @@ def test_a_superuser_sees_all(book):
     assert retention.total(Scope.for_user(admin, PERIOD)).base == expected(TERMS)["base"]
 
 
+def test_a_manager_sees_only_the_am_teams_they_manage(book):
+    """The renewals app's rule: a manager of another team sees no contract's retention."""
+    other = UserFactory(username="olga", role=Role.MANAGER, team=TeamFactory(name="Elsewhere"))
+    other.team.manager = other
+    other.team.save(update_fields=["manager"])
+    assert retention.total(Scope.for_user(other, PERIOD)).contracts == 0
+
+
 def test_a_term_is_in_the_month_it_ends_whenever_its_outcome_was_recorded(am, manager):
     """The month is the end date's (the last day of March), though the downsize was recorded
     in May."""
@@ -207,6 +219,8 @@ def test_a_term_is_in_the_month_it_ends_whenever_its_outcome_was_recorded(am, ma
         record_outcome(
             contract_id=made.pk, by=am, outcome="downsized", annual_value=Decimal("1800.00"), now=DECIDED
         )
+    am.team.manager = manager
+    am.team.save(update_fields=["manager"])
     rows = {r.key: r for r in retention.by_month(Scope.for_user(manager, PERIOD))}
     march = rows[date(2025, 3, 1)]
     assert (march.base, march.renewed, march.contraction, march.expansion) == (
