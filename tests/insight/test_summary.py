@@ -12,7 +12,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.test import Client
-from django.urls import NoReverseMatch, include, path, reverse
+from django.urls import reverse
 
 from accounts.models import Opportunity, Stage
 from accounts.services import accept_handoff, hand_off, move_stage, reject_handoff
@@ -431,36 +431,8 @@ def test_an_ams_first_five_lines(am):
 # --- the page -----------------------------------------------------------------------------------
 
 
-def _page_urls():
-    """The summary's URLs as the lead mounts them (insight.urls includes insight.summary_urls);
-    while that line is not there yet, a URLconf of the project's plus the summary's."""
-    from config import urls as project
-
-    def names():
-        try:
-            reverse("insight:summary")
-            return True
-        except NoReverseMatch:
-            return False
-
-    if names():
-        return None
-    try:
-        from insight import urls as insight_urls
-
-        patterns = [*insight_urls.urlpatterns, path("summary/", include("insight.summary_urls"))]
-    except ImportError:
-        patterns = [path("summary/", include("insight.summary_urls"))]
-    return [path("insight/", include((patterns, "insight"))), *project.urlpatterns]
-
-
-urlpatterns = _page_urls()
-
-
 @pytest.fixture
-def summary_urls(settings):
-    if urlpatterns is not None:
-        settings.ROOT_URLCONF = __name__
+def summary_urls():
     return reverse("insight:summary")
 
 
