@@ -510,7 +510,8 @@ def _seconds(later: str, earlier: str) -> str:
     """Seconds (fractional) from ``earlier`` to ``later``."""
     if _postgres():
         return f"EXTRACT(EPOCH FROM ({later}) - ({earlier}))"
-    return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
+    # Django's own SQLite function: exact microseconds (julianday is off by tens of them).
+    return f"(django_timestamp_diff({later}, {earlier}) / 1000000.0)"
 
 
 def _bigint(expression: str) -> str:
