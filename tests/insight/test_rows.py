@@ -1,6 +1,7 @@
 """The rows behind each health number: as many rows as the number says, the right ones, every
 column read in one query whatever the size, and links that keep the period and filters."""
 
+import itertools
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,6 +22,8 @@ IN_MARCH = datetime(2025, 3, 5, 10, 0, tzinfo=UTC)
 IN_FEBRUARY = datetime(2025, 2, 20, 10, 0, tzinfo=UTC)
 THIS_WEEK = datetime(2025, 3, 11, 10, 0, tzinfo=UTC)
 
+ACCOUNTS = itertools.count()
+
 pytestmark = pytest.mark.django_db
 
 
@@ -39,7 +42,7 @@ def history(sdr, am, size=1) -> dict[str, set[int]]:
     """Of every kind: ``size`` rows that belong and one that does not. Returns the ids
     expected in each kind's rows."""
     want = {kind: set() for kind in ROWS}
-    campaign = CampaignFactory(name=f"Spring {size}")
+    campaign = CampaignFactory()
     for _ in range(size):
         early = fact(accepted_at=IN_MARCH, lost_at=IN_MARCH + timedelta(days=2), campaign=campaign)
         want["early_losses"].add(early.pk)
@@ -62,9 +65,8 @@ def history(sdr, am, size=1) -> dict[str, set[int]]:
             detected_at=THIS_WEEK,
         )
         want["breaches"].add(breach.pk)
-        account = customer(
-            am, name=f"Customer {len(want['renewals'])}", domain=f"c{len(want['renewals'])}.example"
-        )
+        n = next(ACCOUNTS)
+        account = customer(am, name=f"Customer {n}", domain=f"c{n}.example")
         want["renewals"].add(
             Contract.objects.create(
                 account=account, start_date=date(2024, 4, 1), end_date=date(2025, 3, 31), annual_value=9000
@@ -76,8 +78,9 @@ def history(sdr, am, size=1) -> dict[str, set[int]]:
     fact(accepted_at=IN_MARCH, lost_at=IN_MARCH + timedelta(days=30))
     fact(handed_off_at=IN_MARCH)
     fact(status="working", routed_at=NOW - timedelta(days=20), last_touch_at=NOW - timedelta(days=1))
+    n = next(ACCOUNTS)
     Contract.objects.create(
-        account=customer(am, name="Talked", domain="talked.example"),
+        account=customer(am, name=f"Talked {n}", domain=f"talked{n}.example"),
         start_date=date(2024, 4, 1),
         end_date=date(2025, 3, 30),
         annual_value=9000,
@@ -169,3 +172,34 @@ def test_links_keep_the_period_and_filters(manager):
     assert rows_url("dropped", scope) == f"/insight/rows/dropped/?{scope_query(scope)}"
     assert rows_url("dropped", scope, query="preset=last_30") == "/insight/rows/dropped/?preset=last_30"
     assert rows_url("dropped", scope, query="") == "/insight/rows/dropped/"
+
+
+def test_the_rows_page_lists_each_kind_for_a_manager_and_no_one_else(client_for, manager, inbound_sdr, am):
+    want = history(inbound_sdr, am, size=2)
+    client = client_for(manager)
+
+    for kind, row_kind in ROWS.items():
+        response = client.get(f"/insight/rows/{kind}/", {"start": "2025-03-01", "end": "2025-03-31"})
+        assert response.status_code == 200, kind
+        n = len(want[kind])
+        assert f"{n} row{'s' if n != 1 else ''}" in response.content.decode(), kind
+        assert row_kind.title in response.content.decode()
+
+    assert client_for(inbound_sdr).get("/insight/rows/dropped/").status_code == 403
+
+
+@pytest.mark.parametrize("kind", list(ROWS))
+def test_the_rows_page_costs_the_same_queries_at_any_size(client_for, manager, inbound_sdr, am, kind):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(manager)
+    url = f"/insight/rows/{kind}/?start=2025-03-01&end=2025-03-31"
+    counts = []
+    for _ in range(2):
+        history(inbound_sdr, am, size=2)
+        client.get(url)  # warm caches (content types, the session)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
