@@ -8,12 +8,12 @@ the same numbers in the table beside it (with its CSV). Colours come from classe
 
 from dataclasses import dataclass, field
 
-WIDTH = 640
+WIDTH = 520
 PLOT_LEFT = 48  # room for the y axis' labels
 PLOT_RIGHT = 12
 PLOT_TOP = 16
 PLOT_BOTTOM = 44  # room for the x axis' labels
-FUNNEL_LABEL = 190  # a funnel bar's label on its left
+FUNNEL_LABEL = 160  # a funnel bar's label on its left
 FUNNEL_ROW = 34
 
 
@@ -127,7 +127,7 @@ def columns(key: str, title: str, points: list[tuple[str, float, str]], unit: st
     height = 240
     plot_top, plot_bottom = PLOT_TOP, height - PLOT_BOTTOM
     plot_height = plot_bottom - plot_top
-    top = nice_max(max((value for _, value, _ in points), default=0))
+    top = max(nice_max(max((value for _, value, _ in points), default=0)), 4)  # whole ticks
     span = WIDTH - PLOT_LEFT - PLOT_RIGHT
     slot = span / max(len(points), 1)
     chart = Chart(

@@ -126,7 +126,9 @@ class InsightFilter(django_filters.FilterSet):
     def for_request(cls, request, data=None) -> "InsightFilter":
         """The filter over what the request's user may see (always bound: no data is the default
         period)."""
-        data = request.GET if data is None else data
+        data = (request.GET if data is None else data).copy()
+        if not any(data.get(name) for name in ("start", "end", "preset")):
+            data["preset"] = DEFAULT_PRESET  # so the period picker shows what is applied
         return cls(data, queryset=access.visible_facts(request.user), request=request)
 
     @property

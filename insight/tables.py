@@ -116,7 +116,7 @@ def _stage_rows(rows, key: str, title: str, note: str) -> Table:
     table = Table(
         key,
         title,
-        ["Stage", "Leads", "Conversion from previous", "Median time from previous"],
+        ["Stage", "Leads", "Conversion", "Median time from previous stage"],
         [
             cells(
                 row.label,

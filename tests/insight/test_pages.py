@@ -217,7 +217,7 @@ def test_funnel_page_tables_and_their_csv_match(client_for, manager, history):
     assert response.status_code == 200
     page = tables_of(response)
     cohort = page["cohort"]
-    assert cohort[0] == ["Stage", "Leads", "Conversion from previous", "Median time from previous"]
+    assert cohort[0] == ["Stage", "Leads", "Conversion", "Median time from previous stage"]
     counts = {row[0]: row[1] for row in cohort[1:]}
     assert counts["Captured"] == "5"
     assert counts["Accepted by an AE"] == "3"
