@@ -76,6 +76,11 @@ def pct(part: int, whole: int) -> str:
     return f"{value:.0f}%" if abs(value - round(value)) < 0.05 else f"{value:.1f}%"
 
 
+def was(part: int, whole: int) -> str:
+    """The verb for "<part> of <whole> ... was/were": "1 of 9 was", "0 of 1 was", "0 of 5 were"."""
+    return "was" if part == 1 or whole == 1 else "were"
+
+
 def plural(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else (many or one + 's')}"
 
@@ -92,7 +97,7 @@ def early_losses(scope, settings, now, link) -> Diagnosis:
     if whole:
         detail = (
             f"{part} of {plural(whole, 'accepted opportunity', 'accepted opportunities')} ({pct(part, whole)}) "
-            f"{'was' if part == 1 else 'were'} lost within {plural(days, 'day')} of acceptance."
+            f"{was(part, whole)} lost within {plural(days, 'day')} of acceptance."
         )
     else:
         detail = "No opportunity was accepted in the period."
@@ -119,7 +124,7 @@ def win_rate(scope, settings, now, link) -> Diagnosis:
     if whole:
         detail = (
             f"{won} of {plural(whole, 'opportunity', 'opportunities')} closed in the period "
-            f"{'was' if won == 1 else 'were'} won ({pct(won, whole)})."
+            f"{was(won, whole)} won ({pct(won, whole)})."
         )
     else:
         detail = "No opportunity was won or lost in the period."
@@ -151,7 +156,7 @@ def rejections(scope, settings, now, link) -> Diagnosis:
     if whole:
         detail = (
             f"{part} of {plural(whole, 'handoff')} in the period ({pct(part, whole)}) "
-            f"{'was' if part == 1 else 'were'} rejected by an AE."
+            f"{was(part, whole)} rejected by an AE."
         )
         if reasons:
             detail += " Top reasons: " + ", ".join(f"{reason} ({n})" for reason, n in reasons) + "."

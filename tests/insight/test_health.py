@@ -388,3 +388,33 @@ def test_diagnose_runs_a_fixed_number_of_queries(manager, inbound_sdr, django_as
     with django_assert_num_queries(13):
         found = diagnose(scope, settings=settings, now=NOW)
     assert not all_clear(found)
+
+
+def test_the_diagnoses_read_the_facts_the_services_left(manager, inbound_sdr, ae, refresh_facts):
+    """End to end: handoffs, rejections and an early loss made through the real services,
+    the facts rebuilt, then diagnosed."""
+    from accounts.models import Stage
+    from accounts.services import REJECT_REASONS, move_stage, reject_handoff
+    from tests.factories import accepted, handed_off
+
+    at = datetime(2025, 3, 4, 9, 0, tzinfo=UTC)
+    for reason in REJECT_REASONS[:2]:
+        opportunity = handed_off(inbound_sdr, ae, now=at)
+        reject_handoff(opportunity_id=opportunity.pk, by=ae, reason=reason, note="Not ready.", now=at)
+    kept = accepted(inbound_sdr, ae, now=at)
+    accepted(inbound_sdr, ae, now=at)
+    lost = Stage.objects.filter(kind=Stage.Kind.LOST).first()
+    move_stage(
+        opportunity_id=kept.pk, by=ae, stage_id=lost.pk, lost_reason="Price", now=at + timedelta(days=3)
+    )
+    refresh_facts()
+
+    found = {d.key: d for d in diagnose(Scope.for_user(manager, MARCH), now=NOW)}
+
+    assert found["rejections"].triggered
+    assert found["rejections"].detail.startswith("2 of 4 handoffs in the period (50%) were rejected")
+    assert dict(found["rejections"].reasons) == {REJECT_REASONS[0]: 1, REJECT_REASONS[1]: 1}
+    assert found["early_losses"].detail == (
+        "1 of 2 accepted opportunities (50%) was lost within 14 days of acceptance."
+    )
+    assert found["win_rate"].detail == "0 of 1 opportunity closed in the period was won (0%)."
