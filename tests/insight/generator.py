@@ -282,8 +282,8 @@ def _setup():
         user.set_password("pw")
         user.save()
         users[username] = user
-    for key in ("emea", "americas", "outbound"):
-        Team.objects.filter(pk=teams[key].pk).update(manager=users["maria"])
+    # Maria manages every team: she sees every lead's and every contract's numbers.
+    Team.objects.filter(pk__in=[team.pk for team in teams.values()]).update(manager=users["maria"])
     for country, (team, _) in TERRITORY.items():
         TerritoryRule.objects.create(
             name=f"Country {country}", team=teams[team], countries=[country], position=10

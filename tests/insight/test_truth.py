@@ -624,3 +624,153 @@ def test_health_numbers_equal_the_truth(history, now):
 def share(part: int, whole: int) -> float | None:
     """As the diagnoses show it: a percentage."""
     return round(100 * part / whole, 1) if whole else None
+
+
+# --- the API, the pages (CSV) and the weekly summary say the same numbers ----------------------
+
+
+def period_query(period: Period, **more) -> dict:
+    return {"start": period.start.isoformat(), "end": period.end.isoformat(), **more}
+
+
+@pytest.mark.parametrize(("viewer", "filters"), VIEWS, ids=lambda v: str(v))
+def test_api_funnel_equals_the_truth(history, now, client, viewer, filters):
+    query = period_query(OCTOBER)
+    if "campaign" in filters:
+        query["campaign"] = history.campaigns[filters["campaign"]].pk
+    if "sdr" in filters:
+        query["sdr"] = history.user(filters["sdr"]).pk
+    client.force_login(history.user(viewer))
+    answer = client.get("/api/v1/insight/funnel/", query)
+    assert answer.status_code == 200, answer.content
+    body = answer.json()
+    records = visible(history, viewer, **filters)
+    truth = cohort_truth(records, OCTOBER)
+    assert [(s["key"], s["count"]) for s in body["cohort"]] == [(k, c) for k, c, _, _ in truth]
+    for stage, (key, _, conversion, waits) in zip(body["cohort"], truth, strict=True):
+        assert stage["conversion"] == pytest.approx(conversion), key
+        expected = None if waits is None else round(waits)
+        assert stage["median_from_previous_seconds"] in (
+            (None,) if expected is None else (expected - 1, expected, expected + 1)
+        ), key
+    flow = flow_truth(records, OCTOBER)
+    assert [(s["key"], s["count"]) for s in body["flow"]] == [(k, c) for k, c, _ in flow]
+
+
+def test_api_speed_money_pipeline_and_retention_equal_the_truth(history, now, client):
+    client.force_login(history.user("maria"))
+    query = period_query(ACROSS_DST)
+    speed = client.get("/api/v1/insight/speed/", query).json()
+    ((touches, wall, wall90, business, _),) = speed_truth(
+        history, visible(history, "maria"), ACROSS_DST
+    ).values()
+    overall = speed["overall"]
+    assert overall["touches"] == touches
+    assert abs(overall["median_seconds"] - wall) <= 1 and abs(overall["p90_seconds"] - wall90) <= 1
+    assert abs(overall["median_business_seconds"] - business) <= 1
+
+    money = client.get("/api/v1/insight/money/", query).json()
+    truth = money_truth(visible(history, "maria"), list(history.campaigns.values()), ACROSS_DST)
+    total = money["total"]
+    for name, value in truth.items():
+        assert Decimal(str(total[name])) == value, name
+
+    months = client.get("/api/v1/insight/pipeline/", query).json()["months"]
+    records = visible(history, "maria")
+    accepted = [r for r in records if within(r.accepted_at, ACROSS_DST)]
+    assert sum(m["qualified"] for m in months) == len(accepted)
+    assert sum(Decimal(str(m["pipeline"])) for m in months) == sum(r.amount for r in accepted)
+
+    whole = period_query(Period(date(2026, 8, 1), date(2026, 11, 30), BERLIN))
+    answer = client.get("/api/v1/insight/retention/", whole).json()
+    retention = answer["total"]
+    assert answer["period"]["start"] == "2026-08-01", answer["period"]
+    truth = retention_truth(history.contracts)
+    for name in ("base", "expansion", "contraction", "churned"):
+        assert Decimal(str(retention[name])) == truth[name], name
+    assert retention["churned_count"] == truth["churned_count"]
+
+
+def csv_rows(answer) -> list[list[str]]:
+    import csv
+
+    assert answer.status_code == 200, answer.content[:500]
+    return list(csv.reader(answer.content.decode().splitlines()))
+
+
+def test_the_funnel_page_and_its_csv_equal_the_truth(history, now, client):
+    client.force_login(history.user("maria"))
+    truth = cohort_truth(visible(history, "maria"), OCTOBER)
+    page = client.get("/insight/funnel/", period_query(OCTOBER))
+    assert page.status_code == 200
+    html = page.content.decode()
+    rows = csv_rows(client.get("/insight/funnel/cohort.csv", period_query(OCTOBER)))
+    body = [row for row in rows if row and row[0] in set(STAGE_LABELS.values())]
+    assert [(row[0], int(row[1].replace(",", ""))) for row in body] == [
+        (STAGE_LABELS[key], count) for key, count, _, _ in truth
+    ]
+    for row, (key, count, conversion, _) in zip(body[1:], truth[1:], strict=True):
+        assert row[2] == (f"{100 * conversion:.1f}%" if conversion is not None else "—"), key
+        assert f"{count:,}" in html
+
+
+def test_the_money_csv_equals_the_truth(history, now, client):
+    client.force_login(history.user("mo"))
+    rows = csv_rows(client.get("/insight/money/by-campaign.csv", period_query(OCTOBER)))
+    header, body = rows[0], {row[0]: row for row in rows[1:] if row}
+    records = visible(history, "mo")
+    for campaign in history.campaigns.values():
+        truth = money_truth([r for r in records if r.campaign == campaign.key], [campaign], OCTOBER)
+        if not truth["spend"] and not truth["leads"]:
+            continue
+        row = dict(zip(header, body[campaign.name], strict=False))
+        numbers = [cell.replace(",", "") for cell in row.values()]
+        assert f"{truth['spend']:.2f}" in numbers, (campaign.name, row)
+        assert str(truth["leads"]) in numbers and str(truth["qualified"]) in numbers, (campaign.name, row)
+
+
+STAGE_LABELS = {
+    "captured": "Captured",
+    "mql": "MQL or hand-raiser",
+    "worked": "Worked (first touch)",
+    "handed_off": "Handed off",
+    "accepted": "Accepted by an AE",
+    "won": "Won",
+}
+SUMMARY_WEEK = Period(date(2026, 11, 23), date(2026, 11, 29), BERLIN)
+
+
+def test_the_managers_weekly_summary_equals_the_truth(history, now):
+    from insight import summary
+    from work.metrics import format_duration
+
+    built = summary.build(history.user("maria"), SUMMARY_WEEK.start, now=history.now)
+    lines = {line.label: line.value for line in built.lines}
+    records = visible(history, "maria")
+    accepted = [r for r in records if within(r.accepted_at, SUMMARY_WEEK)]
+    assert lines["Qualified opportunities"] == f"{len(accepted):,}"
+    assert lines["Qualified pipeline"] == f"{sum(r.amount for r in accepted):,.0f}"
+    speed = speed_truth(history, records, SUMMARY_WEEK)
+    if speed:
+        ((_, wall, wall90, _, _),) = speed.values()
+        assert lines["Speed to lead"] == (
+            f"{format_duration(timedelta(seconds=wall))} median, 90% within "
+            f"{format_duration(timedelta(seconds=wall90))}"
+        )
+    text = built.text("https://refinery.example")
+    first = [line for line in text.splitlines() if line.strip()][:8]
+    assert any(f"Qualified opportunities: {len(accepted):,}" in line for line in first), first
+
+
+def test_an_sdrs_weekly_summary_equals_the_truth(history, now):
+    from insight import summary
+
+    built = summary.build(history.user("sam"), SUMMARY_WEEK.start, now=history.now)
+    lines = {line.label: line.value for line in built.lines}
+    records = visible(history, "sam")
+    assert lines["Handoffs accepted"] == f"{sum(within(r.accepted_at, SUMMARY_WEEK) for r in records):,}"
+    assert lines["Handoffs rejected"] == f"{sum(within(r.rejected_at, SUMMARY_WEEK) for r in records):,}"
+    assert (
+        lines["Leads worked (first touch)"]
+        == f"{sum(within(r.first_touch_at, SUMMARY_WEEK) for r in records):,}"
+    )
