@@ -179,8 +179,7 @@ def changed_leads_sql(state: RefreshState) -> tuple[str, list]:
             WHERE a.id > %s AND a.kind IN ({kinds}) AND a.source = %s
         UNION SELECT o.lead_id FROM {Opportunity._meta.db_table} o
             WHERE o.updated_at >= %s AND o.kind = %s AND o.lead_id IS NOT NULL
-        UNION SELECT l.id FROM {Lead._meta.db_table} l
-            WHERE l.id > (SELECT COALESCE(MAX(f.lead_id), 0) FROM {LeadFact._meta.db_table} f)
+        UNION SELECT l.id FROM {Lead._meta.db_table} l WHERE l.id > %s
     """
     params = [
         state.event_id - ID_OVERLAP,
@@ -189,6 +188,8 @@ def changed_leads_sql(state: RefreshState) -> tuple[str, list]:
         str(ActivitySource.MANUAL),
         _adapt(since),
         str(Opportunity.Kind.NEW_BUSINESS),
+        # A constant, not a subquery: the planner then sees how few leads are that new.
+        LeadFact.objects.order_by("-lead_id").values_list("lead_id", flat=True).first() or 0,
     ]
     return sql, params
 
@@ -246,16 +247,19 @@ def _write(targets: tuple[str, list] | None, now: datetime) -> int:
 def _facts_select(targets: tuple[str, list] | None, now: datetime) -> tuple[str, list]:
     """WITH ... SELECT: one fact row per target lead. Each CTE aggregates one source table
     (restricted to the targets), and the lead row joins them once."""
-    params: list = []
-    if targets is None:
-        with_targets, only = "", lambda column: ""
-    else:
-        with_targets = f"targets AS ({targets[0]}),"
-        params += targets[1]
-        only = lambda column: f" AND {column} IN (SELECT * FROM targets)"  # noqa: E731
-
     event, activity = LeadEvent._meta.db_table, Activity._meta.db_table
     opportunity, lead = Opportunity._meta.db_table, Lead._meta.db_table
+    params: list = []
+    if targets is None:
+        with_targets, only, leads = "", lambda column: "", f"{lead} l"
+    else:
+        # Distinct (an upsert may not touch a row twice), and the leads read from the targets
+        # by key: PostgreSQL misjudges a CTE's size and would otherwise scan every lead.
+        with_targets = f"targets(lead_id) AS (SELECT DISTINCT * FROM ({targets[0]}) given),"
+        leads = f"targets JOIN {lead} l ON l.id = targets.lead_id"
+        params += targets[1]
+        only = lambda column: f" AND {column} IN (SELECT lead_id FROM targets)"  # noqa: E731
+
     S, K = Lead.Status, LeadEvent.Kind
 
     def quoted(values) -> str:
@@ -347,7 +351,7 @@ def _facts_select(targets: tuple[str, list] | None, now: datetime) -> tuple[str,
             SUBSTR(COALESCE(closeout.message, ''), 1, 300) AS close_out_reason,
             {clock_start} AS clock_start,
             tm.calendar_id
-        FROM {lead} l
+        FROM {leads}
         LEFT JOIN {Campaign._meta.db_table} c ON c.id = l.campaign_id
         LEFT JOIN {User._meta.db_table} lo ON lo.id = l.owner_id
         LEFT JOIN {Team._meta.db_table} tm ON tm.id = COALESCE(l.team_id, lo.team_id)
@@ -355,7 +359,7 @@ def _facts_select(targets: tuple[str, list] | None, now: datetime) -> tuple[str,
         LEFT JOIN touch ON touch.lead_id = l.id
         LEFT JOIN opp ON opp.lead_id = l.id
         LEFT JOIN closeout ON closeout.lead_id = l.id
-        WHERE 1 = 1{only("l.id")}
+        WHERE 1 = 1
     )
     SELECT b.lead_id, b.campaign_id, b.channel, b.source, b.team_id, b.sdr_id, b.ae_id, b.origin,
         b.fit_grade, b.hand_raiser, b.status, b.captured_at, b.mql_at, b.routed_at,
@@ -416,24 +420,31 @@ def _advance(state: RefreshState, marks: tuple[int, int], now: datetime) -> None
 def _days_needed(targets: tuple[str, list] | None, now: datetime) -> tuple[date | None, date | None]:
     """The UTC days the targets' response clocks can span: from the earliest capture to the
     latest rep touch (or now), with two days' margin for the calendars' time zones. None when
-    there is no target lead."""
+    there is no target lead. For a few leads, each is looked up by its key (an ``IN`` lets
+    PostgreSQL walk a whole index in time order instead)."""
     lead, activity = Lead._meta.db_table, Activity._meta.db_table
-    ids_sql, ids_params = targets if targets is not None else (None, [])
     kinds = ", ".join(["%s"] * len(TOUCH_KINDS))
+    touch = f"a.kind IN ({kinds}) AND a.source = %s"
+    touch_params = [*[str(k) for k in TOUCH_KINDS], str(ActivitySource.MANUAL)]
+    if targets is None:
+        sql = (
+            f"SELECT (SELECT MIN(l.captured_at) FROM {lead} l),"
+            f" (SELECT MAX(a.occurred_at) FROM {activity} a WHERE {touch})"
+        )
+        params = touch_params
+    else:
+        sql = (
+            f"WITH targets(lead_id) AS ({targets[0]})"
+            f" SELECT MIN((SELECT l.captured_at FROM {lead} l WHERE l.id = t.lead_id)),"
+            f" MAX((SELECT MAX(a.occurred_at) FROM {activity} a WHERE a.lead_id = t.lead_id AND {touch}))"
+            " FROM targets t"
+        )
+        params = [*targets[1], *touch_params]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT MIN(l.captured_at) FROM {lead} l" + (f" WHERE l.id IN ({ids_sql})" if ids_sql else ""),
-            ids_params,
-        )
-        (first,) = cursor.fetchone()
-        if first is None:
-            return None, None
-        cursor.execute(
-            f"SELECT MAX(a.occurred_at) FROM {activity} a WHERE a.kind IN ({kinds}) AND a.source = %s"
-            + (f" AND a.lead_id IN ({ids_sql})" if ids_sql else ""),
-            [*[str(k) for k in TOUCH_KINDS], str(ActivitySource.MANUAL), *ids_params],
-        )
-        (last,) = cursor.fetchone()
+        cursor.execute(sql, params)
+        first, last = cursor.fetchone()
+    if first is None:
+        return None, None
     first = _as_datetime(first)
     last = max(_as_datetime(last), now) if last is not None else now
     return (first - timedelta(days=2)).date(), (last + timedelta(days=2)).date()
