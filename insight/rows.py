@@ -249,11 +249,13 @@ def dropped(scope: Scope, settings: HealthSettings, now=None) -> QuerySet[LeadFa
 
 def renewals(scope: Scope, settings: HealthSettings, now=None) -> QuerySet[Contract]:
     """Active contracts ending within ``renewal_days`` (from today in the viewer's zone) whose
-    AM has logged no renewal conversation. The whole book: the lead filters do not apply."""
+    AM has logged no renewal conversation: of the contracts the viewer may see (the renewals
+    app's rule: a manager their AM teams'); the lead filters do not apply to contracts."""
     now = now or timezone.now()
     today = timezone.localtime(now, scope.period.tz).date()
     return (
-        Contract.objects.filter(
+        Contract.objects.visible_to(scope.user)
+        .filter(
             status=Contract.Status.ACTIVE,
             end_date__gte=today,
             end_date__lte=today + timedelta(days=settings.renewal_days),

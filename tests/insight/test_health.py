@@ -316,7 +316,7 @@ def test_leads_untouched_for_longer_than_the_setting_are_dropped(manager):
 # -- 7. renewals without a conversation --------------------------------------------------------
 
 
-def test_renewals_due_within_the_window_without_a_conversation(manager, am):
+def test_renewals_due_within_the_window_without_a_conversation(am_manager, manager, am):
     account = customer(am)
 
     def term(end, **fields):
@@ -327,12 +327,15 @@ def test_renewals_due_within_the_window_without_a_conversation(manager, am):
     today = date(2025, 3, 12)
     term(today + timedelta(days=31))  # outside the 30 days
     term(today + timedelta(days=10), renewal_activity_at=NOW - timedelta(days=2))  # talked
-    assert not check(manager, "renewals").triggered
+    term(today - timedelta(days=1))  # ended yesterday: its outcome is another matter
+    assert not check(am_manager, "renewals").triggered
 
     term(today + timedelta(days=30))
-    found = check(manager, "renewals")
+    found = check(am_manager, "renewals")
     assert (found.value, found.triggered) == (1, True)
     assert found.detail == "1 contract ending within 30 days has had no renewal conversation."
+    # Maria manages no AM team: Casey's renewals are not hers to see.
+    assert check(manager, "renewals").value == 0
 
 
 # -- together ------------------------------------------------------------------------------

@@ -32,6 +32,14 @@ def _frozen(time_machine):
     time_machine.move_to(NOW, tick=False)
 
 
+@pytest.fixture
+def am(am, manager):
+    """Casey, in an AM team Maria manages (a manager sees their AM teams' renewals)."""
+    am.team.manager = manager
+    am.team.save(update_fields=["manager"])
+    return am
+
+
 def fact(**fields) -> LeadFact:
     fields.setdefault("captured_at", IN_MARCH - timedelta(days=30))
     lead = fields.pop("lead", None) or LeadFactory(captured_at=fields["captured_at"])
