@@ -1452,7 +1452,9 @@ def _insight_section(n: InsightFigures) -> list[str]:
             f" {insight.ZONE}, so periods are cut there), for the last {', '.join(map(str, insight.PERIODS))} days"
             f" ({n.period_query}), each with no filter and each single filter ({', '.join(insight.FILTERS)};"
             f" the value selecting the most leads: {', '.join(f'{k}={v}' for k, v in d.filter_values.items())})."
-            f" Per case {insight.PAGE_WARMUP} warm-up requests, then {n.requests} timed. Baseline: the cohort's"
+            f" Per case {insight.PAGE_WARMUP} warm-up requests, then {n.requests} timed (a case whose first"
+            f" request took over {insight.SLOW_CASE_MS:,.0f} ms: 1 warm-up and {insight.SLOW_CASE_REQUESTS} timed, its"
+            " p95 their maximum). Baseline: the cohort's"
             " stage counts and median capture-to-first-touch by one `GROUP BY` over `leads_lead` joined to its"
             " touches (`leads_activity`) and opportunities, through a cursor, the same number of times. A"
             " filter whose page is byte-identical to the unfiltered page is marked (it may be ignored)."
@@ -1472,6 +1474,7 @@ def _insight_section(n: InsightFigures) -> list[str]:
                 (
                     f"{c.days} d",
                     (c.filter or "none") + (" (page unchanged)" if c.same_as_unfiltered else ""),
+                    str(len(c.ms)),
                     f"{c.p50_ms:.1f}",
                     f"{c.p95_ms:.1f}",
                     str(c.queries),
@@ -1482,7 +1485,17 @@ def _insight_section(n: InsightFigures) -> list[str]:
             )
         out += [
             _md_table(
-                ("period", "filter", "p50", "p95", "queries", "baseline p50", "baseline p95", "p95 < target"),
+                (
+                    "period",
+                    "filter",
+                    "requests",
+                    "p50",
+                    "p95",
+                    "queries",
+                    "baseline p50",
+                    "baseline p95",
+                    "p95 < target",
+                ),
                 rows,
             ),
             "",
