@@ -37,9 +37,12 @@ What each column means (and where the services record it):
   flagged it, ``accounts.models.EARLY_LOSS_DAYS``).
 - ``accepted_amount``: the sum of the amounts of the accepted opportunities (NULL when none
   was accepted or none has an amount).
-- ``closed_out_at`` / ``close_out_reason``: the LAST status event to disqualified, or to
-  nurture from a sales status (MQL, working, handed off), with its message (the SDR's
-  disposition reason, or the cooling sweep's "engagement decayed" for an unworked MQL).
+- ``closed_out_at`` / ``close_out_reason`` / ``close_out_status``: the LAST status event to
+  disqualified, or to nurture from a sales status (MQL, working, handed off), with its
+  message (the SDR's disposition reason, or the cooling sweep's "engagement decayed" for an
+  unworked MQL) and its ``to_status`` ('disqualified' or 'nurture'). The lead's status now
+  cannot say which: a lead sent to nurture, later handed off, lost and recycled is
+  'recycled' now, and a disqualified lead recycled and worked again is 'working'.
 - ``response_seconds``: ``first_touch_at`` minus the moment the clock started
   (``routed_at``, else ``mql_at``, else ``captured_at``), in whole seconds (rounded), never
   negative; NULL while untouched.
@@ -125,6 +128,7 @@ COLUMNS = (
     "lost_reason",
     "early_loss",
     "close_out_reason",
+    "close_out_status",
     "refreshed_at",
 )
 
@@ -291,8 +295,8 @@ def _facts_select(targets: tuple[str, list] | None, now: datetime) -> tuple[str,
         GROUP BY e.lead_id
     ),
     closeout AS (
-        SELECT lead_id, at, message FROM (
-            SELECT e.lead_id, e.at, e.message,
+        SELECT lead_id, at, message, to_status FROM (
+            SELECT e.lead_id, e.at, e.message, e.to_status,
                 ROW_NUMBER() OVER (PARTITION BY e.lead_id ORDER BY e.at DESC, e.id DESC) AS n
             FROM {event} e WHERE {closes_out}{only("e.lead_id")}
         ) last_one WHERE n = 1
@@ -349,6 +353,7 @@ def _facts_select(targets: tuple[str, list] | None, now: datetime) -> tuple[str,
             COALESCE(opp.reject_reason, '') AS reject_reason, COALESCE(opp.lost_reason, '') AS lost_reason,
             COALESCE(opp.early_loss, 0) AS early_loss,
             SUBSTR(COALESCE(closeout.message, ''), 1, 300) AS close_out_reason,
+            COALESCE(closeout.to_status, '') AS close_out_status,
             {clock_start} AS clock_start,
             tm.calendar_id
         FROM {leads}
@@ -373,7 +378,7 @@ def _facts_select(targets: tuple[str, list] | None, now: datetime) -> tuple[str,
             WHEN b.calendar_id IS NULL THEN {_bigint(wall)}
             ELSE {_bigint(f"ROUND(COALESCE(({spans_sql}), 0))")} END AS response_business_seconds,
         b.accepted_amount, b.won_amount, b.reject_reason, b.lost_reason,
-        b.early_loss = 1 AS early_loss, b.close_out_reason, %s AS refreshed_at
+        b.early_loss = 1 AS early_loss, b.close_out_reason, b.close_out_status, %s AS refreshed_at
     FROM base b
     WHERE 1 = 1
     """

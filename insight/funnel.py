@@ -223,7 +223,9 @@ def dispositions(scope: Scope) -> list[DispositionRow]:
     """Where the cohort's leads fell out and why (one query, three grouped parts):
 
     - taken out of sales (disqualified, or sent back to nurture: ``closed_out_at``) in the
-      furthest stage they had reached by then, with the SDR's reason;
+      furthest stage they had reached by then, with the SDR's reason; which of the two is
+      where that close-out sent the lead (``close_out_status``), not its status now (a lead
+      nurtured, later handed off, lost and recycled is still *nurtured* here);
     - rejected by the AE (in the handed-off stage) with the AE's reason;
     - lost after acceptance with the reason, a loss soon after acceptance counted as *lost
       early* (not also as lost).
@@ -240,11 +242,13 @@ def dispositions(scope: Scope) -> list[DispositionRow]:
         When(mql_at__lte=F("closed_out_at"), then=_text("mql")),
         default=_text("captured"),
     )
-    disqualified = (Lead.Status.DISQUALIFIED, Lead.Status.RECYCLED)
     closed_out = _grouped(
         facts.filter(closed),
         stage_then,
-        Case(When(status__in=disqualified, then=_text("disqualified")), default=_text("nurtured")),
+        Case(
+            When(close_out_status=Lead.Status.DISQUALIFIED, then=_text("disqualified")),
+            default=_text("nurtured"),
+        ),
         F("close_out_reason"),
     )
     rejected = _grouped(

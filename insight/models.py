@@ -91,6 +91,12 @@ class LeadFact(models.Model):
     lost_reason = models.CharField(max_length=100, blank=True)
     early_loss = models.BooleanField(default=False)
     close_out_reason = models.CharField(max_length=300, blank=True)
+    close_out_status = models.CharField(
+        max_length=16,
+        blank=True,
+        help_text="Where the last close-out sent the lead: 'disqualified' or 'nurture' (its status"
+        " then; the status now may have moved on, e.g. recycled after a later loss).",
+    )
 
     refreshed_at = models.DateTimeField(default=timezone.now)
 

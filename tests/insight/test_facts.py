@@ -16,7 +16,7 @@ from accounts.services import accept_handoff, hand_off, move_stage, reject_hando
 from insight import facts, tasks
 from insight.models import LeadFact, RefreshState
 from leads.models import Activity, ActivityKind, ActivitySource, Lead
-from leads.services import capture_lead, log_activity
+from leads.services import capture_lead, log_activity, transition_lead
 from sdr.services import dispose_lead, log_touch
 from team.calendar import Schedule, business_minutes_between
 from team.models import BusinessCalendar, Holiday, WorkingHours
@@ -141,6 +141,69 @@ def test_a_rejected_then_disqualified_lead_keeps_the_rejection_and_the_dispositi
     assert (f.team_id, f.sdr_id, f.status) == (inbound_sdr.team_id, inbound_sdr.pk, "disqualified")
     assert f.response_seconds == f.response_business_seconds == 4 * 3600
     assert f.accepted_amount is None and f.won_at is None
+
+
+def test_a_lead_nurtured_then_handed_off_lost_and_recycled_keeps_where_its_close_out_sent_it(
+    routing, inbound_sdr, ae
+):
+    """The lead is 'recycled' now (after a later loss), but its one close-out sent it to
+    nurture: the fact says nurture, not what its status now would suggest."""
+    with at(MONDAY_9):
+        lead = raise_hand("later@hooli.example")
+    with at(MONDAY_9 + HOUR):
+        log_touch(lead_id=lead.pk, by=inbound_sdr, kind=ActivityKind.CALL)
+    with at(MONDAY_9 + 2 * HOUR):
+        dispose_lead(lead_id=lead.pk, by=inbound_sdr, to="nurture", reason="No budget yet", note="Q3")
+        assert facts.refresh() == 1
+        assert (fact(lead).close_out_status, fact(lead).status) == ("nurture", "nurture")
+    with at(MONDAY_9 + timedelta(days=30)):  # a month later the prospect asks for a call again
+        lead = raise_hand("later@hooli.example")
+        assert lead.status == Lead.Status.MQL
+    with at(MONDAY_9 + timedelta(days=30, hours=1)):
+        log_touch(lead_id=lead.pk, by=inbound_sdr, kind=ActivityKind.CALL)
+        opportunity = hand_off(lead_id=lead.pk, by=inbound_sdr, qualifying=qualifying())
+    with at(MONDAY_9 + timedelta(days=31)):
+        accept_handoff(opportunity_id=opportunity.pk, by=ae)
+    with at(MONDAY_9 + timedelta(days=40)):
+        move_stage(
+            opportunity_id=opportunity.pk, by=ae, stage_id=stage("Lost").pk, lost_reason="Price", recycle=True
+        )
+        assert Lead.objects.get(pk=lead.pk).status == Lead.Status.RECYCLED
+        assert facts.refresh() == 1  # incremental: the loss and the recycling are events
+
+    f = fact(lead)
+    assert (f.status, f.close_out_status) == ("recycled", "nurture")
+    assert (f.closed_out_at, f.close_out_reason) == (MONDAY_9 + 2 * HOUR, "No budget yet: Q3")
+    assert (f.lost_at, f.lost_reason) == (MONDAY_9 + timedelta(days=40), "Price")
+    with at(MONDAY_9 + timedelta(days=40, hours=1)):
+        assert facts.rebuild() == 0  # the full computation agrees
+
+
+def test_a_lead_disqualified_recycled_and_worked_again_stays_disqualified_and_a_later_close_out_wins(
+    routing, inbound_sdr
+):
+    with at(MONDAY_9):
+        lead = raise_hand("student@uni.example")
+        dispose_lead(
+            lead_id=lead.pk, by=inbound_sdr, to="disqualified", reason="Student, job seeker or researcher"
+        )
+    with at(MONDAY_9 + timedelta(days=60)):  # marketing recycles it; it raises its hand again
+        transition_lead(lead_id=lead.pk, to=Lead.Status.RECYCLED, reason="Graduated")
+        lead = raise_hand("student@uni.example")
+        log_touch(lead_id=lead.pk, by=inbound_sdr, kind=ActivityKind.EMAIL)
+        facts.rebuild()
+    f = fact(lead)
+    assert (f.status, f.close_out_status, f.closed_out_at) == ("working", "disqualified", MONDAY_9)
+
+    with at(MONDAY_9 + timedelta(days=61)):  # the second close-out is the one the fact keeps
+        dispose_lead(lead_id=lead.pk, by=inbound_sdr, to="nurture", reason="Not ready yet (timing)")
+        assert facts.refresh() == 1
+    f = fact(lead)
+    assert (f.status, f.close_out_status, f.closed_out_at) == (
+        "nurture",
+        "nurture",
+        MONDAY_9 + timedelta(days=61),
+    )
 
 
 def test_an_outbound_prospect_lost_early(outbound_sdr, ae, ae_rule):

@@ -74,7 +74,9 @@ def test_cohort_counts_conversions_and_medians(manager, django_assert_num_querie
     path(INSIDE, 4 * H, 30 * M, 5 * D, 2 * D)  # accepted, not won yet
     path(INSIDE, 1 * H, 50 * M, 1 * D, rejected_at=INSIDE + 3 * D)  # handed off, rejected by the AE
     path(last, 6 * H, 2 * H)  # worked
-    path(INSIDE, 8 * H, closed_out_at=INSIDE + 2 * D, status=Lead.Status.NURTURE)  # MQL, then nurtured
+    path(
+        INSIDE, 8 * H, closed_out_at=INSIDE + 2 * D, status="nurture", close_out_status="nurture"
+    )  # nurtured
     path(INSIDE)  # captured only
     # Outside March in Berlin: one hour either side.
     path(datetime(2025, 2, 28, 22, 0, tzinfo=UTC), 1 * H, 1 * H)
@@ -215,11 +217,14 @@ def test_dispositions_by_stage_outcome_and_reason(manager, django_assert_num_que
             H,
             closed_out_at=INSIDE + D,
             status=Lead.Status.DISQUALIFIED,
+            close_out_status=Lead.Status.DISQUALIFIED,
             close_out_reason="Student",
         )
-    path(INSIDE, H, closed_out_at=INSIDE + D, status=Lead.Status.DISQUALIFIED, close_out_reason="Spam")
+    disqualified = {"status": Lead.Status.DISQUALIFIED, "close_out_status": Lead.Status.DISQUALIFIED}
+    path(INSIDE, H, closed_out_at=INSIDE + D, close_out_reason="Spam", **disqualified)
     # Sent back to nurture after the first touch.
-    path(INSIDE, H, H, closed_out_at=INSIDE + D, status=Lead.Status.NURTURE, close_out_reason="Next year")
+    nurtured = {"status": Lead.Status.NURTURE, "close_out_status": Lead.Status.NURTURE}
+    path(INSIDE, H, H, closed_out_at=INSIDE + D, close_out_reason="Next year", **nurtured)
     # Rejected by the AE, then handed off again, accepted and lost early: counts in both.
     path(
         INSIDE,
@@ -237,7 +242,7 @@ def test_dispositions_by_stage_outcome_and_reason(manager, django_assert_num_que
     path(INSIDE, H, H, D, D, lost_at=INSIDE + 60 * D, lost_reason=price)
     path(INSIDE, H, H, D, D, lost_at=INSIDE + 70 * D, lost_reason=price)
     # Not in the cohort: captured in February.
-    path(datetime(2025, 2, 10, tzinfo=UTC), H, closed_out_at=INSIDE, status=Lead.Status.DISQUALIFIED)
+    path(datetime(2025, 2, 10, tzinfo=UTC), H, closed_out_at=INSIDE, **disqualified)
 
     with django_assert_num_queries(1):
         rows = funnel.dispositions(scope_for(manager))
@@ -333,3 +338,55 @@ def test_end_to_end_through_the_services_and_the_rebuilt_facts(inbound_sdr, ae, 
     assert fell_out.reason.startswith("Spam or fake details")
     with time_machine.travel(monday + 20 * D, tick=False):
         assert list(funnel.dropped(scope, 7).values_list("lead_id", flat=True)) == [waiting.pk]
+
+
+def test_dispositions_follow_the_close_out_not_the_status_now(
+    catch_all_rule, ae_rule, inbound_sdr, ae, manager, django_assert_num_queries
+):
+    """Through the real services: one lead sent to nurture, later handed off, lost and
+    recycled (status now 'recycled'); another disqualified, recycled and worked again (status
+    now 'working'). Each counts where its close-out sent it, in the stage it was in then."""
+    from accounts.models import Stage
+    from accounts.services import accept_handoff, hand_off, move_stage
+    from insight import facts
+    from leads.services import capture_lead, transition_lead
+    from sdr.services import dispose_lead, log_touch
+    from tests.factories import qualifying
+
+    def raise_hand(email):
+        return capture_lead(
+            email=email,
+            details={"company": "Hooli"},
+            via="api",
+            hand_raiser=True,
+            activity_kind="meeting_request",
+        ).lead
+
+    monday = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
+    with time_machine.travel(monday, tick=False):
+        nurtured, disqualified = raise_hand("later@hooli.example"), raise_hand("student@uni.example")
+        log_touch(lead_id=nurtured.pk, by=inbound_sdr, kind="call")
+        dispose_lead(lead_id=nurtured.pk, by=inbound_sdr, to="nurture", reason="No budget yet")
+        dispose_lead(lead_id=disqualified.pk, by=inbound_sdr, to="disqualified", reason="Competitor")
+    with time_machine.travel(monday + 10 * D, tick=False):  # both come back
+        transition_lead(lead_id=disqualified.pk, to=Lead.Status.RECYCLED, reason="Changed employer")
+        nurtured, disqualified = raise_hand("later@hooli.example"), raise_hand("student@uni.example")
+        log_touch(lead_id=disqualified.pk, by=inbound_sdr, kind="email")
+        log_touch(lead_id=nurtured.pk, by=inbound_sdr, kind="call")
+        opportunity = hand_off(lead_id=nurtured.pk, by=inbound_sdr, qualifying=qualifying())
+        accept_handoff(opportunity_id=opportunity.pk, by=ae)
+    with time_machine.travel(monday + 40 * D, tick=False):
+        lost = Stage.objects.get(name="Lost")
+        move_stage(opportunity_id=opportunity.pk, by=ae, stage_id=lost.pk, lost_reason="Price", recycle=True)
+        facts.rebuild()
+
+    now = {lead.pk: lead.status for lead in Lead.objects.filter(pk__in=[nurtured.pk, disqualified.pk])}
+    assert now == {nurtured.pk: Lead.Status.RECYCLED, disqualified.pk: Lead.Status.WORKING}
+    with django_assert_num_queries(1):
+        rows = funnel.dispositions(scope_for(manager))
+    assert [(r.stage, r.outcome, r.reason, r.count) for r in rows] == [
+        ("mql", "disqualified", "Competitor", 1),  # never touched before it was disqualified
+        ("worked", "nurtured", "No budget yet", 1),  # touched, then nurtured; handed off only later
+        ("accepted", "lost", "Price", 1),  # 30 days after acceptance: not an early loss
+    ]
+    assert [r.outcome_label for r in rows] == ["Disqualified", "Sent back to nurture", "Lost"]
