@@ -37,10 +37,15 @@ class Series:
     name: str
     css: str
     points: list[tuple[float, float, str]]  # x, y, the value as text
+    # Runs of neighbouring points: a category without a value (no leads, so no rate) breaks the
+    # line there rather than joining its neighbours across it or dropping it to 0%.
+    runs: list[list[tuple[float, float, str]]] = field(default_factory=list)
 
     @property
-    def path(self) -> str:
-        return " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in self.points)
+    def paths(self) -> list[str]:
+        """One polyline's points per run (a run of one point is its dot alone)."""
+        runs = self.runs or [self.points]
+        return [" ".join(f"{x:.1f},{y:.1f}" for x, y, _ in run) for run in runs if len(run) > 1]
 
 
 @dataclass
@@ -176,7 +181,10 @@ def lines(
         title,
         "; ".join(
             f"{name}: "
-            + ", ".join(f"{c} {v:.0f}%" for c, v in zip(categories, vs, strict=True) if v is not None)
+            + ", ".join(
+                f"{c} {v:.0f}%" if v is not None else f"{c} no leads"
+                for c, v in zip(categories, vs, strict=True)
+            )
             for name, _, vs in series
         ),
         WIDTH,
@@ -187,10 +195,12 @@ def lines(
     for i, category in enumerate(categories):
         chart.x_labels.append((PLOT_LEFT + slot * (i + 0.5), plot_bottom + 16, category))
     for name, css, vs in series:
-        points = [
-            (PLOT_LEFT + slot * (i + 0.5), plot_bottom - plot_height * v / top, f"{v:.1f}%")
-            for i, v in enumerate(vs)
-            if v is not None
-        ]
-        chart.series.append(Series(name, css, points))
+        runs: list[list[tuple[float, float, str]]] = [[]]
+        for i, v in enumerate(vs):
+            if v is None:
+                runs.append([])  # a gap: the next value starts a new run
+                continue
+            runs[-1].append((PLOT_LEFT + slot * (i + 0.5), plot_bottom - plot_height * v / top, f"{v:.1f}%"))
+        runs = [run for run in runs if run]
+        chart.series.append(Series(name, css, [point for run in runs for point in run], runs))
     return chart

@@ -11,7 +11,7 @@ import csv
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
 
 from django.db.models import Count
@@ -20,6 +20,7 @@ from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 
+from leads.models import Lead
 from work.metrics import format_duration
 from work.models import Breach
 
@@ -28,6 +29,7 @@ from .filters import breach_lookups
 from .scope import Scope
 
 DROPPED_SHOWN = 50
+NO_LEADS = "no leads"  # a rate over nothing: not 0%
 CSV_UNSAFE = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -72,6 +74,36 @@ def money(value) -> str:
     if value is None:
         return "—"
     return f"{Decimal(value):,.2f}"
+
+
+COMPACT_UNITS = ((Decimal(10) ** 9, "B"), (Decimal(10) ** 6, "M"), (Decimal(10) ** 3, "k"))
+
+
+def compact_money(value) -> str:
+    """A headline amount in three significant figures ("1.45 M", "66 k", "980"): a card is
+    too narrow for "1,446,000.00", and the exact figure goes beside it (a title, the note)."""
+    if value is None:
+        return "—"
+    amount = Decimal(value)
+    for size, unit in COMPACT_UNITS:
+        scaled = _three_figures(amount / size)
+        if abs(scaled) >= 1:
+            if abs(scaled) >= 1000 and unit != "B":
+                continue  # 999,999 rounds to 1,000 k: one unit up reads 1 M
+            return f"{_plain(scaled)} {unit}"
+    return _plain(_three_figures(amount))
+
+
+def _three_figures(amount: Decimal) -> Decimal:
+    if not amount:
+        return Decimal(0)
+    return amount.quantize(Decimal(10) ** (amount.adjusted() - 2), ROUND_HALF_UP)  # 123.4: adjusted() 2
+
+
+def _plain(amount: Decimal) -> str:
+    """1.450 as "1.45", 66.0 as "66", 1000 as "1,000"."""
+    text = f"{amount:,f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def percent(part, whole) -> str:
@@ -201,17 +233,17 @@ def funnel_dropped(scope: Scope, days: int | None = None, now=None) -> Table:
     days = days or HealthSettings.load().dropped_days
     now = now or timezone.now()
     people = access.sees_people(scope.user)
+    # funnel.dropped's order: idle the longest first, whatever the status (MQL or working).
     facts = funnel.dropped(scope, days, now=now).select_related("lead", "sdr")
-    shown = list(facts.order_by("last_touch_at", "lead_id")[: DROPPED_SHOWN + 1])
+    shown = list(facts[: DROPPED_SHOWN + 1])
     tz = scope.period.tz
     rows = []
     for fact in shown[:DROPPED_SHOWN]:
-        last = fact.last_touch_at or fact.routed_at or fact.captured_at
         row = [
             Cell(str(fact.lead), reverse("leads:detail", args=[fact.lead_id])),
-            Cell(fact.get_status_display() if hasattr(fact, "get_status_display") else fact.status),
+            Cell(status_label(fact.status)),
             Cell(_local(fact.last_touch_at, tz) if fact.last_touch_at else "never"),
-            Cell(f"{(now - last).days}"),
+            Cell(f"{(now - fact.idle_since).days}"),
         ]
         if people:
             row.insert(2, Cell(str(fact.sdr) if fact.sdr_id else "Unassigned"))
@@ -229,6 +261,14 @@ def funnel_dropped(scope: Scope, days: int | None = None, now=None) -> Table:
         note=f"The {DROPPED_SHOWN} waiting longest." if more else "",
         empty="No lead is waiting that long.",
     )
+
+
+def status_label(status: str) -> str:
+    """A lead status as people read it ("working" as "Working (SDR)"); the fact stores the code."""
+    try:
+        return Lead.Status(status).label
+    except ValueError:
+        return status or "—"
 
 
 def _local(moment: datetime | None, tz) -> str:
@@ -301,11 +341,11 @@ def decay_table(scope: Scope) -> Table:
                 row.label,
                 count(row.leads),
                 count(row.handed_off),
-                percent(row.handed_off, row.leads),
+                percent(row.handed_off, row.leads) if row.leads else NO_LEADS,
                 count(row.accepted),
-                percent(row.accepted, row.leads),
+                percent(row.accepted, row.leads) if row.leads else NO_LEADS,
                 count(row.won),
-                percent(row.won, row.leads),
+                percent(row.won, row.leads) if row.leads else NO_LEADS,
             )
             for row in rows
         ],
@@ -314,6 +354,7 @@ def decay_table(scope: Scope) -> Table:
     )
 
     def rates(attr):
+        """None for a bucket without leads: it has no rate (the chart leaves a gap there)."""
         return [100 * getattr(r, attr) / r.leads if r.leads else None for r in rows]
 
     table.chart = charts.lines(

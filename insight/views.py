@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from config.htmx import is_htmx
 
-from . import access, tables
+from . import access, summary, tables
 from .filters import InsightFilter
 from .scope import Scope
 from .tables import TABLES, Cell
@@ -94,12 +94,14 @@ def _numbers(scope: Scope) -> list[dict]:
                 "link": "funnel",
             }
         )
+        pipeline = head["pipeline"] or 0
         numbers.append(
             {
                 "key": "pipeline",
                 "label": "Qualified pipeline",
-                "value": tables.money(head["pipeline"] or 0),
-                "note": "their amounts",
+                "value": tables.compact_money(pipeline),
+                "exact": tables.money(pipeline),
+                "note": f"their amounts: {tables.money(pipeline)}",
                 "link": "funnel",
             }
         )
@@ -111,7 +113,8 @@ def _numbers(scope: Scope) -> list[dict]:
             {
                 "key": "cost_per_qualified",
                 "label": "Cost per qualified opportunity",
-                "value": tables.money(total.cost_per_qualified),
+                "value": tables.compact_money(total.cost_per_qualified),
+                "exact": tables.money(total.cost_per_qualified),
                 "note": f"spend {tables.money(total.spend)} over {tables.count(total.qualified)} qualified "
                 "from the leads captured in the period",
                 "link": "money",
@@ -156,11 +159,16 @@ def _numbers(scope: Scope) -> list[dict]:
 
 
 def _with_unit(value, unit: str) -> str:
-    """12.5 and "%" as "12.5%", 3 and "leads" as "3 leads"."""
+    """12.5 and "%" as "12.5%", 3 and "leads" as "3 leads", 1 and "contracts" as "1 contract"
+    (a diagnosis names its unit in the plural)."""
     if value is None:
         return "—"
     text = f"{value:,.1f}".removesuffix(".0")
-    return f"{text}{unit}" if unit.startswith("%") else f"{text} {unit}"
+    if unit.startswith("%"):
+        return f"{text}{unit}"
+    if text == "1" and unit.endswith("s"):
+        unit = unit.removesuffix("s")
+    return f"{text} {unit}"
 
 
 @login_required
@@ -171,6 +179,7 @@ def overview(request):
     valid = insight_filter.is_valid()
     context = _context(request, insight_filter, valid, "overview")
     context["title"] = "Insight"
+    context["summary_link"] = summary.receives(request.user)
     if valid:
         scope = insight_filter.scope()
         context.update(scope=scope, numbers=_numbers(scope))

@@ -150,7 +150,9 @@ def test_manager_reads_the_numbers_and_the_period_in_words(client_for, manager, 
     assert "27 Oct 2026 to 25 Nov 2026 (Europe/Berlin)" in text
     # Accepted in the period: Sam's two and Lena's one (the June one is outside).
     assert re.search(r"Qualified opportunities 3 ", text)
-    assert re.search(r"Qualified pipeline 4,200.50 ", text)
+    # Headline money compact (a card is narrow), the exact figure in its note and title.
+    assert re.search(r"Qualified pipeline 4.2 k their amounts: 4,200.50 ", text)
+    assert 'title="4,200.50">4.2 k<' in response.content.decode()
     # 1 won of 1 closed.
     assert re.search(r"Win rate 100.0% ", text)
     assert re.search(r"Speed to lead \(median\) 8 min ", text)
@@ -351,3 +353,156 @@ def test_queries_do_not_grow_with_the_data(
         )
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert client.get(path).status_code == 200
+
+
+# -- what the lead saw in the screenshots ----------------------------------------------------------
+
+
+def test_headline_money_is_compact_and_tables_keep_exact_amounts(client_for, manager, inbound_sdr, ae):
+    """1,446,000.00 overflowed its card at 1280 px: the card says 1.45 M (the exact amount in
+    its title and note); the table on the money page keeps the exact amount."""
+    ads = CampaignFactory(name="Ads", channel="paid_search", cost=0)
+    for i, amount in enumerate(["1000000.00", "400000.00", "46000.00"]):
+        funnel_lead(inbound_sdr, ae, ads, captured=datetime(2026, 11, 10 + i, 9, tzinfo=UTC), amount=amount)
+    client = client_for(manager)
+    response = client.get("/insight/")
+    assert re.search(r"Qualified pipeline 1.45 M their amounts: 1,446,000.00 ", text_of(response))
+    assert 'title="1,446,000.00">1.45 M<' in response.content.decode()
+    pipeline = tables_of(client.get("/insight/money/"))["pipeline"]
+    assert {row[0]: row[2] for row in pipeline[1:]}["Nov 2026"] == "1,446,000.00"
+
+
+@pytest.mark.parametrize(
+    ("amount", "shown"),
+    [
+        ("1446000", "1.45 M"),
+        ("66000", "66 k"),
+        ("980", "980"),
+        ("980.40", "980"),
+        ("0", "0"),
+        ("12.34", "12.3"),
+        ("999999", "1 M"),
+        ("2500000000", "2.5 B"),
+        ("-2500", "-2.5 k"),
+        (None, "—"),
+    ],
+)
+def test_compact_money(amount, shown):
+    from insight.tables import compact_money
+
+    assert compact_money(None if amount is None else Decimal(amount)) == shown
+
+
+def test_diagnoses_say_the_top_reasons_once_and_count_in_the_singular(client_for, manager, inbound_sdr):
+    """The AE rejections' reasons were listed in the sentence and again on a line of their own;
+    "1 leads" reads wrong."""
+    for reason in ["Not the decision maker", "Not the decision maker", "No budget"]:
+        handed = datetime(2026, 11, 12, 9, tzinfo=UTC)
+        fact(
+            captured=handed - timedelta(hours=1),
+            team=inbound_sdr.team,
+            sdr=inbound_sdr,
+            status="handed_off",
+            handed_off_at=handed,
+            rejected_at=handed + timedelta(hours=1),
+            reject_reason=reason,
+        )
+    fact(  # one lead dropped on the floor: an MQL nobody touched for 9 days
+        captured=NOW - timedelta(days=10),
+        team=inbound_sdr.team,
+        sdr=inbound_sdr,
+        status="mql",
+        mql_at=NOW - timedelta(days=9),
+        routed_at=NOW - timedelta(days=9),
+    )
+    text = text_of(client_for(manager).get("/insight/"))
+    assert text.count("Not the decision maker (2)") == 1
+    assert text.count("Top reasons") == 1
+    assert "1 lead (threshold 0 leads)" in text
+    assert "1 leads" not in text
+
+
+def test_with_unit_pluralises():
+    from insight.views import _with_unit
+
+    assert _with_unit(1, "contracts") == "1 contract"
+    assert _with_unit(0, "contracts") == "0 contracts"
+    assert _with_unit(2, "leads") == "2 leads"
+    assert _with_unit(12.5, "%") == "12.5%"
+    assert _with_unit(1, "% of capacity") == "1% of capacity"
+
+
+def test_dropped_shows_status_labels_longest_idle_first(client_for, manager, inbound_sdr):
+    """Status as people read it ("Working (SDR)", not "working"), and one order across statuses:
+    the days without a touch, longest first."""
+    idle = {
+        "Ann": ("mql", 30, None),
+        "Ben": ("working", 20, 12),
+        "Cat": ("working", 40, 25),
+        "Dan": ("mql", 9, None),
+    }
+    for name, (status, days_in, touched_days_ago) in idle.items():
+        lead = LeadFactory(captured_at=NOW - timedelta(days=days_in), first_name=name, last_name="Lee")
+        touched = NOW - timedelta(days=touched_days_ago) if touched_days_ago else None
+        LeadFact.objects.create(
+            lead=lead,
+            captured_at=NOW - timedelta(days=days_in),
+            team=inbound_sdr.team,
+            sdr=inbound_sdr,
+            status=status,
+            mql_at=NOW - timedelta(days=days_in),
+            routed_at=NOW - timedelta(days=days_in),
+            first_touch_at=touched,
+            last_touch_at=touched,
+        )
+    dropped = tables_of(client_for(manager).get("/insight/funnel/"))["dropped"]
+    assert dropped[0] == ["Lead", "Status", "SDR", "Last touch", "Days without a touch"]
+    rows = [(row[0].split()[0], row[1], row[4]) for row in dropped[1:]]
+    # Ann: an MQL for 30 days; Cat: touched 25 days ago; Ben: 12; Dan: an MQL for 9.
+    assert rows == [
+        ("Ann", "MQL", "30"),
+        ("Cat", "Working (SDR)", "25"),
+        ("Ben", "Working (SDR)", "12"),
+        ("Dan", "MQL", "9"),
+    ]
+
+
+def test_a_decay_bucket_without_leads_has_no_rate_and_breaks_the_line(client_for, manager, inbound_sdr, ae):
+    """Leads touched in 2 min and in 2 hours, none in between: the buckets between say "no
+    leads" (not 0%) and the chart's lines stop there instead of dropping to the floor."""
+    ads = CampaignFactory(name="Ads", channel="paid_search", cost=0)
+    for seconds in (120, 2 * 3600):
+        lead = funnel_lead(inbound_sdr, ae, ads, captured=datetime(2026, 11, 10, 9, tzinfo=UTC))
+        lead.response_seconds = seconds
+        lead.save(update_fields=["response_seconds"])
+    response = client_for(manager).get("/insight/speed/")
+    decay = {row[0]: row[1:] for row in tables_of(response)["decay"][1:]}
+    assert decay["Under 5 min"] == ["1", "1", "100.0%", "1", "100.0%", "0", "0.0%"]
+    assert decay["5\u201330 min"] == ["0", "0", "no leads", "0", "no leads", "0", "no leads"]
+    assert decay["1\u20134 h"][:3] == ["1", "1", "100.0%"]
+    svg = response.content.decode().split('id="chart-decay-title"')[1].split("</svg>")[0]
+    handed_off = svg.split('class="series s-handoff"')[1].split("</g>")[0]
+    # Two dots (the two buckets with leads), no line joining them across the empty buckets.
+    assert handed_off.count("<circle") == 2
+    assert "<polyline" not in handed_off
+
+
+def test_lines_chart_breaks_at_a_missing_value():
+    from insight import charts
+
+    chart = charts.lines("c", "Rates", ["a", "b", "c", "d", "e"], [("S", "s", [50, 40, None, 30, 20])])
+    series = chart.series[0]
+    assert len(series.points) == 4
+    assert len(series.paths) == 2  # a-b and d-e, nothing across c
+    assert all(len(path.split()) == 2 for path in series.paths)
+    assert "c no leads" in chart.description
+
+
+@pytest.mark.parametrize("role_user", ["manager", "inbound_sdr", "marketing"])
+def test_overview_links_to_the_weekly_summary(client_for, request, role_user):
+    user = request.getfixturevalue(role_user)
+    response = client_for(user).get("/insight/")
+    assert response.status_code == 200
+    assert re.search(
+        r'<a [^>]*href="/insight/summary/"[^>]*>Your weekly summary</a>', response.content.decode()
+    )
