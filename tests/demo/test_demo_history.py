@@ -4,6 +4,7 @@ happening after now), and the pages a manager opens first show no impossible dur
 
 import re
 from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 import time_machine
@@ -13,7 +14,7 @@ from django.db import models
 from django.db.models import F
 
 from accounts.models import Opportunity
-from leads.models import Activity, Lead, LeadEvent
+from leads.models import Activity, Campaign, Lead, LeadEvent
 from team.models import User
 from work.models import Breach, WorkItem
 
@@ -57,6 +58,7 @@ def test_the_demo_happened_in_time_order_and_its_pages_say_so(seeded, client):
     _assert_nothing_long_overdue_is_at_risk(now, client)
     _assert_no_negative_speed_to_first_touch(client)
     _assert_old_leads_were_not_routed_today(now, client)
+    _assert_the_campaigns_spend_in_the_default_period(now, client)
 
 
 def _assert_history_in_order(now):
@@ -144,3 +146,33 @@ def _assert_old_leads_were_not_routed_today(now, client):
     assert routed, "the timeline shows the routing"
     assert routed[-1] == f"{lead.mql_at:%Y-%m-%d %H:%M}"
     assert not routed[-1].startswith(f"{now:%Y-%m-%d}")
+
+
+def _assert_the_campaigns_spend_in_the_default_period(now, client):
+    """Each campaign runs from a start to an end (some past today, one over), no lead arrives
+    before its campaign started, and the money page's default period (30 days in Maria's
+    zone) shows the spend of the days run in it, the costs per lead and a ROI."""
+    campaigns = list(Campaign.objects.filter(cost__gt=0))
+    today = now.astimezone(User.objects.get(username="maria").team.calendar.tzinfo).date()
+    assert all(c.starts_on <= c.ends_on for c in Campaign.objects.all())
+    assert any(c.ends_on < today for c in campaigns) and any(c.ends_on > today for c in campaigns)
+    for campaign in Campaign.objects.all():
+        assert not campaign.leads.filter(captured_at__date__lt=campaign.starts_on).exists(), campaign.name
+
+    first = today - timedelta(days=29)
+    expected = Decimal(0)
+    for c in campaigns:
+        overlap = max(0, (min(c.ends_on, today) - max(c.starts_on, first)).days + 1)
+        run = (c.ends_on - c.starts_on).days + 1
+        expected += (c.cost * overlap / run).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    assert expected > 0
+
+    client.force_login(User.objects.get(username="maria"))
+    page = client.get("/insight/money/").content.decode()
+    foot = re.search(r'<table[^>]*id="table-by-campaign">.*?<tfoot>(.*?)</tfoot>', page, re.S).group(1)
+    cells = [c.strip() for c in re.findall(r"<td[^>]*>([^<]*)</td>", foot)]
+    spend, leads = Decimal(cells[1].replace(",", "")), int(cells[2].replace(",", ""))
+    assert spend == expected
+    assert Decimal(cells[8].replace(",", "")) == (spend / leads).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    assert all(cell not in ("", "—", "0.00") for cell in cells[8:12]), cells  # per lead, MQL, qualified, won
+    assert cells[12].endswith("%"), cells  # a ROI
