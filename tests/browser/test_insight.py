@@ -35,6 +35,12 @@ def test_manager_changes_the_period_and_downloads_a_csv(
     expect(page.locator("#number-qualified .number-value")).to_have_text("5")
     expect(page.locator("#period")).to_contain_text("(Europe/Berlin)")
     expect(page.locator("#diagnoses")).to_be_visible()
+    # Headline money compact, the exact amount in its title: 5 accepted leads at 1,000.00.
+    expect(page.locator("#number-pipeline .number-value")).to_have_text("5 k")
+    expect(page.locator("#number-pipeline .number-value")).to_have_attribute("title", "5,000.00")
+    expect(page.get_by_role("link", name="Your weekly summary")).to_have_attribute(
+        "href", "/insight/summary/"
+    )
     shot("insight_01_overview_1280")
 
     # The period: the last 7 days (htmx swaps the results and pushes the URL).
@@ -94,9 +100,10 @@ def test_insight_fits_the_screen(page, live_server, login, shot, manager, insigh
         page.wait_for_load_state()
         shot(f"insight_{name}_{width}")
         # Nothing in the insight content wider than the screen (the tables scroll in their own
-        # boxes; the site's top bar is not insight's).
+        # boxes), and so the page itself no wider than the screen (the top bar included).
         wide = page.evaluate(WIDER_THAN_SCREEN)
         assert wide == [], (path, wide)
+        assert page.evaluate("document.documentElement.scrollWidth") == width, path
         svg = page.locator("svg.chart-svg").first
         if svg.count():
             assert svg.bounding_box()["width"] <= width
