@@ -212,7 +212,7 @@ def starved(scope, settings, now, link) -> Diagnosis:
         rate = mqls / sdrs / days if days else 0.0
         detail = (
             f"{rate:.1f} new MQLs per SDR per working day ({mqls} over {plural(sdrs, 'active SDR')} "
-            f"and {plural(days, 'working day')}); they hold {open_leads} open leads, "
+            f"and {plural(days, 'working day')}); they hold {plural(open_leads, 'open lead')}, "
             f"{pct(open_leads, capacity) if capacity else '0%'} of their capacity of {capacity}"
         )
         detail += f", and {idle} of them {'has' if idle == 1 else 'have'} no open work." if idle else "."
