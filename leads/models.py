@@ -65,6 +65,23 @@ class Campaign(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        """A campaign that cost something needs its run (start and end), so its cost can be
+        spread over the days it ran: cost per lead, per qualified opportunity and return on
+        spend are counted from that spread (``insight.money``). Without an end, the whole
+        cost would land on one day and every period after it would look free."""
+        super().clean()
+        if self.cost and self.cost > 0:
+            missing = {
+                name: "A campaign with a cost needs its run's first and last day, to spread the cost over it."
+                for name in ("starts_on", "ends_on")
+                if getattr(self, name) is None
+            }
+            if missing:
+                raise ValidationError(missing)
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": "The run ends on or after its first day."})
+
 
 class ActivityKind(models.TextChoices):
     VISIT = "visit", "Website visit"

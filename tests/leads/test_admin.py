@@ -92,3 +92,37 @@ def test_changing_the_half_life_in_the_admin_keeps_todays_engagement(
         assert ScoringSettings.load().half_life_days == 7
         lead.refresh_from_db()
         assert lead.engagement() == pytest.approx(50)
+
+
+def campaign_form(**fields):
+    return {"name": "Spring webinar", "channel": "webinar", "is_active": "on", "created_at_0": "2026-03-01",
+            "created_at_1": "09:00:00"} | fields  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_a_campaign_with_a_cost_needs_its_run_to_spread_the_cost(admin_client):
+    """Insight spreads a campaign's cost over the days it runs: a cost without an end date would
+    land on one day and make every later period look free, so the admin asks for the run."""
+    from leads.models import Campaign
+
+    response = admin_client.post(
+        "/admin/leads/campaign/add/", campaign_form(cost="5000.00", starts_on="2026-03-01", ends_on="")
+    )
+    assert response.status_code == 200
+    assert "needs its run" in response.context["adminform"].form.errors["ends_on"][0]
+    assert not Campaign.objects.filter(name="Spring webinar").exists()
+
+    response = admin_client.post(
+        "/admin/leads/campaign/add/",
+        campaign_form(cost="5000.00", starts_on="2026-03-01", ends_on="2026-02-01"),
+    )
+    assert "ends on or after" in response.context["adminform"].form.errors["ends_on"][0]
+
+    # Free campaigns need no run; a costed one with both days is saved.
+    assert admin_client.post("/admin/leads/campaign/add/", campaign_form(cost="0")).status_code == 302
+    response = admin_client.post(
+        "/admin/leads/campaign/add/",
+        campaign_form(name="Paid search", cost="5000.00", starts_on="2026-03-01", ends_on="2026-03-31"),
+    )
+    assert response.status_code == 302
+    assert Campaign.objects.get(name="Paid search").ends_on.isoformat() == "2026-03-31"
