@@ -80,7 +80,7 @@ from django.utils import timezone
 
 from accounts.models import Opportunity
 from leads.models import TOUCH_KINDS, Activity, ActivitySource, Campaign, Lead, LeadEvent
-from team.calendar import Schedule, _day_intervals
+from team.calendar import Schedule, day_intervals
 from team.models import BusinessCalendar, Role, Team, User
 
 from .models import LeadFact, RefreshState
@@ -475,7 +475,7 @@ def calendar_spans(schedule: Schedule, first: date, last: date) -> list[tuple[da
     spans = []
     day = first
     while day <= last:
-        spans += _day_intervals(schedule, day)
+        spans += day_intervals(schedule, day)
         day += timedelta(days=1)
     return spans
 

@@ -145,7 +145,7 @@ def business_day_start(schedule: Schedule, start: datetime, days: int) -> dateti
     day = instant.astimezone(schedule.tz).date()
     idle_days = 0
     while True:
-        intervals = _day_intervals(schedule, day)
+        intervals = day_intervals(schedule, day)
         if intervals and intervals[-1][1] > instant:
             if days == 0:
                 # Within hours: the start itself; before a shift (or between two): its opening.
@@ -200,7 +200,7 @@ def _open_intervals_from(
     idle_days = 0
     while last_day is None or day <= last_day:
         found = False
-        for begin, end in _day_intervals(schedule, day):
+        for begin, end in day_intervals(schedule, day):
             if end > instant:
                 found = True
                 yield max(begin, instant), end
@@ -213,8 +213,9 @@ def _open_intervals_from(
         day += ONE_DAY
 
 
-def _day_intervals(schedule: Schedule, day: date) -> list[tuple[datetime, datetime]]:
-    """The UTC instants during which ``day`` (a local date) is open."""
+def day_intervals(schedule: Schedule, day: date) -> list[tuple[datetime, datetime]]:
+    """The UTC instants during which ``day`` (a local date) is open: the business-time
+    arithmetic here walks these, and ``insight.facts`` materialises them as spans for SQL."""
     if day in schedule.holidays:
         return []
     intervals = []
