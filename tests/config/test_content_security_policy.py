@@ -64,6 +64,10 @@ INLINE = [
 def test_no_template_needs_an_inline_exception():
     found = []
     for path in sorted(Path(settings.CONFIG_DIR, "templates").rglob("*.html")):
+        if path.parent.name == "email" and not path.name.startswith("_"):
+            # A whole email document is read in a mail client, never served under the site's
+            # policy; the parts it shares with a page (``_*.html``) are still checked.
+            continue
         text = re.sub(r"{#.*?#}", "", path.read_text())  # comments may name what they avoid
         found += [f"{path.name}: {what}" for pattern, what in INLINE if pattern.search(text)]
     assert found == []
