@@ -335,7 +335,7 @@ def _sdr(user, scope: Scope, now: datetime) -> tuple[list[Line], list[Section]]:
             "Waiting in your queue (soonest due first)",
             [
                 Row(
-                    f"{item.title} (due {item.due_at.astimezone(scope.period.tz):%a %-d %b %H:%M})",
+                    f"{item.title} (due {item.due_at.astimezone(scope.period.tz):%a %-d %b %H:%M %Z})",
                     _path("sdr:item", queue, item.pk),
                 )
                 for item in items
@@ -398,7 +398,7 @@ def _ae(user, scope: Scope, now: datetime) -> tuple[list[Line], list[Section]]:
             "Handoffs awaiting you (oldest first)",
             [
                 Row(
-                    f"{o.name} (handed off {o.handed_off_at.astimezone(scope.period.tz):%a %-d %b %H:%M})",
+                    f"{o.name} (handed off {o.handed_off_at.astimezone(scope.period.tz):%a %-d %b %H:%M %Z})",
                     o.get_absolute_url(),
                 )
                 for o in waiting

@@ -325,6 +325,9 @@ def test_an_sdrs_first_five_lines(week_of_work):
     body = email_to(sam).body
     assert "Timing: not buying this year: 1" in body
     assert "/queue/items/" in body
+    # Every time carries its zone (Sam's team works in Berlin).
+    soonest = open_items.order_by("due_at").first().due_at.astimezone(sam.team.calendar.tzinfo)
+    assert f"(due {soonest:%a %-d %b %H:%M} {soonest:%Z})" in body
 
 
 def test_an_aes_first_five_lines(week_of_work):
@@ -341,6 +344,8 @@ def test_an_aes_first_five_lines(week_of_work):
     ]
     waiting = Opportunity.objects.get(owner=alex, status="handed_off")
     assert f"http://localhost:8000{waiting.get_absolute_url()}" in email_to(alex).body
+    handed = waiting.handed_off_at.astimezone(alex.team.calendar.tzinfo)
+    assert f"(handed off {handed:%a %-d %b %H:%M} {handed:%Z})" in email_to(alex).body
 
 
 def test_a_managers_first_five_lines(week_of_work):
