@@ -1,6 +1,11 @@
 """/api/v1/insight/...: the insight numbers for scripts and dashboards, with the pages'
 filters (``InsightFilter``: a bad one is a 400 naming the field) and the pages' numbers (the
 same functions compute both). Each endpoint belongs to a section; a role without it gets 403.
+
+A filter that does not narrow an endpoint's numbers is a 400 naming it (retention counts
+contracts: campaign, channel, team, SDR, origin and fit do not apply there), so a script never
+reads an unfiltered answer as a filtered one. Retention's default period is the last 12
+months; the others' the last 30 days.
 """
 
 from dataclasses import replace
@@ -40,13 +45,23 @@ def _get(serializer, query=s.InsightQuerySerializer, doc: str = ""):
 
 
 class InsightViewSet(viewsets.ViewSet):
-    """The insight numbers over a period (default: the last 30 days in your team's time zone)."""
+    """The insight numbers over a period (default: the last 30 days in your team's time zone,
+    the last 12 months for retention)."""
 
     permission_classes = [permissions.IsAuthenticated, SeesSection]
     pagination_class = None
 
     def _scope(self) -> Scope:
-        insight_filter = InsightFilter.for_request(self.request, self.request.query_params)
+        section = SECTION_OF[self.action]
+        insight_filter = InsightFilter.for_request(self.request, self.request.query_params, section=section)
+        refused = insight_filter.not_applicable()
+        if refused:
+            raise ValidationError(
+                {
+                    name: [f"Does not apply to {section}: its numbers are contracts, not leads."]
+                    for name in refused
+                }
+            )
         if not insight_filter.is_valid():
             raise ValidationError(insight_filter.errors)
         return insight_filter.scope()
@@ -124,7 +139,13 @@ class InsightViewSet(viewsets.ViewSet):
         scope = self._scope()
         return self._answer(s.PipelineSerializer, period=scope.period, months=money.pipeline_by_month(scope))
 
-    @_get(s.RetentionSerializer, doc="Gross and net revenue retention, churn and expansion.")
+    @_get(
+        s.RetentionSerializer,
+        s.RetentionQuerySerializer,
+        "Gross and net revenue retention, churn and expansion of the contracts whose term ended in "
+        "the period (default: the last 12 months). Only the period applies: a lead filter "
+        "(campaign, channel, source, team, sdr, origin, fit_grade) is a 400 naming it.",
+    )
     @action(detail=False, methods=["get"])
     def retention(self, request):
         from . import retention

@@ -10,6 +10,16 @@ What a role may filter by follows what it may see (``insight.access``): the SDR 
 every SDR for someone who sees people's numbers, only themselves for an SDR (whose numbers are
 already theirs), and none for anyone else; a choice outside them is "select a valid choice"
 (a form error on the page, a 400 in the API), never an empty page that would confirm an id.
+
+Which filters a page offers follows what its numbers count (``applicable``): the lead
+dimensions narrow lead facts, so they belong to the funnel, speed, money and health; retention
+counts contracts, which have no campaign, channel or fit, so it takes the period only (and an
+AM's overview, which is retention alone, too). The pages leave a dimension that does not apply
+out of the form and ignore it in the query string (a tab link keeps it for the way back); the
+API refuses it with a 400 naming it, so a script never believes it narrowed what it did not.
+
+Retention's default period is the last 12 months, not 30 days: contracts end a few times a
+month, so a month of them is usually nothing to read.
 """
 
 from datetime import date, timedelta
@@ -31,16 +41,45 @@ from .scope import MAX_PERIOD_DAYS, Period, Scope
 
 UTC = ZoneInfo("UTC")
 DEFAULT_PRESET = "30d"
+RETENTION_PRESET = "12m"
 PRESETS = [
     ("7d", "Last 7 days"),
     ("30d", "Last 30 days"),
     ("90d", "Last 90 days"),
+    ("12m", "Last 12 months"),
     ("quarter", "This quarter"),
     ("year", "This year"),
 ]
 FIT_GRADES = [(letter, letter) for letter, _ in FIT_LETTERS] + [("D", "D")]
 # The dimensions, as LeadFact lookups (what ``Scope.filters`` holds).
 DIMENSIONS = ("campaign", "channel", "source", "team", "sdr", "origin", "fit_grade")
+PERIOD_FIELDS = ("start", "end", "preset")
+# What a page's numbers count: "overview" is the overview (its cards follow the viewer's
+# sections), "rows" the rows behind a diagnosis (lead facts and people, like health).
+LEAD_SECTIONS = ("funnel", "speed", "money", "health", "rows")
+
+
+def applicable(user, section: str) -> tuple[str, ...]:
+    """The dimensions that narrow the numbers ``section`` shows ``user`` (the period always
+    applies): the lead dimensions where leads are counted, none where only contracts are."""
+    if section == "overview":
+        counts_leads = any(s != "retention" for s in access.sections(user))
+    else:
+        counts_leads = section in LEAD_SECTIONS
+    return DIMENSIONS if counts_leads else ()
+
+
+def default_preset(user, section: str) -> str:
+    """The period a page opens on when the request names none: 12 months where only
+    retention is shown (the retention section, an AM's overview), 30 days elsewhere."""
+    only_retention = section == "retention" or (section == "overview" and not applicable(user, section))
+    return RETENTION_PRESET if only_retention else DEFAULT_PRESET
+
+
+def months_back(today: date, months: int) -> date:
+    """The first day of the month ``months`` months before ``today``'s."""
+    index = today.year * 12 + today.month - 1 - months
+    return date(index // 12, index % 12 + 1, 1)
 
 
 def viewer_tz(user) -> ZoneInfo:
@@ -56,6 +95,9 @@ def preset_period(preset: str, tz: ZoneInfo, today: date | None = None) -> Perio
         return Period(date(today.year, 3 * ((today.month - 1) // 3) + 1, 1), today, tz)
     if preset == "year":
         return Period(date(today.year, 1, 1), today, tz)
+    if preset == "12m":
+        # This month so far and the 11 full months before it: 12 month rows, today included.
+        return Period(months_back(today, 11), today, tz)
     return Period.last_days(int(preset.removesuffix("d")), tz, today=today)
 
 
@@ -107,29 +149,66 @@ class InsightFilter(django_filters.FilterSet):
         method=_keep,
         empty_label=None,
         label="Period",
-        help_text="Used when no start is given; the default is the last 30 days.",
+        help_text="Used when no start is given; the default is the last 30 days (12 months for retention).",
     )
-    campaign = django_filters.ModelChoiceFilter(queryset=Campaign.objects.all(), empty_label="Any campaign")
-    channel = django_filters.ChoiceFilter(choices=Channel.choices, empty_label="Any channel")
-    source = django_filters.ChoiceFilter(choices=Channel.choices, empty_label="Any source")
-    team = django_filters.ModelChoiceFilter(queryset=_teams, empty_label="Any team")
+    campaign = django_filters.ModelChoiceFilter(
+        queryset=Campaign.objects.all(), empty_label="Any campaign", label="Campaign"
+    )
+    channel = django_filters.ChoiceFilter(choices=Channel.choices, empty_label="Any channel", label="Channel")
+    source = django_filters.ChoiceFilter(choices=Channel.choices, empty_label="Any source", label="Source")
+    team = django_filters.ModelChoiceFilter(queryset=_teams, empty_label="Any team", label="Team")
     sdr = django_filters.ModelChoiceFilter(queryset=_sdrs, empty_label="Any SDR", label="SDR")
-    origin = django_filters.ChoiceFilter(choices=LeadFact.Origin.choices, empty_label="In and outbound")
-    fit_grade = django_filters.ChoiceFilter(choices=FIT_GRADES, empty_label="Any fit", label="Fit grade")
+    origin = django_filters.ChoiceFilter(
+        choices=LeadFact.Origin.choices, empty_label="In and outbound", label="Origin"
+    )
+    fit_grade = django_filters.ChoiceFilter(choices=FIT_GRADES, empty_label="Any fit", label="Fit")
 
     class Meta:
         model = LeadFact
         fields = []
         form = InsightFilterForm
 
+    def __init__(self, *args, section: str = "funnel", defaulted: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.section = section
+        self.defaulted = defaulted
+        user = self.request.user if self.request is not None else None
+        keep = set(PERIOD_FIELDS) | set(applicable(user, section) if user is not None else DIMENSIONS)
+        for name in list(self.filters):
+            if name not in keep:
+                del self.filters[name]  # a per-instance copy of base_filters
+
     @classmethod
-    def for_request(cls, request, data=None) -> "InsightFilter":
-        """The filter over what the request's user may see (always bound: no data is the default
-        period)."""
+    def for_request(cls, request, data=None, section: str = "funnel") -> "InsightFilter":
+        """The filter over what the request's user may see, with the dimensions that apply to
+        ``section`` (always bound: no period is the section's default period)."""
         data = (request.GET if data is None else data).copy()
-        if not any(data.get(name) for name in ("start", "end", "preset")):
-            data["preset"] = DEFAULT_PRESET  # so the period picker shows what is applied
-        return cls(data, queryset=access.visible_facts(request.user), request=request)
+        defaulted = not any(data.get(name) for name in PERIOD_FIELDS)
+        if defaulted:
+            # so the period picker shows what is applied
+            data["preset"] = default_preset(request.user, section)
+        return cls(
+            data,
+            queryset=access.visible_facts(request.user),
+            request=request,
+            section=section,
+            defaulted=defaulted,
+        )
+
+    def not_applicable(self) -> list[str]:
+        """The dimensions named in the query string that do not narrow this section's
+        numbers (the API refuses them; the pages ignore them)."""
+        return [
+            name for name in DIMENSIONS if name not in self.filters and self.data.get(name) not in (None, "")
+        ]
+
+    def dimension_fields(self) -> list:
+        """The form's dimension fields the page shows, in order (an SDR's own SDR choice is
+        implied, not shown)."""
+        shown = [name for name in DIMENSIONS if name in self.filters]
+        if not access.sees_people(self.user):
+            shown = [name for name in shown if name != "sdr"]
+        return [self.form[name] for name in shown]
 
     @property
     def user(self):
@@ -155,7 +234,7 @@ class InsightFilter(django_filters.FilterSet):
         return {
             name: getattr(data[name], "pk", data[name])
             for name in DIMENSIONS
-            if data.get(name) not in (None, "")
+            if name in self.filters and data.get(name) not in (None, "")
         }
 
     def scope(self) -> Scope:
@@ -177,6 +256,8 @@ class InsightFilter(django_filters.FilterSet):
                 query[key] = value
         for name in ("format", "table", "page"):
             query.pop(name, None)
+        if self.defaulted and "preset" not in changes:
+            query.pop("preset", None)  # another section opens on its own default period
         return query.urlencode() if hasattr(query, "urlencode") else ""
 
 

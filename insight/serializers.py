@@ -17,8 +17,8 @@ def seconds(value: timedelta | None) -> int | None:
     return None if value is None else round(value.total_seconds())
 
 
-class InsightQuerySerializer(serializers.Serializer):
-    """The filters every insight endpoint takes (the pages' filters)."""
+class PeriodQuerySerializer(serializers.Serializer):
+    """The period, which every insight endpoint takes."""
 
     start = serializers.DateField(
         required=False, help_text="The period's first day, in your team's time zone."
@@ -27,8 +27,20 @@ class InsightQuerySerializer(serializers.Serializer):
         required=False, help_text="The period's last day (included); at most 366 days after the start."
     )
     preset = serializers.ChoiceField(
-        choices=PRESETS, required=False, help_text="Used when no start or end is given; default 30d."
+        choices=PRESETS,
+        required=False,
+        help_text="Used when no start or end is given; default 30d (12m for retention: this month so far "
+        "and the 11 before it).",
     )
+
+
+class RetentionQuerySerializer(PeriodQuerySerializer):
+    """Retention's parameters: the period only (its numbers are contracts, not leads)."""
+
+
+class InsightQuerySerializer(PeriodQuerySerializer):
+    """The filters the lead endpoints take (the pages' filters)."""
+
     campaign = serializers.IntegerField(required=False, help_text="A campaign's id.")
     channel = serializers.ChoiceField(choices=Channel.choices, required=False)
     source = serializers.ChoiceField(choices=Channel.choices, required=False)

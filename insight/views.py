@@ -7,6 +7,8 @@ every table on it is also a CSV (``<section>/<table>.csv`` with the same query s
 whatever the data's size: every number is an aggregate in SQL.
 """
 
+from dataclasses import replace
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -18,7 +20,7 @@ from django.utils import timezone
 from config.htmx import is_htmx
 
 from . import access, summary, tables
-from .filters import InsightFilter
+from .filters import PRESETS, RETENTION_PRESET, InsightFilter, preset_period
 from .scope import Scope
 from .tables import TABLES, Cell
 
@@ -79,7 +81,15 @@ def headline(scope: Scope) -> dict:
     )
 
 
-def _numbers(scope: Scope) -> list[dict]:
+def _retention_scope(insight_filter: InsightFilter, scope: Scope) -> Scope:
+    """The scope of the retention card: the chosen period, or, when the request named none,
+    retention's own default (12 months: a month of renewals is usually too few to read)."""
+    if not insight_filter.defaulted or insight_filter.preset_name() == RETENTION_PRESET:
+        return scope
+    return replace(scope, period=preset_period(RETENTION_PRESET, scope.period.tz))
+
+
+def _numbers(scope: Scope, retention_scope: Scope | None = None) -> list[dict]:
     """The handful of numbers that matter, as far as the viewer's sections go."""
     user = scope.user
     numbers = []
@@ -145,13 +155,15 @@ def _numbers(scope: Scope) -> list[dict]:
     if access.may_see(user, "retention"):
         from . import retention
 
-        total = retention.total(scope)
+        retention_scope = retention_scope or scope
+        total = retention.total(retention_scope)
+        own_period = "" if retention_scope is scope else f", {dict(PRESETS)[RETENTION_PRESET].lower()}"
         numbers.append(
             {
                 "key": "nrr",
                 "label": "Net revenue retention",
                 "value": tables.rate(total.nrr),
-                "note": f"gross {tables.rate(total.grr)}",
+                "note": f"gross {tables.rate(total.grr)}{own_period}",
                 "link": "retention",
             }
         )
@@ -175,14 +187,14 @@ def _with_unit(value, unit: str) -> str:
 def overview(request):
     """The numbers that matter and the diagnoses first; each section a click away."""
     _require(bool(access.sections(request.user)))
-    insight_filter = InsightFilter.for_request(request)
+    insight_filter = InsightFilter.for_request(request, section="overview")
     valid = insight_filter.is_valid()
     context = _context(request, insight_filter, valid, "overview")
     context["title"] = "Insight"
     context["summary_link"] = summary.receives(request.user)
     if valid:
         scope = insight_filter.scope()
-        context.update(scope=scope, numbers=_numbers(scope))
+        context.update(scope=scope, numbers=_numbers(scope, _retention_scope(insight_filter, scope)))
         if access.may_see(request.user, "health"):
             from . import health
 
@@ -203,7 +215,7 @@ def _build(section: str, key: str, scope: Scope, request) -> tables.Table:
 
 
 def _csv(request, section: str, key: str) -> HttpResponse:
-    insight_filter = InsightFilter.for_request(request)
+    insight_filter = InsightFilter.for_request(request, section=section)
     if not insight_filter.is_valid():
         lines = [f"{field}: {' '.join(errors)}" for field, errors in insight_filter.errors.items()]
         return HttpResponse("\n".join(lines), status=400, content_type="text/plain; charset=utf-8")
@@ -219,7 +231,7 @@ def section(request, section: str):
     _require(access.may_see(request.user, section))
     if request.GET.get("format") == "csv":
         return _csv(request, section, request.GET.get("table", ""))
-    insight_filter = InsightFilter.for_request(request)
+    insight_filter = InsightFilter.for_request(request, section=section)
     valid = insight_filter.is_valid()
     context = _context(request, insight_filter, valid, section)
     context["title"] = SECTION_TITLES[section]
@@ -257,7 +269,7 @@ def rows(request, kind: str):
     row_kind = row_kinds.ROWS.get(kind)
     if row_kind is None:
         raise Http404
-    insight_filter = InsightFilter.for_request(request)
+    insight_filter = InsightFilter.for_request(request, section="rows")
     valid = insight_filter.is_valid()
     context = _context(request, insight_filter, valid, "rows")
     context.update(title=row_kind.title, kind=kind, columns=[c.label for c in row_kind.columns])

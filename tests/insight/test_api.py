@@ -106,17 +106,39 @@ def test_schema_documents_every_endpoint(client_for, manager):
         ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
         assert ref.rsplit("/", 1)[1] in schema["components"]["schemas"]
         params = {p["name"] for p in operation["parameters"]}
-        assert {
-            "start",
-            "end",
-            "preset",
-            "campaign",
-            "channel",
-            "team",
-            "sdr",
-            "origin",
-            "fit_grade",
-        } <= params
+        assert {"start", "end", "preset"} <= params
+        lead_filters = {"campaign", "channel", "source", "team", "sdr", "origin", "fit_grade"}
+        if name == "retention":
+            # contracts, not leads: only the period, and the lead filters are documented as 400s
+            assert params == {"start", "end", "preset"}
+            assert "lead filter" in operation["description"] and "400" in operation["description"]
+        else:
+            assert lead_filters <= params
+
+
+@pytest.mark.parametrize("name", ["campaign", "channel", "source", "team", "origin", "fit_grade"])
+def test_a_lead_filter_on_retention_is_a_400_naming_it(client_for, manager, name):
+    campaign = CampaignFactory(name="Ads", channel="paid_search", cost=0)
+    value = {"campaign": campaign.pk, "channel": "web", "source": "web", "team": manager.team_id}.get(
+        name, {"origin": "inbound", "fit_grade": "A"}.get(name)
+    )
+    response = client_for(manager).get("/api/v1/insight/retention/", {name: value})
+    assert response.status_code == 400
+    assert list(response.json()) == [name]
+    assert "Does not apply to retention" in response.json()[name][0]
+
+
+def test_retention_defaults_to_the_last_12_months_and_the_rest_to_30_days(client_for, manager, am):
+    # NOW is 25 Nov 2026 (Berlin for the manager): this month so far and the 11 before it.
+    period = client_for(manager).get("/api/v1/insight/retention/").json()["period"]
+    assert (period["start"], period["end"]) == ("2025-12-01", "2026-11-25")
+    assert client_for(am).get("/api/v1/insight/retention/").json()["period"]["start"] == "2025-12-01"
+    period = client_for(manager).get("/api/v1/insight/money/").json()["period"]
+    assert (period["start"], period["end"]) == ("2026-10-27", "2026-11-25")
+    named = client_for(manager).get("/api/v1/insight/retention/", {"preset": "30d"}).json()["period"]
+    assert named["start"] == "2026-10-27"
+    whole = client_for(manager).get("/api/v1/insight/retention/", {"preset": "12m"}).json()
+    assert whole["period"]["start"] == "2025-12-01" and len(whole["by_month"]) == 12
 
 
 def test_unknown_campaign_id_is_refused_not_an_empty_answer(client_for, marketing):

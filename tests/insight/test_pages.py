@@ -506,3 +506,138 @@ def test_overview_links_to_the_weekly_summary(client_for, request, role_user):
     assert re.search(
         r'<a [^>]*href="/insight/summary/"[^>]*>Your weekly summary</a>', response.content.decode()
     )
+
+
+# -- the filters that fit the section, and retention's own default period -----------------------
+
+
+class Form(HTMLParser):
+    """The names of the filter form's fields and the period option selected."""
+
+    def __init__(self):
+        super().__init__()
+        self.names, self.selected, self._in_form, self._select = [], None, False, None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form" and attrs.get("id") == "insight-filters":
+            self._in_form = True
+        elif self._in_form and tag in ("select", "input") and attrs.get("name"):
+            self.names.append(attrs["name"])
+            self._select = attrs["name"] if tag == "select" else None
+        elif self._in_form and tag == "option" and self._select == "preset" and "selected" in attrs:
+            self.selected = attrs.get("value")
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._in_form = False
+
+
+def form_of(response) -> Form:
+    assert response.status_code == 200
+    parser = Form()
+    parser.feed(response.content.decode())
+    return parser
+
+
+LEAD_FILTERS = ["campaign", "channel", "source", "team", "origin", "fit_grade"]
+
+
+@pytest.fixture
+def ended_contracts(am):
+    """Casey's customers: one churned in June (inside 12 months, outside 30 days), one renewed
+    flat at the start of November (inside both)."""
+    from datetime import date
+
+    from renewals.services import record_outcome
+    from tests.factories import contract, customer
+
+    june = contract(
+        customer(am, name="Gone GmbH", domain="gone.example"), end=date(2026, 6, 15), value="30000"
+    )
+    november = contract(
+        customer(am, name="Stays Ltd", domain="stays.example"), end=date(2026, 11, 2), value="10000"
+    )
+    with time_machine.travel(datetime(2026, 6, 16, 9, tzinfo=UTC), tick=False):
+        record_outcome(contract_id=june.pk, by=am, outcome="churned", churn_reason="Chose a competitor")
+    with time_machine.travel(datetime(2026, 10, 20, 9, tzinfo=UTC), tick=False):
+        record_outcome(contract_id=november.pk, by=am, outcome="renewed")
+    return june, november
+
+
+def test_an_am_sees_the_period_only_and_twelve_months_of_retention(client_for, am, ended_contracts):
+    client = client_for(am)
+    for url in ("/insight/", "/insight/retention/"):
+        response = client.get(url)
+        form = form_of(response)
+        assert form.names == ["preset", "start", "end"]  # no campaign, channel, team, fit...
+        assert form.selected == "12m"
+        assert "Last 12 months" in text_of(response)
+        assert "1 Dec 2025 to 25 Nov 2026" in text_of(response)
+    text = text_of(client.get("/insight/"))
+    # 40,000 up for renewal, 10,000 kept: NRR and GRR 25%.
+    assert re.search(r"Net revenue retention 25.0% gross 25.0%", text)
+    page = tables_of(client.get("/insight/retention/"))
+    assert [row[:2] for row in page["churn"][1:]] == [["Chose a competitor", "1"]]
+    months = [row[0] for row in page["by-month"][1:]]
+    assert months[0] == "Dec 2025" and "Nov 2026" in months and months[-1] == "All" and len(months) == 13
+    # A month of renewals is the exception, still there when asked for.
+    thirty = tables_of(client.get("/insight/retention/", {"preset": "30d"}))
+    assert len(thirty["churn"]) == 1  # the header only: June's churn is out of the period
+
+
+def test_a_lead_filter_in_the_query_string_is_ignored_by_retention(client_for, am, ended_contracts):
+    campaign = CampaignFactory(name="Ads", channel="paid_search", cost=0)
+    response = client_for(am).get("/insight/retention/", {"campaign": campaign.pk, "fit_grade": "A"})
+    assert response.status_code == 200
+    assert [row[:2] for row in tables_of(response)["churn"][1:]] == [["Chose a competitor", "1"]]
+
+
+def test_a_manager_sees_the_filters_each_section_counts_by(client_for, manager, ended_contracts):
+    client = client_for(manager)
+    retention = form_of(client.get("/insight/retention/"))
+    assert retention.names == ["preset", "start", "end"] and retention.selected == "12m"
+    for url in ("/insight/", "/insight/funnel/", "/insight/speed/", "/insight/money/"):
+        form = form_of(client.get(url))
+        assert form.selected == "30d", url
+        assert form.names == ["preset", "start", "end", *LEAD_FILTERS[:4], "sdr", *LEAD_FILTERS[4:]], url
+
+
+def test_marketing_filters_money_by_campaign_and_channel_without_people(client_for, marketing):
+    form = form_of(client_for(marketing).get("/insight/money/"))
+    assert form.names == ["preset", "start", "end", *LEAD_FILTERS]  # no SDR: not people's numbers
+
+
+def test_the_managers_overview_reads_retention_over_twelve_months(
+    client_for, manager, am_manager, ended_contracts
+):
+    # Moe manages the AM team: his overview is 30 days, but the retention card 12 months.
+    response = client_for(am_manager).get("/insight/")
+    text = text_of(response)
+    assert "27 Oct 2026 to 25 Nov 2026" in text
+    assert re.search(r"Net revenue retention 25.0% gross 25.0%, last 12 months", text)
+    # A period the manager names is the card's too: in the last 30 days only November's renewal.
+    text = text_of(client_for(am_manager).get("/insight/", {"preset": "30d"}))
+    assert re.search(r"Net revenue retention 100.0% gross 100.0% ", text)
+
+
+def test_tab_links_do_not_carry_a_default_period_to_another_section(client_for, manager):
+    client = client_for(manager)
+    html = client.get("/insight/retention/").content.decode()
+    assert 'href="/insight/funnel/"' in html or 'href="/insight/funnel/?"' in html
+    assert "preset=12m" not in html
+    html = client.get("/insight/retention/", {"preset": "90d"}).content.decode()
+    assert 'href="/insight/funnel/?preset=90d"' in html
+
+
+def test_twelve_months_is_this_month_so_far_and_the_eleven_before():
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    from insight.filters import preset_period
+
+    berlin = ZoneInfo("Europe/Berlin")
+    assert (p := preset_period("12m", berlin, today=date(2026, 11, 25))).start == date(2025, 12, 1)
+    assert p.end == date(2026, 11, 25)
+    assert preset_period("12m", berlin, today=date(2027, 1, 1)).start == date(2026, 2, 1)
+    assert preset_period("12m", berlin, today=date(2026, 12, 31)).start == date(2026, 1, 1)
