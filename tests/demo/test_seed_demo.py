@@ -55,14 +55,15 @@ def test_seed_demo_gives_the_account_managers_renewals_in_every_window():
 
     assert Contract.objects.count() == contracts
     active = Contract.objects.active()
-    # Every won deal made a contract, and the customers' renewals of a year ago made theirs.
+    # Every won deal made a contract, the customers' renewals of a year ago made theirs, and
+    # so did the recent renewals, expansions and downsizes (3 outcomes for each of 2 AMs).
     assert (
         active.filter(source=Contract.Source.WON).count()
         == Opportunity.objects.filter(
             kind=Opportunity.Kind.NEW_BUSINESS, status=Opportunity.Status.WON
         ).count()
     )
-    assert Contract.objects.filter(renewed_from__isnull=False).count() == 10
+    assert Contract.objects.filter(renewed_from__isnull=False).count() == 10 + 6
     assert set(active.values_list("account__account_manager__username", flat=True)) == {"casey", "riley"}
     open_kinds = set(WorkItem.objects.open().values_list("kind", flat=True))
     assert {"renewal_start", "renewal_reminder", "renewal_due", "expansion_lead"} <= open_kinds

@@ -126,6 +126,40 @@ CUSTOMERS = [
     ("Meridian Bank", "meridian-bank.example", "Financial Services", "US", 9000, "180000", 140, 600),
     ("Nimbus Telecom", "nimbus-telecom.example", "Telecommunications", "SE", 5200, "84000", 230, 280),
 ]
+# Customers whose one-year term ended in the last four months, in pairs: the two customers of
+# a pair are imported together, so the AMs' round-robin gives one to each AM, and both AMs
+# have one of each outcome to read in retention. Name, domain, industry, country, employees,
+# annual value, days since the term ended; then the outcome and the new value or the reason.
+ENDED_PAIRS = [
+    (
+        ("Quartz Analytics", "quartz-analytics.example", "Technology", "US", 280, "26000", 35),
+        ("Riverside Clinics", "riverside-clinics.example", "Healthcare", "GB", 640, "12000", 40),
+        "renewed",
+        (None, None),
+        "Renewed as is after the QBR.",
+    ),
+    (
+        ("Saffron Foods", "saffron-foods.example", "Consumer Goods", "FR", 1100, "22000", 48),
+        ("Tidewater Shipping", "tidewater-shipping.example", "Logistics", "US", 1500, "16000", 55),
+        "churned",
+        ("Chose a competitor", "Price / budget"),
+        "They will not renew: told us on the call.",
+    ),
+    (
+        ("Umber Architects", "umber-architects.example", "Construction", "DE", 420, "54000", 70),
+        ("Vantage Robotics", "vantage-robotics.example", "Manufacturing", "US", 760, "36000", 78),
+        "downsized",
+        ("40000", "30000"),
+        "Renewed with fewer seats: they cut their SDR team.",
+    ),
+    (
+        ("Willow Education", "willow-education.example", "Education", "CA", 900, "30000", 100),
+        ("Yarrow Pharma", "yarrow-pharma.example", "Pharmaceuticals", "CH", 2400, "20000", 112),
+        "expanded",
+        ("42000", "26000"),
+        "Added the outbound team's seats.",
+    ),
+]
 CUSTOMER_CONTACTS = [
     [("Hannah", "Weber", "VP Sales"), ("Jonas", "Fischer", "Sales Ops Manager")],
     [("Olivia", "Martin", "CRO"), ("Ethan", "Clark", "Head of SDRs")],
@@ -755,6 +789,8 @@ class Command(BaseCommand):
         today = timezone.localdate(now)
         for i, customer in enumerate(CUSTOMERS):
             replay.add(self._customer_story(i, customer, today, now))
+        for i, pair in enumerate(ENDED_PAIRS):
+            replay.add(self._ended_pair_story(i, pair, today))
         replay.add(self._renewal_runs(today - timedelta(days=65)))
         replay.add(self._expansion_story(now - timedelta(hours=2)))
 
@@ -817,6 +853,82 @@ class Command(BaseCommand):
         contract = Contract.objects.active().filter(account=account).first()
         if contract is not None and account.account_manager:
             log_conversation(contract_id=contract.pk, by=account.account_manager, note=note)
+
+    def _ended_pair_story(self, i, pair, today):
+        """Two customers imported together, a year-long term each that ended in the last four
+        months: the renewal window opened (as the daily run does, before the replayed runs
+        begin), the AM called, and recorded the same kind of outcome for both (renewed,
+        downsized, expanded or churned with a reason), so retention has churn and NRR/GRR in
+        recent months for each AM."""
+        from accounts.models import Account, Contact
+        from renewals.models import Contract, RenewalSettings
+        from renewals.services import (
+            Terms,
+            add_contracts,
+            add_months,
+            log_conversation,
+            open_windows,
+            record_outcome,
+        )
+
+        *customers, outcome, values, note = pair
+        ends = [today - timedelta(days=customer[6]) for customer in customers]
+        starts = [add_months(end + timedelta(days=1), -12) for end in ends]
+        yield _at(min(starts) - timedelta(days=14))  # signed two weeks before the first term began
+        contracts = []
+        for j, (name, domain, industry, country, employees, value, _) in enumerate(customers):
+            account, _ = Account.objects.get_or_create(
+                domain=domain,
+                defaults={"name": name, "industry": industry, "country": country, "employees": employees},
+            )
+            (contract,) = add_contracts(
+                account=account,
+                terms=[
+                    Terms(
+                        start_date=starts[j],
+                        end_date=ends[j],
+                        annual_value=Decimal(value),
+                        products="Refinery Team",
+                        seats=employees // 20,
+                        number=f"C-{1100 + 2 * i + j}",
+                    )
+                ],
+                by=None,
+                source=Contract.Source.MANUAL,
+            )
+            contracts.append(contract)
+            first, last, title = CUSTOMER_CONTACTS[(i + j) % len(CUSTOMER_CONTACTS)][0]
+            Contact.objects.get_or_create(
+                email=f"{first}.{last}@{domain}".lower(),
+                defaults={"account": account, "first_name": first, "last_name": last, "title": title},
+            )
+        start_days = RenewalSettings.load().start_days
+        steps = sorted(
+            [
+                (datetime.combine(ends[j] - timedelta(days=start_days), time(5, 30), tzinfo=UTC), "open", j)
+                for j in (0, 1)
+            ]
+            + [
+                (_at(ends[j] - timedelta(days=start_days - 10)) + timedelta(hours=3), "call", j)
+                for j in (0, 1)
+            ]
+            + [(_at(ends[j] - timedelta(days=12)), "outcome", j) for j in (0, 1)]
+        )
+        for moment, step, j in steps:
+            yield moment
+            contract = contracts[j]
+            am = Account.objects.get(pk=contract.account_id).account_manager
+            if step == "open":
+                open_windows(contract_ids=[contract.pk])  # what the daily run does that morning
+            elif step == "call":
+                log_conversation(contract_id=contract.pk, by=am, note="Renewal call: " + note)
+            elif outcome == Contract.Outcome.CHURNED:
+                record_outcome(
+                    contract_id=contract.pk, by=am, outcome=outcome, churn_reason=values[j], note=note
+                )
+            else:
+                value = Decimal(values[j]) if values[j] else None
+                record_outcome(contract_id=contract.pk, by=am, outcome=outcome, annual_value=value, note=note)
 
     def _renewal_runs(self, first_day):
         from renewals.services import run_renewals
