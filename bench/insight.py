@@ -42,7 +42,7 @@ from time import perf_counter_ns as time_ns
 from django.utils import timezone
 
 from .env import Timer, connect, create_team
-from .queues import _abridge, percentile
+from .queues import abridge, percentile
 
 CAMPAIGNS = 50
 CHANNELS = ("paid_search", "email", "event", "webinar", "social", "partner")
@@ -473,7 +473,7 @@ def measure_facts(data: DataSet, log=print) -> FactsCost:
     with StatementTimer() as traced:
         facts.refresh()
     cost.idle_statements = sorted(
-        ((_abridge(sql, 200), ms) for sql, _, ms in traced.statements), key=lambda t: -t[1]
+        ((abridge(sql, 200), ms) for sql, _, ms in traced.statements), key=lambda t: -t[1]
     )
     if traced.statements:
         sql, params, _ = max(traced.statements, key=lambda t: t[2])
@@ -786,12 +786,12 @@ def explain(statements: list[tuple[str, object]]) -> tuple[dict[str, str], dict[
         for ms, sql, params in timed[:SLOW_STATEMENTS]:
             cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
             plan = "\n".join(_cut(row[0]) for row in cursor.fetchall())
-            key = f"{ms:.1f} ms: {_abridge(sql, 160)}"
+            key = f"{ms:.1f} ms: {abridge(sql, 160)}"
             plans[key] = plan
             indexes[key] = sorted(set(INDEX_RE.findall(plan)))
             for table in BIG_TABLES:
                 if re.search(rf"Seq Scan on {table}\b", plan):
-                    problems.append(f"{_abridge(sql, 80)} reads {table} with a sequential scan ({ms:.1f} ms)")
+                    problems.append(f"{abridge(sql, 80)} reads {table} with a sequential scan ({ms:.1f} ms)")
     return plans, indexes, problems
 
 

@@ -45,7 +45,7 @@ import psycopg
 from django.utils import timezone
 
 from .env import BASE_DIR, PYTHON, Timer, connect, create_team
-from .queues import PageTimes, _abridge, _statement_kind, percentile
+from .queues import PageTimes, abridge, percentile, statement_kind
 
 QUEUE_LEADS = 100_000  # the queues data set under the opportunities, when made for this figure
 AES_PER_TEAM = 10
@@ -711,11 +711,11 @@ def measure_pages(data: DataSet, requests: int, log=print) -> list[Page]:
             compiled[ae.pk] = _selects(captured)
             if ae is small:
                 page.small_queries.append(len(captured))
-                page.small_statements = [_abridge(q["sql"]) for q in captured]
+                page.small_statements = [abridge(q["sql"]) for q in captured]
                 page.small_kib = size / 1024
             else:
                 page.queries.append(len(captured))
-                page.statements = page.statements or [_abridge(q["sql"]) for q in captured]
+                page.statements = page.statements or [abridge(q["sql"]) for q in captured]
                 page.kib = page.kib or size / 1024
         for ae in big[QUERY_COUNT_SAMPLE:]:
             with CaptureQueriesContext(connection) as captured:
@@ -795,7 +795,7 @@ def explain(
             cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
             # Long lines are lists of ids (``pk IN (...)``): cut, they say nothing about the plan.
             plan = "\n".join(_cut(row[0], PLAN_LINE) for row in cursor.fetchall())
-            key = f"#{n} {_abridge(sql, 150)}"
+            key = f"#{n} {abridge(sql, 150)}"
             plans[key] = plan
             for table in big_tables:
                 if f"Seq Scan on {table} " in plan or plan.rstrip().endswith(f"Seq Scan on {table}"):
@@ -876,7 +876,7 @@ def _traced(operation: str, pairs, users) -> tuple[list[int], dict[str, list], l
         queries.append(len(traced.statements))
         kinds = {}
         for sql, ms in traced.statements:
-            kind = kinds.setdefault(_statement_kind(sql), [0, 0.0])
+            kind = kinds.setdefault(statement_kind(sql), [0, 0.0])
             kind[0] += 1
             kind[1] += ms
     return queries, kinds, results

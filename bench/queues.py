@@ -658,7 +658,7 @@ def queue_url() -> str | None:
         return None
 
 
-def _abridge(sql: str, width: int = 110) -> str:
+def abridge(sql: str, width: int = 110) -> str:
     sql = " ".join(sql.split())
     return sql if len(sql) <= width else sql[: width - 1] + "…"
 
@@ -751,7 +751,7 @@ def measure_queue_page(data: DataSet, requests: int, log=print) -> QueuePage:
         queries.append(len(captured))
         queue_queries.append(sum(1 for q in captured if _is_queue_query(q["sql"])))
         if not statements:
-            statements = [_abridge(q["sql"]) for q in captured]
+            statements = [abridge(q["sql"]) for q in captured]
     orm_ms, sql_ms, sizes = _orm_and_sql(reps, order)
 
     # The longest page: a rep whose queue is longer than the page shows (a follow-up on
@@ -892,7 +892,7 @@ def _sweep_case(data: DataSet, at: datetime, expected: int) -> SweepCase:
         _reset_sweep(data)
         with StatementTimer() as timed:
             sweep_breaches(now=at)
-        statements = [(_abridge(sql, 90), ms) for sql, ms in timed.statements]
+        statements = [(abridge(sql, 90), ms) for sql, ms in timed.statements]
     with connect() as conn:
         for _ in range(SWEEP_REPEATS):
             _reset_sweep(data)
@@ -968,7 +968,7 @@ def create_fresh_leads(data: DataSet, n: int) -> list[int]:
     return ids
 
 
-def _statement_kind(sql: str) -> str:
+def statement_kind(sql: str) -> str:
     """ "UPDATE leads_lead", "SELECT team_user", "SELECT leads_lead FOR UPDATE", "SAVEPOINT"..."""
     verb = (sql.split(None, 1) or ["?"])[0].upper()
     if verb in ("SAVEPOINT", "RELEASE", "ROLLBACK"):
@@ -1018,7 +1018,7 @@ def measure_routing(data: DataSet, n: int, log=print) -> list[RoutingRun]:
             route_leads(lead_ids=batches[0])
         kinds: dict[str, list] = {}
         for sql, ms in traced.statements:
-            kind = kinds.setdefault(_statement_kind(sql), [0, 0.0])
+            kind = kinds.setdefault(statement_kind(sql), [0, 0.0])
             kind[0] += 1
             kind[1] += ms
         _reset_routing(data)

@@ -57,7 +57,7 @@ import psycopg
 from django.utils import timezone
 
 from .env import BASE_DIR, PYTHON, Timer, connect, create_team
-from .queues import PageTimes, StatementTimer, _abridge, _statement_kind, percentile
+from .queues import PageTimes, StatementTimer, abridge, percentile, statement_kind
 
 AM_TEAMS = [
     ("Account Management DACH", "Europe/Berlin"),
@@ -966,7 +966,7 @@ def count_data(data: DataSet) -> None:
 def _kinds(statements: list[tuple[str, float]]) -> dict[str, list]:
     kinds: dict[str, list] = {}
     for sql, ms in statements:
-        kind = kinds.setdefault(_statement_kind(sql.lstrip()), [0, 0.0])
+        kind = kinds.setdefault(statement_kind(sql.lstrip()), [0, 0.0])
         kind[0] += 1
         kind[1] += ms
     return kinds
@@ -1212,7 +1212,7 @@ def plans(day: date) -> tuple[dict[str, str], list[str]]:
             cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
             plan = "\n".join(_cut(row[0]) for row in cursor.fetchall())
             transaction.set_rollback(True)
-        out[f"{name}: {_abridge(sql, 150)}"] = plan
+        out[f"{name}: {abridge(sql, 150)}"] = plan
         if CLAIM_INDEX not in plan:
             problems.append(f"{name} does not use {CLAIM_INDEX}")
         for table in BIG_TABLES:
@@ -1296,7 +1296,7 @@ def measure_page(data: DataSet, requests: int, log=print) -> list[Page]:
         with CaptureQueriesContext(connection) as captured:
             size = get(user)
         compiled[user.pk] = _selects(captured)
-        statements = [_abridge(q["sql"]) for q in captured]
+        statements = [abridge(q["sql"]) for q in captured]
         if user is small:
             page.small_queries.append(len(captured))
             page.small_kib = size / 1024
