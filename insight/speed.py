@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
-from django.db.models import Case, CharField, Count, Q, Value, When
+from django.db.models import Case, CharField, Q, Value, When
 from django.db.models.functions import TruncWeek
 
 from leads.models import Channel
 
 from .scope import Scope
-from .stats import percentiles
+from .stats import percentiles, rows_counted
 
 BY = (None, "rep", "team", "channel", "week")
 EVERYONE = "All leads"
@@ -178,10 +178,10 @@ def decay(scope: Scope) -> list[DecayRow]:
     off, accepted and won; every bucket, empty ones too, in order (one grouped query)."""
     reached = Q(mql_at__isnull=False) | Q(routed_at__isnull=False)
     counted = {
-        "d_leads": Count("pk"),
-        "d_handed_off": Count("pk", filter=Q(handed_off_at__isnull=False)),
-        "d_accepted": Count("pk", filter=Q(accepted_at__isnull=False)),
-        "d_won": Count("pk", filter=Q(won_at__isnull=False)),
+        "d_leads": rows_counted(),
+        "d_handed_off": rows_counted(Q(handed_off_at__isnull=False)),
+        "d_accepted": rows_counted(Q(accepted_at__isnull=False)),
+        "d_won": rows_counted(Q(won_at__isnull=False)),
     }
     found = {
         r["d_bucket"]: r

@@ -9,7 +9,13 @@ the answers.
 
 ``percentiles`` measures one or several values in the same query, grouped by any
 expressions (labels joined from other tables included), and counts rows matching conditions
-on the way, so a page asks one question per table it shows.
+on the way, so a page asks one question per table it shows. ``percentiles_each`` measures
+one value over each of several row sets (a flow: the leads whose MQL, first touch, handoff...
+fell in the period) in one statement of ``UNION ALL``-ed parts, so each part reads its own
+moment's index instead of one scan for rows matching any of the moments.
+
+Rows are counted with ``COUNT(1)``, not ``COUNT(lead_id)``: a count that names no column lets
+PostgreSQL answer from a covering index alone (an index-only scan), without the table.
 """
 
 from collections.abc import Mapping, Sequence
@@ -124,14 +130,25 @@ def _alias(kind: str, index: int) -> str:
     return f"pct_{kind}{index}"
 
 
-def _percentiles_postgresql(queryset, values, fractions, groups, counts) -> list[PercentileRow]:
-    aggregates = {"pct_rows": Count("pk")}
-    aggregates.update({_alias("c", i): Count("pk", filter=q) for i, q in enumerate(counts.values())})
+def rows_counted(condition: Q | None = None) -> Count:
+    """``COUNT(1)`` (of the rows matching ``condition``): no column named, so a covering index
+    answers it alone (``Count("*")`` refuses a filter)."""
+    return Count(Value(1), filter=condition)
+
+
+def _aggregates(values, fractions, counts) -> dict:
+    aggregates = {"pct_rows": rows_counted()}
+    aggregates.update({_alias("c", i): rows_counted(q) for i, q in enumerate(counts.values())})
     for i, expression in enumerate(values.values()):
         for j, fraction in enumerate(fractions):
             aggregates[f"pct_v{i}_{j}"] = PercentileCont(
                 _as_float(expression), fraction, output_field=FloatField()
             )
+    return aggregates
+
+
+def _percentiles_postgresql(queryset, values, fractions, groups, counts) -> list[PercentileRow]:
+    aggregates = _aggregates(values, fractions, counts)
     if groups:
         aliases = {_alias("g", i): e for i, e in enumerate(groups.values())}
         rows = list(queryset.annotate(**aliases).values(*aliases).annotate(**aggregates).order_by())
@@ -160,9 +177,10 @@ def _row(record: dict, values, fractions, groups, counts) -> PercentileRow:
     )
 
 
-def _percentiles_windows(queryset, values, fractions, groups, counts) -> list[PercentileRow]:
-    """The same answer with window functions (SQLite): the inner query is the caller's
-    queryset with the groups, values and count flags as named columns."""
+def _windows_sql(queryset, values, fractions, groups, counts, select_first: str = ""):
+    """The window-function SQL (SQLite) and its parameters; the inner query is the caller's
+    queryset with the groups, values and count flags as named columns. ``select_first``: a
+    column written first in the outer ``SELECT`` (a part's number)."""
     connection = connections[queryset.db]
     qn = connection.ops.quote_name
     columns = {_alias("g", i): e for i, e in enumerate(groups.values())}
@@ -185,7 +203,7 @@ def _percentiles_windows(queryset, values, fractions, groups, counts) -> list[Pe
             f"ROW_NUMBER() OVER ({partition} ORDER BY {v} IS NULL, {v}) AS {qn(f'pct_r{i}')}, "
             f"COUNT({v}) OVER ({partition}) AS {qn(f'pct_n{i}')}"
         )
-    selects = [*group_columns, "COUNT(*) AS pct_rows"]
+    selects = [*([select_first] if select_first else []), *group_columns, "COUNT(*) AS pct_rows"]
     selects += [f"COALESCE(SUM({qn(_alias('c', i))}), 0) AS {qn(_alias('c', i))}" for i in range(len(counts))]
     for i in range(len(values)):
         v, r, n = qn(_alias("v", i)), qn(f"pct_r{i}"), qn(f"pct_n{i}")
@@ -205,6 +223,13 @@ def _percentiles_windows(queryset, values, fractions, groups, counts) -> list[Pe
     if group_columns:
         sql += f" GROUP BY {', '.join(group_columns)}"
 
+    return sql, params, inner
+
+
+def _percentiles_windows(queryset, values, fractions, groups, counts) -> list[PercentileRow]:
+    """The same answer with window functions (SQLite)."""
+    connection = connections[queryset.db]
+    sql, params, inner = _windows_sql(queryset, values, fractions, groups, counts)
     resolved = [inner.query.annotations[_alias("g", i)] for i in range(len(groups))]
     converters = [
         (e, connection.ops.get_db_converters(e) + e.get_db_converters(connection)) for e in resolved
@@ -221,3 +246,44 @@ def _percentiles_windows(queryset, values, fractions, groups, counts) -> list[Pe
                 record[_alias("g", i)] = convert(record[_alias("g", i)], expression, connection)
         rows.append(_row(record, values, fractions, groups, counts))
     return rows
+
+
+def percentiles_each(parts: Mapping[str, tuple], fractions: Sequence[float]) -> dict[str, PercentileRow]:
+    """For each named part ``(queryset, value_expr or None)``: its row count and the
+    percentiles of its value, all in one statement of ``UNION ALL``-ed parts (PostgreSQL
+    runs them side by side, each on its own index; SQLite one after the other). A part
+    without a value is only counted. Every part answers, with 0 rows when it has none."""
+    fractions = _checked(fractions)
+    if not parts:
+        raise ValueError("Name at least one part to measure.")
+    connection = connections[next(iter(parts.values()))[0].db]
+    statements, params = [], []
+    for i, (queryset, value) in enumerate(parts.values()):
+        values = {
+            DEFAULT: _expression(value) if value is not None else Value(None, output_field=FloatField())
+        }
+        queryset = queryset.order_by()
+        if connection.vendor == "postgresql":
+            part = (
+                queryset.annotate(pct_part=Value(i))
+                .values("pct_part")
+                .annotate(**_aggregates(values, fractions, {}))
+            )
+            sql, part_params = part.query.sql_with_params()
+        else:
+            sql, part_params, _ = _windows_sql(
+                queryset, values, fractions, {}, {}, select_first=f"{i} AS pct_part"
+            )
+        statements.append(f"SELECT * FROM ({sql}) pct_part{i}")
+        params.extend(part_params)
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(statements), params)
+        columns = [c[0] for c in cursor.description]
+        records = {
+            record["pct_part"]: record
+            for record in (dict(zip(columns, raw, strict=True)) for raw in cursor.fetchall())
+        }
+    empty = {"pct_rows": 0, **{f"pct_v0_{j}": None for j in range(len(fractions))}}
+    return {
+        name: _row(records.get(i, empty), {DEFAULT: None}, fractions, {}, {}) for i, name in enumerate(parts)
+    }

@@ -9,7 +9,7 @@ import pytest
 from django.db.models import F, Q
 
 from insight.models import LeadFact
-from insight.stats import Seconds, percentiles
+from insight.stats import Seconds, percentiles, percentiles_each
 
 pytestmark = pytest.mark.django_db
 
@@ -124,3 +124,34 @@ def test_seconds_between_two_moments():
 def test_a_fraction_outside_zero_to_one_is_refused():
     with pytest.raises(ValueError, match="between 0 and 1"):
         percentiles(LeadFact.objects.all(), "response_seconds", (1.5,))
+
+
+def test_each_part_counted_and_measured_in_one_statement(django_assert_num_queries):
+    """A flow's shape: several row sets (each its own filter), each counted and measured,
+    one statement; a part without rows still answers (0 rows, no percentile)."""
+    fast = [3, 9, 27, 81]
+    slow = [1000, 2000]
+    for s in fast:
+        fact(channel="fast", response_seconds=s, response_business_seconds=s * 2)
+    for s in slow:
+        fact(channel="slow", response_seconds=s)
+    fact(channel="fast")  # counted, no value
+
+    with django_assert_num_queries(1):
+        found = percentiles_each(
+            {
+                "fast": (LeadFact.objects.filter(channel="fast"), "response_seconds"),
+                "slow_business": (LeadFact.objects.filter(channel="slow"), F("response_business_seconds")),
+                "everyone": (LeadFact.objects.all(), None),
+                "nobody": (LeadFact.objects.filter(channel="none"), "response_seconds"),
+            },
+            (0.5, 0.9),
+        )
+
+    assert list(found) == ["fast", "slow_business", "everyone", "nobody"]
+    assert found["fast"].rows == 5
+    assert found["fast"].get(0.5) == pytest.approx(interpolated(fast, 0.5))  # 18
+    assert found["fast"].get(0.9) == pytest.approx(interpolated(fast, 0.9))
+    assert found["slow_business"].rows == 2 and found["slow_business"].get(0.5) is None
+    assert found["everyone"].rows == 7 and found["everyone"].get(0.5) is None
+    assert found["nobody"].rows == 0 and found["nobody"].get(0.9) is None
