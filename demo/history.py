@@ -10,18 +10,35 @@ next step, and ``Replay`` runs the steps of all storylines in time order with th
 touch and breach with a consistent time. Between two moments the replay does what beat would
 have done in the meantime: timers falling due are swept at their due time, and leads waiting
 in a team's unassigned queue are offered to routing again.
+
+People act during their working hours, prospects at any hour. A storyline plans a person's
+next step with the helpers below, which read the person's team calendar through
+``team.calendar`` (the same business-time maths the SLA clocks use): ``at_work`` (now, or the
+next opening), ``work_minutes`` (a reaction counted in business minutes, so a lead routed at
+03:00 is touched the next working morning), ``work_delay`` (a wait of about the same calendar
+length, spent in working time), ``working_day`` (some hours into a given day's work) and
+``last_at_work`` (the latest working moment not after one, for a step that must already have
+happened). ``until_at_work`` waits, inside a storyline, until a person is at work.
 """
 
 import heapq
 import itertools
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import time_machine
 from django.db.models import Min, Q
+from django.utils import timezone
 
 from leads.models import Lead
 from sdr.services import route_leads
+from team.calendar import (
+    Schedule,
+    add_business_minutes,
+    business_day_start,
+    day_intervals,
+    next_business_instant,
+)
 from work.models import WorkItem
 from work.services import sweep_breaches
 
@@ -29,6 +46,8 @@ Storyline = Iterator[datetime]
 # Beat's routing sweep runs every minute; replaying it every few minutes changes nothing a
 # person could see and keeps the replay short.
 ROUTING_EVERY = timedelta(minutes=10)
+# How far back ``last_at_work`` looks for a working day; the demo's calendars never close longer.
+LOOK_BACK_DAYS = 21
 
 
 def at(moment: datetime):
@@ -105,3 +124,77 @@ class Replay:
 
     def _push(self, moment: datetime, storyline: Storyline) -> None:
         heapq.heappush(self._queue, (moment, next(self._order), storyline))
+
+
+# --- people's working time ----------------------------------------------------------------------
+
+
+def schedule_of(user) -> Schedule:
+    """The hours ``user`` works: their team's calendar; someone without one (or nobody, a
+    system step) is never off work."""
+    calendar = getattr(getattr(user, "team", None), "calendar", None)
+    if calendar is None:
+        return Schedule.always_open()
+    return Schedule.from_calendar(calendar)
+
+
+def at_work(user, moment: datetime) -> datetime:
+    """``moment`` if ``user`` is at work then, else when they next start."""
+    return next_business_instant(schedule_of(user), moment)
+
+
+def work_minutes(user, start: datetime, minutes: float) -> datetime:
+    """When ``user`` acts after ``minutes`` of their working time from ``start``: a reaction
+    timed like the SLA clock that measures it. A closing instant becomes the next opening, as
+    nobody works at the moment the office closes."""
+    schedule = schedule_of(user)
+    return next_business_instant(schedule, add_business_minutes(schedule, start, minutes))
+
+
+def work_delay(user, start: datetime, wait: timedelta) -> datetime:
+    """When ``user`` acts after a wait of about ``wait`` on the calendar, spent in working
+    time: the wait is scaled by the share of the week the team works, so "a few days later"
+    keeps its length on average but lands inside hours (not all at the next opening)."""
+    schedule = schedule_of(user)
+    week = timedelta(days=7)
+    open_per_week = sum(
+        (
+            datetime.combine(date.min, closes) - datetime.combine(date.min, opens)
+            for day in schedule.weekly
+            for opens, closes in day
+        ),
+        timedelta(),
+    )
+    minutes = wait / timedelta(minutes=1) * min(1.0, open_per_week / week)
+    return work_minutes(user, start, minutes)
+
+
+def working_day(user, day: date, hours: float) -> datetime:
+    """``hours`` into ``user``'s working day on ``day`` (a local date), or on the next working
+    day if that one is closed: a dated step (a call booked for that day) at a working time."""
+    schedule = schedule_of(user)
+    midnight = datetime.combine(day, datetime.min.time(), tzinfo=schedule.tz)
+    return work_minutes(user, business_day_start(schedule, midnight, 0), hours * 60)
+
+
+def last_at_work(user, moment: datetime, *, before_closing: timedelta = timedelta(minutes=20)) -> datetime:
+    """The latest moment not after ``moment`` at which ``user`` is at work: ``moment`` itself
+    within hours, else a little before the end of the last working day (or at its opening, if
+    that day is shorter). For a step that must have happened by a deadline, such as now."""
+    schedule = schedule_of(user)
+    if next_business_instant(schedule, moment) == moment:
+        return moment
+    day = timezone.localtime(moment, schedule.tz).date()
+    for _ in range(LOOK_BACK_DAYS):
+        intervals = [(begin, end) for begin, end in day_intervals(schedule, day) if begin < moment]
+        if intervals:
+            begin, end = intervals[-1]
+            return max(begin, min(end, moment) - before_closing)
+        day -= timedelta(days=1)
+    raise ValueError(f"{user} has not worked in the {LOOK_BACK_DAYS} days before {moment:%Y-%m-%d}.")
+
+
+def until_at_work(user):
+    """Inside a storyline (``yield from``): wait until ``user`` is at work, if they are not."""
+    while (opening := at_work(user, timezone.now())) > timezone.now():
+        yield opening

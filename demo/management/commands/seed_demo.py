@@ -17,7 +17,16 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from demo.history import Replay, at
+from demo.history import (
+    Replay,
+    at,
+    at_work,
+    last_at_work,
+    until_at_work,
+    work_delay,
+    work_minutes,
+    working_day,
+)
 from leads import services
 from leads.cleaning import seniority_from_title
 from leads.models import (
@@ -41,7 +50,8 @@ from work.services import subject_filter, sweep_breaches
 
 
 def _at(day):
-    """Ten in the morning UTC on ``day``: when the demo's past events happened."""
+    """Ten in the morning UTC on ``day``: when an import with nobody at the keyboard ran (a
+    person's steps are timed in their working hours, see ``demo.history``)."""
     return datetime.combine(day, time(10), tzinfo=UTC)
 
 
@@ -369,6 +379,19 @@ def _touch(lead_id: int, kind: str, outcome: str = "") -> bool:
     return True
 
 
+def _owner(lead_id: int) -> User | None:
+    return Lead.objects.select_related("owner__team__calendar").get(pk=lead_id).owner
+
+
+def _owner_at_work(lead_id: int):
+    """Inside a storyline (``yield from``): wait until whoever owns the lead now is at work (a
+    timer's reassignment may have given it to someone whose day has ended)."""
+    while (owner := _owner(lead_id)) is not None and (
+        opening := at_work(owner, timezone.now())
+    ) > timezone.now():
+        yield opening
+
+
 class Command(BaseCommand):
     help = "Seed demo people, teams, calendars, campaigns, a scoring profile and leads (idempotent)."
 
@@ -602,15 +625,18 @@ class Command(BaseCommand):
                 # two days got their first touch, within minutes or hours.
                 planned = True
                 if now - item.created_at > timedelta(days=2) and rng.random() < 0.8:
-                    took = timedelta(minutes=rng.choice([4, 9, 14, 25, 50, 90, 180, 300, 600]))
+                    # Counted in the owner's working minutes from the routing, like the timer:
+                    # a lead routed at 03:00 is touched the next working morning.
+                    took = rng.choice([4, 9, 14, 25, 50, 90, 180, 300, 600])
                     touch = rng.choice(["call", "email", "voicemail"])
-                    steps.append((item.created_at + took, "touch", touch))
+                    steps.append((work_minutes(item.owner, item.created_at, took), "touch", touch))
             if not steps:
                 return
             steps.sort(key=lambda step: step[0])
             moment, what, kind = steps.pop(0)
             yield moment
             if what == "touch":
+                yield from _owner_at_work(lead.pk)
                 _touch(lead.pk, kind)
             else:
                 services.log_activity(
@@ -625,18 +651,20 @@ class Command(BaseCommand):
         for n, target in enumerate(TARGETS):
             if Account.objects.filter(domain=target[1]).exists():
                 continue
-            started = _at((now - timedelta(days=9 - n)).date())
-            replay.add(self._target_story(target, started, random.Random(100 + n)))
+            replay.add(
+                self._target_story(target, (now - timedelta(days=9 - n)).date(), random.Random(100 + n))
+            )
 
-    def _target_story(self, target, started, rng):
+    def _target_story(self, target, day, rng):
         from accounts.prospecting import add_prospects, create_target_account
         from sdr.cadences import enroll
         from sdr.models import Enrollment
 
         name, domain, industry, country, employees, people = target
+        tom = User.objects.select_related("team__calendar").get(username="tom")
+        manager = User.objects.select_related("team__calendar").get(username="maria")
+        started = working_day(manager, day, hours=1)  # the manager names the account that morning
         yield started
-        tom = User.objects.get(username="tom")
-        manager = User.objects.get(username="maria")
         cadence = Cadence.objects.get(name=CADENCES[0][0])
         account = create_target_account(
             by=manager, name=name, domain=domain, prospector=tom, industry=industry, country=country,
@@ -651,10 +679,10 @@ class Command(BaseCommand):
             }
             for first, last, title in people
         ]
-        yield started + timedelta(minutes=20)
+        yield work_minutes(tom, started, 20)
         result = add_prospects(account_id=account.pk, by=tom, rows=rows, via=ActivitySource.MANUAL)
         enrolled = [added.lead.pk for added in result.created[:-1]]
-        yield started + timedelta(minutes=30)
+        yield work_minutes(tom, timezone.now(), 10)
         for lead_id in enrolled:
             enroll(lead_id=lead_id, cadence_id=cadence.pk, by=tom)
         while True:
@@ -666,7 +694,7 @@ class Command(BaseCommand):
             if not steps:
                 return
             # Tom works the steps due that day in the morning of the day, an hour or so in.
-            yield steps[0].due_at + timedelta(hours=rng.uniform(1, 3))
+            yield work_minutes(tom, steps[0].due_at, rng.uniform(60, 180))
             channels = dict(
                 Enrollment.objects.filter(lead_id__in=enrolled, state=Enrollment.State.ACTIVE).values_list(
                     "lead_id", "step__channel"
@@ -717,10 +745,17 @@ class Command(BaseCommand):
             campaign=rng.choice(campaigns),
             details=_details(first, last, company, industry, employees, revenue, country, title),
         ).lead
-        yield timezone.now() + timedelta(minutes=rng.choice([3, 6, 9, 12, 20, 45]))
+        # The SDR calls back within minutes of their working time (the prospect may have asked
+        # at night: then first thing in the morning); one in ten misses the 15-minute SLA.
+        took = rng.choice([3, 4, 5, 6, 8, 9, 11, 12, 14, 35])
+        sdr = _owner(lead.pk)
+        yield work_minutes(sdr, timezone.now(), took) if sdr else timezone.now() + timedelta(minutes=took)
+        yield from _owner_at_work(lead.pk)
         if not _touch(lead.pk, "call", outcome="connected"):
             return  # nobody had room for it: it waits in the team's queue
-        yield handed
+        settle = rng.uniform(20, 180)
+        yield self._handoff_moment(_owner(lead.pk), handed, touched=timezone.now(), now=now, settle=settle)
+        yield from _owner_at_work(lead.pk)
         lead.refresh_from_db()
         qualifying = Qualifying(
             budget=rng.choice(["confirmed", "partly", "unknown"]),
@@ -740,8 +775,9 @@ class Command(BaseCommand):
         )
         if i >= 34:
             return  # still in the inbox
-        yield handed + timedelta(hours=rng.uniform(0.5, 20))
         ae = opportunity.owner
+        # The AE answers within the working day, now and then later than the 8-hour SLA.
+        yield work_minutes(ae, timezone.now(), rng.uniform(0.5, 8.5) * 60)
         if i % 9 == 4:
             reason, note = rng.choice(REJECTIONS)
             reject_handoff(opportunity_id=opportunity.pk, by=ae, reason=reason, note=note)
@@ -756,9 +792,9 @@ class Command(BaseCommand):
         )
         stages = {s.name: s for s in Stage.objects.all()}
         for name in ["Demo", "Proposal", "Negotiation"][: rng.randint(0, 3)]:
-            yield timezone.now() + timedelta(days=rng.uniform(1, 4))
+            yield work_delay(ae, timezone.now(), timedelta(days=rng.uniform(1, 4)))
             move_stage(opportunity_id=opportunity.pk, by=ae, stage_id=stages[name].pk)
-        closing = timezone.now() + timedelta(days=rng.uniform(1, 5))
+        closing = work_delay(ae, timezone.now(), timedelta(days=rng.uniform(1, 5)))
         if i % 5 == 0:
             yield closing
             move_stage(opportunity_id=opportunity.pk, by=ae, stage_id=stages["Won"].pk)
@@ -771,6 +807,21 @@ class Command(BaseCommand):
                 lost_reason=rng.choice(["Price", "Chose a competitor", "No decision / went dark"]),
                 lost_note="They went with the incumbent after our demo.",
             )
+
+    @staticmethod
+    def _handoff_moment(sdr, planned, *, touched, now, settle):
+        """When the SDR hands the deal off: at the planned moment if they work then, else
+        ``settle`` minutes into their next working time, or their last working moment before
+        now when that has not come yet (the newest handoffs must be in the AEs' inboxes today);
+        never before the call that qualified it."""
+        moment = at_work(sdr, planned)
+        if moment != planned:
+            moment = work_minutes(sdr, planned, settle)
+        if moment > now:
+            moment = last_at_work(sdr, planned)
+        if moment <= touched:
+            moment = work_minutes(sdr, touched, 30)
+        return moment
 
     _customers_seeded = False
 
@@ -831,9 +882,12 @@ class Command(BaseCommand):
                 email=f"{first}.{last}@{domain}".lower(),
                 defaults={"account": account, "first_name": first, "last_name": last, "title": title},
             )
-        yield _at(start - timedelta(days=20))
+        account.refresh_from_db()
+        # The AM signed the renewal that morning, in their working hours.
+        yield working_day(account.account_manager, start - timedelta(days=20), hours=2)
         account.refresh_from_db()
         am = account.account_manager
+        yield from until_at_work(am)
         record_outcome(
             contract_id=previous.pk,
             by=am,
@@ -843,14 +897,16 @@ class Command(BaseCommand):
         )
         if i % 3 == 1:
             # This AM called the customer a few days after the renewal opened.
-            yield _at(end - timedelta(days=RenewalSettings.load().start_days - 3)) + timedelta(hours=4)
+            yield working_day(am, end - timedelta(days=RenewalSettings.load().start_days - 3), hours=1.5)
             note = "Call with their sales lead: happy so far, wants to talk numbers next month."
         elif domain == "cobalt-insurance.example":
-            yield now - timedelta(hours=1)
+            yield last_at_work(am, now - timedelta(hours=1))  # their latest call
             note = "Call with their CFO: happy with the SDR queue, asking about 50 more seats."
         else:
             return
         contract = Contract.objects.active().filter(account=account).first()
+        account.refresh_from_db()
+        yield from until_at_work(account.account_manager)
         if contract is not None and account.account_manager:
             log_conversation(contract_id=contract.pk, by=account.account_manager, note=note)
 
@@ -903,21 +959,26 @@ class Command(BaseCommand):
                 defaults={"account": account, "first_name": first, "last_name": last, "title": title},
             )
         start_days = RenewalSettings.load().start_days
+        ams = [Account.objects.get(pk=contract.account_id).account_manager for contract in contracts]
         steps = sorted(
             [
                 (datetime.combine(ends[j] - timedelta(days=start_days), time(5, 30), tzinfo=UTC), "open", j)
                 for j in (0, 1)
             ]
+            # The AM's renewal call ten days into the window, the outcome twelve days before the
+            # end, both in the AM's working day.
             + [
-                (_at(ends[j] - timedelta(days=start_days - 10)) + timedelta(hours=3), "call", j)
+                (working_day(ams[j], ends[j] - timedelta(days=start_days - 10), hours=3), "call", j)
                 for j in (0, 1)
             ]
-            + [(_at(ends[j] - timedelta(days=12)), "outcome", j) for j in (0, 1)]
+            + [(working_day(ams[j], ends[j] - timedelta(days=12), hours=1), "outcome", j) for j in (0, 1)]
         )
         for moment, step, j in steps:
             yield moment
             contract = contracts[j]
             am = Account.objects.get(pk=contract.account_id).account_manager
+            if step != "open":
+                yield from until_at_work(am)
             if step == "open":
                 open_windows(contract_ids=[contract.pk])  # what the daily run does that morning
             elif step == "call":
