@@ -52,14 +52,17 @@ What each column means (and where the services record it):
   Python by ``team.calendar``'s own day walk, and a SQL SUM of the overlaps). A lead with no
   team (never routed, no owner) counts the wall clock, and so does a calendar with no hours
   (as ``work.services.Schedules`` does for SLAs).
+- ``first_touch_breached``: the lead's first-touch work item has a breach (the sweep recorded
+  one). Stored so the speed diagnosis counts a column, not a probe of the work items per lead.
 
 Refreshing:
 
 - ``rebuild()`` recomputes every lead (the nightly task; it also deletes the facts of leads
   that no longer exist). ``refresh()`` recomputes the leads that changed since the last run:
-  a lead event or a rep touch with an id above the watermarks in ``RefreshState``, a
-  new-business opportunity updated (``updated_at``) since the last run, or a lead with an id
-  above every fact's (a lead written without any event). A transaction may commit after a
+  a lead event, a rep touch or a first-touch breach with an id above the watermarks in
+  ``RefreshState`` (the breach sweep writes no lead event), a new-business opportunity
+  updated (``updated_at``) since the last run, or a lead with an id above every fact's (a
+  lead written without any event). A transaction may commit after a
   higher id or a later time was seen, so each run re-checks the last ``ID_OVERLAP`` ids and
   ``TIME_OVERLAP`` of time. Changes that leave no event (a campaign's channel edited, fit
   scores recomputed in bulk, an owner changed in the admin) wait for the nightly rebuild.
@@ -74,6 +77,7 @@ import logging
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
@@ -82,6 +86,7 @@ from accounts.models import Opportunity
 from leads.models import TOUCH_KINDS, Activity, ActivitySource, Campaign, Lead, LeadEvent
 from team.calendar import Schedule, day_intervals
 from team.models import BusinessCalendar, Role, Team, User
+from work.models import Breach, WorkItem
 
 from .models import LeadFact, RefreshState
 
@@ -92,6 +97,8 @@ TIME_OVERLAP = timedelta(minutes=5)
 # The calendars' open spans (UTC), rebuilt for the days each run needs: a temporary table,
 # so it is per connection and per run (calendar data, not lead rows).
 SPANS = "insight_calendar_spans"
+# Rows per INSERT of spans: 3 parameters each, under SQLite's old limit of 999 variables.
+SPANS_PER_INSERT = 300
 SALES_STATUSES = (Lead.Status.MQL, Lead.Status.WORKING, Lead.Status.HANDED_OFF)
 SDR_ROLES = (Role.INBOUND_SDR, Role.OUTBOUND_SDR)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -122,6 +129,7 @@ COLUMNS = (
     "closed_out_at",
     "response_seconds",
     "response_business_seconds",
+    "first_touch_breached",
     "accepted_amount",
     "won_amount",
     "reject_reason",
@@ -184,6 +192,9 @@ def changed_leads_sql(state: RefreshState) -> tuple[str, list]:
         UNION SELECT o.lead_id FROM {Opportunity._meta.db_table} o
             WHERE o.updated_at >= %s AND o.kind = %s AND o.lead_id IS NOT NULL
         UNION SELECT l.id FROM {Lead._meta.db_table} l WHERE l.id > %s
+        UNION SELECT w.object_id FROM {Breach._meta.db_table} b
+            JOIN {WorkItem._meta.db_table} w ON w.id = b.work_item_id
+            WHERE b.id > %s AND w.kind = %s AND w.content_type_id = %s
     """
     params = [
         state.event_id - ID_OVERLAP,
@@ -194,6 +205,9 @@ def changed_leads_sql(state: RefreshState) -> tuple[str, list]:
         str(Opportunity.Kind.NEW_BUSINESS),
         # A constant, not a subquery: the planner then sees how few leads are that new.
         LeadFact.objects.order_by("-lead_id").values_list("lead_id", flat=True).first() or 0,
+        state.breach_id - ID_OVERLAP,
+        str(WorkItem.Kind.FIRST_TOUCH),
+        _lead_type_id(),
     ]
     return sql, params
 
@@ -307,6 +321,11 @@ def _facts_select(targets: tuple[str, list] | None, now: datetime) -> tuple[str,
         WHERE a.kind IN ({quoted(TOUCH_KINDS)}) AND a.source = '{ActivitySource.MANUAL}'{only("a.lead_id")}
         GROUP BY a.lead_id
     ),
+    breached AS (
+        SELECT DISTINCT w.object_id AS lead_id
+        FROM {WorkItem._meta.db_table} w JOIN {Breach._meta.db_table} br ON br.work_item_id = w.id
+        WHERE w.kind = '{WorkItem.Kind.FIRST_TOUCH}' AND w.content_type_id = {_lead_type_id():d}{only("w.object_id")}
+    ),
     ranked AS (
         SELECT o.lead_id, o.sdr_id, o.owner_id, o.origin, o.status, o.amount, o.handed_off_at,
             o.accepted_at, o.rejected_at, o.reject_reason, o.closed_at, o.lost_reason, o.early_loss,
@@ -355,7 +374,8 @@ def _facts_select(targets: tuple[str, list] | None, now: datetime) -> tuple[str,
             SUBSTR(COALESCE(closeout.message, ''), 1, 300) AS close_out_reason,
             COALESCE(closeout.to_status, '') AS close_out_status,
             {clock_start} AS clock_start,
-            tm.calendar_id
+            tm.calendar_id,
+            CASE WHEN breached.lead_id IS NULL THEN 0 ELSE 1 END AS breached
         FROM {leads}
         LEFT JOIN {Campaign._meta.db_table} c ON c.id = l.campaign_id
         LEFT JOIN {User._meta.db_table} lo ON lo.id = l.owner_id
@@ -364,6 +384,7 @@ def _facts_select(targets: tuple[str, list] | None, now: datetime) -> tuple[str,
         LEFT JOIN touch ON touch.lead_id = l.id
         LEFT JOIN opp ON opp.lead_id = l.id
         LEFT JOIN closeout ON closeout.lead_id = l.id
+        LEFT JOIN breached ON breached.lead_id = l.id
         WHERE 1 = 1
     )
     SELECT b.lead_id, b.campaign_id, b.channel, b.source, b.team_id, b.sdr_id, b.ae_id, b.origin,
@@ -377,6 +398,7 @@ def _facts_select(targets: tuple[str, list] | None, now: datetime) -> tuple[str,
             WHEN b.first_touch_at <= b.clock_start THEN 0
             WHEN b.calendar_id IS NULL THEN {_bigint(wall)}
             ELSE {_bigint(f"ROUND(COALESCE(({spans_sql}), 0))")} END AS response_business_seconds,
+        b.breached = 1 AS first_touch_breached,
         b.accepted_amount, b.won_amount, b.reject_reason, b.lost_reason,
         b.early_loss = 1 AS early_loss, b.close_out_reason, b.close_out_status, %s AS refreshed_at
     FROM base b
@@ -400,23 +422,30 @@ def _delete_orphans() -> int:
 # --- watermarks ---------------------------------------------------------------------------
 
 
-def _watermarks() -> tuple[int, int]:
-    """The highest lead event and activity ids now (read before the facts are computed, so
-    what commits meanwhile is seen by the next run)."""
+def _watermarks() -> tuple[int, int, int]:
+    """The highest lead event, activity and breach ids now (read before the facts are
+    computed, so what commits meanwhile is seen by the next run)."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT (SELECT MAX(id) FROM {LeadEvent._meta.db_table}),"
-            f" (SELECT MAX(id) FROM {Activity._meta.db_table})"
+            f" (SELECT MAX(id) FROM {Activity._meta.db_table}),"
+            f" (SELECT MAX(id) FROM {Breach._meta.db_table})"
         )
-        event_id, activity_id = cursor.fetchone()
-    return event_id or 0, activity_id or 0
+        event_id, activity_id, breach_id = cursor.fetchone()
+    return event_id or 0, activity_id or 0, breach_id or 0
 
 
-def _advance(state: RefreshState, marks: tuple[int, int], now: datetime) -> None:
+def _advance(state: RefreshState, marks: tuple[int, int, int], now: datetime) -> None:
     state.event_id = max(state.event_id, marks[0])
     state.activity_id = max(state.activity_id, marks[1])
+    state.breach_id = max(state.breach_id, marks[2])
     state.opportunity_at = now
     state.incremental_at = now
+
+
+def _lead_type_id() -> int:
+    """The content type of a lead (what a first-touch work item points at); cached by Django."""
+    return ContentType.objects.get_for_model(Lead).pk
 
 
 # --- business hours -----------------------------------------------------------------------
@@ -495,8 +524,15 @@ def materialize_spans(cursor, first: date, last: date) -> int:
         for pk, schedule in schedules().items()
         for begin, end in calendar_spans(schedule, first, last)
     ]
-    if rows:
-        cursor.executemany(f"INSERT INTO {SPANS} (calendar_id, starts_at, ends_at) VALUES (%s, %s, %s)", rows)
+    # A few multi-row INSERTs, not one statement per span (an idle refresh inserted a
+    # couple of thousand spans one round trip each: half its time).
+    for chunk in range(0, len(rows), SPANS_PER_INSERT):
+        batch = rows[chunk : chunk + SPANS_PER_INSERT]
+        cursor.execute(
+            f"INSERT INTO {SPANS} (calendar_id, starts_at, ends_at) VALUES "
+            + ", ".join(["(%s, %s, %s)"] * len(batch)),
+            [value for row in batch for value in row],
+        )
     if connection.vendor == "postgresql":
         cursor.execute(f"ANALYZE {SPANS}")  # a temporary table has no statistics otherwise
     return len(rows)

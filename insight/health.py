@@ -2,15 +2,20 @@
 it, its threshold (``HealthSettings``, edited in the admin), one sentence with the figures and
 a link to the rows behind it.
 
-Every figure is counted in SQL from the querysets in ``insight.rows`` (the very rows the link
-lists), over the scope's facts: the period and the filters the manager chose. ``diagnose``
-runs a fixed number of queries whatever the data.
+Every figure is counted in SQL by the rules in ``insight.rows`` (the very rows the link
+lists), over the scope's facts: the period and the filters the manager chose. The flows the
+checks count (accepted, won, lost, handed off, MQL, routed in the period) are ONE statement
+(``tally``): one pass over the facts whose moments fall in the period, each count a FILTER;
+the overview adds its own numbers to the same statement. ``diagnose`` runs a fixed number of
+queries whatever the data.
 """
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import reduce
+from operator import or_
 
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Aggregate, Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
 from team.models import Holiday, WorkingHours
@@ -35,16 +40,62 @@ class Diagnosis:
 
 
 def diagnose(
-    scope: Scope, settings: HealthSettings | None = None, now=None, query: str | None = None
+    scope: Scope,
+    settings: HealthSettings | None = None,
+    now=None,
+    query: str | None = None,
+    counts: dict | None = None,
 ) -> list[Diagnosis]:
     """Every check, the triggered ones first (in the order of ``CHECKS`` otherwise).
 
     ``query`` is the query string the links carry (the page passes its own, so the rows page
-    opens with the same period and filters); by default it is built from the scope."""
+    opens with the same period and filters); by default it is built from the scope.
+    ``counts``: ``tally(scope, settings)`` when the caller already ran it (the overview, with
+    its own numbers in the same statement)."""
     settings = settings or HealthSettings.load()
     now = now or timezone.now()
-    found = [check(scope, settings, now, lambda kind: rows.rows_url(kind, scope, query)) for check in CHECKS]
+    counts = counts if counts is not None else tally(scope, measures(scope, settings), FLOW_MOMENTS)
+
+    def link(kind: str) -> str:
+        return rows.rows_url(kind, scope, query)
+
+    found = [check(scope, settings, now, link, counts) for check in CHECKS]
     return sorted(found, key=lambda d: not d.triggered)
+
+
+# -- the flows, counted in one statement -------------------------------------------------------
+
+# The moments whose flows the checks count: a fact matters when one of them is in the period.
+FLOW_MOMENTS = ("accepted_at", "won_at", "lost_at", "handed_off_at", "mql_at", "routed_at")
+
+
+def measures(scope: Scope, settings: HealthSettings) -> dict[str, Aggregate]:
+    """What the checks count, each an aggregate over the scope's facts with its own FILTER
+    (the rule of the rows behind it, ``insight.rows``)."""
+
+    def flow(moment: str, rule: Q | None = None) -> Count:
+        during = rows.during(scope, moment)
+        return Count("pk", filter=during & rule if rule is not None else during)
+
+    return {
+        "accepted": flow("accepted_at"),
+        "lost_early": flow("accepted_at", rows.lost_early(settings)),
+        "won": flow("won_at"),
+        "lost": flow("lost_at"),
+        "handed_off": flow("handed_off_at"),
+        "rejected": flow("handed_off_at", rows.REJECTED),
+        "mqls": flow("mql_at"),
+        "routed": flow("routed_at"),
+        "slow": flow("routed_at", rows.BREACHED),
+    }
+
+
+def tally(scope: Scope, aggregates: dict[str, Aggregate], moments) -> dict:
+    """``aggregates`` over the scope's facts in ONE statement, reading only the facts with one
+    of ``moments`` in the period (each moment has an index, so PostgreSQL ORs their ranges
+    for a short period and scans once for a long one, instead of once per number)."""
+    where = reduce(or_, (rows.during(scope, moment) for moment in moments))
+    return scope.facts.filter(where).order_by().aggregate(**aggregates)
 
 
 def all_clear(diagnoses: list[Diagnosis]) -> bool:
@@ -88,11 +139,8 @@ def plural(n: int, one: str, many: str | None = None) -> str:
 # -- the checks ----------------------------------------------------------------------------
 
 
-def early_losses(scope, settings, now, link) -> Diagnosis:
-    counts = rows.accepted(scope).aggregate(
-        whole=Count("pk"), part=Count("pk", filter=rows.lost_early(settings))
-    )
-    whole, part = counts["whole"], counts["part"]
+def early_losses(scope, settings, now, link, counts) -> Diagnosis:
+    whole, part = counts["accepted"], counts["lost_early"]
     days = settings.early_loss_days
     if whole:
         detail = (
@@ -114,12 +162,7 @@ def early_losses(scope, settings, now, link) -> Diagnosis:
     )
 
 
-def win_rate(scope, settings, now, link) -> Diagnosis:
-    counts = (
-        rows.closed(scope)
-        .order_by()
-        .aggregate(won=Count("pk", filter=rows._won_in(scope)), lost=Count("pk", filter=rows._lost_in(scope)))
-    )
+def win_rate(scope, settings, now, link, counts) -> Diagnosis:
     won, whole = counts["won"], counts["won"] + counts["lost"]
     if whole:
         detail = (
@@ -141,9 +184,8 @@ def win_rate(scope, settings, now, link) -> Diagnosis:
     )
 
 
-def rejections(scope, settings, now, link) -> Diagnosis:
-    counts = rows.handed_off(scope).aggregate(whole=Count("pk"), part=Count("pk", filter=rows.REJECTED))
-    whole, part = counts["whole"], counts["part"]
+def rejections(scope, settings, now, link, counts) -> Diagnosis:
+    whole, part = counts["handed_off"], counts["rejected"]
     reasons = tuple(
         (reason or "No reason given", n)
         for reason, n in rows.rejected(scope)
@@ -197,7 +239,7 @@ def working_days(scope: Scope) -> int:
     return sum(1 for d in days if d.weekday() in weekdays and d not in holidays)
 
 
-def starved(scope, settings, now, link) -> Diagnosis:
+def starved(scope, settings, now, link, counts) -> Diagnosis:
     people = rows.sdrs_taking_leads(scope)
     team = people.aggregate(
         sdrs=Count("pk"),
@@ -206,7 +248,7 @@ def starved(scope, settings, now, link) -> Diagnosis:
     )
     sdrs, idle, capacity = team["sdrs"], team["idle"], team["capacity"] or 0
     open_leads = rows.open_leads_of(owner__in=people).count()
-    mqls = scope.moment_in_period("mql_at").count()
+    mqls = counts["mqls"]
     days = working_days(scope)
     if sdrs:
         rate = mqls / sdrs / days if days else 0.0
@@ -232,11 +274,8 @@ def starved(scope, settings, now, link) -> Diagnosis:
     )
 
 
-def speed(scope, settings, now, link) -> Diagnosis:
-    counts = rows.routed(scope).aggregate(
-        whole=Count("pk"), part=Count("pk", filter=rows.breached_first_touch(scope))
-    )
-    whole, part = counts["whole"], counts["part"]
+def speed(scope, settings, now, link, counts) -> Diagnosis:
+    whole, part = counts["routed"], counts["slow"]
     _, this_week, _ = rows.breach_weeks(scope, now)
     weeks = (
         rows.breaches(scope, settings, now)
@@ -272,7 +311,7 @@ def speed(scope, settings, now, link) -> Diagnosis:
     )
 
 
-def dropped(scope, settings, now, link) -> Diagnosis:
+def dropped(scope, settings, now, link, counts) -> Diagnosis:
     n = rows.dropped(scope, settings, now).count()
     days = settings.dropped_days
     return Diagnosis(
@@ -291,7 +330,7 @@ def dropped(scope, settings, now, link) -> Diagnosis:
     )
 
 
-def renewals(scope, settings, now, link) -> Diagnosis:
+def renewals(scope, settings, now, link, counts) -> Diagnosis:
     n = rows.renewals(scope, settings, now).count()
     days = settings.renewal_days
     return Diagnosis(

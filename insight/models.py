@@ -10,8 +10,12 @@ leads that changed, and in full at night; a test proves it equals the raw comput
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
+
+# The columns the insight filters and the viewers' rules narrow the facts by.
+FILTERED = ("campaign_id", "channel", "source", "team_id", "sdr_id", "ae_id", "origin", "fit_grade")
 
 
 class LeadFact(models.Model):
@@ -83,6 +87,11 @@ class LeadFact(models.Model):
     # the first touch; wall clock and business time in the owner's team calendar.
     response_seconds = models.BigIntegerField(null=True, blank=True)
     response_business_seconds = models.BigIntegerField(null=True, blank=True)
+    first_touch_breached = models.BooleanField(
+        default=False,
+        help_text="Its first-touch work item breached its SLA (a breach was recorded): stored so"
+        " the speed diagnosis counts a column instead of probing work items per lead.",
+    )
 
     # Money and reasons.
     accepted_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
@@ -114,6 +123,24 @@ class LeadFact(models.Model):
                 fields=["accepted_at"], name="fact_accepted", condition=Q(accepted_at__isnull=False)
             ),
             models.Index(fields=["won_at"], name="fact_won", condition=Q(won_at__isnull=False)),
+            # The flows the overview counts in one statement OR the moments in the period
+            # together: every moment needs its own index for PostgreSQL to combine them.
+            models.Index(fields=["lost_at"], name="fact_lost", condition=Q(lost_at__isnull=False)),
+            models.Index(fields=["routed_at"], name="fact_routed", condition=Q(routed_at__isnull=False)),
+            # Dropped on the floor (``insight.funnel.dropped``): the leads in sales (MQL,
+            # working), by the moment they went quiet, the very expression the rule compares.
+            # The expression's columns and the filters' follow as keys (not INCLUDE: SQLite
+            # has none), so PostgreSQL counts them from the index alone, whatever the filter.
+            models.Index(
+                Coalesce("last_touch_at", "routed_at", "mql_at", "captured_at"),
+                F("last_touch_at"),
+                F("routed_at"),
+                F("mql_at"),
+                F("captured_at"),
+                *(F(name) for name in FILTERED),
+                name="fact_dropped",
+                condition=Q(status__in=("mql", "working")),
+            ),
             models.Index(fields=["sdr", "captured_at"], name="fact_sdr_captured"),
             models.Index(fields=["ae", "accepted_at"], name="fact_ae_accepted"),
             models.Index(fields=["campaign", "captured_at"], name="fact_campaign_captured"),
@@ -128,6 +155,7 @@ class RefreshState(models.Model):
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
     event_id = models.BigIntegerField(default=0, help_text="Highest lead event id seen.")
+    breach_id = models.BigIntegerField(default=0, help_text="Highest SLA breach id seen.")
     activity_id = models.BigIntegerField(default=0, help_text="Highest activity id seen.")
     opportunity_at = models.DateTimeField(null=True, blank=True, help_text="Latest opportunity change seen.")
     lead_at = models.DateTimeField(null=True, blank=True, help_text="Latest lead change seen.")

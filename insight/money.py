@@ -284,10 +284,31 @@ def by_channel(scope: Scope) -> list[MoneyRow]:
     return _ordered(rows)
 
 
-def total(scope: Scope) -> MoneyRow:
-    """The whole period: every campaign's spend and the whole cohort. Two queries."""
+COHORT = "cohort_"  # the prefix of the cohort's counts in a statement counting more
+
+
+def cohort_aggregates(scope: Scope) -> dict:
+    """``COHORT_AGGREGATES`` over the whole of ``scope.facts``, each restricted to the cohort
+    by its FILTER and named with ``COHORT``: for a caller counting other things in the same
+    statement (the overview); give the result to ``total(scope, counts=...)``."""
+    captured = Q(captured_at__gte=scope.period.start_at, captured_at__lt=scope.period.end_at)
+    result = {}
+    for name, aggregate in COHORT_AGGREGATES.items():
+        restricted = aggregate.copy()
+        restricted.filter = captured if aggregate.filter is None else captured & aggregate.filter
+        result[COHORT + name] = restricted
+    return result
+
+
+def total(scope: Scope, counts: dict | None = None) -> MoneyRow:
+    """The whole period: every campaign's spend and the whole cohort. Two queries; one when
+    ``counts`` holds the cohort's counts already (``cohort_aggregates``, counted by the
+    caller)."""
     spend = _campaigns_in_period(scope).aggregate(spend=Sum("spend_cents"))["spend"]
-    counts = scope.cohort().aggregate(**COHORT_AGGREGATES)
+    if counts is None:
+        counts = scope.cohort().aggregate(**COHORT_AGGREGATES)
+    else:
+        counts = {name: counts[COHORT + name] for name in COHORT_AGGREGATES}
     return _row("total", "All campaigns", spend, counts)
 
 

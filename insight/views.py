@@ -64,21 +64,49 @@ def _render(request, context: dict, page: str, results: str, status: int = 200) 
 # -- the overview ---------------------------------------------------------------------------------
 
 
+HEADLINE_MOMENTS = ("accepted_at", "won_at", "lost_at")
+
+
+def headline_measures(scope: Scope) -> dict:
+    """The overview's numbers from the lead facts: opportunities accepted by an AE in the
+    period (qualified) and their amounts (pipeline), and the win rate of the opportunities
+    closed in the period (won / won and lost after acceptance)."""
+    from .rows import during
+
+    return {
+        "qualified": Count("lead", filter=during(scope, "accepted_at")),
+        "pipeline": Sum("accepted_amount", filter=during(scope, "accepted_at")),
+        "won": Count("lead", filter=during(scope, "won_at")),
+        "lost_accepted": Count("lead", filter=during(scope, "lost_at") & Q(accepted_at__isnull=False)),
+    }
+
+
 def headline(scope: Scope) -> dict:
-    """The overview's numbers from the lead facts, in one aggregate: opportunities accepted by
-    an AE in the period (qualified) and their amounts (pipeline), and the win rate of the
-    opportunities closed in the period (won / won and lost after acceptance)."""
-    start, end = scope.period.start_at, scope.period.end_at
+    """``headline_measures`` alone, in one statement over the facts with those moments."""
+    from .health import tally
 
-    def during(name: str) -> Q:
-        return Q(**{f"{name}__gte": start, f"{name}__lt": end})
+    return tally(scope, headline_measures(scope), HEADLINE_MOMENTS)
 
-    return scope.facts.aggregate(
-        qualified=Count("lead", filter=during("accepted_at")),
-        pipeline=Sum("accepted_amount", filter=during("accepted_at")),
-        won=Count("lead", filter=during("won_at")),
-        lost=Count("lead", filter=during("lost_at") & Q(accepted_at__isnull=False)),
-    )
+
+def overview_counts(scope: Scope, settings=None) -> dict:
+    """Every count of the overview the viewer may see, in ONE statement over the lead facts
+    (the headline, the money card's cohort, the health checks' flows): each number a FILTER,
+    the facts read once, however many numbers. ``settings``: the health thresholds, when the
+    viewer sees the diagnoses."""
+    from . import health, money
+
+    user = scope.user
+    aggregates, moments = {}, set()
+    if access.may_see(user, "funnel"):
+        aggregates |= headline_measures(scope)
+        moments |= set(HEADLINE_MOMENTS)
+    if access.may_see(user, "money"):
+        aggregates |= money.cohort_aggregates(scope)
+        moments.add("captured_at")
+    if settings is not None:
+        aggregates |= health.measures(scope, settings)
+        moments |= set(health.FLOW_MOMENTS)
+    return health.tally(scope, aggregates, sorted(moments)) if aggregates else {}
 
 
 def _retention_scope(insight_filter: InsightFilter, scope: Scope) -> Scope:
@@ -89,12 +117,14 @@ def _retention_scope(insight_filter: InsightFilter, scope: Scope) -> Scope:
     return replace(scope, period=preset_period(RETENTION_PRESET, scope.period.tz))
 
 
-def _numbers(scope: Scope, retention_scope: Scope | None = None) -> list[dict]:
-    """The handful of numbers that matter, as far as the viewer's sections go."""
+def _numbers(scope: Scope, retention_scope: Scope | None = None, counts: dict | None = None) -> list[dict]:
+    """The handful of numbers that matter, as far as the viewer's sections go. ``counts``:
+    ``overview_counts(scope)`` when the caller ran it."""
     user = scope.user
     numbers = []
+    counts = overview_counts(scope) if counts is None else counts
     if access.may_see(user, "funnel"):
-        head = headline(scope)
+        head = counts
         numbers.append(
             {
                 "key": "qualified",
@@ -118,7 +148,7 @@ def _numbers(scope: Scope, retention_scope: Scope | None = None) -> list[dict]:
     if access.may_see(user, "money"):
         from . import money
 
-        total = money.total(scope)
+        total = money.total(scope, counts=counts)
         numbers.append(
             {
                 "key": "cost_per_qualified",
@@ -142,7 +172,7 @@ def _numbers(scope: Scope, retention_scope: Scope | None = None) -> list[dict]:
             }
         )
     if access.may_see(user, "funnel"):
-        closed = head["won"] + head["lost"]
+        closed = head["won"] + head["lost_accepted"]
         numbers.append(
             {
                 "key": "win_rate",
@@ -193,14 +223,19 @@ def overview(request):
     context["title"] = "Insight"
     context["summary_link"] = summary.receives(request.user)
     if valid:
-        scope = insight_filter.scope()
-        context.update(scope=scope, numbers=_numbers(scope, _retention_scope(insight_filter, scope)))
-        if access.may_see(request.user, "health"):
-            from . import health
+        from . import health
+        from .models import HealthSettings
 
+        scope = insight_filter.scope()
+        settings = HealthSettings.load() if access.may_see(request.user, "health") else None
+        counts = overview_counts(scope, settings)
+        context.update(scope=scope, numbers=_numbers(scope, _retention_scope(insight_filter, scope), counts))
+        if settings is not None:
             context["diagnoses"] = [
                 {"d": d, "value": _with_unit(d.value, d.unit), "threshold": _with_unit(d.threshold, d.unit)}
-                for d in health.diagnose(scope, query=insight_filter.query())
+                for d in health.diagnose(
+                    scope, settings=settings, query=insight_filter.query(), counts=counts
+                )
             ]
     return _render(request, context, "insight/overview.html", "insight/_overview.html", 200 if valid else 400)
 

@@ -385,6 +385,35 @@ def test_refresh_picks_up_each_kind_of_change_and_writes_nothing_else(history, i
     assert values() == snapshot
 
 
+def test_a_breached_first_touch_is_flagged_by_the_next_refresh(history):
+    """The breach sweep writes no lead event: the refresh follows the breaches themselves, so
+    the speed diagnosis (which counts the flag) sees a breach within a run."""
+    from work.models import Breach, WorkItem
+    from work.services import sweep_breaches
+
+    later = MONDAY_9 + 20 * HOUR
+    with at(later):
+        assert sweep_breaches(now=later).breached > 0
+        breached = set(
+            WorkItem.objects.filter(kind=WorkItem.Kind.FIRST_TOUCH, breach__isnull=False).values_list(
+                "object_id", flat=True
+            )
+        )
+        assert breached == {history[name].pk for name in "ABD"}  # C was touched in time
+        assert facts.refresh() == 3
+    assert (
+        set(LeadFact.objects.filter(first_touch_breached=True).values_list("lead_id", flat=True)) == breached
+    )
+    assert (
+        Breach.objects.count() == 3
+        and RefreshState.objects.get().breach_id
+        == Breach.objects.order_by("-id").values_list("id", flat=True).first()
+    )
+    with at(later + HOUR):
+        assert facts.refresh() == 0
+        assert facts.rebuild() == 0  # the incremental flag is the full computation's
+
+
 def test_refresh_sees_a_change_committed_behind_the_watermark(history, inbound_sdr):
     """A transaction that took a lower id but committed after the last run: the overlap
     re-checks it."""

@@ -62,7 +62,9 @@ def history(sdr, am, size=1) -> dict[str, set[int]]:
         )
         want["dropped"].add(fact(status="working", routed_at=NOW - timedelta(days=20), sdr=sdr).pk)
         lead = routed_lead(sdr, now=IN_MARCH)
-        want["speed"].add(fact(lead=lead, captured_at=IN_MARCH, routed_at=IN_MARCH, sdr=sdr).pk)
+        want["speed"].add(
+            fact(lead=lead, captured_at=IN_MARCH, routed_at=IN_MARCH, sdr=sdr, first_touch_breached=True).pk
+        )
         item = WorkItem.objects.get(object_id=lead.pk, kind=WorkItem.Kind.FIRST_TOUCH)
         breach = Breach.objects.create(
             work_item=item,
