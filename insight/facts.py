@@ -73,6 +73,7 @@ Refreshing:
   progress skips (the next minute catches up); a rebuild waits for it.
 """
 
+import hashlib
 import logging
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -97,6 +98,7 @@ TIME_OVERLAP = timedelta(minutes=5)
 # The calendars' open spans (UTC), rebuilt for the days each run needs: a temporary table,
 # so it is per connection and per run (calendar data, not lead rows).
 SPANS = "insight_calendar_spans"
+SPANS_HELD = "insight_calendar_spans_held"  # which calendars and days the spans table holds
 # Rows per INSERT of spans: 3 parameters each, under SQLite's old limit of 999 variables.
 SPANS_PER_INSERT = 300
 SALES_STATUSES = (Lead.Status.MQL, Lead.Status.WORKING, Lead.Status.HANDED_OFF)
@@ -182,7 +184,9 @@ def refresh(now: datetime | None = None) -> int:
 def changed_leads_sql(state: RefreshState) -> tuple[str, list]:
     """The ids of the leads that changed since ``state``'s watermarks, as SQL (one column,
     ``lead_id``) with its parameters. Each branch is a range over an index (a primary key, or
-    the lead facts' own key); the opportunities' ``updated_at`` is read by a scan."""
+    the lead facts' own key); the opportunities' ``updated_at`` is read by a scan. A breach
+    only ever sets ``first_touch_breached``: the breaches re-checked behind the watermark skip
+    the leads already flagged, so an idle run does not recompute them."""
     since = (state.opportunity_at or EPOCH) - TIME_OVERLAP
     kinds = ", ".join(["%s"] * len(TOUCH_KINDS))
     sql = f"""
@@ -194,7 +198,10 @@ def changed_leads_sql(state: RefreshState) -> tuple[str, list]:
         UNION SELECT l.id FROM {Lead._meta.db_table} l WHERE l.id > %s
         UNION SELECT w.object_id FROM {Breach._meta.db_table} b
             JOIN {WorkItem._meta.db_table} w ON w.id = b.work_item_id
-            WHERE b.id > %s AND w.kind = %s AND w.content_type_id = %s
+            WHERE b.id > %s AND w.kind = %s AND w.content_type_id = %s AND NOT EXISTS (
+                SELECT 1 FROM {LeadFact._meta.db_table} f
+                WHERE f.lead_id = w.object_id AND f.first_touch_breached
+            )
     """
     params = [
         state.event_id - ID_OVERLAP,
@@ -510,32 +517,84 @@ def calendar_spans(schedule: Schedule, first: date, last: date) -> list[tuple[da
 
 
 def materialize_spans(cursor, first: date, last: date) -> int:
-    """Fill the temporary spans table with every calendar's open spans on ``first`` to
-    ``last`` (calendar data: a few rows per calendar and day). Returns the rows."""
+    """Make the temporary spans table hold every calendar's open spans on ``first`` to
+    ``last`` (calendar data: a few rows per calendar and day). Returns the rows written.
+
+    The spans are kept between runs on the same connection (the worker's refresh every
+    minute): a second table records the calendars' fingerprint and the days held, and the
+    spans are rewritten only when the calendars changed or the days needed fall outside those
+    held (then over both ranges, so the held range only grows). Both tables are written in
+    the caller's transaction, so a rollback takes the spans and their record back together.
+    An idle refresh used to spend half its time walking two years of calendar days in Python
+    and inserting thousands of spans row by row."""
     datetime_type = connection.data_types["DateTimeField"]
     cursor.execute(
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {SPANS}"
         f" (calendar_id bigint NOT NULL, starts_at {datetime_type} NOT NULL, ends_at {datetime_type} NOT NULL)"
     )
     cursor.execute(f"CREATE INDEX IF NOT EXISTS {SPANS}_start ON {SPANS} (calendar_id, starts_at)")
-    cursor.execute(f"DELETE FROM {SPANS}")
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {SPANS_HELD}"
+        " (fingerprint varchar(64) NOT NULL, first_day varchar(10) NOT NULL, last_day varchar(10) NOT NULL)"
+    )
+    calendars = schedules()
+    fingerprint = _fingerprint(calendars)
+    cursor.execute(f"SELECT fingerprint, first_day, last_day FROM {SPANS_HELD}")
+    held = cursor.fetchone()
+    if held and held[0] == fingerprint:
+        held_first, held_last = date.fromisoformat(held[1]), date.fromisoformat(held[2])
+        if held_first <= first and last <= held_last:
+            return 0  # the spans held cover the days needed
+        first, last = min(first, held_first), max(last, held_last)
     rows = [
-        (pk, _adapt(begin), _adapt(end))
-        for pk, schedule in schedules().items()
+        (pk, begin, end)
+        for pk, schedule in calendars.items()
         for begin, end in calendar_spans(schedule, first, last)
     ]
-    # A few multi-row INSERTs, not one statement per span (an idle refresh inserted a
-    # couple of thousand spans one round trip each: half its time).
-    for chunk in range(0, len(rows), SPANS_PER_INSERT):
-        batch = rows[chunk : chunk + SPANS_PER_INSERT]
-        cursor.execute(
-            f"INSERT INTO {SPANS} (calendar_id, starts_at, ends_at) VALUES "
-            + ", ".join(["(%s, %s, %s)"] * len(batch)),
-            [value for row in batch for value in row],
-        )
+    _empty(cursor, SPANS, SPANS_HELD)
+    _insert_spans(cursor, rows)
+    cursor.execute(
+        f"INSERT INTO {SPANS_HELD} (fingerprint, first_day, last_day) VALUES (%s, %s, %s)",
+        [fingerprint, first.isoformat(), last.isoformat()],
+    )
     if connection.vendor == "postgresql":
         cursor.execute(f"ANALYZE {SPANS}")  # a temporary table has no statistics otherwise
     return len(rows)
+
+
+def _fingerprint(calendars: dict[int, Schedule]) -> str:
+    """What the spans depend on (each calendar's zone, weekly hours and holidays), hashed."""
+    described = [
+        (pk, schedule.tz.key, schedule.weekly, sorted(schedule.holidays))
+        for pk, schedule in sorted(calendars.items())
+    ]
+    return hashlib.sha256(repr(described).encode()).hexdigest()
+
+
+def _empty(cursor, *tables: str) -> None:
+    """TRUNCATE on PostgreSQL: a temporary table is never vacuumed, so rows deleted every
+    minute would pile up for the life of the connection."""
+    if connection.vendor == "postgresql":
+        cursor.execute(f"TRUNCATE {', '.join(tables)}")
+    else:
+        for table in tables:
+            cursor.execute(f"DELETE FROM {table}")
+
+
+def _insert_spans(cursor, rows: list[tuple[int, datetime, datetime]]) -> None:
+    """COPY on PostgreSQL; elsewhere multi-row INSERTs (not one statement per span)."""
+    columns = "calendar_id, starts_at, ends_at"
+    if connection.vendor == "postgresql":
+        with cursor.cursor.copy(f"COPY {SPANS} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    for chunk in range(0, len(rows), SPANS_PER_INSERT):
+        batch = rows[chunk : chunk + SPANS_PER_INSERT]
+        cursor.execute(
+            f"INSERT INTO {SPANS} ({columns}) VALUES " + ", ".join(["(%s, %s, %s)"] * len(batch)),
+            [value for pk, begin, end in batch for value in (pk, _adapt(begin), _adapt(end))],
+        )
 
 
 # --- SQL dialect --------------------------------------------------------------------------

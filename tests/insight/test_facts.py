@@ -328,6 +328,29 @@ def test_business_seconds_in_a_calendar_open_to_midnight_across_a_25_hour_day(ro
     assert expected == business_minutes_between(schedule, routed, touched) * 60
 
 
+def test_the_spans_kept_between_runs_follow_an_edited_calendar(routing, inbound_sdr):
+    """The calendars' spans stay in the connection between runs (an idle refresh does not
+    rebuild them), yet a holiday added later counts at the next run, and a longer range
+    than the one held is filled in."""
+    calendar = BusinessCalendar.objects.get(name="Berlin office")
+    routed, touched = datetime(2026, 11, 2, 8, 0, tzinfo=UTC), datetime(2026, 11, 4, 16, 0, tzinfo=UTC)
+    with at(routed):
+        lead = raise_hand("buyer@globex.example")
+    with at(touched):
+        log_touch(lead_id=lead.pk, by=inbound_sdr, kind=ActivityKind.CALL)
+        facts.rebuild()
+        assert fact(lead).response_business_seconds == 3 * 8 * 3600  # Monday to Wednesday, 9-17
+        with connection.cursor() as cursor:
+            assert facts.materialize_spans(cursor, date(2026, 11, 3), date(2026, 11, 4)) == 0  # held
+
+        Holiday.objects.create(calendar=calendar, date=date(2026, 11, 3), name="Closed")
+        facts.rebuild()
+        assert fact(lead).response_business_seconds == 2 * 8 * 3600  # Tuesday is off now
+
+        with connection.cursor() as cursor:
+            assert facts.materialize_spans(cursor, date(2026, 10, 1), date(2026, 11, 4)) > 0  # wider
+
+
 # --- refreshing -------------------------------------------------------------------------------
 
 
