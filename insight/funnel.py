@@ -7,7 +7,9 @@ after, so a lead won and later churned still counts as won. A *flow* counts what
 the period: the leads whose first moment at a stage falls in it, whatever their capture date.
 
 Every function is one query over ``LeadFact`` (counts and medians in SQL; see
-``insight.stats`` for the percentiles on both databases). Rows are counted with ``COUNT(1)``
+``insight.stats`` for the percentiles on both databases); the cohort and the flow share one,
+asked once per ``Scope`` (a scope is one request's question: build a new one after the facts
+change). Rows are counted with ``COUNT(1)``
 (``rows_counted``) so that, with the covering indexes on the moments, PostgreSQL reads only the
 period's slice of an index, never the whole table.
 """
@@ -25,7 +27,7 @@ from leads.models import Channel, Lead
 
 from .models import LeadFact
 from .scope import Scope
-from .stats import Seconds, percentiles, percentiles_each, rows_counted
+from .stats import Seconds, percentiles_each, rows_counted
 
 
 class Stage(NamedTuple):
@@ -77,15 +79,31 @@ def _steps():
     return pairwise(STAGES)
 
 
+def _stages(scope: Scope) -> dict:
+    """The cohort's and the flow's figures in one statement, asked once per scope (the
+    funnel page and the API show both): the cohort's counts and medians over the leads
+    captured in the period, and one part per later stage over the leads whose moment there
+    falls in the period, each read from that moment's own index. The flow's *captured* is
+    the cohort's size: the same leads, counted once."""
+    memo = scope.__dict__.setdefault("_funnel_memo", {})
+    if "stages" not in memo:
+        parts = {
+            "cohort": (
+                scope.cohort(),
+                {stage.key: Seconds(stage.field, previous.field) for previous, stage in _steps()},
+                {stage.key: Q(**{f"{stage.field}__isnull": False}) for stage in STAGES[1:]},
+            )
+        }
+        for previous, stage in _steps():
+            parts[stage.key] = (scope.moment_in_period(stage.field), Seconds(stage.field, previous.field))
+        memo["stages"] = percentiles_each(parts, (0.5,))
+    return memo["stages"]
+
+
 def cohort(scope: Scope) -> list[StageRow]:
     """The leads captured in the period, followed to today: the count at each stage, the
-    conversion from the previous stage and the median time from it (one query)."""
-    (row,) = percentiles(
-        scope.cohort(),
-        {stage.key: Seconds(stage.field, previous.field) for previous, stage in _steps()},
-        (0.5,),
-        counts={stage.key: Q(**{f"{stage.field}__isnull": False}) for stage in STAGES[1:]},
-    )
+    conversion from the previous stage and the median time from it."""
+    row = _stages(scope)["cohort"]
     counts = {"captured": row.rows, **row.counts}
     return _rows(counts, {key: row.get(0.5, key) for key in row.values}, conversions=True)
 
@@ -93,14 +111,9 @@ def cohort(scope: Scope) -> list[StageRow]:
 def flow(scope: Scope) -> list[StageRow]:
     """What happened in the period: per stage, the leads whose first moment there falls in
     it, whatever their capture date, and the median time it took them from the previous
-    stage. No conversion: the counts are of different leads. One statement, one part per
-    stage, each reading only its own moment's index for the period (an OR of the moments
-    would read every fact)."""
-    parts = {"captured": (scope.moment_in_period("captured_at"), None)}
-    for previous, stage in _steps():
-        parts[stage.key] = (scope.moment_in_period(stage.field), Seconds(stage.field, previous.field))
-    found = percentiles_each(parts, (0.5,))
-    counts = {key: row.rows for key, row in found.items()}
+    stage. No conversion: the counts are of different leads."""
+    found = _stages(scope)
+    counts = {"captured": found["cohort"].rows, **{key: found[key].rows for key in STAGE_KEYS[1:]}}
     return _rows(counts, {key: found[key].get(0.5) for key in STAGE_KEYS[1:]}, conversions=False)
 
 

@@ -249,32 +249,48 @@ def _percentiles_windows(queryset, values, fractions, groups, counts) -> list[Pe
 
 
 def percentiles_each(parts: Mapping[str, tuple], fractions: Sequence[float]) -> dict[str, PercentileRow]:
-    """For each named part ``(queryset, value_expr or None)``: its row count and the
-    percentiles of its value, all in one statement of ``UNION ALL``-ed parts (PostgreSQL
-    runs them side by side, each on its own index; SQLite one after the other). A part
-    without a value is only counted. Every part answers, with 0 rows when it has none."""
+    """For each named part ``(queryset, value_expr)`` or ``(queryset, value_expr, counts)``:
+    its row count, the counts asked for and the percentiles of its value or values (a field
+    name, an expression, a mapping of names to them, or None to only count), all in one
+    statement of ``UNION ALL``-ed parts: PostgreSQL runs them side by side, each on its own
+    index, SQLite one after the other. Every part answers, with 0 rows when it has none."""
     fractions = _checked(fractions)
     if not parts:
         raise ValueError("Name at least one part to measure.")
     connection = connections[next(iter(parts.values()))[0].db]
+    specs = []
+    for queryset, value, *rest in parts.values():
+        values = {name: _expression(e) for name, e in _named(value, DEFAULT).items()}
+        specs.append((queryset.order_by(), values, dict(rest[0] if rest else {})))
+    value_names = list(dict.fromkeys(name for _, values, _ in specs for name in values))
+    count_names = list(dict.fromkeys(name for _, _, counts in specs for name in counts))
     statements, params = [], []
-    for i, (queryset, value) in enumerate(parts.values()):
-        values = {
-            DEFAULT: _expression(value) if value is not None else Value(None, output_field=FloatField())
-        }
-        queryset = queryset.order_by()
+    for i, (queryset, values, counts) in enumerate(specs):
         if connection.vendor == "postgresql":
             part = (
                 queryset.annotate(pct_part=Value(i))
                 .values("pct_part")
-                .annotate(**_aggregates(values, fractions, {}))
+                .annotate(**_aggregates(values, fractions, counts))
             )
             sql, part_params = part.query.sql_with_params()
-        else:
+        else:  # the window functions need a value to order by: a NULL one when only counting
+            measured = values or {DEFAULT: Value(None, output_field=FloatField())}
             sql, part_params, _ = _windows_sql(
-                queryset, values, fractions, {}, {}, select_first=f"{i} AS pct_part"
+                queryset, measured, fractions, {}, counts, select_first=f"{i} AS pct_part"
             )
-        statements.append(f"SELECT * FROM ({sql}) pct_part{i}")
+        columns = ["pct_part", "pct_rows"]
+        local = {name: k for k, name in enumerate(counts)}
+        columns += [_alias("c", local[n]) if n in local else "NULL" for n in count_names]
+        local = {name: k for k, name in enumerate(values)}
+        columns += [
+            f"pct_v{local[n]}_{j}" if n in local else "NULL"
+            for n in value_names
+            for j in range(len(fractions))
+        ]
+        names = ["pct_part", "pct_rows"] + [f"g_c{k}" for k in range(len(count_names))]
+        names += [f"g_v{k}_{j}" for k in range(len(value_names)) for j in range(len(fractions))]
+        selects = ", ".join(f"{c} AS {n}" for c, n in zip(columns, names, strict=True))
+        statements.append(f"SELECT {selects} FROM ({sql}) pct_part{i}")
         params.extend(part_params)
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(statements), params)
@@ -283,7 +299,20 @@ def percentiles_each(parts: Mapping[str, tuple], fractions: Sequence[float]) -> 
             record["pct_part"]: record
             for record in (dict(zip(columns, raw, strict=True)) for raw in cursor.fetchall())
         }
-    empty = {"pct_rows": 0, **{f"pct_v0_{j}": None for j in range(len(fractions))}}
-    return {
-        name: _row(records.get(i, empty), {DEFAULT: None}, fractions, {}, {}) for i, name in enumerate(parts)
-    }
+    found = {}
+    for i, (name, (_, values, counts)) in enumerate(zip(parts, specs, strict=True)):
+        record = records.get(i, {})
+        found[name] = PercentileRow(
+            group={},
+            rows=record.get("pct_rows") or 0,
+            counts={c: record.get(f"g_c{count_names.index(c)}") or 0 for c in counts},
+            values={
+                v: {f: _float(record.get(f"g_v{value_names.index(v)}_{j}")) for j, f in enumerate(fractions)}
+                for v in (values or {DEFAULT: None})
+            },
+        )
+    return found
+
+
+def _float(value) -> float | None:
+    return None if value is None else float(value)

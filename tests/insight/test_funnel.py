@@ -159,6 +159,25 @@ def test_flow_counts_what_happened_in_the_period_whatever_the_capture_date(
     assert all(r.conversion is None for r in rows)
 
 
+def test_cohort_and_flow_of_one_scope_are_one_query(manager, django_assert_num_queries):
+    """The funnel page and the API show both tables: one statement answers both for a scope,
+    and a new scope (the next request) reads the facts again."""
+    january = datetime(2025, 1, 15, 9, 0, tzinfo=UTC)
+    path(INSIDE, 2 * H, 3 * H)  # captured, MQL and worked in March
+    fact(january, mql_at=january + H, first_touch_at=INSIDE)  # worked in March only
+
+    scope = scope_for(manager)
+    with django_assert_num_queries(1):
+        cohort = {r.key: r.count for r in funnel.cohort(scope)}
+        flow = {r.key: r.count for r in funnel.flow(scope)}
+
+    assert (cohort["captured"], cohort["mql"], cohort["worked"]) == (1, 1, 1)
+    assert (flow["captured"], flow["mql"], flow["worked"]) == (1, 1, 2)
+    fact(INSIDE)
+    with django_assert_num_queries(1):
+        assert funnel.flow(scope_for(manager))[0].count == 2
+
+
 def test_by_slice_every_slice_with_readable_labels(manager, django_assert_num_queries):
     webinar = CampaignFactory(name="Spring webinar", channel=Channel.WEBINAR)
     emea = TeamFactory(name="Inbound EMEA")
