@@ -42,9 +42,11 @@ DEFAULT = "value"
 
 class Seconds(Func):
     """``end - start`` in seconds (a float; NULL when either is NULL), exact to the
-    microsecond: PostgreSQL's ``EXTRACT(EPOCH ...)`` of the interval, SQLite's
-    ``django_timestamp_diff`` (Django's own, in microseconds). Differences of two moments are
-    what the funnel measures, and a plain number is what both backends take a percentile of."""
+    microsecond: PostgreSQL's ``date_part('epoch', ...)`` of the interval (a double straight
+    away; ``EXTRACT`` computes a numeric first, a quarter slower over a year's facts, for the
+    same values), SQLite's ``django_timestamp_diff`` (Django's own, in microseconds).
+    Differences of two moments are what the funnel measures, and a plain number is what both
+    backends take a percentile of."""
 
     output_field = FloatField()
     arity = 2
@@ -53,7 +55,7 @@ class Seconds(Func):
         end, start = (compiler.compile(e) for e in self.get_source_expressions())
         sql, params = connection.ops.subtract_temporals("DateTimeField", end, start)
         if connection.vendor == "postgresql":
-            return f"CAST(EXTRACT(EPOCH FROM {sql}) AS double precision)", params
+            return f"date_part('epoch', {sql})", params
         return f"({sql} / 1000000.0)", params
 
 
