@@ -17,6 +17,7 @@ from django.db.models import Case, CharField, Q, Value, When
 from django.db.models.functions import TruncWeek
 
 from leads.models import Channel
+from team.models import Team, User
 
 from .scope import Scope
 from .stats import percentiles, rows_counted
@@ -55,17 +56,37 @@ def _monday(value) -> date | None:
 
 
 def _groups(scope: Scope, by: str | None):
-    """What to group by, and how to turn a group into (key, label)."""
+    """What to group by, and a function that, given the groups found, turns each group into
+    (key, label). Reps and teams are grouped by their id alone and named afterwards, from
+    the few ids found: sorting a year's facts by an id is twice as fast as by an id and
+    three names joined to every row."""
     if by is None:
-        return None, lambda g: (None, EVERYONE)
+        return None, lambda found: lambda g: (None, EVERYONE)
     if by == "rep":
-        names = {"key": "sdr", "first": "sdr__first_name", "last": "sdr__last_name", "user": "sdr__username"}
-        return names, lambda g: (g["key"], _person(g["first"], g["last"], g["user"]))
+
+        def reps(found):
+            names = dict(_names(User.objects, found, "first_name", "last_name", "username"))
+            return lambda g: (g["key"], _person(*names.get(g["key"], (None, None, None))))
+
+        return {"key": "sdr"}, reps
     if by == "team":
-        return {"key": "team", "name": "team__name"}, lambda g: (g["key"], g["name"] or "No team")
+
+        def teams(found):
+            names = {pk: name for pk, (name,) in _names(Team.objects, found, "name")}
+            return lambda g: (g["key"], names.get(g["key"]) or "No team")
+
+        return {"key": "team"}, teams
     if by == "channel":
         labels = dict(Channel.choices)
-        return {"key": "channel"}, lambda g: (g["key"], labels.get(g["key"], g["key"]) or "No channel")
+        return (
+            {"key": "channel"},
+            lambda found: (
+                lambda g: (
+                    g["key"],
+                    labels.get(g["key"], g["key"]) or "No channel",
+                )
+            ),
+        )
     if by == "week":
         week = TruncWeek("first_touch_at", tzinfo=scope.period.tz)
 
@@ -73,8 +94,16 @@ def _groups(scope: Scope, by: str | None):
             monday = _monday(g["key"])
             return monday, f"Week of {monday:%-d %b %Y}"
 
-        return {"key": week}, label
+        return {"key": week}, lambda found: label
     raise ValueError(f"Speed is measured by {', '.join(str(b) for b in BY)}, not {by!r}.")
+
+
+def _names(manager, found, *fields):
+    """(id, (field values...)) of the rows with the ids found (none asked when none found)."""
+    ids = {r.group["key"] for r in found} - {None}
+    if not ids:
+        return []
+    return [(row[0], row[1:]) for row in manager.filter(pk__in=ids).values_list("pk", *fields)]
 
 
 def _order(by: str | None):
@@ -89,15 +118,18 @@ def speed(scope: Scope, by: str | None = None) -> list[SpeedRow]:
     """Median and 90th percentile of the wait for the first touch, wall clock and business
     time, of the leads first touched in the period, overall (one row) or by ``by``: "rep"
     (the SDR who worked the lead), "team", "channel" or "week" (the local week of the first
-    touch in the period's time zone). One query."""
-    groups, key_label = _groups(scope, by)
-    rows = []
-    for r in percentiles(
+    touch in the period's time zone). One query over the facts (and, by rep or team, one for
+    the names of those found)."""
+    groups, labeller = _groups(scope, by)
+    found = percentiles(
         scope.moment_in_period("first_touch_at"),
         {"wall": "response_seconds", "business": "response_business_seconds"},
         (0.5, 0.9),
         group_by=groups,
-    ):
+    )
+    key_label = labeller(found)
+    rows = []
+    for r in found:
         key, label = key_label(r.group)
         rows.append(
             SpeedRow(
