@@ -5,17 +5,16 @@ a link to the rows behind it.
 Every figure is counted in SQL by the rules in ``insight.rows`` (the very rows the link
 lists), over the scope's facts: the period and the filters the manager chose. The flows the
 checks count (accepted, won, lost, handed off, MQL, routed in the period) are ONE statement
-(``tally``): one pass over the facts whose moments fall in the period, each count a FILTER;
-the overview adds its own numbers to the same statement. ``diagnose`` runs a fixed number of
+(``tally``): a part per moment, each read from that moment's index alone, each count a
+FILTER; the overview adds its own numbers to the same statement. ``diagnose`` runs a fixed number of
 queries whatever the data.
 """
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import reduce
-from operator import or_
 
-from django.db.models import Aggregate, Count, Exists, OuterRef, Q, Sum
+from django.db import connections
+from django.db.models import Aggregate, Count, Exists, OuterRef, Q, Sum, Value
 from django.utils import timezone
 
 from team.models import Holiday, WorkingHours
@@ -23,6 +22,7 @@ from team.models import Holiday, WorkingHours
 from . import rows
 from .models import HealthSettings
 from .scope import Scope
+from .stats import rows_counted
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def diagnose(
     its own numbers in the same statement)."""
     settings = settings or HealthSettings.load()
     now = now or timezone.now()
-    counts = counts if counts is not None else tally(scope, measures(scope, settings), FLOW_MOMENTS)
+    counts = counts if counts is not None else tally(scope, measures(scope, settings))
 
     def link(kind: str) -> str:
         return rows.rows_url(kind, scope, query)
@@ -65,37 +65,73 @@ def diagnose(
 
 # -- the flows, counted in one statement -------------------------------------------------------
 
-# The moments whose flows the checks count: a fact matters when one of them is in the period.
-FLOW_MOMENTS = ("accepted_at", "won_at", "lost_at", "handed_off_at", "mql_at", "routed_at")
 
-
-def measures(scope: Scope, settings: HealthSettings) -> dict[str, Aggregate]:
-    """What the checks count, each an aggregate over the scope's facts with its own FILTER
-    (the rule of the rows behind it, ``insight.rows``)."""
-
-    def flow(moment: str, rule: Q | None = None) -> Count:
-        during = rows.during(scope, moment)
-        return Count("pk", filter=during & rule if rule is not None else during)
-
+def measures(scope: Scope, settings: HealthSettings) -> dict[str, dict[str, Aggregate]]:
+    """What the checks count, by the moment in the period that makes a fact count (its flow),
+    each count by the rule of the rows behind it (``insight.rows``)."""
     return {
-        "accepted": flow("accepted_at"),
-        "lost_early": flow("accepted_at", rows.lost_early(settings)),
-        "won": flow("won_at"),
-        "lost": flow("lost_at"),
-        "handed_off": flow("handed_off_at"),
-        "rejected": flow("handed_off_at", rows.REJECTED),
-        "mqls": flow("mql_at"),
-        "routed": flow("routed_at"),
-        "slow": flow("routed_at", rows.BREACHED),
+        "accepted_at": {"accepted": rows_counted(), "lost_early": rows_counted(rows.lost_early(settings))},
+        "won_at": {"won": rows_counted()},
+        "lost_at": {"lost": rows_counted()},
+        "handed_off_at": {"handed_off": rows_counted(), "rejected": rows_counted(rows.REJECTED)},
+        "mql_at": {"mqls": rows_counted()},
+        "routed_at": {"routed": rows_counted(), "slow": rows_counted(rows.BREACHED)},
     }
 
 
-def tally(scope: Scope, aggregates: dict[str, Aggregate], moments) -> dict:
-    """``aggregates`` over the scope's facts in ONE statement, reading only the facts with one
-    of ``moments`` in the period (each moment has an index, so PostgreSQL ORs their ranges
-    for a short period and scans once for a long one, instead of once per number)."""
-    where = reduce(or_, (rows.during(scope, moment) for moment in moments))
-    return scope.facts.filter(where).order_by().aggregate(**aggregates)
+def merged(*groups: dict[str, dict[str, Aggregate]]) -> dict[str, dict[str, Aggregate]]:
+    """Several callers' ``{moment: {name: aggregate}}`` as one (the overview adds its own)."""
+    result: dict[str, dict[str, Aggregate]] = {}
+    for group in groups:
+        for moment, aggregates in group.items():
+            result.setdefault(moment, {}).update(aggregates)
+    return result
+
+
+def tally(scope: Scope, groups: dict) -> dict:
+    """``groups`` (``{moment: {name: aggregate}}``; a key may be ``(moment, Q)`` to narrow
+    that part further) over the scope's facts in ONE statement: a part per moment, each an
+    aggregate over the facts with that moment in the period, read from the moment's own
+    index (``insight.models.keyed``: the filter columns and those the rules compare are keys
+    of it, so PostgreSQL counts from the index alone) instead of every fact with any of the
+    moments from the table. Each part is one row (an aggregate without GROUP BY), so the
+    parts are joined side by side."""
+    connection = connections[scope.facts.db]
+    quote = connection.ops.quote_name
+    names, selects, parts, params, resolved = [], [], [], [], []
+    for i, (key, aggregates) in enumerate(groups.items()):
+        moment, narrower = key if isinstance(key, tuple) else (key, Q())
+        part = (
+            scope.facts.filter(rows.during(scope, moment) & narrower)
+            .order_by()
+            .annotate(tally_part=Value(i))
+            .values("tally_part")
+            .annotate(**aggregates)
+        )
+        sql, part_params = part.query.sql_with_params()
+        parts.append(f"({sql}) tally_{i}")
+        params.extend(part_params)
+        for name in aggregates:
+            if name in names:
+                raise ValueError(f"{name} is counted over two moments.")
+            names.append(name)
+            selects.append(f"tally_{i}.{quote(name)}")
+            resolved.append(part.query.annotations[name])
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(selects)} FROM {' CROSS JOIN '.join(parts)}", params)
+        values = cursor.fetchone()
+    return {
+        name: _converted(value, expression, connection)
+        for name, value, expression in zip(names, values, resolved, strict=True)
+    }
+
+
+def _converted(value, expression, connection):
+    """A value read by the raw statement as the ORM would return it (SQLite sums decimals as
+    floats: Django's converters make them Decimals again)."""
+    for converter in connection.ops.get_db_converters(expression) + expression.get_db_converters(connection):
+        value = converter(value, expression, connection)
+    return value
 
 
 def all_clear(diagnoses: list[Diagnosis]) -> bool:
@@ -191,7 +227,7 @@ def rejections(scope, settings, now, link, counts) -> Diagnosis:
         for reason, n in rows.rejected(scope)
         .order_by()
         .values("reject_reason")
-        .annotate(n=Count("pk"))
+        .annotate(n=rows_counted())
         .order_by("-n", "reject_reason")
         .values_list("reject_reason", "n")[:3]
     )

@@ -63,9 +63,7 @@ class MoneyRow:
     won_amount: Decimal
 
     def _per(self, count: int) -> Decimal | None:
-        if not count:
-            return None
-        return (self.spend / count).quantize(CENT, rounding=ROUND_HALF_UP)
+        return per(self.spend, count)
 
     @property
     def cost_per_lead(self) -> Decimal | None:
@@ -284,32 +282,26 @@ def by_channel(scope: Scope) -> list[MoneyRow]:
     return _ordered(rows)
 
 
-COHORT = "cohort_"  # the prefix of the cohort's counts in a statement counting more
+def total(scope: Scope) -> MoneyRow:
+    """The whole period: every campaign's spend and the whole cohort. Two queries."""
+    counts = scope.cohort().aggregate(**COHORT_AGGREGATES)
+    return _row("total", "All campaigns", _spend_of(scope), counts)
 
 
-def cohort_aggregates(scope: Scope) -> dict:
-    """``COHORT_AGGREGATES`` over the whole of ``scope.facts``, each restricted to the cohort
-    by its FILTER and named with ``COHORT``: for a caller counting other things in the same
-    statement (the overview); give the result to ``total(scope, counts=...)``."""
-    captured = Q(captured_at__gte=scope.period.start_at, captured_at__lt=scope.period.end_at)
-    result = {}
-    for name, aggregate in COHORT_AGGREGATES.items():
-        restricted = aggregate.copy()
-        restricted.filter = captured if aggregate.filter is None else captured & aggregate.filter
-        result[COHORT + name] = restricted
-    return result
+def spend(scope: Scope) -> Decimal:
+    """The period's spend over the campaigns the filters leave (``total``'s). One query."""
+    return _cents(_spend_of(scope))
 
 
-def total(scope: Scope, counts: dict | None = None) -> MoneyRow:
-    """The whole period: every campaign's spend and the whole cohort. Two queries; one when
-    ``counts`` holds the cohort's counts already (``cohort_aggregates``, counted by the
-    caller)."""
-    spend = _campaigns_in_period(scope).aggregate(spend=Sum("spend_cents"))["spend"]
-    if counts is None:
-        counts = scope.cohort().aggregate(**COHORT_AGGREGATES)
-    else:
-        counts = {name: counts[COHORT + name] for name in COHORT_AGGREGATES}
-    return _row("total", "All campaigns", spend, counts)
+def _spend_of(scope: Scope):
+    return _campaigns_in_period(scope).aggregate(spend=Sum("spend_cents"))["spend"]
+
+
+def per(spend: Decimal, count: int) -> Decimal | None:
+    """Spend per lead, MQL... (to the cent, half up); None for none."""
+    if not count:
+        return None
+    return (spend / count).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def months(scope: Scope) -> list[date]:

@@ -12,7 +12,7 @@ from dataclasses import replace
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, Sum
+from django.db.models import Q, Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -22,6 +22,7 @@ from config.htmx import is_htmx
 from . import access, summary, tables
 from .filters import PRESETS, RETENTION_PRESET, InsightFilter, preset_period
 from .scope import Scope
+from .stats import rows_counted
 from .tables import TABLES, Cell
 
 SECTION_TITLES = {
@@ -64,49 +65,45 @@ def _render(request, context: dict, page: str, results: str, status: int = 200) 
 # -- the overview ---------------------------------------------------------------------------------
 
 
-HEADLINE_MOMENTS = ("accepted_at", "won_at", "lost_at")
-
-
 def headline_measures(scope: Scope) -> dict:
-    """The overview's numbers from the lead facts: opportunities accepted by an AE in the
-    period (qualified) and their amounts (pipeline), and the win rate of the opportunities
-    closed in the period (won / won and lost after acceptance)."""
-    from .rows import during
-
+    """The overview's numbers from the lead facts, by flow (``health.tally``'s form):
+    opportunities accepted by an AE in the period (qualified) and their amounts (pipeline),
+    and the win rate of the opportunities closed in the period (won / won and lost after
+    acceptance)."""
     return {
-        "qualified": Count("lead", filter=during(scope, "accepted_at")),
-        "pipeline": Sum("accepted_amount", filter=during(scope, "accepted_at")),
-        "won": Count("lead", filter=during(scope, "won_at")),
-        "lost_accepted": Count("lead", filter=during(scope, "lost_at") & Q(accepted_at__isnull=False)),
+        "accepted_at": {"qualified": rows_counted(), "pipeline": Sum("accepted_amount")},
+        "won_at": {"won": rows_counted()},
+        "lost_at": {"lost_accepted": rows_counted(Q(accepted_at__isnull=False))},
     }
 
 
+# The money card's cohort: the leads captured in the period that were accepted (qualified).
+COHORT_QUALIFIED = {("captured_at", Q(accepted_at__isnull=False)): {"cohort_qualified": rows_counted()}}
+
+
 def headline(scope: Scope) -> dict:
-    """``headline_measures`` alone, in one statement over the facts with those moments."""
+    """``headline_measures`` alone, in one statement."""
     from .health import tally
 
-    return tally(scope, headline_measures(scope), HEADLINE_MOMENTS)
+    return tally(scope, headline_measures(scope))
 
 
 def overview_counts(scope: Scope, settings=None) -> dict:
     """Every count of the overview the viewer may see, in ONE statement over the lead facts
-    (the headline, the money card's cohort, the health checks' flows): each number a FILTER,
-    the facts read once, however many numbers. ``settings``: the health thresholds, when the
-    viewer sees the diagnoses."""
-    from . import health, money
+    (the headline, the money card's qualified cohort, the health checks' flows): a part per
+    moment, each read from that moment's index. ``settings``: the health thresholds, when
+    the viewer sees the diagnoses."""
+    from . import health
 
     user = scope.user
-    aggregates, moments = {}, set()
+    groups = []
     if access.may_see(user, "funnel"):
-        aggregates |= headline_measures(scope)
-        moments |= set(HEADLINE_MOMENTS)
+        groups.append(headline_measures(scope))
     if access.may_see(user, "money"):
-        aggregates |= money.cohort_aggregates(scope)
-        moments.add("captured_at")
+        groups.append(COHORT_QUALIFIED)
     if settings is not None:
-        aggregates |= health.measures(scope, settings)
-        moments |= set(health.FLOW_MOMENTS)
-    return health.tally(scope, aggregates, sorted(moments)) if aggregates else {}
+        groups.append(health.measures(scope, settings))
+    return health.tally(scope, health.merged(*groups)) if groups else {}
 
 
 def _retention_scope(insight_filter: InsightFilter, scope: Scope) -> Scope:
@@ -148,14 +145,15 @@ def _numbers(scope: Scope, retention_scope: Scope | None = None, counts: dict | 
     if access.may_see(user, "money"):
         from . import money
 
-        total = money.total(scope, counts=counts)
+        spend, qualified = money.spend(scope), counts["cohort_qualified"]
+        cost = money.per(spend, qualified)
         numbers.append(
             {
                 "key": "cost_per_qualified",
                 "label": "Cost per qualified opportunity",
-                "value": tables.compact_money(total.cost_per_qualified),
-                "exact": tables.money(total.cost_per_qualified),
-                "note": f"spend {tables.money(total.spend)} over {tables.count(total.qualified)} qualified "
+                "value": tables.compact_money(cost),
+                "exact": tables.money(cost),
+                "note": f"spend {tables.money(spend)} over {tables.count(qualified)} qualified "
                 "from the leads captured in the period",
                 "link": "money",
             }

@@ -429,3 +429,41 @@ def test_the_diagnoses_read_the_facts_the_services_left(manager, inbound_sdr, ae
         "1 of 2 accepted opportunities (50%) was lost within 14 days of acceptance."
     )
     assert found["win_rate"].detail == "0 of 1 opportunity closed in the period was won (0%)."
+
+
+def test_every_flow_of_the_overview_is_counted_in_one_statement(manager, django_assert_num_queries):
+    """The checks' flows, the headline and the qualified cohort: one statement, the same
+    numbers as counting each flow on its own, amounts as Decimals on both databases."""
+    from insight.health import measures, merged, tally
+    from insight.views import COHORT_QUALIFIED, headline_measures
+
+    fact(captured_at=IN_MARCH, accepted_at=IN_MARCH, accepted_amount=Decimal("100.50"))
+    fact(accepted_at=IN_MARCH, accepted_amount=Decimal("20.25"), lost_at=IN_MARCH + timedelta(days=1))
+    fact(accepted_at=IN_FEBRUARY, lost_at=IN_MARCH)  # lost in March, accepted before
+    fact(lost_at=IN_MARCH)  # lost without an acceptance
+    fact(won_at=IN_MARCH, accepted_at=IN_FEBRUARY)
+    fact(handed_off_at=IN_MARCH, rejected_at=IN_MARCH)
+    fact(mql_at=IN_MARCH, routed_at=IN_MARCH, first_touch_breached=True)
+    fact(mql_at=IN_FEBRUARY, routed_at=IN_FEBRUARY, first_touch_breached=True)  # not March's
+    scope = Scope.for_user(manager, MARCH)
+    settings = HealthSettings.load()
+
+    with django_assert_num_queries(1):
+        counts = tally(scope, merged(headline_measures(scope), COHORT_QUALIFIED, measures(scope, settings)))
+
+    assert counts == {
+        "qualified": 2,
+        "accepted": 2,
+        "pipeline": Decimal("120.75"),
+        "lost_early": 1,
+        "won": 1,
+        "lost_accepted": 2,
+        "lost": 3,
+        "cohort_qualified": 1,
+        "handed_off": 1,
+        "rejected": 1,
+        "mqls": 1,
+        "routed": 1,
+        "slow": 1,
+    }
+    assert isinstance(counts["pipeline"], Decimal)

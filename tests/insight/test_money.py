@@ -221,19 +221,21 @@ def test_by_channel_and_total_add_up(world, marketing, django_assert_num_queries
     assert whole.cost_per_qualified == (whole.spend / 4).quantize(CENT, ROUND_HALF_UP)
 
 
-def test_the_overview_counts_the_total_in_its_own_statement_with_the_same_numbers(
-    world, marketing, django_assert_num_queries
-):
-    """The overview counts the cohort with its other numbers (one pass over the facts) and
-    hands the counts to ``total``: the row is the same, for one query (the spend)."""
+def test_the_overviews_cost_per_qualified_is_the_totals(world, marketing, django_assert_num_queries):
+    """The overview counts the qualified cohort with its other numbers and asks money for the
+    spend alone (one query): the same spend and cost as the money page's total."""
     from insight.health import tally
+    from insight.views import COHORT_QUALIFIED
 
     for scope in (Scope.for_user(marketing, MARCH), Scope.for_user(marketing, MARCH, channel="paid_search")):
-        counts = tally(scope, money.cohort_aggregates(scope), ["captured_at"])
+        whole = money.total(scope)
         with django_assert_num_queries(1):
-            shared = money.total(scope, counts=counts)
-        assert shared == money.total(scope)
-    assert (shared.leads, shared.qualified, shared.spend) == (6, 3, world.spend[world.search])
+            spend = money.spend(scope)
+        qualified = tally(scope, COHORT_QUALIFIED)["cohort_qualified"]
+        assert (spend, qualified) == (whole.spend, whole.qualified)
+        assert money.per(spend, qualified) == whole.cost_per_qualified
+    assert (qualified, spend) == (3, world.spend[world.search])
+    assert money.per(spend, 0) is None
 
 
 def test_campaign_and_channel_filters_narrow_the_spend_other_filters_only_the_leads(world, marketing):
