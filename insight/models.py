@@ -141,7 +141,7 @@ class LeadFact(models.Model):
                 "lost_at",
                 condition=Q(accepted_at__isnull=False),
             ),
-            keyed("fact_won", "won_at", condition=Q(won_at__isnull=False)),
+            keyed("fact_won", "won_at", "won_amount", condition=Q(won_at__isnull=False)),
             keyed("fact_lost", "lost_at", "accepted_at", condition=Q(lost_at__isnull=False)),
             keyed("fact_routed", "routed_at", "first_touch_breached", condition=Q(routed_at__isnull=False)),
             # The cohort's qualified leads (the overview's cost per qualified opportunity).

@@ -42,6 +42,7 @@ from django.db.models.functions import Cast, Coalesce, Greatest, Least, Round, T
 from leads.models import Campaign, Channel
 
 from .scope import Scope
+from .stats import rows_counted
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -315,12 +316,14 @@ def months(scope: Scope) -> list[date]:
 
 
 def _by_month(scope: Scope, moment: str, amount: str) -> dict[date, dict]:
+    """The facts with ``moment`` in the period, counted and summed by local month: COUNT(1),
+    so the moment's index (which carries the amount and the filter columns) answers alone."""
     return {
         r["month"]: r
         for r in scope.moment_in_period(moment)
         .annotate(month=TruncMonth(moment, tzinfo=scope.period.tz, output_field=DateField()))
         .values("month")
-        .annotate(count=Count("pk"), amount=Sum(amount))
+        .annotate(count=rows_counted(), amount=Sum(amount))
         .order_by()
     }
 

@@ -101,6 +101,7 @@ class Migration(migrations.Migration):
                 condition=models.Q(("won_at__isnull", False)),
                 fields=[
                     "won_at",
+                    "won_amount",
                     "campaign",
                     "channel",
                     "source",
