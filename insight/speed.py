@@ -6,7 +6,8 @@ touch, in wall-clock time and in business time (the owner's team calendar), over
 rep, team, channel or local week. ``decay`` follows the period's cohort and shows, per
 response-time bucket, how many were handed off, accepted and won: the decay curve.
 
-One query per call (percentiles in SQL on both databases: ``insight.stats``).
+One query per call (percentiles in SQL on both databases: ``insight.stats``); the speed page
+asks all its tables at once (``measure``): one statement of side-by-side parts.
 """
 
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from leads.models import Channel
 from team.models import Team, User
 
 from .scope import Scope
-from .stats import percentiles, rows_counted
+from .stats import percentiles_grouped_each
 
 BY = (None, "rep", "team", "channel", "week")
 EVERYONE = "All leads"
@@ -114,19 +115,40 @@ def _order(by: str | None):
     return lambda r: r.label
 
 
+DECAY = "decay"  # asked of ``measure`` beside the speed groupings
+SPEED_VALUES = {"wall": "response_seconds", "business": "response_business_seconds"}
+
+
+def measure(scope: Scope, wanted) -> dict:
+    """Several of the page's tables in one statement: each of ``wanted`` is a grouping of
+    ``speed`` (None, "rep", "team", "channel", "week") or ``DECAY``. PostgreSQL runs the parts
+    side by side (the page costs its slowest table, not their sum). Answers are remembered on
+    the scope (one request's question), so the page's tables, built one by one, ask once."""
+    memo = scope.__dict__.setdefault("_speed_memo", {})
+    missing = [w for w in dict.fromkeys(wanted) if w not in memo]
+    if missing:
+        plans = {w: _groups(scope, w) for w in missing if w != DECAY}
+        parts = {
+            str(w): (scope.moment_in_period("first_touch_at"), SPEED_VALUES, None, plans[w][0]) for w in plans
+        }
+        if DECAY in missing:
+            parts[DECAY] = _decay_part(scope)
+        found = percentiles_grouped_each(parts, (0.5, 0.9))
+        for w in missing:
+            memo[w] = _decay_rows(found[DECAY]) if w == DECAY else _speed_rows(found[str(w)], w, plans[w][1])
+    return {w: memo[w] for w in wanted}
+
+
 def speed(scope: Scope, by: str | None = None) -> list[SpeedRow]:
     """Median and 90th percentile of the wait for the first touch, wall clock and business
     time, of the leads first touched in the period, overall (one row) or by ``by``: "rep"
     (the SDR who worked the lead), "team", "channel" or "week" (the local week of the first
     touch in the period's time zone). One query over the facts (and, by rep or team, one for
     the names of those found)."""
-    groups, labeller = _groups(scope, by)
-    found = percentiles(
-        scope.moment_in_period("first_touch_at"),
-        {"wall": "response_seconds", "business": "response_business_seconds"},
-        (0.5, 0.9),
-        group_by=groups,
-    )
+    return measure(scope, [by])[by]
+
+
+def _speed_rows(found, by, labeller) -> list[SpeedRow]:
     key_label = labeller(found)
     rows = []
     for r in found:
@@ -207,29 +229,32 @@ def _bucket() -> Case:
 def decay(scope: Scope) -> list[DecayRow]:
     """The cohort's leads that reached a rep's queue (MQL or routed), bucketed by how long
     they waited for the first touch (wall clock), with how many of each bucket were handed
-    off, accepted and won; every bucket, empty ones too, in order (one grouped query)."""
+    off, accepted and won; every bucket, empty ones too, in order (one grouped query, or a
+    part of the page's one: ``measure``)."""
+    return measure(scope, [DECAY])[DECAY]
+
+
+def _decay_part(scope: Scope) -> tuple:
     reached = Q(mql_at__isnull=False) | Q(routed_at__isnull=False)
-    counted = {
-        "d_leads": rows_counted(),
-        "d_handed_off": rows_counted(Q(handed_off_at__isnull=False)),
-        "d_accepted": rows_counted(Q(accepted_at__isnull=False)),
-        "d_won": rows_counted(Q(won_at__isnull=False)),
+    counts = {
+        "handed_off": Q(handed_off_at__isnull=False),
+        "accepted": Q(accepted_at__isnull=False),
+        "won": Q(won_at__isnull=False),
     }
-    found = {
-        r["d_bucket"]: r
-        for r in scope.cohort()
-        .filter(reached)
-        .order_by()
-        .annotate(d_bucket=_bucket())
-        .values("d_bucket")
-        .annotate(**counted)
-    }
-    empty = dict.fromkeys(counted, 0)
-    return [
-        DecayRow(
-            b.key,
-            b.label,
-            *(found.get(b.key, empty)[name] for name in ("d_leads", "d_handed_off", "d_accepted", "d_won")),
-        )
-        for b in BUCKETS
-    ]
+    return scope.cohort().filter(reached), None, counts, {"bucket": _bucket()}
+
+
+def _decay_rows(found) -> list[DecayRow]:
+    by_bucket = {r.group["bucket"]: r for r in found}
+    rows = []
+    for b in BUCKETS:
+        r = by_bucket.get(b.key)
+        if r is None:
+            rows.append(DecayRow(b.key, b.label, 0, 0, 0, 0))
+        else:
+            rows.append(
+                DecayRow(
+                    b.key, b.label, r.rows, r.counts["handed_off"], r.counts["accepted"], r.counts["won"]
+                )
+            )
+    return rows

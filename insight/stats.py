@@ -256,40 +256,90 @@ def percentiles_each(parts: Mapping[str, tuple], fractions: Sequence[float]) -> 
     name, an expression, a mapping of names to them, or None to only count), all in one
     statement of ``UNION ALL``-ed parts: PostgreSQL runs them side by side, each on its own
     index, SQLite one after the other. Every part answers, with 0 rows when it has none."""
+    full = {name: _ungrouped(*part) for name, part in parts.items()}
+    grouped = percentiles_grouped_each(full, fractions)
+    return {
+        name: rows[0] if rows else _empty_row(_named(full[name][1], DEFAULT), fractions, full[name][2])
+        for name, rows in grouped.items()
+    }
+
+
+def _ungrouped(queryset, value, counts=None) -> tuple:
+    return queryset, value, counts or {}, None
+
+
+def _empty_row(values, fractions, counts) -> PercentileRow:
+    return PercentileRow(
+        group={},
+        rows=0,
+        counts=dict.fromkeys(counts, 0),
+        values={v: dict.fromkeys(fractions) for v in (values or {DEFAULT: None})},
+    )
+
+
+def percentiles_grouped_each(
+    parts: Mapping[str, tuple], fractions: Sequence[float]
+) -> dict[str, list[PercentileRow]]:
+    """``percentiles`` for several questions at once: each named part is ``(queryset,
+    value_expr, counts, group_by)`` as ``percentiles`` takes them, and answers the rows
+    ``percentiles`` would (one for an ungrouped part, even without rows; one per group
+    found otherwise), all in one statement of ``UNION ALL``-ed parts. The parts may read
+    different rows and group differently: PostgreSQL runs them side by side in its parallel
+    workers (a page's tables cost the slowest part, not their sum), SQLite one by one."""
     fractions = _checked(fractions)
     if not parts:
         raise ValueError("Name at least one part to measure.")
     connection = connections[next(iter(parts.values()))[0].db]
     specs = []
-    for queryset, value, *rest in parts.values():
+    for queryset, value, counts, group_by in parts.values():
         values = {name: _expression(e) for name, e in _named(value, DEFAULT).items()}
-        specs.append((queryset.order_by(), values, dict(rest[0] if rest else {})))
-    value_names = list(dict.fromkeys(name for _, values, _ in specs for name in values))
-    count_names = list(dict.fromkeys(name for _, _, counts in specs for name in counts))
-    statements, params = [], []
-    for i, (queryset, values, counts) in enumerate(specs):
+        groups = {name: _expression(e) for name, e in _named(group_by, "group").items()}
+        specs.append((queryset.order_by(), values, dict(counts or {}), groups))
+    value_names = list(dict.fromkeys(name for _, values, _, _ in specs for name in values))
+    count_names = list(dict.fromkeys(name for _, _, counts, _ in specs for name in counts))
+    group_columns = [(i, k) for i, (_, _, _, groups) in enumerate(specs) for k in range(len(groups))]
+    compiled, converters, types = [], {}, {}
+    for i, (queryset, values, counts, groups) in enumerate(specs):
+        aliases = {_alias("g", k): e for k, e in enumerate(groups.values())}
         if connection.vendor == "postgresql":
             part = (
-                queryset.annotate(pct_part=Value(i))
-                .values("pct_part")
+                queryset.annotate(pct_part=Value(i), **aliases)
+                .values("pct_part", *aliases)
                 .annotate(**_aggregates(values, fractions, counts))
             )
             sql, part_params = part.query.sql_with_params()
+            resolved = part.query.annotations
         else:  # the window functions need a value to order by: a NULL one when only counting
             measured = values or {DEFAULT: Value(None, output_field=FloatField())}
-            sql, part_params, _ = _windows_sql(
-                queryset, measured, fractions, {}, counts, select_first=f"{i} AS pct_part"
+            sql, part_params, inner = _windows_sql(
+                queryset, measured, fractions, groups, counts, select_first=f"{i} AS pct_part"
             )
+            resolved = inner.query.annotations
+        for k in range(len(groups)):
+            e = resolved[_alias("g", k)]
+            converters[(i, k)] = (e, connection.ops.get_db_converters(e) + e.get_db_converters(connection))
+            # A part's column is NULL in the other parts; PostgreSQL types a UNION's column
+            # from its parts in order and reads two NULLs as text: each NULL is typed there.
+            if connection.vendor == "postgresql":
+                types[(i, k)] = e.output_field.cast_db_type(connection)
+        compiled.append((sql, part_params))
+    statements, params = [], []
+    nulls = {"count": "NULL", "value": "NULL"}
+    if connection.vendor == "postgresql":
+        nulls = {"count": "CAST(NULL AS bigint)", "value": "CAST(NULL AS double precision)"}
+    for i, ((sql, part_params), (_, values, counts, _)) in enumerate(zip(compiled, specs, strict=True)):
         columns = ["pct_part", "pct_rows"]
+        columns += [_typed(_alias("g", k) if p == i else "NULL", types, p, k) for p, k in group_columns]
         local = {name: k for k, name in enumerate(counts)}
-        columns += [_alias("c", local[n]) if n in local else "NULL" for n in count_names]
+        columns += [_alias("c", local[n]) if n in local else nulls["count"] for n in count_names]
         local = {name: k for k, name in enumerate(values)}
         columns += [
-            f"pct_v{local[n]}_{j}" if n in local else "NULL"
+            f"pct_v{local[n]}_{j}" if n in local else nulls["value"]
             for n in value_names
             for j in range(len(fractions))
         ]
-        names = ["pct_part", "pct_rows"] + [f"g_c{k}" for k in range(len(count_names))]
+        names = ["pct_part", "pct_rows"] + [f"g_g{p}_{k}" for p, k in group_columns]
+        names += [f"g_c{k}" for k in range(len(count_names))]
         names += [f"g_v{k}_{j}" for k in range(len(value_names)) for j in range(len(fractions))]
         selects = ", ".join(f"{c} AS {n}" for c, n in zip(columns, names, strict=True))
         statements.append(f"SELECT {selects} FROM ({sql}) pct_part{i}")
@@ -297,23 +347,41 @@ def percentiles_each(parts: Mapping[str, tuple], fractions: Sequence[float]) -> 
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(statements), params)
         columns = [c[0] for c in cursor.description]
-        records = {
-            record["pct_part"]: record
-            for record in (dict(zip(columns, raw, strict=True)) for raw in cursor.fetchall())
-        }
-    found = {}
-    for i, (name, (_, values, counts)) in enumerate(zip(parts, specs, strict=True)):
-        record = records.get(i, {})
-        found[name] = PercentileRow(
-            group={},
-            rows=record.get("pct_rows") or 0,
-            counts={c: record.get(f"g_c{count_names.index(c)}") or 0 for c in counts},
-            values={
-                v: {f: _float(record.get(f"g_v{value_names.index(v)}_{j}")) for j, f in enumerate(fractions)}
-                for v in (values or {DEFAULT: None})
-            },
+        records = [dict(zip(columns, raw, strict=True)) for raw in cursor.fetchall()]
+    found = {name: [] for name in parts}
+    names = list(parts)
+    for record in records:
+        i = record["pct_part"]
+        _, values, counts, groups = specs[i]
+        group = {}
+        for k, name in enumerate(groups):
+            value = record[f"g_g{i}_{k}"]
+            expression, functions = converters[(i, k)]
+            for convert in functions:
+                value = convert(value, expression, connection)
+            group[name] = value
+        found[names[i]].append(
+            PercentileRow(
+                group=group,
+                rows=record["pct_rows"] or 0,
+                counts={c: record[f"g_c{count_names.index(c)}"] or 0 for c in counts},
+                values={
+                    v: {f: _float(record[f"g_v{value_names.index(v)}_{j}"]) for j, f in enumerate(fractions)}
+                    for v in values
+                }
+                or {DEFAULT: dict.fromkeys(fractions)},
+            )
         )
+    for name, (_, values, counts, groups) in zip(names, specs, strict=True):
+        if not groups and not found[name]:  # an ungrouped question always has its one row
+            found[name].append(_empty_row(values, fractions, counts))
     return found
+
+
+def _typed(column: str, types: dict, part: int, k: int) -> str:
+    """The column cast to its group's SQL type on PostgreSQL (as is on SQLite)."""
+    db_type = types.get((part, k))
+    return f"CAST({column} AS {db_type})" if db_type else column
 
 
 def _float(value) -> float | None:

@@ -283,10 +283,20 @@ def _local(moment: datetime | None, tz) -> str:
 SPEED_BY = {"rep": "Rep", "team": "Team", "channel": "Channel", "week": "Week starting"}
 
 
-def speed_table(scope: Scope, by: str) -> Table:
+def _speed_page(scope: Scope, wanted) -> dict:
+    """The speed page's fact tables the viewer sees, asked in one statement the first time
+    one of them is built (``speed.measure`` remembers the answers on the scope)."""
     from . import speed
 
-    rows = speed.speed(scope, by=by)
+    shown = tables_for("speed", scope)
+    page = [key.removeprefix("speed-") for key in shown if key.startswith("speed-")]
+    if "decay" in shown:
+        page.append(speed.DECAY)
+    return speed.measure(scope, [*page, *(w for w in wanted if w not in page)])
+
+
+def speed_table(scope: Scope, by: str) -> Table:
+    rows = _speed_page(scope, [by])[by]
     return Table(
         f"speed-{by}",
         f"Speed to lead by {SPEED_BY[by].lower()}",
@@ -331,7 +341,7 @@ def speed_overall(scope: Scope):
 def decay_table(scope: Scope) -> Table:
     from . import speed
 
-    rows = speed.decay(scope)
+    rows = _speed_page(scope, [speed.DECAY])[speed.DECAY]
     table = Table(
         "decay",
         "Conversion by time to first touch",

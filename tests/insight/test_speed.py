@@ -191,3 +191,38 @@ def test_decay_counts_and_rates_by_response_bucket(manager, django_assert_num_qu
     under = rows[0]
     assert (under.handed_off_rate, under.accepted_rate, under.won_rate) == (1.0, 1.0, 0.5)
     assert rows[4].handed_off_rate is None
+
+
+def test_the_page_asks_every_table_in_one_statement(manager, django_assert_num_queries):
+    """The speed page's tables (overall, by rep, team, channel, week, and the decay curve) in
+    one statement over the facts, plus the names of the reps and teams found; each table the
+    same as asked alone."""
+    emea = TeamFactory(name="Inbound EMEA")
+    ana = UserFactory(username="ana", first_name="Ana", last_name="Ruiz", team=emea)
+    for wait in (1 * M, 3 * M, 5 * M):
+        touched(wait, sdr=ana, team=emea, channel=Channel.WEBINAR)
+    touched(
+        2 * H, at=datetime(2025, 3, 4, 9, 0, tzinfo=UTC), channel=Channel.PAID_SEARCH, handed_off_at=INSIDE
+    )
+    fact(mql_at=INSIDE)  # never touched: decay's "never"
+
+    wanted = [None, "rep", "team", "channel", "week", speed.DECAY]
+    with django_assert_num_queries(3):
+        together = speed.measure(scope_for(manager), wanted)
+
+    alone = {
+        w: speed.decay(scope_for(manager)) if w == speed.DECAY else speed.speed(scope_for(manager), w)
+        for w in wanted
+    }
+    assert together == alone
+    assert [(r.label, r.touches, r.median) for r in together["rep"]] == [
+        ("Ana Ruiz", 3, timedelta(minutes=3)),
+        ("Unassigned", 1, timedelta(hours=2)),
+    ]
+    assert [(r.label, r.touches) for r in together["week"]] == [
+        ("Week of 3 Mar 2025", 1),
+        ("Week of 10 Mar 2025", 3),
+    ]
+    decay = {r.key: (r.leads, r.handed_off) for r in together[speed.DECAY]}
+    assert decay["under_5m"] == (2, 0) and decay["5_30m"] == (1, 0)
+    assert decay["1_4h"] == (1, 1) and decay["never"] == (1, 0)
