@@ -94,11 +94,12 @@ def tally(scope: Scope, groups: dict) -> dict:
     aggregate over the facts with that moment in the period, read from the moment's own
     index (``insight.models.keyed``: the filter columns and those the rules compare are keys
     of it, so PostgreSQL counts from the index alone) instead of every fact with any of the
-    moments from the table. Each part is one row (an aggregate without GROUP BY), so the
-    parts are joined side by side."""
+    moments from the table. The parts are ``UNION ALL``-ed (PostgreSQL runs them side by
+    side, a Parallel Append), each one row (an aggregate without GROUP BY), the names another
+    part counts a typed NULL there."""
     connection = connections[scope.facts.db]
     quote = connection.ops.quote_name
-    names, selects, parts, params, resolved = [], [], [], [], []
+    parts = []
     for i, (key, aggregates) in enumerate(groups.items()):
         moment, narrower = key if isinstance(key, tuple) else (key, Q())
         part = (
@@ -108,22 +109,29 @@ def tally(scope: Scope, groups: dict) -> dict:
             .values("tally_part")
             .annotate(**aggregates)
         )
+        parts.append((part, list(aggregates)))
+    resolved = {name: part.query.annotations[name] for part, names in parts for name in names}
+    names = list(resolved)
+    if len(names) != sum(len(names) for _, names in parts):
+        raise ValueError("A name is counted over two moments.")
+    statements, params = [], []
+    for i, (part, own) in enumerate(parts):
         sql, part_params = part.query.sql_with_params()
-        parts.append(f"({sql}) tally_{i}")
+        columns = [
+            quote(name)
+            if name in own
+            else f"CAST(NULL AS {resolved[name].output_field.cast_db_type(connection)})"
+            for name in names
+        ]
+        statements.append(f"SELECT {i} AS tally_part, {', '.join(columns)} FROM ({sql}) tally_{i}")
         params.extend(part_params)
-        for name in aggregates:
-            if name in names:
-                raise ValueError(f"{name} is counted over two moments.")
-            names.append(name)
-            selects.append(f"tally_{i}.{quote(name)}")
-            resolved.append(part.query.annotations[name])
+    found = {}
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(selects)} FROM {' CROSS JOIN '.join(parts)}", params)
-        values = cursor.fetchone()
-    return {
-        name: _converted(value, expression, connection)
-        for name, value, expression in zip(names, values, resolved, strict=True)
-    }
+        cursor.execute(" UNION ALL ".join(statements), params)
+        for record in cursor.fetchall():
+            own = parts[record[0]][1]
+            found |= {name: value for name, value in zip(names, record[1:], strict=True) if name in own}
+    return {name: _converted(found.get(name), resolved[name], connection) for name in names}
 
 
 def _converted(value, expression, connection):
