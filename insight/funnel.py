@@ -27,7 +27,7 @@ from leads.models import Channel, Lead
 
 from .models import LeadFact
 from .scope import Scope
-from .stats import Seconds, percentiles_each, rows_counted
+from .stats import Seconds, percentiles_grouped_each, rows_counted
 
 
 class Stage(NamedTuple):
@@ -79,31 +79,50 @@ def _steps():
     return pairwise(STAGES)
 
 
-def _stages(scope: Scope) -> dict:
-    """The cohort's and the flow's figures in one statement, asked once per scope (the
-    funnel page and the API show both): the cohort's counts and medians over the leads
-    captured in the period, and one part per later stage over the leads whose moment there
-    falls in the period, each read from that moment's own index. The flow's *captured* is
-    the cohort's size: the same leads, counted once."""
+def _stages(scope: Scope, slice_by: str | None = None) -> dict:
+    """The cohort's and the flow's figures (and, asked, the cohort by a slice) in one
+    statement, remembered on the scope (one request's question: the funnel page and the API
+    show them all): the cohort's counts and medians over the leads captured in the period,
+    one part per later stage over the leads whose moment there falls in the period, each
+    read from that moment's own index, and the slice's counts; PostgreSQL runs the parts side
+    by side. The flow's *captured* is the cohort's size: the same leads, counted once."""
     memo = scope.__dict__.setdefault("_funnel_memo", {})
+    parts = {}
     if "stages" not in memo:
-        parts = {
-            "cohort": (
-                scope.cohort(),
-                {stage.key: Seconds(stage.field, previous.field) for previous, stage in _steps()},
-                {stage.key: Q(**{f"{stage.field}__isnull": False}) for stage in STAGES[1:]},
-            )
-        }
+        parts["cohort"] = (
+            scope.cohort(),
+            {stage.key: Seconds(stage.field, previous.field) for previous, stage in _steps()},
+            {stage.key: Q(**{f"{stage.field}__isnull": False}) for stage in STAGES[1:]},
+            None,
+        )
         for previous, stage in _steps():
-            parts[stage.key] = (scope.moment_in_period(stage.field), Seconds(stage.field, previous.field))
-        memo["stages"] = percentiles_each(parts, (0.5,))
-    return memo["stages"]
+            parts[stage.key] = (
+                scope.moment_in_period(stage.field),
+                Seconds(stage.field, previous.field),
+                None,
+                None,
+            )
+    if slice_by is not None and ("slice", slice_by) not in memo:
+        parts["slice"] = _slice_part(scope, slice_by)
+    if parts:
+        found = percentiles_grouped_each(parts, (0.5,))
+        if "stages" not in memo:
+            memo["stages"] = {name: rows[0] for name, rows in found.items() if name != "slice"}
+        if "slice" in found:
+            memo[("slice", slice_by)] = _slice_rows(found["slice"], slice_by)
+    return memo
+
+
+def prepare(scope: Scope, slice_by: str) -> None:
+    """Ask the funnel page's stage tables and its slice in one statement (the page calls
+    this before building its tables one by one)."""
+    _stages(scope, slice_by)
 
 
 def cohort(scope: Scope) -> list[StageRow]:
     """The leads captured in the period, followed to today: the count at each stage, the
     conversion from the previous stage and the median time from it."""
-    row = _stages(scope)["cohort"]
+    row = _stages(scope)["stages"]["cohort"]
     counts = {"captured": row.rows, **row.counts}
     return _rows(counts, {key: row.get(0.5, key) for key in row.values}, conversions=True)
 
@@ -112,7 +131,7 @@ def flow(scope: Scope) -> list[StageRow]:
     """What happened in the period: per stage, the leads whose first moment there falls in
     it, whatever their capture date, and the median time it took them from the previous
     stage. No conversion: the counts are of different leads."""
-    found = _stages(scope)
+    found = _stages(scope)["stages"]
     counts = {"captured": found["cohort"].rows, **{key: found[key].rows for key in STAGE_KEYS[1:]}}
     return _rows(counts, {key: found[key].get(0.5) for key in STAGE_KEYS[1:]}, conversions=False)
 
@@ -169,18 +188,27 @@ class SliceRow:
 
 def by_slice(scope: Scope, by: str) -> list[SliceRow]:
     """The cohort's stage counts per campaign, channel, source, team, SDR, origin or fit
-    grade, largest first, labels joined in the same query (one query)."""
+    grade, largest first, labels joined in the same query (one query, or a part of the
+    page's: ``prepare``)."""
+    return _stages(scope, by)[("slice", by)]
+
+
+def _slice_part(scope: Scope, by: str) -> tuple:
     spec = SLICES[by]
-    names = {f"slice_name{i}": F(name) for i, name in enumerate(spec.names)}
-    counts = {f"stage_{s.key}": rows_counted(Q(**{f"{s.field}__isnull": False})) for s in STAGES}
-    records = scope.cohort().order_by().values(slice_key=F(spec.key), **names).annotate(**counts)
+    groups = {"slice_key": F(spec.key), **{f"slice_name{i}": F(name) for i, name in enumerate(spec.names)}}
+    counts = {s.key: Q(**{f"{s.field}__isnull": False}) for s in STAGES[1:]}
+    return scope.cohort(), None, counts, groups
+
+
+def _slice_rows(found, by: str) -> list[SliceRow]:
+    spec = SLICES[by]
     rows = [
         SliceRow(
-            key=r["slice_key"],
-            label=spec.label(r["slice_key"], *(r[n] for n in names)),
-            counts={s.key: r[f"stage_{s.key}"] for s in STAGES},
+            key=r.group["slice_key"],
+            label=spec.label(*r.group.values()),
+            counts={"captured": r.rows, **r.counts},
         )
-        for r in records
+        for r in found
     ]
     return sorted(rows, key=lambda r: (-r.counts["captured"], r.label))
 

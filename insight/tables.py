@@ -195,6 +195,14 @@ def slices_for(user) -> list[tuple[str, str]]:
     return [(k, funnel.SLICES[k].title) for k in keys]
 
 
+def prepare_funnel(scope: Scope, by: str = "campaign") -> None:
+    """Ask the funnel page's cohort, flow and slice in one statement before its tables are
+    built one by one (each then reads the answer remembered on the scope)."""
+    from . import funnel
+
+    funnel.prepare(scope, by if by in dict(slices_for(scope.user)) else "campaign")
+
+
 def funnel_slice(scope: Scope, by: str = "campaign") -> Table:
     from . import funnel
 

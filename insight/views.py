@@ -270,6 +270,8 @@ def section(request, section: str):
     context["title"] = SECTION_TITLES[section]
     if valid:
         scope = insight_filter.scope()
+        if section == "funnel":
+            tables.prepare_funnel(scope, request.GET.get("by") or "campaign")
         built = [_build(section, key, scope, request) for key in tables.tables_for(section, scope)]
         for table in built:
             table.section = section

@@ -409,3 +409,23 @@ def test_dispositions_follow_the_close_out_not_the_status_now(
         ("accepted", "lost", "Price", 1),  # 30 days after acceptance: not an early loss
     ]
     assert [r.outcome_label for r in rows] == ["Disqualified", "Sent back to nurture", "Lost"]
+
+
+def test_the_page_asks_cohort_flow_and_slice_in_one_statement(manager, django_assert_num_queries):
+    webinar = CampaignFactory(name="Spring webinar", channel=Channel.WEBINAR)
+    path(INSIDE, 2 * H, 3 * H, campaign=webinar)
+    path(INSIDE, 1 * H)
+    scope = scope_for(manager)
+
+    with django_assert_num_queries(1):
+        funnel.prepare(scope, "campaign")
+        cohort = {r.key: r.count for r in funnel.cohort(scope)}
+        flow = {r.key: r.count for r in funnel.flow(scope)}
+        slices = [
+            (r.label, r.counts["captured"], r.counts["worked"]) for r in funnel.by_slice(scope, "campaign")
+        ]
+
+    assert (cohort["captured"], cohort["mql"], cohort["worked"]) == (2, 2, 1)
+    assert (flow["captured"], flow["worked"]) == (2, 1)
+    assert slices == [("No campaign", 1, 0), ("Spring webinar", 1, 1)]
+    assert funnel.by_slice(scope_for(manager), "campaign") == funnel.by_slice(scope, "campaign")
