@@ -188,38 +188,24 @@ class SliceRow:
 
 def by_slice(scope: Scope, by: str) -> list[SliceRow]:
     """The cohort's stage counts per campaign, channel, source, team, SDR, origin or fit
-    grade, largest first (one query, or a part of the page's: ``prepare``; a slice by
-    campaign, team or SDR reads the names of those found in one more)."""
+    grade, largest first, labels joined in the same query (one query, or a part of the
+    page's: ``prepare``)."""
     return _stages(scope, by)[("slice", by)]
 
 
 def _slice_part(scope: Scope, by: str) -> tuple:
-    """The cohort grouped by the slice's key alone: its labels are read after, for the few
-    keys found (a campaign's name joined to each of a year's facts costs a third more)."""
-    counts = {s.key: Q(**{f"{s.field}__isnull": False}) for s in STAGES[1:]}
-    return scope.cohort(), None, counts, {"slice_key": F(SLICES[by].key)}
-
-
-def _slice_names(found, by: str) -> dict:
-    """key -> the label fields (``Slice.names``) of the keys found, in one small query (none
-    for a slice labelled from its key alone, or when nothing was found)."""
     spec = SLICES[by]
-    keys = {r.group["slice_key"] for r in found} - {None}
-    if not spec.names or not keys:
-        return {}
-    model = LeadFact._meta.get_field(spec.key).related_model
-    fields = [name.split("__", 1)[1] for name in spec.names]
-    return {row[0]: row[1:] for row in model.objects.filter(pk__in=keys).values_list("pk", *fields)}
+    groups = {"slice_key": F(spec.key), **{f"slice_name{i}": F(name) for i, name in enumerate(spec.names)}}
+    counts = {s.key: Q(**{f"{s.field}__isnull": False}) for s in STAGES[1:]}
+    return scope.cohort(), None, counts, groups
 
 
 def _slice_rows(found, by: str) -> list[SliceRow]:
     spec = SLICES[by]
-    names = _slice_names(found, by)
-    missing = (None,) * len(spec.names)
     rows = [
         SliceRow(
             key=r.group["slice_key"],
-            label=spec.label(r.group["slice_key"], *names.get(r.group["slice_key"], missing)),
+            label=spec.label(*r.group.values()),
             counts={"captured": r.rows, **r.counts},
         )
         for r in found
