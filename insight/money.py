@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import connections
 from django.db.models import (
     BigIntegerField,
     Count,
@@ -209,14 +210,28 @@ def _money(value) -> Decimal:
 
 # --- the cohort's counts ---------------------------------------------------------------------
 
+# Rows counted with COUNT(1) and the moments with COUNT(column): no column beyond those the
+# ``fact_money`` index carries is read, so PostgreSQL answers from the index alone.
 COHORT_AGGREGATES = {
-    "leads": Count("pk"),
-    "mqls": Count("pk", filter=Q(mql_at__isnull=False)),
-    "qualified": Count("pk", filter=Q(accepted_at__isnull=False)),
-    "won": Count("pk", filter=Q(won_at__isnull=False)),
+    "leads": rows_counted(),
+    "mqls": Count("mql_at"),
+    "qualified": Count("accepted_at"),
+    "won": Count("won_at"),
     "pipeline": Sum("accepted_amount", filter=Q(accepted_at__isnull=False)),
     "won_amount": Sum("won_amount", filter=Q(won_at__isnull=False)),
 }
+COUNTED = tuple(COHORT_AGGREGATES)
+# The groupings of the money page: by campaign, by channel, the whole cohort.
+GROUPINGS = ("campaign", "channel", "total")
+COHORT_COLUMNS = (
+    "campaign_id",
+    "channel",
+    "mql_at",
+    "accepted_at",
+    "won_at",
+    "accepted_amount",
+    "won_amount",
+)
 
 
 def _row(key, label, spend_cents, counts: dict | None) -> MoneyRow:
@@ -239,22 +254,100 @@ def _ordered(rows: list[MoneyRow]) -> list[MoneyRow]:
     return sorted(rows, key=lambda r: (r.key is None or r.key == "", -r.spend, -r.leads, r.label.lower()))
 
 
+def measure(scope: Scope, wanted=GROUPINGS) -> dict:
+    """The cohort's counts and amounts by campaign ({id: counts with its "name"}), by channel
+    ({channel: counts}) and in total (counts): each of ``wanted`` of ``GROUPINGS``. Answers
+    are remembered on the scope (one request's question: the page shows the total under both
+    tables), so the tables, built one by one, ask once.
+
+    PostgreSQL: all three in one statement, one pass over the cohort (GROUPING SETS) read from
+    the ``fact_money`` index alone. SQLite has no GROUPING SETS: one statement per grouping
+    asked, the same aggregates, so the same numbers."""
+    memo = scope.__dict__.setdefault("_money_memo", {})
+    missing = [w for w in wanted if w not in memo]
+    if missing:
+        cohort = scope.cohort().order_by()
+        if connections[cohort.db].vendor == "postgresql":
+            memo.update(_measured_in_one_pass(cohort))
+        for grouping in missing:
+            if grouping not in memo:
+                memo[grouping] = _measured(cohort, grouping)
+    return {w: memo[w] for w in wanted}
+
+
+def _measured(cohort: QuerySet, grouping: str):
+    """One grouping of ``measure`` through the ORM (SQLite)."""
+    if grouping == "total":
+        return cohort.aggregate(**COHORT_AGGREGATES)
+    if grouping == "campaign":
+        rows = cohort.values("campaign_id", name=F("campaign__name")).annotate(**COHORT_AGGREGATES)
+        return {r["campaign_id"]: r for r in rows}
+    return {r["channel"]: r for r in cohort.values("channel").annotate(**COHORT_AGGREGATES)}
+
+
+def _measured_in_one_pass(cohort: QuerySet) -> dict:
+    """The three groupings in one GROUP BY GROUPING SETS over the cohort's columns (the ORM's
+    own SQL for the cohort, so the viewer's rules and the filters are the page's); the
+    campaigns' names joined to the few groups after."""
+    inner, params = cohort.values(*COHORT_COLUMNS).query.sql_with_params()
+    campaigns = Campaign._meta.db_table
+    sql = f"""
+        SELECT g.*, n.name FROM (
+            SELECT GROUPING(c.campaign_id) AS no_campaign, GROUPING(c.channel) AS no_channel,
+                   c.campaign_id, c.channel,
+                   COUNT(1), COUNT(c.mql_at), COUNT(c.accepted_at), COUNT(c.won_at),
+                   SUM(c.accepted_amount) FILTER (WHERE c.accepted_at IS NOT NULL),
+                   SUM(c.won_amount) FILTER (WHERE c.won_at IS NOT NULL)
+            FROM ({inner}) AS c
+            GROUP BY GROUPING SETS ((c.campaign_id), (c.channel), ())
+        ) AS g LEFT JOIN "{campaigns}" AS n ON n."{Campaign._meta.pk.column}" = g.campaign_id
+    """
+    found = {"campaign": {}, "channel": {}, "total": {}}
+    with connections[cohort.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        for no_campaign, no_channel, campaign_id, channel, *values, name in cursor.fetchall():
+            counts = dict(zip(COUNTED, values, strict=True))
+            if not no_campaign:
+                found["campaign"][campaign_id] = {**counts, "name": name}
+            elif not no_channel:
+                found["channel"][channel] = counts
+            else:
+                found["total"] = counts
+    return found
+
+
+def _spent(scope: Scope, by: str) -> dict:
+    """The period's spend in cents by campaign ({id: (name, cents)}), by channel ({channel:
+    cents}) or in total ({"total": cents}); each asked once per scope. Campaigns are few: a
+    small query each."""
+    memo = scope.__dict__.setdefault("_money_spent", {})
+    if by not in memo:
+        campaigns = _campaigns_in_period(scope)
+        if by == "campaign":
+            memo[by] = {
+                c["pk"]: (c["name"], c["spend_cents"]) for c in campaigns.values("pk", "name", "spend_cents")
+            }
+        elif by == "channel":
+            memo[by] = {
+                c["channel"]: c["spend"]
+                for c in campaigns.values("channel").annotate(spend=Sum("spend_cents")).order_by()
+            }
+        else:
+            memo[by] = {"total": campaigns.aggregate(spend=Sum("spend_cents"))["spend"]}
+    return memo[by]
+
+
 def by_campaign(scope: Scope) -> list[MoneyRow]:
     """One row per campaign that ran in the period or brought leads captured in it (and one
-    for the leads with no campaign). Two queries."""
-    spent = {c["pk"]: c for c in _campaigns_in_period(scope).values("pk", "name", "spend_cents").order_by()}
-    counts = {
-        c["campaign_id"]: c
-        for c in scope.cohort()
-        .values("campaign_id", "campaign__name")
-        .annotate(**COHORT_AGGREGATES)
-        .order_by()
-    }
+    for the leads with no campaign). The cohort's counts come from ``measure``; the spend is
+    one small query."""
+    spent = _spent(scope, "campaign")
+    counts = measure(scope, ["campaign"])["campaign"]
     rows = []
     for key in spent.keys() | counts.keys():
-        name = (spent.get(key) or {}).get("name") or (counts.get(key) or {}).get("campaign__name")
+        name = (spent.get(key) or (None,))[0] or (counts.get(key) or {}).get("name")
         label = NO_CAMPAIGN if key is None else name or f"Campaign {key}"
-        rows.append(_row(key, label, (spent.get(key) or {}).get("spend_cents"), counts.get(key)))
+        rows.append(_row(key, label, (spent.get(key) or (None, None))[1], counts.get(key)))
     return _ordered(rows)
 
 
@@ -269,14 +362,9 @@ def channel_label(key: str) -> str:
 
 def by_channel(scope: Scope) -> list[MoneyRow]:
     """One row per channel with spend or leads in the period (the leads with no campaign have
-    no channel). Two queries."""
-    spent = {
-        c["channel"]: c["spend"]
-        for c in _campaigns_in_period(scope).values("channel").annotate(spend=Sum("spend_cents")).order_by()
-    }
-    counts = {
-        c["channel"]: c for c in scope.cohort().values("channel").annotate(**COHORT_AGGREGATES).order_by()
-    }
+    no channel). The counts come from ``measure``; the spend is one small query."""
+    spent = _spent(scope, "channel")
+    counts = measure(scope, ["channel"])["channel"]
     rows = [
         _row(key, channel_label(key), spent.get(key), counts.get(key)) for key in spent.keys() | counts.keys()
     ]
@@ -284,9 +372,8 @@ def by_channel(scope: Scope) -> list[MoneyRow]:
 
 
 def total(scope: Scope) -> MoneyRow:
-    """The whole period: every campaign's spend and the whole cohort. Two queries."""
-    counts = scope.cohort().aggregate(**COHORT_AGGREGATES)
-    return _row("total", "All campaigns", _spend_of(scope), counts)
+    """The whole period: every campaign's spend and the whole cohort (``measure``'s)."""
+    return _row("total", "All campaigns", _spend_of(scope), measure(scope, ["total"])["total"])
 
 
 def spend(scope: Scope) -> Decimal:
@@ -295,7 +382,7 @@ def spend(scope: Scope) -> Decimal:
 
 
 def _spend_of(scope: Scope):
-    return _campaigns_in_period(scope).aggregate(spend=Sum("spend_cents"))["spend"]
+    return _spent(scope, "total")["total"]
 
 
 def per(spend: Decimal, count: int) -> Decimal | None:
