@@ -291,15 +291,23 @@ def _measured_in_one_pass(cohort: QuerySet) -> dict:
     campaigns' names joined to the few groups after."""
     inner, params = cohort.values(*COHORT_COLUMNS).query.sql_with_params()
     campaigns = Campaign._meta.db_table
+    # Counted first by (campaign, channel) pair, a plain GROUP BY PostgreSQL may share among
+    # its parallel workers (GROUPING SETS never is), then the few pairs rolled up by campaign,
+    # by channel and in total: sums of counts and of amounts, so exact.
     sql = f"""
         SELECT g.*, n.name FROM (
-            SELECT GROUPING(c.campaign_id) AS no_campaign, GROUPING(c.channel) AS no_channel,
-                   c.campaign_id, c.channel,
-                   COUNT(1), COUNT(c.mql_at), COUNT(c.accepted_at), COUNT(c.won_at),
-                   SUM(c.accepted_amount) FILTER (WHERE c.accepted_at IS NOT NULL),
-                   SUM(c.won_amount) FILTER (WHERE c.won_at IS NOT NULL)
-            FROM ({inner}) AS c
-            GROUP BY GROUPING SETS ((c.campaign_id), (c.channel), ())
+            SELECT GROUPING(p.campaign_id) AS no_campaign, GROUPING(p.channel) AS no_channel,
+                   p.campaign_id, p.channel, SUM(p.leads), SUM(p.mqls), SUM(p.qualified),
+                   SUM(p.won), SUM(p.pipeline), SUM(p.won_amount)
+            FROM (
+                SELECT c.campaign_id, c.channel, COUNT(1) AS leads, COUNT(c.mql_at) AS mqls,
+                       COUNT(c.accepted_at) AS qualified, COUNT(c.won_at) AS won,
+                       SUM(c.accepted_amount) FILTER (WHERE c.accepted_at IS NOT NULL) AS pipeline,
+                       SUM(c.won_amount) FILTER (WHERE c.won_at IS NOT NULL) AS won_amount
+                FROM ({inner}) AS c
+                GROUP BY c.campaign_id, c.channel
+            ) AS p
+            GROUP BY GROUPING SETS ((p.campaign_id), (p.channel), ())
         ) AS g LEFT JOIN "{campaigns}" AS n ON n."{Campaign._meta.pk.column}" = g.campaign_id
     """
     found = {"campaign": {}, "channel": {}, "total": {}}
