@@ -631,7 +631,7 @@ BASELINE_FILTERS = {
 }
 
 
-def _period(days: int):
+def period_for(days: int):
     from zoneinfo import ZoneInfo
 
     from insight.scope import Period
@@ -643,7 +643,7 @@ def period_query(days: int) -> dict[str, str]:
     """The query string that asks a page for the last ``days`` days, in the names the
     FilterSet (``insight.filters.InsightFilter``) declares: a start and an end date when it
     has them, else a ``period``/``days`` choice."""
-    period = _period(days)
+    period = period_for(days)
     names = _filter_names()
     for start, end in (("start", "end"), ("since", "until"), ("from", "to"), ("period_start", "period_end")):
         if start in names and end in names:
@@ -808,7 +808,7 @@ def measure_baseline(data: DataSet, requests: int, log=print) -> list[BaselineCa
     out = []
     with connection.cursor() as cursor:
         for days in PERIODS:
-            period = _period(days)
+            period = period_for(days)
             for name in ("", *FILTERS):
                 sql = BASELINE_SQL.format(where=BASELINE_FILTERS[name])
                 params = {
@@ -855,7 +855,7 @@ def _insight_counts(data: DataSet, days: int, name: str) -> dict[str, int] | Non
         from team.models import User
 
         filters = {FACT_FILTERS[name]: data.filter_values[name]} if name else {}
-        scope = Scope.for_user(User.objects.get(pk=data.manager), _period(days), **filters)
+        scope = Scope.for_user(User.objects.get(pk=data.manager), period_for(days), **filters)
         return {row.key: row.count for row in funnel.cohort(scope)}
     except Exception:  # not there yet, or not this contract: the column says "—"
         return None

@@ -100,7 +100,7 @@ def main(argv=None) -> None:
 
     from django.test import Client
 
-    from bench.insight import StatementTimer, _period
+    from bench.insight import StatementTimer, period_for
 
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(manager())
@@ -109,7 +109,7 @@ def main(argv=None) -> None:
     for page in args.pages.split(","):
         url = PAGES[page]
         for days in map(int, args.days.split(",")):
-            period = _period(days)
+            period = period_for(days)
             for name in args.filters.split(","):
                 params = {"start": period.start.isoformat(), "end": period.end.isoformat()}
                 if name != "none":

@@ -629,7 +629,7 @@ def page_url(name: str, query: str) -> str | None:
         return None
 
 
-def _selects(captured) -> list[str]:
+def select_statements(captured) -> list[str]:
     """The statements of a request worth running again: its SELECTs, as sent (Django with
     psycopg 3 binds the parameters client-side, so ``sql`` is the statement as PostgreSQL got
     it), a server-side cursor's (``DECLARE ... FOR SELECT``, from ``.iterator()``) as its
@@ -699,8 +699,8 @@ def measure_pages(data: DataSet, requests: int, log=print) -> list[Page]:
         log(f"opportunities: {name}: GET {url}, {requests} requests across {len(big)} AEs, then the small AE")
         for ae in big[:PAGE_WARMUP]:
             get(ae)
-        page.ms = _time(get, order)
-        page.small_ms = _time(get, [small] * SMALL_AE_REQUESTS)
+        page.ms = time_requests(get, order)
+        page.small_ms = time_requests(get, [small] * SMALL_AE_REQUESTS)
 
         # Queries counted on a sample of big-load AEs and the small one; the SELECTs of each
         # request kept, to run again as the baseline.
@@ -708,7 +708,7 @@ def measure_pages(data: DataSet, requests: int, log=print) -> list[Page]:
         for ae in [*big[:QUERY_COUNT_SAMPLE], small]:
             with CaptureQueriesContext(connection) as captured:
                 size = get(ae)
-            compiled[ae.pk] = _selects(captured)
+            compiled[ae.pk] = select_statements(captured)
             if ae is small:
                 page.small_queries.append(len(captured))
                 page.small_statements = [abridge(q["sql"]) for q in captured]
@@ -720,8 +720,8 @@ def measure_pages(data: DataSet, requests: int, log=print) -> list[Page]:
         for ae in big[QUERY_COUNT_SAMPLE:]:
             with CaptureQueriesContext(connection) as captured:
                 get(ae)
-            compiled[ae.pk] = _selects(captured)
-        page.sql_ms = _replay(compiled, order)
+            compiled[ae.pk] = select_statements(captured)
+        page.sql_ms = replay_statements(compiled, order)
         page.plans, page.problems = explain(compiled[big[0].pk])
         if not page.fixed_queries:
             page.problems.insert(
@@ -745,7 +745,7 @@ def _span(values: list[int]) -> str:
     return f"{min(values)}" if min(values) == max(values) else f"{min(values)} to {max(values)}"
 
 
-def _time(one, order) -> list[float]:
+def time_requests(one, order) -> list[float]:
     gc.collect()  # the set-up's garbage is not the requests'
     ms = []
     for who in order:
@@ -755,7 +755,7 @@ def _time(one, order) -> list[float]:
     return ms
 
 
-def _replay(compiled: dict[int, list[str]], order) -> list[float]:
+def replay_statements(compiled: dict[int, list[str]], order) -> list[float]:
     """The baseline: each request's SELECTs, as sent, through a cursor, in ``order``."""
     from django.db import connection
 

@@ -1237,7 +1237,7 @@ def measure_page(data: DataSet, requests: int, log=print) -> list[Page]:
     from django.test.utils import CaptureQueriesContext
     from django.urls import NoReverseMatch, reverse
 
-    from .opportunities import _replay, _selects, _time, explain
+    from .opportunities import explain, replay_statements, select_statements, time_requests
 
     try:
         url = reverse("renewals:renewals")
@@ -1286,16 +1286,16 @@ def measure_page(data: DataSet, requests: int, log=print) -> list[Page]:
     log(f"renewals: GET {url}, {requests} requests across {len(big)} AMs, then the new AM and the managers")
     for user in big[:PAGE_WARMUP]:
         get(user)
-    page.ms = _time(get, order)
-    page.small_ms = _time(get, [small] * SMALL_AM_REQUESTS)
+    page.ms = time_requests(get, order)
+    page.small_ms = time_requests(get, [small] * SMALL_AM_REQUESTS)
     manager_order = [managers[k % len(managers)] for k in range(MANAGER_REQUESTS)]
-    page.manager_ms = _time(get, manager_order)
+    page.manager_ms = time_requests(get, manager_order)
 
     compiled = {}
     for user in [*big[:QUERY_COUNT_SAMPLE], small, *managers]:
         with CaptureQueriesContext(connection) as captured:
             size = get(user)
-        compiled[user.pk] = _selects(captured)
+        compiled[user.pk] = select_statements(captured)
         statements = [abridge(q["sql"]) for q in captured]
         if user is small:
             page.small_queries.append(len(captured))
@@ -1311,9 +1311,9 @@ def measure_page(data: DataSet, requests: int, log=print) -> list[Page]:
     for user in big[QUERY_COUNT_SAMPLE:]:
         with CaptureQueriesContext(connection) as captured:
             get(user)
-        compiled[user.pk] = _selects(captured)
-    page.sql_ms = _replay(compiled, order)
-    page.manager_sql_ms = _replay(compiled, manager_order)
+        compiled[user.pk] = select_statements(captured)
+    page.sql_ms = replay_statements(compiled, order)
+    page.manager_sql_ms = replay_statements(compiled, manager_order)
     page.plans, page.problems = explain(compiled[big[0].pk], BIG_TABLES)
     page.manager_plans, manager_problems = explain(compiled[managers[0].pk], BIG_TABLES)
     page.problems += [f"manager: {p}" for p in manager_problems]

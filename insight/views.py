@@ -198,7 +198,7 @@ def _numbers(scope: Scope, retention_scope: Scope | None = None, counts: dict | 
     return numbers
 
 
-def _with_unit(value, unit: str) -> str:
+def with_unit(value, unit: str) -> str:
     """12.5 and "%" as "12.5%", 3 and "leads" as "3 leads", 1 and "contracts" as "1 contract"
     (a diagnosis names its unit in the plural)."""
     if value is None:
@@ -230,7 +230,7 @@ def overview(request):
         context.update(scope=scope, numbers=_numbers(scope, _retention_scope(insight_filter, scope), counts))
         if settings is not None:
             context["diagnoses"] = [
-                {"d": d, "value": _with_unit(d.value, d.unit), "threshold": _with_unit(d.threshold, d.unit)}
+                {"d": d, "value": with_unit(d.value, d.unit), "threshold": with_unit(d.threshold, d.unit)}
                 for d in health.diagnose(
                     scope, settings=settings, query=insight_filter.query(), counts=counts
                 )

@@ -423,13 +423,13 @@ def test_diagnoses_say_the_top_reasons_once_and_count_in_the_singular(client_for
 
 
 def test_with_unit_pluralises():
-    from insight.views import _with_unit
+    from insight.views import with_unit
 
-    assert _with_unit(1, "contracts") == "1 contract"
-    assert _with_unit(0, "contracts") == "0 contracts"
-    assert _with_unit(2, "leads") == "2 leads"
-    assert _with_unit(12.5, "%") == "12.5%"
-    assert _with_unit(1, "% of capacity") == "1% of capacity"
+    assert with_unit(1, "contracts") == "1 contract"
+    assert with_unit(0, "contracts") == "0 contracts"
+    assert with_unit(2, "leads") == "2 leads"
+    assert with_unit(12.5, "%") == "12.5%"
+    assert with_unit(1, "% of capacity") == "1% of capacity"
 
 
 def test_dropped_shows_status_labels_longest_idle_first(client_for, manager, inbound_sdr):
