@@ -120,18 +120,25 @@ class LeadFact(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["captured_at"], name="fact_captured"),
-            keyed("fact_mql", "mql_at", condition=Q(mql_at__isnull=False)),
-            models.Index(
-                fields=["first_touch_at"], name="fact_touch", condition=Q(first_touch_at__isnull=False)
-            ),
-            # Each flow the overview and the diagnoses count (a moment in the period, and the
+            # Each flow the overview, the funnel and the diagnoses count (a moment in the
+            # period, the previous stage's moment the funnel's median starts from, and the
             # columns their rules compare) is read from its own index alone.
+            keyed("fact_mql", "mql_at", "captured_at", condition=Q(mql_at__isnull=False)),
+            # The speed page: a period's first touches, their clocks and the MQL moment.
+            keyed(
+                "fact_touch",
+                "first_touch_at",
+                "mql_at",
+                "response_seconds",
+                "response_business_seconds",
+                condition=Q(first_touch_at__isnull=False),
+            ),
             keyed(
                 "fact_handoff",
                 "handed_off_at",
                 "rejected_at",
                 "reject_reason",
+                "first_touch_at",
                 condition=Q(handed_off_at__isnull=False),
             ),
             keyed(
@@ -139,9 +146,10 @@ class LeadFact(models.Model):
                 "accepted_at",
                 "accepted_amount",
                 "lost_at",
+                "handed_off_at",
                 condition=Q(accepted_at__isnull=False),
             ),
-            keyed("fact_won", "won_at", "won_amount", condition=Q(won_at__isnull=False)),
+            keyed("fact_won", "won_at", "won_amount", "accepted_at", condition=Q(won_at__isnull=False)),
             keyed("fact_lost", "lost_at", "accepted_at", condition=Q(lost_at__isnull=False)),
             keyed("fact_routed", "routed_at", "first_touch_breached", condition=Q(routed_at__isnull=False)),
             # The cohort's qualified leads (the overview's cost per qualified opportunity).
@@ -160,14 +168,55 @@ class LeadFact(models.Model):
                 name="fact_dropped",
                 condition=Q(status__in=("mql", "working")),
             ),
-            # The money page's cohort (``insight.money.measure``): the leads captured in the
-            # period counted and summed by campaign, by channel and in total in one pass; every
-            # column it reads is carried (INCLUDE, PostgreSQL only: SQLite keeps the key alone),
-            # so the pass is an index-only scan whatever the filter and the viewer.
+            # The cohort (the leads captured in the period): the money page's counts and sums
+            # (``insight.money.measure``), the funnel's cohort and slices and the speed page's
+            # decay curve. Every column they read is carried (INCLUDE, PostgreSQL only: SQLite
+            # keeps the key alone), so each pass is an index-only scan whatever the filter and
+            # the viewer. It serves every other range of captured_at too (no plain index).
             models.Index(
                 fields=["captured_at"],
-                include=["mql_at", "accepted_at", "won_at", "accepted_amount", "won_amount", *FILTER_COLUMNS],
+                include=[
+                    "mql_at",
+                    "routed_at",
+                    "first_touch_at",
+                    "handed_off_at",
+                    "accepted_at",
+                    "won_at",
+                    "response_seconds",
+                    "accepted_amount",
+                    "won_amount",
+                    *FILTER_COLUMNS,
+                ],
                 name="fact_money",
+            ),
+            # The funnel's dispositions: the cohort's closed-out, rejected and lost leads, each
+            # read from a small partial index carrying its reasons.
+            models.Index(
+                fields=["captured_at"],
+                include=[
+                    "closed_out_at",
+                    "mql_at",
+                    "first_touch_at",
+                    "handed_off_at",
+                    "accepted_at",
+                    "close_out_status",
+                    "close_out_reason",
+                    *FILTER_COLUMNS,
+                ],
+                name="fact_closed_out",
+                condition=Q(closed_out_at__isnull=False),
+            ),
+            models.Index(
+                fields=["captured_at"],
+                include=["reject_reason", *FILTER_COLUMNS],
+                name="fact_rejected",
+                condition=Q(rejected_at__isnull=False),
+            ),
+            models.Index(
+                fields=["captured_at"],
+                include=["early_loss", "lost_reason", *FILTER_COLUMNS],
+                name="fact_lost_cohort",
+                condition=Q(lost_at__isnull=False),
             ),
             models.Index(fields=["sdr", "captured_at"], name="fact_sdr_captured"),
             models.Index(fields=["ae", "accepted_at"], name="fact_ae_accepted"),
