@@ -85,6 +85,64 @@ def explain(statements, count: int) -> None:
             print("\n".join(row[0] for row in cursor.fetchall()))
 
 
+def scans(statements) -> None:
+    """How each statement reads the facts (plain EXPLAIN): an index-only scan reads its index
+    alone; anything else (a sequential, bitmap or plain index scan) also visits the table."""
+    import re
+
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for sql, params, ms in sorted(statements, key=lambda s: -s[2]):
+            if "insight_leadfact" not in sql or not sql.lstrip().upper().startswith(("SELECT", "WITH", "(")):
+                continue
+            cursor.execute(f"EXPLAIN {sql}", params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            found = re.findall(
+                r"(Index Only Scan|Bitmap Heap Scan|Seq Scan|Index Scan)(?: Backward)?"
+                r"(?: using (\w+))? on (\w+)",
+                plan,
+            )
+            facts = sorted(
+                {
+                    f"{kind}{' ' + index if index else ''}"
+                    for kind, index, table in found
+                    if table == "insight_leadfact"
+                }
+            )
+            verdict = "index-only" if all(f.startswith("Index Only") for f in facts) else "READS TABLE"
+            print(f"           {ms:8.1f}  {verdict:<11} {'; '.join(facts)}  | {sql[:90]}")
+
+
+def baseline(days_list, names, requests: int) -> None:
+    """The cohort's counts by one GROUP BY over the raw rows (``bench.insight.BASELINE_SQL``,
+    the full run's baseline), timed for the same periods and filter values as the pages."""
+    from django.db import connection
+
+    from bench.insight import BASELINE_FILTERS, BASELINE_SQL, period_for
+
+    print(f"\n{'baseline':<10} {'days':>4} {'filter':<10} {'p50':>8} {'p95':>8}")
+    with connection.cursor() as cursor:
+        for days in days_list:
+            period = period_for(days)
+            for name in names:
+                key = "" if name == "none" else name
+                sql = BASELINE_SQL.format(where=BASELINE_FILTERS[key])
+                params = {"start": period.start_at, "end": period.end_at, "value": FILTERS.get(key)}
+                start = time_ns()
+                cursor.execute(sql, params)  # warm-up
+                cursor.fetchall()
+                slow = (time_ns() - start) / 1e6 > 1000  # as the full run: 3 timed runs, not 10
+                times = []
+                for _ in range(min(requests, 3) if slow else requests):
+                    start = time_ns()
+                    cursor.execute(sql, params)
+                    cursor.fetchall()
+                    times.append((time_ns() - start) / 1e6)
+                p50, p95 = percentile(times, 0.5), percentile(times, 0.95)
+                print(f"{'baseline':<10} {days:>4} {name:<10} {p50:>8.1f} {p95:>8.1f}")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", default=",".join(PAGES))
@@ -93,6 +151,10 @@ def main(argv=None) -> None:
     parser.add_argument("--requests", type=int, default=10)
     parser.add_argument("--explain", type=int, default=3, help="slowest statements of the slowest case")
     parser.add_argument("--statements", action="store_true", help="list each case's statements by time")
+    parser.add_argument("--baseline", action="store_true", help="also time the raw GROUP BY baseline")
+    parser.add_argument(
+        "--scans", action="store_true", help="each statement's scans of the facts (EXPLAIN, not timed)"
+    )
     args = parser.parse_args(argv)
     setup()
 
@@ -131,8 +193,12 @@ def main(argv=None) -> None:
                 if args.statements:
                     for sql, _, ms in sorted(traced.statements, key=lambda s: -s[2])[:8]:
                         print(f"           {ms:8.1f}  {sql[:150]}")
+                if args.scans:
+                    scans(traced.statements)
                 if worst is None or p95 > worst[0]:
                     worst = (p95, query, traced.statements)
+    if args.baseline:
+        baseline(list(map(int, args.days.split(","))), args.filters.split(","), args.requests)
     if worst and args.explain:
         print(f"\nslowest case: {worst[1]} (p95 {worst[0]:.1f} ms)")
         explain(worst[2], args.explain)
