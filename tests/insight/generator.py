@@ -124,6 +124,7 @@ class LeadRecord:
     origin: str  # inbound / outbound
     hand_raiser: bool = False
     pk: int = 0
+    fit_grade: str = ""  # the grade the capture service gave (the fit-grade slice's key)
     captured_at: datetime | None = None
     mql_at: datetime | None = None
     routed_at: datetime | None = None
@@ -376,7 +377,7 @@ def _inbound_story(record: LeadRecord, rng: random.Random, history: History):
         activity_kind=ActivityKind.MEETING_REQUEST if hand_raiser else ActivityKind.VISIT,
         details=_details(record, record._country),
     ).lead
-    record.pk, record.captured_at = lead.pk, captured
+    record.pk, record.captured_at, record.fit_grade = lead.pk, captured, lead.fit_grade
     if hand_raiser:
         record.hand_raiser = True
         record.mql_at = record.routed_at = captured
@@ -406,7 +407,7 @@ def _outbound_story(record: LeadRecord, rng: random.Random, history: History):
         prospector=history.user("tom"),
         details=_details(record, "DE"),
     ).lead
-    record.pk, record.captured_at = lead.pk, record._captured
+    record.pk, record.captured_at, record.fit_grade = lead.pk, record._captured, lead.fit_grade
     yield from _sdr_work(record, rng, history, touched=True)
 
 

@@ -20,7 +20,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 
 from insight.scope import Period, Scope
-from tests.insight.generator import BERLIN, CLOSES, NEW_YORK, OPENS, History
+from tests.insight.generator import BERLIN, CLOSES, NEW_YORK, OPENS, PEOPLE, History
 
 SEED = 20261025
 CENT = Decimal("0.01")
@@ -109,6 +109,8 @@ def visible(history, viewer: str, **filters) -> list:
         records = [r for r in records if r.campaign == filters["campaign"]]
     if "sdr" in filters:
         records = [r for r in records if owned(r) and r.sdr == filters["sdr"]]
+    if "team" in filters:
+        records = [r for r in records if owned(r) and r.team == filters["team"]]
     return records
 
 
@@ -119,6 +121,8 @@ def scope_for(history, viewer: str, period: Period, **filters) -> Scope:
         lookups["campaign_id"] = history.campaigns[filters["campaign"]].pk
     if "sdr" in filters:
         lookups["sdr"] = history.user(filters["sdr"])
+    if "team" in filters:
+        lookups["team"] = history.teams[filters["team"]]
     return Scope.for_user(history.user(viewer), period, **lookups)
 
 
@@ -230,6 +234,7 @@ VIEWS = [
     ("mo", {}),  # marketing: every lead's funnel
     ("maria", {"campaign": "ads"}),
     ("maria", {"sdr": "diego"}),
+    ("maria", {"team": "americas"}),
     ("sam", {}),  # an SDR: the leads they worked
 ]
 
@@ -294,7 +299,7 @@ def test_a_new_york_sdr_sees_october_cut_in_new_york(history, now):
     assert [within(r.captured_at, OCTOBER_NY) for r in edge] == [True, False]
 
 
-@pytest.mark.parametrize("by", ["campaign", "channel", "source", "team", "sdr", "origin"])
+@pytest.mark.parametrize("by", ["campaign", "channel", "source", "team", "sdr", "origin", "fit_grade"])
 def test_funnel_slices_equal_the_truth(history, now, by):
     from insight import funnel
 
@@ -304,7 +309,7 @@ def test_funnel_slices_equal_the_truth(history, now, by):
     def key_of(r):
         if by == "campaign":
             return history.campaigns[r.campaign].pk if r.campaign else None
-        if by in ("channel", "source", "origin"):
+        if by in ("channel", "source", "origin", "fit_grade"):
             return getattr(r, by)
         if not owned(r):
             return None
@@ -640,6 +645,8 @@ def test_api_funnel_equals_the_truth(history, now, client, viewer, filters):
         query["campaign"] = history.campaigns[filters["campaign"]].pk
     if "sdr" in filters:
         query["sdr"] = history.user(filters["sdr"]).pk
+    if "team" in filters:
+        query["team"] = history.teams[filters["team"]].pk
     client.force_login(history.user(viewer))
     answer = client.get("/api/v1/insight/funnel/", query)
     assert answer.status_code == 200, answer.content
@@ -774,3 +781,288 @@ def test_an_sdrs_weekly_summary_equals_the_truth(history, now):
         lines["Leads worked (first touch)"]
         == f"{sum(within(r.first_touch_at, SUMMARY_WEEK) for r in records):,}"
     )
+
+
+# --- the other diagnoses and the other summaries ----------------------------------------------
+
+# The SLA targets the data migration creates (sdr.services / accounts.services defaults), in
+# business minutes of the item's team calendar.
+HAND_RAISER_MINUTES, MQL_MINUTES, ACCEPT_MINUTES = 15, 4 * 60, 8 * 60
+HEALTH_PERIOD = Period(date(2026, 9, 1), date(2026, 11, 30), BERLIN)
+
+
+def due_after(history, team: str, start: datetime, minutes: int) -> datetime:
+    """When a business-hours SLA started at ``start`` falls due. The calendar maths (working
+    hours, holidays, the clock changes) is ``team.calendar``'s public functions, as the SLA
+    clocks use them: the truth does not re-implement it, only which moments start and stop
+    each clock, which the generator chose."""
+    from team.calendar import Schedule, add_business_minutes
+
+    return add_business_minutes(Schedule.from_calendar(history.teams[team].calendar), start, minutes)
+
+
+def first_touch_breach(history, r) -> datetime | None:
+    """When the lead's first-touch timer breached (its due time: the sweep runs then), None if
+    it did not: routed at ``routed_at``, stopped by the first touch."""
+    if not r.routed_at:
+        return None
+    due = due_after(history, r.team, r.routed_at, HAND_RAISER_MINUTES if r.hand_raiser else MQL_MINUTES)
+    stopped = r.first_touch_at or history.now
+    return due if due <= stopped else None
+
+
+def accept_breach(history, r) -> datetime | None:
+    """The AE's accept-or-reject timer (the AEs' team calendar), stopped by either answer."""
+    if not r.handed_off_at:
+        return None
+    due = due_after(history, "aes", r.handed_off_at, ACCEPT_MINUTES)
+    stopped = r.accepted_at or r.rejected_at or history.now
+    return due if due <= stopped else None
+
+
+def idle_since(r) -> datetime:
+    return r.last_touch_at or r.routed_at or r.mql_at or r.captured_at
+
+
+def dropped_truth(history, records, days: int) -> set[int]:
+    return {
+        r.pk
+        for r in records
+        if r.status in ("mql", "working") and idle_since(r) < history.now - timedelta(days=days)
+    }
+
+
+def working_days_truth(history, team: str, period: Period) -> int:
+    """Monday to Friday less the calendar's holidays (the generator's hours and holidays)."""
+    days = (period.start + timedelta(days=n) for n in range((period.end - period.start).days + 1))
+    return sum(1 for d in days if d.weekday() < 5 and d not in history.holidays[team])
+
+
+def sdrs_truth(history) -> list[str]:
+    return [name for name, role, _ in PEOPLE if role in ("inbound_sdr", "outbound_sdr")]
+
+
+def open_leads_truth(history) -> int:
+    """Leads in sales (MQL or working) held by an SDR now."""
+    return sum(1 for r in history.happened() if r.status in ("mql", "working"))
+
+
+def test_health_starved_speed_dropped_and_renewals_equal_the_truth(history, now):
+    from insight import health
+    from insight.models import HealthSettings
+
+    settings = HealthSettings.load()
+    period = HEALTH_PERIOD
+    records = visible(history, "maria")
+    found = {d.key: d for d in health.diagnose(scope_for(history, "maria", period), now=history.now)}
+
+    # Starved: the MQLs of the period over the SDRs taking leads and the manager's working days.
+    sdrs = sdrs_truth(history)
+    capacity = sum(history.user(name).capacity for name in sdrs)
+    open_leads = open_leads_truth(history)
+    mqls = sum(within(r.mql_at, period) for r in records)
+    days = working_days_truth(history, "emea", period)
+    starved = found["starved"]
+    assert starved.value == pytest.approx(share(open_leads, capacity))
+    assert starved.detail.startswith(
+        f"{mqls / len(sdrs) / days:.1f} new MQLs per SDR per working day ({mqls} over {len(sdrs)} active SDRs "
+        f"and {days} working days); they hold {open_leads} open leads"
+    ), starved.detail
+    assert starved.triggered == (open_leads * 100 < settings.starved_percent * capacity or starved.triggered)
+
+    # Speed to lead: the leads routed in the period whose first-touch SLA breached, and the
+    # breaches detected last week and this week (the week of the period's end in Berlin).
+    routed = [r for r in records if within(r.routed_at, period)]
+    slow = [r for r in routed if first_touch_breach(history, r)]
+    assert len(slow) >= 3 and len(slow) < len(routed)
+    speed = found["speed"]
+    assert speed.value == pytest.approx(share(len(slow), len(routed)))
+    this_week = Period(date(2026, 11, 30), date(2026, 12, 6), BERLIN)
+    last_week = Period(date(2026, 11, 23), date(2026, 11, 29), BERLIN)
+    breached = [first_touch_breach(history, r) for r in records]
+    this = sum(within(b, this_week) for b in breached)
+    last = sum(within(b, last_week) for b in breached)
+    assert speed.detail.endswith(
+        f"{this} first-touch {'breach' if this == 1 else 'breaches'} this week, {last} last week."
+    ), speed.detail
+    assert speed.triggered == (len(slow) * 100 > settings.slow_percent * len(routed) or this > last)
+
+    # Dropped on the floor: in an SDR's hands, no touch for the settings' days.
+    dropped = dropped_truth(history, history.happened(), settings.dropped_days)
+    assert dropped
+    assert (found["dropped"].value, found["dropped"].triggered) == (len(dropped), True)
+
+    # Renewals without a conversation: active contracts ending within the settings' days from
+    # today (Berlin); the generator never logs a conversation.
+    today = local_day(history.now, BERLIN)
+    silent = [
+        c
+        for c in history.contracts
+        if not c.outcome and today <= c.end_date <= today + timedelta(days=settings.renewal_days)
+    ]
+    assert (found["renewals"].value, found["renewals"].triggered) == (len(silent), bool(silent))
+
+
+def top_diagnosis_truth(history, records, period: Period, settings) -> tuple[str, float | None, int, str]:
+    """(title, value, threshold, unit) of the first triggered check in the page's order."""
+    accepted = [r for r in records if within(r.accepted_at, period)]
+    early = [
+        r
+        for r in accepted
+        if r.lost_at and r.lost_at - r.accepted_at <= timedelta(days=settings.early_loss_days)
+    ]
+    won = [r for r in records if within(r.won_at, period)]
+    closed = won + [r for r in records if within(r.lost_at, period)]
+    handed = [r for r in records if within(r.handed_off_at, period)]
+    rejected = [r for r in handed if r.rejected_at]
+    sdrs = sdrs_truth(history)
+    capacity = sum(history.user(name).capacity for name in sdrs)
+    open_leads = open_leads_truth(history)
+    routed = [r for r in records if within(r.routed_at, period)]
+    slow = [r for r in routed if first_touch_breach(history, r)]
+    checks = [
+        ("Early losses", len(early), len(accepted), settings.early_loss_percent, "%", None),
+        ("AE win rate", len(won), len(closed), settings.win_rate_percent, "%", None),
+        ("AE rejections", len(rejected), len(handed), settings.rejection_percent, "%", None),
+    ]
+    for title, part, whole, threshold, unit, _ in checks:
+        if whole and part * 100 > threshold * whole:
+            return title, share(part, whole), threshold, unit
+    if open_leads * 100 < settings.starved_percent * capacity:
+        return "SDRs starved", share(open_leads, capacity), settings.starved_percent, "% of capacity"
+    if len(routed) and len(slow) * 100 > settings.slow_percent * len(routed):
+        return "Speed to lead", share(len(slow), len(routed)), settings.slow_percent, "%"
+    return "", None, 0, ""  # the test says when the history reaches here
+
+
+def number(value) -> str:
+    """As the summary prints a number: whole when whole, else one decimal."""
+    return f"{value:,.0f}" if float(value) == round(float(value)) else f"{value:,.1f}"
+
+
+def test_the_managers_breaches_and_top_diagnosis_lines_equal_the_truth(history, now):
+    from insight import summary
+    from insight.models import HealthSettings
+
+    built = summary.build(history.user("maria"), SUMMARY_WEEK.start, now=history.now)
+    lines = {line.label: line.value for line in built.lines}
+    records = visible(history, "maria")
+    before = Period(date(2026, 11, 16), date(2026, 11, 22), BERLIN)
+    # Every breach Maria's teams had: the SDRs' first touches and the AEs' accept-or-reject.
+    breaches = [first_touch_breach(history, r) for r in records] + [
+        accept_breach(history, r) for r in records
+    ]
+    this = sum(within(b, SUMMARY_WEEK) for b in breaches)
+    last = sum(within(b, before) for b in breaches)
+    assert this + last > 0
+    assert lines["SLA breaches"] == f"{this:,} ({last:,} the week before)"
+
+    title, value, threshold, unit = top_diagnosis_truth(history, records, SUMMARY_WEEK, HealthSettings.load())
+    assert title, "the history should trigger one of the first five checks in the summary's week"
+    shown = unit if unit.startswith("%") else f" {unit}"
+    assert lines["Top diagnosis"] == f"{title} ({number(value)}{shown}, threshold {threshold}{shown})"
+
+
+def money_text(amount) -> str:
+    amount = Decimal(amount)
+    return f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
+
+
+def test_an_aes_weekly_summary_equals_the_truth(history, now):
+    """Alex's team is in New York: his week is Monday to Sunday there."""
+    from insight import summary
+
+    week = Period(date(2026, 11, 23), date(2026, 11, 29), NEW_YORK)
+    records = [r for r in history.happened() if r.ae == "alex"]
+    built = summary.build(history.user("alex"), week.start, now=history.now)
+    lines = {line.label: line.value for line in built.lines}
+    accepted = [r for r in records if within(r.accepted_at, week)]
+    won = [r for r in records if within(r.won_at, week)]
+    waiting = [r for r in records if r.handed_off_at and not r.accepted_at and not r.rejected_at]
+    moved = [r for r in records if any(within(m, week) for m in (r.accepted_at, r.won_at, r.lost_at))]
+    assert lines["Accepted"] == f"{len(accepted):,} ({money_text(sum((r.amount for r in accepted), 0))})"
+    assert lines["Waiting"] == f"{len(waiting):,} handoff{'' if len(waiting) == 1 else 's'} awaiting you"
+    assert lines["Pipeline moved"] == (
+        f"{len(moved):,} {'opportunity' if len(moved) == 1 else 'opportunities'} "
+        f"({money_text(sum((r.amount for r in moved), 0))})"
+    )
+    assert lines["Wins"] == f"{len(won):,} ({money_text(sum((r.amount for r in won), 0))})"
+    assert lines["Rejected"] == f"{sum(within(r.rejected_at, week) for r in records):,}"
+
+
+def test_an_ams_weekly_summary_equals_the_truth(history, now):
+    """Riley's book: the contracts never renewed are still open past their end, so they are due
+    (the renewals page's first bucket) and at risk (no conversation)."""
+    from insight import summary
+    from insight.models import HealthSettings
+
+    week = Period(date(2026, 11, 23), date(2026, 11, 29), NEW_YORK)
+    today = local_day(history.now, NEW_YORK)
+    risk_days = HealthSettings.load().renewal_days
+    book = [c for c in history.contracts if c.am == "riley"]
+    # The open terms: the never-recorded contracts, and the new terms the outcomes started (a
+    # year from the day after the old term's end, at the new value).
+    open_terms = [(c.end_date, c.value) for c in book if not c.outcome]
+    open_terms += [
+        (date(c.end_date.year + 1, c.end_date.month, c.end_date.day), c.new_value)
+        for c in book
+        if c.outcome and c.outcome != "churned"
+    ]
+    soon = [(end, value) for end, value in open_terms if end <= today + timedelta(days=30)]
+    later = [
+        (end, v) for end, v in open_terms if today + timedelta(days=30) < end <= today + timedelta(days=60)
+    ]
+    risky = [(end, v) for end, v in open_terms if end <= today + timedelta(days=risk_days)]
+    assert soon
+    built = summary.build(history.user("riley"), week.start, now=history.now)
+    lines = {line.label: line.value for line in built.lines}
+
+    def total(terms):
+        return money_text(sum((v for _, v in terms), 0))
+
+    assert lines["Renewals in the next 30 days"] == f"{len(soon):,} ({total(soon)} a year)"
+    assert lines["Renewals in 31 to 60 days"] == f"{len(later):,} ({total(later)} a year)"
+    assert lines["At risk"] == (
+        f"{len(risky):,} ending within {risk_days} days with no conversation ({total(risky)} a year)"
+    )
+    closed = [c for c in book if within(c.outcome_at, week)]
+    churned = [c for c in closed if c.outcome == "churned"]
+    assert lines["Renewed this week"] == f"{len(closed) - len(churned):,}"
+    assert (
+        lines["Churned this week"]
+        == f"{len(churned):,} ({money_text(sum((c.value for c in churned), 0))} a year)"
+    )
+
+
+def test_marketings_weekly_summary_equals_the_truth(history, now):
+    from insight import summary
+
+    records = visible(history, "mo")
+    campaigns = list(history.campaigns.values())
+    built = summary.build(history.user("mo"), SUMMARY_WEEK.start, now=history.now)
+    lines = [(line.label, line.value) for line in built.lines]
+
+    def per_qualified(truth):
+        if not truth["qualified"]:
+            return None
+        return (truth["spend"] / truth["qualified"]).quantize(CENT, ROUND_HALF_UP)
+
+    total = money_truth(records, campaigns, SUMMARY_WEEK)
+    each = per_qualified(total)
+    assert lines[0] == (
+        "Cost per qualified opportunity",
+        f"{money_text(each) if each is not None else '—'} ({total['qualified']:,} qualified, "
+        f"spend {money_text(total['spend'])})",
+    )
+    ranked = []
+    for c in campaigns:
+        truth = money_truth([r for r in records if r.campaign == c.key], [c], SUMMARY_WEEK)
+        if truth["qualified"]:
+            ranked.append((-truth["qualified"], per_qualified(truth), c.name, truth))
+    ranked.sort(key=lambda t: t[:3])
+    expected = [
+        (name, f"{money_text(cost)} per qualified ({truth['qualified']:,} qualified)")
+        for _, cost, name, truth in ranked[:3]
+    ]
+    assert lines[1:-1] == expected
+    assert lines[-1] == ("Leads captured", f"{total['leads']:,} ({total['mqls']:,} MQLs)")
