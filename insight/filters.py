@@ -37,9 +37,8 @@ from team.models import Role, Team, User
 
 from . import access
 from .models import LeadFact
-from .scope import MAX_PERIOD_DAYS, Period, Scope
+from .scope import MAX_PERIOD_DAYS, Period, Scope, viewer_tz
 
-UTC = ZoneInfo("UTC")
 DEFAULT_PRESET = "30d"
 RETENTION_PRESET = "12m"
 PRESETS = [
@@ -80,12 +79,6 @@ def months_back(today: date, months: int) -> date:
     """The first day of the month ``months`` months before ``today``'s."""
     index = today.year * 12 + today.month - 1 - months
     return date(index // 12, index % 12 + 1, 1)
-
-
-def viewer_tz(user) -> ZoneInfo:
-    """The zone a viewer's periods, months and weeks are cut in."""
-    team = getattr(user, "team", None) if getattr(user, "is_authenticated", False) else None
-    return team.calendar.tzinfo if team is not None else UTC
 
 
 def preset_period(preset: str, tz: ZoneInfo, today: date | None = None) -> Period:

@@ -16,6 +16,13 @@ from .models import LeadFact
 MAX_PERIOD_DAYS = 366
 
 
+def viewer_tz(user) -> ZoneInfo:
+    """The zone a person's periods, months and weeks are cut in: their team calendar's, UTC
+    without a team (the pages, the API and the weekly summary all ask here)."""
+    team = getattr(user, "team", None) if getattr(user, "is_authenticated", False) else None
+    return team.calendar.tzinfo if team is not None else ZoneInfo("UTC")
+
+
 @dataclass(frozen=True)
 class Period:
     """Local days ``start`` to ``end`` (both included) in ``tz``."""

@@ -36,7 +36,7 @@ from work.metrics import format_duration
 from work.models import Breach, WorkItem
 
 from .models import HealthSettings, SummaryPreference, WeeklySummary
-from .scope import Period, Scope
+from .scope import Period, Scope, viewer_tz
 
 logger = logging.getLogger(__name__)
 
@@ -51,13 +51,6 @@ DETAIL_ROWS = 10
 ROLES = (Role.MANAGER, Role.INBOUND_SDR, Role.OUTBOUND_SDR, Role.AE, Role.AM, Role.MARKETING)
 
 # --- when ------------------------------------------------------------------------------------
-
-
-def zone_of(user) -> ZoneInfo:
-    """The person's team time zone (UTC without a team)."""
-    if user.team_id is None:
-        return ZoneInfo("UTC")
-    return user.team.calendar.tzinfo
 
 
 def last_week(now: datetime, tz: ZoneInfo) -> date:
@@ -199,7 +192,7 @@ def build(user: User, week: date, *, now: datetime | None = None) -> Summary:
     """``user``'s summary of the week starting on the Monday ``week`` (their team time zone),
     as of ``now`` (what waits, and what is due, is counted at that moment)."""
     now = now or timezone.now()
-    period = Period.week_of(week, zone_of(user))
+    period = Period.week_of(week, viewer_tz(user))
     scope = Scope.for_user(user, period)
     builder = {
         Role.MANAGER: _manager,

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from . import summary
 from .models import WeeklySummary
+from .scope import viewer_tz
 
 
 def _own(request):
@@ -26,7 +27,7 @@ def summary_page(request):
     """Last week's summary (Monday to Sunday in the person's team time zone), counted now."""
     user = _own(request)
     now = timezone.now()
-    week = summary.last_week(now, summary.zone_of(user))
+    week = summary.last_week(now, viewer_tz(user))
     built = summary.build(user, week, now=now)
     context = {
         **built.context(site=""),
