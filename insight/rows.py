@@ -67,7 +67,7 @@ def cell(row, path: str):
 def during(scope: Scope, moment: str) -> Q:
     """``moment`` (a fact's field) falls in the period: the condition of a flow, as a ``Q`` so
     the diagnoses can count several flows in one statement."""
-    return Q(**{f"{moment}__gte": scope.period.start_at, f"{moment}__lt": scope.period.end_at})
+    return scope.period.contains(moment)
 
 
 def accepted(scope: Scope) -> QuerySet[LeadFact]:

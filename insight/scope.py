@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from . import access
@@ -44,6 +44,10 @@ class Period:
     def end_at(self) -> datetime:
         """The first instant after the period (local midnight after ``end``), aware."""
         return datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=self.tz)
+
+    def contains(self, field_name: str) -> Q:
+        """``field_name`` (a moment) falls in the period, as a condition for any model."""
+        return Q(**{f"{field_name}__gte": self.start_at, f"{field_name}__lt": self.end_at})
 
     @property
     def days(self) -> int:
@@ -85,6 +89,4 @@ class Scope:
 
     def moment_in_period(self, field_name: str) -> QuerySet[LeadFact]:
         """The facts whose ``field_name`` moment falls in the period (a flow)."""
-        return self.facts.filter(
-            **{f"{field_name}__gte": self.period.start_at, f"{field_name}__lt": self.period.end_at}
-        )
+        return self.facts.filter(self.period.contains(field_name))

@@ -232,10 +232,6 @@ def _sum(queryset, field_name: str) -> Decimal:
     return queryset.aggregate(total=Sum(field_name))["total"] or Decimal(0)
 
 
-def _in(period: Period, field_name: str) -> Q:
-    return Q(**{f"{field_name}__gte": period.start_at, f"{field_name}__lt": period.end_at})
-
-
 def _manager(user, scope: Scope, now: datetime) -> tuple[list[Line], list[Section]]:
     from . import health
 
@@ -244,7 +240,8 @@ def _manager(user, scope: Scope, now: datetime) -> tuple[list[Line], list[Sectio
     period = scope.period
     before = Period.week_of(period.start - timedelta(days=7), period.tz)
     breaches = Breach.objects.visible_to(user).aggregate(
-        this=Count("pk", filter=_in(period, "due_at")), before=Count("pk", filter=_in(before, "due_at"))
+        this=Count("pk", filter=period.contains("due_at")),
+        before=Count("pk", filter=before.contains("due_at")),
     )
     diagnoses = health.diagnose(scope, now=now)
     triggered = [d for d in diagnoses if d.triggered]
@@ -383,7 +380,7 @@ def _ae(user, scope: Scope, now: datetime) -> tuple[list[Line], list[Section]]:
     waiting = inbox.order_by("handed_off_at", "pk")[:DETAIL_ROWS]
     wins = (
         Opportunity.objects.filter(owner=user, status=Opportunity.Status.WON)
-        .filter(_in(scope.period, "closed_at"))
+        .filter(scope.period.contains("closed_at"))
         .order_by("closed_at", "pk")[:DETAIL_ROWS]
     )
     sections = [
@@ -428,7 +425,7 @@ def _am(user, scope: Scope, now: datetime) -> tuple[list[Line], list[Section]]:
         risk=Count("pk", filter=risky),
         risk_value=Sum("annual_value", filter=risky),
     )
-    closed = Contract.objects.filter(account__account_manager=user).filter(_in(scope.period, "closed_at"))
+    closed = Contract.objects.filter(account__account_manager=user).filter(scope.period.contains("closed_at"))
     outcomes = closed.aggregate(
         renewed=Count("pk", filter=~Q(outcome=Contract.Outcome.CHURNED)),
         churned=Count("pk", filter=Q(outcome=Contract.Outcome.CHURNED)),
