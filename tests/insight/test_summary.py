@@ -242,7 +242,14 @@ def _handoff(sdr, ae, lead, *, at_: datetime, amount: str):
 @pytest.fixture
 def week_of_work(inbound_sdr, other_sdr, ae, other_ae, manager, refresh_facts):
     """Sam (Inbound EMEA, Berlin) works leads; Alex accepts, rejects, moves and wins; Maria
-    manages Inbound EMEA. Everything but the first handoff happens in the week of 2 March."""
+    manages Inbound EMEA. Everything but the first handoff happens in the week of 2 March.
+    The clock stands just before the Monday send while it is written, whatever today is (a
+    service refuses a moment in its future)."""
+    with time_machine.travel(SEND - timedelta(minutes=5), tick=False):
+        return _week_of_work(inbound_sdr, other_sdr, ae, other_ae, manager, refresh_facts)
+
+
+def _week_of_work(inbound_sdr, other_sdr, ae, other_ae, manager, refresh_facts):
     sam, alex = inbound_sdr, ae
     won_stage = Stage.objects.get(kind=Stage.Kind.WON, is_active=True)
     second_stage = Stage.objects.filter(kind=Stage.Kind.OPEN, is_active=True).order_by("position")[1]
