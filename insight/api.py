@@ -3,9 +3,9 @@ filters (``InsightFilter``: a bad one is a 400 naming the field) and the pages' 
 same functions compute both). Each endpoint belongs to a section; a role without it gets 403.
 
 A filter that does not narrow an endpoint's numbers is a 400 naming it (retention counts
-contracts: campaign, channel, team, SDR, origin and fit do not apply there), so a script never
-reads an unfiltered answer as a filtered one. Retention's default period is the last 12
-months; the others' the last 30 days.
+contracts: campaign, channel, team, SDR, origin and fit do not apply there; its account manager,
+``am``, applies there only), so a script never reads an unfiltered answer as a filtered one.
+Retention's default period is the last 12 months; the others' the last 30 days.
 """
 
 from dataclasses import replace
@@ -56,12 +56,12 @@ class InsightViewSet(viewsets.ViewSet):
         insight_filter = InsightFilter.for_request(self.request, self.request.query_params, section=section)
         refused = insight_filter.not_applicable()
         if refused:
-            raise ValidationError(
-                {
-                    name: [f"Does not apply to {section}: its numbers are contracts, not leads."]
-                    for name in refused
-                }
+            why = (
+                "its numbers are contracts, not leads"
+                if section == "retention"
+                else "it narrows contracts (retention), not leads"
             )
+            raise ValidationError({name: [f"Does not apply to {section}: {why}."] for name in refused})
         if not insight_filter.is_valid():
             raise ValidationError(insight_filter.errors)
         return insight_filter.scope()
@@ -143,8 +143,9 @@ class InsightViewSet(viewsets.ViewSet):
         s.RetentionSerializer,
         s.RetentionQuerySerializer,
         "Gross and net revenue retention, churn and expansion of the contracts whose term ended in "
-        "the period (default: the last 12 months). Only the period applies: a lead filter "
-        "(campaign, channel, source, team, sdr, origin, fit_grade) is a 400 naming it.",
+        "the period (default: the last 12 months), of one account manager's accounts with `am`. "
+        "Only the period and `am` apply: a lead filter (campaign, channel, source, team, sdr, "
+        "origin, fit_grade) is a 400 naming it.",
     )
     @action(detail=False, methods=["get"])
     def retention(self, request):

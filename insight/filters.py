@@ -1,22 +1,29 @@
 """The one FilterSet every insight page and API endpoint reads its period and filters from.
 
 ``InsightFilter`` validates the query string (the period: ``start``/``end`` dates or a
-``preset``; the dimensions: campaign, channel, source, team, sdr, origin, fit grade) and
-builds the ``Scope`` the numbers are computed over. The period is cut in the viewer's time
-zone (their team calendar's, UTC without one), so "the last 30 days" means the same local days
-on the page, in the API and in the weekly summary.
+``preset``; the lead dimensions: campaign, channel, source, team, sdr, origin, fit grade;
+retention's: am) and builds the ``Scope`` the numbers are computed over. The period is cut in
+the viewer's time zone (their team calendar's, UTC without one), so "the last 30 days" means
+the same local days on the page, in the API and in the weekly summary.
 
 What a role may filter by follows what it may see (``insight.access``): the SDR choices are
 every SDR for someone who sees people's numbers, only themselves for an SDR (whose numbers are
-already theirs), and none for anyone else; a choice outside them is "select a valid choice"
-(a form error on the page, a 400 in the API), never an empty page that would confirm an id.
+already theirs), and none for anyone else. The AM choices (retention's account manager, active
+or not) are the AMs whose contracts the viewer sees (the renewals app's rule: every AM for a
+superuser, a manager the AMs of the teams they manage, an AM only themselves, whose numbers are
+already theirs). A choice outside them is "select a valid choice" (a form error on the page, a
+400 in the API), the same answer for an id that exists and one that does not, never an empty
+page that would confirm an id.
 
 Which filters a page offers follows what its numbers count (``applicable``): the lead
 dimensions narrow lead facts, so they belong to the funnel, speed, money and health; retention
-counts contracts, which have no campaign, channel or fit, so it takes the period only (and an
-AM's overview, which is retention alone, too). The pages leave a dimension that does not apply
-out of the form and ignore it in the query string (a tab link keeps it for the way back); the
-API refuses it with a 400 naming it, so a script never believes it narrowed what it did not.
+counts contracts, which have no campaign, channel or fit: it takes the period and the account
+manager (``am``, the contracts' account's AM) only. The overview takes the lead dimensions when
+it counts leads and the period only otherwise (an AM's, which is retention alone): its
+retention card is one number among lead numbers, so it is not narrowed to an AM there. The
+pages leave a dimension that does not apply out of the form and ignore it in the query string
+(a tab link keeps it for the way back); the API refuses it with a 400 naming it, so a script
+never believes it narrowed what it did not.
 
 Retention's default period is the last 12 months, not 30 days: contracts end a few times a
 month, so a month of them is usually nothing to read.
@@ -29,10 +36,12 @@ import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django_filters.fields import ModelChoiceField
 
 from config import bounds
 from leads.models import Campaign, Channel
 from leads.scoring import FIT_LETTERS
+from team.access import managed_teams
 from team.models import Role, Team, User
 
 from . import access
@@ -50,8 +59,15 @@ PRESETS = [
     ("year", "This year"),
 ]
 FIT_GRADES = [(letter, letter) for letter, _ in FIT_LETTERS] + [("D", "D")]
-# The dimensions, as LeadFact lookups (what ``Scope.filters`` holds).
+# The lead dimensions, as LeadFact lookups (what ``Scope.filters`` holds on a lead page).
 DIMENSIONS = ("campaign", "channel", "source", "team", "sdr", "origin", "fit_grade")
+# Retention's: what ``insight.retention`` narrows the contracts by (``Scope.filters["am"]``, a
+# user id: the contracts' account's account manager), never a lookup on the facts.
+CONTRACT_DIMENSIONS = ("am",)
+ALL_DIMENSIONS = DIMENSIONS + CONTRACT_DIMENSIONS
+# Dimensions that name a person: offered only to who sees people's numbers (for an SDR the
+# choice is themselves, for an AM too: implied, not shown).
+PEOPLE = ("sdr", "am")
 PERIOD_FIELDS = ("start", "end", "preset")
 # What a page's numbers count: "overview" is the overview (its cards follow the viewer's
 # sections), "rows" the rows behind a diagnosis (lead facts and people, like health).
@@ -60,12 +76,13 @@ LEAD_SECTIONS = ("funnel", "speed", "money", "health", "rows")
 
 def applicable(user, section: str) -> tuple[str, ...]:
     """The dimensions that narrow the numbers ``section`` shows ``user`` (the period always
-    applies): the lead dimensions where leads are counted, none where only contracts are."""
+    applies): the lead dimensions where leads are counted, the account manager on the retention
+    section (contracts), none on an overview of retention alone."""
     if section == "overview":
-        counts_leads = any(s != "retention" for s in access.sections(user))
-    else:
-        counts_leads = section in LEAD_SECTIONS
-    return DIMENSIONS if counts_leads else ()
+        return DIMENSIONS if any(s != "retention" for s in access.sections(user)) else ()
+    if section == "retention":
+        return CONTRACT_DIMENSIONS
+    return DIMENSIONS if section in LEAD_SECTIONS else ()
 
 
 def default_preset(user, section: str) -> str:
@@ -106,6 +123,33 @@ def _sdrs(request) -> QuerySet[User]:
     return User.objects.none()
 
 
+def _ams(request) -> QuerySet[User]:
+    """The AMs (active or not) whose contracts the viewer sees, by name: the renewals app's rule
+    (``Contract.objects.visible_to``) read for people."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return User.objects.none()
+    ams = User.objects.filter(role=Role.AM).order_by("first_name", "last_name", "username")
+    if user.is_superuser:
+        return ams
+    if user.role == Role.MANAGER:
+        return ams.filter(team__in=managed_teams(user))
+    if user.role == Role.AM:
+        return ams.filter(pk=user.pk)
+    return User.objects.none()
+
+
+class _PersonField(ModelChoiceField):
+    """A person's choice; one who left (inactive) is still there, and says so."""
+
+    def label_from_instance(self, obj) -> str:
+        return str(obj) if obj.is_active else f"{obj} (inactive)"
+
+
+class _PersonFilter(django_filters.ModelChoiceFilter):
+    field_class = _PersonField
+
+
 def _teams(request) -> QuerySet[Team]:
     return Team.objects.select_related(None).order_by("name")
 
@@ -127,7 +171,8 @@ class _DateFilter(django_filters.DateFilter):
 
 
 def _keep(queryset, name, value):
-    """The period is not a lookup on the facts: each number cuts its own moment (Scope)."""
+    """The period is not a lookup on the facts: each number cuts its own moment (Scope); nor is
+    the account manager: retention narrows the contracts by it (``Scope.filters``)."""
     return queryset
 
 
@@ -155,6 +200,9 @@ class InsightFilter(django_filters.FilterSet):
         choices=LeadFact.Origin.choices, empty_label="In and outbound", label="Origin"
     )
     fit_grade = django_filters.ChoiceFilter(choices=FIT_GRADES, empty_label="Any fit", label="Fit")
+    am = _PersonFilter(
+        queryset=_ams, method=_keep, empty_label="Any account manager", label="Account manager"
+    )
 
     class Meta:
         model = LeadFact
@@ -166,7 +214,7 @@ class InsightFilter(django_filters.FilterSet):
         self.section = section
         self.defaulted = defaulted
         user = self.request.user if self.request is not None else None
-        keep = set(PERIOD_FIELDS) | set(applicable(user, section) if user is not None else DIMENSIONS)
+        keep = set(PERIOD_FIELDS) | set(applicable(user, section) if user is not None else ALL_DIMENSIONS)
         for name in list(self.filters):
             if name not in keep:
                 del self.filters[name]  # a per-instance copy of base_filters
@@ -192,15 +240,17 @@ class InsightFilter(django_filters.FilterSet):
         """The dimensions named in the query string that do not narrow this section's
         numbers (the API refuses them; the pages ignore them)."""
         return [
-            name for name in DIMENSIONS if name not in self.filters and self.data.get(name) not in (None, "")
+            name
+            for name in ALL_DIMENSIONS
+            if name not in self.filters and self.data.get(name) not in (None, "")
         ]
 
     def dimension_fields(self) -> list:
-        """The form's dimension fields the page shows, in order (an SDR's own SDR choice is
-        implied, not shown)."""
-        shown = [name for name in DIMENSIONS if name in self.filters]
+        """The form's dimension fields the page shows, in order (an SDR's own SDR choice, and an
+        AM's own AM choice, are implied, not shown)."""
+        shown = [name for name in ALL_DIMENSIONS if name in self.filters]
         if not access.sees_people(self.user):
-            shown = [name for name in shown if name != "sdr"]
+            shown = [name for name in shown if name not in PEOPLE]
         return [self.form[name] for name in shown]
 
     @property
@@ -220,13 +270,13 @@ class InsightFilter(django_filters.FilterSet):
         return preset_period(data.get("preset") or DEFAULT_PRESET, tz)
 
     def lookups(self) -> dict:
-        """The chosen dimensions as LeadFact lookups, objects by id (``{"campaign": 3}``): what
-        ``Scope.filters`` holds and the modules read (money narrows campaigns by it, the health
-        rows narrow people)."""
+        """The chosen dimensions, objects by id (``{"campaign": 3}``): what ``Scope.filters``
+        holds and the modules read (LeadFact lookups on a lead page: money narrows campaigns by
+        them, the health rows narrow people; ``am`` on retention's, which narrows contracts)."""
         data = self.form.cleaned_data
         return {
             name: getattr(data[name], "pk", data[name])
-            for name in DIMENSIONS
+            for name in ALL_DIMENSIONS
             if name in self.filters and data.get(name) not in (None, "")
         }
 

@@ -20,10 +20,12 @@ rate):
 
 So renewed + contraction + churned = base, and GRR = renewed / base. A contract is cut into
 months by its end date (a date: the calendar's own day, no time zone to convert). The lead
-filters (campaign, channel, team ...) do not apply to contracts.
+filters (campaign, channel, team ...) do not apply to contracts; retention's own filter, the
+account manager (``scope.filters["am"]``, a user id that ``insight.filters`` checked the viewer
+may choose), narrows every number here to the contracts of the accounts that AM manages.
 
-Who sees which contracts (``visible_contracts``): managers and superusers all, an AM the
-accounts they manage, everyone else none.
+Who sees which contracts (``visible_contracts``): superusers all, a manager their AM teams',
+an AM the accounts they manage, everyone else none.
 """
 
 from dataclasses import dataclass
@@ -92,10 +94,14 @@ def visible_contracts(user) -> QuerySet[Contract]:
 
 
 def ended(scope: Scope) -> QuerySet[Contract]:
-    """The visible contracts whose term ended in the period (decided or not)."""
-    return visible_contracts(scope.user).filter(
+    """The visible contracts whose term ended in the period (decided or not), of the chosen
+    account manager's accounts when one is chosen."""
+    contracts = visible_contracts(scope.user).filter(
         end_date__gte=scope.period.start, end_date__lte=scope.period.end
     )
+    if "am" in scope.filters:
+        contracts = contracts.filter(account__account_manager=scope.filters["am"])
+    return contracts
 
 
 def _money(expression) -> Sum:

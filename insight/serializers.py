@@ -35,7 +35,15 @@ class PeriodQuerySerializer(serializers.Serializer):
 
 
 class RetentionQuerySerializer(PeriodQuerySerializer):
-    """Retention's parameters: the period only (its numbers are contracts, not leads)."""
+    """Retention's parameters: the period and the account manager (its numbers are contracts,
+    not leads)."""
+
+    am = serializers.IntegerField(
+        required=False,
+        help_text="An account manager's id (active or not): only the contracts of the accounts they "
+        "manage. Managers choose among the AMs of the teams they manage (superusers any AM); an AM's "
+        "numbers are always their own. Another id is a 400.",
+    )
 
 
 class InsightQuerySerializer(PeriodQuerySerializer):

@@ -109,11 +109,14 @@ def test_schema_documents_every_endpoint(client_for, manager):
         assert {"start", "end", "preset"} <= params
         lead_filters = {"campaign", "channel", "source", "team", "sdr", "origin", "fit_grade"}
         if name == "retention":
-            # contracts, not leads: only the period, and the lead filters are documented as 400s
-            assert params == {"start", "end", "preset"}
+            # contracts, not leads: the period and the account manager, and the lead filters are
+            # documented as 400s
+            assert params == {"start", "end", "preset", "am"}
             assert "lead filter" in operation["description"] and "400" in operation["description"]
+            am = next(p for p in operation["parameters"] if p["name"] == "am")
+            assert am["schema"]["type"] == "integer" and "account manager" in am["description"]
         else:
-            assert lead_filters <= params
+            assert lead_filters <= params and "am" not in params
 
 
 @pytest.mark.parametrize("name", ["campaign", "channel", "source", "team", "origin", "fit_grade"])

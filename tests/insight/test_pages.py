@@ -596,7 +596,7 @@ def test_a_lead_filter_in_the_query_string_is_ignored_by_retention(client_for, a
 def test_a_manager_sees_the_filters_each_section_counts_by(client_for, manager, ended_contracts):
     client = client_for(manager)
     retention = form_of(client.get("/insight/retention/"))
-    assert retention.names == ["preset", "start", "end"] and retention.selected == "12m"
+    assert retention.names == ["preset", "start", "end", "am"] and retention.selected == "12m"
     for url in ("/insight/", "/insight/funnel/", "/insight/speed/", "/insight/money/"):
         form = form_of(client.get(url))
         assert form.selected == "30d", url

@@ -1,8 +1,9 @@
 """Retention from contracts: outcomes recorded through the renewals service, the expected money
 computed here from the terms the test chose."""
 
+import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,8 @@ from insight.scope import Period, Scope
 from renewals.services import record_outcome
 from team.models import Role
 from tests.factories import TeamFactory, UserFactory, contract, customer
+
+from .test_pages import tables_of, text_of
 
 BERLIN = ZoneInfo("Europe/Berlin")
 CREATED = datetime(2024, 1, 10, 9, 0, tzinfo=UTC)
@@ -228,3 +231,213 @@ def test_a_term_is_in_the_month_it_ends_whenever_its_outcome_was_recorded(am, ma
     )  # fmt: skip
     assert march.grr == march.nrr == pytest.approx(0.75)
     assert rows[date(2025, 4, 1)].base == Decimal("0.00")
+
+
+# -- one account manager's retention (the ``am`` filter) ---------------------------------------------
+
+# By hand, from TERMS (March and April 2025, decided terms only):
+# Casey: base 12,000 + 10,000 + 8,000 + 5,000 + 3,000 = 38,000; kept 12,000 + 10,000 (of 15,000)
+# + 6,000 = 28,000; expansion 5,000; contraction 2,000; churned 5,000 + 3,000 = 8,000 (2 terms).
+# GRR 28,000 / 38,000 = 73.7%, NRR (28,000 + 5,000) / 38,000 = 86.8%.
+# Dana: base 20,000 + 1,000 = 21,000; kept 1,000; expansion 500; churned 20,000 (1 term).
+# GRR 1,000 / 21,000 = 4.8%, NRR 1,500 / 21,000 = 7.1%.
+BY_HAND = {
+    "casey": {
+        "base": "38000.00",
+        "renewed": "28000.00",
+        "expansion": "5000.00",
+        "contraction": "2000.00",
+        "churned": "8000.00",
+        "churned_count": 2,
+        "grr": 28000 / 38000,
+        "nrr": 33000 / 38000,
+        "row": [
+            "Casey Jones",
+            "38,000.00",
+            "28,000.00",
+            "5,000.00",
+            "2,000.00",
+            "8,000.00",
+            "2",
+            "73.7%",
+            "86.8%",
+        ],
+        "churn": [["Price / budget", "2", "8,000.00"]],
+    },
+    "dana": {
+        "base": "21000.00",
+        "renewed": "1000.00",
+        "expansion": "500.00",
+        "contraction": "0.00",
+        "churned": "20000.00",
+        "churned_count": 1,
+        "grr": 1000 / 21000,
+        "nrr": 1500 / 21000,
+        "row": ["Dana Kim", "21,000.00", "1,000.00", "500.00", "0.00", "20,000.00", "1", "4.8%", "7.1%"],
+        "churn": [["Chose a competitor", "1", "20,000.00"]],
+    },
+}
+MARCH_APRIL = {"start": "2025-03-01", "end": "2025-04-30"}
+INVALID = "Select a valid choice. That choice is not one of the available choices."
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(datetime(2025, 6, 2, 10, tzinfo=UTC), tick=False):
+        yield
+
+
+@pytest.fixture
+def outsider(book):
+    """Olli, an AM of another team (not the boss's), with a churned customer in the period."""
+    olli = UserFactory(
+        username="olli",
+        first_name="Olli",
+        last_name="Berg",
+        role=Role.AM,
+        team=TeamFactory(name="AMs North", kind="am"),
+    )
+    with time_machine.travel(CREATED, tick=False):
+        made = contract(
+            customer(olli, name="North Co", domain="north.example"), end=date(2025, 4, 2), now=CREATED
+        )
+    with time_machine.travel(DECIDED, tick=False):
+        record_outcome(contract_id=made.pk, by=olli, outcome="churned", churn_reason=PRICE, now=DECIDED)
+    return olli
+
+
+def am_options(response) -> list[tuple[str, str]]:
+    """The account manager select's options on the page: (value, label)."""
+    select = re.search(r'<select name="am"[^>]*>(.*?)</select>', response.content.decode(), re.S)
+    return re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', select.group(1)) if select else []
+
+
+@pytest.mark.usefixtures("frozen")
+@pytest.mark.parametrize("name", ["casey", "dana"])
+def test_a_manager_reads_one_ams_retention_on_the_page_and_in_the_api(client_for, book, boss, name):
+    client, want = client_for(boss), BY_HAND[name]
+    api = client.get("/api/v1/insight/retention/", {**MARCH_APRIL, "am": book[name].pk})
+    assert api.status_code == 200
+    body = api.json()
+    total = body["total"]
+    assert {
+        k: total[k] for k in ("base", "renewed", "expansion", "contraction", "churned", "churned_count")
+    } == {k: want[k] for k in ("base", "renewed", "expansion", "contraction", "churned", "churned_count")}
+    assert total["grr"] == pytest.approx(want["grr"]) and total["nrr"] == pytest.approx(want["nrr"])
+    assert [row["key"] for row in body["by_am"]] == [str(book[name].pk)]
+    assert sum(Decimal(m["base"]) for m in body["by_month"]) == Decimal(want["base"])
+    assert [
+        [r["reason"], str(r["count"]), f"{Decimal(r['value']):,.2f}"] for r in body["churn_reasons"]
+    ] == want["churn"]
+
+    page = client.get("/insight/retention/", {**MARCH_APRIL, "am": book[name].pk})
+    assert page.status_code == 200
+    shown = tables_of(page)
+    assert shown["by-am"][1:] == [want["row"], ["All", *want["row"][1:]]]
+    assert shown["churn"][1:] == want["churn"]
+    assert [o for o in am_options(page) if o[0] == str(book[name].pk)]
+    assert f'<option value="{book[name].pk}" selected>' in page.content.decode()
+
+    # Without the filter, both AMs and the whole book (59,000 of base) again.
+    whole = client.get("/api/v1/insight/retention/", MARCH_APRIL).json()
+    assert whole["total"]["base"] == "59000.00" and len(whole["by_am"]) == 2
+
+
+@pytest.mark.usefixtures("frozen")
+def test_the_choices_are_the_managers_ams_active_or_not(client_for, book, boss, outsider, inbound_sdr):
+    gone = UserFactory(
+        username="gus", first_name="Gus", last_name="Old", role=Role.AM, team=book["casey"].team
+    )
+    gone.is_active = False
+    gone.save(update_fields=["is_active"])
+    client = client_for(boss)
+    page = client.get("/insight/retention/", MARCH_APRIL)
+    assert am_options(page) == [
+        ("", "Any account manager"),
+        (str(book["casey"].pk), "Casey Jones"),
+        (str(book["dana"].pk), "Dana Kim"),
+        (str(gone.pk), "Gus Old (inactive)"),
+    ]  # not Olli (another team's AM), not an SDR
+    # One who left can still be looked at: nothing of theirs ended in the period here.
+    answer = client.get("/api/v1/insight/retention/", {**MARCH_APRIL, "am": gone.pk})
+    assert answer.status_code == 200 and answer.json()["total"]["base"] == "0.00"
+    # The retention section only: the overview and the lead pages count leads, not an AM's book.
+    for url in ("/insight/", "/insight/funnel/", "/insight/money/"):
+        assert am_options(client.get(url)) == [], url
+
+    root = UserFactory(username="root", role=Role.MANAGER, is_superuser=True, team=TeamFactory(name="Board"))
+    labels = [label for _, label in am_options(client_for(root).get("/insight/retention/", MARCH_APRIL))]
+    assert labels == ["Any account manager", "Casey Jones", "Dana Kim", "Gus Old (inactive)", str(outsider)]
+    answer = client_for(root).get("/api/v1/insight/retention/", {**MARCH_APRIL, "am": outsider.pk}).json()
+    assert (answer["total"]["base"], answer["total"]["churned_count"]) == ("12000.00", 1)
+
+
+@pytest.mark.usefixtures("frozen")
+def test_an_am_cannot_narrow_to_another_am(client_for, book):
+    casey, dana = book["casey"], book["dana"]
+    client = client_for(casey)
+    page = client.get("/insight/retention/", MARCH_APRIL)
+    assert am_options(page) == []  # their numbers are already their own: nothing to choose
+    own = client.get("/api/v1/insight/retention/", {**MARCH_APRIL, "am": casey.pk})
+    assert own.status_code == 200 and own.json()["total"]["base"] == BY_HAND["casey"]["base"]
+
+    missing = max(casey.pk, dana.pk) + 1000
+    answers = [
+        client.get("/api/v1/insight/retention/", {**MARCH_APRIL, "am": pk}) for pk in (dana.pk, missing)
+    ]
+    assert [a.status_code for a in answers] == [400, 400]
+    assert answers[0].json() == answers[1].json() == {"am": [INVALID]}  # Dana's id confirms nothing
+    pages = [client.get("/insight/retention/", {**MARCH_APRIL, "am": pk}) for pk in (dana.pk, missing)]
+    assert [p.status_code for p in pages] == [400, 400]
+    assert f"Account manager: {INVALID}" in text_of(pages[0])
+    errors = [re.search(r'<div class="errors".*?</div>', p.content.decode(), re.S).group(0) for p in pages]
+    assert errors[0] == errors[1]
+    assert "21,000.00" not in pages[0].content.decode()
+
+
+@pytest.mark.usefixtures("frozen")
+@pytest.mark.parametrize("value", ["abc", "1.5", "-1", "0", "99999999999999999999", "outsider", "sdr"])
+def test_a_bad_am_is_a_400_naming_it_and_a_form_error(client_for, boss, outsider, inbound_sdr, value):
+    value = {"outsider": outsider.pk, "sdr": inbound_sdr.pk}.get(value, value)
+    client = client_for(boss)
+    answer = client.get("/api/v1/insight/retention/", {**MARCH_APRIL, "am": value})
+    assert answer.status_code == 400
+    assert answer.json() == {"am": [INVALID]}
+    page = client.get("/insight/retention/", {**MARCH_APRIL, "am": value})
+    assert page.status_code == 400
+    assert f"Account manager: {INVALID}" in text_of(page)
+
+
+@pytest.mark.usefixtures("frozen")
+def test_am_on_a_lead_endpoint_is_a_400_and_ignored_by_the_lead_pages(client_for, book, boss):
+    client = client_for(boss)
+    answer = client.get("/api/v1/insight/funnel/", {"am": book["casey"].pk})
+    assert answer.status_code == 400
+    assert answer.json() == {"am": ["Does not apply to funnel: it narrows contracts (retention), not leads."]}
+    assert client.get("/insight/funnel/", {"am": book["casey"].pk}).status_code == 200
+    # The overview's retention card is not narrowed to an AM: the whole book's NRR, 34,500 / 59,000.
+    assert "58.5%" in text_of(client.get("/insight/", {**MARCH_APRIL, "am": book["dana"].pk}))
+
+
+@pytest.mark.usefixtures("frozen")
+def test_one_ams_page_costs_the_same_queries_whatever_the_data(
+    client_for, book, boss, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(boss)
+    params = {**MARCH_APRIL, "am": book["dana"].pk}
+    client.get("/insight/retention/", params)  # warm the session
+    with CaptureQueriesContext(connection) as small:
+        assert client.get("/insight/retention/", params).status_code == 200
+    for i in range(12):
+        UserFactory(username=f"am{i}", role=Role.AM, team=book["dana"].team)
+        with time_machine.travel(CREATED, tick=False):
+            account = customer(book["dana"], name=f"More {i}", domain=f"more{i}.example")
+            contract(account, end=date(2025, 3, 1) + timedelta(days=4 * i), value="100.00", now=CREATED)
+    with django_assert_num_queries(len(small.captured_queries)):
+        page = client.get("/insight/retention/", params)
+    assert page.status_code == 200
+    assert len(am_options(page)) == 1 + 2 + 12
+    assert tables_of(page)["by-am"][1][1] == "21,000.00"  # the new terms are pending: not in the base
