@@ -16,6 +16,13 @@ The history runs from August to November 2026, across the end of summer time in 
 (25 October) and in America (1 November), and a few leads are captured within an hour of
 local midnight at the month edges, so a period cut in UTC instead of the viewer's zone is
 caught.
+
+So that no number the tests check is trivially equal, the history also holds: an active
+ideal-customer profile and leads whose details spread them over the fit grades A to D (by
+index, ``FIT_DETAILS``); a few planned leads whose first-touch SLA breaches in the week before
+"today" and in today's week, in different numbers (``SLA_MISSES``); and contracts ending
+around "today", inside and beyond the next 30 and 60 days, some silent, some with a renewal
+conversation logged and one renewed early (``UPCOMING``).
 """
 
 import random
@@ -92,6 +99,65 @@ LOST_REASONS = ["Price", "Chose a competitor", "No decision / went dark"]
 NURTURE_REASONS = ["Not ready yet (timing)", "No budget yet", "Early research"]
 DISQUALIFY_REASONS = ["Not a fit (size, industry, region)", "Competitor", "Spam or fake details"]
 CHURN_REASONS_USED = ["Price / budget", "Chose a competitor", "Champion left"]
+# The active ideal-customer profile: (field, accepted values, minimum, maximum, points), 100
+# points in all. Every lead's country (DE or US, for routing) matches, so a lead scores 10 at least.
+PROFILE = [
+    ("industry", "Technology, Financial Services", None, None, 40),
+    ("employees", "", 100, 5000, 30),
+    ("seniority", "c_level, vp, director", None, None, 20),
+    ("country", "US, DE", None, None, 10),
+]
+# What a lead says about itself, by its index in turn: (industry, employees, title,
+# seniority), two for each fit grade (A from 75 points, B from 50, C from 25).
+FIT_DETAILS = [
+    ("Technology", 500, "VP Sales", "vp"),  # 100: A
+    ("Financial Services", 800, "Sales Manager", "manager"),  # 80: A
+    ("Technology", 40, "Director of Sales", "director"),  # 70: B
+    ("Financial Services", None, "Sales Manager", "manager"),  # 50: B
+    ("Retail", 1200, "Sales Manager", "manager"),  # 40: C
+    ("Retail", 20, "CEO", "c_level"),  # 30: C
+    ("Retail", 20, "Sales Manager", "manager"),  # 10: D
+    ("Manufacturing", None, "", ""),  # 10: D
+]
+# Leads planned to breach their first-touch SLA in the Berlin team around "today" (Monday
+# 30 November), so the speed diagnosis's breaches week on week are neither zero nor equal:
+# (captured, hand-raiser, MQL (a non-hand-raiser's activities), first touch or None).
+# Hand-raisers are due 15 business minutes after capture, MQLs 4 business hours after the MQL
+# (Berlin office: 9:00 to 17:00 local, UTC+1 in November).
+SLA_MISSES = [
+    # Saturday's hand-raiser, due Monday 23 Nov 09:15 Berlin: a breach last week; touched at 11:40 Berlin.
+    (datetime(2026, 11, 21, 14, 0, tzinfo=UTC), True, None, datetime(2026, 11, 23, 10, 40, tzinfo=UTC)),
+    # Wednesday 11:00 Berlin, due 11:15, touched at 12:30 Berlin: a breach last week.
+    (datetime(2026, 11, 25, 10, 0, tzinfo=UTC), True, None, datetime(2026, 11, 25, 11, 30, tzinfo=UTC)),
+    # Captured at 07:00 Berlin on Thursday, an MQL at 09:00, due 13:00, never touched: a breach
+    # last week.
+    (
+        datetime(2026, 11, 26, 6, 0, tzinfo=UTC),
+        False,
+        datetime(2026, 11, 26, 8, 0, tzinfo=UTC),
+        None,
+    ),
+    # Sunday evening's hand-raiser, due Monday 30 Nov 09:15 Berlin (08:15 UTC, before "today"'s
+    # 09:30 UTC), not touched yet: a breach this week.
+    (datetime(2026, 11, 29, 20, 0, tzinfo=UTC), True, None, None),
+]
+# Contracts ending around "today" (30 November 2026): (days from today to the term's last day,
+# AM, what the AM did before today: "" nothing, "talked" logged a renewal conversation,
+# "renewed" recorded the renewal early). The renewals diagnosis counts the silent active ones
+# ending within 30 days; the AM's summary the open ones by 30 and 60 days, at risk the silent.
+UPCOMING = [
+    (0, "riley", ""),  # ends today: still inside
+    (6, "casey", ""),
+    (11, "riley", "talked"),
+    (19, "casey", "talked"),
+    (24, "riley", "renewed"),  # in the AM's summary week
+    (30, "riley", ""),  # the last day inside 30 days
+    (31, "riley", ""),  # the first day beyond
+    (44, "casey", ""),
+    (58, "riley", "talked"),
+    (75, "riley", ""),  # beyond 60 days
+]
+UPCOMING_VALUES = [12_000, 24_000, 36_000, 60_000]
 QUIET_EMAIL = "django.core.mail.backends.dummy.EmailBackend"
 
 
@@ -183,6 +249,7 @@ class ContractRecord:
     pk: int = 0
     outcome: str = ""  # renewed / expanded / downsized / churned; "" still open
     outcome_at: datetime | None = None
+    conversation_at: datetime | None = None  # the AM's renewal conversation, None: none logged
     new_value: Decimal | None = None
     churn_reason: str = ""
 
@@ -226,11 +293,23 @@ class History:
                 record = _plan_outbound(leads + j, rng)
                 history.leads.append(record)
                 replay.add(_outbound_story(record, random.Random(rng.random()), history))
+            # The planned additions draw nothing from ``rng``: the random history stays the same.
+            for n, plan in enumerate(SLA_MISSES):
+                record = _plan_sla_miss(leads + outbound + n, plan)
+                history.leads.append(record)
+                replay.add(_sla_miss_story(record, plan, history))
             with at(SETUP_AT):
                 for k in range(customers):
                     history.contracts.append(_contract(k, rng, users))
+                upcoming = [
+                    _upcoming_contract(customers + n, days, am, users)
+                    for n, (days, am, _) in enumerate(UPCOMING)
+                ]
             for record in history.contracts:
                 replay.add(_renewal_story(record, random.Random(rng.random()), history))
+            for record, (_, _, done) in zip(upcoming, UPCOMING, strict=True):
+                history.contracts.append(record)
+                replay.add(_upcoming_story(record, done, history))
             replay.run()
         return history
 
@@ -289,6 +368,7 @@ def _setup():
         TerritoryRule.objects.create(
             name=f"Country {country}", team=teams[team], countries=[country], position=10
         )
+    _profile()
     TerritoryRule.objects.create(name="All handoffs", team=teams["aes"], position=1000)
     TerritoryRule.objects.create(name="All customers", team=teams["ams"], position=1000)
     campaigns = {}
@@ -299,6 +379,20 @@ def _setup():
         ).pk
         campaigns[key] = record
     return users, teams, campaigns
+
+
+def _profile() -> None:
+    """The active ideal-customer profile, saved as the admin saves it: the capture service's
+    cached scoring context is told it changed."""
+    from leads.models import FitCriterion, IdealCustomerProfile
+    from leads.services import scoring_changed
+
+    profile = IdealCustomerProfile.objects.create(name="Truth test ICP", is_active=True)
+    FitCriterion.objects.bulk_create(
+        FitCriterion(profile=profile, field=name, values=values, minimum=low, maximum=high, points=points)
+        for name, values, low, high, points in PROFILE
+    )
+    scoring_changed()
 
 
 def _uniform_moment(rng: random.Random, start: datetime, end: datetime) -> datetime:
@@ -348,14 +442,16 @@ def _plan_outbound(i: int, rng: random.Random) -> LeadRecord:
 
 
 def _details(record: LeadRecord, country: str) -> dict:
+    industry, employees, title, seniority = FIT_DETAILS[record.index % len(FIT_DETAILS)]
     return {
         "first_name": f"First{record.index}",
         "last_name": f"Last{record.index}",
         "company": f"Company {record.index}",
-        "title": "VP Sales",
+        "title": title,
+        "seniority": seniority,
         "country": country,
-        "industry": "Technology",
-        "employees": 500,
+        "industry": industry,
+        "employees": employees,
     }
 
 
@@ -409,6 +505,57 @@ def _outbound_story(record: LeadRecord, rng: random.Random, history: History):
     ).lead
     record.pk, record.captured_at, record.fit_grade = lead.pk, record._captured, lead.fit_grade
     yield from _sdr_work(record, rng, history, touched=True)
+
+
+def _plan_sla_miss(i: int, plan: tuple) -> LeadRecord:
+    """A Berlin lead from the website whose first touch comes late or never (``SLA_MISSES``)."""
+    team, sdr = TERRITORY["DE"]
+    record = LeadRecord(
+        index=i,
+        email=f"lead{i}@company{i}.example",
+        campaign="web",
+        channel="web",
+        source="web",
+        team=team,
+        sdr=sdr,
+        origin="inbound",
+    )
+    record._country = "DE"
+    record._captured = plan[0]
+    return record
+
+
+def _sla_miss_story(record: LeadRecord, plan: tuple, history: History):
+    """Captured (a hand-raiser is an MQL and routed at once, another lead becomes one by three
+    activities at its planned MQL moment), then one touch at the planned moment, or none."""
+    from leads import services
+    from leads.models import ActivityKind, ActivitySource, Campaign
+    from sdr.services import log_touch
+
+    captured, hand_raiser, mql, touch = plan
+    campaign = Campaign.objects.get(pk=history.campaigns[record.campaign].pk)
+    yield captured
+    lead = services.capture_lead(
+        email=record.email,
+        via=ActivitySource.WEB_FORM,
+        campaign=campaign,
+        hand_raiser=hand_raiser,
+        activity_kind=ActivityKind.MEETING_REQUEST if hand_raiser else ActivityKind.VISIT,
+        details=_details(record, record._country),
+    ).lead
+    record.pk, record.captured_at, record.fit_grade = lead.pk, captured, lead.fit_grade
+    if hand_raiser:
+        record.hand_raiser = True
+        record.mql_at = record.routed_at = captured
+    else:
+        yield mql
+        for kind in (ActivityKind.FORM_FILL, ActivityKind.DEMO_VIEW, ActivityKind.DOWNLOAD):
+            services.log_activity(lead_id=lead.pk, kind=kind, via=ActivitySource.API, campaign=campaign)
+        record.mql_at = record.routed_at = mql
+    if touch is not None:
+        yield touch
+        log_touch(lead_id=record.pk, by=history.user(record.sdr), kind="call")
+        record.touches.append(touch)
 
 
 def _sdr_work(record: LeadRecord, rng: random.Random, history: History, *, touched: bool):
@@ -531,3 +678,39 @@ def _renewal_story(record: ContractRecord, rng: random.Random, history: History)
         new_value,
         reason,
     )
+
+
+def _upcoming_contract(k: int, days: int, am: str, users) -> ContractRecord:
+    """A customer whose term ends ``days`` after "today" (written at setup, like ``_contract``)."""
+    from tests.factories import contract, customer
+
+    end = NOW.date() + timedelta(days=days)
+    value = Decimal(UPCOMING_VALUES[k % len(UPCOMING_VALUES)])
+    account = customer(users[am], name=f"Customer {k}", domain=f"customer{k}.example")
+    made = contract(account, end=end, start=end - timedelta(days=364), value=str(value))
+    return ContractRecord(
+        index=k,
+        account=account.name,
+        am=am,
+        start_date=made.start_date,
+        end_date=end,
+        value=value,
+        pk=made.pk,
+    )
+
+
+def _upcoming_story(record: ContractRecord, done: str, history: History):
+    """What the AM did about an upcoming renewal in the week before "today" (``UPCOMING``)."""
+    from renewals.services import log_conversation, record_outcome
+
+    am = history.user(record.am)
+    if done == "talked":
+        when = datetime.combine(NOW.date() - timedelta(days=4 + record.index % 3), time(15), tzinfo=UTC)
+        yield when
+        log_conversation(contract_id=record.pk, by=am, note="Talked about next year's seats.")
+        record.conversation_at = when
+    elif done == "renewed":
+        when = datetime.combine(NOW.date() - timedelta(days=5), time(16), tzinfo=UTC)
+        yield when
+        record_outcome(contract_id=record.pk, by=am, outcome="renewed", annual_value=record.value)
+        record.outcome, record.outcome_at, record.new_value = "renewed", when, record.value
