@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 
@@ -135,8 +136,29 @@ class ActivityWeightAdmin(admin.ModelAdmin):
         transaction.on_commit(services.scoring_changed)
 
 
+class LeadAdminForm(forms.ModelForm):
+    """A status edited by hand moves as the lifecycle allows (``Lead.TRANSITIONS``)."""
+
+    class Meta:
+        model = Lead
+        fields = "__all__"  # noqa: DJ007 (the admin's own form: every field the admin shows)
+
+    def clean_status(self):
+        status = self.cleaned_data["status"]
+        if self.instance.pk and "status" in self.changed_data and not self.instance.can_move_to(status):
+            raise forms.ValidationError(
+                f"A lead in {self.instance.get_status_display()} cannot move to {Lead.Status(status).label}."
+            )
+        return status
+
+
 @admin.register(Lead)
 class LeadAdmin(admin.ModelAdmin):
+    """An edit goes through ``services.update_lead``: only the fields edited are written,
+    the change is on the lead's timeline (so the insight facts see it at their next
+    refresh), its work follows a new owner, and a status moves through the lifecycle."""
+
+    form = LeadAdminForm
     list_display = (
         "email",
         "first_name",
@@ -160,6 +182,15 @@ class LeadAdmin(admin.ModelAdmin):
         "mql_at",
         "status_changed_at",
     )
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        try:
+            services.update_lead(lead=obj, fields=form.changed_data, actor=request.user)
+        except services.InvalidTransition as exc:  # another actor moved the lead meanwhile
+            messages.error(request, f"The lead was not changed: {exc}")
 
 
 @admin.register(Activity)

@@ -17,7 +17,9 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Concat
+from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from work import services as work
@@ -464,6 +466,92 @@ def set_rating(*, lead_id: int, rating: str, actor) -> Lead:
     return lead
 
 
+def update_lead(*, lead: Lead, fields: Sequence[str], actor, now: datetime | None = None) -> Lead:
+    """Save a lead a person edited by hand (the admin's change form): ``lead`` carries the
+    edited values, ``fields`` names those edited. What really changed goes on the lead's
+    timeline as one "details updated" event naming each field's old and new value (the
+    insight facts follow lead events, so they see it within a minute). Only those fields are
+    written, so a change made meanwhile to the others is kept. An edited fit field re-scores
+    the lead; a new owner or team takes the lead's open work items with it, as a
+    reassignment does; a new status goes through the lifecycle (``transition_lead``: the
+    allowed moves, its status event, its work closed when it leaves sales)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        current = Lead.objects.select_for_update().get(pk=lead.pk)
+        to_status = lead.status if "status" in fields and lead.status != current.status else None
+        if to_status and not current.can_move_to(to_status):
+            raise InvalidTransition(
+                f"A lead in {current.get_status_display()} cannot move to {Lead.Status(to_status).label}."
+            )
+        changed = [
+            field
+            for field in Lead._meta.concrete_fields
+            if field.name in fields and field.name != "status" and _differs(current, lead, field.name)
+        ]
+        if FIT_FIELDS & {field.name for field in changed}:
+            fit = compute_fit(lead, load_criteria())
+            lead.fit_score, lead.fit_grade = fit.score, fit.grade
+            changed += [
+                Lead._meta.get_field(n) for n in ("fit_score", "fit_grade") if _differs(current, lead, n)
+            ]
+        if changed:
+            values = {field.attname: getattr(lead, field.attname) for field in changed}
+            Lead.objects.filter(pk=lead.pk).update(**values, updated_at=now)
+            if {"owner_id", "team_id"} & values.keys():
+                work.move_items(
+                    model=Lead, subject_ids=[lead.pk], owner_id=lead.owner_id, team_id=lead.team_id
+                )
+            LeadEvent.objects.create(
+                lead=lead,
+                kind=LeadEvent.Kind.UPDATED,
+                at=now,
+                actor=actor,
+                via=ActivitySource.MANUAL,
+                message=_clip("; ".join(_change(current, lead, field.name) for field in changed), 500),
+            )
+        lead.status, lead.updated_at = current.status, now
+        if to_status:
+            moved = transition_lead(
+                lead_id=lead.pk,
+                to=to_status,
+                actor=actor,
+                via=ActivitySource.MANUAL,
+                reason="Changed by hand.",
+                at=now,
+            )
+            for name in _status_change(to_status, now):
+                setattr(lead, name, getattr(moved, name))
+    return lead
+
+
+def _differs(before: Lead, after: Lead, name: str) -> bool:
+    attname = Lead._meta.get_field(name).attname
+    return getattr(before, attname) != getattr(after, attname)
+
+
+def _change(before: Lead, after: Lead, name: str) -> str:
+    """One field's change as a person reads it on the timeline: "Owner: Sam Hill → Alex Lee"."""
+    label = str(Lead._meta.get_field(name).verbose_name).capitalize()
+    return f"{label}: {_shown(before, name)} → {_shown(after, name)}"
+
+
+def _shown(lead: Lead, name: str) -> str:
+    """A field's value as a person reads it on the timeline."""
+    field = Lead._meta.get_field(name)
+    value = getattr(lead, name)
+    if field.choices and value != "":
+        value = getattr(lead, f"get_{name}_display")()
+    if value is None or value == "":
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _clip(text: str, length: int) -> str:
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
 @dataclass(frozen=True)
 class SweepResult:
     promoted: int
@@ -592,22 +680,50 @@ def _move_in_batches_orm(claim, to: str, now: datetime, batch_size: int, reason:
             return moved
 
 
-def recompute_fit_scores(*, batch_size: int = 50_000) -> int:
+def recompute_fit_scores(*, batch_size: int = 50_000, now: datetime | None = None) -> int:
     """Re-score every lead against the active profile, set-based, in primary-key ranges so
-    no single transaction holds the whole table. Returns the number of leads visited."""
+    no single transaction holds the whole table. Only the leads whose score changes are
+    written; each whose grade changes also gets a "details updated" event saying so, in the
+    same transaction, so its timeline says why it moved in the queue and the insight facts
+    (which follow lead events) show the new grade within a minute. Returns the number of
+    leads re-scored: a re-run with the same profile writes nothing."""
+    now = now or timezone.now()
     criteria = load_criteria()
     score = fit_score_expression(criteria)
+    grade = fit_grade_expression(score)
     bounds = Lead.objects.order_by("pk").values_list("pk", flat=True)
     first, last = bounds.first(), bounds.last()
     if first is None:
         return 0
-    visited = 0
+    rescored = 0
     for low in range(first, last + 1, batch_size):
+        batch = Lead.objects.filter(pk__gte=low, pk__lt=low + batch_size).order_by()
         with transaction.atomic():
-            visited += Lead.objects.filter(pk__gte=low, pk__lt=low + batch_size).update(
-                fit_score=score, fit_grade=fit_grade_expression(score)
+            _insert_regraded_events(batch.exclude(Exact(F("fit_grade"), grade)), grade, now)
+            rescored += batch.exclude(Exact(F("fit_score"), score), Exact(F("fit_grade"), grade)).update(
+                fit_score=score, fit_grade=grade, updated_at=now
             )
-    return visited
+    return rescored
+
+
+def _insert_regraded_events(leads, grade, now: datetime) -> None:
+    """One INSERT ... SELECT of the events of the leads whose grade changes. The leads are
+    locked as they are read (PostgreSQL; SQLite's writer holds the database), so the grade
+    the event names as the old one is the one the UPDATE after it replaces."""
+    message = Concat(
+        Value("Fit grade "),
+        F("fit_grade"),
+        Value(" → "),
+        grade,
+        Value(": the ideal-customer profile changed."),
+    )
+    select, params = leads.select_for_update().values("id", regraded=message).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {LeadEvent._meta.db_table} (lead_id, kind, at, via, from_status, to_status, message)"
+            f" SELECT r.id, %s, %s, '', '', '', r.regraded FROM ({select}) r",
+            [str(LeadEvent.Kind.UPDATED), connection.ops.adapt_datetimefield_value(now), *params],
+        )
 
 
 def change_half_life(*, new_half_life_days: float, now: datetime | None = None) -> int:

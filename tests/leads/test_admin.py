@@ -1,4 +1,4 @@
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -126,3 +126,80 @@ def test_a_campaign_with_a_cost_needs_its_run_to_spread_the_cost(admin_client):
     )
     assert response.status_code == 302
     assert Campaign.objects.get(name="Paid search").ends_on.isoformat() == "2026-03-31"
+
+
+def lead_form(lead, **changes) -> dict:
+    """The lead admin's change form as it posts ``lead`` unchanged (read now), then ``changes``."""
+    from leads.models import Lead
+
+    lead = Lead.objects.get(pk=lead.pk)
+    texts = ("email", "first_name", "last_name", "company", "title", "seniority", "industry", "country")
+    data = {name: getattr(lead, name) for name in (*texts, "phone", "source", "status", "status_reason")}
+    data |= {name: getattr(lead, name) for name in ("rating", "external_id", "external_status")}
+    data |= {
+        "campaign": lead.campaign_id or "",
+        "owner": lead.owner_id or "",
+        "team": lead.team_id or "",
+        "employees": lead.employees or "",
+        "annual_revenue": lead.annual_revenue or "",
+        "external_created_at_0": "",
+        "external_created_at_1": "",
+    }
+    if lead.hand_raiser:
+        data["hand_raiser"] = "on"
+    return data | changes
+
+
+NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
+
+
+@pytest.mark.django_db
+def test_a_lead_edited_in_the_admin_is_on_its_timeline_and_its_fit_rescored(
+    admin_client, profile, inbound_sdr
+):
+    """Ops corrects a lead's industry and gives it to Sam: the timeline says who changed what
+    from what to what, and the fit is re-scored from the corrected industry."""
+    from leads.models import LeadEvent
+
+    with time_machine.travel(NOW - timedelta(hours=1), tick=False):
+        lead = LeadFactory(industry="Retail", employees=10, fit_score=0, fit_grade="D")
+    with time_machine.travel(NOW, tick=False):
+        response = admin_client.post(
+            f"/admin/leads/lead/{lead.pk}/change/",
+            lead_form(lead, industry="Technology", owner=inbound_sdr.pk),
+        )
+    assert response.status_code == 302, response.content.decode()[:2000]
+
+    lead.refresh_from_db()
+    assert (lead.industry, lead.owner, lead.fit_score, lead.fit_grade) == ("Technology", inbound_sdr, 40, "C")
+    assert lead.updated_at == NOW
+    event = lead.events.get()
+    assert (event.kind, event.actor.username, event.at) == (LeadEvent.Kind.UPDATED, "ops", NOW)
+    assert event.message == (
+        f"Industry: Retail → Technology; Owner: none → {inbound_sdr}; Fit score: 0 → 40; Fit grade: D → C"
+    )
+
+
+@pytest.mark.django_db
+def test_an_edit_by_hand_writes_only_the_fields_edited(marketing):
+    """The form's copy of the lead is older than the row: what someone else changed
+    meanwhile (a rep's rating) is kept."""
+    from leads.models import Lead
+    from leads.services import update_lead
+
+    lead = LeadFactory(company="Initech", rating="")
+    Lead.objects.filter(pk=lead.pk).update(rating="A")
+    lead.company = "Initech GmbH"
+    update_lead(lead=lead, fields=["company"], actor=marketing)
+
+    lead.refresh_from_db()
+    assert (lead.company, lead.rating) == ("Initech GmbH", "A")
+    assert lead.events.get().message == "Company: Initech → Initech GmbH"
+
+
+@pytest.mark.django_db
+def test_a_lead_saved_unchanged_in_the_admin_records_nothing(admin_client):
+    lead = LeadFactory()
+    response = admin_client.post(f"/admin/leads/lead/{lead.pk}/change/", lead_form(lead))
+    assert response.status_code == 302
+    assert not lead.events.exists()

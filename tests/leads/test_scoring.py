@@ -6,7 +6,7 @@ import time_machine
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leads.models import NO_ENGAGEMENT, ActivityKind, ActivitySource, Lead, ScoringSettings
+from leads.models import NO_ENGAGEMENT, ActivityKind, ActivitySource, Lead, LeadEvent, ScoringSettings
 from leads.scoring import (
     add_engagement,
     compute_fit,
@@ -181,6 +181,40 @@ def test_changing_the_profile_rescores_every_lead(profile):
     recompute_fit_scores()
     lead.refresh_from_db()
     assert (lead.fit_score, lead.fit_grade) == (40, "C")
+
+
+@pytest.mark.django_db
+def test_a_rescore_writes_only_the_leads_it_changes_and_puts_each_new_grade_on_the_timeline(profile):
+    """The re-score touches only leads whose score moves (at a million leads, a profile edit
+    rewrites the few it concerns, not the table), says on each timeline why the grade moved
+    (that event is also what the insight facts follow), and a re-run writes nothing."""
+    with time_machine.travel(NOW - timedelta(days=1), tick=False):
+        regraded = LeadFactory(industry="Retail", employees=10, fit_score=0, fit_grade="D")
+        rescored = LeadFactory(industry="Energy", country="DE", fit_score=0, fit_grade="D")  # 10: D still
+        unchanged = LeadFactory(industry="Energy", employees=10, fit_score=0, fit_grade="D")
+    profile.criteria.filter(field="industry").update(values="Retail")
+
+    with time_machine.travel(NOW, tick=False):
+        assert recompute_fit_scores(batch_size=2) == 2
+    for lead in (regraded, rescored, unchanged):
+        lead.refresh_from_db()
+    assert [(lead.fit_score, lead.fit_grade) for lead in (regraded, rescored, unchanged)] == [
+        (40, "C"),
+        (10, "D"),
+        (0, "D"),
+    ]
+    assert [lead.updated_at for lead in (regraded, rescored, unchanged)] == [
+        NOW,
+        NOW,
+        NOW - timedelta(days=1),
+    ]
+    events = LeadEvent.objects.filter(kind=LeadEvent.Kind.UPDATED)
+    assert [(e.lead_id, e.at, e.message) for e in events] == [
+        (regraded.pk, NOW, "Fit grade D → C: the ideal-customer profile changed.")
+    ]
+
+    assert recompute_fit_scores() == 0
+    assert LeadEvent.objects.count() == 1
 
 
 @pytest.mark.django_db
