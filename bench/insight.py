@@ -107,13 +107,13 @@ class StatementTimer:
 # --- the data set --------------------------------------------------------------------------
 
 CAMPAIGNS_SQL = """
-INSERT INTO leads_campaign (name, channel, cost, starts_on, ends_on, is_active, created_at)
+INSERT INTO leads_campaign (name, channel, cost, starts_on, ends_on, is_active, created_at, updated_at)
 SELECT 'Insight campaign ' || c,
        (%(channels)s::text[])[1 + c %% cardinality(%(channels)s::text[])],
        2000 + (c * 7919) %% 48000,
        %(today)s::date - 730 + (c * 14),
        %(today)s::date - 730 + (c * 14) + 30 + (c * 31) %% 150,
-       true, %(now)s::timestamptz - interval '2 years'
+       true, %(now)s::timestamptz - interval '2 years', %(now)s::timestamptz - interval '2 years'
 FROM generate_series(0, %(n)s - 1) AS c
 RETURNING id
 """

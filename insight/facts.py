@@ -61,11 +61,15 @@ Refreshing:
   that no longer exist). ``refresh()`` recomputes the leads that changed since the last run:
   a lead event, a rep touch or a first-touch breach with an id above the watermarks in
   ``RefreshState`` (the breach sweep writes no lead event), a new-business opportunity
-  updated (``updated_at``) since the last run, or a lead with an id above every fact's (a
-  lead written without any event). A transaction may commit after a
-  higher id or a later time was seen, so each run re-checks the last ``ID_OVERLAP`` ids and
-  ``TIME_OVERLAP`` of time. Changes that leave no event (a campaign's channel edited, fit
-  scores recomputed in bulk, an owner changed in the admin) wait for the nightly rebuild.
+  updated (``updated_at``) since the last run, a lead with an id above every fact's (a
+  lead written without any event), or a lead whose campaign was edited (``updated_at``)
+  since the last run and whose fact's ``channel`` is no longer the campaign's (the only
+  column a campaign gives; a campaign's cost or name edited recomputes nothing). A
+  transaction may commit after a higher id or a later time was seen, so each run re-checks
+  the last ``ID_OVERLAP`` ids and ``TIME_OVERLAP`` of time. The other writes that change a
+  fact column write a lead event for it: fit scores recomputed in bulk after the profile
+  changed (``leads.services.recompute_fit_scores``: a "details updated" event per lead whose
+  grade moved) and a lead edited in the admin (``leads.services.update_lead``).
 - A fact is written only when a column differs (``ON CONFLICT ... WHERE ... IS DISTINCT
   FROM``), so both return how many facts were written (new or changed), re-runs write
   nothing, and ``refreshed_at`` says when a fact last changed.
@@ -186,8 +190,12 @@ def changed_leads_sql(state: RefreshState) -> tuple[str, list]:
     ``lead_id``) with its parameters. Each branch is a range over an index (a primary key, or
     the lead facts' own key); the opportunities' ``updated_at`` is read by a scan. A breach
     only ever sets ``first_touch_breached``: the breaches re-checked behind the watermark skip
-    the leads already flagged, so an idle run does not recompute them."""
+    the leads already flagged, so an idle run does not recompute them. Likewise a campaign
+    edited since the last run names only its leads whose fact's channel is no longer the
+    campaign's, read from the facts' campaign index: re-checking the last minutes' edits, or
+    an edit of a cost or a name, recomputes nobody."""
     since = (state.opportunity_at or EPOCH) - TIME_OVERLAP
+    newest, campaigns = _newest_fact_and_edited_campaigns(state)
     kinds = ", ".join(["%s"] * len(TOUCH_KINDS))
     sql = f"""
         SELECT e.lead_id FROM {LeadEvent._meta.db_table} e WHERE e.id > %s
@@ -203,6 +211,12 @@ def changed_leads_sql(state: RefreshState) -> tuple[str, list]:
                 WHERE f.lead_id = w.object_id AND f.first_touch_breached
             )
     """
+    if campaigns:  # our own integer ids, written out: no limit on the number of parameters
+        sql += f"""
+        UNION SELECT f.lead_id FROM {LeadFact._meta.db_table} f
+            JOIN {Campaign._meta.db_table} c ON c.id = f.campaign_id
+            WHERE f.campaign_id IN ({", ".join(str(int(pk)) for pk in campaigns)}) AND f.channel <> c.channel
+        """
     params = [
         state.event_id - ID_OVERLAP,
         state.activity_id - ID_OVERLAP,
@@ -210,13 +224,31 @@ def changed_leads_sql(state: RefreshState) -> tuple[str, list]:
         str(ActivitySource.MANUAL),
         _adapt(since),
         str(Opportunity.Kind.NEW_BUSINESS),
-        # A constant, not a subquery: the planner then sees how few leads are that new.
-        LeadFact.objects.order_by("-lead_id").values_list("lead_id", flat=True).first() or 0,
+        newest,
         state.breach_id - ID_OVERLAP,
         str(WorkItem.Kind.FIRST_TOUCH),
         _lead_type_id(),
     ]
     return sql, params
+
+
+def _newest_fact_and_edited_campaigns(state: RefreshState) -> tuple[int, list[int]]:
+    """The highest lead id with a fact, and the campaigns edited since the last run (a range
+    of their ``updated_at`` index, with the overlap for late commits), in one statement.
+    Constants for the refresh's statement, not subqueries: the planner then sees how few
+    leads are that new, and reads the edited campaigns' facts by the facts' campaign index
+    whatever its statistics of the campaigns say (none, on a table too small for autovacuum
+    to analyze, made it join every fact by a hash)."""
+    since = (state.campaign_at or EPOCH) - TIME_OVERLAP
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT MAX(f.lead_id), NULL FROM {LeadFact._meta.db_table} f"
+            f" UNION ALL SELECT NULL, c.id FROM {Campaign._meta.db_table} c WHERE c.updated_at >= %s",
+            [_adapt(since)],
+        )
+        rows = cursor.fetchall()
+    newest = next((lead for lead, campaign in rows if campaign is None), None)
+    return newest or 0, [campaign for _, campaign in rows if campaign is not None]
 
 
 def facts_sql_for(lead_ids: "QuerySet | tuple[str, Sequence] | None") -> tuple[str, list]:
@@ -447,6 +479,7 @@ def _advance(state: RefreshState, marks: tuple[int, int, int], now: datetime) ->
     state.activity_id = max(state.activity_id, marks[1])
     state.breach_id = max(state.breach_id, marks[2])
     state.opportunity_at = now
+    state.campaign_at = now
     state.incremental_at = now
 
 

@@ -235,6 +235,7 @@ class RefreshState(models.Model):
     breach_id = models.BigIntegerField(default=0, help_text="Highest SLA breach id seen.")
     activity_id = models.BigIntegerField(default=0, help_text="Highest activity id seen.")
     opportunity_at = models.DateTimeField(null=True, blank=True, help_text="Latest opportunity change seen.")
+    campaign_at = models.DateTimeField(null=True, blank=True, help_text="Latest campaign change seen.")
     lead_at = models.DateTimeField(null=True, blank=True, help_text="Latest lead change seen.")
     incremental_at = models.DateTimeField(null=True, blank=True)
     rebuilt_at = models.DateTimeField(null=True, blank=True)

@@ -49,9 +49,13 @@ class Campaign(models.Model):
     ends_on = models.DateField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]
+        # The insight refresh looks up the campaigns edited since its last run (a channel
+        # edited changes the facts of every lead of the campaign): a range, not a scan.
+        indexes = [models.Index(fields=["updated_at"], name="campaign_updated")]
         constraints = [
             models.CheckConstraint(condition=Q(cost__gte=0), name="campaign_cost_not_negative"),
             models.CheckConstraint(

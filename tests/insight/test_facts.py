@@ -15,12 +15,13 @@ from accounts.models import Stage
 from accounts.services import accept_handoff, hand_off, move_stage, reject_handoff, update_opportunity
 from insight import facts, tasks
 from insight.models import LeadFact, RefreshState
-from leads.models import Activity, ActivityKind, ActivitySource, Lead
+from leads.models import Activity, ActivityKind, ActivitySource, Campaign, Lead, LeadEvent
 from leads.services import capture_lead, log_activity, transition_lead
 from sdr.services import dispose_lead, log_touch
 from team.calendar import Schedule, business_minutes_between
 from team.models import BusinessCalendar, Holiday, WorkingHours
-from tests.factories import LeadFactory, qualifying
+from tests.factories import LeadFactory, UserFactory, qualifying
+from work.models import WorkItem
 
 pytestmark = pytest.mark.django_db
 
@@ -502,3 +503,197 @@ def test_facts_sql_for_computes_the_same_rows_without_writing(history):
             rows = cursor.fetchall()
     assert len(rows) == 1 and rows[0][0] == history["C"].pk
     assert Decimal(str(rows[0][2])) == Decimal("100")
+
+
+# --- changes that leave no event of their own: a campaign, a re-score, the admin --------------
+
+# What a refresh with nothing to do sends (the run's state and watermarks, the targets and the
+# days they need, the calendars' spans it keeps, the upsert, the state saved, the savepoint
+# of the test's transaction around it): following campaigns, re-scores and admin edits adds
+# no statement.
+IDLE_REFRESH_STATEMENTS = 16
+
+
+@pytest.fixture
+def no_overlap(monkeypatch):
+    """At scale the refresh's overlap re-checks a sliver of the leads behind the watermarks;
+    among the few leads of a test it re-checks them all, which would hide a change the
+    refresh does not follow."""
+    monkeypatch.setattr(facts, "ID_OVERLAP", 0)
+
+
+@pytest.fixture
+def ops_client(client):
+    client.force_login(UserFactory(username="ops", role="marketing", is_staff=True, is_superuser=True))
+    return client
+
+
+def campaign_form(campaign: Campaign, **changes) -> dict:
+    return {
+        "name": campaign.name,
+        "channel": campaign.channel,
+        "cost": str(campaign.cost),
+        "starts_on": "2026-10-01",  # a costed campaign needs its run
+        "ends_on": "2026-12-31",
+        "is_active": "on",
+        "created_at_0": campaign.created_at.date().isoformat(),
+        "created_at_1": campaign.created_at.time().isoformat(),
+    } | changes
+
+
+def lead_form(lead: Lead, **changes) -> dict:
+    """The lead admin's change form as it posts the lead unchanged, then ``changes``."""
+    lead.refresh_from_db()
+    texts = ("email", "first_name", "last_name", "company", "title", "seniority", "industry", "country")
+    data = {name: getattr(lead, name) for name in (*texts, "phone", "source", "status", "status_reason")}
+    data |= {name: getattr(lead, name) for name in ("rating", "external_id", "external_status")}
+    data |= {
+        "campaign": lead.campaign_id or "",
+        "owner": lead.owner_id or "",
+        "team": lead.team_id or "",
+        "employees": lead.employees or "",
+        "annual_revenue": lead.annual_revenue or "",
+        "external_created_at_0": "",
+        "external_created_at_1": "",
+    }
+    if lead.hand_raiser:
+        data["hand_raiser"] = "on"
+    return data | changes
+
+
+def test_a_campaigns_new_channel_reaches_its_leads_facts_at_the_next_refresh(
+    no_overlap, history, campaign, ops_client
+):
+    """A campaign edited in the admin writes no lead event; the refresh follows the campaigns
+    edited since its last run and recomputes their leads whose channel is stale, and only
+    those: an edit of the cost recomputes nobody, nor does re-checking a recent edit."""
+    with at(MONDAY_9 + 11 * HOUR):
+        Lead.objects.filter(pk__in=[history["A"].pk, history["B"].pk]).update(campaign=campaign)
+        assert facts.rebuild() == 2
+    assert {fact(history[name]).channel for name in "AB"} == {"paid_search"}
+
+    url = f"/admin/leads/campaign/{campaign.pk}/change/"
+    with at(MONDAY_9 + 20 * HOUR):
+        assert ops_client.post(url, campaign_form(campaign, cost="2500.00")).status_code == 302
+        assert facts.refresh() == 0  # a cost is no column of the facts
+    with at(MONDAY_9 + 21 * HOUR):
+        assert ops_client.post(url, campaign_form(campaign, channel="email")).status_code == 302
+        assert facts.refresh() == 2
+    assert {name: fact(history[name]).channel for name in "ABC"} == {"A": "email", "B": "email", "C": ""}
+    assert fact(history["A"]).refreshed_at == MONDAY_9 + 21 * HOUR
+
+    with at(MONDAY_9 + 21 * HOUR + timedelta(minutes=1)):
+        assert facts.refresh() == 0  # the edit is re-checked (late commits), nothing is stale
+        assert facts.rebuild() == 0  # and the incremental facts are the full computation
+
+
+def test_a_profile_edited_in_the_admin_regrades_the_facts_at_the_next_refresh(
+    no_overlap, history, profile, ops_client, settings, django_capture_on_commit_callbacks
+):
+    """The admin re-scores every lead in one set-based pass and writes no lead event of its
+    own; the re-score records each grade it moves on the lead's timeline, which the refresh
+    follows: the fit-grade filter is right within a minute, not after the nightly rebuild."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    Lead.objects.filter(pk=history["B"].pk).update(industry="Retail")
+    assert {fact(history[name]).fit_grade for name in "ABCD"} == {"D"}
+    criteria = list(profile.criteria.order_by("-points", "id"))
+    data = {
+        "name": profile.name,
+        "is_active": "on",
+        "criteria-TOTAL_FORMS": str(len(criteria)),
+        "criteria-INITIAL_FORMS": str(len(criteria)),
+        "criteria-MIN_NUM_FORMS": "0",
+        "criteria-MAX_NUM_FORMS": "1000",
+    }
+    for i, c in enumerate(criteria):
+        values = "Retail" if c.field == "industry" else c.values
+        data |= {
+            f"criteria-{i}-id": c.pk,
+            f"criteria-{i}-profile": profile.pk,
+            f"criteria-{i}-field": c.field,
+            f"criteria-{i}-values": values,
+            f"criteria-{i}-minimum": c.minimum or "",
+            f"criteria-{i}-maximum": c.maximum or "",
+            f"criteria-{i}-points": c.points,
+        }
+
+    with at(MONDAY_9 + 20 * HOUR):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = ops_client.post(f"/admin/leads/idealcustomerprofile/{profile.pk}/change/", data)
+        assert response.status_code == 302
+        assert facts.refresh() == 1  # B alone: nobody else's grade moved
+    assert {name: fact(history[name]).fit_grade for name in "ABCD"} == {
+        "A": "D",
+        "B": "C",
+        "C": "D",
+        "D": "D",
+    }
+    event = LeadEvent.objects.get(lead=history["B"], kind=LeadEvent.Kind.UPDATED)
+    assert event.message == "Fit grade D → C: the ideal-customer profile changed."
+
+    with at(MONDAY_9 + 21 * HOUR):
+        assert facts.refresh() == 0
+        assert facts.rebuild() == 0
+
+
+def test_a_lead_edited_in_the_admin_reaches_its_fact_at_the_next_refresh(
+    no_overlap, history, outbound_sdr, ops_client
+):
+    """Ops moves lead A to Tom of the Outbound team in the admin: the edit is on A's timeline
+    (who, what, from and to), A's open first-touch item goes to Tom, and the next refresh
+    credits Tom and his team in the facts."""
+    lead = history["A"]
+    with at(MONDAY_9 + 20 * HOUR):
+        response = ops_client.post(
+            f"/admin/leads/lead/{lead.pk}/change/",
+            lead_form(lead, owner=outbound_sdr.pk, team=outbound_sdr.team_id),
+        )
+        assert response.status_code == 302, response.content.decode()[:3000]
+        assert facts.refresh() == 1
+    f = fact(lead)
+    assert (f.sdr_id, f.team_id) == (outbound_sdr.pk, outbound_sdr.team_id)
+    event = LeadEvent.objects.get(lead=lead, kind=LeadEvent.Kind.UPDATED)
+    assert (event.actor.username, event.at) == ("ops", MONDAY_9 + 20 * HOUR)
+    assert event.message == f"Owner: {lead.owner} → {outbound_sdr}; Team: Inbound EMEA → Outbound"
+    item = WorkItem.objects.open().get(object_id=lead.pk, kind=WorkItem.Kind.FIRST_TOUCH)
+    assert (item.owner_id, item.team_id) == (outbound_sdr.pk, outbound_sdr.team_id)
+
+    with at(MONDAY_9 + 21 * HOUR):
+        assert facts.refresh() == 0
+        assert facts.rebuild() == 0
+
+
+def test_a_status_edited_in_the_admin_moves_through_the_lifecycle(no_overlap, history, ops_client):
+    """A status set by hand is a lifecycle move: disqualifying B in the admin records the
+    close-out the funnel counts and closes B's first-touch item; a move the lifecycle does
+    not allow is refused on the form and changes nothing."""
+    url = f"/admin/leads/lead/{history['B'].pk}/change/"
+    with at(MONDAY_9 + 20 * HOUR):
+        response = ops_client.post(url, lead_form(history["B"], status="won"))
+        assert response.status_code == 200
+        assert "cannot move to Won" in str(response.context["adminform"].form.errors["status"])
+        assert facts.refresh() == 0
+
+        assert ops_client.post(url, lead_form(history["B"], status="disqualified")).status_code == 302
+        assert facts.refresh() == 1
+    f = fact(history["B"])
+    assert (f.status, f.closed_out_at, f.close_out_status) == (
+        "disqualified",
+        MONDAY_9 + 20 * HOUR,
+        "disqualified",
+    )
+    assert not WorkItem.objects.open().filter(object_id=history["B"].pk).exists()
+    assert (
+        history["B"].events.get(kind=LeadEvent.Kind.STATUS, to_status="disqualified").actor.username == "ops"
+    )
+
+
+def test_an_idle_refresh_writes_nothing_in_the_same_statements(history, campaign, django_assert_num_queries):
+    with at(MONDAY_9 + 20 * HOUR):
+        campaign.save()  # edited a minute ago: re-checked by the next runs, stale for nobody
+        facts.refresh()
+        snapshot = values()
+    with at(MONDAY_9 + 20 * HOUR + timedelta(minutes=1)), django_assert_num_queries(IDLE_REFRESH_STATEMENTS):
+        assert facts.refresh() == 0
+    assert values() == snapshot
+    assert set(LeadFact.objects.values_list("refreshed_at", flat=True)) == {MONDAY_9 + 10 * HOUR}
