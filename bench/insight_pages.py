@@ -149,6 +149,11 @@ def main(argv=None) -> None:
     parser.add_argument("--days", default=",".join(map(str, PERIODS)))
     parser.add_argument("--filters", default="none," + ",".join(FILTERS))
     parser.add_argument("--requests", type=int, default=10)
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="forget the remembered answers (insight.answers) before each request: the pages computed",
+    )
     parser.add_argument("--explain", type=int, default=3, help="slowest statements of the slowest case")
     parser.add_argument("--statements", action="store_true", help="list each case's statements by time")
     parser.add_argument("--baseline", action="store_true", help="also time the raw GROUP BY baseline")
@@ -160,6 +165,7 @@ def main(argv=None) -> None:
 
     from urllib.parse import urlencode
 
+    from django.core.cache import cache
     from django.test import Client
 
     from bench.insight import StatementTimer, period_for
@@ -185,6 +191,8 @@ def main(argv=None) -> None:
                 gc.collect()
                 times = []
                 for _ in range(args.requests):
+                    if args.cold:
+                        cache.clear()
                     start = time_ns()
                     client.get(query)
                     times.append((time_ns() - start) / 1e6)

@@ -160,6 +160,8 @@ def rebuild(now: datetime | None = None) -> int:
         marks = _watermarks()
         written = _write(None, now) + _delete_orphans()
         _advance(state, marks, now)
+        if written:
+            state.generation += 1  # with the facts: what insight.answers remembered is stale
         state.rebuilt_at = now
         state.save()
     logger.info("Lead facts rebuilt: %s written", written)
@@ -181,6 +183,8 @@ def refresh(now: datetime | None = None) -> int:
         else:
             written = _write(changed_leads_sql(state), now)
         _advance(state, marks, now)
+        if written:
+            state.generation += 1
         state.save()
     return written
 

@@ -46,7 +46,8 @@ from team.models import Role, Team, User
 
 from . import access
 from .models import LeadFact
-from .scope import MAX_PERIOD_DAYS, Period, Scope, viewer_tz
+from .scope import MAX_PERIOD_DAYS, Period, Scope, generation, viewer_tz
+from .widgets import Select
 
 DEFAULT_PRESET = "30d"
 RETENTION_PRESET = "12m"
@@ -183,6 +184,7 @@ class InsightFilter(django_filters.FilterSet):
     start = _DateFilter(method=_keep, label="From", help_text="The first day (in your team's time zone).")
     end = _DateFilter(method=_keep, label="To", help_text="The last day, included.")
     preset = django_filters.ChoiceFilter(
+        widget=Select,
         choices=PRESETS,
         method=_keep,
         empty_label=None,
@@ -190,18 +192,26 @@ class InsightFilter(django_filters.FilterSet):
         help_text="Used when no start is given; the default is the last 30 days (12 months for retention).",
     )
     campaign = django_filters.ModelChoiceFilter(
-        queryset=Campaign.objects.all(), empty_label="Any campaign", label="Campaign"
+        widget=Select, queryset=Campaign.objects.all(), empty_label="Any campaign", label="Campaign"
     )
-    channel = django_filters.ChoiceFilter(choices=Channel.choices, empty_label="Any channel", label="Channel")
-    source = django_filters.ChoiceFilter(choices=Channel.choices, empty_label="Any source", label="Source")
-    team = django_filters.ModelChoiceFilter(queryset=_teams, empty_label="Any team", label="Team")
-    sdr = django_filters.ModelChoiceFilter(queryset=_sdrs, empty_label="Any SDR", label="SDR")
+    channel = django_filters.ChoiceFilter(
+        widget=Select, choices=Channel.choices, empty_label="Any channel", label="Channel"
+    )
+    source = django_filters.ChoiceFilter(
+        widget=Select, choices=Channel.choices, empty_label="Any source", label="Source"
+    )
+    team = django_filters.ModelChoiceFilter(
+        widget=Select, queryset=_teams, empty_label="Any team", label="Team"
+    )
+    sdr = django_filters.ModelChoiceFilter(widget=Select, queryset=_sdrs, empty_label="Any SDR", label="SDR")
     origin = django_filters.ChoiceFilter(
-        choices=LeadFact.Origin.choices, empty_label="In and outbound", label="Origin"
+        widget=Select, choices=LeadFact.Origin.choices, empty_label="In and outbound", label="Origin"
     )
-    fit_grade = django_filters.ChoiceFilter(choices=FIT_GRADES, empty_label="Any fit", label="Fit")
+    fit_grade = django_filters.ChoiceFilter(
+        widget=Select, choices=FIT_GRADES, empty_label="Any fit", label="Fit"
+    )
     am = _PersonFilter(
-        queryset=_ams, method=_keep, empty_label="Any account manager", label="Account manager"
+        widget=Select, queryset=_ams, method=_keep, empty_label="Any account manager", label="Account manager"
     )
 
     class Meta:
@@ -282,7 +292,14 @@ class InsightFilter(django_filters.FilterSet):
 
     def scope(self) -> Scope:
         """The Scope the numbers are computed over; call after ``is_valid()``."""
-        return Scope(user=self.user, period=self.period(), facts=self.qs, filters=self.lookups())
+        facts = self.qs
+        return Scope(
+            user=self.user,
+            period=self.period(),
+            facts=facts,
+            filters=self.lookups(),
+            generation=generation(facts.db),
+        )
 
     def preset_name(self) -> str:
         data = self.form.cleaned_data

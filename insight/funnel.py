@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from leads.models import Channel, Lead
 
+from . import answers
 from .models import LeadFact
 from .scope import Scope
 from .stats import Seconds, percentiles_grouped_each, rows_counted
@@ -105,7 +106,7 @@ def _stages(scope: Scope, slice_by: str | None = None) -> dict:
     if slice_by is not None and ("slice", slice_by) not in memo:
         parts["slice"] = _slice_part(scope, slice_by)
     if parts:
-        found = percentiles_grouped_each(parts, (0.5,))
+        found = percentiles_grouped_each(parts, (0.5,), answers.of(scope))
         if "stages" not in memo:
             memo["stages"] = {name: rows[0] for name, rows in found.items() if name != "slice"}
         if "slice" in found:
@@ -296,7 +297,7 @@ def dispositions(scope: Scope) -> list[DispositionRow]:
     )
     rows = [
         DispositionRow(r["d_stage"], r["d_outcome"], r["d_reason"] or "", r["d_count"])
-        for r in closed_out.union(rejected, lost, all=True)
+        for r in answers.values(closed_out.union(rejected, lost, all=True), answers.of(scope))
     ]
     outcome_order = list(OUTCOMES)
     return sorted(

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from team.models import Holiday, WorkingHours
 
-from . import rows
+from . import answers, rows
 from .models import HealthSettings
 from .scope import Scope
 from .stats import rows_counted
@@ -126,11 +126,10 @@ def tally(scope: Scope, groups: dict) -> dict:
         statements.append(f"SELECT {i} AS tally_part, {', '.join(columns)} FROM ({sql}) tally_{i}")
         params.extend(part_params)
     found = {}
-    with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(statements), params)
-        for record in cursor.fetchall():
-            own = parts[record[0]][1]
-            found |= {name: value for name, value in zip(names, record[1:], strict=True) if name in own}
+    _, records = answers.fetch(connection.alias, " UNION ALL ".join(statements), params, answers.of(scope))
+    for record in records:
+        own = parts[record[0]][1]
+        found |= {name: value for name, value in zip(names, record[1:], strict=True) if name in own}
     return {name: _converted(found.get(name), resolved[name], connection) for name in names}
 
 

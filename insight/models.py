@@ -237,6 +237,11 @@ class RefreshState(models.Model):
     opportunity_at = models.DateTimeField(null=True, blank=True, help_text="Latest opportunity change seen.")
     campaign_at = models.DateTimeField(null=True, blank=True, help_text="Latest campaign change seen.")
     lead_at = models.DateTimeField(null=True, blank=True, help_text="Latest lead change seen.")
+    generation = models.BigIntegerField(
+        default=0,
+        help_text="Counts the runs that changed a fact: the remembered page answers "
+        "(insight.answers) are those of this generation.",
+    )
     incremental_at = models.DateTimeField(null=True, blank=True)
     rebuilt_at = models.DateTimeField(null=True, blank=True)
 

@@ -42,6 +42,7 @@ from django.db.models.functions import Cast, Coalesce, Greatest, Least, Round, T
 
 from leads.models import Campaign, Channel
 
+from . import answers
 from .scope import Scope
 from .stats import rows_counted
 
@@ -268,7 +269,7 @@ def measure(scope: Scope, wanted=GROUPINGS) -> dict:
     if missing:
         cohort = scope.cohort().order_by()
         if connections[cohort.db].vendor == "postgresql":
-            memo.update(_measured_in_one_pass(cohort))
+            memo.update(_measured_in_one_pass(cohort, answers.of(scope)))
         for grouping in missing:
             if grouping not in memo:
                 memo[grouping] = _measured(cohort, grouping)
@@ -285,7 +286,7 @@ def _measured(cohort: QuerySet, grouping: str):
     return {r["channel"]: r for r in cohort.values("channel").annotate(**COHORT_AGGREGATES)}
 
 
-def _measured_in_one_pass(cohort: QuerySet) -> dict:
+def _measured_in_one_pass(cohort: QuerySet, generation) -> dict:
     """The three groupings in one GROUP BY GROUPING SETS over the cohort's columns (the ORM's
     own SQL for the cohort, so the viewer's rules and the filters are the page's); the
     campaigns' names joined to the few groups after."""
@@ -311,16 +312,15 @@ def _measured_in_one_pass(cohort: QuerySet) -> dict:
         ) AS g LEFT JOIN "{campaigns}" AS n ON n."{Campaign._meta.pk.column}" = g.campaign_id
     """
     found = {"campaign": {}, "channel": {}, "total": {}}
-    with connections[cohort.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        for no_campaign, no_channel, campaign_id, channel, *values, name in cursor.fetchall():
-            counts = dict(zip(COUNTED, values, strict=True))
-            if not no_campaign:
-                found["campaign"][campaign_id] = {**counts, "name": name}
-            elif not no_channel:
-                found["channel"][channel] = counts
-            else:
-                found["total"] = counts
+    _, rows = answers.fetch(cohort.db, sql, params, generation)
+    for no_campaign, no_channel, campaign_id, channel, *values, name in rows:
+        counts = dict(zip(COUNTED, values, strict=True))
+        if not no_campaign:
+            found["campaign"][campaign_id] = {**counts, "name": name}
+        elif not no_channel:
+            found["channel"][channel] = counts
+        else:
+            found["total"] = counts
     return found
 
 
@@ -413,14 +413,14 @@ def months(scope: Scope) -> list[date]:
 def _by_month(scope: Scope, moment: str, amount: str) -> dict[date, dict]:
     """The facts with ``moment`` in the period, counted and summed by local month: COUNT(1),
     so the moment's index (which carries the amount and the filter columns) answers alone."""
-    return {
-        r["month"]: r
-        for r in scope.moment_in_period(moment)
+    months = (
+        scope.moment_in_period(moment)
         .annotate(month=TruncMonth(moment, tzinfo=scope.period.tz, output_field=DateField()))
         .values("month")
         .annotate(count=rows_counted(), amount=Sum(amount))
         .order_by()
-    }
+    )
+    return {r["month"]: r for r in answers.values(months, answers.of(scope))}
 
 
 def pipeline_by_month(scope: Scope) -> list[MonthRow]:

@@ -11,9 +11,15 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from . import access
-from .models import LeadFact
+from .models import LeadFact, RefreshState
 
 MAX_PERIOD_DAYS = 366
+
+
+def generation(using: str = "default") -> int | None:
+    """The facts' generation now: ``RefreshState.generation``, counting the runs of
+    ``insight.facts`` that changed a fact (None when the facts were never computed)."""
+    return RefreshState.objects.using(using).filter(pk=1).values_list("generation", flat=True).first()
 
 
 def viewer_tz(user) -> ZoneInfo:
@@ -67,21 +73,27 @@ class Period:
         return cls(monday, monday + timedelta(days=6), tz)
 
 
+UNREAD = object()  # a scope's facts generation before it is read
+
+
 @dataclass
 class Scope:
     """``facts``: the lead facts ``user`` may see with the filters applied, not yet cut to the
-    period (a cohort cuts on ``captured_at``, a flow on each stage's own moment)."""
+    period (a cohort cuts on ``captured_at``, a flow on each stage's own moment).
+    ``generation``: the facts' generation the question is asked of (``insight.answers``:
+    what its statements answered is remembered under it), read when the scope is made for a
+    person, else at its first statement."""
 
     user: object
     period: Period
     facts: QuerySet[LeadFact]
     filters: dict = field(default_factory=dict)
+    generation: object = field(default=UNREAD, compare=False)
 
     @classmethod
     def for_user(cls, user, period: Period, **filters) -> "Scope":
-        return cls(
-            user=user, period=period, facts=access.visible_facts(user).filter(**filters), filters=filters
-        )
+        facts = access.visible_facts(user).filter(**filters)
+        return cls(user=user, period=period, facts=facts, filters=filters, generation=generation(facts.db))
 
     def cohort(self) -> QuerySet[LeadFact]:
         """The leads captured in the period."""

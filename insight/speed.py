@@ -20,6 +20,7 @@ from django.db.models.functions import TruncWeek
 from leads.models import Channel
 from team.models import Team, User
 
+from . import answers
 from .scope import Scope
 from .stats import percentiles_grouped_each
 
@@ -133,7 +134,7 @@ def measure(scope: Scope, wanted) -> dict:
         }
         if DECAY in missing:
             parts[DECAY] = _decay_part(scope)
-        found = percentiles_grouped_each(parts, (0.5, 0.9))
+        found = percentiles_grouped_each(parts, (0.5, 0.9), answers.of(scope))
         for w in missing:
             memo[w] = _decay_rows(found[DECAY]) if w == DECAY else _speed_rows(found[str(w)], w, plans[w][1])
     return {w: memo[w] for w in wanted}

@@ -37,6 +37,9 @@ from django.db.models import (
 
 from work.metrics import PercentileCont
 
+from . import answers
+from .scope import UNREAD
+
 DEFAULT = "value"
 
 
@@ -278,14 +281,16 @@ def _empty_row(values, fractions, counts) -> PercentileRow:
 
 
 def percentiles_grouped_each(
-    parts: Mapping[str, tuple], fractions: Sequence[float]
+    parts: Mapping[str, tuple], fractions: Sequence[float], generation=UNREAD
 ) -> dict[str, list[PercentileRow]]:
     """``percentiles`` for several questions at once: each named part is ``(queryset,
     value_expr, counts, group_by)`` as ``percentiles`` takes them, and answers the rows
     ``percentiles`` would (one for an ungrouped part, even without rows; one per group
     found otherwise), all in one statement of ``UNION ALL``-ed parts. The parts may read
     different rows and group differently: PostgreSQL runs them side by side in its parallel
-    workers (a page's tables cost the slowest part, not their sum), SQLite one by one."""
+    workers (a page's tables cost the slowest part, not their sum), SQLite one by one. The
+    statement's rows are remembered until the facts change (``insight.answers``; pass the
+    facts' ``generation`` when the caller has read it)."""
     fractions = _checked(fractions)
     if not parts:
         raise ValueError("Name at least one part to measure.")
@@ -344,10 +349,8 @@ def percentiles_grouped_each(
         selects = ", ".join(f"{c} AS {n}" for c, n in zip(columns, names, strict=True))
         statements.append(f"SELECT {selects} FROM ({sql}) pct_part{i}")
         params.extend(part_params)
-    with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(statements), params)
-        columns = [c[0] for c in cursor.description]
-        records = [dict(zip(columns, raw, strict=True)) for raw in cursor.fetchall()]
+    columns, raw_rows = answers.fetch(connection.alias, " UNION ALL ".join(statements), params, generation)
+    records = [dict(zip(columns, raw, strict=True)) for raw in raw_rows]
     found = {name: [] for name in parts}
     names = list(parts)
     for record in records:

@@ -2,20 +2,28 @@
 
 from celery import shared_task
 
-from . import facts
+from . import answers, facts
 
 
 @shared_task(expires=50)
 def refresh_facts() -> int:
-    """Every minute (beat): the facts of the leads that changed since the last run."""
-    return facts.refresh()
+    """Every minute (beat): the facts of the leads that changed since the last run; when any
+    changed, the statements the pages asked recently are answered again for the new facts
+    (``insight.answers.rewarm``), so the next page view finds them ready."""
+    written = facts.refresh()
+    if written:
+        answers.rewarm()
+    return written
 
 
 @shared_task
 def rebuild_facts() -> int:
-    """Nightly (beat): every lead's fact, correcting whatever the incremental runs cannot see
-    (a campaign's channel edited, fit scores recomputed in bulk, a change in the admin)."""
-    return facts.rebuild()
+    """Nightly (beat): every lead's fact, correcting whatever the incremental runs cannot see,
+    then the statements asked recently answered again if anything changed."""
+    written = facts.rebuild()
+    if written:
+        answers.rewarm()
+    return written
 
 
 @shared_task(expires=50 * 60)
