@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('insight', '0006_covering_flow_cohort_indexes'),
+        ('insight', '0007_refresh_campaign_watermark'),
     ]
 
     operations = [
