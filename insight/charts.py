@@ -1,4 +1,5 @@
-"""Server-rendered SVG charts: the geometry is computed here, ``insight/_chart.html`` draws it.
+"""Server-rendered SVG charts: the geometry is computed here; ``{% chart_svg %}``
+(``insight/templatetags/insight_render.py``) draws it.
 
 No chart library and no script: a chart is a few rectangles and a polyline in a ``viewBox``
 that scales to the width of a phone, with a ``<title>`` and ``<desc>`` for screen readers and
