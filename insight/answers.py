@@ -40,7 +40,7 @@ PREFIX = "insight:answers"
 ASKED = f"{PREFIX}:asked"  # the keys of the statements asked recently, most recent first
 KEPT_FOR = timedelta(hours=2)  # an answer of an old generation lingers no longer than this
 ASKED_FOR = timedelta(minutes=30)  # how long a statement is re-warmed after it was last asked
-MOST_ASKED = 200  # statements the re-warm list holds
+MOST_ASKED = 500  # statements the re-warm list holds (the re-warm budget bounds the work)
 REWARM_BUDGET = timedelta(seconds=30)
 
 
