@@ -13,3 +13,8 @@ class Refused(Exception):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+    @property
+    def status(self) -> int:
+        """The HTTP status a page or the API answers it with: 400 for an input, 409 for a state."""
+        return 400 if self.field else 409
