@@ -9,7 +9,7 @@ import django_filters
 from django import forms
 from django.db.models import F, Q
 
-from config import bounds
+from kit import bounds
 from leads.models import Campaign
 from team.models import User
 

@@ -8,7 +8,7 @@ field at fault, which the views put beside that field.
 
 from django import forms
 
-from config import bounds
+from kit import bounds
 
 from .models import LOST_REASONS, REJECT_REASONS, Stage
 from .services import AccountsError

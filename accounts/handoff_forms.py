@@ -11,7 +11,7 @@ from datetime import datetime
 from django import forms
 from django.utils import timezone
 
-from config import bounds
+from kit import bounds
 from team.models import Role, User
 
 from .models import Qualification

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from config.htmx import is_htmx
+from kit.htmx import is_htmx
 from leads.models import TOUCH_KINDS, Lead, ScoringSettings
 from leads.services import IN_SALES
 from sdr.access import queue_lead_for

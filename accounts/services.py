@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from kit.errors import Refused
 from leads.models import ActivitySource, Channel, Lead, LeadEvent
 from leads.services import IN_SALES, transition_lead
 from sdr import cadences
@@ -67,13 +68,9 @@ FREE_MAIL_DOMAINS = frozenset(
 MAX_MEETING_AHEAD = timedelta(days=366)
 
 
-class AccountsError(Exception):
+class AccountsError(Refused):
     """A move the opportunity's state or the user's role does not allow. ``field`` names the
     input at fault, when there is one, so forms and the API can put the message beside it."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def acceptance_policy() -> SlaPolicy:

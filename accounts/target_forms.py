@@ -6,7 +6,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
-from config import bounds
+from kit import bounds
 from team.models import Role, User
 
 from .models import Account

@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from config.htmx import is_htmx
+from kit.htmx import is_htmx
 from leads.models import ActivitySource
 from leads.services import IN_SALES
 from sdr.cadences import active_cadences, cadence_states

@@ -40,7 +40,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from config.htmx import is_htmx
+from kit.htmx import is_htmx
 from leads.models import ScoringSettings
 from sdr.views import sla_display
 from team.models import Team

@@ -1,5 +1,5 @@
 """The OpenAPI schema's error answers: every operation lists the errors it can give, in the
-one format of ``config/exceptions.py``.
+one format of ``kit/api_errors.py``.
 
 drf-spectacular documents what a view says it returns; the errors come from the framework and
 the view's classes, so they are read off the operation here:

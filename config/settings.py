@@ -162,13 +162,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # Cache: Redis in production (shared by every web process, so the rate limit holds
 # across them); a per-process memory cache in the embedded mode. The Redis cache fails open
-# (config/cache.py): with Redis down each process answers from its own memory, and short
+# (kit/cache.py): with Redis down each process answers from its own memory, and short
 # socket timeouts keep an unreachable Redis from holding a request.
 REDIS_URL = env.str("REDIS_URL", default="")
 CACHES = {
     "default": (
         {
-            "BACKEND": "config.cache.FailOpenRedisCache",
+            "BACKEND": "kit.cache.FailOpenRedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
         }
@@ -311,7 +311,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # JSON nested thousands deep is a 400, not a RecursionError.
     "DEFAULT_PARSER_CLASSES": [
-        "config.parsers.NestingSafeJSONParser",
+        "kit.parsers.NestingSafeJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -320,8 +320,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {},
-    # One error format under /api/ (config/exceptions.py), documented by config/schema.py.
-    "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
+    # One error format under /api/ (kit/api_errors.py), documented by config/schema.py.
+    "EXCEPTION_HANDLER": "kit.api_errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Refinery API",
@@ -347,7 +347,7 @@ WEBFORM_RATE = env.str("WEBFORM_RATE", default="30/m")
 WEBFORM_MAX_BYTES = env.int("WEBFORM_MAX_BYTES", default=16_384)
 RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")
 # Failed login attempts per account and per client address, on the login page, the
-# admin's login and the API's token endpoint (config/throttle.py).
+# admin's login and the API's token endpoint (kit/throttle.py).
 LOGIN_RATE_ACCOUNT = env.str("LOGIN_RATE_ACCOUNT", default="10/15m")
 LOGIN_RATE_CLIENT = env.str("LOGIN_RATE_CLIENT", default="50/15m")
 # API tokens expire this many days after they are made (team/tokens.py).

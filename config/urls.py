@@ -6,12 +6,12 @@ from django.http import HttpResponse
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
+from kit.api_errors import api_not_found
+from kit.throttle import throttle_logins
 from leads import views as lead_views
 from team.api import ObtainTokenView
 
 from .api import router
-from .exceptions import api_not_found
-from .throttle import throttle_logins
 from .views import home
 
 
@@ -56,8 +56,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
 ]
 
-# Under /api/ Django's own error pages answer JSON too (config/exceptions.py).
-handler400 = "config.exceptions.bad_request"
-handler403 = "config.exceptions.permission_denied"
-handler404 = "config.exceptions.page_not_found"
-handler500 = "config.exceptions.server_error"
+# Under /api/ Django's own error pages answer JSON too (kit/api_errors.py).
+handler400 = "kit.api_errors.bad_request"
+handler403 = "kit.api_errors.permission_denied"
+handler404 = "kit.api_errors.page_not_found"
+handler500 = "kit.api_errors.server_error"

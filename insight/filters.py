@@ -38,7 +38,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_filters.fields import ModelChoiceField
 
-from config import bounds
+from kit import bounds
 from leads.models import Campaign, Channel
 from leads.scoring import FIT_LETTERS
 from team.access import managed_teams

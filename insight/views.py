@@ -17,7 +17,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from config.htmx import is_htmx
+from kit.htmx import is_htmx
 
 from . import access, summary, tables
 from .filters import PRESETS, RETENTION_PRESET, InsightFilter, preset_period

@@ -11,7 +11,7 @@ from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from config import bounds
+from kit import bounds
 
 from . import cleaning, services
 from .access import can_capture_leads, can_read_campaigns, can_work_leads, get_lead_for_user, may_see_lead

@@ -7,7 +7,7 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
-from config import bounds
+from kit import bounds
 from team.models import Role, User
 
 from .models import Campaign, Channel, Lead

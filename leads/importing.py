@@ -21,7 +21,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import BinaryIO
 
-from config import bounds
+from kit import bounds
 
 from . import cleaning
 

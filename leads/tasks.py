@@ -7,7 +7,7 @@ from celery import shared_task
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from config.cache import REDIS_DOWN, Outage
+from kit.cache import REDIS_DOWN, Outage
 
 from . import services
 from .models import ImportJob

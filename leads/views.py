@@ -14,9 +14,9 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from config.htmx import is_htmx
-from config.ratelimit import client_address, over_limit
-from config.throttle import seconds_left
+from kit.htmx import is_htmx
+from kit.ratelimit import client_address, over_limit
+from kit.throttle import seconds_left
 from work.models import WorkItem
 
 from . import services, tasks

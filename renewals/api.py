@@ -26,8 +26,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.models import Account
-from config import bounds
-from config.parsers import NestingSafeJSONParser
+from kit import bounds
+from kit.parsers import NestingSafeJSONParser
 from team.models import Role, User
 
 from . import importing, services

@@ -18,8 +18,8 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from config import bounds
-from config.htmx import is_htmx
+from kit import bounds
+from kit.htmx import is_htmx
 from leads.models import Lead
 
 from .expansion import NOT_NOW_REASONS, expansion_items_for, may_work_lead, not_now, open_upsell

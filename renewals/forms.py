@@ -8,7 +8,7 @@ refusals the views put beside the field they name (``accounts.forms.add_refusal`
 
 from django import forms
 
-from config import bounds
+from kit import bounds
 
 from .models import CHURN_REASONS, Contract
 from .services import Terms
@@ -27,7 +27,7 @@ SEATS_ERRORS = {
 
 
 class TermDateField(bounds.DateField):
-    """A contract date, in the sane range (``config.bounds``): a term ending in 9999 could not
+    """A contract date, in the sane range (``kit.bounds``): a term ending in 9999 could not
     be renewed (its next term would start in year 10000)."""
 
     widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

@@ -70,7 +70,7 @@ from django.utils import timezone
 
 from accounts.models import Account
 from accounts.prospecting import normalize_domain
-from config import bounds
+from kit import bounds
 from leads import cleaning, importing
 from leads.access import can_import
 from team.models import Role, User

@@ -8,7 +8,7 @@ warnings fail the schema check.
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config import bounds
+from kit import bounds
 
 from .forms import CONVERSATION_MAX
 from .importing import MAX_CONTRACT_ROWS

@@ -28,7 +28,8 @@ from django.utils import timezone
 
 from accounts.models import Account, Opportunity, OpportunityEvent, Qualification, Stage
 from accounts.services import first_stage
-from config import bounds
+from kit import bounds
+from kit.errors import Refused
 from sdr.models import TerritoryRule
 from sdr.services import lock_round_robins, save_round_robins
 from team.models import Role, Team, User
@@ -61,13 +62,9 @@ BATCH = 2_000
 RENEWAL_ITEM_KINDS = (WorkItem.Kind.RENEWAL_START, WorkItem.Kind.RENEWAL_REMINDER, WorkItem.Kind.RENEWAL_DUE)
 
 
-class RenewalsError(Exception):
+class RenewalsError(Refused):
     """A change the contract's state or the user's role does not allow; ``field`` names the
     input at fault when there is one."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def renewal_policies() -> dict[str, SlaPolicy]:

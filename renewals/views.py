@@ -46,7 +46,7 @@ from accounts.access import is_own_upsell, sees_opportunities
 from accounts.forms import add_refusal
 from accounts.models import Account, Contact, Opportunity, OpportunityEvent
 from accounts.views import _local_text, _money, _query, _refusal_status, _team_timezone
-from config.htmx import is_htmx
+from kit.htmx import is_htmx
 from leads.models import ScoringSettings
 from leads.scoring import threshold_key
 from sdr.views import sla_display

@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from config.htmx import is_htmx
+from kit.htmx import is_htmx
 from leads.models import Lead
 from leads.services import IN_SALES
 from team.models import Team

@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from kit.errors import Refused
 from leads.models import Lead, LeadEvent, TouchOutcome
 from leads.services import IN_SALES
 from team.access import managed_teams
@@ -40,7 +41,7 @@ REPLY_OUTCOMES = {
 STEP_KINDS = (WorkItem.Kind.CADENCE_STEP, WorkItem.Kind.CADENCE_FINISHED)
 
 
-class CadenceError(Exception):
+class CadenceError(Refused):
     """An enrollment or step the lead's state or the user's role does not allow; the message
     is for the user."""
 

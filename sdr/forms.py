@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from django import forms
 from django.utils import timezone
 
-from config import bounds
+from kit import bounds
 from leads.models import TOUCH_KINDS, ActivityKind, Lead, TouchOutcome
 
 from .services import DISPOSITIONS, follow_up_time_problem

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from config.htmx import is_htmx
+from kit.htmx import is_htmx
 from leads.models import Lead, ScoringSettings
 from leads.services import IN_SALES
 from team.access import can_manage_reps, managed_teams, reps_managed_by

@@ -5,7 +5,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from config import bounds
+from kit import bounds
 from leads.models import TOUCH_KINDS, Activity, ActivityKind, Lead, ScoringSettings, TouchOutcome
 from team.models import User
 from work.models import WorkItem
@@ -245,7 +245,7 @@ class QueueQuerySerializer(serializers.Serializer):
 
 class AwareDateTimeField(bounds.ApiDateTimeField):
     """An ISO 8601 time with its UTC offset: a naive time is refused rather than guessed (and
-    one out of ``config.bounds``' range is refused)."""
+    one out of ``kit.bounds``' range is refused)."""
 
     def enforce_timezone(self, value):
         if timezone.is_naive(value):

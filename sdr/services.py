@@ -18,6 +18,7 @@ from django.db.models import Count, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from kit.errors import Refused
 from leads.models import TOUCH_KINDS, ActivitySource, Lead, LeadEvent, TouchOutcome
 from leads.services import IN_SALES, InvalidTransition, log_activity, transition_lead
 from team.models import Role, Team, User
@@ -37,7 +38,7 @@ DEFAULT_POLICIES = {
 }
 
 
-class SdrError(Exception):
+class SdrError(Refused):
     """A change the lead's state or the user's role does not allow; the message is for the
     user."""
 

@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from config.htmx import is_htmx
+from kit.htmx import is_htmx
 from leads.access import get_lead_for_user
 from leads.models import TOUCH_KINDS, ActivityKind, Lead, ScoringSettings, TouchOutcome
 from leads.services import IN_SALES

@@ -6,7 +6,7 @@ from rest_framework import exceptions, mixins, permissions, serializers, viewset
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.throttle import login_failed, login_wait
+from kit.throttle import login_failed, login_wait
 
 from . import tokens
 from .models import ApiToken

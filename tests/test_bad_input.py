@@ -1,6 +1,6 @@
 """No page or endpoint of the queues and the breach review answers 500, whatever it is sent:
 garbage ids, wrong types, absurd dates, missing fields, someone else's objects. And every date,
-time and id input keeps to the sane ranges of ``config.bounds``, refused on its field with nothing
+time and id input keeps to the sane ranges of ``kit.bounds``, refused on its field with nothing
 saved."""
 
 import json
@@ -148,7 +148,7 @@ def test_json_nested_thousands_deep_is_a_400_on_every_endpoint(client_for, manag
     assert "nested too deeply" in response.json()["detail"]
 
 
-# --- sane ranges (config.bounds): every date and number input, refused on its field --------------------
+# --- sane ranges (kit.bounds): every date and number input, refused on its field --------------------
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 

@@ -7,7 +7,7 @@ from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from config.exceptions import Conflict
+from kit.api_errors import Conflict
 from team.access import can_manage_reps
 
 from . import services

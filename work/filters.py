@@ -14,7 +14,7 @@ from django import forms
 from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F, QuerySet, Value
 from django.db.models.functions import Coalesce
 
-from config import bounds
+from kit import bounds
 from team.access import managed_teams, reps_managed_by
 from team.models import Team, User
 

@@ -20,6 +20,7 @@ from django.db import connection, models, transaction
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
+from kit.errors import Refused
 from team.calendar import Schedule, add_business_minutes
 from team.models import BusinessCalendar, Team
 
@@ -29,7 +30,7 @@ from .models import Breach, SlaPolicy, WorkItem, format_minutes
 logger = logging.getLogger(__name__)
 
 
-class WorkError(Exception):
+class WorkError(Refused):
     """A change the current state does not allow; the message says why, for the user."""
 
 

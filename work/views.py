@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from config.htmx import is_htmx
+from kit.htmx import is_htmx
 from team.access import can_manage_reps
 
 from . import metrics, services

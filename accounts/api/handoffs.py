@@ -17,7 +17,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.response import Response
 
-from config import bounds
+from kit import bounds
 from sdr.access import queue_lead_for
 from sdr.serializers import AwareDateTimeField
 from team.access import can_manage_reps, can_work_queue

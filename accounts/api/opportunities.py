@@ -22,7 +22,7 @@ from rest_framework import exceptions, mixins, permissions, serializers, status,
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from config import bounds
+from kit import bounds
 from sdr.serializers import WorkItemSerializer
 
 from .. import services

@@ -22,7 +22,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from config import bounds
+from kit import bounds
 from leads.models import ActivitySource, Lead
 from sdr.cadences import cadence_states
 from team.models import User

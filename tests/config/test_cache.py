@@ -22,7 +22,7 @@ def in_threads(work, n: int = 6) -> list:
 
 def redis_cache(settings, location: str, **options) -> None:
     settings.CACHES = {
-        "default": {"BACKEND": "config.cache.FailOpenRedisCache", "LOCATION": location, "OPTIONS": options}
+        "default": {"BACKEND": "kit.cache.FailOpenRedisCache", "LOCATION": location, "OPTIONS": options}
     }
 
 

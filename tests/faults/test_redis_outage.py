@@ -18,15 +18,15 @@ SLOW = 2.5  # seconds: a post during the outage may pay one short connection tim
 @pytest.fixture
 def app_on_own_redis(own_redis, settings):
     """Cache, rate limits and the Celery broker all on the test's own Redis."""
-    from config import ratelimit
     from config.celery import app
+    from kit import ratelimit
     from leads import tasks
 
     settings.REDIS_URL = own_redis.url(0)
     settings.CACHES = {
         "default": {**settings.CACHES["default"], "LOCATION": own_redis.url(0)},
     }
-    assert settings.CACHES["default"]["BACKEND"] == "config.cache.FailOpenRedisCache"
+    assert settings.CACHES["default"]["BACKEND"] == "kit.cache.FailOpenRedisCache"
     saved = app.conf.broker_url
     app.conf.broker_url = own_redis.url(1)
     app._pool = None

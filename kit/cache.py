@@ -5,7 +5,7 @@ Django's ``RedisCache`` raises on every call while Redis is down; the public web
 the capture API read the cache on every request, and a lead must be stored whatever Redis
 does. What lives in this cache is either disposable (the scoring version stamp: each process
 re-reads the database at least every few minutes anyway) or a best effort (rate-limit
-counters, see ``config.ratelimit``), so a per-process substitute is good enough for the
+counters, see ``kit.ratelimit``), so a per-process substitute is good enough for the
 length of an outage.
 """
 

@@ -24,20 +24,15 @@ from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from accounts.services import AccountsError
-from renewals.services import RenewalsError
-from sdr.cadences import CadenceError
-from sdr.services import SdrError
-from work.services import WorkError
+from .errors import Refused
 
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
 
-# The domain's refusals: with a ``field`` they are about that input (400), without one about
-# the state of what they act on (409). Views translate most of them themselves; one that gets
-# through still answers in the API's format, never as a 500.
-DOMAIN_ERRORS = (AccountsError, RenewalsError, SdrError, WorkError, CadenceError)
+# The domain's refusals (``kit.errors.Refused``): with a ``field`` they are about that input
+# (400), without one about the state of what they act on (409). Views translate most of them
+# themselves; one that gets through still answers in the API's format, never as a 500.
 
 
 class Conflict(exceptions.APIException):
@@ -60,7 +55,7 @@ def _as_object(detail) -> dict:
 
 
 def _translate(exc):
-    if isinstance(exc, DOMAIN_ERRORS):
+    if isinstance(exc, Refused):
         field = getattr(exc, "field", None)
         if field:
             return exceptions.ValidationError({field: [str(exc)]})

@@ -1,6 +1,6 @@
 """Refusing too many attempts, and saying when to come back.
 
-Password guessing is throttled twice, on the fixed-window counters of ``config.ratelimit``
+Password guessing is throttled twice, on the fixed-window counters of ``kit.ratelimit``
 (Redis across every web process in production, the cache in the embedded mode): by account
 (the username tried, ``LOGIN_RATE_ACCOUNT``) and by client address (``LOGIN_RATE_CLIENT``).
 Failed attempts count; signing in does not, so a person who logs in often is never refused.
@@ -18,7 +18,7 @@ from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.shortcuts import render
 
-from config.ratelimit import at_limit, client_address, over_limit, parse_rate
+from kit.ratelimit import at_limit, client_address, over_limit, parse_rate
 
 
 def seconds_left(rate: str) -> int:

@@ -1,0 +1,49 @@
+"""Small helpers every server-rendered page uses: query strings, the safe ``next`` redirect,
+money and local times as text. Pure functions of the request and values (no app imports)."""
+
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.http import QueryDict
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+
+
+def query_string(params: QueryDict, drop=("page",), **changes) -> str:
+    """``params`` (a request's GET) with the keys in ``drop`` removed and ``changes`` applied
+    (a value of None removes the key), URL-encoded."""
+    query = params.copy()
+    for key in drop:
+        query.pop(key, None)
+    for key, value in changes.items():
+        if value is None:
+            query.pop(key, None)
+        else:
+            query[key] = value
+    return query.urlencode()
+
+
+def safe_next(request, default: str) -> str:
+    """Where to go after a form: the ``next`` the form or the URL names when it stays on this
+    site (and on HTTPS when the request came over HTTPS), else ``default``."""
+    candidate = request.POST.get("next") or request.GET.get("next", "")
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return default
+
+
+def money_text(amount: Decimal | float | None) -> str:
+    """12,000 or 12,000.50: an amount as cards and rows show it ("" for none)."""
+    if amount is None:
+        return ""
+    text = f"{amount:,.2f}"
+    return text[:-3] if text.endswith(".00") else text
+
+
+def local_text(moment: datetime | None, tz: ZoneInfo, fmt: str) -> str:
+    """``moment`` in ``tz`` formatted with ``fmt`` ("" for none): the template's date filter
+    would convert it back to the site's zone."""
+    return timezone.localtime(moment, tz).strftime(fmt) if moment else ""
