@@ -24,8 +24,8 @@ from django.utils import timezone
 
 from work import services as work
 
-from . import importing
-from .models import (
+from .. import importing
+from ..models import (
     DEFAULT_ACTIVITY_POINTS,
     NO_ENGAGEMENT,
     Activity,
@@ -43,7 +43,7 @@ from .models import (
     WebForm,
     WebSubmission,
 )
-from .scoring import (
+from ..scoring import (
     EPOCH,
     SECONDS_PER_DAY,
     add_engagement,
@@ -53,8 +53,8 @@ from .scoring import (
     fit_score_expression,
     threshold_key,
 )
-from .scoring import active_criteria as load_criteria
-from .signals import hand_raised, sales_ready
+from ..scoring import active_criteria as load_criteria
+from ..signals import hand_raised, sales_ready
 
 # Lead fields a capture may fill in. A repeat capture fills only those still blank, so a
 # later form fill never overwrites what a rep corrected.
@@ -982,7 +982,7 @@ def accept_submission(
         )
     if time.monotonic() - _last_drain_request[0] >= DRAIN_DELAY_SECONDS:
         _last_drain_request[0] = time.monotonic()
-        from .tasks import request_submission_drain
+        from ..tasks import request_submission_drain
 
         request_submission_drain(countdown=DRAIN_DELAY_SECONDS)
 
