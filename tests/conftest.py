@@ -61,7 +61,7 @@ def _clear_cache():
     from django.core.cache import cache
 
     from leads.models import WebForm
-    from leads.services import capture as webform
+    from leads.services import webform
 
     cache.clear()  # also the rate-limit counters: they live in the same Redis database
     WebForm._cache.clear()

@@ -227,7 +227,7 @@ def test_an_import_whose_worker_died_resumes_where_it_stopped(marketing, monkeyp
     import time_machine
 
     from leads import tasks
-    from leads.services import capture as imports
+    from leads.services import imports
 
     real_batch, batches = imports._import_batch, []
 

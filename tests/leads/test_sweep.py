@@ -17,7 +17,7 @@ NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 def sweep_path(request, monkeypatch):
     """Every sweep test runs on PostgreSQL's one-statement path and on the portable ORM path
     that the embedded SQLite mode uses."""
-    from leads.services import capture as sweeps
+    from leads.services import sweeps
 
     monkeypatch.setattr(sweeps, "SWEEP_IN_ONE_STATEMENT", request.param == "one_statement")
     return request.param
