@@ -4,7 +4,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from kit.htmx import is_htmx
@@ -16,6 +15,7 @@ from ..access import can_work_leads, get_lead_for_user, require
 from ..filters import LeadFilter
 from ..forms import ActivityForm, RatingForm
 from ..models import ActivitySource, Lead, ScoringSettings
+from ..presenters import scored
 from ..scoring import compute_fit
 
 LEADS_PER_PAGE = 50
@@ -30,25 +30,21 @@ def lead_list(request):
     if lead_filter.is_bound and not lead_filter.is_valid():
         leads = queryset.none()
     page = Paginator(leads, LEADS_PER_PAGE).get_page(request.GET.get("page"))
-    _score_for_display(page.object_list)
-    context = {"filter": lead_filter, "page": page, "query": query_string(request.GET)}
+    context = {
+        "filter": lead_filter,
+        "page": page,
+        "rows": scored(page.object_list),
+        "query": query_string(request.GET),
+    }
     template = "leads/_lead_table.html" if is_htmx(request) else "leads/lead_list.html"
     return render(request, template, context)
 
 
-def _score_for_display(leads, scoring: ScoringSettings | None = None) -> None:
-    """Today's engagement and grade for each lead shown, reading the settings once."""
-    now, half_life = timezone.now(), (scoring or ScoringSettings.load()).half_life_days
-    for lead in leads:
-        lead.engagement_now = lead.engagement(now, half_life)
-        lead.grade_now = lead.grade(now, half_life)
-
-
 def _detail_context(request, lead: Lead, **extra) -> dict:
     scoring = ScoringSettings.load()
-    _score_for_display([lead], scoring)
     return {
         "lead": lead,
+        "scored": scored([lead], scoring)[0],
         "fit": compute_fit(lead),
         "scoring": scoring,
         "timeline": lead.timeline(),
