@@ -9,7 +9,7 @@ What each column means (and where the services record it):
   ``channel``: its campaign's channel ('' without a campaign).
 - ``team``: the team the lead was routed to (``lead.team``), else its owner's team. The
   code proved "lead.team" alone wrong: a lead leaving sales (nurture, disqualified,
-  recycled) has its team cleared (``leads.services._status_change``), which would drop
+  recycled) has its team cleared (``leads.services.common.status_change``), which would drop
   every disposed lead out of its team's numbers; its owner is kept, and so is their team.
 - ``sdr``: the SDR credited on the lead's first new-business opportunity (``hand_off`` sets
   it to the lead's owner, or the person handing off), else the lead's owner when the owner

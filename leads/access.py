@@ -1,9 +1,29 @@
-"""Who may see and change leads: one place, used by pages, the API and tasks."""
+"""Who may see and change leads: one place, used by the pages, the API and the filters.
+
+=================================  ===========================  ===================================
+who                                sees                         may
+=================================  ===========================  ===================================
+manager, marketing/ops, superuser  every lead                   work leads (activities, ratings),
+                                                                import CSVs, capture through the
+                                                                API, read campaigns
+SDR (inbound or outbound)          the leads they own           work those leads, read campaigns
+integration (service account)      no lead                      capture through the API (answered
+                                                                with a receipt), read campaigns
+AE, AM                             no raw lead                  nothing here (403)
+=================================  ===========================  ===================================
+
+Which leads a user sees is ``Lead.objects.visible_to(user)`` (the QuerySet, so lists, counts
+and this module agree); the rules below are named after what they allow. A page applies one
+with ``require(rule(user))`` or gets a lead through ``get_lead_for_user``; the API wraps the
+same rules in its permission classes (``leads.api``). The tasks act for nobody and check
+nothing. Lead owners are SDRs (``lead_owners``).
+"""
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import Http404
 
-from team.models import Role
+from team.models import Role, User
 
 from .models import Lead
 
@@ -34,7 +54,13 @@ def may_see_lead(user, lead: Lead) -> bool:
 
 
 def can_import(user) -> bool:
+    """CSV imports are the work of marketing/ops, managers and superusers."""
     return user.is_authenticated and (user.is_superuser or user.role in (Role.MARKETING, Role.MANAGER))
+
+
+def lead_owners() -> QuerySet[User]:
+    """Who may own a lead: SDRs, inbound and outbound (the owner filter's choices)."""
+    return User.objects.filter(role__in=[Role.INBOUND_SDR, Role.OUTBOUND_SDR])
 
 
 def get_lead_for_user(user, pk) -> Lead:
@@ -46,3 +72,9 @@ def get_lead_for_user(user, pk) -> Lead:
         return Lead.objects.visible_to(user).select_related("campaign", "owner").get(pk=pk)
     except (Lead.DoesNotExist, ValueError, TypeError):
         raise Http404("No such lead.") from None
+
+
+def require(allowed: bool) -> None:
+    """How a page applies one of the rules above: 403 unless ``allowed``."""
+    if not allowed:
+        raise PermissionDenied

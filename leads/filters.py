@@ -8,8 +8,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from kit import bounds
-from team.models import Role, User
 
+from .access import lead_owners
 from .models import Campaign, Channel, Lead
 from .scoring import digit_key_range
 
@@ -46,9 +46,7 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
 
 
 def _owner_queryset(request):
-    return User.objects.filter(role__in=[Role.INBOUND_SDR, Role.OUTBOUND_SDR]).order_by(
-        "first_name", "username"
-    )
+    return lead_owners().order_by("first_name", "username")
 
 
 class LeadFilter(django_filters.FilterSet):

@@ -60,12 +60,12 @@ def _migrated_rows(request):
 def _clear_cache():
     from django.core.cache import cache
 
-    from leads import services
     from leads.models import WebForm
+    from leads.services import webform
 
     cache.clear()  # also the rate-limit counters: they live in the same Redis database
     WebForm._cache.clear()
-    services._last_drain_request[0] = float("-inf")
+    webform._last_drain_request[0] = float("-inf")
 
 
 @pytest.fixture

@@ -226,9 +226,10 @@ def test_an_import_whose_worker_died_resumes_where_it_stopped(marketing, monkeyp
 
     import time_machine
 
-    from leads import services, tasks
+    from leads import tasks
+    from leads.services import imports
 
-    real_batch, batches = services._import_batch, []
+    real_batch, batches = imports._import_batch, []
 
     def die_on_second_batch(job, batch, context):
         if len(batches) == 1:
@@ -236,7 +237,7 @@ def test_an_import_whose_worker_died_resumes_where_it_stopped(marketing, monkeyp
         batches.append(len(batch))
         real_batch(job, batch, context)
 
-    monkeypatch.setattr(services, "_import_batch", die_on_second_batch)
+    monkeypatch.setattr(imports, "_import_batch", die_on_second_batch)
     job = make_job(marketing, SALESFORCE)
     with pytest.raises(KeyboardInterrupt):
         run_import(job_id=job.pk)

@@ -17,9 +17,9 @@ NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 def sweep_path(request, monkeypatch):
     """Every sweep test runs on PostgreSQL's one-statement path and on the portable ORM path
     that the embedded SQLite mode uses."""
-    from leads import services
+    from leads.services import sweeps
 
-    monkeypatch.setattr(services, "SWEEP_IN_ONE_STATEMENT", request.param == "one_statement")
+    monkeypatch.setattr(sweeps, "SWEEP_IN_ONE_STATEMENT", request.param == "one_statement")
     return request.param
 
 

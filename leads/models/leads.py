@@ -1,0 +1,270 @@
+"""The lead, what happened to it (activities) and its timeline (events)."""
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from .campaigns import Campaign
+from .choices import ActivityKind, ActivitySource, Channel, Seniority, TouchOutcome
+
+# The engagement key of a lead with no engagement at all: far below any real key (a real
+# key is log2(points) plus the half-lives since 2020, so well above -1000), which keeps the
+# column NOT NULL and lets ordering and range filters need no NULL cases.
+NO_ENGAGEMENT = -1.0e9
+
+
+class LeadQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "LeadQuerySet":
+        """The leads a user may see: all for managers and marketing/ops, their own for SDRs,
+        none for AEs and AMs (they receive handed-off opportunities, never raw leads)."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.sees_all_leads:
+            return self
+        if user.is_sdr:
+            return self.filter(owner=user)
+        return self.none()
+
+    def with_list_relations(self) -> "LeadQuerySet":
+        return self.select_related("campaign", "owner")
+
+    def order_by_grade(self) -> "LeadQuerySet":
+        """Best grade first: fit letter, then today's engagement (the stored decay key orders
+        exactly as today's decayed value does)."""
+        return self.order_by("fit_grade", "-engagement_key", "-id")
+
+    def order_by_engagement(self) -> "LeadQuerySet":
+        return self.order_by("-engagement_key", "-id")
+
+
+class Lead(models.Model):
+    """A person marketing brought in, tracked from capture to its conclusion.
+
+    ``email`` is normalized (trimmed, lower case) and unique: a repeat visitor becomes a new
+    activity on the same lead. Engagement is stored as ``engagement_key`` on a fixed time base
+    (see ``leads.scoring``): ordering by it is ordering by today's decayed engagement.
+    """
+
+    class Status(models.TextChoices):
+        NURTURE = "nurture", "Nurture"
+        MQL = "mql", "MQL"
+        WORKING = "working", "Working (SDR)"
+        HANDED_OFF = "handed_off", "Handed off"
+        WON = "won", "Won"
+        LOST = "lost", "Lost"
+        DISQUALIFIED = "disqualified", "Disqualified"
+        RECYCLED = "recycled", "Recycled"
+
+    # The allowed moves, declared once. ``None`` is a lead being captured.
+    TRANSITIONS = {
+        # An outbound prospect starts in its SDR's hands (working), not in marketing's.
+        None: {Status.NURTURE, Status.MQL, Status.WORKING},
+        Status.NURTURE: {Status.MQL, Status.DISQUALIFIED},
+        Status.MQL: {Status.WORKING, Status.NURTURE, Status.DISQUALIFIED},
+        Status.WORKING: {Status.HANDED_OFF, Status.NURTURE, Status.DISQUALIFIED},
+        Status.HANDED_OFF: {Status.WORKING, Status.WON, Status.LOST, Status.NURTURE},
+        Status.WON: set(),
+        Status.LOST: {Status.RECYCLED},
+        Status.DISQUALIFIED: {Status.RECYCLED},
+        Status.RECYCLED: {Status.NURTURE, Status.MQL},
+    }
+
+    class Rating(models.TextChoices):
+        A = "A", "A (hot)"
+        B = "B", "B (warm)"
+        C = "C", "C (cold)"
+        F = "F", "F (no fit)"
+        NONE = "", "Not rated"
+
+    email = models.CharField(max_length=254, unique=True)
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    company = models.CharField(max_length=200, blank=True)
+    title = models.CharField(max_length=150, blank=True)
+    seniority = models.CharField(max_length=12, choices=Seniority.choices, blank=True)
+    industry = models.CharField(max_length=100, blank=True)
+    employees = models.PositiveIntegerField(null=True, blank=True)
+    annual_revenue = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2")
+    phone = models.CharField(max_length=40, blank=True)
+
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+    )
+    source = models.CharField(max_length=20, choices=Channel.choices, default=Channel.WEB)
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NURTURE)
+    status_reason = models.CharField(max_length=300, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+        db_index=False,  # served by the (owner, status) index; one index less to maintain per move
+    )
+    team = models.ForeignKey(
+        "team.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+        help_text="The team the lead was routed to; empty until routed.",
+    )
+    hand_raiser = models.BooleanField(default=False, help_text="The prospect asked for a call.")
+    rating = models.CharField(max_length=1, choices=Rating.choices, blank=True)
+
+    fit_score = models.PositiveSmallIntegerField(default=0)
+    fit_grade = models.CharField(max_length=1, default="D")
+    engagement_key = models.FloatField(default=NO_ENGAGEMENT)
+
+    external_id = models.CharField(max_length=64, blank=True)
+    external_status = models.CharField(max_length=100, blank=True)
+    external_created_at = models.DateTimeField(null=True, blank=True)
+
+    captured_at = models.DateTimeField(default=timezone.now)
+    mql_at = models.DateTimeField(null=True, blank=True)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # Work items whose subject is this lead; ``related_query_name`` lets the queue order work
+    # items by their lead's grade with a join (``lead__fit_grade``).
+    work_items = GenericRelation("work.WorkItem", related_query_name="lead")
+
+    objects = LeadQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-captured_at", "-id"]
+        indexes = [
+            # The threshold sweep visits only the leads that crossed: each partial index holds
+            # just the candidates for one crossing, ordered by the decay key.
+            models.Index(
+                fields=["engagement_key"],
+                name="lead_promotion_candidates",
+                condition=Q(status__in=["nurture", "recycled"]),
+            ),
+            models.Index(
+                fields=["engagement_key"],
+                name="lead_cooling_candidates",
+                # Once routed, a lead is the SDR team's to work or disposition: it never cools.
+                condition=Q(status="mql", owner__isnull=True, team__isnull=True, hand_raiser=False),
+            ),
+            # Sales-ready leads nobody owns yet: the routing sweep's work.
+            models.Index(
+                fields=["mql_at"], name="lead_awaiting_owner", condition=Q(status="mql", owner__isnull=True)
+            ),
+            models.Index(fields=["fit_grade", "-engagement_key"], name="lead_grade_order"),
+            models.Index(fields=["-engagement_key"], name="lead_engagement_order"),
+            models.Index(fields=["owner", "status"], name="lead_owner_status"),
+            models.Index(fields=["-captured_at", "-id"], name="lead_captured"),
+            models.Index(fields=["mql_at"], name="lead_mql_at", condition=Q(mql_at__isnull=False)),
+            models.Index(fields=["hand_raiser"], name="lead_hand_raisers", condition=Q(hand_raiser=True)),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(fit_score__lte=100), name="fit_score_at_most_100"),
+            models.CheckConstraint(condition=~Q(email=""), name="lead_email_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.email
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("leads:detail", args=[self.pk])
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def can_move_to(self, status: str) -> bool:
+        return status in self.TRANSITIONS.get(self.status, set())
+
+    def engagement(self, now=None, half_life_days: float | None = None) -> float:
+        """Today's decayed engagement. Pass ``half_life_days`` when scoring many leads, so the
+        settings are read once, not once per lead."""
+        from ..scoring import engagement_value
+
+        return engagement_value(self.engagement_key, now, half_life_days)
+
+    def timeline(self, limit: int = 200) -> list:
+        """Events and activities, newest first: two queries whatever the lead's history."""
+        events = list(self.events.select_related("actor", "campaign")[:limit])
+        activities = list(self.activities.select_related("actor", "campaign")[:limit])
+        entries = [(e.at, e.pk, "event", e) for e in events] + [
+            (a.occurred_at, a.pk, "activity", a) for a in activities
+        ]
+        entries.sort(key=lambda entry: (entry[0], entry[2], entry[1]), reverse=True)
+        return [{"at": at, "type": kind, "item": item} for at, _, kind, item in entries[:limit]]
+
+    def grade(self, now=None, half_life_days: float | None = None) -> str:
+        from ..scoring import engagement_digit
+
+        return f"{self.fit_grade}{engagement_digit(self.engagement_key, now, half_life_days)}"
+
+
+class Activity(models.Model):
+    """Something the prospect did (or a rep did with them) that counts toward engagement."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="activities")
+    kind = models.CharField(max_length=20, choices=ActivityKind.choices)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    points = models.FloatField(default=0)
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    source = models.CharField(max_length=12, choices=ActivitySource.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.TextField(blank=True, max_length=2000)
+    outcome = models.CharField(max_length=16, choices=TouchOutcome.choices, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name_plural = "activities"
+        indexes = [models.Index(fields=["lead", "-occurred_at"], name="activity_lead_time")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.points:g})"
+
+
+class LeadEvent(models.Model):
+    """One row per change in a lead's life: the timeline, and what the metrics are built from."""
+
+    class Kind(models.TextChoices):
+        CAPTURED = "captured", "Captured"
+        RECAPTURED = "recaptured", "Seen again"
+        STATUS = "status", "Status changed"
+        HAND_RAISED = "hand_raised", "Asked for a call"
+        RATED = "rated", "Rating set"
+        UPDATED = "updated", "Details updated"
+        ROUTED = "routed", "Routed"
+        REASSIGNED = "reassigned", "Reassigned"
+        FOLLOW_UP = "follow_up", "Follow-up set"
+        HANDOFF = "handoff", "Handoff"
+        CADENCE = "cadence", "Cadence"
+        OPPORTUNITY = "opportunity", "Opportunity"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    via = models.CharField(max_length=12, choices=ActivitySource.choices, blank=True)
+    from_status = models.CharField(max_length=16, choices=Lead.Status.choices, blank=True)
+    to_status = models.CharField(max_length=16, choices=Lead.Status.choices, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["lead", "-at"], name="event_lead_time"),
+            models.Index(fields=["kind", "at"], name="event_kind_time"),
+            models.Index(fields=["to_status", "at"], name="event_status_time", condition=Q(kind="status")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"

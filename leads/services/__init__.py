@@ -1,0 +1,48 @@
+"""The public service API of ``leads``: every write on leads that another app, a view, a task,
+the demo or a test calls is importable from here (``from leads.services import capture_lead``),
+and nothing else is. The work is done in one module per feature:
+
+- ``capture``: a person arriving becomes a lead or an activity on the known one; activities.
+- ``lifecycle``: status moves, ratings, edits by hand.
+- ``sweeps``: the engagement threshold sweep (MQL promotion and cooling).
+- ``scoring``: the scoring configuration captures read, re-scoring after a profile or
+  half-life change.
+- ``imports``: CSV imports and resuming them.
+- ``webform``: storing web-form posts and capturing them in a worker.
+- ``common``: what several of them share (the status vocabulary, what a status change writes).
+
+Every function owns its transaction and writes the timeline event of what it changed in the
+same transaction. State changes are compare-and-swap updates or happen under a row lock, so
+two requests, two workers or two sweeps never both win.
+"""
+
+from .capture import Capture, CaptureResult, capture_lead, capture_many, log_activity
+from .common import IN_SALES, InvalidTransition
+from .imports import requeue_stalled_imports, run_import
+from .lifecycle import set_rating, transition_lead, update_lead
+from .scoring import ScoringContext, change_half_life, recompute_fit_scores, scoring_changed
+from .sweeps import SweepResult, sweep_engagement_thresholds
+from .webform import accept_submission, process_submissions
+
+__all__ = [
+    "IN_SALES",
+    "Capture",
+    "CaptureResult",
+    "InvalidTransition",
+    "ScoringContext",
+    "SweepResult",
+    "accept_submission",
+    "capture_lead",
+    "capture_many",
+    "change_half_life",
+    "log_activity",
+    "process_submissions",
+    "recompute_fit_scores",
+    "requeue_stalled_imports",
+    "run_import",
+    "scoring_changed",
+    "set_rating",
+    "sweep_engagement_thresholds",
+    "transition_lead",
+    "update_lead",
+]
