@@ -27,10 +27,10 @@ from leads.models import ActivitySource, Lead
 from sdr.cadences import cadence_states
 from team.models import User
 
-from .. import prospecting
+from ..forms.targets import TargetAccountFilter
 from ..models import Account, Contact
 from ..services import AccountsError
-from ..target_forms import TargetAccountFilter
+from ..services import prospects as prospecting
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 

@@ -11,9 +11,9 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from accounts import views
 from accounts.models import Opportunity, Stage
 from accounts.services import move_stage, update_opportunity
+from accounts.views import pipeline as views
 from leads.models import Channel, Lead
 from team.models import Role
 from tests.factories import CampaignFactory, TeamFactory, UserFactory, accepted

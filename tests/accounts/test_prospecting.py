@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 
-from accounts import prospecting
 from accounts.models import Account, Contact, Opportunity
-from accounts.prospecting import DuplicateDomain
 from accounts.services import AccountsError, hand_off
+from accounts.services import prospects as prospecting
+from accounts.services.prospects import DuplicateDomain
 from leads.models import Activity, ActivityKind, ActivitySource, Channel, Lead, LeadEvent
 from sdr import cadences, services
 from sdr.models import Cadence, CadenceStep, Enrollment

@@ -11,8 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from accounts import prospecting
 from accounts.models import Account, Contact
+from accounts.services import prospects as prospecting
 from leads.models import Activity, ActivitySource, Lead
 from sdr import cadences
 from sdr.models import Cadence, CadenceStep

@@ -22,7 +22,7 @@ from team.models import Role, User
 from work import services as work
 from work.models import SlaPolicy, WorkItem
 
-from .models import (
+from ..models import (
     EARLY_LOSS_DAYS,
     LOST_REASONS,
     REJECT_REASONS,
@@ -33,7 +33,7 @@ from .models import (
     Qualification,
     Stage,
 )
-from .signals import opportunity_won
+from ..signals import opportunity_won
 
 ACCEPTANCE_POLICY = {"name": "Accept a handoff (1 business day)", "target_minutes": 8 * 60}
 # Domains of free mail providers: a lead writing from one gives no company to match by.

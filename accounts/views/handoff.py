@@ -24,9 +24,9 @@ from leads.services import IN_SALES
 from sdr.access import queue_lead_for
 from team.models import Team
 
-from . import services
-from .handoff_forms import BANT, HandoffForm
-from .models import Opportunity
+from .. import services
+from ..forms.handoff import BANT, HandoffForm
+from ..models import Opportunity
 
 # The touches the summary lists: enough to recall the conversation, not the whole history.
 RECENT_TOUCHES = 5

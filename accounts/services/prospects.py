@@ -46,8 +46,8 @@ from sdr.models import Enrollment
 from team.access import can_manage_reps, managed_teams
 from team.models import Role, User
 
-from .models import Account, Contact
-from .services import AccountsError
+from ..models import Account, Contact
+from .handoff import AccountsError
 
 # A prospect list is read and written in one request: beyond this, split the file.
 MAX_PROSPECT_ROWS = 5_000

@@ -9,8 +9,8 @@ from django.db.models import Q
 from kit import bounds
 from team.models import Role, User
 
-from .models import Account
-from .prospecting import assignable_prospectors
+from ..models import Account
+from ..services.prospects import assignable_prospectors
 
 
 class ProspectorChoice(forms.ModelChoiceField):

@@ -22,10 +22,16 @@ from sdr.cadences import active_cadences, cadence_states
 from team.access import managed_teams
 from team.models import Role
 
-from . import prospecting
-from .models import Account
-from .services import AccountsError
-from .target_forms import AssignForm, ProspectForm, ProspectUploadForm, TargetAccountFilter, TargetAccountForm
+from ..forms.targets import (
+    AssignForm,
+    ProspectForm,
+    ProspectUploadForm,
+    TargetAccountFilter,
+    TargetAccountForm,
+)
+from ..models import Account
+from ..services import AccountsError
+from ..services import prospects as prospecting
 
 TARGETS_PER_PAGE = 50
 PROSPECTS_PER_PAGE = 100

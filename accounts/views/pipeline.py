@@ -46,8 +46,8 @@ from sdr.views import sla_display
 from team.models import Team
 from work.models import WorkItem
 
-from . import services
-from .access import (
+from .. import services
+from ..access import (
     can_work_pipeline,
     handoff_for,
     may_answer,
@@ -61,10 +61,10 @@ from .access import (
     workable_for,
     workable_owner_ids,
 )
-from .filters import SORTS, OpportunityFilter
-from .forms import DetailsForm, MoveForm, RejectForm, add_refusal
-from .models import REJECT_REASONS, Opportunity, OpportunityEvent, Stage
-from .services import AccountsError
+from ..filters import SORTS, OpportunityFilter
+from ..forms.pipeline import DetailsForm, MoveForm, RejectForm, add_refusal
+from ..models import REJECT_REASONS, Opportunity, OpportunityEvent, Stage
+from ..services import AccountsError
 
 # An inbox is short by design (each handoff is answered within a business day); the cap
 # only bounds a page nobody has answered for weeks.

@@ -14,8 +14,8 @@ from django.utils import timezone
 from kit import bounds
 from team.models import Role, User
 
-from .models import Qualification
-from .services import Qualifying
+from ..models import Qualification
+from ..services import Qualifying
 
 NOTE_MAX = 2000
 BANT = (
