@@ -3,20 +3,20 @@ the manager's early losses, the SDR's hand-off form, and the outbound SDR's targ
 
 from django.urls import path
 
-from .views import handoff, pipeline, targets
+from .views import early_losses, handoff, inbox, opportunity, pipeline, targets
 
 app_name = "accounts"
 
 urlpatterns = [
     # the AE's inbox and pipeline, one opportunity, the manager's early losses
-    path("inbox/", pipeline.inbox, name="inbox"),
+    path("inbox/", inbox.inbox, name="inbox"),
     path("pipeline/", pipeline.pipeline, name="pipeline"),
-    path("opportunities/early-losses/", pipeline.early_losses, name="early_losses"),
-    path("opportunities/<int:pk>/", pipeline.opportunity_page, name="opportunity"),
-    path("opportunities/<int:pk>/accept/", pipeline.accept, name="accept"),
-    path("opportunities/<int:pk>/reject/", pipeline.reject, name="reject"),
-    path("opportunities/<int:pk>/move/", pipeline.move, name="move"),
-    path("opportunities/<int:pk>/details/", pipeline.details, name="details"),
+    path("opportunities/early-losses/", early_losses.early_losses, name="early_losses"),
+    path("opportunities/<int:pk>/", opportunity.opportunity_page, name="opportunity"),
+    path("opportunities/<int:pk>/accept/", inbox.accept, name="accept"),
+    path("opportunities/<int:pk>/reject/", inbox.reject, name="reject"),
+    path("opportunities/<int:pk>/move/", opportunity.move, name="move"),
+    path("opportunities/<int:pk>/details/", opportunity.details, name="details"),
     # the SDR's hand-off
     path("leads/<int:lead_id>/hand-off/", handoff.handoff, name="handoff"),
     # the outbound SDR's target accounts

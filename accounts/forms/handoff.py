@@ -12,8 +12,9 @@ from django import forms
 from django.utils import timezone
 
 from kit import bounds
-from team.models import Role, User
+from team.models import User
 
+from ..access import handoff_recipients
 from ..models import Qualification
 from ..services import Qualifying
 
@@ -95,9 +96,7 @@ class HandoffForm(forms.Form):
         self.now = now
         super().__init__(*args, **kwargs)
         self.fields["ae"].queryset = (
-            User.objects.filter(role=Role.AE, is_active=True)
-            .select_related("team")
-            .order_by("first_name", "last_name", "username")
+            handoff_recipients().select_related("team").order_by("first_name", "last_name", "username")
         )
 
     def full_clean(self):

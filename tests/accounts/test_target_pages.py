@@ -13,8 +13,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accounts import services as prospecting
 from accounts.models import Account, Contact
-from accounts.services import prospects as prospecting
 from leads.models import ActivitySource, Lead
 from sdr import cadences, services
 from sdr.models import Cadence, CadenceStep
