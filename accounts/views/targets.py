@@ -7,6 +7,8 @@ Forms post with htmx and get the account's live part back (``#target-live``); a 
 answers 400 with its errors. Without JavaScript the same forms post to the same URLs.
 """
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -17,9 +19,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from kit.htmx import is_htmx
 from kit.pages import query_string
-from leads.models import ActivitySource
+from leads.models import ActivitySource, Lead
 from leads.services import IN_SALES
-from sdr.cadences import active_cadences, cadence_states
+from sdr.cadences import CadenceState, active_cadences, cadence_states
 
 from .. import access, services
 from ..filters import TargetAccountFilter
@@ -29,7 +31,7 @@ from ..forms.targets import (
     ProspectUploadForm,
     TargetAccountForm,
 )
-from ..models import Account
+from ..models import Account, Contact
 from ..services import AccountsError, prospects
 
 TARGETS_PER_PAGE = 50
@@ -91,24 +93,56 @@ def targets(request):
 # --- one account ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ProspectRow:
+    """One prospect as the target page lists it: the contact, its lead (if any) with its
+    cadence, whether this user may work that lead (link, cadence control) and whether it can
+    be enrolled (in sales, with an owner)."""
+
+    contact: Contact
+    lead: Lead | None = None
+    cadence: CadenceState | None = None
+    may_work: bool = False
+    workable: bool = False
+
+
+def prospect_rows(contacts, user) -> list[ProspectRow]:
+    """The page's prospects with what the page shows beside each: one query for the cadence
+    states (and one for the user's teams) whatever their number."""
+    contacts = list(contacts)
+    states = cadence_states(contact.lead_id for contact in contacts if contact.lead_id)
+    may_work_lead = access.lead_worker(user)
+    rows = []
+    for contact in contacts:
+        lead = contact.lead if contact.lead_id else None
+        if lead is None:
+            rows.append(ProspectRow(contact))
+            continue
+        rows.append(
+            ProspectRow(
+                contact,
+                lead,
+                cadence=states[lead.pk],
+                may_work=may_work_lead(lead),
+                workable=lead.status in IN_SALES and lead.owner_id is not None,
+            )
+        )
+    return rows
+
+
 def _live_context(request, account: Account, **extra) -> dict:
     """The account's facts, its prospects (one page) with each lead's cadence state, and the
     forms: a fixed number of queries whatever the number of prospects."""
     user = request.user
     page = Paginator(services.prospects_of(account), PROSPECTS_PER_PAGE).get_page(request.GET.get("page"))
-    leads = [contact.lead for contact in page.object_list if contact.lead_id]
-    states = cadence_states(lead.pk for lead in leads)
-    may_work_lead = access.lead_worker(user)
-    for lead in leads:
-        lead.cadence = states[lead.pk]
-        lead.may_work = may_work_lead(lead)
-        lead.workable = lead.status in IN_SALES and lead.owner_id is not None
-    wants_cadences = any(lead.may_work and lead.workable and not lead.cadence.active for lead in leads)
+    rows = prospect_rows(page.object_list, user)
+    wants_cadences = any(row.may_work and row.workable and not row.cadence.active for row in rows if row.lead)
     manager = access.can_manage_targets(user)
     prospector = account.prospector
     return {
         "account": account,
         "page": page,
+        "prospects": rows,
         "cadences": list(active_cadences()) if wants_cadences else [],
         "tz": prospector.team.calendar.timezone if prospector and prospector.team else "UTC",
         "may_add": access.may_add_prospects(user, account),
