@@ -1,19 +1,31 @@
-"""Who may see and work opportunities: one module for the AE's pages, the manager's pages and
-the opportunities API.
+"""Who may see and do what in the accounts app: one module of named rules that every page, API
+endpoint and service of the app asks.
 
-The rules of a move (who accepts, who closes) live in ``accounts.services``; these checks only
-decide what a page shows and which requests reach a service at all: 403 for a role with no
-business there, 404 for an opportunity the user may not see (ids do not leak who owns what).
+- Opportunities: who sees them (``sees_opportunities``, ``visible_opportunities``), who works
+  the pipeline (``can_work_pipeline``, ``sees_pipeline``, ``may_work``), who answers a handoff
+  (``covers_handoff``, ``may_answer``), who closes one (``owns_or_manages``).
+- Handoffs: who hands a lead off (``may_hand_off``).
+- Target accounts: who sees and manages them (``can_see_targets``, ``can_manage_targets``,
+  ``visible_targets``, ``target_for``), to whom they go (``assignable_prospectors``), who adds
+  prospects (``may_add_prospects``) and works their leads (``lead_worker``).
+
+Pages and the API use the accessors (``opportunity_for``, ``handoff_for``, ``workable_for``,
+``target_for``): 403 for a role with no business there, 404 for what the user may not see (ids
+do not leak who owns what). Services ask the same predicates inside their transaction, on the
+locked rows, and refuse with a message.
 """
+
+from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from team.access import can_manage_reps, managed_teams
+from leads.models import Lead
+from team.access import can_manage_reps, can_work_queue, managed_teams
 from team.models import Role, User
 
-from .models import Opportunity
+from .models import Account, Opportunity
 
 
 def can_work_pipeline(user) -> bool:
@@ -152,11 +164,17 @@ def workable_for(user, pk) -> Opportunity:
     return opportunity
 
 
-def manages_ae(user, ae: User) -> bool:
-    """The same rule as the closing services: the manager of the AE's team (or a superuser)."""
+def manages_rep(user, rep: User) -> bool:
+    """The manager of the rep's team (or a superuser)."""
     if user.is_superuser:
         return True
-    return can_manage_reps(user) and ae.team_id is not None and ae.team.manager_id == user.pk
+    return can_manage_reps(user) and rep.team_id is not None and rep.team.manager_id == user.pk
+
+
+def owns_or_manages(user, opportunity: Opportunity) -> bool:
+    """Who may move or update an opportunity (the closing services' rule): its owner, or the
+    manager of the owner's team (or a superuser)."""
+    return user.pk == opportunity.owner_id or manages_rep(user, opportunity.owner)
 
 
 def may_work(user, opportunity: Opportunity) -> bool:
@@ -164,7 +182,7 @@ def may_work(user, opportunity: Opportunity) -> bool:
     works the upsells / cross-sells they own; renewals close on the contract's page."""
     if user.role == Role.AM:
         return is_own_upsell(user, opportunity)
-    return user.pk == opportunity.owner_id or manages_ae(user, opportunity.owner)
+    return owns_or_manages(user, opportunity)
 
 
 def workable_owner_ids(user) -> set[int] | None:
@@ -177,15 +195,19 @@ def workable_owner_ids(user) -> set[int] | None:
     return {user.pk} if can_work_pipeline(user) else set()
 
 
+def covers_handoff(user, opportunity: Opportunity) -> bool:
+    """The handoff went to this AE, or to a teammate they may cover for."""
+    return user.pk == opportunity.owner_id or (
+        user.team_id is not None and user.team_id == opportunity.owner.team_id
+    )
+
+
 def may_answer(user, opportunity: Opportunity) -> bool:
     """Whether accept and reject are shown: a waiting handoff, to its AE or a teammate."""
     return (
         can_work_pipeline(user)
         and opportunity.status == Opportunity.Status.HANDED_OFF
-        and (
-            user.pk == opportunity.owner_id
-            or (user.team_id is not None and user.team_id == opportunity.owner.team_id)
-        )
+        and covers_handoff(user, opportunity)
     )
 
 
@@ -195,3 +217,108 @@ def aes_managed_by(user) -> QuerySet[User]:
     if can_work_pipeline(user):
         return User.objects.filter(pk=user.pk)
     return User.objects.filter(role=Role.AE, team__in=managed_teams(user))
+
+
+# --- handoffs --------------------------------------------------------------------------------
+
+
+def takes_handoffs(user) -> bool:
+    """Who a handoff may go to: an active AE."""
+    return user.role == Role.AE and user.is_active
+
+
+def handoff_recipients() -> QuerySet[User]:
+    """The AEs an SDR may choose by hand (``takes_handoffs``, for a form's or the API's choices)."""
+    return User.objects.filter(role=Role.AE, is_active=True)
+
+
+def may_hand_off(user) -> bool:
+    """SDRs hand off the leads of their queue; managers (and superusers) those of their teams'
+    queues (which leads: ``sdr.access.queue_lead_for``)."""
+    return can_work_queue(user) or can_manage_reps(user)
+
+
+# --- target accounts ---------------------------------------------------------------------------
+
+
+def can_see_targets(user) -> bool:
+    """Outbound SDRs work their target accounts; managers (and superusers) oversee them."""
+    return user.is_authenticated and (user.role == Role.OUTBOUND_SDR or can_manage_reps(user))
+
+
+def can_manage_targets(user) -> bool:
+    """Managers (and superusers) create target accounts and assign them."""
+    return can_manage_reps(user)
+
+
+def visible_targets(user) -> QuerySet[Account]:
+    """The target accounts this user sees: an outbound SDR's own, a manager's teams' SDRs'
+    (all for a superuser). 403 for every other role."""
+    if not can_see_targets(user):
+        raise PermissionDenied("Your role has no target accounts.")
+    targets = Account.objects.filter(prospector__isnull=False)
+    if user.is_superuser:
+        return targets
+    if user.role == Role.OUTBOUND_SDR:
+        return targets.filter(prospector=user)
+    return targets.filter(prospector__team__in=managed_teams(user))
+
+
+def target_for(user, pk) -> Account:
+    """One account for the target page: one of ``visible_targets``, or, for a manager, an
+    account nobody prospects yet (so they can assign it). 404 for anything else."""
+    accounts = visible_targets(user)
+    if can_manage_targets(user):
+        accounts = Account.objects.filter(Q(pk__in=accounts.values("pk")) | Q(prospector__isnull=True))
+    try:
+        # The calendar gives the zone the page shows due times in.
+        return accounts.select_related("prospector__team__calendar").get(pk=pk)
+    except (Account.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404("No such target account.") from None
+
+
+def is_prospector(user) -> bool:
+    """Who a target account may go to: an active outbound SDR."""
+    return user.role == Role.OUTBOUND_SDR and user.is_active
+
+
+def assignable_prospectors(user) -> QuerySet[User]:
+    """The outbound SDRs a manager may give a target account to: active, in teams they run."""
+    if not can_manage_targets(user):
+        return User.objects.none()
+    return User.objects.filter(team__in=managed_teams(user), role=Role.OUTBOUND_SDR, is_active=True).order_by(
+        "first_name", "last_name", "username"
+    )
+
+
+def prospector_choices(user) -> QuerySet[User]:
+    """The SDRs the target list may be narrowed to: a manager any of their outbound SDRs, an
+    outbound SDR only themself."""
+    if user.role == Role.OUTBOUND_SDR:
+        return User.objects.filter(pk=user.pk)
+    return assignable_prospectors(user)
+
+
+def may_add_prospects(user, account: Account) -> bool:
+    """The account's outbound SDR, or their manager (or a superuser), adds prospects to it;
+    nobody to an account that is not a target."""
+    prospector = account.prospector
+    if prospector is None:
+        return False
+    return user.pk == prospector.pk or manages_rep(user, prospector)
+
+
+def lead_worker(user) -> Callable[[Lead], bool]:
+    """Whether this user may enroll a prospect's lead in a cadence or stop it (the rule of
+    ``sdr.access.queue_lead_for``): a predicate for a page of leads, one query for all."""
+    team_ids = set(managed_teams(user).values_list("pk", flat=True)) if user.role == Role.MANAGER else set()
+
+    def may_work_lead(lead: Lead) -> bool:
+        return (
+            user.is_superuser
+            or lead.owner_id == user.pk
+            or lead.team_id in team_ids
+            or (lead.owner is not None and lead.owner.team_id in team_ids)
+        )
+
+    return may_work_lead

@@ -1,5 +1,5 @@
-"""One FilterSet for opportunities, shared by the pipeline pages (board and list) and the
-opportunities API.
+"""The app's FilterSets, each shared by a page and the API: opportunities (the pipeline pages,
+board and list, and the opportunities API) and target accounts (the target list and its API).
 
 The AEs a manager may pick are those of the teams they manage, so another team's AE is a
 validation error ("select a valid choice"), never an empty page that confirms the id exists.
@@ -13,8 +13,8 @@ from kit import bounds
 from leads.models import Campaign
 from team.models import User
 
-from .access import aes_managed_by
-from .models import Opportunity, Stage
+from .access import aes_managed_by, prospector_choices
+from .models import Account, Opportunity, Stage
 
 # name -> ordering; ties are broken by id so pages never repeat or skip a row.
 SORTS = {
@@ -82,3 +82,35 @@ class OpportunityFilter(django_filters.FilterSet):
 
     def sort_by(self, queryset, name, value):
         return queryset.order_by(*SORTS.get(value, SORTS["close_date"]))
+
+
+def _prospector_choices(request):
+    """A manager narrows to any of their outbound SDRs; an SDR only to themself."""
+    if request is None or not request.user.is_authenticated:
+        return User.objects.none()
+    return prospector_choices(request.user)
+
+
+class TargetAccountFilter(django_filters.FilterSet):
+    """Search by name or domain; managers narrow to one SDR."""
+
+    q = django_filters.CharFilter(
+        method="search",
+        label="Search",
+        widget=forms.TextInput(attrs={"placeholder": "Name or domain", "type": "search"}),
+    )
+    prospector = django_filters.ModelChoiceFilter(
+        queryset=lambda request: _prospector_choices(request),
+        label="Outbound SDR",
+        empty_label="Every SDR",
+    )
+
+    class Meta:
+        model = Account
+        fields = ["q", "prospector"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()[:200]
+        if not value:
+            return queryset
+        return queryset.filter(Q(name__icontains=value) | Q(domain__icontains=value.lower()))

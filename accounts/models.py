@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from leads.models import Campaign, Lead
+from team.models import Role
 
 # A loss this soon after the AE accepted means the SDR handed off too early: managers see it.
 EARLY_LOSS_DAYS = 14
@@ -196,9 +197,9 @@ class OpportunityQuerySet(models.QuerySet):
         teams' (an AE team's, or an SDR team's handoffs); marketing and superusers all."""
         if not user.is_authenticated:
             return self.none()
-        if user.is_superuser or user.role == "marketing":
+        if user.is_superuser or user.role == Role.MARKETING:
             return self
-        if user.role == "ae":
+        if user.role == Role.AE:
             if user.team_id is None:
                 return self.filter(owner=user)
             # And the handoffs still waiting in their team: a teammate may cover one (see
@@ -208,10 +209,10 @@ class OpportunityQuerySet(models.QuerySet):
             )
         if user.is_sdr:
             return self.filter(sdr=user)
-        if user.role == "am":
+        if user.role == Role.AM:
             # Their own renewal and expansion opportunities, and whatever their customers buy.
             return self.filter(Q(owner=user) | Q(account__account_manager=user))
-        if user.role == "manager":
+        if user.role == Role.MANAGER:
             from team.access import managed_teams
 
             teams = managed_teams(user)

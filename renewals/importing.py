@@ -69,7 +69,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.models import Account
-from accounts.prospecting import normalize_domain
+from accounts.services import normalize_domain
 from kit import bounds
 from leads import cleaning, importing
 from leads.access import can_import

@@ -45,13 +45,16 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.access import is_own_upsell, sees_opportunities
 from accounts.forms import add_refusal
 from accounts.models import Account, Contact, Opportunity, OpportunityEvent
-from accounts.views import _local_text, _money, _query, _refusal_status, _team_timezone
 from kit.htmx import is_htmx
+from kit.pages import local_text as _local_text
+from kit.pages import money_text as _money
+from kit.pages import query_string as _query
 from leads.models import ScoringSettings
 from leads.scoring import threshold_key
 from sdr.views import sla_display
 from team.access import managed_teams
 from team.models import Role, User
+from team.zones import user_zone as _team_timezone
 from work.models import WorkItem
 
 from . import services
@@ -696,7 +699,7 @@ def conversation(request, pk):
     try:
         services.log_conversation(contract_id=contract.pk, by=request.user, note=form.cleaned_data["note"])
     except RenewalsError as exc:
-        return _contract_refused(request, contract, _refusal_status(exc), exc, conversation_form=form)
+        return _contract_refused(request, contract, exc.status, exc, conversation_form=form)
     notice = "Conversation logged: the renewal's start and reminder items are done."
     if is_htmx(request):
         contract, may_work = _contract_for(request.user, contract.pk)
@@ -732,7 +735,7 @@ def outcome(request, pk):
             note=data["note"],
         )
     except RenewalsError as exc:
-        return _contract_refused(request, contract, _refusal_status(exc), exc, outcome_form=form)
+        return _contract_refused(request, contract, exc.status, exc, outcome_form=form)
     messages.success(request, _outcome_notice(data["outcome"], result))
     url = reverse("renewals:account", args=[contract.account_id])
     if is_htmx(request):

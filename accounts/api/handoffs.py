@@ -20,12 +20,12 @@ from rest_framework.response import Response
 from kit import bounds
 from sdr.access import queue_lead_for
 from sdr.serializers import AwareDateTimeField
-from team.access import can_manage_reps, can_work_queue
-from team.models import Role, User
 from work.models import WorkItem
 
 from .. import services
+from ..access import handoff_recipients, may_hand_off
 from ..models import Account, Opportunity, Qualification
+from .refusals import as_bad_input
 
 CRITERIA = ("budget", "authority", "need", "timing")
 QUALIFICATION_HELP = ", ".join(Qualification.values) + "."
@@ -37,7 +37,7 @@ class HandsOff(permissions.BasePermission):
     message = "Only SDRs (and their managers) hand leads off."
 
     def has_permission(self, request, view):
-        return can_work_queue(request.user) or can_manage_reps(request.user)
+        return may_hand_off(request.user)
 
 
 # --- what the API accepts ----------------------------------------------------------------------
@@ -84,7 +84,7 @@ class HandoffSerializer(serializers.Serializer):
         "prospect asked for the meeting.",
     )
     ae = bounds.ApiPrimaryKeyRelatedField(
-        queryset=User.objects.filter(role=Role.AE, is_active=True),
+        queryset=handoff_recipients(),
         required=False,
         allow_null=True,
         default=None,
@@ -204,7 +204,7 @@ class HandoffViewSet(viewsets.GenericViewSet):
                 now=now,
             )
         except services.AccountsError as exc:
-            raise serializers.ValidationError({exc.field or "non_field_errors": [str(exc)]}) from exc
+            raise as_bad_input(exc) from exc
         opportunity = Opportunity.objects.select_related("account", "owner", "sdr").get(pk=opportunity.pk)
         opportunity.acceptance_due_at = (
             WorkItem.objects.open()

@@ -12,13 +12,14 @@ The list takes the pipeline page's FilterSet (``accounts.filters``). Who sees wh
 ``accounts.access``: 403 for a role with no business (account managers; anyone but an AE
 accepting; SDRs and marketing moving), 404 for an opportunity the caller may not see. A refusal
 naming an input is a 400 on that field; one the opportunity's state makes (already answered,
-already closed) is a 409 with the reason in ``detail``.
+already closed) is a 409 with the reason in ``detail``: the services' refusals reach the API's
+one exception handler (``kit.api_errors``), which answers them so.
 """
 
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
-from rest_framework import exceptions, mixins, permissions, serializers, status, viewsets
+from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -44,19 +45,6 @@ class SeesOpportunities(permissions.BasePermission):
 
     def has_permission(self, request, view):
         return sees_opportunities(request.user)
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The opportunity's state does not allow this."
-    default_code = "conflict"
-
-
-def refused(exc: services.AccountsError) -> exceptions.APIException:
-    """A service's refusal: beside the input it names (400), or about the state (409)."""
-    if exc.field:
-        return serializers.ValidationError({exc.field: [str(exc)]})
-    return Conflict(str(exc))
 
 
 # --- what the API answers with ---------------------------------------------------------------
@@ -279,10 +267,7 @@ class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         """Take the handoff (an AE of its team may cover): the acceptance timer stops and the
         opportunity enters the pipeline at its first stage."""
         opportunity = handoff_for(request.user, pk)
-        try:
-            services.accept_handoff(opportunity_id=opportunity.pk, by=request.user)
-        except services.AccountsError as exc:
-            raise refused(exc) from exc
+        services.accept_handoff(opportunity_id=opportunity.pk, by=request.user)
         return self._answer(opportunity.pk)
 
     @extend_schema(
@@ -294,10 +279,7 @@ class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         opportunity = handoff_for(request.user, pk)
         body = OpportunityRejectSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            services.reject_handoff(opportunity_id=opportunity.pk, by=request.user, **body.validated_data)
-        except services.AccountsError as exc:
-            raise refused(exc) from exc
+        services.reject_handoff(opportunity_id=opportunity.pk, by=request.user, **body.validated_data)
         return self._answer(opportunity.pk)
 
     @extend_schema(
@@ -311,17 +293,14 @@ class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         body = OpportunityMoveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        try:
-            services.move_stage(
-                opportunity_id=opportunity.pk,
-                by=request.user,
-                stage_id=data["stage"],
-                lost_reason=data["lost_reason"],
-                lost_note=data["lost_note"],
-                recycle=data["recycle"],
-            )
-        except services.AccountsError as exc:
-            raise refused(exc) from exc
+        services.move_stage(
+            opportunity_id=opportunity.pk,
+            by=request.user,
+            stage_id=data["stage"],
+            lost_reason=data["lost_reason"],
+            lost_note=data["lost_note"],
+            recycle=data["recycle"],
+        )
         return self._answer(opportunity.pk)
 
     @extend_schema(
@@ -334,16 +313,13 @@ class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         body = OpportunityUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        try:
-            services.update_opportunity(
-                opportunity_id=opportunity.pk,
-                by=request.user,
-                amount=data.get("amount", opportunity.amount),
-                close_date=data.get("close_date", opportunity.close_date),
-                next_step=data.get("next_step", opportunity.next_step),
-            )
-        except services.AccountsError as exc:
-            raise refused(exc) from exc
+        services.update_opportunity(
+            opportunity_id=opportunity.pk,
+            by=request.user,
+            amount=data.get("amount", opportunity.amount),
+            close_date=data.get("close_date", opportunity.close_date),
+            next_step=data.get("next_step", opportunity.next_step),
+        )
         return self._answer(opportunity.pk)
 
 

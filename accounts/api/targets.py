@@ -27,10 +27,11 @@ from leads.models import ActivitySource, Lead
 from sdr.cadences import cadence_states
 from team.models import User
 
-from .. import prospecting
+from .. import access, services
+from ..filters import TargetAccountFilter
 from ..models import Account, Contact
-from ..services import AccountsError
-from ..target_forms import TargetAccountFilter
+from ..services import AccountsError, prospects
+from .refusals import as_bad_input
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
@@ -39,18 +40,14 @@ class SeesTargets(permissions.BasePermission):
     message = "Your role has no target accounts."
 
     def has_permission(self, request, view):
-        return prospecting.can_see_targets(request.user)
+        return access.can_see_targets(request.user)
 
 
 class ManagesTargets(permissions.BasePermission):
     message = "Only a manager creates and assigns target accounts."
 
     def has_permission(self, request, view):
-        return prospecting.can_manage_targets(request.user)
-
-
-def refused(exc: AccountsError) -> serializers.ValidationError:
-    return serializers.ValidationError({exc.field or "non_field_errors": [str(exc)]})
+        return access.can_manage_targets(request.user)
 
 
 # --- what the API answers with ---------------------------------------------------------------
@@ -168,7 +165,7 @@ class ProspectReportSerializer(serializers.Serializer):
 def _assignable(context: dict):
     """The outbound SDRs the requesting manager may assign (none without a request: the schema)."""
     request = context.get("request")
-    return prospecting.assignable_prospectors(request.user) if request else User.objects.none()
+    return access.assignable_prospectors(request.user) if request else User.objects.none()
 
 
 class TargetAccountCreateSerializer(serializers.Serializer):
@@ -231,7 +228,7 @@ class ProspectRowSerializer(serializers.Serializer):
 class ProspectImportSerializer(serializers.Serializer):
     file = serializers.FileField(
         help_text=f"A CSV file (UTF-8) with a header row naming an email column; at most "
-        f"{prospecting.MAX_PROSPECT_ROWS:,} rows."
+        f"{prospects.MAX_PROSPECT_ROWS:,} rows."
     )
 
 
@@ -246,25 +243,23 @@ class TargetAccountViewSet(
     permission_classes = [permissions.IsAuthenticated, SeesTargets]
     serializer_class = TargetAccountSerializer
     filterset_class = TargetAccountFilter
-    queryset = Account.objects.none()  # accounts come from prospecting.visible_targets
+    queryset = Account.objects.none()  # accounts come from access.visible_targets
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Account.objects.none()
-        accounts = prospecting.visible_targets(self.request.user).select_related("prospector")
-        return prospecting.with_counts(accounts).order_by("name", "id")
+        accounts = access.visible_targets(self.request.user).select_related("prospector")
+        return services.with_counts(accounts).order_by("name", "id")
 
     def get_object(self):
         """The account (403 for roles without targets, 404 for one the user may not see), with
         its counts."""
-        account = prospecting.target_for(self.request.user, self.kwargs["pk"])
+        account = access.target_for(self.request.user, self.kwargs["pk"])
         self.check_object_permissions(self.request, account)
-        return (
-            prospecting.with_counts(Account.objects.filter(pk=account.pk)).select_related("prospector").get()
-        )
+        return services.with_counts(Account.objects.filter(pk=account.pk)).select_related("prospector").get()
 
     def _answer(self, account_id: int) -> dict:
-        account = prospecting.with_counts(Account.objects.filter(pk=account_id)).select_related("prospector")
+        account = services.with_counts(Account.objects.filter(pk=account_id)).select_related("prospector")
         return TargetAccountSerializer(account.get(), context=self.get_serializer_context()).data
 
     @extend_schema(request=TargetAccountCreateSerializer, responses={201: TargetAccountSerializer})
@@ -272,14 +267,14 @@ class TargetAccountViewSet(
         """Create a target account for one of your outbound SDRs (managers). The domain is
         stored lower case, without scheme or "www.", and is unique: a company already known is
         assigned, not created twice (400 naming the account that has it)."""
-        if not prospecting.can_manage_targets(request.user):
+        if not access.can_manage_targets(request.user):
             raise PermissionDenied("Only a manager creates target accounts.")
         body = TargetAccountCreateSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         try:
-            account = prospecting.create_target_account(by=request.user, **body.validated_data)
+            account = services.create_target_account(by=request.user, **body.validated_data)
         except AccountsError as exc:
-            raise refused(exc) from exc
+            raise as_bad_input(exc) from exc
         return Response(self._answer(account.pk), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=TargetAssignSerializer, responses={200: TargetAccountSerializer})
@@ -290,11 +285,11 @@ class TargetAccountViewSet(
         body = TargetAssignSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         try:
-            prospecting.assign_prospector(
+            services.assign_prospector(
                 account_id=account.pk, by=request.user, prospector=body.validated_data["prospector"]
             )
         except AccountsError as exc:
-            raise refused(exc) from exc
+            raise as_bad_input(exc) from exc
         return Response(self._answer(account.pk))
 
     @extend_schema(methods=["GET"], request=None, responses={200: ProspectSerializer(many=True)})
@@ -321,11 +316,11 @@ class TargetAccountViewSet(
             )
         if not data:
             raise serializers.ValidationError({"non_field_errors": ["Send at least one prospect."]})
-        if len(data) > prospecting.MAX_PROSPECT_ROWS:
+        if len(data) > prospects.MAX_PROSPECT_ROWS:
             raise serializers.ValidationError(
                 {
                     "non_field_errors": [
-                        f"At most {prospecting.MAX_PROSPECT_ROWS:,} prospects at a time; "
+                        f"At most {prospects.MAX_PROSPECT_ROWS:,} prospects at a time; "
                         f"this list has {len(data):,}. Split it."
                     ]
                 }
@@ -333,16 +328,16 @@ class TargetAccountViewSet(
         body = ProspectRowSerializer(data=data, many=True)
         body.is_valid(raise_exception=True)
         try:
-            result = prospecting.add_prospects(
+            result = services.add_prospects(
                 account_id=account.pk, by=request.user, rows=body.validated_data, via=ActivitySource.API
             )
         except AccountsError as exc:
-            raise refused(exc) from exc
+            raise as_bad_input(exc) from exc
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
         return Response(ProspectReportSerializer(result).data, status=code)
 
     def _list_prospects(self, request, account: Account) -> Response:
-        page = self.paginate_queryset(prospecting.prospects_of(account))
+        page = self.paginate_queryset(services.prospects_of(account))
         states = cadence_states(c.lead_id for c in page if c.lead_id)
         data = ProspectSerializer(page, many=True, context={"request": request, "states": states}).data
         return self.get_paginated_response(data)
@@ -371,9 +366,9 @@ class TargetAccountViewSet(
                 {"file": [f"The file is over {MAX_UPLOAD_BYTES // (1024 * 1024)} MB: split it."]}
             )
         try:
-            result = prospecting.import_prospects(account_id=account.pk, by=request.user, file=upload.file)
+            result = services.import_prospects(account_id=account.pk, by=request.user, file=upload.file)
         except AccountsError as exc:
-            raise refused(exc) from exc
+            raise as_bad_input(exc) from exc
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
         return Response(ProspectReportSerializer(result).data, status=code)
 

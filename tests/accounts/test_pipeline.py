@@ -11,9 +11,9 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from accounts import views
 from accounts.models import Opportunity, Stage
 from accounts.services import move_stage, update_opportunity
+from accounts.views import pipeline as pipeline_views
 from leads.models import Channel, Lead
 from team.models import Role
 from tests.factories import CampaignFactory, TeamFactory, UserFactory, accepted
@@ -131,7 +131,7 @@ def test_won_and_lost_columns_show_the_closes_of_the_last_30_days(client_for, in
 
 @pytest.mark.django_db
 def test_a_long_column_shows_its_first_cards_and_links_to_the_rest(client_for, inbound_sdr, ae, monkeypatch):
-    monkeypatch.setattr(views, "CARDS_PER_COLUMN", 2)
+    monkeypatch.setattr(pipeline_views, "CARDS_PER_COLUMN", 2)
     first = opp(inbound_sdr, ae, close_date=date(2026, 12, 1))
     second = opp(inbound_sdr, ae, close_date=date(2026, 12, 2))
     opp(inbound_sdr, ae, close_date=date(2026, 12, 3))
@@ -150,7 +150,7 @@ def test_a_long_column_shows_its_first_cards_and_links_to_the_rest(client_for, i
 def test_every_column_shows_its_own_first_cards(client_for, inbound_sdr, ae, monkeypatch):
     """The first cards of all columns come from one statement that SQLite runs too (the demo's
     database): open stages by close date with the undated last, wins and losses newest first."""
-    monkeypatch.setattr(views, "CARDS_PER_COLUMN", 2)
+    monkeypatch.setattr(pipeline_views, "CARDS_PER_COLUMN", 2)
     undated = opp(inbound_sdr, ae)
     opp(inbound_sdr, ae)  # undated too, and newer: cut
     dated = opp(inbound_sdr, ae, close_date=date(2026, 12, 9))
@@ -545,7 +545,7 @@ def test_bad_filters_are_shown_as_errors_with_a_400(client_for, ae, query):
 
 @pytest.mark.django_db
 def test_the_list_sorts_by_close_date_or_amount_and_pages(client_for, inbound_sdr, ae, monkeypatch):
-    monkeypatch.setattr(views, "LIST_PER_PAGE", 2)
+    monkeypatch.setattr(pipeline_views, "LIST_PER_PAGE", 2)
     small_late = opp(inbound_sdr, ae, amount="10", close_date=date(2027, 3, 1))
     big_soon = opp(inbound_sdr, ae, amount="900", close_date=date(2026, 12, 1))
     mid = opp(inbound_sdr, ae, amount="500", close_date=date(2027, 1, 1))

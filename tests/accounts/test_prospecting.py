@@ -8,10 +8,9 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 
-from accounts import prospecting
+from accounts import services as prospecting
 from accounts.models import Account, Contact, Opportunity
-from accounts.prospecting import DuplicateDomain
-from accounts.services import AccountsError, hand_off
+from accounts.services import AccountsError, DuplicateDomain, hand_off, prospects
 from leads.models import Activity, ActivityKind, ActivitySource, Channel, Lead, LeadEvent
 from sdr import cadences, services
 from sdr.models import Cadence, CadenceStep, Enrollment
@@ -211,7 +210,7 @@ def test_an_sdr_who_left_takes_no_more_prospects(acme, outbound_sdr, other_manag
 
 @pytest.mark.django_db
 def test_too_many_rows_are_refused_as_a_whole(acme, outbound_sdr, monkeypatch):
-    monkeypatch.setattr(prospecting, "MAX_PROSPECT_ROWS", 3)
+    monkeypatch.setattr(prospects, "MAX_PROSPECT_ROWS", 3)
     with pytest.raises(AccountsError, match="At most 3 prospects at a time; this list has 4"):
         add(acme, outbound_sdr, *({"email": f"p{i}@acme.com"} for i in range(4)))
     assert not Lead.objects.exists()
@@ -295,7 +294,7 @@ def test_an_unterminated_quote_refuses_its_row_not_the_whole_file(acme, outbound
 
 @pytest.mark.django_db
 def test_a_file_over_the_row_limit_is_refused_whole(acme, outbound_sdr, monkeypatch):
-    monkeypatch.setattr(prospecting, "MAX_PROSPECT_ROWS", 2)
+    monkeypatch.setattr(prospects, "MAX_PROSPECT_ROWS", 2)
     text = "Email\na@acme.com\nb@acme.com\nc@acme.com\n"
     with pytest.raises(AccountsError, match="more than 2 prospects: split it"):
         prospecting.import_prospects(account_id=acme.pk, by=outbound_sdr, file=csv_file(text))

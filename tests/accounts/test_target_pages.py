@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts import prospecting
+from accounts import services as prospecting
 from accounts.models import Account, Contact
 from leads.models import ActivitySource, Lead
 from sdr import cadences, services

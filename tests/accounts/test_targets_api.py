@@ -11,8 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from accounts import prospecting
+from accounts import services as prospecting
 from accounts.models import Account, Contact
+from accounts.services import prospects
 from leads.models import Activity, ActivitySource, Lead
 from sdr import cadences
 from sdr.models import Cadence, CadenceStep
@@ -284,7 +285,7 @@ def test_a_malformed_body_is_a_400_and_nothing_is_written(api, outbound_sdr, acm
 
 @pytest.mark.django_db
 def test_too_many_rows_are_a_400(api, outbound_sdr, acme, monkeypatch):
-    monkeypatch.setattr(prospecting, "MAX_PROSPECT_ROWS", 2)
+    monkeypatch.setattr(prospects, "MAX_PROSPECT_ROWS", 2)
     response = as_user(api, outbound_sdr).post(
         prospects_url(acme), [{"email": f"p{i}@acme.com"} for i in range(3)], format="json"
     )

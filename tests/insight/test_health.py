@@ -404,8 +404,8 @@ def test_diagnose_runs_a_fixed_number_of_queries(manager, inbound_sdr, django_as
 def test_the_diagnoses_read_the_facts_the_services_left(manager, inbound_sdr, ae, refresh_facts):
     """End to end: handoffs, rejections and an early loss made through the real services,
     the facts rebuilt, then diagnosed."""
-    from accounts.models import Stage
-    from accounts.services import REJECT_REASONS, move_stage, reject_handoff
+    from accounts.models import REJECT_REASONS, Stage
+    from accounts.services import move_stage, reject_handoff
     from tests.factories import accepted, handed_off
 
     at = datetime(2025, 3, 4, 9, 0, tzinfo=UTC)

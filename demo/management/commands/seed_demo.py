@@ -656,7 +656,7 @@ class Command(BaseCommand):
             )
 
     def _target_story(self, target, day, rng):
-        from accounts.prospecting import add_prospects, create_target_account
+        from accounts.services import add_prospects, create_target_account
         from sdr.cadences import enroll
         from sdr.models import Enrollment
 

@@ -12,10 +12,11 @@ from django import forms
 from django.utils import timezone
 
 from kit import bounds
-from team.models import Role, User
+from team.models import User
 
-from .models import Qualification
-from .services import Qualifying
+from ..access import handoff_recipients
+from ..models import Qualification
+from ..services import Qualifying
 
 NOTE_MAX = 2000
 BANT = (
@@ -95,9 +96,7 @@ class HandoffForm(forms.Form):
         self.now = now
         super().__init__(*args, **kwargs)
         self.fields["ae"].queryset = (
-            User.objects.filter(role=Role.AE, is_active=True)
-            .select_related("team")
-            .order_by("first_name", "last_name", "username")
+            handoff_recipients().select_related("team").order_by("first_name", "last_name", "username")
         )
 
     def full_clean(self):

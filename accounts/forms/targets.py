@@ -1,16 +1,13 @@
-"""Forms of the target-account pages, and the one FilterSet of the target list (shared by the
-page and the API). The rules (domain format and uniqueness, who may be assigned, how a
-prospect row is cleaned) live in ``accounts.prospecting``: these forms only parse input."""
+"""Forms of the target-account pages. The rules (domain format and uniqueness, how a prospect
+row is cleaned) live in ``accounts.services.targets`` and ``.prospects``, who may be assigned
+in ``accounts.access``: these forms only parse input."""
 
-import django_filters
 from django import forms
-from django.db.models import Q
 
 from kit import bounds
-from team.models import Role, User
+from team.models import User
 
-from .models import Account
-from .prospecting import assignable_prospectors
+from ..access import assignable_prospectors
 
 
 class ProspectorChoice(forms.ModelChoiceField):
@@ -82,37 +79,3 @@ class ProspectUploadForm(forms.Form):
         help_text="A header row with an email column (first name, last name, title, phone, country optional).",
         error_messages={"required": "Choose a CSV file.", "empty": "The file is empty."},
     )
-
-
-def _prospector_choices(request):
-    """A manager narrows to any of their outbound SDRs; an SDR only to themself."""
-    if request is None or not request.user.is_authenticated:
-        return User.objects.none()
-    if request.user.role == Role.OUTBOUND_SDR:
-        return User.objects.filter(pk=request.user.pk)
-    return assignable_prospectors(request.user)
-
-
-class TargetAccountFilter(django_filters.FilterSet):
-    """Search by name or domain; managers narrow to one SDR."""
-
-    q = django_filters.CharFilter(
-        method="search",
-        label="Search",
-        widget=forms.TextInput(attrs={"placeholder": "Name or domain", "type": "search"}),
-    )
-    prospector = django_filters.ModelChoiceFilter(
-        queryset=lambda request: _prospector_choices(request),
-        label="Outbound SDR",
-        empty_label="Every SDR",
-    )
-
-    class Meta:
-        model = Account
-        fields = ["q", "prospector"]
-
-    def search(self, queryset, name, value):
-        value = value.strip()[:200]
-        if not value:
-            return queryset
-        return queryset.filter(Q(name__icontains=value) | Q(domain__icontains=value.lower()))

@@ -22,22 +22,14 @@ from kit.htmx import is_htmx
 from leads.models import TOUCH_KINDS, Lead, ScoringSettings
 from leads.services import IN_SALES
 from sdr.access import queue_lead_for
-from team.models import Team
+from team.zones import user_zone
 
-from . import services
-from .handoff_forms import BANT, HandoffForm
-from .models import Opportunity
+from .. import services
+from ..forms.handoff import BANT, HandoffForm
+from ..models import Opportunity
 
 # The touches the summary lists: enough to recall the conversation, not the whole history.
 RECENT_TOUCHES = 5
-
-
-def calendar_timezone(user) -> ZoneInfo:
-    """Meeting times are typed in the SDR's team calendar time (as follow-ups are)."""
-    name = None
-    if user.team_id:
-        name = Team.objects.filter(pk=user.team_id).values_list("calendar__timezone", flat=True).first()
-    return ZoneInfo(name or "UTC")
 
 
 def _queue_url(user, lead: Lead) -> str:
@@ -91,7 +83,7 @@ def _context(request, lead: Lead, form: HandoffForm, tz: ZoneInfo, now: datetime
 def handoff(request, lead_id):
     """Qualify a lead and hand it to an AE: the lead's SDR, or a manager of its team."""
     lead = queue_lead_for(request.user, lead_id)  # 403 for other roles, 404 outside the queues
-    tz = calendar_timezone(request.user)
+    tz = user_zone(request.user)  # meeting times are typed in the SDR's team calendar time
     now = timezone.now()
     last_handoff = _last_handoff(lead)
     status = 200

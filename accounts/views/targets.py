@@ -1,11 +1,13 @@
 """Target-account pages: an outbound SDR's list of the accounts they prospect (a manager's: their
 teams'), and one account with its prospects, the forms that add them (by hand or from a CSV
-file) and the cadence control beside each. Thin: authorize through ``accounts.prospecting``'s
-accessors, call one service, render.
+file) and the cadence control beside each. Thin: authorize through ``accounts.access``, call
+one service, render.
 
 Forms post with htmx and get the account's live part back (``#target-live``); a refused form
 answers 400 with its errors. Without JavaScript the same forms post to the same URLs.
 """
+
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,16 +18,21 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kit.htmx import is_htmx
-from leads.models import ActivitySource
+from kit.pages import query_string
+from leads.models import ActivitySource, Lead
 from leads.services import IN_SALES
-from sdr.cadences import active_cadences, cadence_states
-from team.access import managed_teams
-from team.models import Role
+from sdr.cadences import CadenceState, active_cadences, cadence_states
 
-from . import prospecting
-from .models import Account
-from .services import AccountsError
-from .target_forms import AssignForm, ProspectForm, ProspectUploadForm, TargetAccountFilter, TargetAccountForm
+from .. import access, services
+from ..filters import TargetAccountFilter
+from ..forms.targets import (
+    AssignForm,
+    ProspectForm,
+    ProspectUploadForm,
+    TargetAccountForm,
+)
+from ..models import Account, Contact
+from ..services import AccountsError, prospects
 
 TARGETS_PER_PAGE = 50
 PROSPECTS_PER_PAGE = 100
@@ -41,8 +48,8 @@ LIVE = "accounts/_target_live.html"
 @require_http_methods(["GET", "POST"])
 def targets(request):
     """The target accounts this user sees; managers also create one (POST)."""
-    accounts = prospecting.visible_targets(request.user)
-    manager = prospecting.can_manage_targets(request.user)
+    accounts = access.visible_targets(request.user)
+    manager = access.can_manage_targets(request.user)
     form = TargetAccountForm(user=request.user) if manager else None
     status = 200
     if request.method == "POST":
@@ -51,8 +58,8 @@ def targets(request):
         form = TargetAccountForm(request.POST, user=request.user)
         if form.is_valid():
             try:
-                account = prospecting.create_target_account(by=request.user, **form.cleaned_data)
-            except prospecting.DuplicateDomain as exc:
+                account = services.create_target_account(by=request.user, **form.cleaned_data)
+            except services.DuplicateDomain as exc:
                 form.add_error("domain", str(exc))
                 form.existing = exc.account
             except AccountsError as exc:
@@ -66,14 +73,12 @@ def targets(request):
         listed = accounts.none()
     else:
         listed = target_filter.qs if target_filter.is_bound else accounts
-    listed = prospecting.with_counts(listed.select_related("prospector")).order_by("name", "id")
+    listed = services.with_counts(listed.select_related("prospector")).order_by("name", "id")
     page = Paginator(listed, TARGETS_PER_PAGE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     context = {
         "page": page,
         "filter": target_filter,
-        "query": query.urlencode(),
+        "query": query_string(request.GET),
         "manager": manager,
         "form": form,
     }
@@ -88,42 +93,59 @@ def targets(request):
 # --- one account ----------------------------------------------------------------------------
 
 
-def _may_add(user, account: Account) -> bool:
-    prospector = account.prospector
-    if prospector is None:
-        return False
-    if user.pk == prospector.pk or user.is_superuser:
-        return True
-    return user.role == Role.MANAGER and prospector.team is not None and prospector.team.manager_id == user.pk
+@dataclass(frozen=True)
+class ProspectRow:
+    """One prospect as the target page lists it: the contact, its lead (if any) with its
+    cadence, whether this user may work that lead (link, cadence control) and whether it can
+    be enrolled (in sales, with an owner)."""
+
+    contact: Contact
+    lead: Lead | None = None
+    cadence: CadenceState | None = None
+    may_work: bool = False
+    workable: bool = False
+
+
+def prospect_rows(contacts, user) -> list[ProspectRow]:
+    """The page's prospects with what the page shows beside each: one query for the cadence
+    states (and one for the user's teams) whatever their number."""
+    contacts = list(contacts)
+    states = cadence_states(contact.lead_id for contact in contacts if contact.lead_id)
+    may_work_lead = access.lead_worker(user)
+    rows = []
+    for contact in contacts:
+        lead = contact.lead if contact.lead_id else None
+        if lead is None:
+            rows.append(ProspectRow(contact))
+            continue
+        rows.append(
+            ProspectRow(
+                contact,
+                lead,
+                cadence=states[lead.pk],
+                may_work=may_work_lead(lead),
+                workable=lead.status in IN_SALES and lead.owner_id is not None,
+            )
+        )
+    return rows
 
 
 def _live_context(request, account: Account, **extra) -> dict:
     """The account's facts, its prospects (one page) with each lead's cadence state, and the
     forms: a fixed number of queries whatever the number of prospects."""
     user = request.user
-    page = Paginator(prospecting.prospects_of(account), PROSPECTS_PER_PAGE).get_page(request.GET.get("page"))
-    leads = [contact.lead for contact in page.object_list if contact.lead_id]
-    states = cadence_states(lead.pk for lead in leads)
-    team_ids = set(managed_teams(user).values_list("pk", flat=True)) if user.role == Role.MANAGER else set()
-    for lead in leads:
-        lead.cadence = states[lead.pk]
-        # Who may enroll or stop it: the rule of ``sdr.access.queue_lead_for``.
-        lead.may_work = (
-            user.is_superuser
-            or lead.owner_id == user.pk
-            or lead.team_id in team_ids
-            or (lead.owner is not None and lead.owner.team_id in team_ids)
-        )
-        lead.workable = lead.status in IN_SALES and lead.owner_id is not None
-    wants_cadences = any(lead.may_work and lead.workable and not lead.cadence.active for lead in leads)
-    manager = prospecting.can_manage_targets(user)
+    page = Paginator(services.prospects_of(account), PROSPECTS_PER_PAGE).get_page(request.GET.get("page"))
+    rows = prospect_rows(page.object_list, user)
+    wants_cadences = any(row.may_work and row.workable and not row.cadence.active for row in rows if row.lead)
+    manager = access.can_manage_targets(user)
     prospector = account.prospector
     return {
         "account": account,
         "page": page,
+        "prospects": rows,
         "cadences": list(active_cadences()) if wants_cadences else [],
         "tz": prospector.team.calendar.timezone if prospector and prospector.team else "UTC",
-        "may_add": _may_add(user, account),
+        "may_add": access.may_add_prospects(user, account),
         "manager": manager,
         "assign_form": AssignForm(user=user, initial={"prospector": account.prospector_id})
         if manager
@@ -131,13 +153,13 @@ def _live_context(request, account: Account, **extra) -> dict:
         "prospect_form": ProspectForm(),
         "upload_form": ProspectUploadForm(),
         "next": reverse("accounts:target", args=[account.pk]),
-        "max_rows": prospecting.MAX_PROSPECT_ROWS,
+        "max_rows": prospects.MAX_PROSPECT_ROWS,
         **extra,
     }
 
 
 def _account(request, pk) -> Account:
-    return prospecting.target_for(request.user, pk)
+    return access.target_for(request.user, pk)
 
 
 def _live(request, account: Account, status: int = 200, **extra):
@@ -155,14 +177,14 @@ def target(request, pk):
 @require_POST
 def assign(request, pk):
     """A manager gives the account to an outbound SDR of their teams, or to nobody."""
-    if not prospecting.can_manage_targets(request.user):
+    if not access.can_manage_targets(request.user):
         raise PermissionDenied("Only a manager assigns target accounts.")
     account = _account(request, pk)
     form = AssignForm(request.POST, user=request.user)
     if form.is_valid():
         prospector = form.cleaned_data["prospector"]
         try:
-            prospecting.assign_prospector(account_id=account.pk, by=request.user, prospector=prospector)
+            services.assign_prospector(account_id=account.pk, by=request.user, prospector=prospector)
         except AccountsError as exc:
             form.add_error("prospector", str(exc))
         else:
@@ -186,7 +208,7 @@ def add_prospect(request, pk):
     form = ProspectForm(request.POST)
     if form.is_valid():
         try:
-            result = prospecting.add_prospects(
+            result = services.add_prospects(
                 account_id=account.pk, by=request.user, rows=[form.cleaned_data], via=ActivitySource.MANUAL
             )
         except AccountsError as exc:
@@ -217,9 +239,7 @@ def import_prospects(request, pk):
             form.add_error("file", f"The file is over {MAX_UPLOAD_BYTES // (1024 * 1024)} MB: split it.")
         else:
             try:
-                result = prospecting.import_prospects(
-                    account_id=account.pk, by=request.user, file=upload.file
-                )
+                result = services.import_prospects(account_id=account.pk, by=request.user, file=upload.file)
             except AccountsError as exc:
                 form.add_error("file" if exc.field == "file" else None, str(exc))
             else:

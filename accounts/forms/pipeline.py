@@ -10,8 +10,8 @@ from django import forms
 
 from kit import bounds
 
-from .models import LOST_REASONS, REJECT_REASONS, Stage
-from .services import AccountsError
+from ..models import LOST_REASONS, REJECT_REASONS, Stage
+from ..services import AccountsError
 
 NOTE_MAX = 2000
 

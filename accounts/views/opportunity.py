@@ -1,0 +1,244 @@
+"""One opportunity's page (its qualification, events, lead's timeline and work items) and its
+actions: move to another stage, edit the working details. From the board a form posts with
+htmx and gets back its card (refused) or the whole board (done); from the page, a redirect
+back (done) or the page with the errors (400 for input, 409 for a move the state refuses).
+"""
+
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from kit.htmx import is_htmx
+from kit.pages import local_text, query_string, safe_next
+from leads.models import ScoringSettings
+from sdr.views import sla_display
+from team.zones import UTC, zone_named
+
+from .. import services
+from ..access import (
+    can_work_pipeline,
+    may_answer,
+    may_work,
+    opportunity_for,
+    sees_pipeline,
+    workable_for,
+    workable_owner_ids,
+)
+from ..forms.pipeline import DetailsForm, MoveForm, RejectForm, add_refusal
+from ..models import Opportunity, Stage
+from ..services import AccountsError
+from .common import STAGE_EVENTS, days_since, on, pipeline_stages
+from .pipeline import board_cards, pipeline_context, stage_options
+
+
+def _meeting_timezone(opportunity: Opportunity) -> ZoneInfo:
+    """Meeting times are shown in the AE team's calendar time."""
+    team = opportunity.owner.team
+    return zone_named(team.calendar.timezone) if team is not None else UTC
+
+
+def _details_initial(opportunity: Opportunity) -> dict:
+    return {
+        "amount": opportunity.amount,
+        "close_date": opportunity.close_date,
+        "next_step": opportunity.next_step,
+    }
+
+
+def page_context(
+    request,
+    opportunity: Opportunity,
+    *,
+    error: str = "",
+    reject_form=None,
+    move_form=None,
+    details_form=None,
+    lost: bool = False,
+) -> dict:
+    user = request.user
+    now = timezone.now()
+    items = list(opportunity.work_items.select_related("policy", "owner").order_by("-created_at", "-id"))
+    for item in items:
+        item.sla_css, item.sla_text, item.countdown = sla_display(item, now)
+    events = list(opportunity.events.select_related("actor")[:200])
+    entered = next((e.at for e in events if e.kind in STAGE_EVENTS), opportunity.accepted_at)
+    lead = opportunity.lead
+    timeline = lead.timeline() if lead is not None else []
+    if lead is not None:
+        lead.grade_now = lead.grade(now, ScoringSettings.load().half_life_days)
+    tz = _meeting_timezone(opportunity)
+    can_work = opportunity.status == Opportunity.Status.OPEN and may_work(user, opportunity)
+    can_answer = may_answer(user, opportunity)
+    context = {
+        "opportunity": opportunity,
+        "lead": lead,
+        "items": items,
+        "events": events,
+        "timeline": timeline,
+        "tz": tz,
+        "meeting_local": local_text(opportunity.proposed_meeting_at, tz, "%a %d %b %Y, %H:%M"),
+        "days_in_stage": days_since(entered, now) if opportunity.status == Opportunity.Status.OPEN else None,
+        "can_work": can_work,
+        "can_answer": can_answer,
+        "covering": can_answer and user.pk != opportunity.owner_id,
+        "read_only": not (can_work or can_answer),
+        "error": error,
+        "lost": lost or bool(move_form is not None and move_form.data.get("lost_reason") is not None),
+        "now": now,
+        "risk_minutes": settings.WORK_AT_RISK_MINUTES,
+    }
+    if can_answer:
+        context["reject_form"] = reject_form or RejectForm(auto_id="r_%s")
+    if can_work:
+        _, movable, lost_stage = pipeline_stages()
+        context.update(
+            move_stages=movable,
+            lost_stage=lost_stage,
+            move_form=move_form or MoveForm(auto_id="m_%s", initial={"stage": opportunity.stage_id}),
+            details_form=details_form or DetailsForm(auto_id="d_%s", initial=_details_initial(opportunity)),
+        )
+    return context
+
+
+@login_required
+@require_GET
+def opportunity_page(request, pk):
+    """One opportunity: its qualification, source, stage and amounts, its events and its
+    lead's timeline, and its work items with their SLA. The actions are shown only to whom
+    may use them (the AE, their manager; a waiting handoff to the AE's team)."""
+    opportunity = opportunity_for(request.user, pk)
+    part = request.GET.get("part") if is_htmx(request) else None
+    if part == "panel":
+        lead = opportunity.lead
+        context = {
+            "opportunity": opportunity,
+            "timeline": lead.timeline() if lead is not None else [],
+            "events": list(opportunity.events.select_related("actor")[:50]),
+        }
+        return render(request, "accounts/_opportunity_panel.html", context)
+    if part == "card" and sees_pipeline(request.user):
+        return card_response(request, opportunity.pk)
+    return render(request, "accounts/opportunity.html", page_context(request, opportunity))
+
+
+def card_response(request, pk: int, *, status: int = 200, mode: str = "view", error: str = "", **forms):
+    """One board card, in a mode: "view", "lost" (the lost form open) or "edit" (details)."""
+    now = timezone.now()
+    _, movable, lost_stage = pipeline_stages()
+    card = board_cards(Opportunity.objects.filter(pk=pk), now)[0]
+    card.mode = mode
+    card.error = error
+    owners = workable_owner_ids(request.user)
+    card.workable = owners is None or card.owner_id in owners
+    card.options = stage_options(movable, card.stage)
+    card.move_form = forms.get("move_form") or MoveForm(auto_id=f"m{pk}_%s")
+    card.details_form = forms.get("details_form") or DetailsForm(
+        auto_id=f"d{pk}_%s", initial=_details_initial(card)
+    )
+    context = {
+        "card": card,
+        "lost_stage": lost_stage,
+        "board_query": query_string(request.GET, drop=("page", "view", "on", "next", "part")),
+        "show_owner": not can_work_pipeline(request.user),
+    }
+    return render(request, "accounts/_card.html", context, status=status)
+
+
+def _worked(request, opportunity: Opportunity, notice: str):
+    """After a move or an update: the whole board (the card may have changed columns and the
+    totals changed) for a card; a redirect back otherwise."""
+    if is_htmx(request) and on(request) == "board":
+        context, status = pipeline_context(request)
+        context["notice"] = f"{opportunity.name}: {notice}"
+        response = render(request, "accounts/_board.html", context, status=status)
+        response["HX-Retarget"] = "#board"
+        response["HX-Reswap"] = "outerHTML"
+        return response
+    messages.success(request, f"{opportunity.name}: {notice}")
+    return redirect(safe_next(request, opportunity.get_absolute_url()))
+
+
+def _work_refused(request, opportunity: Opportunity, exc: AccountsError | None, *, mode: str, **forms):
+    """The card (htmx from the board) or the page with the refused form; nothing changed. A
+    refusal naming a field goes beside it (400); one about the state goes above (409)."""
+    status, error = 400, ""
+    if exc is not None:
+        status = exc.status
+        if exc.field:
+            for form in forms.values():
+                add_refusal(form, exc)
+        else:
+            error = str(exc)
+    if is_htmx(request) and on(request) == "board":
+        return card_response(request, opportunity.pk, status=status, mode=mode, error=error, **forms)
+    context = page_context(request, opportunity, error=error, lost=mode == "lost", **forms)
+    return render(request, "accounts/opportunity.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def move(request, pk):
+    """Move to another stage in one step. GET shows the lost form (a lost stage needs a
+    reason); POST moves, or answers with the card (or page) and its errors."""
+    opportunity = workable_for(request.user, pk)
+    if request.method == "GET":
+        if is_htmx(request) and on(request) == "board":
+            return card_response(request, opportunity.pk, mode="lost")
+        return render(request, "accounts/opportunity.html", page_context(request, opportunity, lost=True))
+    form = MoveForm(request.POST, auto_id=f"m{opportunity.pk}_%s")
+    lost = request.POST.get("lost_reason") is not None
+    if form.is_valid():
+        data = form.cleaned_data
+        lost = lost or data["stage"].kind == Stage.Kind.LOST
+        try:
+            moved = services.move_stage(
+                opportunity_id=opportunity.pk,
+                by=request.user,
+                stage_id=data["stage"].pk,
+                lost_reason=data["lost_reason"],
+                lost_note=data["lost_note"],
+                recycle=data["recycle"],
+            )
+        except AccountsError as exc:
+            mode = "lost" if lost else ("edit" if exc.field == "amount" else "view")
+            return _work_refused(request, opportunity, exc, mode=mode, move_form=form)
+        notice = (
+            f"Lost ({moved.lost_reason})"
+            if moved.status == Opportunity.Status.LOST
+            else f"Moved to {moved.stage}"
+        )
+        if moved.early_loss:
+            notice += ", flagged as an early loss"
+        return _worked(request, moved, notice)
+    return _work_refused(request, opportunity, None, mode="lost" if lost else "view", move_form=form)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def details(request, pk):
+    """Edit the amount, expected close date and next step. GET gives the card's form."""
+    opportunity = workable_for(request.user, pk)
+    if request.method == "GET":
+        if is_htmx(request) and on(request) == "board":
+            return card_response(request, opportunity.pk, mode="edit")
+        return redirect(opportunity.get_absolute_url())
+    form = DetailsForm(request.POST, auto_id=f"d{opportunity.pk}_%s")
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.update_opportunity(
+                opportunity_id=opportunity.pk,
+                by=request.user,
+                amount=data["amount"],
+                close_date=data["close_date"],
+                next_step=data["next_step"],
+            )
+        except AccountsError as exc:
+            return _work_refused(request, opportunity, exc, mode="edit", details_form=form)
+        return _worked(request, opportunity, "Saved")
+    return _work_refused(request, opportunity, None, mode="edit", details_form=form)
