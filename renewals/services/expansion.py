@@ -23,13 +23,13 @@ from leads.models import ActivitySource, Lead, LeadEvent
 from leads.services import IN_SALES, InvalidTransition, transition_lead
 from sdr.registry import Claim
 from sdr.views import sla_display
-from team.access import managed_teams
 from team.models import Role, User
 from work import services as work
 from work.models import SlaPolicy, WorkItem
 
-from .models import AccountEvent
-from .services import RenewalsError, renewal_policies
+from ..access import can_manage_accounts, may_work_lead, visible_expansion_items
+from ..models import AccountEvent
+from .base import RenewalsError, renewal_policies
 
 NOT_NOW_REASONS = (
     "Not ready yet (timing)",
@@ -180,17 +180,9 @@ def expansion_items_for(user, *, now: datetime | None = None, limit: int = EXPAN
     account) and its SLA display. Four queries whatever the number: items, leads, contacts,
     accounts."""
     now = now or timezone.now()
-    items = WorkItem.objects.open().filter(kind=WorkItem.Kind.EXPANSION_LEAD)
-    if not user.is_authenticated:
+    if not can_manage_accounts(user):
         return []
-    if user.is_superuser:
-        pass
-    elif user.role == Role.AM:
-        items = items.filter(owner=user)
-    elif user.role == Role.MANAGER:
-        items = items.filter(team__in=managed_teams(user))
-    else:
-        return []
+    items = visible_expansion_items(user, WorkItem.objects.open().filter(kind=WorkItem.Kind.EXPANSION_LEAD))
     items = list(items.select_related("policy", "owner").order_by("due_at", "id")[:limit])
     leads = {
         lead.pk: lead
@@ -212,21 +204,6 @@ def expansion_items_for(user, *, now: datetime | None = None, limit: int = EXPAN
 
 
 # --- the AM's actions ----------------------------------------------------------------------
-
-
-def may_work_lead(user, lead: Lead) -> bool:
-    """The lead's AM, the manager of that AM's team, or a superuser (``lead.owner`` loaded with
-    its team). A lead in an SDR's hands is not an expansion lead and nobody's here."""
-    if not user.is_authenticated:
-        return False
-    owner = lead.owner
-    if owner is None or owner.role != Role.AM:
-        return False
-    if user.is_superuser:
-        return True
-    if user.role == Role.AM:
-        return owner.pk == user.pk
-    return user.role == Role.MANAGER and owner.team is not None and owner.team.manager_id == user.pk
 
 
 def _locked_lead(lead_id: int, by: User) -> Lead:
