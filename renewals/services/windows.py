@@ -103,6 +103,9 @@ def open_windows(*, contract_ids: Sequence[int], now: datetime | None = None) ->
 
 
 def open_due_windows(run: RenewalRun, *, now: datetime, only: list[int] | None, batch_size: int) -> None:
+    """Claim and open every window that has started (of the contracts ``only`` names, or all),
+    start windows before reminders, a transaction per batch of ``batch_size``; what was done
+    is added to ``run``."""
     windows = RenewalSettings.load()
     today = timezone.localdate(now)
     since = today - timedelta(days=CATCH_UP_DAYS)
