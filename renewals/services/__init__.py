@@ -30,7 +30,6 @@ from .daily import run_renewals
 from .expansion import (
     NOT_NOW_REASONS,
     claim_expansion_leads,
-    expansion_items_for,
     match_customers,
     not_now,
     open_upsell,
@@ -68,7 +67,6 @@ __all__ = [
     "assign_waiting_customers",
     "auto_renew_ended",
     "claim_expansion_leads",
-    "expansion_items_for",
     "import_contracts",
     "log_conversation",
     "match_customers",

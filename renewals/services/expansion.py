@@ -22,12 +22,11 @@ from accounts.services import AccountsError, contact_for, email_domain, first_st
 from leads.models import ActivitySource, Lead, LeadEvent
 from leads.services import IN_SALES, InvalidTransition, transition_lead
 from sdr.registry import Claim
-from sdr.views import sla_display
 from team.models import Role, User
 from work import services as work
 from work.models import SlaPolicy, WorkItem
 
-from ..access import can_manage_accounts, may_work_lead, visible_expansion_items
+from ..access import may_work_lead
 from ..models import AccountEvent
 from .base import RenewalsError, renewal_policies
 
@@ -38,8 +37,6 @@ NOT_NOW_REASONS = (
     "Already covered by their contract",
     "Other",
 )
-# The AM's list shows the most urgent expansion leads; an AM has a handful at a time.
-EXPANSION_LIMIT = 100
 MAX_AMOUNT = Decimal(10**12)  # what Opportunity.amount holds (14 digits, 2 of them decimals)
 
 
@@ -172,35 +169,6 @@ def move_expansion_leads(*, account: Account, from_am_id: int, to: User, now: da
         for pk in ids
     )
     return len(ids)
-
-
-def expansion_items_for(user, *, now: datetime | None = None, limit: int = EXPANSION_LIMIT) -> list[WorkItem]:
-    """The open expansion-lead items an AM works (a manager: their AM teams'), most urgent
-    first, each with ``expansion_lead``, ``account`` (None when the company is no longer an
-    account) and its SLA display. Four queries whatever the number: items, leads, contacts,
-    accounts."""
-    now = now or timezone.now()
-    if not can_manage_accounts(user):
-        return []
-    items = visible_expansion_items(user, WorkItem.objects.open().filter(kind=WorkItem.Kind.EXPANSION_LEAD))
-    items = list(items.select_related("policy", "owner").order_by("due_at", "id")[:limit])
-    leads = {
-        lead.pk: lead
-        for lead in Lead.objects.filter(pk__in=[i.object_id for i in items]).select_related("campaign")
-    }
-    matches = match_customers(list(leads.values()), served_only=False)
-    shown = []
-    for item in items:
-        lead = leads.get(item.object_id)
-        if lead is None:
-            continue
-        item.expansion_lead, item.account = lead, matches.get(lead.pk)
-        item.sla_css, item.sla_text, item.countdown = sla_display(item, now)
-        company = item.account.name if item.account else lead.company or "Upsell"
-        item.default_name = f"{company}: upsell"[:200]
-        item.not_now_reasons = NOT_NOW_REASONS
-        shown.append(item)
-    return shown
 
 
 # --- the AM's actions ----------------------------------------------------------------------

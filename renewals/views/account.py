@@ -4,7 +4,7 @@ manager) adds a contract signed outside Refinery. Forms post plainly and redirec
 a message; a refusal renders the form with its errors (400)."""
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -30,6 +30,7 @@ from ..access import (
 )
 from ..forms import AssignForm, ContractForm
 from ..models import AccountEvent, Contract
+from ..presenters import contact_rows, opportunity_rows, term_rows
 from ..services import RenewalsError
 
 # so the caps only bound a page nobody could read anyway.
@@ -103,53 +104,27 @@ def _change(event: AccountEvent) -> str:
     return ("+" if event.amount > 0 else "") + money_text(event.amount)
 
 
-def _contract_rows(account: Account, today: date) -> list[Contract]:
-    """Every term, newest first, each with its predecessor and successor (same account)."""
-    contracts = list(account.contracts.order_by("-start_date", "-id")[:CONTRACTS_LIMIT])
-    by_id = {c.pk: c for c in contracts}
-    for contract in contracts:
-        contract.previous, contract.following = by_id.get(contract.renewed_from_id), None
-    for contract in contracts:
-        if contract.previous is not None:
-            contract.previous.following = contract
-    for contract in contracts:
-        contract.value_text = money_text(contract.annual_value)
-        contract.days = contract.days_left(today) if contract.is_active else None
-    return contracts
-
-
 def _account_context(request, account: Account, may_work: bool, **forms) -> dict:
     user = request.user
     now = timezone.now()
     scoring = ScoringSettings.load()
     contacts = list(account.contacts.select_related("lead")[: CONTACTS_LIMIT + 1])
-    for contact in contacts:
-        lead = contact.lead
-        if lead is not None:
-            contact.grade_now = lead.grade(now, scoring.half_life_days)
-            contact.engagement_now = round(lead.engagement(now, scoring.half_life_days))
     opportunities = list(
         account.opportunities.select_related("stage", "owner")
         .annotate(visible=visible_opportunity(user))
         .order_by("-handed_off_at", "-id")[: OPPORTUNITIES_LIMIT + 1]
     )
-    for opportunity in opportunities:
-        opportunity.amount_text = money_text(opportunity.amount)
-        opportunity.url = (
-            reverse("accounts:opportunity", args=[opportunity.pk])
-            if opens_opportunity(user, opportunity, opportunity.visible)
-            else ""
-        )
+    terms = list(account.contracts.order_by("-start_date", "-id")[:CONTRACTS_LIMIT])
     may_assign = may_work and assigns_account_managers(user)
     context = {
         "account": account,
         "may_work": may_work,
         "may_assign": may_assign,
         "read_only": not may_work,
-        "contracts": _contract_rows(account, timezone.localdate(now)),
-        "contacts": contacts[:CONTACTS_LIMIT],
+        "contracts": term_rows(terms, timezone.localdate(now)),
+        "contacts": contact_rows(contacts[:CONTACTS_LIMIT], now, scoring.half_life_days),
         "more_contacts": len(contacts) > CONTACTS_LIMIT,
-        "opportunities": opportunities[:OPPORTUNITIES_LIMIT],
+        "opportunities": opportunity_rows(opportunities[:OPPORTUNITIES_LIMIT], user),
         "more_opportunities": len(opportunities) > OPPORTUNITIES_LIMIT,
         "timeline": _timeline(account, user),
         "timeline_limit": TIMELINE_LIMIT,

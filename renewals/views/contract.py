@@ -15,7 +15,6 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.forms import add_refusal
 from kit.htmx import is_htmx
 from kit.pages import local_text, money_text
-from sdr.views import sla_display
 from team.zones import user_zone
 
 from .. import services
@@ -25,6 +24,7 @@ from ..access import (
 )
 from ..forms import ConversationForm, OutcomeForm
 from ..models import Contract
+from ..presenters import item_lines
 from ..services import RenewalsError
 
 # --- one contract -------------------------------------------------------------------------------
@@ -47,9 +47,9 @@ def _contract_context(
     request, contract: Contract, may_work: bool, *, error: str = "", notice: str = "", **forms
 ) -> dict:
     now = timezone.now()
-    items = list(contract.work_items.select_related("policy", "owner").order_by("-created_at", "-id"))
-    for item in items:
-        item.sla_css, item.sla_text, item.countdown = sla_display(item, now)
+    items = item_lines(
+        contract.work_items.select_related("policy", "owner").order_by("-created_at", "-id"), now
+    )
     tz = user_zone(request.user)
     can_work = may_work and contract.is_active
     context = {

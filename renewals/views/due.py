@@ -35,7 +35,6 @@ from kit.htmx import is_htmx
 from kit.pages import local_text, money_text, query_string
 from leads.models import ScoringSettings
 from leads.scoring import threshold_key
-from sdr.views import sla_display
 from team.zones import user_zone
 from work.models import WorkItem
 
@@ -46,7 +45,8 @@ from ..access import (
     sees_every_am,
 )
 from ..models import Contract, RenewalSettings
-from ..services import RENEWAL_ITEM_KINDS, expansion_items_for
+from ..presenters import RenewalRow, expansion_items_for, item_lines
+from ..services import RENEWAL_ITEM_KINDS
 
 HORIZON_DAYS = 90
 BUCKETS = ((30, "Due in 30 days"), (60, "Due in 31-60 days"), (90, "Due in 61-90 days"))
@@ -195,32 +195,34 @@ def _decimal(value) -> Decimal:
     return Decimal(str(value or 0)).quantize(Decimal("0.01"))
 
 
-def _rows(ids: list[int], risk: Risk, now: datetime, today: date, tz) -> list[Contract]:
+def _rows(ids: list[int], risk: Risk, now: datetime, today: date, tz) -> list[RenewalRow]:
     """The rows with what they show: one query, and one for their open renewal items."""
     if not ids:
         return []
     open_items = WorkItem.objects.filter(state=WorkItem.State.OPEN, kind__in=RENEWAL_ITEM_KINDS).order_by(
         "due_at", "id"
     )
-    rows = list(
+    contracts = (
         risk.scope(Contract.objects.filter(pk__in=ids))
         .select_related("account__account_manager")
         .annotate(**risk.flags())
         .prefetch_related(Prefetch("work_items", queryset=open_items, to_attr="open_items"))
         .order_by("end_date", "id")
     )
-    for row in rows:
-        row.days = row.days_left(today)
-        row.ago = -row.days
-        row.value_text = money_text(row.annual_value)
-        row.reasons = risk.reasons(row)
-        row.talked_text = local_text(row.renewal_activity_at, tz, "%Y-%m-%d")
-        # Reversed here, not by the template's url tag: a page of 150 rows renders faster.
-        row.url = reverse("renewals:contract", args=[row.pk])
-        row.account_url = reverse("renewals:account", args=[row.account_id])
-        for item in row.open_items:
-            item.sla_css, item.sla_text, item.countdown = sla_display(item, now)
-    return rows
+    return [
+        RenewalRow(
+            contract=c,
+            days=c.days_left(today),
+            value_text=money_text(c.annual_value),
+            reasons=risk.reasons(c),
+            talked_text=local_text(c.renewal_activity_at, tz, "%Y-%m-%d"),
+            # Reversed here, not by the template's url tag: a page of 150 rows renders faster.
+            url=reverse("renewals:contract", args=[c.pk]),
+            account_url=reverse("renewals:account", args=[c.account_id]),
+            items=item_lines(c.open_items, now),
+        )
+        for c in contracts
+    ]
 
 
 def _renewals_context(request) -> tuple[dict, int]:
@@ -283,7 +285,7 @@ def _renewals_context(request) -> tuple[dict, int]:
         else:  # SQLite takes no LIMIT inside a UNION: a query per bucket
             ids = [pk for part in parts for pk in part]
         for row in _rows(ids, risk, now, today, tz):
-            next(b for b in buckets if b.days == _bucket_of(row.end_date, today)).rows.append(row)
+            next(b for b in buckets if b.days == _bucket_of(row.contract.end_date, today)).rows.append(row)
 
     context = {
         "buckets": buckets,

@@ -20,7 +20,8 @@ from leads.models import Lead
 
 from ..access import expansion_lead_for
 from ..forms import NotNowForm, UpsellForm
-from ..services import RenewalsError, expansion_items_for, not_now, open_upsell
+from ..presenters import expansion_items_for
+from ..services import RenewalsError, not_now, open_upsell
 
 
 def _answer(request, lead: Lead, *, notice: str = "", error: str = "", status: int = 200, **refused):
@@ -36,7 +37,7 @@ def _answer(request, lead: Lead, *, notice: str = "", error: str = "", status: i
             messages.success(request, notice)
         return redirect(safe_next(request, reverse("renewals:renewals")))
     items = expansion_items_for(request.user)
-    shown = next((item for item in items if item.object_id == lead.pk), None)
+    shown = next((card for card in items if card.expansion_lead.pk == lead.pk), None)
     if shown is not None:
         shown.error = error
         for name, form in refused.items():
