@@ -30,7 +30,7 @@ from kit import bounds
 from kit.parsers import NestingSafeJSONParser
 from team.models import Role, User
 
-from . import importing, services
+from . import access, services
 from .models import Contract
 from .serializers import (
     API_IMPORT_ROWS,
@@ -64,7 +64,7 @@ def refused(exc: services.RenewalsError) -> serializers.ValidationError:
     return serializers.ValidationError({exc.field or "non_field_errors": [str(exc)]})
 
 
-def _row_refused(result: importing.RowResult) -> serializers.ValidationError:
+def _row_refused(result: services.RowResult) -> serializers.ValidationError:
     return serializers.ValidationError({name: [message] for name, message in result.problems.items()})
 
 
@@ -98,7 +98,7 @@ class ContractViewSet(
     # --- adding contracts ----------------------------------------------------------------------
 
     def _check_importer(self) -> None:
-        if not importing.can_import_contracts(self.request.user):
+        if not access.may_import_contracts(self.request.user):
             raise PermissionDenied("Only managers and marketing/ops add contracts.")
 
     @extend_schema(
@@ -114,7 +114,7 @@ class ContractViewSet(
         if not isinstance(request.data, dict):
             raise serializers.ValidationError({"non_field_errors": ["Send one contract as a JSON object."]})
         try:
-            report = importing.add_contract_rows(
+            report = services.add_contract_rows(
                 by=request.user, rows=[request.data], source=Contract.Source.API
             )
         except services.RenewalsError as exc:
@@ -156,7 +156,7 @@ class ContractViewSet(
                 }
             )
         try:
-            report = importing.add_contract_rows(by=request.user, rows=rows, source=Contract.Source.API)
+            report = services.add_contract_rows(by=request.user, rows=rows, source=Contract.Source.API)
         except services.RenewalsError as exc:
             raise refused(exc) from exc
         code = status.HTTP_201_CREATED if report.created else status.HTTP_200_OK
@@ -167,10 +167,10 @@ class ContractViewSet(
     def _workable(self) -> Contract:
         """The contract if the caller works its renewal: 403 for roles that never do, 404 for
         a contract they do not see, 403 for one they see but do not work (marketing/ops)."""
-        if not services.can_manage_accounts(self.request.user):
+        if not access.can_manage_accounts(self.request.user):
             raise PermissionDenied("Your role does not work renewals.")
         contract = self.get_object()
-        if not services.may_work_account(self.request.user, contract.account):
+        if not access.may_work_account(self.request.user, contract.account):
             raise PermissionDenied("Only the account's AM (or their manager) works its renewals.")
         return contract
 

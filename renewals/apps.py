@@ -10,10 +10,10 @@ class RenewalsConfig(AppConfig):
         from accounts.signals import opportunity_won
         from sdr.registry import register_claimer
 
-        from . import expansion, services
+        from . import services
 
         opportunity_won.connect(
             services.on_opportunity_won, sender=Opportunity, dispatch_uid="renewals.contract_on_won"
         )
         # Leads from people at customer accounts go to the account's AM, not to the SDRs.
-        register_claimer(expansion.claim_expansion_leads)
+        register_claimer(services.claim_expansion_leads)

@@ -1,5 +1,6 @@
 """Forms of the AM's pages: add a contract, give an account to an AM, log a renewal
-conversation, record a renewal's outcome.
+conversation, record a renewal's outcome, open an upsell from an expansion lead or send it back
+("not now"), upload a contract CSV.
 
 The forms parse and type the input; the rules (a term ends after it starts, an expansion is
 worth more, a churn has a reason) are ``services.Terms.problems()`` and the services', whose
@@ -11,7 +12,7 @@ from django import forms
 from kit import bounds
 
 from .models import CHURN_REASONS, Contract
-from .services import Terms
+from .services import NOT_NOW_REASONS, Terms
 
 NOTE_MAX = 2000
 CONVERSATION_MAX = 480  # log_conversation's limit: the note becomes an account event (500)
@@ -159,3 +160,51 @@ class OutcomeForm(forms.Form):
         if data.get("outcome") == Contract.Outcome.CHURNED and not data.get("churn_reason"):
             self.add_error("churn_reason", "Choose why they left.")
         return data
+
+
+# --- the expansion leads' actions -------------------------------------------------------------
+
+
+class UpsellForm(forms.Form):
+    """What the AM opens: a name, what the customer wants (the need), an amount if known."""
+
+    name = forms.CharField(
+        max_length=200,
+        error_messages={
+            "required": "Name the opportunity, e.g. “Acme: 20 more seats”.",
+            "max_length": "Keep the name under 200 characters.",
+        },
+    )
+    amount = bounds.MoneyField(required=False)
+    note = forms.CharField(
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "What the customer wants (required)"}),
+        error_messages={
+            "required": "Say what the customer wants: it is the opportunity's need.",
+            "max_length": "Keep the note under 2,000 characters.",
+        },
+    )
+
+
+class NotNowForm(forms.Form):
+    """Why the customer is not buying now, and a note for the timeline."""
+
+    reason = forms.ChoiceField(
+        choices=[("", "Why not now?"), *[(r, r) for r in NOT_NOW_REASONS]],
+        error_messages={"required": "Choose a reason.", "invalid_choice": "Choose a reason from the list."},
+    )
+    note = forms.CharField(
+        required=False, max_length=480, error_messages={"max_length": "Keep the note under 480 characters."}
+    )
+
+
+# --- the contract import ---------------------------------------------------------------------
+
+
+class ContractUploadForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="A header row naming Domain, Start Date, End Date and Annual Value columns "
+        "(Account, Contract Number, Products, Seats, Auto Renew and Account Manager optional).",
+        error_messages={"required": "Choose a CSV file.", "empty": "The file is empty."},
+    )

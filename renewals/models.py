@@ -83,18 +83,11 @@ class ContractQuerySet(models.QuerySet):
 
     def visible_to(self, user) -> "ContractQuerySet":
         """AMs see their accounts' contracts; managers their AM teams' (and superusers and
-        marketing/ops all, for imports). AEs and SDRs see none: renewals are not theirs."""
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser or user.role == "marketing":
-            return self
-        if user.role == "am":
-            return self.filter(account__account_manager=user)
-        if user.role == "manager":
-            from team.access import managed_teams
+        marketing/ops all, for imports). AEs and SDRs see none: renewals are not theirs
+        (``renewals.access.visible_contracts``)."""
+        from .access import visible_contracts  # the rules build on these models
 
-            return self.filter(account__account_manager__team__in=managed_teams(user))
-        return self.none()
+        return visible_contracts(user, self)
 
 
 class Contract(models.Model):

@@ -11,8 +11,8 @@ from rest_framework import serializers
 from kit import bounds
 
 from .forms import CONVERSATION_MAX
-from .importing import MAX_CONTRACT_ROWS
 from .models import CHURN_REASONS, Contract
+from .services import MAX_CONTRACT_ROWS
 
 API_IMPORT_ROWS = MAX_CONTRACT_ROWS  # as many as a CSV file
 
@@ -125,10 +125,10 @@ def _text(help_text: str = "", **kwargs) -> serializers.CharField:
 
 
 class ContractRowSerializer(serializers.Serializer):
-    """One contract, checked as a row of the CSV import is (see ``renewals.importing``): the
+    """One contract, checked as a row of the CSV import is (see ``renewals.services.imports``): the
     values may be written as in a billing export ("$12,000.00", "03/31/2027", "yes").
 
-    Documentation of the body; the checking is ``renewals.importing.clean_row``, so a JSON
+    Documentation of the body; the checking is ``renewals.services.import_rows.clean_row``, so a JSON
     row and a CSV row are refused for the same reasons with the same messages."""
 
     account = serializers.IntegerField(

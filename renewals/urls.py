@@ -1,19 +1,21 @@
-"""The account manager's pages: renewals, customer accounts and contracts."""
+"""The account manager's pages: renewals, customer accounts and contracts, expansion leads,
+the contract import."""
 
 from django.urls import path
 
-from . import expansion_urls, import_views, views
+from .views import account, contract, due, expansion, imports
 
 app_name = "renewals"
 
 urlpatterns = [
-    path("renewals/", views.renewals, name="renewals"),
-    path("accounts/<int:pk>/", views.account, name="account"),
-    path("accounts/<int:pk>/account-manager/", views.assign_am, name="assign_am"),
-    path("accounts/<int:pk>/contracts/", views.add_contract, name="add_contract"),
-    path("contracts/import/", import_views.import_contracts, name="import"),
-    path("contracts/<int:pk>/", views.contract, name="contract"),
-    path("contracts/<int:pk>/conversation/", views.conversation, name="conversation"),
-    path("contracts/<int:pk>/outcome/", views.outcome, name="outcome"),
-    *expansion_urls.urlpatterns,
+    path("renewals/", due.renewals, name="renewals"),
+    path("accounts/<int:pk>/", account.account, name="account"),
+    path("accounts/<int:pk>/account-manager/", account.assign_am, name="assign_am"),
+    path("accounts/<int:pk>/contracts/", account.add_contract, name="add_contract"),
+    path("contracts/import/", imports.import_contracts, name="import"),
+    path("contracts/<int:pk>/", contract.contract, name="contract"),
+    path("contracts/<int:pk>/conversation/", contract.conversation, name="conversation"),
+    path("contracts/<int:pk>/outcome/", contract.outcome, name="outcome"),
+    path("expansion-leads/<int:pk>/upsell/", expansion.expansion_upsell, name="expansion_upsell"),
+    path("expansion-leads/<int:pk>/not-now/", expansion.expansion_not_now, name="expansion_not_now"),
 ]

@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 from accounts.models import Account, Stage
 from accounts.services import move_stage, update_opportunity
 from leads.models import Lead
-from renewals import importing
+from renewals import services as importing  # the contract import's public names
 from renewals.models import AccountEvent, Contract
 from renewals.services import RenewalsError, assign_account_manager, assign_waiting_customers, run_renewals
 from sdr.models import TerritoryRule

@@ -204,7 +204,7 @@ def test_reassigning_the_am_while_the_run_opens_the_renewal_neither_deadlocks_no
 ):
     """The run has claimed the contract's window and is about to open it for Casey when a
     manager gives the account to Dana: the reassignment waits for the run, then takes its work."""
-    from renewals import services
+    from renewals.services import windows as services  # where the run looks first_stage up
 
     dana = UserFactory(username="dana", role=Role.AM, team=am.team)
     account = customer(am)

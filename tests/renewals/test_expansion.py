@@ -16,9 +16,9 @@ from django.utils import timezone
 from accounts.models import Account, Contact, Opportunity, Stage
 from leads.models import Lead, LeadEvent
 from leads.services import capture_lead, process_submissions
-from renewals.expansion import claim_expansion_leads, expansion_items_for, not_now, open_upsell
 from renewals.models import AccountEvent, Contract
-from renewals.services import RenewalsError
+from renewals.presenters import expansion_items_for
+from renewals.services import RenewalsError, claim_expansion_leads, not_now, open_upsell
 from sdr import registry
 from sdr.services import route_leads, route_waiting_leads
 from team.models import Role

@@ -12,7 +12,7 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import Account
-from renewals import importing
+from renewals import services as importing  # the contract import's public names
 from renewals.models import AccountEvent, Contract
 from renewals.services import RenewalsError
 from team.models import Role

@@ -14,9 +14,10 @@ from django.urls import reverse
 
 from accounts.models import Contact, Opportunity, OpportunityEvent
 from leads.scoring import engagement_key
-from renewals import views
 from renewals.models import AccountEvent, Contract
 from renewals.services import log_conversation, record_outcome
+from renewals.views import account as account_page
+from renewals.views import due as renewals_page
 from team.models import Role
 from tests.factories import LeadFactory, UserFactory, accepted, contract, customer
 from work.models import WorkItem
@@ -189,7 +190,7 @@ def test_the_htmx_filter_gets_only_the_results(client_for, am_manager, other_am,
 
 
 def test_a_full_bucket_shows_its_first_rows_and_pages_through_the_rest(client_for, am, book, monkeypatch):
-    monkeypatch.setattr(views, "ROWS_PER_BUCKET", 1)
+    monkeypatch.setattr(renewals_page, "ROWS_PER_BUCKET", 1)
     client = client_for(am)
     html = client.get(reverse("renewals:renewals")).content.decode()
     first = section(html, 30)
@@ -350,7 +351,7 @@ def test_every_link_on_the_account_and_contract_pages_opens(client_for, request,
 def test_the_timeline_is_capped_and_merges_both_kinds_newest_first(
     client_for, am, customer_account, monkeypatch
 ):
-    monkeypatch.setattr(views, "TIMELINE_LIMIT", 3)
+    monkeypatch.setattr(account_page, "TIMELINE_LIMIT", 3)
     opportunity = customer_account.opportunities.filter(kind="new").get()
     OpportunityEvent.objects.create(opportunity=opportunity, kind="updated", at=NOW - timedelta(minutes=1),
                                     message="Newest of all")  # fmt: skip

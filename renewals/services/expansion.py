@@ -22,14 +22,13 @@ from accounts.services import AccountsError, contact_for, email_domain, first_st
 from leads.models import ActivitySource, Lead, LeadEvent
 from leads.services import IN_SALES, InvalidTransition, transition_lead
 from sdr.registry import Claim
-from sdr.views import sla_display
-from team.access import managed_teams
 from team.models import Role, User
 from work import services as work
 from work.models import SlaPolicy, WorkItem
 
-from .models import AccountEvent
-from .services import RenewalsError, renewal_policies
+from ..access import may_work_lead
+from ..models import AccountEvent
+from .base import RenewalsError, renewal_policies
 
 NOT_NOW_REASONS = (
     "Not ready yet (timing)",
@@ -38,8 +37,6 @@ NOT_NOW_REASONS = (
     "Already covered by their contract",
     "Other",
 )
-# The AM's list shows the most urgent expansion leads; an AM has a handful at a time.
-EXPANSION_LIMIT = 100
 MAX_AMOUNT = Decimal(10**12)  # what Opportunity.amount holds (14 digits, 2 of them decimals)
 
 
@@ -174,59 +171,7 @@ def move_expansion_leads(*, account: Account, from_am_id: int, to: User, now: da
     return len(ids)
 
 
-def expansion_items_for(user, *, now: datetime | None = None, limit: int = EXPANSION_LIMIT) -> list[WorkItem]:
-    """The open expansion-lead items an AM works (a manager: their AM teams'), most urgent
-    first, each with ``expansion_lead``, ``account`` (None when the company is no longer an
-    account) and its SLA display. Four queries whatever the number: items, leads, contacts,
-    accounts."""
-    now = now or timezone.now()
-    items = WorkItem.objects.open().filter(kind=WorkItem.Kind.EXPANSION_LEAD)
-    if not user.is_authenticated:
-        return []
-    if user.is_superuser:
-        pass
-    elif user.role == Role.AM:
-        items = items.filter(owner=user)
-    elif user.role == Role.MANAGER:
-        items = items.filter(team__in=managed_teams(user))
-    else:
-        return []
-    items = list(items.select_related("policy", "owner").order_by("due_at", "id")[:limit])
-    leads = {
-        lead.pk: lead
-        for lead in Lead.objects.filter(pk__in=[i.object_id for i in items]).select_related("campaign")
-    }
-    matches = match_customers(list(leads.values()), served_only=False)
-    shown = []
-    for item in items:
-        lead = leads.get(item.object_id)
-        if lead is None:
-            continue
-        item.expansion_lead, item.account = lead, matches.get(lead.pk)
-        item.sla_css, item.sla_text, item.countdown = sla_display(item, now)
-        company = item.account.name if item.account else lead.company or "Upsell"
-        item.default_name = f"{company}: upsell"[:200]
-        item.not_now_reasons = NOT_NOW_REASONS
-        shown.append(item)
-    return shown
-
-
 # --- the AM's actions ----------------------------------------------------------------------
-
-
-def may_work_lead(user, lead: Lead) -> bool:
-    """The lead's AM, the manager of that AM's team, or a superuser (``lead.owner`` loaded with
-    its team). A lead in an SDR's hands is not an expansion lead and nobody's here."""
-    if not user.is_authenticated:
-        return False
-    owner = lead.owner
-    if owner is None or owner.role != Role.AM:
-        return False
-    if user.is_superuser:
-        return True
-    if user.role == Role.AM:
-        return owner.pk == user.pk
-    return user.role == Role.MANAGER and owner.team is not None and owner.team.manager_id == user.pk
 
 
 def _locked_lead(lead_id: int, by: User) -> Lead:

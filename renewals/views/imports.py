@@ -4,23 +4,15 @@ The file is read and written in the request (at most 1,000 rows), as a prospect 
 contracts are few next to leads, and the person importing wants the report at once.
 """
 
-from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from . import importing
-from .services import RenewalsError
-
-
-class ContractUploadForm(forms.Form):
-    file = forms.FileField(
-        label="CSV file",
-        help_text="A header row naming Domain, Start Date, End Date and Annual Value columns "
-        "(Account, Contract Number, Products, Seats, Auto Renew and Account Manager optional).",
-        error_messages={"required": "Choose a CSV file.", "empty": "The file is empty."},
-    )
+from .. import services
+from ..access import may_import_contracts
+from ..forms import ContractUploadForm
+from ..services import RenewalsError
 
 
 @login_required
@@ -29,7 +21,7 @@ def import_contracts(request):
     """GET: the upload form and what the file may hold. POST: the report of each row
     (created with a link to the contract, or refused with the reasons); a file refused whole
     answers 400 with the reason beside the form. An htmx post swaps the page's body only."""
-    if not importing.can_import_contracts(request.user):
+    if not may_import_contracts(request.user):
         raise PermissionDenied("Only managers and marketing/ops import contracts.")
     form, report, status, name = ContractUploadForm(), None, 200, ""
     if request.method == "POST":
@@ -37,13 +29,13 @@ def import_contracts(request):
         status = 400
         if form.is_valid():
             upload = form.cleaned_data["file"]
-            if upload.size > importing.MAX_UPLOAD_BYTES:
+            if upload.size > services.MAX_UPLOAD_BYTES:
                 form.add_error(
-                    "file", f"The file is over {importing.MAX_UPLOAD_BYTES // (1024 * 1024)} MB: split it."
+                    "file", f"The file is over {services.MAX_UPLOAD_BYTES // (1024 * 1024)} MB: split it."
                 )
             else:
                 try:
-                    report = importing.import_contracts(by=request.user, file=upload.file)
+                    report = services.import_contracts(by=request.user, file=upload.file)
                 except RenewalsError as exc:
                     form.add_error("file" if exc.field == "file" else None, str(exc))
                 else:
@@ -52,7 +44,7 @@ def import_contracts(request):
         "form": form,
         "report": report,
         "report_name": name,
-        "max_rows": importing.MAX_CONTRACT_ROWS,
+        "max_rows": services.MAX_CONTRACT_ROWS,
         "columns": _column_help(),
     }
     return render(request, "renewals/import.html", context, status=status)
@@ -60,7 +52,7 @@ def import_contracts(request):
 
 def _column_help() -> list[tuple[str, bool, str]]:
     """(field, needed, common header names) for the page's format table; the full list of
-    names is ``importing.COLUMNS``."""
+    names is ``renewals.services.import_rows.COLUMNS``."""
     return [
         ("Domain", True, "Domain, Website, Web Domain, URL"),
         ("Start date", True, "Start Date, Start, Contract Start, Term Start"),

@@ -1,0 +1,189 @@
+"""What the AM's pages show, as small dataclasses the templates read: the model instance a
+row stands for, and beside it what the page computed for it (days left, amounts as text, SLA
+badges, links), instead of attributes attached to the instances.
+
+Links are reversed here, not by the templates' url tag, where a page shows many rows: a page
+of 150 renewals renders faster.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Account, Contact, Opportunity
+from kit.pages import money_text
+from leads.models import Lead
+from sdr.views import sla_display
+from work.models import WorkItem
+
+from .access import can_manage_accounts, opens_opportunity, visible_expansion_items
+from .models import Contract
+from .services import NOT_NOW_REASONS, match_customers
+
+# The AM's list shows the most urgent expansion leads; an AM has a handful at a time.
+EXPANSION_LIMIT = 100
+
+
+@dataclass
+class ItemLine:
+    """A work item with its SLA badge (``sdr.views.sla_display``)."""
+
+    item: WorkItem
+    sla_css: str
+    sla_text: str
+    countdown: str
+
+    @classmethod
+    def of(cls, item: WorkItem, now: datetime) -> "ItemLine":
+        return cls(item, *sla_display(item, now))
+
+
+def item_lines(items, now: datetime) -> list[ItemLine]:
+    return [ItemLine.of(item, now) for item in items]
+
+
+@dataclass
+class RenewalRow:
+    """A contract on the renewals page: days left, value, why it is at risk, the last
+    conversation (in the user's zone), its open renewal items."""
+
+    contract: Contract
+    days: int
+    value_text: str
+    reasons: list[str]
+    talked_text: str
+    url: str
+    account_url: str
+    items: list[ItemLine]
+
+    @property
+    def ago(self) -> int:
+        return -self.days
+
+
+@dataclass
+class TermRow:
+    """One term on the account page with its predecessor and successor among those shown."""
+
+    contract: Contract
+    value_text: str
+    days: int | None
+    previous: Contract | None = None
+    following: Contract | None = None
+
+
+def term_rows(contracts: list[Contract], today: date) -> list[TermRow]:
+    """Every term given, each with its predecessor and successor (same account)."""
+    rows = [
+        TermRow(
+            contract=c,
+            value_text=money_text(c.annual_value),
+            days=c.days_left(today) if c.is_active else None,
+        )
+        for c in contracts
+    ]
+    by_id = {row.contract.pk: row for row in rows}
+    for row in rows:
+        previous = by_id.get(row.contract.renewed_from_id)
+        if previous is not None:
+            row.previous, previous.following = previous.contract, row.contract
+    return rows
+
+
+@dataclass
+class ContactRow:
+    """A person at the account, with their lead's grade and engagement now (None without)."""
+
+    contact: Contact
+    grade_now: str | None = None
+    engagement_now: int | None = None
+
+
+def contact_rows(contacts: list[Contact], now: datetime, half_life_days) -> list[ContactRow]:
+    rows = []
+    for contact in contacts:
+        lead = contact.lead
+        if lead is None:
+            rows.append(ContactRow(contact))
+        else:
+            rows.append(
+                ContactRow(
+                    contact,
+                    grade_now=lead.grade(now, half_life_days),
+                    engagement_now=round(lead.engagement(now, half_life_days)),
+                )
+            )
+    return rows
+
+
+@dataclass
+class OpportunityRow:
+    """An opportunity on the account page: its amount as text, and its page's link when it
+    is the user's to open."""
+
+    opportunity: Opportunity
+    amount_text: str
+    url: str
+
+
+def opportunity_rows(opportunities: list[Opportunity], user) -> list[OpportunityRow]:
+    """``opportunities`` annotated with ``visible`` (``access.visible_opportunity``)."""
+    return [
+        OpportunityRow(
+            opportunity=o,
+            amount_text=money_text(o.amount),
+            url=reverse("accounts:opportunity", args=[o.pk]) if opens_opportunity(user, o, o.visible) else "",
+        )
+        for o in opportunities
+    ]
+
+
+@dataclass
+class ExpansionCard:
+    """An expansion lead waiting on an AM: its work item, the lead, the customer account (None
+    when the company is no longer an account), the SLA badge, the upsell's default name; and
+    after a refused action, the error or the refused form."""
+
+    item: WorkItem
+    expansion_lead: Lead
+    account: Account | None
+    sla_css: str
+    sla_text: str
+    countdown: str
+    default_name: str
+    not_now_reasons: tuple[str, ...] = NOT_NOW_REASONS
+    error: str = ""
+    upsell_form: object = None
+    not_now_form: object = None
+
+
+def expansion_items_for(
+    user, *, now: datetime | None = None, limit: int = EXPANSION_LIMIT
+) -> list[ExpansionCard]:
+    """The open expansion-lead items an AM works (a manager: their AM teams'), most urgent
+    first. Four queries whatever the number: items, leads, contacts, accounts."""
+    now = now or timezone.now()
+    if not can_manage_accounts(user):
+        return []
+    items = visible_expansion_items(user, WorkItem.objects.open().filter(kind=WorkItem.Kind.EXPANSION_LEAD))
+    items = list(items.select_related("policy", "owner").order_by("due_at", "id")[:limit])
+    leads = {
+        lead.pk: lead
+        for lead in Lead.objects.filter(pk__in=[i.object_id for i in items]).select_related("campaign")
+    }
+    matches = match_customers(list(leads.values()), served_only=False)
+    shown = []
+    for item in items:
+        lead = leads.get(item.object_id)
+        if lead is None:
+            continue
+        account = matches.get(lead.pk)
+        company = account.name if account else lead.company or "Upsell"
+        shown.append(
+            ExpansionCard(
+                item, lead, account, *sla_display(item, now), default_name=f"{company}: upsell"[:200]
+            )
+        )
+    return shown

@@ -1,0 +1,84 @@
+"""Account management writes, one module per feature; this package's names are the renewals
+app's public service API (what other apps, the views, the API, tasks and tests import):
+
+    contracts   customers and their contracts (by hand, by a won deal)
+    managers    who gets a customer (territory round-robin), hand assignment, waiting customers
+    windows     the renewal windows: opening renewals, the reminder (exactly once)
+    outcomes    the renewal conversation and outcome, auto-renewals
+    daily       the daily run (waiting customers, windows, auto-renewals)
+    expansion   people at customers as expansion leads: upsell or "not now"
+    imports     contracts from a billing system's CSV or JSON rows (``import_rows`` reads them)
+    base        the refusal, the renewal SLA policies, term arithmetic, ``Terms``
+
+Each function owns its transaction and writes the account's timeline in it. Refusals raise
+``RenewalsError`` with a message for the user (and the field at fault) and change nothing.
+"""
+
+from .base import (
+    BATCH,
+    CATCH_UP_DAYS,
+    DEFAULT_POLICIES,
+    RENEWAL_ITEM_KINDS,
+    RenewalsError,
+    Terms,
+    add_months,
+    renewal_policies,
+    term_end,
+)
+from .contracts import add_contracts, add_contracts_many, on_opportunity_won
+from .daily import run_renewals
+from .expansion import (
+    NOT_NOW_REASONS,
+    claim_expansion_leads,
+    match_customers,
+    not_now,
+    open_upsell,
+)
+from .import_rows import MAX_CONTRACT_ROWS, MAX_UPLOAD_BYTES, ImportReport, RowResult
+from .imports import add_contract_rows, import_contracts
+from .managers import (
+    assign_account_manager,
+    assign_waiting_customers,
+    pick_account_manager,
+    why_no_account_manager,
+)
+from .outcomes import OUTCOME_EVENT, auto_renew_ended, log_conversation, next_terms, record_outcome
+from .windows import RenewalRun, open_windows
+
+__all__ = [
+    "BATCH",
+    "CATCH_UP_DAYS",
+    "DEFAULT_POLICIES",
+    "MAX_CONTRACT_ROWS",
+    "MAX_UPLOAD_BYTES",
+    "NOT_NOW_REASONS",
+    "OUTCOME_EVENT",
+    "RENEWAL_ITEM_KINDS",
+    "ImportReport",
+    "RenewalRun",
+    "RenewalsError",
+    "RowResult",
+    "Terms",
+    "add_contract_rows",
+    "add_contracts",
+    "add_contracts_many",
+    "add_months",
+    "assign_account_manager",
+    "assign_waiting_customers",
+    "auto_renew_ended",
+    "claim_expansion_leads",
+    "import_contracts",
+    "log_conversation",
+    "match_customers",
+    "next_terms",
+    "not_now",
+    "on_opportunity_won",
+    "open_upsell",
+    "open_windows",
+    "pick_account_manager",
+    "record_outcome",
+    "renewal_policies",
+    "run_renewals",
+    "term_end",
+    "why_no_account_manager",
+]

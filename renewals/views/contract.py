@@ -1,0 +1,181 @@
+"""One contract term's page and the AM's two actions on it: log the renewal conversation,
+record the outcome. The forms post plainly or with htmx (the renewal panel comes back); a
+refusal renders the form with its errors: 400 for bad input, 409 for a state that refuses
+(already renewed), as on the AE's pages."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.forms import add_refusal
+from kit.htmx import is_htmx
+from kit.pages import local_text, money_text
+from team.zones import user_zone
+
+from .. import services
+from ..access import (
+    contract_for,
+    opens_opportunity,
+)
+from ..forms import ConversationForm, OutcomeForm
+from ..models import Contract
+from ..presenters import item_lines
+from ..services import RenewalsError
+
+# --- one contract -------------------------------------------------------------------------------
+
+
+def _outcome_initial(contract: Contract) -> dict:
+    """The renewal form's defaults: the same terms for as long again."""
+    terms = services.next_terms(contract)
+    if terms.problems():  # a term ending at the range's end has no next one
+        return {}
+    return {
+        "annual_value": terms.annual_value,
+        "end_date": terms.end_date,
+        "seats": terms.seats,
+        "products": terms.products,
+    }
+
+
+def _contract_context(
+    request, contract: Contract, may_work: bool, *, error: str = "", notice: str = "", **forms
+) -> dict:
+    now = timezone.now()
+    items = item_lines(
+        contract.work_items.select_related("policy", "owner").order_by("-created_at", "-id"), now
+    )
+    tz = user_zone(request.user)
+    can_work = may_work and contract.is_active
+    context = {
+        "contract": contract,
+        "account": contract.account,
+        "items": items,
+        "can_work": can_work,
+        "read_only": not may_work,
+        "days": contract.days_left(timezone.localdate(now)) if contract.is_active else None,
+        "value_text": money_text(contract.annual_value) or "0",
+        "talked_text": local_text(contract.renewal_activity_at, tz, "%Y-%m-%d %H:%M"),
+        "renewal_url": (
+            reverse("accounts:opportunity", args=[contract.renewal_id])
+            if contract.renewal_id and opens_opportunity(request.user, contract.renewal)
+            else ""
+        ),
+        "tz": tz,
+        "error": error,
+        "notice": notice,
+        "risk_minutes": settings.WORK_AT_RISK_MINUTES,
+    }
+    if can_work:
+        context["conversation_form"] = forms.get("conversation_form") or ConversationForm(auto_id="c_%s")
+        context["outcome_form"] = forms.get("outcome_form") or OutcomeForm(
+            auto_id="o_%s", initial=_outcome_initial(contract)
+        )
+        context["outcome_open"] = "outcome_form" in forms
+    return context
+
+
+@login_required
+@require_GET
+def contract(request, pk):
+    """One contract term: its terms, its renewal opportunity and work items with their SLAs,
+    and, while it is active, the AM's two actions: log the conversation, record the outcome."""
+    contract, may_work = contract_for(request.user, pk)
+    return render(request, "renewals/contract.html", _contract_context(request, contract, may_work))
+
+
+def _workable_contract(request, pk) -> tuple[Contract, bool]:
+    contract, may_work = contract_for(request.user, pk)
+    if not may_work:
+        raise PermissionDenied("Only the account's AM or their manager works its renewal.")
+    return contract, may_work
+
+
+def _contract_refused(request, contract: Contract, status: int, exc: RenewalsError | None = None, **forms):
+    """The panel (htmx) or the page with the refused form; nothing changed. A refusal naming
+    a field goes beside it; one about the contract's state goes above."""
+    error = ""
+    if exc is not None:
+        if exc.field:
+            for form in forms.values():
+                add_refusal(form, exc)
+        else:
+            error = str(exc)
+    contract, may_work = contract_for(request.user, contract.pk)  # as it is now
+    context = _contract_context(request, contract, may_work, error=error, **forms)
+    template = "renewals/_contract_panel.html" if is_htmx(request) else "renewals/contract.html"
+    return render(request, template, context, status=status)
+
+
+@login_required
+@require_POST
+def conversation(request, pk):
+    """The AM talked to the customer: the start and reminder items are done."""
+    contract, _ = _workable_contract(request, pk)
+    form = ConversationForm(request.POST, auto_id="c_%s")
+    if not form.is_valid():
+        return _contract_refused(request, contract, 400, conversation_form=form)
+    try:
+        services.log_conversation(contract_id=contract.pk, by=request.user, note=form.cleaned_data["note"])
+    except RenewalsError as exc:
+        return _contract_refused(request, contract, exc.status, exc, conversation_form=form)
+    notice = "Conversation logged: the renewal's start and reminder items are done."
+    if is_htmx(request):
+        contract, may_work = contract_for(request.user, contract.pk)
+        return render(
+            request,
+            "renewals/_contract_panel.html",
+            _contract_context(request, contract, may_work, notice=notice),
+        )
+    messages.success(request, notice)
+    return redirect(contract.get_absolute_url())
+
+
+@login_required
+@require_POST
+def outcome(request, pk):
+    """Renewed, expanded, downsized (a new term linked to this one) or churned (a reason). The
+    account page shows the result, so both the plain form and htmx go there."""
+    contract, _ = _workable_contract(request, pk)
+    form = OutcomeForm(request.POST, auto_id="o_%s")
+    if not form.is_valid():
+        return _contract_refused(request, contract, 400, outcome_form=form)
+    data = form.cleaned_data
+    try:
+        result = services.record_outcome(
+            contract_id=contract.pk,
+            by=request.user,
+            outcome=data["outcome"],
+            annual_value=data["annual_value"],
+            end_date=data["end_date"],
+            seats=data["seats"],
+            products=data["products"].strip() or None,
+            churn_reason=data["churn_reason"],
+            note=data["note"],
+        )
+    except RenewalsError as exc:
+        return _contract_refused(request, contract, exc.status, exc, outcome_form=form)
+    messages.success(request, _outcome_notice(data["outcome"], result))
+    url = reverse("renewals:account", args=[contract.account_id])
+    if is_htmx(request):
+        response = render(
+            request, "renewals/_contract_panel.html", {"contract": contract, "redirecting": True}
+        )
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+def _outcome_notice(outcome: str, result: Contract) -> str:
+    if outcome == Contract.Outcome.CHURNED:
+        return f"Churned ({result.churn_reason}): {money_text(result.annual_value) or '0'} a year lost."
+    label = Contract.Outcome(outcome).label
+    return (
+        f"{label}: the new term runs {result.start_date:%Y-%m-%d} to {result.end_date:%Y-%m-%d}, "
+        f"{money_text(result.annual_value) or '0'} a year."
+    )
