@@ -16,8 +16,7 @@ from django.utils import timezone
 from kit.errors import Refused
 from leads.models import ActivitySource, Channel, Lead, LeadEvent
 from leads.services import IN_SALES, transition_lead
-from sdr import cadences
-from sdr.services import lock_round_robins, pick_ae, save_round_robins
+from sdr.services import cadences, lock_round_robins, pick_ae, save_round_robins
 from team.models import Role, User
 from work import services as work
 from work.models import SlaPolicy, WorkItem

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from kit.htmx import is_htmx
 from leads.models import ActivitySource
 from leads.services import IN_SALES
-from sdr.cadences import active_cadences, cadence_states
+from sdr.services.cadences import active_cadences, cadence_states
 from team.access import managed_teams
 from team.models import Role
 

@@ -33,7 +33,7 @@ from team.access import can_manage_reps, can_work_queue, managed_teams, reps_man
 from team.models import User
 from work.models import WorkItem
 
-from . import cadences, services
+from . import services
 from .access import queue_lead_for
 from .models import Cadence, CadenceStep
 from .queue import QUEUE_LIMIT, queue_for, unassigned_for
@@ -55,6 +55,7 @@ from .serializers import (
     TouchResultSerializer,
     TouchSerializer,
 )
+from .services import cadences
 
 
 class WorksQueue(permissions.BasePermission):

@@ -14,8 +14,8 @@ from rest_framework.test import APIClient
 from accounts import prospecting
 from accounts.models import Account, Contact
 from leads.models import Activity, ActivitySource, Lead
-from sdr import cadences
 from sdr.models import Cadence, CadenceStep
+from sdr.services import cadences
 from team.models import Role
 from tests.factories import TeamFactory, UserFactory, routed_lead
 

@@ -20,10 +20,10 @@ from team.access import can_manage_reps, managed_teams, reps_managed_by
 from team.models import Team, User
 from work.models import WorkItem
 
-from . import services
-from .access import queue_lead_for
-from .manage_forms import ReassignLeadForm, ReassignQueueForm
-from .queue import QUEUE_LIMIT, unassigned_for
+from .. import services
+from ..access import queue_lead_for
+from ..forms import ReassignLeadForm, ReassignQueueForm
+from ..queue import QUEUE_LIMIT, unassigned_for
 
 
 def _require_manager(request) -> None:

@@ -30,7 +30,7 @@ from team.models import Role, User
 from work import services as work
 from work.models import WorkItem
 
-from .models import Cadence, CadenceStep, Enrollment
+from ..models import Cadence, CadenceStep, Enrollment
 
 # A touch with one of these outcomes (or a booked meeting) ends the cadence: the prospect
 # answered, so scripted touches stop and the SDR works the conversation.

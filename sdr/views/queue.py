@@ -31,9 +31,9 @@ from team.access import can_manage_reps, can_work_queue, reps_managed_by
 from team.models import Team, User
 from work.models import WorkItem
 
-from . import services
-from .forms import DispositionForm, FollowUpForm, TouchForm
-from .queue import ASK_NOW, Bucket, lead_items, queue_for
+from .. import services
+from ..forms import DispositionForm, FollowUpForm, TouchForm
+from ..queue import ASK_NOW, Bucket, lead_items, queue_for
 
 ROW = "sdr/_queue_row.html"
 

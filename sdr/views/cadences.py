@@ -21,8 +21,8 @@ from leads.models import Lead
 from leads.services import IN_SALES
 from team.models import Team
 
-from . import cadences
-from .access import queue_lead_for
+from ..access import queue_lead_for
+from ..services import cadences
 
 CONTROL = "sdr/_cadence_control.html"
 PAGE = "sdr/_cadence_page.html"

@@ -25,8 +25,9 @@ from team.models import Role, Team, User
 from work import services as work
 from work.models import SlaPolicy, WorkItem
 
-from . import cadences, registry
-from .models import Enrollment, RoundRobin, TerritoryRule
+from .. import registry
+from ..models import Enrollment, RoundRobin, TerritoryRule
+from . import cadences
 
 logger = logging.getLogger(__name__)
 
