@@ -4,17 +4,17 @@ reassignment pages, mounted at /teams/ by ``config/urls.py`` through ``manage_ur
 
 from django.urls import path
 
-from .views import cadences, manage
+from .views import cadences, items, manage
 from .views import queue as queue_views
 
 app_name = "sdr"
 
 urlpatterns = [
     path("queue/", queue_views.queue, name="queue"),
-    path("queue/items/<int:item_id>/", queue_views.item_detail, name="item"),
-    path("queue/items/<int:item_id>/touch/", queue_views.log_touch, name="touch"),
-    path("queue/items/<int:item_id>/follow-up/", queue_views.set_follow_up, name="follow_up"),
-    path("queue/items/<int:item_id>/dispose/", queue_views.dispose, name="dispose"),
+    path("queue/items/<int:item_id>/", items.item_detail, name="item"),
+    path("queue/items/<int:item_id>/touch/", items.log_touch, name="touch"),
+    path("queue/items/<int:item_id>/follow-up/", items.set_follow_up, name="follow_up"),
+    path("queue/items/<int:item_id>/dispose/", items.dispose, name="dispose"),
     path("cadences/leads/<int:lead_id>/", cadences.control, name="cadence_control"),
     path("cadences/leads/<int:lead_id>/enroll/", cadences.enroll, name="cadence_enroll"),
     path("cadences/leads/<int:lead_id>/stop/", cadences.stop, name="cadence_stop"),

@@ -16,35 +16,32 @@ imports a module's ``_private`` names.
 """
 
 from . import cadences
+from .common import SDR_ROLES, SDR_TEAM_KINDS, SdrError
+from .reassignment import reassign_breached, reassign_leads, reassign_queue
+from .round_robin import TeamPool, lock_round_robins, save_round_robins
 from .routing import (
-    ACTED_ON_BY_TOUCH,
     DEFAULT_POLICIES,
+    ROUTING_SWEEP_BATCH,
+    RoutingResult,
+    first_touch_policies,
+    on_hand_raised,
+    on_sales_ready,
+    pick_ae,
+    route_leads,
+    route_waiting_leads,
+    tighten_first_touch,
+)
+from .touches import (
+    ACTED_ON_BY_TOUCH,
     DISPOSITIONS,
     DISQUALIFY_REASONS,
     MAX_FOLLOW_UP,
     NURTURE_REASONS,
-    ROUTING_SWEEP_BATCH,
-    SDR_ROLES,
-    SDR_TEAM_KINDS,
-    RoutingResult,
-    SdrError,
     TouchResult,
     dispose_lead,
-    first_touch_policies,
     follow_up_time_problem,
-    lock_round_robins,
     log_touch,
-    on_hand_raised,
-    on_sales_ready,
-    pick_ae,
-    reassign_breached,
-    reassign_leads,
-    reassign_queue,
-    route_leads,
-    route_waiting_leads,
-    save_round_robins,
     set_follow_up,
-    tighten_first_touch,
 )
 
 __all__ = [
@@ -59,6 +56,7 @@ __all__ = [
     "SDR_TEAM_KINDS",
     "RoutingResult",
     "SdrError",
+    "TeamPool",
     "TouchResult",
     "cadences",
     "dispose_lead",
