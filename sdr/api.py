@@ -29,12 +29,11 @@ from rest_framework.response import Response
 
 from leads.models import Lead
 from leads.services import IN_SALES
-from team.access import can_manage_reps, can_work_queue, managed_teams, reps_managed_by
 from team.models import User
 from work.models import WorkItem
 
 from . import services
-from .access import queue_lead_for
+from .access import may_manage_queues, may_see_queues, queue_lead_for, reps_of, teams_of
 from .models import Cadence, CadenceStep
 from .queue import QUEUE_LIMIT, queue_for, unassigned_for
 from .serializers import (
@@ -62,14 +61,14 @@ class WorksQueue(permissions.BasePermission):
     message = "Your role does not work SDR queues."
 
     def has_permission(self, request, view):
-        return can_work_queue(request.user) or can_manage_reps(request.user)
+        return may_see_queues(request.user)
 
 
 class ManagesReps(permissions.BasePermission):
     message = "Only a manager reassigns leads."
 
     def has_permission(self, request, view):
-        return can_manage_reps(request.user)
+        return may_manage_queues(request.user)
 
 
 def lead_state(pk: int) -> Lead:
@@ -115,10 +114,10 @@ class QueueViewSet(viewsets.ViewSet):
         query.is_valid(raise_exception=True)
         rep, unassigned, team = (query.validated_data.get(k) for k in ("rep", "unassigned", "team"))
         user = request.user
-        if ((rep and rep != user.pk) or unassigned) and not can_manage_reps(user):
+        if ((rep and rep != user.pk) or unassigned) and not may_manage_queues(user):
             raise PermissionDenied("You see your own queue only.")
         if unassigned:
-            teams = managed_teams(user)
+            teams = teams_of(user)
             if team:
                 teams = teams.filter(pk=team)
             team_ids = list(teams.values_list("pk", flat=True))
@@ -128,7 +127,7 @@ class QueueViewSet(viewsets.ViewSet):
         else:
             owner = user
             if rep and rep != user.pk:
-                owner = get_object_or_404(reps_managed_by(user), pk=rep)
+                owner = get_object_or_404(reps_of(user), pk=rep)
             items = queue_for(owner)
         items = list(items[: QUEUE_LIMIT + 1])
         truncated = len(items) > QUEUE_LIMIT
@@ -149,7 +148,7 @@ class QueueViewSet(viewsets.ViewSet):
         """Move every open lead of a rep (who leaves, or is away) to another rep, or (``to``
         null) round-robin across the team; what nobody can take waits in the team's unassigned
         queue. Timers keep their due times."""
-        body = QueueReassignSerializer(data=request.data, context={"reps": reps_managed_by(request.user)})
+        body = QueueReassignSerializer(data=request.data, context={"reps": reps_of(request.user)})
         body.is_valid(raise_exception=True)
         data = body.validated_data
         try:
@@ -242,7 +241,7 @@ class QueueLeadViewSet(viewsets.GenericViewSet):
         of its team by round-robin; its timers keep their due times and the reason goes on its
         timeline. Also assigns a lead waiting in the unassigned queue."""
         lead = self.get_object()
-        body = LeadReassignSerializer(data=request.data, context={"reps": reps_managed_by(request.user)})
+        body = LeadReassignSerializer(data=request.data, context={"reps": reps_of(request.user)})
         body.is_valid(raise_exception=True)
         to = body.validated_data["to"]
         if lead.status not in IN_SALES:

@@ -16,12 +16,13 @@ from team.models import User
 from work import services as work
 from work.models import WorkItem
 
-from .common import SDR_ROLES, SdrError, lead_event
+from ..access import may_take_leads
+from .common import SdrError, lead_event
 from .round_robin import lock_round_robins, save_round_robins
 
 
 def _check_target(to: User | None) -> None:
-    if to is not None and (to.role not in SDR_ROLES or not to.is_active):
+    if not may_take_leads(to):
         raise SdrError(f"{to} is not an active SDR; leads go to SDRs only.")
 
 

@@ -15,6 +15,7 @@ from team.models import User
 from work import services as work
 from work.models import WorkItem
 
+from ..access import may_work_lead
 from ..models import Enrollment
 from . import cadences
 from .common import SdrError
@@ -26,7 +27,7 @@ def _check_worker(lead: Lead, by: User, *, assigned: bool = True) -> None:
     gets an owner before anyone works it (a touch would leave it in nobody's queue)."""
     if assigned and lead.owner_id is None:
         raise SdrError("This lead waits in its team's unassigned queue; assign it to a rep first.")
-    if by.is_sdr and lead.owner_id != by.pk:
+    if not may_work_lead(by, lead):
         raise SdrError("This lead is no longer in your queue (it was reassigned).")
 
 

@@ -11,9 +11,6 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -23,26 +20,13 @@ from kit.htmx import is_htmx
 from leads.access import get_lead_for_user
 from leads.models import ActivityKind, Lead, TouchOutcome
 from leads.services import IN_SALES
-from team.access import can_work_queue
 from team.zones import user_zone
 from work.models import WorkItem
 
 from .. import services
+from ..access import own_queue_item
 from ..forms import DispositionForm, FollowUpForm, TouchForm
 from .rows import ROW, queue_row, row_context
-
-
-def _own_item(request, item_id) -> tuple[WorkItem, Lead]:
-    """The rep's own work item and its lead: 403 for roles without a queue, 404 for anything
-    that is not theirs (another rep's item, or a lead that has since moved on)."""
-    if not can_work_queue(request.user):
-        raise PermissionDenied("Only SDRs work a queue.")
-    item = WorkItem.objects.filter(
-        pk=item_id, owner=request.user, content_type=ContentType.objects.get_for_model(Lead)
-    ).first()
-    if item is None:
-        raise Http404("No such item in your queue.")
-    return item, get_lead_for_user(request.user, item.object_id)
 
 
 def _forms(item: WorkItem, tz: ZoneInfo, **bound) -> dict:
@@ -61,7 +45,7 @@ def _forms(item: WorkItem, tz: ZoneInfo, **bound) -> dict:
 @require_GET
 def item_detail(request, item_id):
     """The forms for one item: the row's panel (htmx), or a page of its own without JavaScript."""
-    item, lead = _own_item(request, item_id)
+    item, lead = own_queue_item(request.user, item_id)
     tz = user_zone(request.user)
     if is_htmx(request):
         item.subject, item.workable = lead, lead.status in IN_SALES
@@ -102,7 +86,7 @@ def _refused(request, item: WorkItem, lead: Lead, **bound):
 @login_required
 @require_POST
 def log_touch(request, item_id):
-    item, lead = _own_item(request, item_id)
+    item, lead = own_queue_item(request.user, item_id)
     form = TouchForm(request.POST, auto_id=f"i{item.pk}_%s")
     if form.is_valid():
         data = form.cleaned_data
@@ -128,7 +112,7 @@ def log_touch(request, item_id):
 @login_required
 @require_POST
 def set_follow_up(request, item_id):
-    item, lead = _own_item(request, item_id)
+    item, lead = own_queue_item(request.user, item_id)
     tz = user_zone(request.user)
     form = FollowUpForm(request.POST, tz=tz, auto_id=f"i{item.pk}_%s")
     if form.is_valid():
@@ -154,7 +138,7 @@ def set_follow_up(request, item_id):
 @login_required
 @require_POST
 def dispose(request, item_id):
-    item, lead = _own_item(request, item_id)
+    item, lead = own_queue_item(request.user, item_id)
     form = DispositionForm(request.POST, auto_id=f"i{item.pk}_%s")
     if form.is_valid():
         data = form.cleaned_data

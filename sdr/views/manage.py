@@ -16,18 +16,17 @@ from django.views.decorators.http import require_http_methods
 from kit.htmx import is_htmx
 from leads.models import Lead, ScoringSettings
 from leads.services import IN_SALES
-from team.access import can_manage_reps, managed_teams, reps_managed_by
 from team.models import Team, User
 from work.models import WorkItem
 
 from .. import services
-from ..access import queue_lead_for
+from ..access import may_manage_queues, queue_lead_for, reps_of, teams_of
 from ..forms import ReassignLeadForm, ReassignQueueForm
 from ..queue import QUEUE_LIMIT, unassigned_for
 
 
 def _require_manager(request) -> None:
-    if not can_manage_reps(request.user):
+    if not may_manage_queues(request.user):
         raise PermissionDenied("Only managers see team queues.")
 
 
@@ -76,7 +75,7 @@ def teams(request):
     _require_manager(request)
     now = timezone.now()
     team_list = list(
-        managed_teams(request.user)
+        teams_of(request.user)
         .filter(kind__in=[Team.Kind.INBOUND, Team.Kind.OUTBOUND])
         .select_related("calendar")
         .order_by("name")
@@ -137,7 +136,7 @@ def _lead_moved_message(lead: Lead, moved: dict[int, int | None]) -> str:
 def reassign_queue(request, rep_id):
     """Move every open lead of a rep who leaves (or is away) to a rep, or round-robin."""
     _require_manager(request)
-    rep = get_object_or_404(reps_managed_by(request.user).select_related("team"), pk=rep_id)
+    rep = get_object_or_404(reps_of(request.user).select_related("team"), pk=rep_id)
     form = ReassignQueueForm(request.POST or None, manager=request.user, from_rep=rep)
     if request.method == "POST" and form.is_valid():
         try:

@@ -7,18 +7,15 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from kit.htmx import is_htmx
-from team.access import can_manage_reps, can_work_queue, reps_managed_by
-from team.models import User
 from work.models import WorkItem
 
+from ..access import queue_owner_for, reps_of
 from ..queue import Bucket, queue_for
 from .rows import decorate
 
@@ -32,10 +29,10 @@ QUEUE_PAGE = 100
 @require_GET
 def queue(request):
     """An SDR's own queue; a manager's read-only look at one of their reps' (``?rep=``)."""
-    rep, read_only = _queue_owner(request)
+    rep, read_only = queue_owner_for(request.user, request.GET.get("rep"))
     if rep is None:
         reps = (
-            reps_managed_by(request.user)
+            reps_of(request.user)
             .select_related("team")
             .annotate(open_items=Count("work_items", filter=Q(work_items__state=WorkItem.State.OPEN)))
             .order_by("team__name", "first_name", "last_name", "username")
@@ -55,29 +52,6 @@ def queue(request):
     }
     template = "sdr/_queue_list.html" if is_htmx(request) else "sdr/queue.html"
     return render(request, template, context)
-
-
-def _queue_owner(request):
-    """Whose queue this request may see, and whether read-only. ``(None, True)``: a manager
-    who has not chosen a rep yet."""
-    user = request.user
-    rep_id = request.GET.get("rep")
-    if rep_id and can_work_queue(user) and rep_id == str(user.pk):
-        return user, False
-    if rep_id:
-        if not can_manage_reps(user):
-            if can_work_queue(user):
-                raise Http404("No such queue.")
-            raise PermissionDenied("Your role has no queue of leads.")
-        try:
-            return reps_managed_by(user).get(pk=int(rep_id)), True
-        except (ValueError, User.DoesNotExist):
-            raise Http404("No such rep in your teams.") from None
-    if can_work_queue(user):
-        return user, False
-    if can_manage_reps(user):
-        return None, True
-    raise PermissionDenied("Your role has no queue of leads.")
 
 
 def _bucket_counts(rep, now: datetime) -> list[tuple[str, int, int]]:
