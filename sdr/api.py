@@ -27,6 +27,7 @@ from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from kit.errors import Refused
 from leads.models import Lead
 from leads.services import IN_SALES
 from team.models import User
@@ -78,7 +79,9 @@ def lead_state(pk: int) -> Lead:
     return lead
 
 
-def refused(exc: services.SdrError) -> serializers.ValidationError:
+def refused(exc: Refused) -> serializers.ValidationError:
+    """A refusal of the queue's services answers 400 with the reason (as this API always
+    has), not the shared handler's 409."""
     return serializers.ValidationError({"non_field_errors": [str(exc)]})
 
 
@@ -272,7 +275,7 @@ class QueueLeadViewSet(viewsets.GenericViewSet):
                 lead_id=lead.pk, cadence_id=body.validated_data["cadence"].pk, by=request.user
             )
         except cadences.CadenceError as exc:
-            raise serializers.ValidationError({"non_field_errors": [str(exc)]}) from exc
+            raise refused(exc) from exc
         answer = {"lead": lead_state(lead.pk), "enrollment": enrollment}
         return Response(EnrollmentResultSerializer(answer).data, status=status.HTTP_201_CREATED)
 
@@ -290,7 +293,7 @@ class QueueLeadViewSet(viewsets.GenericViewSet):
         try:
             cadences.stop(lead_id=lead.pk, by=request.user)
         except cadences.CadenceError as exc:
-            raise serializers.ValidationError({"non_field_errors": [str(exc)]}) from exc
+            raise refused(exc) from exc
         enrollment = lead.enrollments.select_related("cadence", "step").order_by("-started_at", "-id").first()
         answer = {"lead": lead_state(lead.pk), "enrollment": enrollment}
         return Response(EnrollmentResultSerializer(answer).data)

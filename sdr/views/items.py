@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from kit.htmx import is_htmx
+from kit.pages import local_text
 from leads.access import get_lead_for_user
 from leads.models import ActivityKind, Lead, TouchOutcome
 from leads.services import IN_SALES
@@ -127,8 +128,8 @@ def set_follow_up(request, item_id):
         except services.SdrError as exc:
             form.add_error(None, str(exc))
         else:
-            local = timezone.localtime(follow_up.due_at, tz)
-            notice = f"Next follow-up {local:%a %d %b, %H:%M} ({tz.key})."
+            local = local_text(follow_up.due_at, tz, "%a %d %b, %H:%M")
+            notice = f"Next follow-up {local} ({tz.key})."
             # An open follow-up is replaced by the new one: the row becomes the new one.
             shown = follow_up.pk if item.kind == WorkItem.Kind.FOLLOW_UP and item.is_open else item.pk
             return _succeeded(request, shown, lead.pk, notice, others)
