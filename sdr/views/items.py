@@ -49,10 +49,10 @@ def item_detail(request, item_id):
     item, lead = own_queue_item(request.user, item_id)
     tz = user_zone(request.user)
     if is_htmx(request):
-        item.subject, item.workable = lead, lead.status in IN_SALES
-        return render(request, "sdr/_item_panel.html", {"item": item, "panel": _forms(item, tz)})
+        context = {"item": item, "lead": lead, "workable": lead.status in IN_SALES, "panel": _forms(item, tz)}
+        return render(request, "sdr/_item_panel.html", context)
     row = queue_row(item.pk, lead, timezone.now())
-    return render(request, "sdr/item.html", row_context(row, panel=_forms(row, tz)))
+    return render(request, "sdr/item.html", row_context(row, panel=_forms(row.item, tz)))
 
 
 def _succeeded(request, item_id: int, lead_id: int, notice: str, others: Sequence[int] = ()):
@@ -79,7 +79,7 @@ def _other_open_items(item: WorkItem, lead: Lead) -> list[int]:
 def _refused(request, item: WorkItem, lead: Lead, **bound):
     """The row with its panel open and the refused form's errors; nothing was saved."""
     row = queue_row(item.pk, lead, timezone.now())
-    context = row_context(row, panel=_forms(row, user_zone(request.user), **bound))
+    context = row_context(row, panel=_forms(row.item, user_zone(request.user), **bound))
     template = ROW if is_htmx(request) else "sdr/item.html"
     return render(request, template, context, status=400)
 

@@ -17,7 +17,7 @@ from work.models import WorkItem
 
 from ..access import queue_owner_for, reps_of
 from ..queue import Bucket, queue_for
-from .rows import decorate
+from .rows import queue_rows
 
 # The page shows the first rows of the queue in its order (the API gives up to QUEUE_LIMIT):
 # nobody works a hundred leads before refreshing, and rendering rows is most of the page's
@@ -39,13 +39,12 @@ def queue(request):
         )
         return render(request, "sdr/queue_reps.html", {"reps": reps})
     now = timezone.now()
-    items = [item for item in queue_for(rep, now)[:QUEUE_PAGE] if item.subject is not None]
-    decorate(items, now)
+    rows = queue_rows([item for item in queue_for(rep, now)[:QUEUE_PAGE] if item.subject is not None], now)
     counts = _bucket_counts(rep, now)
     context = {
         "rep": rep,
         "read_only": read_only,
-        "items": items,
+        "rows": rows,
         "counts": counts,
         "total": sum(n for _, n, _ in counts),
         "risk_minutes": settings.WORK_AT_RISK_MINUTES,

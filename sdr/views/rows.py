@@ -1,8 +1,10 @@
-"""What a queue row shows beyond the work item's fields (grade, SLA text, links), computed
-without a query per row; shared by the queue page and the item views. ``sla_display`` is also
-how other apps' pages show a work item's SLA (``from sdr.views import sla_display``).
+"""What a queue row shows beyond the work item's fields (grade, SLA text, links): a
+``QueueRow`` per item, computed without a query per row; shared by the queue page and the
+item views. ``sla_display`` is also how other apps' pages show a work item's SLA
+(``from sdr.views import sla_display``).
 """
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -18,23 +20,73 @@ from ..queue import ASK_NOW, Bucket, lead_items
 ROW = "sdr/_queue_row.html"
 
 
-def decorate(items, now: datetime, scoring: ScoringSettings | None = None) -> None:
-    """What a row shows beyond the item's fields, computed without a query per row."""
+@dataclass(frozen=True)
+class QueueRow:
+    """One row of a queue: the work item, its lead, and what the row shows of them now."""
+
+    item: WorkItem
+    lead: Lead
+    grade: str
+    engagement: float
+    workable: bool  # the lead is still in a queue (MQL or working): the forms apply
+    bucket_label: str
+    last_touch_at: datetime | None
+    touch_label: str
+    touch_ago: str
+    sla_css: str
+    sla_text: str
+    countdown: str  # the page script's countdown mode: "sla", "due" or ""
+    # Precomputed here rather than in the template: at a few hundred rows the template's
+    # {% url %} and |naturaltime lookups were a third of the page's time.
+    lead_url: str
+    panel_url: str
+
+
+def _row(
+    item: WorkItem,
+    lead: Lead,
+    now: datetime,
+    half_life: float,
+    *,
+    bucket: int | None,
+    last_touch_at: datetime | None,
+    last_touch_kind: str | None,
+) -> QueueRow:
+    sla_css, sla_text, countdown = sla_display(item, now)
+    return QueueRow(
+        item=item,
+        lead=lead,
+        grade=lead.grade(now, half_life),
+        engagement=lead.engagement(now, half_life),
+        workable=lead.status in IN_SALES,
+        bucket_label=Bucket.LABELS.get(bucket, ""),
+        last_touch_at=last_touch_at,
+        touch_label=ActivityKind(last_touch_kind).label if last_touch_kind in ActivityKind.values else "",
+        touch_ago=naturaltime(last_touch_at) if last_touch_at else "",
+        sla_css=sla_css,
+        sla_text=sla_text,
+        countdown=countdown,
+        lead_url=reverse("leads:detail", args=[lead.pk]),
+        panel_url=reverse("sdr:item", args=[item.pk]),
+    )
+
+
+def queue_rows(items, now: datetime, scoring: ScoringSettings | None = None) -> list[QueueRow]:
+    """The rows of queue items (``sdr.queue.lead_items``, annotated with their bucket and last
+    touch, their lead prefetched as ``subject``)."""
     half_life = (scoring or ScoringSettings.load()).half_life_days
-    for item in items:
-        lead = item.subject
-        lead.grade_now = lead.grade(now, half_life)
-        lead.engagement_now = lead.engagement(now, half_life)
-        item.workable = lead.status in IN_SALES
-        item.bucket_label = Bucket.LABELS.get(getattr(item, "bucket", None), "")
-        kind = getattr(item, "last_touch_kind", None)
-        item.touch_label = ActivityKind(kind).label if kind in ActivityKind.values else ""
-        item.sla_css, item.sla_text, item.countdown = sla_display(item, now)
-        # Precomputed here rather than in the template: at a few hundred rows the template's
-        # {% url %} and |naturaltime lookups were a third of the page's time.
-        item.lead_url = reverse("leads:detail", args=[lead.pk])
-        item.panel_url = reverse("sdr:item", args=[item.pk])
-        item.touch_ago = naturaltime(item.last_touch_at) if getattr(item, "last_touch_at", None) else ""
+    return [
+        _row(
+            item,
+            item.subject,
+            now,
+            half_life,
+            bucket=getattr(item, "bucket", None),
+            last_touch_at=getattr(item, "last_touch_at", None),
+            last_touch_kind=getattr(item, "last_touch_kind", None),
+        )
+        for item in items
+    ]
 
 
 def sla_display(item: WorkItem, now: datetime) -> tuple[str, str, str]:
@@ -69,23 +121,37 @@ def _span(delta: timedelta) -> str:
     return f"{minutes}m {secs:02d}s"
 
 
-def queue_row(item_id: int, lead: Lead, now: datetime) -> WorkItem:
+def queue_row(item_id: int, lead: Lead, now: datetime) -> QueueRow:
     """One row as the queue shows it; for an item no longer open, its final state."""
     item = lead_items(now).prefetch_related(None).filter(pk=item_id).first()
-    if item is None:
+    if item is not None:
+        bucket, touch = item.bucket, {"occurred_at": item.last_touch_at, "kind": item.last_touch_kind}
+    else:
         item = WorkItem.objects.select_related("policy").get(pk=item_id)
+        bucket = None
         touch = (
             lead.activities.filter(kind__in=TOUCH_KINDS)
             .order_by("-occurred_at", "-id")
             .values("occurred_at", "kind")
             .first()
         ) or {}
-        item.bucket = None
-        item.last_touch_at, item.last_touch_kind = touch.get("occurred_at"), touch.get("kind")
-    item.subject = lead
-    decorate([item], now)
-    return item
+    half_life = ScoringSettings.load().half_life_days
+    return _row(
+        item,
+        lead,
+        now,
+        half_life,
+        bucket=bucket,
+        last_touch_at=touch.get("occurred_at"),
+        last_touch_kind=touch.get("kind"),
+    )
 
 
-def row_context(item: WorkItem, **extra) -> dict:
-    return {"item": item, "risk_minutes": settings.WORK_AT_RISK_MINUTES, **extra}
+def row_context(row: QueueRow, **extra) -> dict:
+    return {
+        "row": row,
+        "item": row.item,
+        "lead": row.lead,
+        "risk_minutes": settings.WORK_AT_RISK_MINUTES,
+        **extra,
+    }
