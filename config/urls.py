@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from kit.api_errors import api_not_found
 from kit.throttle import throttle_logins
 from leads import views as lead_views
+from sdr.urls import manage_urls as sdr_manage_urls
 from team.api import ObtainTokenView
 
 from .api import router
@@ -29,7 +30,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("leads/", include("leads.urls")),
     path("", include("sdr.urls")),
-    path("teams/", include("sdr.manage_urls")),
+    path("teams/", include(sdr_manage_urls)),
     path("work/", include("work.urls")),
     path("", include("accounts.urls")),
     path("", include("renewals.urls")),

@@ -1,11 +1,78 @@
-"""Which leads a user may work from a queue: one rule for the queue API and the team pages."""
+"""Who may see and change what in sales development: the one place the sdr pages, API,
+serializers, forms and services ask.
 
+    who          sees                              works a lead (touch, follow-up,    moves leads
+                                                   disposition, cadence)
+    SDR          their own queue and its leads     leads in their own hands           no
+    manager      the queues of the teams they      leads in those teams               within their
+                 manage (their reps', unassigned)                                     teams
+    superuser    every queue                       every lead                         anywhere
+    anyone else  403                               403                                403
+
+Outside what a user sees, a lead, item or rep is a 404 (ids do not leak who owns what); a role
+with no queue at all is a 403. Who is an SDR or a manager, and which teams a manager runs,
+is ``team.access`` (below every app); this module turns it into sdr's rules.
+"""
+
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from leads.access import get_lead_for_user
 from leads.models import Lead
-from team.access import can_manage_reps, managed_teams
+from team.access import can_manage_reps, can_work_queue, managed_teams, reps_managed_by
+from team.models import Team, User
+from work.models import WorkItem
+
+
+def may_work_queue(user) -> bool:
+    """SDRs work a queue of their own."""
+    return can_work_queue(user)
+
+
+def may_manage_queues(user) -> bool:
+    """Managers (and superusers) see their teams' queues and move leads between reps."""
+    return can_manage_reps(user)
+
+
+def may_see_queues(user) -> bool:
+    """The queue API and the cadences are for those who work or manage queues."""
+    return may_work_queue(user) or may_manage_queues(user)
+
+
+def may_take_leads(user: User | None) -> bool:
+    """Leads are given to active SDRs only (``None``: round-robin, always allowed)."""
+    return user is None or (user.is_sdr and user.is_active)
+
+
+def may_work_lead(user, lead: Lead) -> bool:
+    """Checked under the lead's row lock by the services: an SDR works only leads in their own
+    hands (a reassignment may have just moved it); anyone else got here through
+    ``queue_lead_for`` or their own item."""
+    return not user.is_sdr or lead.owner_id == user.pk
+
+
+def may_run_cadence(user, lead: Lead) -> bool:
+    """Enrolling a lead in a cadence and stopping it: its SDR, a manager of the lead's team (or
+    of its owner's), a superuser. Checked under the lead's row lock."""
+    if user.is_sdr:
+        return lead.owner_id == user.pk
+    if user.is_superuser:
+        return True
+    if may_manage_queues(user):
+        return managed_teams(user).filter(Q(pk=lead.team_id) | Q(members__pk=lead.owner_id)).exists()
+    return False
+
+
+def teams_of(user) -> QuerySet[Team]:
+    """The teams whose queues ``user`` manages (none for anyone but managers and superusers)."""
+    return managed_teams(user)
+
+
+def reps_of(user) -> QuerySet[User]:
+    """The SDRs in the teams ``user`` manages: whose queues they see, and who leads move to."""
+    return reps_managed_by(user)
 
 
 def queue_lead_for(user, pk) -> Lead:
@@ -15,7 +82,7 @@ def queue_lead_for(user, pk) -> Lead:
         leads = Lead.objects.all()
     elif user.is_sdr:
         leads = Lead.objects.filter(owner=user)
-    elif can_manage_reps(user):
+    elif may_manage_queues(user):
         teams = managed_teams(user)
         leads = Lead.objects.filter(Q(team__in=teams) | Q(owner__team__in=teams))
     else:
@@ -24,3 +91,38 @@ def queue_lead_for(user, pk) -> Lead:
         return leads.select_related("owner", "team").get(pk=pk)
     except (Lead.DoesNotExist, ValueError, TypeError):
         raise Http404("No such lead in your queues.") from None
+
+
+def own_queue_item(user, item_id) -> tuple[WorkItem, Lead]:
+    """The SDR's own work item on a lead, and the lead: 403 for roles without a queue, 404 for
+    anything that is not theirs (another rep's item, or a lead that has since moved on)."""
+    if not may_work_queue(user):
+        raise PermissionDenied("Only SDRs work a queue.")
+    item = WorkItem.objects.filter(
+        pk=item_id, owner=user, content_type=ContentType.objects.get_for_model(Lead)
+    ).first()
+    if item is None:
+        raise Http404("No such item in your queue.")
+    return item, get_lead_for_user(user, item.object_id)
+
+
+def queue_owner_for(user, rep_id: str | None) -> tuple[User | None, bool]:
+    """Whose queue the queue page shows ``user`` (``rep_id`` from ``?rep=``), and whether
+    read-only: an SDR their own; a manager a rep of their teams, read-only. ``(None, True)``:
+    a manager who has not chosen a rep yet."""
+    if rep_id and may_work_queue(user) and rep_id == str(user.pk):
+        return user, False
+    if rep_id:
+        if not may_manage_queues(user):
+            if may_work_queue(user):
+                raise Http404("No such queue.")
+            raise PermissionDenied("Your role has no queue of leads.")
+        try:
+            return reps_of(user).get(pk=int(rep_id)), True
+        except (ValueError, User.DoesNotExist):
+            raise Http404("No such rep in your teams.") from None
+    if may_work_queue(user):
+        return user, False
+    if may_manage_queues(user):
+        return None, True
+    raise PermissionDenied("Your role has no queue of leads.")

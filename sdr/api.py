@@ -27,14 +27,14 @@ from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from kit.errors import Refused
 from leads.models import Lead
 from leads.services import IN_SALES
-from team.access import can_manage_reps, can_work_queue, managed_teams, reps_managed_by
 from team.models import User
 from work.models import WorkItem
 
-from . import cadences, services
-from .access import queue_lead_for
+from . import services
+from .access import may_manage_queues, may_see_queues, queue_lead_for, reps_of, teams_of
 from .models import Cadence, CadenceStep
 from .queue import QUEUE_LIMIT, queue_for, unassigned_for
 from .serializers import (
@@ -55,20 +55,21 @@ from .serializers import (
     TouchResultSerializer,
     TouchSerializer,
 )
+from .services import cadences
 
 
 class WorksQueue(permissions.BasePermission):
     message = "Your role does not work SDR queues."
 
     def has_permission(self, request, view):
-        return can_work_queue(request.user) or can_manage_reps(request.user)
+        return may_see_queues(request.user)
 
 
 class ManagesReps(permissions.BasePermission):
     message = "Only a manager reassigns leads."
 
     def has_permission(self, request, view):
-        return can_manage_reps(request.user)
+        return may_manage_queues(request.user)
 
 
 def lead_state(pk: int) -> Lead:
@@ -78,7 +79,9 @@ def lead_state(pk: int) -> Lead:
     return lead
 
 
-def refused(exc: services.SdrError) -> serializers.ValidationError:
+def refused(exc: Refused) -> serializers.ValidationError:
+    """A refusal of the queue's services answers 400 with the reason (as this API always
+    has), not the shared handler's 409."""
     return serializers.ValidationError({"non_field_errors": [str(exc)]})
 
 
@@ -114,10 +117,10 @@ class QueueViewSet(viewsets.ViewSet):
         query.is_valid(raise_exception=True)
         rep, unassigned, team = (query.validated_data.get(k) for k in ("rep", "unassigned", "team"))
         user = request.user
-        if ((rep and rep != user.pk) or unassigned) and not can_manage_reps(user):
+        if ((rep and rep != user.pk) or unassigned) and not may_manage_queues(user):
             raise PermissionDenied("You see your own queue only.")
         if unassigned:
-            teams = managed_teams(user)
+            teams = teams_of(user)
             if team:
                 teams = teams.filter(pk=team)
             team_ids = list(teams.values_list("pk", flat=True))
@@ -127,7 +130,7 @@ class QueueViewSet(viewsets.ViewSet):
         else:
             owner = user
             if rep and rep != user.pk:
-                owner = get_object_or_404(reps_managed_by(user), pk=rep)
+                owner = get_object_or_404(reps_of(user), pk=rep)
             items = queue_for(owner)
         items = list(items[: QUEUE_LIMIT + 1])
         truncated = len(items) > QUEUE_LIMIT
@@ -148,7 +151,7 @@ class QueueViewSet(viewsets.ViewSet):
         """Move every open lead of a rep (who leaves, or is away) to another rep, or (``to``
         null) round-robin across the team; what nobody can take waits in the team's unassigned
         queue. Timers keep their due times."""
-        body = QueueReassignSerializer(data=request.data, context={"reps": reps_managed_by(request.user)})
+        body = QueueReassignSerializer(data=request.data, context={"reps": reps_of(request.user)})
         body.is_valid(raise_exception=True)
         data = body.validated_data
         try:
@@ -241,7 +244,7 @@ class QueueLeadViewSet(viewsets.GenericViewSet):
         of its team by round-robin; its timers keep their due times and the reason goes on its
         timeline. Also assigns a lead waiting in the unassigned queue."""
         lead = self.get_object()
-        body = LeadReassignSerializer(data=request.data, context={"reps": reps_managed_by(request.user)})
+        body = LeadReassignSerializer(data=request.data, context={"reps": reps_of(request.user)})
         body.is_valid(raise_exception=True)
         to = body.validated_data["to"]
         if lead.status not in IN_SALES:
@@ -272,7 +275,7 @@ class QueueLeadViewSet(viewsets.GenericViewSet):
                 lead_id=lead.pk, cadence_id=body.validated_data["cadence"].pk, by=request.user
             )
         except cadences.CadenceError as exc:
-            raise serializers.ValidationError({"non_field_errors": [str(exc)]}) from exc
+            raise refused(exc) from exc
         answer = {"lead": lead_state(lead.pk), "enrollment": enrollment}
         return Response(EnrollmentResultSerializer(answer).data, status=status.HTTP_201_CREATED)
 
@@ -290,7 +293,7 @@ class QueueLeadViewSet(viewsets.GenericViewSet):
         try:
             cadences.stop(lead_id=lead.pk, by=request.user)
         except cadences.CadenceError as exc:
-            raise serializers.ValidationError({"non_field_errors": [str(exc)]}) from exc
+            raise refused(exc) from exc
         enrollment = lead.enrollments.select_related("cadence", "step").order_by("-started_at", "-id").first()
         answer = {"lead": lead_state(lead.pk), "enrollment": enrollment}
         return Response(EnrollmentResultSerializer(answer).data)

@@ -10,10 +10,10 @@ from leads.models import TOUCH_KINDS, Activity, ActivityKind, Lead, ScoringSetti
 from team.models import User
 from work.models import WorkItem
 
-from .cadences import active_cadences
 from .models import Cadence, CadenceStep, Channel, Enrollment
 from .queue import Bucket
 from .services import DISPOSITIONS, follow_up_time_problem
+from .services.cadences import active_cadences
 
 TOUCH_CHOICES = [(kind.value, ActivityKind(kind).label) for kind in TOUCH_KINDS]
 DISPOSITION_CHOICES = [(Lead.Status.NURTURE.value, "Nurture"), (Lead.Status.DISQUALIFIED.value, "Disqualify")]

@@ -24,7 +24,7 @@ from rest_framework.response import Response
 
 from kit import bounds
 from leads.models import ActivitySource, Lead
-from sdr.cadences import cadence_states
+from sdr.services.cadences import cadence_states
 from team.models import User
 
 from .. import access, services

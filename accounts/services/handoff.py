@@ -15,8 +15,7 @@ from django.utils import timezone
 
 from leads.models import Channel, Lead
 from leads.services import IN_SALES, transition_lead
-from sdr import cadences
-from sdr.services import pick_ae
+from sdr.services import cadences, pick_ae
 from team.models import User
 from work import services as work
 from work.models import WorkItem

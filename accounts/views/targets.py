@@ -21,7 +21,7 @@ from kit.htmx import is_htmx
 from kit.pages import query_string
 from leads.models import ActivitySource, Lead
 from leads.services import IN_SALES
-from sdr.cadences import CadenceState, active_cadences, cadence_states
+from sdr.services.cadences import CadenceState, active_cadences, cadence_states
 
 from .. import access, services
 from ..filters import TargetAccountFilter

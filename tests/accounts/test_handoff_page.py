@@ -12,9 +12,9 @@ from django.urls import reverse
 from accounts import services as accounts
 from accounts.models import Account, Contact, Opportunity
 from leads.models import Lead, LeadEvent
-from sdr import cadences
 from sdr import services as sdr
 from sdr.models import Cadence, CadenceStep
+from sdr.services import cadences
 from tests.factories import UserFactory, routed_lead
 from work.models import SlaPolicy, WorkItem
 

@@ -12,8 +12,9 @@ from accounts import services as prospecting
 from accounts.models import Account, Contact, Opportunity
 from accounts.services import AccountsError, DuplicateDomain, hand_off, prospects
 from leads.models import Activity, ActivityKind, ActivitySource, Channel, Lead, LeadEvent
-from sdr import cadences, services
+from sdr import services
 from sdr.models import Cadence, CadenceStep, Enrollment
+from sdr.services import cadences
 from team.models import Role
 from tests.concurrency import run_concurrently
 from tests.factories import LeadFactory, TeamFactory, UserFactory, qualifying, routed_lead

@@ -16,8 +16,9 @@ from django.urls import reverse
 from accounts import services as prospecting
 from accounts.models import Account, Contact
 from leads.models import ActivitySource, Lead
-from sdr import cadences, services
+from sdr import services
 from sdr.models import Cadence, CadenceStep
+from sdr.services import cadences
 from team.models import Role
 from tests.factories import TeamFactory, UserFactory, routed_lead
 

@@ -15,8 +15,8 @@ from accounts import services as prospecting
 from accounts.models import Account, Contact
 from accounts.services import prospects
 from leads.models import Activity, ActivitySource, Lead
-from sdr import cadences
 from sdr.models import Cadence, CadenceStep
+from sdr.services import cadences
 from team.models import Role
 from tests.factories import TeamFactory, UserFactory, routed_lead
 

@@ -12,8 +12,9 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from leads.models import Lead
-from sdr import cadences, services
+from sdr import services
 from sdr.models import Cadence, CadenceStep, Enrollment
+from sdr.services import cadences
 from team.models import Role
 from tests.factories import UserFactory, routed_lead
 from work.models import WorkItem

@@ -10,10 +10,11 @@ import time_machine
 
 from accounts.services import hand_off
 from leads.models import Lead, LeadEvent
-from sdr import cadences, services
-from sdr.cadences import CadenceError
+from sdr import services
 from sdr.models import Cadence, CadenceStep, Enrollment
 from sdr.queue import queue_for
+from sdr.services import cadences
+from sdr.services.cadences import CadenceError
 from team.models import Holiday, Role
 from tests.concurrency import run_concurrently
 from tests.factories import TeamFactory, UserFactory, qualifying, routed_lead

@@ -657,8 +657,8 @@ class Command(BaseCommand):
 
     def _target_story(self, target, day, rng):
         from accounts.services import add_prospects, create_target_account
-        from sdr.cadences import enroll
         from sdr.models import Enrollment
+        from sdr.services.cadences import enroll
 
         name, domain, industry, country, employees, people = target
         tom = User.objects.select_related("team__calendar").get(username="tom")

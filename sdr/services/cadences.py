@@ -18,19 +18,19 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 
 from kit.errors import Refused
 from leads.models import Lead, LeadEvent, TouchOutcome
 from leads.services import IN_SALES
-from team.access import managed_teams
 from team.calendar import Schedule, business_day_start
-from team.models import Role, User
+from team.models import User
 from work import services as work
 from work.models import WorkItem
 
-from .models import Cadence, CadenceStep, Enrollment
+from ..access import may_manage_queues, may_run_cadence, may_work_queue
+from ..models import Cadence, CadenceStep, Enrollment
 
 # A touch with one of these outcomes (or a booked meeting) ends the cadence: the prospect
 # answered, so scripted touches stop and the SDR works the conversation.
@@ -127,18 +127,13 @@ def _open_step(
 
 
 def _check_actor(lead: Lead, by: User) -> None:
-    """Under the lead's row lock: an SDR enrolls and stops only leads in their own queue, a
-    manager those of the teams they run; nobody else touches cadences."""
-    if by.is_sdr:
-        if lead.owner_id != by.pk:
-            raise CadenceError("This lead is not in your queue.")
+    """Under the lead's row lock (``sdr.access.may_run_cadence``), with the reason a refusal
+    gives."""
+    if may_run_cadence(by, lead):
         return
-    if by.is_superuser:
-        return
-    if by.role == Role.MANAGER:
-        teams = managed_teams(by)
-        if teams.filter(Q(pk=lead.team_id) | Q(members__pk=lead.owner_id)).exists():
-            return
+    if may_work_queue(by):
+        raise CadenceError("This lead is not in your queue.")
+    if may_manage_queues(by):
         raise CadenceError("This lead is not in a team you manage.")
     raise CadenceError("Only the lead's SDR (or their manager) enrolls it in a cadence.")
 

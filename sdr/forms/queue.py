@@ -9,7 +9,7 @@ from django.utils import timezone
 from kit import bounds
 from leads.models import TOUCH_KINDS, ActivityKind, Lead, TouchOutcome
 
-from .services import DISPOSITIONS, follow_up_time_problem
+from ..services import DISPOSITIONS, follow_up_time_problem
 
 NOTE_MAX = 2000
 

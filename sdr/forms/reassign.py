@@ -4,8 +4,9 @@ from django import forms
 
 from leads.models import Lead
 from leads.services import IN_SALES
-from team.access import reps_managed_by
 from team.models import User
+
+from ..access import reps_of
 
 ROUND_ROBIN = "Round-robin across the team"
 
@@ -19,7 +20,7 @@ class RepChoiceField(forms.ModelChoiceField):
 
 
 def _targets(manager, *, exclude: int | None):
-    reps = reps_managed_by(manager).filter(is_active=True).select_related("team")
+    reps = reps_of(manager).filter(is_active=True).select_related("team")
     if exclude is not None:
         reps = reps.exclude(pk=exclude)
     return reps.order_by("team__name", "first_name", "last_name", "username")

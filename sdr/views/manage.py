@@ -3,6 +3,9 @@ or a whole queue. A rep's queue itself is the queue page's ``?rep=`` view. Thin:
 call one service, render."""
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,18 +19,17 @@ from django.views.decorators.http import require_http_methods
 from kit.htmx import is_htmx
 from leads.models import Lead, ScoringSettings
 from leads.services import IN_SALES
-from team.access import can_manage_reps, managed_teams, reps_managed_by
 from team.models import Team, User
 from work.models import WorkItem
 
-from . import services
-from .access import queue_lead_for
-from .manage_forms import ReassignLeadForm, ReassignQueueForm
-from .queue import QUEUE_LIMIT, unassigned_for
+from .. import services
+from ..access import may_manage_queues, queue_lead_for, reps_of, teams_of
+from ..forms import ReassignLeadForm, ReassignQueueForm
+from ..queue import QUEUE_LIMIT, unassigned_for
 
 
 def _require_manager(request) -> None:
-    if not can_manage_reps(request.user):
+    if not may_manage_queues(request.user):
         raise PermissionDenied("Only managers see team queues.")
 
 
@@ -59,15 +61,46 @@ def reps_with_load(team_ids, now) -> QuerySet[User]:
     )
 
 
-def _with_leads(items: list[WorkItem], now) -> list[WorkItem]:
-    """The items whose lead still exists, with what the page shows: grade and SLA state."""
+@dataclass(frozen=True)
+class WaitingLead:
+    """A lead waiting in a team's unassigned queue: its work item, grade now and SLA state."""
+
+    item: WorkItem
+    grade: str
+    sla: str
+
+    @property
+    def lead(self) -> Lead:
+        return self.item.subject
+
+
+@dataclass(frozen=True)
+class TeamQueues:
+    """One team on a manager's teams page: its reps (with their load, annotated by
+    ``reps_with_load``) and the leads nobody could take."""
+
+    team: Team
+    reps: list[User]
+    waiting: list[WaitingLead]
+
+
+def team_queues(
+    teams: Iterable[Team], reps: Iterable[User], items: Sequence[WorkItem], now: datetime
+) -> list[TeamQueues]:
+    """The teams page's cards, in the order of ``teams``. Items whose lead is gone are left
+    out; the engagement half-life is read once (no query per row)."""
     items = [item for item in items if item.subject is not None]
-    if items:
-        half_life = ScoringSettings.load().half_life_days
-        for item in items:
-            item.grade = item.subject.grade(now, half_life)
-            item.sla = item.sla_state(now)
-    return items
+    half_life = ScoringSettings.load().half_life_days if items else None
+    reps_by_team: dict[int, list[User]] = defaultdict(list)
+    waiting_by_team: dict[int, list[WaitingLead]] = defaultdict(list)
+    for rep in reps:
+        reps_by_team[rep.team_id].append(rep)
+    for item in items:
+        row = WaitingLead(item=item, grade=item.subject.grade(now, half_life), sla=item.sla_state(now))
+        waiting_by_team[item.team_id].append(row)
+    return [
+        TeamQueues(team=team, reps=reps_by_team[team.pk], waiting=waiting_by_team[team.pk]) for team in teams
+    ]
 
 
 @login_required
@@ -76,7 +109,7 @@ def teams(request):
     _require_manager(request)
     now = timezone.now()
     team_list = list(
-        managed_teams(request.user)
+        teams_of(request.user)
         .filter(kind__in=[Team.Kind.INBOUND, Team.Kind.OUTBOUND])
         .select_related("calendar")
         .order_by("name")
@@ -85,16 +118,8 @@ def teams(request):
     reps = list(reps_with_load(team_ids, now)) if team_ids else []
     waiting = list(unassigned_for(team_ids, now)[: QUEUE_LIMIT + 1]) if team_ids else []
     truncated = len(waiting) > QUEUE_LIMIT
-    waiting = _with_leads(waiting[:QUEUE_LIMIT], now)
-    reps_by_team, waiting_by_team = defaultdict(list), defaultdict(list)
-    for rep in reps:
-        reps_by_team[rep.team_id].append(rep)
-    for item in waiting:
-        waiting_by_team[item.team_id].append(item)
-    for team in team_list:
-        team.reps = reps_by_team[team.pk]
-        team.waiting = waiting_by_team[team.pk]
-    context = {"teams": team_list, "now": now, "truncated": truncated}
+    cards = team_queues(team_list, reps, waiting[:QUEUE_LIMIT], now)
+    context = {"teams": cards, "now": now, "truncated": truncated}
     template = "sdr_manage/_teams.html" if is_htmx(request) else "sdr_manage/teams.html"
     return render(request, template, context)
 
@@ -137,7 +162,7 @@ def _lead_moved_message(lead: Lead, moved: dict[int, int | None]) -> str:
 def reassign_queue(request, rep_id):
     """Move every open lead of a rep who leaves (or is away) to a rep, or round-robin."""
     _require_manager(request)
-    rep = get_object_or_404(reps_managed_by(request.user).select_related("team"), pk=rep_id)
+    rep = get_object_or_404(reps_of(request.user).select_related("team"), pk=rep_id)
     form = ReassignQueueForm(request.POST or None, manager=request.user, from_rep=rep)
     if request.method == "POST" and form.is_valid():
         try:

@@ -1,46 +1,29 @@
 """Enrolling a lead in a cadence and stopping it: one small control shown in the queue item's
 panel, on the lead page and beside each prospect of a target account. Thin: authorize through
-``queue_lead_for``, call ``sdr.cadences``, render the control.
+``queue_lead_for``, call ``sdr.services.cadences``, render the control.
 
 With htmx the control replaces itself (a refusal answers 400 with the reason in the control);
 without JavaScript the forms post to the same URLs and go back to the page they came from
 (``next``), and the control has a page of its own.
 """
 
-from zoneinfo import ZoneInfo
-
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from kit.htmx import is_htmx
+from kit.pages import safe_next
 from leads.models import Lead
 from leads.services import IN_SALES
-from team.models import Team
+from team.zones import team_zone
 
-from . import cadences
-from .access import queue_lead_for
+from ..access import queue_lead_for
+from ..forms import EnrollForm
+from ..services import cadences
 
 CONTROL = "sdr/_cadence_control.html"
 PAGE = "sdr/_cadence_page.html"
-
-
-class EnrollForm(forms.Form):
-    cadence = forms.ModelChoiceField(
-        queryset=cadences.Cadence.objects.none(),
-        empty_label="Choose a cadence…",
-        error_messages={
-            "required": "Choose a cadence.",
-            "invalid_choice": "Choose an active cadence.",
-        },
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["cadence"].queryset = cadences.active_cadences()
 
 
 def control_context(lead: Lead, **extra) -> dict:
@@ -52,23 +35,9 @@ def control_context(lead: Lead, **extra) -> dict:
         "cadence": state,
         "cadences": list(cadences.active_cadences()) if workable and not state.active else [],
         "workable": workable,
-        "tz": _team_timezone(lead.team_id),
+        "tz": team_zone(lead.team_id),
         **extra,
     }
-
-
-def _team_timezone(team_id: int | None) -> str:
-    """Due times read in the lead's team calendar, as its steps are scheduled."""
-    if team_id is None:
-        return "UTC"
-    return Team.objects.filter(pk=team_id).values_list("calendar__timezone", flat=True).first() or "UTC"
-
-
-def _next(request, lead: Lead) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False):
-        return target
-    return lead.get_absolute_url()
 
 
 def _answer(request, lead: Lead, *, notice: str = "", error: str = "", form=None):
@@ -76,10 +45,12 @@ def _answer(request, lead: Lead, *, notice: str = "", error: str = "", form=None
         context = control_context(lead, notice=notice, error=error, form=form)
         return render(request, CONTROL, context, status=400 if error else 200)
     if error:
-        context = control_context(lead, error=error, form=form, next=_next(request, lead))
+        context = control_context(
+            lead, error=error, form=form, next=safe_next(request, lead.get_absolute_url())
+        )
         return render(request, PAGE, context, status=400)
     messages.success(request, notice)
-    return redirect(_next(request, lead))
+    return redirect(safe_next(request, lead.get_absolute_url()))
 
 
 @login_required
@@ -88,7 +59,7 @@ def control(request, lead_id):
     """The control for one lead: the htmx partial, or a small page without JavaScript."""
     lead = queue_lead_for(request.user, lead_id)
     template = CONTROL if is_htmx(request) else PAGE
-    return render(request, template, control_context(lead, next=_next(request, lead)))
+    return render(request, template, control_context(lead, next=safe_next(request, lead.get_absolute_url())))
 
 
 @login_required
@@ -106,7 +77,7 @@ def enroll(request, lead_id):
     state = cadences.cadence_states([lead.pk])[lead.pk]
     notice = f"Enrolled in {cadence}."
     if state.due_at:
-        local = state.due_at.astimezone(ZoneInfo(_team_timezone(lead.team_id)))
+        local = state.due_at.astimezone(team_zone(lead.team_id))
         notice = f"Enrolled in {cadence}: step 1 is due {local:%a %d %b, %H:%M} and waits in the queue."
     return _answer(request, lead, notice=notice)
 
