@@ -9,7 +9,7 @@ from datetime import datetime
 from . import renewals
 from .capture import EndToEnd, WrkResult
 from .csv_import import ImportRun
-from .env import BASE_DIR, BENCH_ENV
+from .env import BASE_DIR, BENCH_ENV, DB_NAME
 from .insight import InsightFigures
 from .opportunities import (
     AE_TEAMS,
@@ -301,7 +301,7 @@ def markdown(results: Results) -> str:
         "## Configuration",
         "",
         "Every process runs `config.settings` through `bench/settings.py` (which only adds the baseline",
-        "URL) with these variables, against a database `refinery_bench` dropped and re-created by each",
+        f"URL) with these variables, against a database `{DB_NAME}` dropped and re-created by each",
         "run (`manage.py migrate`):",
         "",
         "```",

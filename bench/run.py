@@ -29,7 +29,8 @@ the same job the cheapest way (raw SQL), in the same run on the same machine.
    raw rows. Its own data set (the queues and opportunities generators, plus events and contracts).
 
 Everything runs against a dedicated database, ``refinery_bench``, dropped and re-created at
-the start; Redis database 14 is flushed. Nothing else is touched.
+the start; Redis database 14 is flushed. Nothing else is touched. Another checkout (CI, a
+second worktree) chooses its own with ``REFINERY_BENCH_DB`` and ``REFINERY_BENCH_REDIS_URL``.
 """
 
 import argparse
@@ -47,6 +48,8 @@ import django
 
 from bench import report
 from bench.env import (
+    DB_NAME,
+    REDIS_URL,
     RESULTS_DIR,
     apply_env,
     clear_media,
@@ -329,7 +332,7 @@ def main(argv: list[str]) -> None:
     started = time.perf_counter()
 
     apply_env()
-    log("setup: re-creating database refinery_bench and migrating; flushing Redis db 14")
+    log(f"setup: re-creating database {DB_NAME} and migrating; flushing Redis {REDIS_URL}")
     recreate_database()
     flush_redis()
     clear_media()
