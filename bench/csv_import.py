@@ -14,7 +14,8 @@ from pathlib import Path
 
 from django.core.files import File
 
-from .env import RESULTS_DIR, Timer, connect, run_worker
+from .env import RESULTS_DIR, connect, run_worker
+from .timing import Timer
 
 SAMPLE = (
     Path(__file__).resolve().parents[1] / "tests" / "data" / "crm_exports" / "salesforce_leads_export.csv"

@@ -31,9 +31,7 @@ churned when its year is over).
 """
 
 import gc
-import math
 import re
-import statistics
 import traceback
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -42,8 +40,9 @@ from time import perf_counter_ns as time_ns
 
 from django.utils import timezone
 
-from .env import Timer, connect, create_team
-from .queues import abridge, percentile
+from .env import connect, create_team
+from .plans import abridge, cut
+from .timing import StatementTimer, Timer, percentile
 
 CAMPAIGNS = 50
 CHANNELS = ("paid_search", "email", "event", "webinar", "social", "partner")
@@ -69,7 +68,6 @@ PAGE_TARGET_MS = 200.0  # the issue's figure: p95 for any period up to a year an
 # question costs the first time it is asked after the facts changed, when no re-warm had it.
 COMPUTED_REQUESTS = 5
 SLOW_STATEMENTS = 3  # statements of the slowest request explained
-PLAN_LINE = 240
 BIG_TABLES = (
     "insight_leadfact",
     "leads_lead",
@@ -82,30 +80,6 @@ BIG_TABLES = (
 TOUCHES = ("call", "email", "voicemail", "social", "meeting_booked")
 AMS = 10
 ZONE = "Europe/Berlin"
-
-
-class StatementTimer:
-    """Each statement the default connection executes in the block: (sql, params, ms). Unlike
-    ``CaptureQueriesContext`` it has no 9,000-query cap, and it keeps the parameters, so a
-    statement can be explained as sent."""
-
-    def __enter__(self) -> "StatementTimer":
-        from django.db import connection
-
-        self.statements: list[tuple[str, object, float]] = []
-        self._wrapper = connection.execute_wrapper(self._time)
-        self._wrapper.__enter__()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._wrapper.__exit__(*exc)
-
-    def _time(self, execute, sql, params, many, context):
-        start = time_ns()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            self.statements.append((sql, params, (time_ns() - start) / 1e6))
 
 
 # --- the data set --------------------------------------------------------------------------
@@ -446,7 +420,7 @@ def _explain_one(sql: str, params) -> str:
     with transaction.atomic(), connection.cursor() as cursor:
         try:
             cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
-            plan = "\n".join(_cut(row[0]) for row in cursor.fetchall())
+            plan = "\n".join(cut(row[0]) for row in cursor.fetchall())
         except Exception as exc:  # a statement that needs its session's temporary table
             plan = f"(not explained: {type(exc).__name__}: {str(exc)[:200]})"
         transaction.set_rollback(True)
@@ -829,7 +803,7 @@ def explain(statements: list[tuple[str, object]]) -> tuple[dict[str, str], dict[
         plans, indexes, problems = {}, {}, []
         for ms, sql, params in timed[:SLOW_STATEMENTS]:
             cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
-            plan = "\n".join(_cut(row[0]) for row in cursor.fetchall())
+            plan = "\n".join(cut(row[0]) for row in cursor.fetchall())
             key = f"{ms:.1f} ms: {abridge(sql, 160)}"
             plans[key] = plan
             indexes[key] = sorted(set(INDEX_RE.findall(plan)))
@@ -837,10 +811,6 @@ def explain(statements: list[tuple[str, object]]) -> tuple[dict[str, str], dict[
                 if re.search(rf"Seq Scan on {table}\b", plan):
                     problems.append(f"{abridge(sql, 80)} reads {table} with a sequential scan ({ms:.1f} ms)")
     return plans, indexes, problems
-
-
-def _cut(line: str) -> str:
-    return line if len(line) <= PLAN_LINE else line[: PLAN_LINE - 1] + "…"
 
 
 def measure_baseline(data: DataSet, requests: int, log=print) -> list[BaselineCase]:
@@ -983,10 +953,6 @@ def measure_rewarm(data: DataSet, log=print) -> Rewarm:
         f" the 365-day cases afterwards p95 {percentile(served, 95):.1f} ms"
     )
     return Rewarm(asked, len(targets), refresh_ms, computed, seconds, percentile(served, 95))
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values) if values else math.nan
 
 
 def decimal_or(value, default="—") -> str:

@@ -167,7 +167,8 @@ def main(argv=None) -> None:
 
     from django.test import Client
 
-    from bench.insight import StatementTimer, forget_answers, period_for
+    from bench.insight import forget_answers, period_for
+    from bench.timing import StatementTimer
 
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(manager())

@@ -44,8 +44,17 @@ from time import perf_counter_ns as time_ns
 import psycopg
 from django.utils import timezone
 
-from .env import BASE_DIR, PYTHON, Timer, connect, create_team
-from .queues import PageTimes, abridge, percentile, statement_kind
+from .env import BASE_DIR, PYTHON, connect, create_team
+from .plans import abridge, explain, select_statements
+from .timing import (
+    PageTimes,
+    StatementTimer,
+    Timer,
+    percentile,
+    replay_statements,
+    statement_kinds,
+    time_requests,
+)
 
 QUEUE_LEADS = 100_000  # the queues data set under the opportunities, when made for this figure
 AES_PER_TEAM = 10
@@ -56,8 +65,6 @@ QUERY_COUNT_SAMPLE = 10  # big-load AEs whose requests are counted (and the smal
 SMALL_AE_REQUESTS = 50
 TRACED_OPERATIONS = 20  # handoffs / accepts counted with CaptureQueriesContext, not timed
 PARALLEL = 2
-SLOW_PLAN_MS = 5.0  # a page statement slower than this is listed among the problems
-PLAN_LINE = 240  # plan lines are cut to this width
 BIG_TABLES = (
     "accounts_opportunity",
     "accounts_opportunityevent",
@@ -629,23 +636,6 @@ def page_url(name: str, query: str) -> str | None:
         return None
 
 
-def select_statements(captured) -> list[str]:
-    """The statements of a request worth running again: its SELECTs, as sent (Django with
-    psycopg 3 binds the parameters client-side, so ``sql`` is the statement as PostgreSQL got
-    it), a server-side cursor's (``DECLARE ... FOR SELECT``, from ``.iterator()``) as its
-    SELECT, a UNION's in its parentheses."""
-    statements = []
-    for query in captured:
-        sql = query["sql"].lstrip()
-        head = sql[:10].upper()
-        if head.startswith("DECLARE"):
-            sql = sql[sql.upper().index(" FOR ") + 5 :]  # DECLARE "c" NO SCROLL CURSOR WITH HOLD FOR ...
-        elif not head.startswith(("SELECT", "WITH", "(")):
-            continue
-        statements.append(sql)
-    return statements
-
-
 def measure_pages(data: DataSet, requests: int, log=print) -> list[Page]:
     from django.conf import settings
     from django.contrib.auth import get_user_model
@@ -721,8 +711,8 @@ def measure_pages(data: DataSet, requests: int, log=print) -> list[Page]:
             with CaptureQueriesContext(connection) as captured:
                 get(ae)
             compiled[ae.pk] = select_statements(captured)
-        page.sql_ms = replay_statements(compiled, order)
-        page.plans, page.problems = explain(compiled[big[0].pk])
+        page.sql_ms = replay_statements(compiled, order, warmup=PAGE_WARMUP)
+        page.plans, page.problems = explain(compiled[big[0].pk], BIG_TABLES)
         if not page.fixed_queries:
             page.problems.insert(
                 0,
@@ -743,69 +733,6 @@ def measure_pages(data: DataSet, requests: int, log=print) -> list[Page]:
 
 def _span(values: list[int]) -> str:
     return f"{min(values)}" if min(values) == max(values) else f"{min(values)} to {max(values)}"
-
-
-def time_requests(one, order) -> list[float]:
-    gc.collect()  # the set-up's garbage is not the requests'
-    ms = []
-    for who in order:
-        start = time_ns()
-        one(who)
-        ms.append((time_ns() - start) / 1e6)
-    return ms
-
-
-def replay_statements(compiled: dict[int, list[str]], order) -> list[float]:
-    """The baseline: each request's SELECTs, as sent, through a cursor, in ``order``."""
-    from django.db import connection
-
-    ms = []
-    with connection.cursor() as cursor:
-        for statements in list(compiled.values())[:PAGE_WARMUP]:
-            for sql in statements:
-                cursor.execute(sql)
-                cursor.fetchall()
-        for who in order:
-            start = time_ns()
-            for sql in compiled[who.pk]:
-                cursor.execute(sql)
-                cursor.fetchall()
-            ms.append((time_ns() - start) / 1e6)
-    return ms
-
-
-def _cut(line: str, width: int) -> str:
-    return line if len(line) <= width else line[: width - 1] + "…"
-
-
-def explain(
-    statements: list[str], big_tables: tuple[str, ...] = BIG_TABLES
-) -> tuple[dict[str, str], list[str]]:
-    """EXPLAIN (ANALYZE, BUFFERS) of the statements that read the large tables, and what looks
-    wrong in them: a sequential scan of a large table, or a statement slower than
-    ``SLOW_PLAN_MS``. The renewals page's figure uses it with its own tables."""
-    from django.db import connection
-
-    plans, problems = {}, []
-    with connection.cursor() as cursor:
-        for n, sql in enumerate(statements, 1):
-            tables = [t for t in big_tables if f'"{t}"' in sql]
-            if not tables:
-                continue
-            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
-            # Long lines are lists of ids (``pk IN (...)``): cut, they say nothing about the plan.
-            plan = "\n".join(_cut(row[0], PLAN_LINE) for row in cursor.fetchall())
-            key = f"#{n} {abridge(sql, 150)}"
-            plans[key] = plan
-            for table in big_tables:
-                if f"Seq Scan on {table} " in plan or plan.rstrip().endswith(f"Seq Scan on {table}"):
-                    problems.append(f"statement #{n} reads {table} with a sequential scan")
-            execution = [line for line in plan.splitlines() if line.startswith("Execution Time")]
-            if execution:
-                ms = float(execution[0].split(":")[1].split()[0])
-                if ms > SLOW_PLAN_MS:
-                    problems.append(f"statement #{n} took {ms:.1f} ms ({', '.join(tables)})")
-    return plans, problems
 
 
 # --- 2. handoff and accept throughput -------------------------------------------------------
@@ -866,19 +793,13 @@ def _run(
 def _traced(operation: str, pairs, users) -> tuple[list[int], dict[str, list], list[tuple[int, int]]]:
     """The first operations, each with its statements counted; the last one's statements by
     kind, with their execute() time (the first ones warm the caches)."""
-    from .queues import StatementTimer
-
     work = OPERATIONS[operation]
     queries, kinds, results = [], {}, []
     for subject, actor in pairs:
         with StatementTimer() as traced:
             results.append(work(subject, users[actor]))
         queries.append(len(traced.statements))
-        kinds = {}
-        for sql, ms in traced.statements:
-            kind = kinds.setdefault(statement_kind(sql), [0, 0.0])
-            kind[0] += 1
-            kind[1] += ms
+        kinds = statement_kinds(traced.statements)
     return queries, kinds, results
 
 

@@ -28,8 +28,6 @@ territory rules; each rep holds 50 MQLs with an open first-touch timer and 150 w
 every worked lead (a fifth of them late, with their breach rows), touches and web activity.
 """
 
-import gc
-import math
 import random
 import statistics
 from dataclasses import dataclass, field
@@ -38,7 +36,9 @@ from time import perf_counter_ns as time_ns
 
 from django.utils import timezone
 
-from .env import Timer, connect, create_team
+from .env import connect, create_team
+from .plans import abridge
+from .timing import PageTimes, StatementTimer, Timer, percentile, statement_kinds, time_requests
 
 REPS_PER_TEAM = 25
 OPEN_TIMERS = 10_000  # open first-touch items, 50 per rep
@@ -349,42 +349,6 @@ FROM assigned a
 # --- results -------------------------------------------------------------------------------
 
 
-def percentile(values: list[float], p: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
-
-
-class PageTimes:
-    """The percentiles of a measured page (``ms``: server times, ``sql_ms``: its bare SQL) and
-    whether its query count stayed the same at both data sizes."""
-
-    ms: list[float]
-    sql_ms: list[float]
-    queries: list[int]
-    small_queries: list[int]
-
-    @property
-    def p50_ms(self) -> float:
-        return percentile(self.ms, 50)
-
-    @property
-    def p95_ms(self) -> float:
-        return percentile(self.ms, 95)
-
-    @property
-    def sql_p50_ms(self) -> float:
-        return percentile(self.sql_ms, 50)
-
-    @property
-    def sql_p95_ms(self) -> float:
-        return percentile(self.sql_ms, 95)
-
-    @property
-    def fixed_queries(self) -> bool:
-        return len(set(self.queries) | set(self.small_queries)) == 1
-
-
 @dataclass
 class DataSet:
     leads: int
@@ -658,11 +622,6 @@ def queue_url() -> str | None:
         return None
 
 
-def abridge(sql: str, width: int = 110) -> str:
-    sql = " ".join(sql.split())
-    return sql if len(sql) <= width else sql[: width - 1] + "…"
-
-
 def _is_queue_query(sql: str) -> bool:
     head = sql.split(" FROM ", 1)[-1][:200]
     return any(f'"{table}"' in head for table in QUEUE_TABLES)
@@ -742,7 +701,7 @@ def measure_queue_page(data: DataSet, requests: int, log=print) -> QueuePage:
     log(f"queues: page: {measured}")
     for rep in reps[:QUEUE_WARMUP]:
         one(rep)
-    ms = _time_requests(one, order)
+    ms = time_requests(one, order)
 
     queries, queue_queries, statements = [], [], []
     for rep in reps[:QUERY_COUNT_SAMPLE]:
@@ -766,7 +725,7 @@ def measure_queue_page(data: DataSet, requests: int, log=print) -> QueuePage:
     full_order = [full_reps[n % len(full_reps)] for n in range(FULL_QUEUE_REQUESTS)]
     for rep in full_reps:
         one(rep)
-    full_ms = _time_requests(one, full_order)
+    full_ms = time_requests(one, full_order)
     _, full_sql_ms, full_sizes = _orm_and_sql(full_reps, full_order)
     with connect() as conn:
         conn.execute("DELETE FROM work_workitem WHERE title = %s", [FULL_QUEUE_MARKER])
@@ -786,16 +745,6 @@ def measure_queue_page(data: DataSet, requests: int, log=print) -> QueuePage:
         full_ms=full_ms,
         full_sql_ms=full_sql_ms,
     )
-
-
-def _time_requests(one, order) -> list[float]:
-    gc.collect()  # the set-up's garbage is not the requests'
-    ms = []
-    for rep in order:
-        start = time_ns()
-        one(rep)
-        ms.append((time_ns() - start) / 1e6)
-    return ms
 
 
 def _orm_and_sql(reps, order) -> tuple[list[float], list[float], list[int]]:
@@ -838,30 +787,6 @@ def _orm_and_sql(reps, order) -> tuple[list[float], list[float], list[int]]:
 # --- 2. the breach sweep -------------------------------------------------------------------
 
 
-class StatementTimer:
-    """Each statement the default connection executes in the block, with the milliseconds its
-    ``execute()`` took, to the microsecond (``CaptureQueriesContext`` rounds to the
-    millisecond)."""
-
-    def __enter__(self) -> "StatementTimer":
-        from django.db import connection
-
-        self.statements: list[tuple[str, float]] = []
-        self._wrapper = connection.execute_wrapper(self._time)
-        self._wrapper.__enter__()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._wrapper.__exit__(*exc)
-
-    def _time(self, execute, sql, params, many, context):
-        start = time_ns()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            self.statements.append((sql, (time_ns() - start) / 1e6))
-
-
 def _reset_sweep(data: DataSet) -> None:
     with connect() as conn:
         conn.execute("DELETE FROM work_breach WHERE detected_at = %s", [data.sweep_at])
@@ -892,7 +817,7 @@ def _sweep_case(data: DataSet, at: datetime, expected: int) -> SweepCase:
         _reset_sweep(data)
         with StatementTimer() as timed:
             sweep_breaches(now=at)
-        statements = [(abridge(sql, 90), ms) for sql, ms in timed.statements]
+        statements = [(abridge(sql, 90), ms) for sql, ms in timed.timed]
     with connect() as conn:
         for _ in range(SWEEP_REPEATS):
             _reset_sweep(data)
@@ -968,19 +893,6 @@ def create_fresh_leads(data: DataSet, n: int) -> list[int]:
     return ids
 
 
-def statement_kind(sql: str) -> str:
-    """ "UPDATE leads_lead", "SELECT team_user", "SELECT leads_lead FOR UPDATE", "SAVEPOINT"..."""
-    verb = (sql.split(None, 1) or ["?"])[0].upper()
-    if verb in ("SAVEPOINT", "RELEASE", "ROLLBACK"):
-        return "SAVEPOINT"
-    after = {"SELECT": " FROM ", "INSERT": " INTO ", "UPDATE": "UPDATE ", "DELETE": " FROM "}.get(verb)
-    table = ""
-    if after and after in sql:
-        table = sql.split(after, 1)[1].split(None, 1)[0].strip('"')
-    lock = " FOR UPDATE" if verb == "SELECT" and "FOR UPDATE" in sql.upper() else ""
-    return f"{verb} {table}{lock}".strip()
-
-
 def _routing_baseline(data: DataSet, batches: list[list[int]]) -> tuple[float, int]:
     from work.models import SlaPolicy
 
@@ -1016,11 +928,7 @@ def measure_routing(data: DataSet, n: int, log=print) -> list[RoutingRun]:
         _reset_routing(data)
         with StatementTimer() as traced, Timer() as traced_batch:
             route_leads(lead_ids=batches[0])
-        kinds: dict[str, list] = {}
-        for sql, ms in traced.statements:
-            kind = kinds.setdefault(statement_kind(sql), [0, 0.0])
-            kind[0] += 1
-            kind[1] += ms
+        kinds = statement_kinds(traced.statements)
         _reset_routing(data)
         log(f"queues: routing {n:,} leads: {mode}")
         with Timer() as timer:

@@ -56,8 +56,17 @@ from time import perf_counter_ns as time_ns
 import psycopg
 from django.utils import timezone
 
-from .env import BASE_DIR, PYTHON, Timer, connect, create_team
-from .queues import PageTimes, StatementTimer, abridge, percentile, statement_kind
+from .env import BASE_DIR, PYTHON, connect, create_team
+from .plans import abridge, cut, explain, select_statements, seq_scan
+from .timing import (
+    PageTimes,
+    StatementTimer,
+    Timer,
+    percentile,
+    replay_statements,
+    statement_kinds,
+    time_requests,
+)
 
 AM_TEAMS = [
     ("Account Management DACH", "Europe/Berlin"),
@@ -76,7 +85,6 @@ QUERY_COUNT_SAMPLE = 10
 SMALL_AM_REQUESTS = 50
 MANAGER_REQUESTS = 50
 PARALLEL = 2
-PLAN_LINE = 240
 CLAIM_INDEX = "contract_active_end"
 BIG_TABLES = (
     "renewals_contract",
@@ -963,15 +971,6 @@ def count_data(data: DataSet) -> None:
 # --- 1. the daily task -----------------------------------------------------------------------
 
 
-def _kinds(statements: list[tuple[str, float]]) -> dict[str, list]:
-    kinds: dict[str, list] = {}
-    for sql, ms in statements:
-        kind = kinds.setdefault(statement_kind(sql.lstrip()), [0, 0.0])
-        kind[0] += 1
-        kind[1] += ms
-    return kinds
-
-
 def run_task(label: str, day: date) -> TaskRun:
     """``run_renewals`` at ``day``'s run time, timed, its statements counted (an execute
     wrapper: a clock read and a list append per statement), emails to locmem."""
@@ -999,7 +998,7 @@ def run_task(label: str, day: date) -> TaskRun:
         skipped=len(run.skipped),
         auto_renewed=len(run.auto_renewed),
         emails=run.emails,
-        kinds=_kinds(traced.statements),
+        kinds=statement_kinds(traced.statements),
     )
 
 
@@ -1154,29 +1153,6 @@ def baseline_runs(data: DataSet, days: list[date]) -> list[BaselineRun]:
 # --- 2. plans ------------------------------------------------------------------------------
 
 
-class _Capture:
-    """The statements (with their parameters) the default connection executes in the block."""
-
-    def __enter__(self) -> "_Capture":
-        from django.db import connection
-
-        self.statements: list[tuple[str, object]] = []
-        self._wrapper = connection.execute_wrapper(self._keep)
-        self._wrapper.__enter__()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._wrapper.__exit__(*exc)
-
-    def _keep(self, execute, sql, params, many, context):
-        self.statements.append((sql, params))
-        return execute(sql, params, many, context)
-
-
-def _cut(line: str, width: int = PLAN_LINE) -> str:
-    return line if len(line) <= width else line[: width - 1] + "…"
-
-
 def plans(day: date) -> tuple[dict[str, str], list[str]]:
     """EXPLAIN (ANALYZE, BUFFERS) of the statements a run on ``day`` sends that read the
     contracts by end date (both claims and the auto-renewal batch): the run is captured in a
@@ -1188,12 +1164,12 @@ def plans(day: date) -> tuple[dict[str, str], list[str]]:
     from renewals.services import run_renewals
 
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
-        with transaction.atomic(), _Capture() as captured:
+        with transaction.atomic(), StatementTimer() as captured:
             run_renewals(now=at(day))
             transaction.set_rollback(True)
         mail.outbox = []
     wanted, seen = [], set()
-    for sql, params in captured.statements:
+    for sql, params, _ in captured.statements:
         text = " ".join(sql.split())
         if "renewals_contract" not in text or "end_date" not in text:
             continue
@@ -1210,13 +1186,13 @@ def plans(day: date) -> tuple[dict[str, str], list[str]]:
     for name, sql, params in wanted:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
-            plan = "\n".join(_cut(row[0]) for row in cursor.fetchall())
+            plan = "\n".join(cut(row[0]) for row in cursor.fetchall())
             transaction.set_rollback(True)
         out[f"{name}: {abridge(sql, 150)}"] = plan
         if CLAIM_INDEX not in plan:
             problems.append(f"{name} does not use {CLAIM_INDEX}")
         for table in BIG_TABLES:
-            if f"Seq Scan on {table} " in plan or plan.rstrip().endswith(f"Seq Scan on {table}"):
+            if seq_scan(plan, table):
                 problems.append(f"{name} reads {table} with a sequential scan")
     if not any(name.startswith("claim") for name, _, _ in wanted):
         problems.append("no claim statement was captured")
@@ -1236,8 +1212,6 @@ def measure_page(data: DataSet, requests: int, log=print) -> list[Page]:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
     from django.urls import NoReverseMatch, reverse
-
-    from .opportunities import explain, replay_statements, select_statements, time_requests
 
     try:
         url = reverse("renewals:renewals")
@@ -1312,8 +1286,8 @@ def measure_page(data: DataSet, requests: int, log=print) -> list[Page]:
         with CaptureQueriesContext(connection) as captured:
             get(user)
         compiled[user.pk] = select_statements(captured)
-    page.sql_ms = replay_statements(compiled, order)
-    page.manager_sql_ms = replay_statements(compiled, manager_order)
+    page.sql_ms = replay_statements(compiled, order, warmup=PAGE_WARMUP)
+    page.manager_sql_ms = replay_statements(compiled, manager_order, warmup=PAGE_WARMUP)
     page.plans, page.problems = explain(compiled[big[0].pk], BIG_TABLES)
     page.manager_plans, manager_problems = explain(compiled[managers[0].pk], BIG_TABLES)
     page.problems += [f"manager: {p}" for p in manager_problems]

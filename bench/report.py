@@ -17,15 +17,16 @@ from .opportunities import (
     PAGE_WARMUP,
     PARALLEL,
     QUERY_COUNT_SAMPLE,
-    SLOW_PLAN_MS,
     SMALL_AE_REQUESTS,
     TRACED_OPERATIONS,
     OpportunitiesFigures,
     Page,
 )
-from .queues import FULL_QUEUE_REPS, QUEUE_WARMUP, REP_CAPACITY, QueuesFigures, missing_indexes, percentile
+from .plans import SLOW_PLAN_MS
+from .queues import FULL_QUEUE_REPS, QUEUE_WARMUP, REP_CAPACITY, QueuesFigures, missing_indexes
 from .renewals import RenewalsFigures
 from .sweep import SweepRuns
+from .timing import percentile
 
 DOCS_PATH = BASE_DIR / "docs" / "benchmarks.md"
 

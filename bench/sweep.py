@@ -23,7 +23,8 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from .env import Timer, connect, run_worker
+from .env import connect, run_worker
+from .timing import Timer
 
 PROMOTE_POINTS = 50.0  # above the MQL threshold (40) today
 COOL_POINTS = 5.0  # below the cold threshold (10) today
