@@ -97,6 +97,18 @@ class ImportRun:
         return self.rows / self.seconds
 
 
+@dataclass
+class ImportFigures:
+    small: ImportRun
+    large: ImportRun
+    copy_seconds: float
+    file_bytes: int
+
+    @property
+    def copy_rows_per_second(self) -> float:
+        return self.large.rows / self.copy_seconds
+
+
 def _queue_job(path: Path, user):
     from leads.models import ImportJob
 

@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import django
 
-from bench import report
+from bench import capture, csv_import, insight, opportunities, queues, renewals, report, sweep
 from bench.env import (
     DB_NAME,
     REDIS_URL,
@@ -171,9 +171,7 @@ def create_configuration():
     return uploader, owners, campaigns
 
 
-def bench_capture(sizes: Sizes, args) -> report.CaptureFigures:
-    from bench import capture
-
+def bench_capture(sizes: Sizes, args) -> capture.CaptureFigures:
     capture.create_baseline_table()
     form = capture.create_web_form()
     wrk = {"seconds": sizes.wrk_seconds, "warmup": sizes.wrk_warmup}
@@ -193,14 +191,12 @@ def bench_capture(sizes: Sizes, args) -> report.CaptureFigures:
             f"capture: end to end {end_to_end.leads_per_second:,.0f} leads/s ({end_to_end.leads:,} leads in"
             f" {end_to_end.seconds:.1f} s, drained {end_to_end.drain_seconds:.1f} s after the load stopped)"
         )
-    return report.CaptureFigures(
+    return capture.CaptureFigures(
         web_form=web_form, baseline=baseline, workers=args.workers, wrk=wrk, end_to_end=end_to_end
     )
 
 
-def bench_import(sizes: Sizes, uploader) -> report.ImportFigures:
-    from bench import csv_import
-
+def bench_import(sizes: Sizes, uploader) -> csv_import.ImportFigures:
     small_rows, large_rows = sizes.import_rows
     log(f"import: generating {large_rows:,} and {small_rows:,}-row CSV files")
     large = csv_import.generate_csv(large_rows)
@@ -217,7 +213,7 @@ def bench_import(sizes: Sizes, uploader) -> report.ImportFigures:
             f" tracemalloc peak {runs[rows].tracemalloc_peak_kib / 1024:.1f} MiB"
         )
     csv_import.truncate_leads()
-    return report.ImportFigures(
+    return csv_import.ImportFigures(
         small=runs[small_rows],
         large=runs[large_rows],
         copy_seconds=copy_seconds,
@@ -225,9 +221,7 @@ def bench_import(sizes: Sizes, uploader) -> report.ImportFigures:
     )
 
 
-def bench_sweep(sizes: Sizes, owners: list[int], campaigns: list[int]) -> report.SweepFigures:
-    from bench import sweep
-
+def bench_sweep(sizes: Sizes, owners: list[int], campaigns: list[int]) -> sweep.SweepFigures:
     runs = {}
     for leads in sizes.sweep_leads:
         log(f"sweep: generating {leads:,} leads, 1% crossing; then 3 timed sweeps and 1 traced")
@@ -248,12 +242,10 @@ def bench_sweep(sizes: Sizes, owners: list[int], campaigns: list[int]) -> report
     log(f"sweep: baseline UPDATE of all {large.leads:,} leads")
     update_seconds, updated = sweep.update_all_baseline()
     log(f"sweep: UPDATE took {update_seconds:.1f}s for {updated:,} rows")
-    return report.SweepFigures(small=small, large=large, same_crossings=same, update_seconds=update_seconds)
+    return sweep.SweepFigures(small=small, large=large, same_crossings=same, update_seconds=update_seconds)
 
 
-def bench_queues(sizes: Sizes, campaigns: list[int]) -> "report.QueuesFigures":
-    from bench import queues
-
+def bench_queues(sizes: Sizes, campaigns: list[int]) -> queues.QueuesFigures:
     log(
         f"queues: generating {sizes.queue_leads:,} leads, 200 SDRs in 8 teams, {queues.OPEN_TIMERS:,} open"
         " first-touch timers (1% due at the sweep instant), history"
@@ -290,9 +282,7 @@ def bench_queues(sizes: Sizes, campaigns: list[int]) -> "report.QueuesFigures":
 
 def bench_opportunities(
     sizes: Sizes, campaigns: list[int], queues_data=None
-) -> "report.OpportunitiesFigures":
-    from bench import opportunities
-
+) -> opportunities.OpportunitiesFigures:
     source = (
         "the queues figure's leads"
         if queues_data
@@ -312,15 +302,11 @@ def bench_opportunities(
     return report.OpportunitiesFigures(data=data, pages=pages, throughput=throughput)
 
 
-def bench_renewals(sizes: Sizes) -> "report.RenewalsFigures":
-    from bench import renewals
-
+def bench_renewals(sizes: Sizes) -> renewals.RenewalsFigures:
     return renewals.measure(sizes.renewal_contracts, sizes.renewal_days, sizes.renewal_requests, log=log)
 
 
-def bench_insight(sizes: Sizes) -> "report.InsightFigures":
-    from bench import insight
-
+def bench_insight(sizes: Sizes) -> insight.InsightFigures:
     return insight.measure(sizes.insight_leads, sizes.insight_requests, log=log)
 
 

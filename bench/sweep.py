@@ -137,6 +137,14 @@ class SweepRuns:
         return self.expected_promoted + self.expected_cooled
 
 
+@dataclass
+class SweepFigures:
+    small: SweepRuns  # the smaller table, 1% crossing
+    large: SweepRuns  # the larger table, 1% crossing: the figure
+    same_crossings: SweepRuns  # the larger table with only the smaller one's crossing leads
+    update_seconds: float
+
+
 def generate_leads(n: int, *, owners: list[int], campaigns: list[int], now: datetime) -> float:
     """Replace the leads with ``n`` generated ones; returns the seconds it took."""
     from leads.models import NO_ENGAGEMENT, Channel, ScoringSettings
