@@ -3,6 +3,7 @@ the same job the cheapest way (raw SQL), in the same run on the same machine.
 
     .venv/bin/python bench/run.py            # full sizes; writes docs/benchmarks.md
     .venv/bin/python bench/run.py --quick    # smoke run; writes bench/results/benchmarks-quick.md
+    .venv/bin/python bench/run.py --ci       # CI's smoke run: smaller still, strict (.ci/run)
 
 1. Capture over HTTP: leads/s and p99 of the public web form under wrk, vs a one-insert view.
 2. CSV import: rows/s of ``run_import`` on a Salesforce-shaped export, vs ``COPY``; and its
@@ -113,12 +114,20 @@ QUICK = Sizes(
     insight_leads=200_000,
     insight_requests=5,
 )
+# CI's smoke run (``--ci``): every figure end to end, so that a migration or model change that
+# breaks one fails CI; sizes as small as each figure allows.
+CI = QUICK
 FIGURES = ("capture", "import", "sweep", "queues", "opportunities", "renewals", "insight")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench/run.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes and short wrk runs (a smoke run)")
+    parser.add_argument(
+        "--ci",
+        action="store_true",
+        help="CI's smoke run: the smallest sizes; fails when a figure could not be measured",
+    )
     parser.add_argument(
         "--only", choices=FIGURES, action="append", help="measure only this figure (repeatable)"
     )
@@ -312,7 +321,8 @@ def bench_insight(sizes: Sizes) -> insight.InsightFigures:
 
 def main(argv: list[str]) -> None:
     args = parse_args(argv)
-    sizes = QUICK if args.quick else FULL
+    args.quick = args.quick or args.ci
+    sizes = CI if args.ci else QUICK if args.quick else FULL
     only = args.only or list(FIGURES)
     started_at = datetime.now(UTC)
     started = time.perf_counter()
@@ -371,6 +381,10 @@ def main(argv: list[str]) -> None:
         destination = report.DOCS_PATH
     destination.write_text(report.markdown(results))
     log(f"wrote {destination} (total {results.total_seconds / 60:.1f} min)")
+    # Missed targets do not fail a smoke run (small data, a shared machine); a figure that could
+    # not be measured (a page or the rollup failing) does.
+    if args.ci and (missing := report.missing(results)):
+        sys.exit("not measured: " + "; ".join(missing))
 
 
 if __name__ == "__main__":

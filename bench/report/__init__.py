@@ -55,6 +55,11 @@ def summary_rows(results: Results) -> list[Row]:
     return [row for module, figures in results.figures() for row in module.rows(figures)]
 
 
+def missing(results: Results) -> list[str]:
+    """The figures that could not be measured as meant (a page failed, the rollup failed)."""
+    return [row.figure for row in summary_rows(results) if row.missing]
+
+
 def summary_table(results: Results) -> Table:
     return Table(HEADERS, [row.cells() for row in summary_rows(results)])
 

@@ -75,6 +75,7 @@ def rows(n: InsightFigures) -> list[Row]:
                 f"{page.p95_ms / n.baseline_p95_ms:.2f}x",
                 f"p95 < {PAGE_TARGET_MS:g} ms",
                 f.available and page.p95_ms < PAGE_TARGET_MS,
+                missing=not f.available,
             )
         )
     return rows

@@ -9,7 +9,8 @@ from .targets import BREACH_SWEEP_TARGET_MS, QUEUE_PAGE_TARGET_MS
 
 def rows(q: QueuesFigures) -> list[Row]:
     page, due, idle = q.page, q.sweep_due, q.sweep_idle
-    what = "`/queue/`" if page.measured.startswith("GET") else "queue_for() + template (no `/queue/` yet)"
+    fallback = not page.measured.startswith("GET")  # the page failed: its queue rendered alone
+    what = "queue_for() + template (no `/queue/` yet)" if fallback else "`/queue/`"
     rows = [
         Row(
             f"Queue page, {what}, {q.data.leads:,} leads, {len(q.data.reps)} SDRs",
@@ -19,6 +20,7 @@ def rows(q: QueuesFigures) -> list[Row]:
             f"{page.p95_ms / page.sql_p95_ms:.1f}x",
             f"p95 < {QUEUE_PAGE_TARGET_MS:g} ms",
             page.p95_ms < QUEUE_PAGE_TARGET_MS,
+            missing=fallback,
         ),
         Row(
             f"Queue page, {what}, a full queue ({page.full_items} items)",
@@ -27,6 +29,7 @@ def rows(q: QueuesFigures) -> list[Row]:
             f"{page.full_p95_ms / page.full_sql_p95_ms:.1f}x",
             f"p95 < {QUEUE_PAGE_TARGET_MS:g} ms",
             page.full_p95_ms < QUEUE_PAGE_TARGET_MS,
+            missing=fallback,
         ),
         Row(
             f"Breach sweep, {due.due:,} of {due.open_timers:,} open timers due",
