@@ -45,6 +45,7 @@ import psycopg
 from django.utils import timezone
 
 from .env import BASE_DIR, PYTHON, connect, create_team
+from .markdown import span
 from .plans import abridge, explain, select_statements
 from .timing import (
     PageTimes,
@@ -722,17 +723,13 @@ def measure_pages(data: DataSet, requests: int, log=print) -> list[Page]:
             )
         log(
             f"opportunities: {name}: p50 {page.p50_ms:.1f} ms, p95 {page.p95_ms:.1f} ms,"
-            f" {_span(page.queries)} queries (small AE: {_span(page.small_queries)}, p95"
+            f" {span(page.queries)} queries (small AE: {span(page.small_queries)}, p95"
             f" {percentile(page.small_ms, 95):.1f} ms); bare SQL p95 {page.sql_p95_ms:.2f} ms; {page.kib:.0f} KiB"
         )
         for problem in page.problems:
             log(f"opportunities: WARNING: {name}: {problem}")
         pages.append(page)
     return pages
-
-
-def _span(values: list[int]) -> str:
-    return f"{min(values)}" if min(values) == max(values) else f"{min(values)} to {max(values)}"
 
 
 # --- 2. handoff and accept throughput -------------------------------------------------------
@@ -824,7 +821,7 @@ def measure_throughput(data: DataSet, n: int, log=print) -> list[Throughput]:
     runs.append(hand_off)
     log(
         f"opportunities: hand_off {hand_off.per_second:,.1f}/s, median {hand_off.median_ms:.1f} ms,"
-        f" {_span(queries)} queries each"
+        f" {span(queries)} queries each"
     )
 
     log(f"opportunities: accept_handoff of those {len(created):,}, one at a time")
@@ -834,7 +831,7 @@ def measure_throughput(data: DataSet, n: int, log=print) -> list[Throughput]:
     runs.append(accept)
     log(
         f"opportunities: accept {accept.per_second:,.1f}/s, median {accept.median_ms:.1f} ms,"
-        f" {_span(queries)} queries each"
+        f" {span(queries)} queries each"
     )
 
     log(f"opportunities: baseline, one statement per handoff and per accept, {len(baseline):,} leads")

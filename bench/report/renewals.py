@@ -2,10 +2,23 @@
 
 import statistics
 
-from .. import renewals
 from ..markdown import Bullets, Code, Heading, Paragraph, Section, Table, Wrapped, counts, kinds_by_time, span
 from ..plans import SLOW_PLAN_MS
 from ..renewals import RenewalsFigures
+from ..renewals.data import (
+    AM_TEAMS,
+    AMS_PER_TEAM,
+    BASELINE_DAYS,
+    CLAIM_INDEX,
+    IDLE_REPEATS,
+    MANAGER_REQUESTS,
+    MISSED_DAYS,
+    PAGE_WARMUP,
+    PARALLEL,
+    QUERY_COUNT_SAMPLE,
+    SMALL_AM_REQUESTS,
+)
+from ..renewals.page import Page
 from ..timing import percentile
 from .summary import Row, not_measured
 from .targets import RENEWAL_TASK_TARGET_S, RENEWALS_PAGE_TARGET_MS
@@ -46,7 +59,7 @@ def rows(r: RenewalsFigures) -> list[Row]:
             r.idle_median_ms < RENEWAL_TASK_TARGET_S * 1000,
         ),
         Row(
-            f"Daily renewal task after {renewals.MISSED_DAYS} missed days (catch-up)",
+            f"Daily renewal task after {MISSED_DAYS} missed days (catch-up)",
             f"{catch.ms:,.0f} ms; {catch.statements:,} statements; {_windows(catch)},"
             f" {catch.auto_renewed} auto-renewed",
             f"{r.baseline_catch_up.ms:.1f} ms (3 statements)",
@@ -63,7 +76,7 @@ def rows(r: RenewalsFigures) -> list[Row]:
             None,
         ),
         Row(
-            f"Daily renewal task, {renewals.PARALLEL} processes at once on one day",
+            f"Daily renewal task, {PARALLEL} processes at once on one day",
             f"{c.seconds * 1000:,.0f} ms wall, both finished; {c.totals['opened']} opened,"
             f" {c.totals['reminded'] + c.totals['skipped']} reminder windows, {sum(c.items.values())} items,"
             f" {c.duplicates} duplicates",
@@ -126,7 +139,7 @@ def _runs(r: RenewalsFigures) -> Table:
         ("baseline" + (" (nothing due)" if k >= len(r.baseline_days) else ""), b)
         for k, b in enumerate([*r.baseline_days, *r.baseline_idle])
     ]
-    baselines.append((f"baseline after {renewals.MISSED_DAYS} missed days", r.baseline_catch_up))
+    baselines.append((f"baseline after {MISSED_DAYS} missed days", r.baseline_catch_up))
     rows += [_run_row(label, b, emails="—", statements="3", ms=f"{b.ms:,.2f}") for label, b in baselines]
     return Table(
         ("run", "day", "opened", "reminded", "not needed", "auto-renewed", "emails", "statements", "ms"), rows
@@ -162,7 +175,7 @@ def section(r: RenewalsFigures) -> Section:
                 Wrapped(
                     f"Generated in SQL in {d.generate_seconds:.1f} s (`INSERT ... SELECT FROM generate_series`), then"
                     f" completed by the task's first run and {d.backdate_seconds:.1f} s of SQL, then `VACUUM ANALYZE`:"
-                    f" {len(renewals.AM_TEAMS)} AM teams of {renewals.AMS_PER_TEAM} AMs with a manager each and Berlin or New York"
+                    f" {len(AM_TEAMS)} AM teams of {AMS_PER_TEAM} AMs with a manager each and Berlin or New York"
                     f" calendars (Mon-Fri 9-17); {c['accounts']:,} customer accounts ({c['churned_accounts']:,} of them"
                     f" churned), {c['contacts']:,} contacts with a lead each (a quarter with no engagement left);"
                     f" {c['contracts']:,} contracts: {c.get('active', 0):,} active ({c['auto_renew']:,} auto-renewing),"
@@ -191,12 +204,12 @@ def section(r: RenewalsFigures) -> Section:
                 f" the locmem backend, windows {start_days} and {reminder_days} days, catch-up {d.catch_up_days} days."
                 f" First the backlog run on {r.first_run.day}; then {len(r.days)} consecutive days from"
                 f" {d.today} (each run one day after the last; nothing put back), the last day again"
-                f" {renewals.IDLE_REPEATS} times (nothing due), then {renewals.PARALLEL} processes on the next day, then a"
-                f" run after {renewals.MISSED_DAYS} missed days. Each run is timed with its statements counted (an execute"
+                f" {IDLE_REPEATS} times (nothing due), then {PARALLEL} processes on the next day, then a"
+                f" run after {MISSED_DAYS} missed days. Each run is timed with its statements counted (an execute"
                 " wrapper around each statement: a clock read and a list append) and checked afterwards: no"
                 " contract left without its step in either window, no auto-renewing contract left past its end."
-                f" Baseline: on the {renewals.BASELINE_DAYS} days after that (and again on the last, nothing due; and after"
-                f" {renewals.MISSED_DAYS} more missed days), three statements in one transaction on a warm connection: the"
+                f" Baseline: on the {BASELINE_DAYS} days after that (and again on the last, nothing due; and after"
+                f" {MISSED_DAYS} more missed days), three statements in one transaction on a warm connection: the"
                 " start window (claim the steps with `INSERT ... ON CONFLICT DO NOTHING RETURNING`, then the"
                 " renewal opportunities, the link, the start item and renewal-due timer, the events, as"
                 " data-modifying CTEs), the reminder window (steps that say whether the reminder was needed,"
@@ -210,13 +223,13 @@ def section(r: RenewalsFigures) -> Section:
                 " in the AMs' calendars, the emails):"
             ),
             _kinds(r.median_day.kinds),
-            Paragraph(f"After {renewals.MISSED_DAYS} missed days ({r.catch_up.ms:,.0f} ms), by kind:"),
+            Paragraph(f"After {MISSED_DAYS} missed days ({r.catch_up.ms:,.0f} ms), by kind:"),
             _kinds(r.catch_up.kinds),
         )
         .sub(
             "Two processes at once",
             Wrapped(
-                f"{renewals.PARALLEL} processes (`python -m bench.renewals run`), each warmed by a run for the day"
+                f"{PARALLEL} processes (`python -m bench.renewals run`), each warmed by a run for the day"
                 f" before (nothing due), run the task for {conc.day} together. Before, the day had"
                 f" {conc.expected['start']} renewals to open, {conc.expected['reminder']} reminder windows and"
                 f" {conc.expected['auto_renew']} auto-renewals; after, steps written at that instant:"
@@ -232,13 +245,13 @@ def section(r: RenewalsFigures) -> Section:
             Wrapped(
                 "`EXPLAIN (ANALYZE, BUFFERS)` of the statements a run on a normal day sends that read the contracts"
                 " by end date (captured from a run in a transaction rolled back, each explained in another, rolled"
-                f" back): both claims and the auto-renewal batch. Each must read `{renewals.CLAIM_INDEX}`, not scan the"
+                f" back): both claims and the auto-renewal batch. Each must read `{CLAIM_INDEX}`, not scan the"
                 " contracts."
             ),
             Paragraph(
                 *(
                     [f"**{p}.**" for p in r.plan_problems]
-                    or [f"Each uses `{renewals.CLAIM_INDEX}`; no large table is read with a sequential scan."]
+                    or [f"Each uses `{CLAIM_INDEX}`; no large table is read with a sequential scan."]
                 )
             ),
             *plans,
@@ -250,7 +263,7 @@ def section(r: RenewalsFigures) -> Section:
     return out
 
 
-def _page_blocks(r: RenewalsFigures, page: renewals.Page) -> list:
+def _page_blocks(r: RenewalsFigures, page: Page) -> list:
     d = r.data
     if not page.measured:
         return [Paragraph(f"`{page.url}`: not measured, {page.note}.")]
@@ -315,9 +328,9 @@ def _page_blocks(r: RenewalsFigures, page: renewals.Page) -> list:
         Wrapped(
             f"`GET {page.url}` through the test `Client` in process, logged in (one client, like one server"
             f" process), on the data set as it stood after the first run (real clock: {d.today}):"
-            f" {renewals.PAGE_WARMUP} warm-up requests, then the timed ones by the AMs in a shuffled order,"
-            f" {renewals.SMALL_AM_REQUESTS} by the new AM and {renewals.MANAGER_REQUESTS} by the managers in turn. Queries"
-            f" counted with `CaptureQueriesContext` on {renewals.QUERY_COUNT_SAMPLE} AMs' requests, the new AM's"
+            f" {PAGE_WARMUP} warm-up requests, then the timed ones by the AMs in a shuffled order,"
+            f" {SMALL_AM_REQUESTS} by the new AM and {MANAGER_REQUESTS} by the managers in turn. Queries"
+            f" counted with `CaptureQueriesContext` on {QUERY_COUNT_SAMPLE} AMs' requests, the new AM's"
             " and each manager's: the count must not depend on the AM's book. Baseline: the SELECTs each"
             " request sent, as sent, through a cursor, in the same order. Times in ms; response in KiB."
         ),
