@@ -1,7 +1,9 @@
 """Figure 4: SDR queues, routing and SLA timers."""
 
 from ..markdown import Code, Paragraph, Section, Table, kinds_by_time, ms_list, span
-from ..queues import FULL_QUEUE_REPS, QUEUE_WARMUP, REP_CAPACITY, QueuesFigures, missing_indexes
+from ..queues import QueuesFigures, missing_indexes
+from ..queues.data import REP_CAPACITY
+from ..queues.page import FULL_QUEUE_REPS, QUEUE_WARMUP
 from ..timing import percentile
 from .summary import Row
 from .targets import BREACH_SWEEP_TARGET_MS, QUEUE_PAGE_TARGET_MS
