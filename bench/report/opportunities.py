@@ -1,17 +1,10 @@
 """Figure 5: AE inbox, pipeline, handoff and accept."""
 
 from ..markdown import Bullets, Code, Paragraph, Section, Table, Wrapped, kinds_by_time, span
-from ..opportunities import (
-    AE_TEAMS,
-    AES_PER_TEAM,
-    PAGE_WARMUP,
-    PARALLEL,
-    QUERY_COUNT_SAMPLE,
-    SMALL_AE_REQUESTS,
-    TRACED_OPERATIONS,
-    OpportunitiesFigures,
-    Page,
-)
+from ..opportunities import OpportunitiesFigures
+from ..opportunities.data import AE_TEAMS, AES_PER_TEAM
+from ..opportunities.handoffs import PARALLEL, TRACED_OPERATIONS
+from ..opportunities.pages import PAGE_WARMUP, QUERY_COUNT_SAMPLE, SMALL_AE_REQUESTS, Page
 from ..plans import SLOW_PLAN_MS
 from ..timing import percentile
 from .summary import Row, not_measured
