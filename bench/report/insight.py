@@ -2,7 +2,10 @@
 
 import statistics
 
-from ..insight import (
+from ..insight import InsightFigures
+from ..insight.baseline import STAGE_KEYS
+from ..insight.data import ZONE
+from ..insight.pages import (
     COMPUTED_REQUESTS,
     FILTERS,
     PAGE_TARGET_MS,
@@ -10,9 +13,6 @@ from ..insight import (
     PERIODS,
     SLOW_CASE_MS,
     SLOW_CASE_REQUESTS,
-    STAGE_KEYS,
-    ZONE,
-    InsightFigures,
 )
 from ..markdown import Bullets, Code, Heading, Paragraph, Section, Table, Wrapped, counts, met, span
 from ..timing import percentile
