@@ -53,9 +53,6 @@ class InsightFigures:
         return max(b.p95_ms for b in self.baseline)
 
 
-# --- the figure ------------------------------------------------------------------------------
-
-
 def measure(n: int, requests: int, log=print) -> InsightFigures:
     log(f"insight: generating {n:,} leads with their events, touches, opportunities and contracts")
     data = generate(n, log=log)

@@ -16,9 +16,6 @@ WRITES = (100, 1_000)
 IDLE_REFRESHES = 3
 
 
-# --- 1. the rollup and its cost per write -----------------------------------------------------
-
-
 @dataclass
 class Refresh:
     writes: int  # leads changed before the refresh (0: idle)

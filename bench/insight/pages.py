@@ -53,9 +53,6 @@ COMPUTED_REQUESTS = 5
 SLOW_STATEMENTS = 3  # statements of the slowest request explained
 
 
-# --- 2. the pages and the baseline -------------------------------------------------------------
-
-
 @dataclass
 class Case:
     """One (page, period, filter) measured: its requests' server times and queries."""

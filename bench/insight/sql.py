@@ -1,8 +1,5 @@
 """The SQL that completes the insight data set (``INSERT ... SELECT``)."""
 
-
-# --- the data set --------------------------------------------------------------------------
-
 CAMPAIGNS_SQL = """
 INSERT INTO leads_campaign (name, channel, cost, starts_on, ends_on, is_active, created_at, updated_at)
 SELECT 'Insight campaign ' || c,

@@ -60,9 +60,6 @@ AE_TEAMS = [
 ]
 
 
-# --- results -------------------------------------------------------------------------------
-
-
 @dataclass
 class DataSet:
     opportunities: int
@@ -82,9 +79,6 @@ class DataSet:
     generate_seconds: float = 0.0
     queues_seconds: float = 0.0  # generating the queues data set (0 when reused)
     reused_queues: bool = False
-
-
-# --- data ----------------------------------------------------------------------------------
 
 
 def create_sales_teams() -> tuple[list[int], list[int]]:

@@ -40,7 +40,6 @@ QUALIFYING = {  # as tests/factories.qualifying()
 }
 
 
-# --- baselines -----------------------------------------------------------------------------
 # One handoff in one statement: the lead handed off, its contact at the account of its
 # email's domain, the opportunity and its event, the lead's event, its open work items
 # closed (the first touch done, the rest cancelled), the AE's acceptance item (due a day
@@ -145,9 +144,6 @@ class Throughput:
     @property
     def ratio(self) -> float:
         return self.per_second / self.baseline_per_second if self.baseline_seconds else 0.0
-
-
-# --- 2. handoff and accept throughput -------------------------------------------------------
 
 
 def working_leads(data: DataSet, count: int) -> list[tuple[int, int]]:

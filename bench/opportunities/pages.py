@@ -49,9 +49,6 @@ class Page(PageTimes):
     problems: list[str] = field(default_factory=list)
 
 
-# --- 1. the pages --------------------------------------------------------------------------
-
-
 def page_url(name: str, query: str) -> str | None:
     from django.urls import NoReverseMatch, reverse
 

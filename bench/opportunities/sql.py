@@ -1,7 +1,6 @@
 """The SQL that generates the opportunities data set (``INSERT ... SELECT FROM generate_series``)."""
 
 
-# --- the data set --------------------------------------------------------------------------
 # One row per opportunity j (0 to n - 1): its opportunity, contact and lead ids, status, AE,
 # SDR and moments. j % 20 decides the status (0: awaiting acceptance, 1-2 rejected, 3-12 open,
 # 13-16 won, 17-19 lost); blocks of 20 go to one AE in turn, so each AE has the same mix.

@@ -62,9 +62,6 @@ class QueuesFigures:
     plans: dict[str, str]
 
 
-# --- plans ---------------------------------------------------------------------------------
-
-
 def plans(data: DataSet) -> dict[str, str]:
     """EXPLAIN (ANALYZE, BUFFERS) of the sweep's claim (the whole marking statement, in a
     transaction rolled back), one rep's queue query, and routing's rep-load query."""

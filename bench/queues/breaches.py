@@ -13,8 +13,6 @@ from .data import DataSet
 SWEEP_REPEATS = 5
 
 
-# --- baselines -----------------------------------------------------------------------------
-
 SWEEP_BASELINE_SQL = """
 WITH marked AS (
     UPDATE work_workitem SET breached_at = %(now)s
@@ -49,9 +47,6 @@ class SweepCase:
     @property
     def ratio(self) -> float:
         return self.median_ms / max(self.baseline_median_ms, 1e-6)
-
-
-# --- 2. the breach sweep -------------------------------------------------------------------
 
 
 def _reset_sweep(data: DataSet) -> None:

@@ -82,9 +82,6 @@ COUNTRIES = [
 INDUSTRIES = ["Technology", "Financial Services", "Healthcare", "Retail", "Manufacturing", "Media", ""]
 
 
-# --- results -------------------------------------------------------------------------------
-
-
 @dataclass
 class DataSet:
     leads: int
@@ -96,9 +93,6 @@ class DataSet:
     campaigns: list[int]
     counts: dict[str, int] = field(default_factory=dict)
     generate_seconds: float = 0.0
-
-
-# --- data ----------------------------------------------------------------------------------
 
 
 def create_people() -> tuple[list[int], list[int], list[int]]:

@@ -66,8 +66,6 @@ class QueuePage(PageTimes):
         return percentile(self.full_sql_ms, 95)
 
 
-# --- 1. the queue page ---------------------------------------------------------------------
-
 FALLBACK_TEMPLATE = """<table>{% for item in items %}
 <tr><td>{{ item.subject.name }}</td><td>{{ item.subject.company }}</td>
 <td>{{ item.lead_fit_grade }}</td><td>{{ item.title }}</td><td>{{ item.policy.name|default:"" }}</td>

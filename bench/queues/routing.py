@@ -109,9 +109,6 @@ class RoutingRun:
         return self.leads_per_second / self.baseline_leads_per_second
 
 
-# --- 3. routing ----------------------------------------------------------------------------
-
-
 def _reset_routing(data: DataSet) -> None:
     with connect() as conn:
         conn.execute(

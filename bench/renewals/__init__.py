@@ -105,9 +105,6 @@ class RenewalsFigures:
         return sorted(self.days, key=lambda d: d.seconds)[len(self.days) // 2]
 
 
-# --- the whole figure ----------------------------------------------------------------------
-
-
 def measure(n: int, days: int, requests: int, log=print) -> RenewalsFigures:
     log(
         f"renewals: generating {n:,} active contracts on {n * 3 // 5:,} accounts, 4 AM teams of {AMS_PER_TEAM},"

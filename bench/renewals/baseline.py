@@ -11,7 +11,6 @@ from ..timing import (
 )
 from .data import DataSet, check_done, window_params
 
-# --- baselines -----------------------------------------------------------------------------
 # The start window in one statement: claim the steps (as the service's claim does: the same
 # scan, order and batch size, which steer the planner to the same plan), then for the claimed
 # contracts the renewal opportunity (its id drawn first, to link it), the link, the start item

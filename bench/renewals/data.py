@@ -125,9 +125,6 @@ SELECT
 """
 
 
-# --- results -------------------------------------------------------------------------------
-
-
 @dataclass
 class DataSet:
     contracts: int  # active contracts
@@ -148,9 +145,6 @@ class DataSet:
     loads: dict[str, int] = field(default_factory=dict)  # active contracts: "big", "small", "manager"
     generate_seconds: float = 0.0
     backdate_seconds: float = 0.0
-
-
-# --- data ----------------------------------------------------------------------------------
 
 
 def create_am_teams() -> tuple[list[int], list[int], list[int]]:

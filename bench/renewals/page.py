@@ -38,9 +38,6 @@ class Page(PageTimes):
     problems: list[str] = field(default_factory=list)
 
 
-# --- 3. the renewals page --------------------------------------------------------------------
-
-
 def measure_page(data: DataSet, requests: int, log=print) -> list[Page]:
     """``GET /renewals/`` as the AMs, the new AM and the managers; not measured (and said so)
     while the page is missing or failing."""

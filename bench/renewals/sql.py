@@ -1,9 +1,6 @@
 """The SQL that generates the renewals data set (``INSERT ... SELECT FROM generate_series``)
 and moves the first run's openings back to the days they would have happened."""
 
-
-# --- the data set --------------------------------------------------------------------------
-
 ACCOUNTS_SQL = """
 INSERT INTO accounts_account (id, name, domain, industry, country, employees, created_at, prospector_id,
                               account_manager_id, customer_since, churned_at)

@@ -73,9 +73,6 @@ class Concurrent:
         )
 
 
-# --- 1. the daily task -----------------------------------------------------------------------
-
-
 def run_task(label: str, day: date) -> TaskRun:
     """``run_renewals`` at ``day``'s run time, timed, its statements counted (an execute
     wrapper: a clock read and a list append per statement), emails to locmem."""
@@ -193,9 +190,6 @@ def measure_concurrent(data: DataSet, day: date) -> Concurrent:
     )
 
 
-# --- 2. plans ------------------------------------------------------------------------------
-
-
 def plans(day: date) -> tuple[dict[str, str], list[str]]:
     """EXPLAIN (ANALYZE, BUFFERS) of the statements a run on ``day`` sends that read the
     contracts by end date (both claims and the auto-renewal batch): the run is captured in a
@@ -240,9 +234,6 @@ def plans(day: date) -> tuple[dict[str, str], list[str]]:
     if not any(name.startswith("claim") for name, _, _ in wanted):
         problems.append("no claim statement was captured")
     return out, problems
-
-
-# --- the concurrent run's worker -----------------------------------------------------------
 
 
 def worker_main(when: str, warm: str) -> None:
