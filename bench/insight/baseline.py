@@ -34,11 +34,9 @@ class BaselineCase:
 
 STAGE_KEYS = ("captured", "mql", "worked", "handed_off", "accepted", "won")
 
-
 # The baseline: the cohort's numbers from the raw rows, one statement. Per lead (GROUP BY the
 # lead): its first touch and its opportunities' first handoff, acceptance and win; then the
 # counts and the median capture-to-first-touch over the cohort.
-
 BASELINE_SQL = """
 SELECT count(*) AS captured,
        count(*) FILTER (WHERE mql_at IS NOT NULL OR hand_raiser) AS mql,
@@ -63,7 +61,6 @@ FROM (
     GROUP BY l.id
 ) per_lead
 """
-
 
 BASELINE_FILTERS = {
     "": "",

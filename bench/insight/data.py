@@ -20,10 +20,7 @@ from .sql import (
 )
 
 CAMPAIGNS = 50
-
-
 CHANNELS = ("paid_search", "email", "event", "webinar", "social", "partner")
-
 
 BIG_TABLES = (
     "insight_leadfact",
@@ -35,13 +32,8 @@ BIG_TABLES = (
     "work_workitem",
 )
 
-
 TOUCHES = ("call", "email", "voicemail", "social", "meeting_booked")
-
-
 AMS = 10
-
-
 ZONE = "Europe/Berlin"
 
 

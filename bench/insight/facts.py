@@ -11,8 +11,6 @@ from ..timing import StatementTimer, Timer
 from .data import DataSet
 
 WRITES = (100, 1_000)
-
-
 IDLE_REFRESHES = 3
 
 

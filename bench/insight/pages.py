@@ -14,10 +14,7 @@ from .data import BIG_TABLES, ZONE, DataSet
 from .facts import WRITES, writable_leads
 
 PERIODS = (7, 30, 90, 365)
-
-
 FILTERS = ("campaign", "channel", "source", "team", "sdr", "origin", "fit_grade")
-
 
 PAGES = (  # (name, URL name, its arguments)
     ("overview", "insight:overview", {}),
@@ -27,29 +24,16 @@ PAGES = (  # (name, URL name, its arguments)
     ("retention", "insight:section", {"section": "retention"}),
 )
 
-
 PAGE_WARMUP = 3
-
-
 # A case whose first request takes longer than this is far over the target: it gets one
 # warm-up request and this many timed ones (its p95 is then their maximum), so that a slow
 # page does not hold the run for hours. The table gives each case's request count.
-
 SLOW_CASE_MS = 1_000.0
-
-
 SLOW_CASE_REQUESTS = 3
-
-
 PAGE_TARGET_MS = 200.0  # the figure: p95 for any period up to a year and every filter
-
-
 # Requests per case with the remembered answers forgotten first (insight.answers): what a
 # question costs the first time it is asked after the facts changed, when no re-warm had it.
-
 COMPUTED_REQUESTS = 5
-
-
 SLOW_STATEMENTS = 3  # statements of the slowest request explained
 
 

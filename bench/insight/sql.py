@@ -12,13 +12,11 @@ FROM generate_series(0, %(n)s - 1) AS c
 RETURNING id
 """
 
-
 # The queues generator's closed leads include handed-off, won and lost ones without an
 # opportunity: here they were disqualified by their SDR (the opportunities come from the
 # opportunities generator); and a lead's source is its campaign's channel, else web,
 # referral or outbound prospecting (the opportunities' leads keep theirs: web or outbound,
 # which their opportunity's origin follows).
-
 LEADS_FIX_SQL = """
 UPDATE leads_lead l
 SET status = CASE WHEN l.id <= %(base)s AND l.status IN ('handed_off', 'won', 'lost') THEN 'disqualified'
@@ -31,18 +29,14 @@ FROM leads_lead x LEFT JOIN leads_campaign c ON c.id = x.campaign_id
 WHERE x.id = l.id
 """
 
-
 # Touches happen after the MQL, 0 to 5 hours later (the done first-touch items' completion).
-
 TOUCH_DELAY_SQL = """
 UPDATE leads_activity
 SET occurred_at = occurred_at + interval '5 hours' + ((lead_id * 13) %% 300) * interval '1 minute'
 WHERE source = 'manual' AND lead_id <= %(base)s
 """
 
-
 # The opportunities' leads were worked: two touches by their SDR before the handoff.
-
 OPPORTUNITY_TOUCHES_SQL = """
 INSERT INTO leads_activity (lead_id, kind, occurred_at, points, source, note, outcome, actor_id, campaign_id)
 SELECT l.id, (ARRAY['call', 'email'])[j], l.mql_at + ((l.id * 13) %% 300) * interval '1 minute'
@@ -51,11 +45,9 @@ FROM leads_lead l, generate_series(1, 2) AS j
 WHERE l.id > %(base)s
 """
 
-
 # The timeline insight reads: captured (every lead), routed (the opportunities' leads; the
 # queues generator wrote the others'), status: to MQL, to working at the first touch, to the
 # lead's final status.
-
 EVENTS_SQL = """
 INSERT INTO leads_leadevent (lead_id, kind, at, via, from_status, to_status, message, actor_id, campaign_id)
 SELECT id, 'captured', captured_at, 'web_form', '',
@@ -84,10 +76,8 @@ SELECT o.lead_id, 'status', o.closed_at, '', 'handed_off', o.status, o.lost_reas
 FROM accounts_opportunity o WHERE o.status IN ('won', 'lost')
 """
 
-
 # A contract per won opportunity: a year from the close; when the year is over, renewed
 # (a third expanded by 20%) or, one in seven, churned. The account becomes a customer of an AM.
-
 CONTRACTS_SQL = """
 INSERT INTO renewals_contract (number, source, opportunity_id, renewed_from_id, renewal_id, start_date,
     end_date, annual_value, products, seats, auto_renew, status, outcome, closed_at, churn_reason,
@@ -106,7 +96,6 @@ FROM accounts_opportunity o, LATERAL (SELECT (o.closed_at AT TIME ZONE 'UTC')::d
 WHERE o.status = 'won' AND o.amount IS NOT NULL
 """
 
-
 RENEWED_CONTRACTS_SQL = """
 INSERT INTO renewals_contract (number, source, opportunity_id, renewed_from_id, renewal_id, start_date,
     end_date, annual_value, products, seats, auto_renew, status, outcome, closed_at, churn_reason,
@@ -116,7 +105,6 @@ SELECT '', 'renewal', NULL, c.id, NULL, c.end_date + 1, c.end_date + 365,
        c.products, c.seats, c.auto_renew, 'active', '', NULL, '', '', c.closed_at, c.closed_at, NULL, c.account_id
 FROM renewals_contract c WHERE c.status = 'renewed'
 """
-
 
 CUSTOMERS_SQL = """
 UPDATE accounts_account a

@@ -7,9 +7,7 @@ import psycopg
 from django.utils import timezone
 
 from ..env import connect, create_team
-from ..timing import (
-    Timer,
-)
+from ..timing import Timer
 from .sql import (
     ACCOUNTS_SQL,
     BREACHES_SQL,
@@ -22,16 +20,9 @@ from .sql import (
 )
 
 QUEUE_LEADS = 100_000  # the queues data set under the opportunities, when made for this figure
-
-
 AES_PER_TEAM = 10
-
-
 ACCOUNTS = 30_000
-
-
 SMALL_AE_OPPORTUNITIES = 40  # the new hire: 2 awaiting acceptance, 20 open
-
 
 BIG_TABLES = (
     "accounts_opportunity",
@@ -44,10 +35,8 @@ BIG_TABLES = (
     "leads_activity",
 )
 
-
 # (team, calendar zone, territory rules: (position, countries, min employees)). Handoffs use
 # only rules naming a team of AEs; the last is the catch-all.
-
 AE_TEAMS = [
     (
         "Sales EMEA",

@@ -14,19 +14,11 @@ from django.utils import timezone
 
 from ..env import BASE_DIR, PYTHON, connect
 from ..markdown import span
-from ..timing import (
-    StatementTimer,
-    Timer,
-    percentile,
-    statement_kinds,
-)
+from ..timing import StatementTimer, Timer, percentile, statement_kinds
 from .data import BIG_TABLES, DataSet
 
 TRACED_OPERATIONS = 20  # handoffs / accepts counted with CaptureQueriesContext, not timed
-
-
 PARALLEL = 2
-
 
 QUALIFYING = {  # as tests/factories.qualifying()
     "budget": "partly",
@@ -39,12 +31,10 @@ QUALIFYING = {  # as tests/factories.qualifying()
     "timing_note": "Wants a tool live before the spring campaign.",
 }
 
-
 # One handoff in one statement: the lead handed off, its contact at the account of its
 # email's domain, the opportunity and its event, the lead's event, its open work items
 # closed (the first touch done, the rest cancelled), the AE's acceptance item (due a day
 # later, on the wall clock). No territory rule, round-robin lock, cadence or calendar.
-
 HANDOFF_BASELINE_SQL = """
 WITH lead AS (
     UPDATE leads_lead SET status = 'handed_off', status_changed_at = %(now)s, updated_at = %(now)s
@@ -88,7 +78,6 @@ SELECT 'accept_handoff', 'open', %(ae)s, %(ae_team)s, %(opportunity_ct)s, id, 'A
 FROM opportunity
 RETURNING object_id
 """
-
 
 ACCEPT_BASELINE_SQL = """
 WITH opportunity AS (

@@ -6,22 +6,12 @@ from dataclasses import dataclass, field
 
 from ..markdown import span
 from ..plans import abridge, explain, select_statements
-from ..timing import (
-    PageTimes,
-    percentile,
-    replay_statements,
-    time_requests,
-)
+from ..timing import PageTimes, percentile, replay_statements, time_requests
 from .data import BIG_TABLES, DataSet
 
 PAGE_WARMUP = 20
-
-
 QUERY_COUNT_SAMPLE = 10  # big-load AEs whose requests are counted (and the small one)
-
-
 SMALL_AE_REQUESTS = 50
-
 
 PAGES = (
     ("inbox", "accounts:inbox", ""),

@@ -54,7 +54,6 @@ SELECT u.*,
 FROM u
 """
 
-
 ACCOUNTS_SQL = """
 INSERT INTO accounts_account (id, name, domain, industry, country, employees, prospector_id, created_at)
 SELECT a + 1, 'Company ' || a, 'company' || a || '.example',
@@ -65,10 +64,8 @@ SELECT a + 1, 'Company ' || a, 'company' || a || '.example',
 FROM generate_series(0, %(accounts)s - 1) AS a
 """
 
-
 # The opportunities' leads: handed off (awaiting acceptance or open), won or lost with their
 # opportunity, or back in the SDR's hands (working) after a rejection.
-
 LEADS_SQL = """
 INSERT INTO leads_lead (
     id, email, first_name, last_name, company, title, seniority, industry, employees,
@@ -103,13 +100,11 @@ SELECT
 FROM bench_plan
 """
 
-
 CONTACTS_SQL = """
 INSERT INTO accounts_contact (id, account_id, lead_id, email, first_name, last_name, title, phone, created_at)
 SELECT p.id, p.account + 1, p.lead_id, l.email, l.first_name, l.last_name, l.title, l.phone, p.handed_off_at
 FROM bench_plan p JOIN leads_lead l ON l.id = p.lead_id
 """
-
 
 OPPORTUNITIES_SQL = """
 INSERT INTO accounts_opportunity (
@@ -147,10 +142,8 @@ SELECT
 FROM bench_plan p JOIN leads_lead l ON l.id = p.lead_id
 """
 
-
 # The timeline: handed off; accepted or rejected; one stage move for an opportunity past
 # Discovery; won or lost.
-
 EVENTS_SQL = """
 INSERT INTO accounts_opportunityevent (opportunity_id, kind, at, actor_id, from_stage, to_stage, message)
 SELECT p.id, 'handed_off', p.handed_off_at, p.sdr_id, '', '', 'Handed off by the SDR.' FROM bench_plan p
@@ -170,11 +163,9 @@ FROM bench_plan p JOIN accounts_stage s ON s.id = p.stage_id
 WHERE p.status IN ('won', 'lost')
 """
 
-
 # Every opportunity had an acceptance timer: open for those awaiting acceptance (due a day
 # after the handoff; breached when that is past), done for the others (late when answered
 # after a day, with their breach).
-
 ITEMS_SQL = """
 INSERT INTO work_workitem (kind, state, owner_id, team_id, content_type_id, object_id, title, note,
                            policy_id, created_at, due_at, breached_at, reassign_at, completed_at,
@@ -192,7 +183,6 @@ SELECT 'accept_handoff',
 FROM bench_plan p
 ORDER BY p.status = 'handed_off', p.id
 """
-
 
 BREACHES_SQL = """
 INSERT INTO work_breach (work_item_id, policy_id, owner_id, team_id, due_at, detected_at, escalation,

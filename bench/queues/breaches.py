@@ -12,7 +12,6 @@ from .data import DataSet
 
 SWEEP_REPEATS = 5
 
-
 SWEEP_BASELINE_SQL = """
 WITH marked AS (
     UPDATE work_workitem SET breached_at = %(now)s

@@ -20,22 +20,12 @@ from .sql import (
 )
 
 REPS_PER_TEAM = 25
-
-
 OPEN_TIMERS = 10_000  # open first-touch items, 50 per rep
-
-
 DUE = 100  # open timers past due at the sweep instant: 1%, one each for 100 of the reps
-
-
 FOLLOW_UPS_PER_REP = 10  # open follow-ups (untimed) on working leads
-
-
 REP_CAPACITY = 400  # each rep holds 200 open leads; routing adds at most 100 more
 
-
 # (team, calendar zone, territory rules: (position, countries, industries, min, max))
-
 TEAMS = [
     ("Inbound DACH", "Europe/Berlin", [(10, ["DE", "AT", "CH"], [], None, None)]),
     ("Inbound UK & Ireland", "Europe/London", [(20, ["GB", "IE"], [], None, None)]),
@@ -53,7 +43,6 @@ TEAMS = [
     ("Inbound APAC", "Asia/Singapore", [(70, ["JP", "AU", "SG", "IN"], [], None, None)]),
     ("Inbound Rest of World", "UTC", [(1000, [], [], None, None)]),  # the catch-all
 ]
-
 
 COUNTRIES = [
     "US",
@@ -77,7 +66,6 @@ COUNTRIES = [
     "SE",
     "",
 ]
-
 
 INDUSTRIES = ["Technology", "Financial Services", "Healthcare", "Retail", "Manufacturing", "Media", ""]
 

@@ -11,22 +11,12 @@ from ..timing import PageTimes, percentile, time_requests
 from .data import DataSet
 
 QUEUE_WARMUP = 20
-
-
 QUERY_COUNT_SAMPLE = 20
-
-
 FULL_QUEUE_REPS = 10  # reps given a full queue (a follow-up on each working lead)
-
-
 FULL_QUEUE_REQUESTS = 100
-
-
 FULL_QUEUE_MARKER = "Follow up: bench full queue"
 
-
 # A follow-up on every working lead of these reps that has none open: 150 more items each.
-
 FULL_QUEUE_SQL = """
 INSERT INTO work_workitem (kind, state, owner_id, team_id, content_type_id, object_id, title, note,
                            policy_id, created_at, due_at, breached_at, reassign_at, completed_at,
@@ -72,7 +62,6 @@ FALLBACK_TEMPLATE = """<table>{% for item in items %}
 <td>{{ item.due_at|date:"D d M H:i" }}</td><td>{{ item.last_touch_kind|default:"" }}
 {{ item.last_touch_at|date:"D d M H:i" }}</td><td>{{ item.subject.campaign.name|default:"" }}</td></tr>
 {% endfor %}</table>"""
-
 
 QUEUE_TABLES = ("work_workitem", "leads_lead", "leads_activity", "leads_campaign", "work_slapolicy")
 

@@ -11,7 +11,6 @@ from .data import COUNTRIES, INDUSTRIES, DataSet
 
 ROUTING_BATCH = 200  # what one capture hands route_leads (the issue's figure)
 
-
 FRESH_LEADS_SQL = """
 INSERT INTO leads_lead (
     email, first_name, last_name, company, title, seniority, industry, employees,
@@ -33,11 +32,9 @@ SELECT
 FROM generate_series(1, %(n)s) AS i
 """
 
-
 # Territory (the same rules, first match by position), round-robin by a window function
 # (continuing from an offset, as the stored position would), the leads updated, a routed
 # event and an open first-touch item each (due 4 h / 15 min on the wall clock: no calendars).
-
 ROUTING_BASELINE_SQL = """
 WITH batch AS (
     SELECT l.id, l.hand_raiser,

@@ -89,7 +89,6 @@ SELECT
 FROM k
 """.format(**_open_timer_sql("i"))
 
-
 OPEN_ITEMS_SQL = """
 INSERT INTO work_workitem (kind, state, owner_id, team_id, content_type_id, object_id, title, note,
                            policy_id, created_at, due_at, breached_at, reassign_at, completed_at,
@@ -103,10 +102,8 @@ SELECT 'first_touch', 'open', l.owner_id, l.team_id, %(ct)s, l.id,
 FROM leads_lead l WHERE l.status = 'mql' AND l.owner_id IS NOT NULL
 """.format(**_open_timer_sql("l.id"))
 
-
 # Every worked lead had a first-touch item, done: a fifth of them late (breached on time by
 # the sweep, with a breach row that was escalated).
-
 DONE_ITEMS_SQL = """
 INSERT INTO work_workitem (kind, state, owner_id, team_id, content_type_id, object_id, title, note,
                            policy_id, created_at, due_at, breached_at, reassign_at, completed_at,
@@ -118,7 +115,6 @@ SELECT 'first_touch', 'done', l.owner_id, l.team_id, %(ct)s, l.id, 'New MQL', ''
 FROM leads_lead l
 WHERE l.owner_id IS NOT NULL AND l.status <> 'mql'
 """
-
 
 FOLLOW_UPS_SQL = """
 INSERT INTO work_workitem (kind, state, owner_id, team_id, content_type_id, object_id, title, note,
@@ -133,7 +129,6 @@ WHERE l.status = 'working' AND l.id %% %(stride)s = 0
   AND (l.id / %(stride)s / %(reps_n)s) %% (%(open_per_rep)s / %(follow_ups_per_rep)s) = 0
 """
 
-
 HISTORY_BREACHES_SQL = """
 INSERT INTO work_breach (work_item_id, policy_id, owner_id, team_id, due_at, detected_at, escalation,
                          escalated_at, note)
@@ -141,9 +136,7 @@ SELECT id, policy_id, owner_id, team_id, due_at, breached_at, 'sent', breached_a
 FROM work_workitem WHERE breached_at IS NOT NULL
 """
 
-
 # Web activity before the MQL, touches on worked leads, a visit on a quarter of nurture leads.
-
 ACTIVITIES_SQL = """
 INSERT INTO leads_activity (lead_id, kind, occurred_at, points, source, note, outcome, actor_id, campaign_id)
 SELECT l.id,
@@ -160,7 +153,6 @@ FROM leads_lead l,
      generate_series(1, CASE WHEN l.status IN ('nurture', 'recycled') THEN (l.id %% 4 = 0)::int
                              WHEN l.status = 'working' THEN 4 ELSE 2 END) AS j
 """
-
 
 EVENTS_SQL = """
 INSERT INTO leads_leadevent (lead_id, kind, at, via, from_status, to_status, message, actor_id, campaign_id)

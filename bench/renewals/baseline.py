@@ -6,9 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from ..env import connect
-from ..timing import (
-    Timer,
-)
+from ..timing import Timer
 from .data import DataSet, check_done, window_params
 
 # The start window in one statement: claim the steps (as the service's claim does: the same
@@ -75,10 +73,8 @@ WITH claimed AS (
 SELECT count(*) FROM c
 """
 
-
 # The reminder window: the step says at once whether a conversation made it unnecessary;
 # the silent contracts get a reminder item and an event. No emails.
-
 BASELINE_REMINDER_SQL = """
 WITH claimed AS (
     INSERT INTO renewals_renewalstep (contract_id, step, result, done_at)
@@ -115,10 +111,8 @@ WITH claimed AS (
 SELECT (SELECT count(*) FROM claimed), (SELECT count(*) FROM c)
 """
 
-
 # Auto-renewals: close the ended terms, start their next terms (as long again), win their
 # renewal opportunities, finish their open items, and write the events.
-
 BASELINE_AUTO_RENEW_SQL = """
 WITH ended AS (
     UPDATE renewals_contract c

@@ -9,9 +9,7 @@ import psycopg
 from django.utils import timezone
 
 from ..env import connect, create_team
-from ..timing import (
-    Timer,
-)
+from ..timing import Timer
 from .sql import (
     ACCOUNTS_SQL,
     ACTIVE_CONTRACTS_SQL,
@@ -38,42 +36,18 @@ AM_TEAMS = [
     ("Account Management US West", "America/New_York"),
 ]
 
-
 AMS_PER_TEAM = 10
-
-
 SMALL_AM_ACCOUNTS = 15  # the new AM: 15 accounts, 30 active contracts
-
-
 RUN_AT = time(5, 30)  # the beat schedule's time (UTC)
-
-
 IDLE_REPEATS = 5
-
-
 MISSED_DAYS = 7
-
-
 BASELINE_DAYS = 5
-
-
 PAGE_WARMUP = 20
-
-
 QUERY_COUNT_SAMPLE = 10
-
-
 SMALL_AM_REQUESTS = 50
-
-
 MANAGER_REQUESTS = 50
-
-
 PARALLEL = 2
-
-
 CLAIM_INDEX = "contract_active_end"
-
 
 BIG_TABLES = (
     "renewals_contract",
@@ -87,7 +61,6 @@ BIG_TABLES = (
     "leads_lead",
 )
 
-
 PRODUCTS = [
     "Refinery Core",
     "Refinery Core, Routing",
@@ -96,10 +69,7 @@ PRODUCTS = [
     "Refinery Enterprise, API",
 ]
 
-
 INDUSTRIES = ["Technology", "Financial Services", "Healthcare", "Retail", "Manufacturing", "Media"]
-
-
 COUNTRIES = ["DE", "AT", "CH", "GB", "FR", "NL", "US", "US", "CA", "US"]
 
 

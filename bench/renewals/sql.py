@@ -17,10 +17,8 @@ SELECT %(base_account)s + a + 1, 'Customer ' || a, 'customer' || a || '.example'
 FROM generate_series(0, %(accounts)s::bigint + %(churned_accounts)s - 1) AS a
 """
 
-
 # Two people at every account, each a lead that came in years ago: a quarter have no
 # engagement left, the others 2, 20 or 80 points today.
-
 LEADS_SQL = """
 INSERT INTO leads_lead (
     id, email, first_name, last_name, company, title, seniority, industry, employees, annual_revenue,
@@ -47,7 +45,6 @@ FROM (SELECT k, hashint8(k)::bigint + 2147483648 AS h
       FROM generate_series(0::bigint, 2 * (%(accounts)s::bigint + %(churned_accounts)s) - 1) AS k) AS g
 """
 
-
 CONTACTS_SQL = """
 INSERT INTO accounts_contact (id, account_id, lead_id, email, first_name, last_name, title, phone, created_at)
 SELECT %(base_contact)s + l.id - %(base_lead)s, %(base_account)s + (l.id - %(base_lead)s - 1) / 2 + 1, l.id,
@@ -55,12 +52,10 @@ SELECT %(base_contact)s + l.id - %(base_lead)s, %(base_account)s + (l.id - %(bas
 FROM leads_lead l WHERE l.id > %(base_lead)s
 """
 
-
 # Active contract j (0 to n - 1): its last day j * 730 / n - 1 days from today (yesterday's
 # ended: the auto-renewing ones renew at today's run, the others are overdue renewals), its
 # account j mod accounts (the first 0.4 n accounts hold two); half of those ending within a
 # year renewed a term that ended in the past year.
-
 PLAN_SQL = """
 CREATE TEMP TABLE renewal_plan AS
 WITH g AS (
@@ -81,10 +76,8 @@ SELECT t.*, j + 1 AS id, %(base_account)s + account + 1 AS account_id,
 FROM t
 """
 
-
 # The closed terms of the past year: the renewed predecessors and the churned ones, with the
 # moments the task and the AM acted on each.
-
 HISTORY_SQL = """
 CREATE TEMP TABLE renewal_history AS
 WITH renewed AS (
@@ -128,7 +121,6 @@ SELECT u.*, a.account_manager_id AS am_id, am.team_id,
 FROM u JOIN accounts_account a ON a.id = u.account_id JOIN team_user am ON am.id = a.account_manager_id
 """
 
-
 HISTORY_OPPORTUNITIES_SQL = """
 INSERT INTO accounts_opportunity (
     id, name, status, origin, budget, budget_note, authority, authority_note, need, need_note, timing,
@@ -147,7 +139,6 @@ FROM renewal_history r JOIN accounts_account a ON a.id = r.account_id
 ORDER BY r.opened_at
 """
 
-
 HISTORY_OPPORTUNITY_EVENTS_SQL = """
 INSERT INTO accounts_opportunityevent (opportunity_id, kind, at, actor_id, from_stage, to_stage, message)
 SELECT %(base_opportunity)s + id, 'accepted', opened_at, NULL, '', 'Discovery',
@@ -160,11 +151,9 @@ FROM renewal_history
 ORDER BY 3
 """
 
-
 CONTRACT_COLUMNS = """id, number, source, start_date, end_date, annual_value, products, seats, auto_renew, status,
     outcome, closed_at, churn_reason, outcome_note, renewal_activity_at, created_at, account_id, created_by_id,
     opportunity_id, renewal_id, renewed_from_id"""
-
 
 HISTORY_CONTRACTS_SQL = f"""
 INSERT INTO renewals_contract ({CONTRACT_COLUMNS})
@@ -177,7 +166,6 @@ FROM renewal_history
 ORDER BY start_date, id
 """
 
-
 ACTIVE_CONTRACTS_SQL = f"""
 INSERT INTO renewals_contract ({CONTRACT_COLUMNS})
 SELECT p.id, 'C-' || lpad(p.id::text, 8, '0'),
@@ -189,7 +177,6 @@ FROM renewal_plan p LEFT JOIN renewal_history r ON r.next_id = p.id
 ORDER BY 16, 1
 """
 
-
 HISTORY_STEPS_SQL = """
 INSERT INTO renewals_renewalstep (contract_id, step, result, done_at)
 SELECT id, 'start', 'opened', opened_at FROM renewal_history
@@ -198,13 +185,10 @@ SELECT id, 'reminder', reminder_result, reminded_at FROM renewal_history
 ORDER BY 4
 """
 
-
 ITEM_COLUMNS = """kind, state, object_id, title, note, created_at, due_at, breached_at, reassign_at, completed_at,
     completed_by_id, content_type_id, owner_id, policy_id, team_id"""
 
-
 # Done items of the closed terms; one finished after its due time breached (and has a breach).
-
 HISTORY_ITEMS_SQL = f"""
 INSERT INTO work_workitem ({ITEM_COLUMNS})
 SELECT kind, 'done', i.id, left(title, 200), '', created_at, due_at,
@@ -228,7 +212,6 @@ FROM (
 ORDER BY created_at
 """
 
-
 HISTORY_BREACHES_SQL = """
 INSERT INTO work_breach (work_item_id, policy_id, owner_id, team_id, due_at, detected_at, escalation,
                          escalated_at, reassigned_at, acknowledged_at, acknowledged_by_id, note)
@@ -237,10 +220,8 @@ SELECT id, policy_id, owner_id, team_id, due_at, breached_at, 'sent', breached_a
 FROM work_workitem WHERE content_type_id = %(ct)s AND breached_at IS NOT NULL
 """
 
-
 # The timeline: customer and AM at the start, each contract added (renewals say it in their
 # predecessor's outcome), and the closed terms' windows, conversations and outcomes.
-
 HISTORY_EVENTS_SQL = """
 INSERT INTO renewals_accountevent (kind, at, amount, message, account_id, actor_id, contract_id)
 SELECT 'customer', customer_since, NULL::numeric, 'won Customer ' || (id - %(base_account)s - 1), id, NULL::bigint, NULL::bigint
@@ -268,16 +249,13 @@ FROM renewal_history
 ORDER BY 2
 """
 
-
 CHURNED_ACCOUNTS_SQL = """
 UPDATE accounts_account a SET churned_at = r.closed_at
 FROM renewal_history r WHERE r.account_id = a.id AND a.id > %(base_account)s::bigint + %(accounts)s
 """
 
-
 # After the first run: move each window's opening back to the day the task would have
 # opened it, give 60% of the renewals a conversation since, and breach what is past due.
-
 OPENED_SQL = """
 CREATE TEMP TABLE renewal_opened AS
 WITH o AS (
@@ -295,7 +273,6 @@ SELECT o.*,
             THEN o.opened_at + (2 + o.h %% 35) * interval '1 day' + interval '4 hours' END AS activity_at
 FROM o
 """
-
 
 BACKDATE_SQL = [
     """UPDATE renewals_renewalstep s SET done_at = o.opened_at

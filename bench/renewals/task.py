@@ -13,11 +13,7 @@ from time import perf_counter_ns as time_ns
 
 from ..env import BASE_DIR, PYTHON, connect
 from ..plans import abridge, cut, seq_scan
-from ..timing import (
-    StatementTimer,
-    Timer,
-    statement_kinds,
-)
+from ..timing import StatementTimer, Timer, statement_kinds
 from .data import BIG_TABLES, CLAIM_INDEX, IDLE_REPEATS, PARALLEL, DataSet, at, check_done, due_on
 
 
