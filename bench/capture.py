@@ -127,6 +127,23 @@ class EndToEnd:
         return self.leads / self.seconds if self.seconds else 0.0
 
 
+@dataclass
+class CaptureFigures:
+    web_form: WrkResult
+    baseline: WrkResult
+    workers: int
+    wrk: dict
+    end_to_end: EndToEnd
+
+    @property
+    def ratio(self) -> float:
+        return self.web_form.requests_per_second / self.baseline.requests_per_second
+
+    @property
+    def end_to_end_ratio(self) -> float:
+        return self.end_to_end.leads_per_second / self.baseline.requests_per_second
+
+
 def pending_submissions() -> int:
     return _count("leads_websubmission WHERE processed_at IS NULL")
 

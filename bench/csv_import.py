@@ -14,7 +14,8 @@ from pathlib import Path
 
 from django.core.files import File
 
-from .env import RESULTS_DIR, Timer, connect, run_worker
+from .env import RESULTS_DIR, connect, run_worker
+from .timing import Timer
 
 SAMPLE = (
     Path(__file__).resolve().parents[1] / "tests" / "data" / "crm_exports" / "salesforce_leads_export.csv"
@@ -94,6 +95,18 @@ class ImportRun:
     @property
     def rows_per_second(self) -> float:
         return self.rows / self.seconds
+
+
+@dataclass
+class ImportFigures:
+    small: ImportRun
+    large: ImportRun
+    copy_seconds: float
+    file_bytes: int
+
+    @property
+    def copy_rows_per_second(self) -> float:
+        return self.large.rows / self.copy_seconds
 
 
 def _queue_job(path: Path, user):

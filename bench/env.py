@@ -5,11 +5,11 @@ import fcntl
 import json
 import os
 import platform
+import re
 import secrets
 import shutil
 import subprocess
 import sys
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -22,10 +22,15 @@ PYTHON = str(BASE_DIR / ".venv" / "bin" / "python")
 GUNICORN = str(BASE_DIR / ".venv" / "bin" / "gunicorn")
 CELERY = str(BASE_DIR / ".venv" / "bin" / "celery")
 
-DB_NAME = "refinery_bench"
+# A second checkout may run the bench beside the first on a database and Redis db of its own
+# (CI, a helper's worktree): both are dropped or flushed at the start, so never share them.
+DB_NAME = os.environ.get("REFINERY_BENCH_DB", "refinery_bench")
+if not re.fullmatch(r"[a-z_][a-z0-9_]*", DB_NAME):  # it is spliced into DROP DATABASE
+    raise SystemExit(f"REFINERY_BENCH_DB={DB_NAME!r}: use lower-case letters, digits and _")
 SERVER_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 BENCH_DSN = f"postgresql://postgres@127.0.0.1:5432/{DB_NAME}"
-REDIS_URL = "redis://127.0.0.1:6379/14"  # a database of its own, flushed at the start
+# A database of its own, flushed at the start.
+REDIS_URL = os.environ.get("REFINERY_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 # Production-like configuration, from variables only (no setting exists only for the bench)
 # except two: the public form's per-client rate limit is lifted, because every wrk request
@@ -89,7 +94,8 @@ def connect(dsn: str = BENCH_DSN) -> psycopg.Connection:
 
 
 def recreate_database() -> None:
-    """Drop and create ``refinery_bench`` and migrate it, so every run starts alike."""
+    """Drop and create the bench database (``refinery_bench``) and migrate it, so every run
+    starts alike."""
     with connect(SERVER_DSN) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {DB_NAME}")
@@ -113,17 +119,6 @@ def run_worker(*args: str) -> dict:
     if done.returncode:
         raise RuntimeError(f"bench.worker {' '.join(args)} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-class Timer:
-    """Wall-clock seconds of a ``with`` block (``time.perf_counter``)."""
-
-    def __enter__(self) -> "Timer":
-        self.start = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.seconds = time.perf_counter() - self.start
 
 
 def machine_facts() -> dict[str, str]:

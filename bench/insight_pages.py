@@ -66,7 +66,7 @@ def manager():
 
 
 def env_zone() -> str:
-    from bench.insight import ZONE
+    from bench.insight.data import ZONE
 
     return ZONE
 
@@ -115,11 +115,12 @@ def scans(statements) -> None:
 
 
 def baseline(days_list, names, requests: int) -> None:
-    """The cohort's counts by one GROUP BY over the raw rows (``bench.insight.BASELINE_SQL``,
+    """The cohort's counts by one GROUP BY over the raw rows (``bench.insight.baseline.BASELINE_SQL``,
     the full run's baseline), timed for the same periods and filter values as the pages."""
     from django.db import connection
 
-    from bench.insight import BASELINE_FILTERS, BASELINE_SQL, period_for
+    from bench.insight.baseline import BASELINE_FILTERS, BASELINE_SQL
+    from bench.insight.pages import period_for
 
     print(f"\n{'baseline':<10} {'days':>4} {'filter':<10} {'p50':>8} {'p95':>8}")
     with connection.cursor() as cursor:
@@ -167,7 +168,8 @@ def main(argv=None) -> None:
 
     from django.test import Client
 
-    from bench.insight import StatementTimer, forget_answers, period_for
+    from bench.insight.pages import forget_answers, period_for
+    from bench.timing import StatementTimer
 
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(manager())

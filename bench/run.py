@@ -3,6 +3,7 @@ the same job the cheapest way (raw SQL), in the same run on the same machine.
 
     .venv/bin/python bench/run.py            # full sizes; writes docs/benchmarks.md
     .venv/bin/python bench/run.py --quick    # smoke run; writes bench/results/benchmarks-quick.md
+    .venv/bin/python bench/run.py --ci       # CI's smoke run: smaller still, strict (.ci/run)
 
 1. Capture over HTTP: leads/s and p99 of the public web form under wrk, vs a one-insert view.
 2. CSV import: rows/s of ``run_import`` on a Salesforce-shaped export, vs ``COPY``; and its
@@ -29,7 +30,8 @@ the same job the cheapest way (raw SQL), in the same run on the same machine.
    raw rows. Its own data set (the queues and opportunities generators, plus events and contracts).
 
 Everything runs against a dedicated database, ``refinery_bench``, dropped and re-created at
-the start; Redis database 14 is flushed. Nothing else is touched.
+the start; Redis database 14 is flushed. Nothing else is touched. Another checkout (CI, a
+second worktree) chooses its own with ``REFINERY_BENCH_DB`` and ``REFINERY_BENCH_REDIS_URL``.
 """
 
 import argparse
@@ -45,8 +47,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import django
 
-from bench import report
+from bench import capture, csv_import, insight, opportunities, queues, renewals, report, sweep
 from bench.env import (
+    DB_NAME,
+    REDIS_URL,
     RESULTS_DIR,
     apply_env,
     clear_media,
@@ -110,12 +114,20 @@ QUICK = Sizes(
     insight_leads=200_000,
     insight_requests=5,
 )
+# CI's smoke run (``--ci``): every figure end to end, so that a migration or model change that
+# breaks one fails CI; sizes as small as each figure allows.
+CI = QUICK
 FIGURES = ("capture", "import", "sweep", "queues", "opportunities", "renewals", "insight")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench/run.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes and short wrk runs (a smoke run)")
+    parser.add_argument(
+        "--ci",
+        action="store_true",
+        help="CI's smoke run: the smallest sizes; fails when a figure could not be measured",
+    )
     parser.add_argument(
         "--only", choices=FIGURES, action="append", help="measure only this figure (repeatable)"
     )
@@ -168,9 +180,7 @@ def create_configuration():
     return uploader, owners, campaigns
 
 
-def bench_capture(sizes: Sizes, args) -> report.CaptureFigures:
-    from bench import capture
-
+def bench_capture(sizes: Sizes, args) -> capture.CaptureFigures:
     capture.create_baseline_table()
     form = capture.create_web_form()
     wrk = {"seconds": sizes.wrk_seconds, "warmup": sizes.wrk_warmup}
@@ -190,14 +200,12 @@ def bench_capture(sizes: Sizes, args) -> report.CaptureFigures:
             f"capture: end to end {end_to_end.leads_per_second:,.0f} leads/s ({end_to_end.leads:,} leads in"
             f" {end_to_end.seconds:.1f} s, drained {end_to_end.drain_seconds:.1f} s after the load stopped)"
         )
-    return report.CaptureFigures(
+    return capture.CaptureFigures(
         web_form=web_form, baseline=baseline, workers=args.workers, wrk=wrk, end_to_end=end_to_end
     )
 
 
-def bench_import(sizes: Sizes, uploader) -> report.ImportFigures:
-    from bench import csv_import
-
+def bench_import(sizes: Sizes, uploader) -> csv_import.ImportFigures:
     small_rows, large_rows = sizes.import_rows
     log(f"import: generating {large_rows:,} and {small_rows:,}-row CSV files")
     large = csv_import.generate_csv(large_rows)
@@ -214,7 +222,7 @@ def bench_import(sizes: Sizes, uploader) -> report.ImportFigures:
             f" tracemalloc peak {runs[rows].tracemalloc_peak_kib / 1024:.1f} MiB"
         )
     csv_import.truncate_leads()
-    return report.ImportFigures(
+    return csv_import.ImportFigures(
         small=runs[small_rows],
         large=runs[large_rows],
         copy_seconds=copy_seconds,
@@ -222,9 +230,7 @@ def bench_import(sizes: Sizes, uploader) -> report.ImportFigures:
     )
 
 
-def bench_sweep(sizes: Sizes, owners: list[int], campaigns: list[int]) -> report.SweepFigures:
-    from bench import sweep
-
+def bench_sweep(sizes: Sizes, owners: list[int], campaigns: list[int]) -> sweep.SweepFigures:
     runs = {}
     for leads in sizes.sweep_leads:
         log(f"sweep: generating {leads:,} leads, 1% crossing; then 3 timed sweeps and 1 traced")
@@ -245,12 +251,10 @@ def bench_sweep(sizes: Sizes, owners: list[int], campaigns: list[int]) -> report
     log(f"sweep: baseline UPDATE of all {large.leads:,} leads")
     update_seconds, updated = sweep.update_all_baseline()
     log(f"sweep: UPDATE took {update_seconds:.1f}s for {updated:,} rows")
-    return report.SweepFigures(small=small, large=large, same_crossings=same, update_seconds=update_seconds)
+    return sweep.SweepFigures(small=small, large=large, same_crossings=same, update_seconds=update_seconds)
 
 
-def bench_queues(sizes: Sizes, campaigns: list[int]) -> "report.QueuesFigures":
-    from bench import queues
-
+def bench_queues(sizes: Sizes, campaigns: list[int]) -> queues.QueuesFigures:
     log(
         f"queues: generating {sizes.queue_leads:,} leads, 200 SDRs in 8 teams, {queues.OPEN_TIMERS:,} open"
         " first-touch timers (1% due at the sweep instant), history"
@@ -287,9 +291,7 @@ def bench_queues(sizes: Sizes, campaigns: list[int]) -> "report.QueuesFigures":
 
 def bench_opportunities(
     sizes: Sizes, campaigns: list[int], queues_data=None
-) -> "report.OpportunitiesFigures":
-    from bench import opportunities
-
+) -> opportunities.OpportunitiesFigures:
     source = (
         "the queues figure's leads"
         if queues_data
@@ -309,27 +311,24 @@ def bench_opportunities(
     return report.OpportunitiesFigures(data=data, pages=pages, throughput=throughput)
 
 
-def bench_renewals(sizes: Sizes) -> "report.RenewalsFigures":
-    from bench import renewals
-
+def bench_renewals(sizes: Sizes) -> renewals.RenewalsFigures:
     return renewals.measure(sizes.renewal_contracts, sizes.renewal_days, sizes.renewal_requests, log=log)
 
 
-def bench_insight(sizes: Sizes) -> "report.InsightFigures":
-    from bench import insight
-
+def bench_insight(sizes: Sizes) -> insight.InsightFigures:
     return insight.measure(sizes.insight_leads, sizes.insight_requests, log=log)
 
 
 def main(argv: list[str]) -> None:
     args = parse_args(argv)
-    sizes = QUICK if args.quick else FULL
+    args.quick = args.quick or args.ci
+    sizes = CI if args.ci else QUICK if args.quick else FULL
     only = args.only or list(FIGURES)
     started_at = datetime.now(UTC)
     started = time.perf_counter()
 
     apply_env()
-    log("setup: re-creating database refinery_bench and migrating; flushing Redis db 14")
+    log(f"setup: re-creating database {DB_NAME} and migrating; flushing Redis {REDIS_URL}")
     recreate_database()
     flush_redis()
     clear_media()
@@ -382,6 +381,10 @@ def main(argv: list[str]) -> None:
         destination = report.DOCS_PATH
     destination.write_text(report.markdown(results))
     log(f"wrote {destination} (total {results.total_seconds / 60:.1f} min)")
+    # Missed targets do not fail a smoke run (small data, a shared machine); a figure that could
+    # not be measured (a page or the rollup failing) does.
+    if args.ci and (missing := report.missing(results)):
+        sys.exit("not measured: " + "; ".join(missing))
 
 
 if __name__ == "__main__":

@@ -23,7 +23,8 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from .env import Timer, connect, run_worker
+from .env import connect, run_worker
+from .timing import Timer
 
 PROMOTE_POINTS = 50.0  # above the MQL threshold (40) today
 COOL_POINTS = 5.0  # below the cold threshold (10) today
@@ -134,6 +135,14 @@ class SweepRuns:
     @property
     def moved(self) -> int:
         return self.expected_promoted + self.expected_cooled
+
+
+@dataclass
+class SweepFigures:
+    small: SweepRuns  # the smaller table, 1% crossing
+    large: SweepRuns  # the larger table, 1% crossing: the figure
+    same_crossings: SweepRuns  # the larger table with only the smaller one's crossing leads
+    update_seconds: float
 
 
 def generate_leads(n: int, *, owners: list[int], campaigns: list[int], now: datetime) -> float:
