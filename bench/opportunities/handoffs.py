@@ -13,7 +13,7 @@ from time import perf_counter_ns as time_ns
 from django.utils import timezone
 
 from ..env import BASE_DIR, PYTHON, connect
-from ..markdown import span
+from ..mdwriter import span
 from ..timing import StatementTimer, Timer, percentile, statement_kinds
 from .data import BIG_TABLES, DataSet
 

@@ -4,7 +4,7 @@ the SELECTs each request sent, replayed."""
 import random
 from dataclasses import dataclass, field
 
-from ..markdown import span
+from ..mdwriter import span
 from ..plans import abridge, explain, select_statements
 from ..timing import PageTimes, percentile, replay_statements, time_requests
 from .data import BIG_TABLES, DataSet

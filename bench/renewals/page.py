@@ -3,7 +3,7 @@
 import random
 from dataclasses import dataclass, field
 
-from ..markdown import span
+from ..mdwriter import span
 from ..plans import abridge, explain, select_statements
 from ..timing import PageTimes, percentile, replay_statements, time_requests
 from .data import BIG_TABLES, MANAGER_REQUESTS, PAGE_WARMUP, QUERY_COUNT_SAMPLE, SMALL_AM_REQUESTS, DataSet

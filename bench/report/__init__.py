@@ -1,5 +1,5 @@
 """The benchmark results and the report built from them: each figure's section module turns
-its measurements into summary rows and a section of blocks (``bench.markdown``), rendered
+its measurements into summary rows and a section of blocks (``bench.mdwriter``), rendered
 once: the summary table printed at the end of a run, the whole report written to
 docs/benchmarks.md (or, for a quick or partial run, under bench/results/)."""
 
@@ -10,7 +10,7 @@ from ..capture import CaptureFigures
 from ..csv_import import ImportFigures
 from ..env import BASE_DIR, BENCH_ENV, DB_NAME
 from ..insight import InsightFigures
-from ..markdown import Bullets, Code, Heading, Paragraph, Section, Table, render
+from ..mdwriter import Bullets, Code, Heading, Paragraph, Section, Table, render
 from ..opportunities import OpportunitiesFigures
 from ..queues import QueuesFigures
 from ..renewals import RenewalsFigures

@@ -1,7 +1,7 @@
 """Figure 1: capture over HTTP."""
 
 from ..capture import CaptureFigures
-from ..markdown import Paragraph, Section, Table
+from ..mdwriter import Paragraph, Section, Table
 from .summary import Row
 from .targets import CAPTURE_TARGET
 

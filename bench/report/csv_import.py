@@ -1,7 +1,7 @@
 """Figure 2: CSV import."""
 
 from ..csv_import import ImportFigures
-from ..markdown import Paragraph, Section, Table, mib
+from ..mdwriter import Paragraph, Section, Table, mib
 from .summary import Row
 from .targets import IMPORT_TARGET, flat
 

@@ -14,7 +14,7 @@ from ..insight.pages import (
     SLOW_CASE_MS,
     SLOW_CASE_REQUESTS,
 )
-from ..markdown import Bullets, Code, Heading, Paragraph, Section, Table, Wrapped, counts, met, span
+from ..mdwriter import Bullets, Code, Heading, Paragraph, Section, Table, Wrapped, counts, met, span
 from ..timing import percentile
 from .summary import Row, not_measured
 

@@ -1,6 +1,6 @@
 """Figure 5: AE inbox, pipeline, handoff and accept."""
 
-from ..markdown import Bullets, Code, Paragraph, Section, Table, Wrapped, kinds_by_time, span
+from ..mdwriter import Bullets, Code, Paragraph, Section, Table, Wrapped, kinds_by_time, span
 from ..opportunities import OpportunitiesFigures
 from ..opportunities.data import AE_TEAMS, AES_PER_TEAM
 from ..opportunities.handoffs import PARALLEL, TRACED_OPERATIONS

@@ -1,6 +1,6 @@
 """Figure 4: SDR queues, routing and SLA timers."""
 
-from ..markdown import Code, Paragraph, Section, Table, kinds_by_time, ms_list, span
+from ..mdwriter import Code, Paragraph, Section, Table, kinds_by_time, ms_list, span
 from ..queues import QueuesFigures, missing_indexes
 from ..queues.data import REP_CAPACITY
 from ..queues.page import FULL_QUEUE_REPS, QUEUE_WARMUP

@@ -2,7 +2,7 @@
 
 import statistics
 
-from ..markdown import Bullets, Code, Heading, Paragraph, Section, Table, Wrapped, counts, kinds_by_time, span
+from ..mdwriter import Bullets, Code, Heading, Paragraph, Section, Table, Wrapped, counts, kinds_by_time, span
 from ..plans import SLOW_PLAN_MS
 from ..renewals import RenewalsFigures
 from ..renewals.data import (

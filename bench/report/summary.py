@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from ..markdown import met
+from ..mdwriter import met
 
 HEADERS = ("figure", "measured", "baseline", "ratio", "target", "met")
 

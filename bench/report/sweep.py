@@ -1,6 +1,6 @@
 """Figure 3: the engagement threshold sweep."""
 
-from ..markdown import Code, Paragraph, Section, Table, mib
+from ..mdwriter import Code, Paragraph, Section, Table, mib
 from ..sweep import SweepFigures
 from .summary import Row
 from .targets import SWEEP_TARGET, flat
