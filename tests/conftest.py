@@ -1,8 +1,10 @@
 import pytest
+import time_machine
 
 from team.models import Role
-from tests import clock_shift
-from tests.factories import CampaignFactory, TeamFactory, UserFactory, WebFormFactory, make_profile
+from tests import cast, clock_shift
+from tests.factories import CampaignFactory, UserFactory, WebFormFactory, make_profile
+from tests.shared_rows import FAST_HASHERS, restore_migrated_rows
 
 
 def pytest_configure(config):
@@ -24,7 +26,7 @@ def pytest_terminal_summary(terminalreporter):
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = FAST_HASHERS
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.MEDIA_ROOT = str(tmp_path / "media")
     settings.SECURE_SSL_REDIRECT = False
@@ -42,18 +44,7 @@ def _test_settings(settings, tmp_path):
 def _migrated_rows(request):
     """The rows the data migrations create; transactional tests flush them, so put them back."""
     if request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames):
-        from accounts.services import acceptance_policy, ensure_default_stages
-        from leads.models import ScoringSettings
-        from renewals.models import RenewalSettings
-        from renewals.services import renewal_policies
-        from sdr.services import first_touch_policies
-
-        ScoringSettings.load()
-        first_touch_policies()
-        acceptance_policy()
-        ensure_default_stages()
-        renewal_policies()
-        RenewalSettings.load()
+        restore_migrated_rows()
 
 
 @pytest.fixture(autouse=True)
@@ -69,101 +60,85 @@ def _clear_cache():
 
 
 @pytest.fixture
+def frozen(request):
+    """The clock stopped at the test module's ``NOW`` for the whole test, its fixtures included;
+    yields the traveller (``frozen.shift(seconds)``, ``frozen.move_to(moment)``). A module whose
+    every test lives then says ``pytestmark = pytest.mark.usefixtures("frozen")``."""
+    with time_machine.travel(request.module.NOW, tick=False) as traveller:
+        yield traveller
+
+
+# --- the cast (tests/cast.py says who each is) ----------------------------------------------------
+
+
+@pytest.fixture
 def inbound_sdr(db):
-    return UserFactory(username="sam", role=Role.INBOUND_SDR)
+    return cast.inbound_sdr()
 
 
 @pytest.fixture
 def other_sdr(db):
-    return UserFactory(username="lena", role=Role.INBOUND_SDR)
+    return cast.other_sdr()
 
 
 @pytest.fixture
 def outbound_sdr(db):
-    return UserFactory(
-        username="tom", role=Role.OUTBOUND_SDR, team=TeamFactory(name="Outbound", kind="outbound")
-    )
+    return cast.outbound_sdr()
 
 
 @pytest.fixture
 def ae(db):
-    return UserFactory(username="alex", role=Role.AE, team=TeamFactory(name="AEs", kind="sales"))
+    return cast.ae()
 
 
 @pytest.fixture
 def other_ae(ae):
-    """Ana, a second AE in Alex's team."""
-    return UserFactory(username="ana", role=Role.AE, team=ae.team)
+    return cast.other_ae(ae)
 
 
 @pytest.fixture
 def sales_manager(ae):
-    """Sol manages the AEs team (Alex's)."""
-    user = UserFactory(username="sol", role=Role.MANAGER, team=ae.team)
-    ae.team.manager = user
-    ae.team.save(update_fields=["manager"])
-    return user
+    return cast.sales_manager(ae)
 
 
 @pytest.fixture
 def ae_rule(ae):
-    """Every handoff goes to the AEs team (Alex's), by round-robin."""
-    from sdr.models import TerritoryRule
-
-    return TerritoryRule.objects.create(name="All handoffs", team=ae.team, position=1000)
+    return cast.ae_rule(ae)
 
 
 @pytest.fixture
 def am(db):
-    return UserFactory(username="casey", role=Role.AM, team=TeamFactory(name="AMs", kind="am"))
+    return cast.am()
 
 
 @pytest.fixture
 def am_manager(am):
-    """Moe manages the AMs team (Casey's)."""
-    user = UserFactory(username="moe", role=Role.MANAGER, email="moe@example.com", team=am.team)
-    am.team.manager = user
-    am.team.save(update_fields=["manager"])
-    return user
+    return cast.am_manager(am)
 
 
 @pytest.fixture
 def am_rule(am):
-    """Every new customer goes to the AMs team (Casey's), by round-robin."""
-    from sdr.models import TerritoryRule
-
-    return TerritoryRule.objects.create(name="All customers", team=am.team, position=1000)
+    return cast.am_rule(am)
 
 
 @pytest.fixture
 def manager(db):
-    """Maria manages the Inbound EMEA team (the team ``inbound_sdr`` and ``other_sdr`` are in)."""
-    user = UserFactory(username="maria", role=Role.MANAGER)
-    user.team.manager = user
-    user.team.save(update_fields=["manager"])
-    return user
+    return cast.manager()
 
 
 @pytest.fixture
 def other_manager(outbound_sdr):
-    """Olga manages the Outbound team (Tom's), none of Maria's."""
-    user = UserFactory(username="olga", role=Role.MANAGER, team=outbound_sdr.team)
-    outbound_sdr.team.manager = user
-    outbound_sdr.team.save(update_fields=["manager"])
-    return user
+    return cast.other_manager(outbound_sdr)
 
 
 @pytest.fixture
 def catch_all_rule(db):
-    """Every sales-ready lead goes to the Inbound EMEA team."""
-    from sdr.models import TerritoryRule
-
-    return TerritoryRule.objects.create(name="Everything", team=TeamFactory(), position=1000)
+    return cast.catch_all_rule()
 
 
 @pytest.fixture
 def marketing(db):
-    return UserFactory(username="mo", role=Role.MARKETING)
+    return cast.marketing()
 
 
 @pytest.fixture
@@ -190,3 +165,30 @@ def client_for(client):
         return client
 
     return login
+
+
+@pytest.fixture
+def admin_client(client, db):
+    """Ops, a superuser with the marketing role, logged in on the test client (pytest-django's own
+    ``admin_client`` would be an inbound SDR, the role's default)."""
+    client.force_login(UserFactory(username="ops", role=Role.MARKETING, is_staff=True, is_superuser=True))
+    return client
+
+
+@pytest.fixture
+def api():
+    """DRF's test client, logged in as nobody (``api_for`` logs someone in on this same client)."""
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def api_for(api):
+    """Authenticate a user on the API client: ``api_for(manager).get("/api/v1/...")``."""
+
+    def authenticate(user):
+        api.force_authenticate(user)
+        return api
+
+    return authenticate

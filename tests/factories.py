@@ -145,6 +145,24 @@ def routed_lead(
     return lead
 
 
+def raise_hand(email: str, *, campaign=None, activity_kind=None, **details) -> Lead:
+    """Someone asking for a call through the API, with ``details`` (company, country ...); the
+    activity is a form fill unless ``activity_kind`` says otherwise."""
+    from leads.services import capture_lead
+
+    kind = {"activity_kind": activity_kind} if activity_kind else {}
+    return capture_lead(
+        email=email, details=details, via="api", campaign=campaign, hand_raiser=True, **kind
+    ).lead
+
+
+def request_a_meeting(email: str, *, campaign=None) -> Lead:
+    """Someone at Globex asking for a meeting through the API (a hand-raiser)."""
+    from leads.models import ActivityKind
+
+    return raise_hand(email, campaign=campaign, activity_kind=ActivityKind.MEETING_REQUEST, company="Globex")
+
+
 def qualifying(**changes):
     """A qualification an SDR would hand off: need confirmed, the rest partly known."""
     from accounts.services import Qualifying
@@ -178,6 +196,13 @@ def accepted(sdr, ae, *, now=None, **lead_fields):
 
     opportunity = handed_off(sdr, ae, now=now, **lead_fields)
     return accept_handoff(opportunity_id=opportunity.pk, by=ae, now=now)
+
+
+def stage(name: str):
+    """The pipeline stage called ``name`` (the stages the data migration creates)."""
+    from accounts.models import Stage
+
+    return Stage.objects.get(name=name)
 
 
 def customer(am, *, name: str = "Acme GmbH", domain: str = "acme.example", **account_fields):
@@ -214,3 +239,37 @@ def api_token(user, name: str = "tests") -> str:
 
     _, raw = issue_token(user=user, name=name)
     return raw
+
+
+# --- reading back what the services left --------------------------------------------------------
+
+
+def first_touch(lead):
+    """The lead's first-touch work item (its SLA timer)."""
+    from work.models import WorkItem
+
+    return WorkItem.objects.for_subject(lead).get(kind=WorkItem.Kind.FIRST_TOUCH)
+
+
+def open_steps(lead) -> list:
+    """The lead's open cadence-step work items."""
+    from work.models import WorkItem
+
+    return list(WorkItem.objects.open().for_subject(lead).filter(kind=WorkItem.Kind.CADENCE_STEP))
+
+
+def handoff_snapshot(lead) -> dict:
+    """Everything a hand-off changes: a refused one must leave all of it as it was."""
+    from accounts.models import Account, Contact, Opportunity
+    from leads.models import LeadEvent
+    from work.models import WorkItem
+
+    lead.refresh_from_db()
+    return {
+        "opportunities": Opportunity.objects.count(),
+        "accounts": Account.objects.count(),
+        "contacts": Contact.objects.count(),
+        "lead_status": lead.status,
+        "items": list(WorkItem.objects.order_by("pk").values_list("pk", "kind", "state", "owner_id")),
+        "events": LeadEvent.objects.filter(lead=lead).count(),
+    }

@@ -7,7 +7,6 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import time_machine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -90,7 +89,8 @@ def api_calls(world):
 def test_junk_never_gets_a_500(client_for, request, world, who):
     client = client_for(request.getfixturevalue(who))
     for method, url, fields in pages(world) + api_calls(world):
-        for junk in JUNK:
+        # A page read without fields is the same request whatever the junk: it is sent once.
+        for junk in JUNK if fields or method != "get" else JUNK[:1]:
             data = dict.fromkeys(fields, junk)
             if method == "get":
                 response = client.get(url, data)
@@ -151,12 +151,6 @@ def test_json_nested_thousands_deep_is_a_400_on_every_endpoint(client_for, manag
 # --- sane ranges (kit.bounds): every date and number input, refused on its field --------------------
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 @pytest.mark.django_db

@@ -6,15 +6,9 @@ from datetime import UTC, datetime
 import pytest
 
 from accounts.models import Opportunity, Stage
-from tests.factories import UserFactory, accepted, handed_off
+from tests.factories import accepted, handed_off
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def admin_client(client, db):
-    client.force_login(UserFactory(username="ops", role="marketing", is_staff=True, is_superuser=True))
-    return client
 
 
 @pytest.mark.django_db

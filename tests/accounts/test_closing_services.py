@@ -10,15 +10,11 @@ from accounts.models import Opportunity, OpportunityEvent, Stage
 from accounts.services import AccountsError, move_stage, update_opportunity
 from leads.models import Lead, LeadEvent
 from leads.services import capture_lead, log_activity, sweep_engagement_thresholds
-from tests.factories import accepted
+from tests.factories import accepted, stage
 
 pytestmark = pytest.mark.django_db
 
 ACCEPTED_AT = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
-
-
-def stage(name: str) -> Stage:
-    return Stage.objects.get(name=name)
 
 
 @pytest.fixture

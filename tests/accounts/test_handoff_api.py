@@ -7,15 +7,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-import time_machine
 from django.conf import settings
-from rest_framework.test import APIClient
 
 from accounts import services as accounts
 from accounts.models import Account, Contact, Opportunity
-from leads.models import Lead, LeadEvent
+from leads.models import Lead
 from sdr import services as sdr
-from tests.factories import UserFactory, routed_lead
+from tests.factories import UserFactory, handoff_snapshot, routed_lead
 from work.models import SlaPolicy, WorkItem
 
 URL = "/api/v1/handoffs/"
@@ -23,20 +21,7 @@ URL = "/api/v1/handoffs/"
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def _frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-@pytest.fixture
-def api():
-    return APIClient()
-
-
-def as_user(api, user):
-    api.force_authenticate(user)
-    return api
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 @pytest.fixture
@@ -69,24 +54,12 @@ def body(of, **changes) -> dict:
     return {k: v for k, v in data.items() if v is not ...}
 
 
-def snapshot(lead) -> dict:
-    lead.refresh_from_db()
-    return {
-        "opportunities": Opportunity.objects.count(),
-        "accounts": Account.objects.count(),
-        "contacts": Contact.objects.count(),
-        "lead_status": lead.status,
-        "items": list(WorkItem.objects.order_by("pk").values_list("pk", "kind", "state", "owner_id")),
-        "events": LeadEvent.objects.filter(lead=lead).count(),
-    }
-
-
 # --- handing off ---------------------------------------------------------------------------------
 
 
 @pytest.mark.django_db
-def test_a_hand_off_by_territory_answers_with_the_opportunity(api, inbound_sdr, lead, ae, ae_rule):
-    response = as_user(api, inbound_sdr).post(URL, body(lead), format="json")
+def test_a_hand_off_by_territory_answers_with_the_opportunity(api_for, inbound_sdr, lead, ae, ae_rule):
+    response = api_for(inbound_sdr).post(URL, body(lead), format="json")
 
     assert response.status_code == 201, response.json()
     answer = response.json()
@@ -117,37 +90,37 @@ def test_a_hand_off_by_territory_answers_with_the_opportunity(api, inbound_sdr, 
     lead.refresh_from_db()
     assert lead.status == Lead.Status.HANDED_OFF
     assert WorkItem.objects.for_subject(lead).get().state == WorkItem.State.DONE  # the first touch
-    queue = as_user(api, inbound_sdr).get("/api/v1/queue/").json()
+    queue = api_for(inbound_sdr).get("/api/v1/queue/").json()
     assert queue["count"] == 0
 
 
 @pytest.mark.django_db
-def test_a_hand_off_to_an_ae_chosen_by_hand(api, inbound_sdr, lead, ae, other_ae):
-    response = as_user(api, inbound_sdr).post(URL, body(lead, ae=other_ae.pk), format="json")
+def test_a_hand_off_to_an_ae_chosen_by_hand(api_for, inbound_sdr, lead, ae, other_ae):
+    response = api_for(inbound_sdr).post(URL, body(lead, ae=other_ae.pk), format="json")
     assert response.status_code == 201
     assert response.json()["ae"]["id"] == other_ae.pk
     assert WorkItem.objects.get(kind="accept_handoff").owner == other_ae
 
 
 @pytest.mark.django_db
-def test_the_account_is_matched_by_the_email_domain(api, inbound_sdr, lead, ae):
+def test_the_account_is_matched_by_the_email_domain(api_for, inbound_sdr, lead, ae):
     acme = Account.objects.create(name="ACME Widgets Inc.", domain="acme-widgets.example")
-    response = as_user(api, inbound_sdr).post(URL, body(lead, ae=ae.pk), format="json")
+    response = api_for(inbound_sdr).post(URL, body(lead, ae=ae.pk), format="json")
     assert response.json()["account"]["id"] == acme.pk and Account.objects.count() == 1
 
 
 @pytest.mark.django_db
-def test_meeting_and_amount_are_optional_when_the_prospect_did_not_ask(api, inbound_sdr, lead, ae):
+def test_meeting_and_amount_are_optional_when_the_prospect_did_not_ask(api_for, inbound_sdr, lead, ae):
     data = body(lead, ae=ae.pk, asked_for_meeting=..., proposed_meeting_at=..., amount=...)
-    response = as_user(api, inbound_sdr).post(URL, data, format="json")
+    response = api_for(inbound_sdr).post(URL, data, format="json")
     assert response.status_code == 201
     assert (response.json()["proposed_meeting_at"], response.json()["amount"]) == (None, None)
     assert Opportunity.objects.get().amount is None
 
 
 @pytest.mark.django_db
-def test_a_manager_hands_off_a_lead_of_their_team(api, manager, inbound_sdr, lead, ae):
-    response = as_user(api, manager).post(URL, body(lead, ae=ae.pk), format="json")
+def test_a_manager_hands_off_a_lead_of_their_team(api_for, manager, inbound_sdr, lead, ae):
+    response = api_for(manager).post(URL, body(lead, ae=ae.pk), format="json")
     assert response.status_code == 201 and response.json()["sdr"]["id"] == inbound_sdr.pk
 
 
@@ -156,11 +129,11 @@ def test_a_manager_hands_off_a_lead_of_their_team(api, manager, inbound_sdr, lea
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("who", ["ae", "am", "marketing"])
-def test_roles_without_a_queue_are_forbidden(api, request, lead, ae, who):
-    before = snapshot(lead)
-    response = as_user(api, request.getfixturevalue(who)).post(URL, body(lead, ae=ae.pk), format="json")
+def test_roles_without_a_queue_are_forbidden(api_for, request, lead, ae, who):
+    before = handoff_snapshot(lead)
+    response = api_for(request.getfixturevalue(who)).post(URL, body(lead, ae=ae.pk), format="json")
     assert response.status_code == 403
-    assert snapshot(lead) == before
+    assert handoff_snapshot(lead) == before
 
 
 @pytest.mark.django_db
@@ -171,69 +144,71 @@ def test_anonymous_callers_are_refused(api, lead):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("who", ["other_sdr", "other_manager"])
-def test_someone_elses_lead_is_refused_without_saying_whose(api, request, lead, ae, who):
-    before = snapshot(lead)
-    response = as_user(api, request.getfixturevalue(who)).post(URL, body(lead, ae=ae.pk), format="json")
+def test_someone_elses_lead_is_refused_without_saying_whose(api_for, request, lead, ae, who):
+    before = handoff_snapshot(lead)
+    response = api_for(request.getfixturevalue(who)).post(URL, body(lead, ae=ae.pk), format="json")
     assert response.status_code == 400
     assert response.json() == {"lead": ["No such lead in your queues."]}
-    assert snapshot(lead) == before
+    assert handoff_snapshot(lead) == before
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("value", [987654, 0, -3, "abc", None, 2**70])
-def test_an_unknown_lead_is_refused_on_its_field(api, inbound_sdr, lead, ae, value):
-    response = as_user(api, inbound_sdr).post(URL, body(lead, lead=value, ae=ae.pk), format="json")
+def test_an_unknown_lead_is_refused_on_its_field(api_for, inbound_sdr, lead, ae, value):
+    response = api_for(inbound_sdr).post(URL, body(lead, lead=value, ae=ae.pk), format="json")
     assert response.status_code == 400 and list(response.json()) == ["lead"]
     assert Opportunity.objects.count() == 0
 
 
 @pytest.mark.django_db
-def test_reading_the_list_is_not_allowed(api, inbound_sdr):
-    assert as_user(api, inbound_sdr).get(URL).status_code == 405
+def test_reading_the_list_is_not_allowed(api_for, inbound_sdr):
+    assert api_for(inbound_sdr).get(URL).status_code == 405
 
 
 # --- refused, nothing changed --------------------------------------------------------------------
 
 
 @pytest.mark.django_db
-def test_a_disqualified_lead_is_refused_with_the_reason(api, inbound_sdr, lead, ae):
+def test_a_disqualified_lead_is_refused_with_the_reason(api_for, inbound_sdr, lead, ae):
     sdr.dispose_lead(lead_id=lead.pk, by=inbound_sdr, to="disqualified", reason="Spam or fake details")
-    before = snapshot(lead)
-    response = as_user(api, inbound_sdr).post(URL, body(lead, ae=ae.pk), format="json")
+    before = handoff_snapshot(lead)
+    response = api_for(inbound_sdr).post(URL, body(lead, ae=ae.pk), format="json")
     assert response.status_code == 400
     assert response.json() == {
         "non_field_errors": ["A lead in Disqualified cannot be handed off; only MQLs and working leads can."]
     }
-    assert snapshot(lead) == before
+    assert handoff_snapshot(lead) == before
 
 
 @pytest.mark.django_db
-def test_handing_off_twice_is_refused(api, inbound_sdr, lead, ae):
-    client = as_user(api, inbound_sdr)
+def test_handing_off_twice_is_refused(api_for, inbound_sdr, lead, ae):
+    client = api_for(inbound_sdr)
     assert client.post(URL, body(lead, ae=ae.pk), format="json").status_code == 201
-    before = snapshot(lead)
+    before = handoff_snapshot(lead)
     response = client.post(URL, body(lead, ae=ae.pk), format="json")
     assert response.status_code == 400
     assert "A lead in Handed off cannot be handed off" in response.json()["non_field_errors"][0]
-    assert snapshot(lead) == before
+    assert handoff_snapshot(lead) == before
 
 
 @pytest.mark.django_db
-def test_without_a_territory_rule_the_ae_must_be_chosen(api, inbound_sdr, lead, ae):
-    before = snapshot(lead)
-    response = as_user(api, inbound_sdr).post(URL, body(lead), format="json")
+def test_without_a_territory_rule_the_ae_must_be_chosen(api_for, inbound_sdr, lead, ae):
+    before = handoff_snapshot(lead)
+    response = api_for(inbound_sdr).post(URL, body(lead), format="json")
     assert response.status_code == 400
     assert response.json() == {
         "ae": ["No AE territory rule matches this lead, or every AE in it is away: choose an AE."]
     }
-    assert snapshot(lead) == before
+    assert handoff_snapshot(lead) == before
 
 
 @pytest.mark.django_db
-def test_when_every_ae_of_the_territory_is_away_the_ae_must_be_chosen(api, inbound_sdr, lead, ae, ae_rule):
+def test_when_every_ae_of_the_territory_is_away_the_ae_must_be_chosen(
+    api_for, inbound_sdr, lead, ae, ae_rule
+):
     ae.is_away = True
     ae.save(update_fields=["is_away"])
-    response = as_user(api, inbound_sdr).post(URL, body(lead), format="json")
+    response = api_for(inbound_sdr).post(URL, body(lead), format="json")
     assert response.status_code == 400 and list(response.json()) == ["ae"]
     assert Opportunity.objects.count() == 0
 
@@ -259,25 +234,25 @@ def test_when_every_ae_of_the_territory_is_away_the_ae_must_be_chosen(api, inbou
         ({"need_note": "x" * 2001}, "need_note", "no more than 2000 characters"),
     ],
 )
-def test_an_invalid_input_is_refused_on_its_field(api, inbound_sdr, lead, ae, changes, field, message):
-    before = snapshot(lead)
-    response = as_user(api, inbound_sdr).post(URL, body(lead, ae=ae.pk, **changes), format="json")
+def test_an_invalid_input_is_refused_on_its_field(api_for, inbound_sdr, lead, ae, changes, field, message):
+    before = handoff_snapshot(lead)
+    response = api_for(inbound_sdr).post(URL, body(lead, ae=ae.pk, **changes), format="json")
     assert response.status_code == 400
     errors = response.json()
     assert list(errors) == [field] and message in errors[field][0], errors
-    assert snapshot(lead) == before
+    assert handoff_snapshot(lead) == before
 
 
 @pytest.mark.django_db
-def test_every_qualification_problem_is_listed_at_once(api, inbound_sdr, lead, ae):
+def test_every_qualification_problem_is_listed_at_once(api_for, inbound_sdr, lead, ae):
     data = body(lead, ae=ae.pk, need="unknown", need_note="", budget="", proposed_meeting_at=None)
-    response = as_user(api, inbound_sdr).post(URL, data, format="json")
+    response = api_for(inbound_sdr).post(URL, data, format="json")
     assert set(response.json()) == {"need", "need_note", "budget", "proposed_meeting_at"}
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("chosen", ["other_sdr", "am", "manager", "inactive_ae", "nobody", "text"])
-def test_choosing_someone_who_is_not_an_active_ae_is_refused(api, request, inbound_sdr, lead, chosen):
+def test_choosing_someone_who_is_not_an_active_ae_is_refused(api_for, request, inbound_sdr, lead, chosen):
     if chosen == "inactive_ae":
         value = UserFactory(role="ae", is_active=False).pk
     elif chosen == "nobody":
@@ -286,15 +261,15 @@ def test_choosing_someone_who_is_not_an_active_ae_is_refused(api, request, inbou
         value = "alex"
     else:
         value = request.getfixturevalue(chosen).pk
-    before = snapshot(lead)
-    response = as_user(api, inbound_sdr).post(URL, body(lead, ae=value), format="json")
+    before = handoff_snapshot(lead)
+    response = api_for(inbound_sdr).post(URL, body(lead, ae=value), format="json")
     assert response.status_code == 400 and list(response.json()) == ["ae"]
-    assert snapshot(lead) == before
+    assert handoff_snapshot(lead) == before
 
 
 @pytest.mark.django_db
-def test_a_returned_lead_can_be_handed_off_again(api, inbound_sdr, lead, ae):
-    client = as_user(api, inbound_sdr)
+def test_a_returned_lead_can_be_handed_off_again(api_for, inbound_sdr, lead, ae):
+    client = api_for(inbound_sdr)
     first = client.post(URL, body(lead, ae=ae.pk), format="json").json()
     accounts.reject_handoff(
         opportunity_id=first["id"], by=ae, reason="Not qualified: no budget", note="No budget this year."

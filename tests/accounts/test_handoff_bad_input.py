@@ -1,6 +1,7 @@
 """The hand-off page and endpoint never answer 500, whatever they are sent: garbage ids, wrong
 types, absurd dates and amounts, missing fields, someone else's lead; and junk changes nothing."""
 
+import copy
 import json
 
 import pytest
@@ -8,7 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.models import Account, Contact, Opportunity
+from tests import cast
 from tests.factories import routed_lead
+from tests.shared_rows import kept_for_the_scope
 
 FIELDS = [
     "lead",
@@ -47,9 +50,36 @@ JUNK = [
 ]
 
 
+@pytest.fixture(scope="module")
+def kept(django_db_setup, django_db_blocker):
+    """Sam with a lead in his queue, Alex and the rule that hands off to Alex's team, built once
+    for the module: what a test changes is rolled back at its end."""
+    with kept_for_the_scope(django_db_blocker) as building:
+        with building():
+            sdr, ae = cast.inbound_sdr(), cast.ae()
+            cast.ae_rule(ae)
+            lead = routed_lead(sdr, email="junk@acme-widgets.example")
+        yield {"inbound_sdr": sdr, "ae": ae, "lead": lead}
+
+
 @pytest.fixture
-def lead(inbound_sdr, ae, ae_rule):
-    return routed_lead(inbound_sdr, email="junk@acme-widgets.example")
+def _kept(kept, db):
+    return copy.deepcopy(kept)
+
+
+@pytest.fixture
+def inbound_sdr(_kept):
+    return _kept["inbound_sdr"]
+
+
+@pytest.fixture
+def ae(_kept):
+    return _kept["ae"]
+
+
+@pytest.fixture
+def lead(_kept):
+    return _kept["lead"]
 
 
 def counts() -> tuple[int, int, int]:

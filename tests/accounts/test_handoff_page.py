@@ -10,12 +10,12 @@ import time_machine
 from django.urls import reverse
 
 from accounts import services as accounts
-from accounts.models import Account, Contact, Opportunity
-from leads.models import Lead, LeadEvent
+from accounts.models import Account, Opportunity
+from leads.models import Lead
 from sdr import services as sdr
 from sdr.models import Cadence, CadenceStep
 from sdr.services import cadences
-from tests.factories import UserFactory, routed_lead
+from tests.factories import UserFactory, handoff_snapshot, routed_lead
 from work.models import SlaPolicy, WorkItem
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -23,10 +23,7 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def _frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 @pytest.fixture
@@ -64,19 +61,6 @@ def form_data(**changes) -> dict:
     }
     data.update(changes)
     return {k: v for k, v in data.items() if v is not None}
-
-
-def snapshot(lead) -> dict:
-    """Everything a hand-off changes: a refused one must leave all of it as it was."""
-    lead.refresh_from_db()
-    return {
-        "opportunities": Opportunity.objects.count(),
-        "accounts": Account.objects.count(),
-        "contacts": Contact.objects.count(),
-        "lead_status": lead.status,
-        "items": list(WorkItem.objects.order_by("pk").values_list("pk", "kind", "state", "owner_id")),
-        "events": LeadEvent.objects.filter(lead=lead).count(),
-    }
 
 
 def errors_of(response) -> dict:
@@ -227,20 +211,20 @@ def test_a_manager_hands_off_a_lead_of_their_team(client_for, manager, inbound_s
 @pytest.mark.parametrize("who", ["other_sdr", "other_manager"])
 def test_someone_elses_lead_is_not_found(client_for, request, lead, ae, who):
     client = client_for(request.getfixturevalue(who))
-    before = snapshot(lead)
+    before = handoff_snapshot(lead)
     assert client.get(url(lead)).status_code == 404
     assert client.post(url(lead), form_data(ae=str(ae.pk))).status_code == 404
-    assert snapshot(lead) == before
+    assert handoff_snapshot(lead) == before
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("who", ["ae", "am", "marketing"])
 def test_roles_without_a_queue_are_forbidden(client_for, request, lead, ae, who):
     client = client_for(request.getfixturevalue(who))
-    before = snapshot(lead)
+    before = handoff_snapshot(lead)
     assert client.get(url(lead)).status_code == 403
     assert client.post(url(lead), form_data(ae=str(ae.pk))).status_code == 403
-    assert snapshot(lead) == before
+    assert handoff_snapshot(lead) == before
 
 
 @pytest.mark.django_db
@@ -265,33 +249,33 @@ def test_a_disqualified_lead_says_why_and_offers_no_form(client_for, inbound_sdr
     assert "This lead cannot be handed off" in body and "Disqualified" in body
     assert "<form" not in body.split("<main>")[1]
 
-    before = snapshot(lead)
+    before = handoff_snapshot(lead)
     response = client.post(url(lead), form_data(ae=str(ae.pk)))
     assert response.status_code == 400
     assert "A lead in Disqualified cannot be handed off" in response.content.decode()
-    assert snapshot(lead) == before
+    assert handoff_snapshot(lead) == before
 
 
 @pytest.mark.django_db
 def test_handing_off_twice_is_refused(client_for, inbound_sdr, lead, ae):
     client = client_for(inbound_sdr)
     client.post(url(lead), form_data(ae=str(ae.pk)))
-    before = snapshot(lead)
+    before = handoff_snapshot(lead)
     response = client.post(url(lead), form_data(ae=str(ae.pk)))
     assert response.status_code == 400
     body = response.content.decode()
     assert "A lead in Handed off cannot be handed off" in body
     assert f"It was handed off to {ae}" in body
-    assert snapshot(lead) == before
+    assert handoff_snapshot(lead) == before
 
 
 @pytest.mark.django_db
 def test_without_a_territory_rule_the_ae_must_be_chosen(client_for, inbound_sdr, lead, ae):
-    before = snapshot(lead)
+    before = handoff_snapshot(lead)
     response = client_for(inbound_sdr).post(url(lead), form_data(ae=""))
     assert response.status_code == 400
     assert errors_of(response) == {"ae": [accounts_ae_message()]}
-    assert snapshot(lead) == before
+    assert handoff_snapshot(lead) == before
 
 
 def accounts_ae_message() -> str:
@@ -317,13 +301,13 @@ def accounts_ae_message() -> str:
 def test_an_invalid_qualification_is_refused_beside_its_field(
     client_for, inbound_sdr, lead, ae, changes, field, message
 ):
-    before = snapshot(lead)
+    before = handoff_snapshot(lead)
     response = client_for(inbound_sdr).post(url(lead), form_data(ae=str(ae.pk), **changes))
     assert response.status_code == 400
     errors = errors_of(response)
     assert list(errors) == [field] and message in errors[field][0]
     assert message.replace("'", "&#x27;") in response.content.decode()
-    assert snapshot(lead) == before
+    assert handoff_snapshot(lead) == before
 
 
 @pytest.mark.django_db
@@ -340,13 +324,13 @@ def test_choosing_someone_who_is_not_an_active_ae_is_refused(client_for, request
         person = UserFactory(role="ae", is_active=False)
     else:
         person = request.getfixturevalue(chosen)
-    before = snapshot(lead)
+    before = handoff_snapshot(lead)
     response = client_for(inbound_sdr).post(url(lead), form_data(ae=str(person.pk)))
     assert response.status_code == 400
     assert errors_of(response)["ae"] == [
         "Choose an active account executive from the list, or leave it to the territory's round-robin."
     ]
-    assert snapshot(lead) == before
+    assert handoff_snapshot(lead) == before
 
 
 @pytest.mark.django_db

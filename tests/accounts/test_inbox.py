@@ -12,8 +12,7 @@ from django.urls import reverse
 from accounts.models import Opportunity, OpportunityEvent
 from accounts.services import accept_handoff, hand_off
 from leads.models import Lead, LeadEvent
-from team.models import Role
-from tests.factories import CampaignFactory, TeamFactory, UserFactory, qualifying, routed_lead
+from tests.factories import CampaignFactory, qualifying, routed_lead
 from work.models import WorkItem
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -33,12 +32,6 @@ def row_of(body: str, opportunity: Opportunity) -> str:
     match = re.search(rf'<li class="ib-row[^"]*" id="inbox-{opportunity.pk}".*?</li>', body, re.S)
     assert match, f"no row for opportunity {opportunity.pk}"
     return match.group(0)
-
-
-@pytest.fixture
-def far_ae(db):
-    """Bo, an AE in another sales team."""
-    return UserFactory(username="bo", role=Role.AE, team=TeamFactory(name="AEs West", kind="sales"))
 
 
 # --- what the inbox shows -----------------------------------------------------------------------

@@ -8,11 +8,10 @@ from decimal import Decimal
 import pytest
 import time_machine
 
-from accounts.models import Opportunity, OpportunityEvent, Stage
+from accounts.models import Opportunity, OpportunityEvent
 from accounts.services import accept_handoff, move_stage, update_opportunity
 from leads.models import Lead
-from team.models import Role
-from tests.factories import CampaignFactory, TeamFactory, UserFactory, accepted, handed_off
+from tests.factories import CampaignFactory, accepted, handed_off, stage
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
@@ -34,15 +33,6 @@ def url(opportunity, action: str = "") -> str:
 
 def post(client, path: str, body: dict | None = None):
     return client.post(path, body or {}, content_type="application/json")
-
-
-def stage(name: str) -> Stage:
-    return Stage.objects.get(name=name)
-
-
-@pytest.fixture
-def far_ae(db):
-    return UserFactory(username="bo", role=Role.AE, team=TeamFactory(name="AEs West", kind="sales"))
 
 
 @pytest.fixture

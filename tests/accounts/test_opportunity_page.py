@@ -10,11 +10,16 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from accounts.models import Opportunity, Stage
+from accounts.models import Opportunity
 from accounts.services import hand_off, move_stage, update_opportunity
 from leads.models import Lead
-from team.models import Role
-from tests.factories import CampaignFactory, TeamFactory, UserFactory, accepted, qualifying, routed_lead
+from tests.factories import (
+    CampaignFactory,
+    accepted,
+    qualifying,
+    routed_lead,
+    stage,
+)
 from work.services import sweep_breaches
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # Tuesday 10:00 in Berlin
@@ -30,15 +35,6 @@ def _two_days_on():
 
 def page(opportunity) -> str:
     return reverse("accounts:opportunity", args=[opportunity.pk])
-
-
-def stage(name: str) -> Stage:
-    return Stage.objects.get(name=name)
-
-
-@pytest.fixture
-def far_ae(db):
-    return UserFactory(username="bo", role=Role.AE, team=TeamFactory(name="AEs West", kind="sales"))
 
 
 @pytest.fixture

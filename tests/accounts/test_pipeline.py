@@ -15,8 +15,7 @@ from accounts.models import Opportunity, Stage
 from accounts.services import move_stage, update_opportunity
 from accounts.views import pipeline as pipeline_views
 from leads.models import Channel, Lead
-from team.models import Role
-from tests.factories import CampaignFactory, TeamFactory, UserFactory, accepted
+from tests.factories import CampaignFactory, accepted, stage
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -28,10 +27,6 @@ def _that_tuesday():
     started on the real date would have expired, or not yet begun, on the days it travels to)."""
     with time_machine.travel(NOW):
         yield
-
-
-def stage(name: str) -> Stage:
-    return Stage.objects.get(name=name)
 
 
 def opp(sdr, ae, *, at: datetime = NOW, amount=None, close_date=None, next_step="", **lead_fields):
@@ -69,11 +64,6 @@ def board(client, **query) -> str:
     response = client.get(reverse("accounts:pipeline"), query)
     assert response.status_code == 200, response.content.decode()[:500]
     return response.content.decode()
-
-
-@pytest.fixture
-def far_ae(db):
-    return UserFactory(username="bo", role=Role.AE, team=TeamFactory(name="AEs West", kind="sales"))
 
 
 # --- the board -----------------------------------------------------------------------------------

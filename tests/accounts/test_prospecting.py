@@ -23,18 +23,6 @@ from work.models import WorkItem
 TUESDAY_10 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # 10:00 in Berlin
 
 
-@pytest.fixture
-def acme(outbound_sdr):
-    return Account.objects.create(
-        name="Acme",
-        domain="acme.com",
-        industry="Software",
-        country="DE",
-        employees=250,
-        prospector=outbound_sdr,
-    )
-
-
 def add(account, by, *rows, via=ActivitySource.MANUAL):
     return prospecting.add_prospects(account_id=account.pk, by=by, rows=list(rows), via=via)
 

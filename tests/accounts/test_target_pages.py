@@ -27,18 +27,6 @@ TUESDAY_10 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # 10:00 in Berlin
 
 
 @pytest.fixture
-def acme(outbound_sdr):
-    return Account.objects.create(
-        name="Acme",
-        domain="acme.com",
-        industry="Software",
-        country="DE",
-        employees=250,
-        prospector=outbound_sdr,
-    )
-
-
-@pytest.fixture
 def cadence(db):
     cadence = Cadence.objects.create(name="Outbound 3 touches")
     CadenceStep.objects.bulk_create(

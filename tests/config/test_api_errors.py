@@ -11,10 +11,10 @@ from tests.factories import CampaignFactory, LeadFactory
 
 
 @pytest.fixture
-def api(manager):
-    client = APIClient()
-    client.force_authenticate(manager)
-    return client
+def api(api, manager):
+    """The shared API client, every call here Maria's."""
+    api.force_authenticate(manager)
+    return api
 
 
 @pytest.mark.django_db

@@ -4,17 +4,13 @@ Retry-After once an account or a client has tried too often."""
 from datetime import UTC, datetime
 
 import pytest
-import time_machine
 from rest_framework.test import APIClient
 
 # 10:00:30 UTC: a 15-minute window (aligned on the epoch) ends at 10:15:00, 870 s later.
 NOW = datetime(2026, 12, 6, 10, 0, 30, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 def login(client, username, password, ip="10.1.1.1", path="/login/"):
@@ -38,13 +34,13 @@ def test_guessing_one_accounts_password_is_refused_with_retry_after(client, mana
 
 
 @pytest.mark.django_db
-def test_after_the_window_the_right_password_works(client, manager, settings, clock):
+def test_after_the_window_the_right_password_works(client, manager, settings, frozen):
     settings.LOGIN_RATE_ACCOUNT = "3/15m"
     for i in range(4):
         login(client, "maria", f"guess{i}")
     assert login(client, "maria", "pw").status_code == 429
 
-    clock.shift(870)
+    frozen.shift(870)
     response = login(client, "maria", "pw")
     assert response.status_code == 302
     assert client.get("/leads/").status_code == 200

@@ -3,13 +3,11 @@ in time order (nothing completed before it was created, breached before it was d
 happening after now), and the pages a manager opens first show no impossible durations."""
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
-import time_machine
 from django.apps import apps
-from django.core.management import call_command
 from django.db import models
 from django.db.models import F
 
@@ -18,8 +16,6 @@ from leads.models import Activity, Campaign, Lead, LeadEvent
 from team.models import User
 from work.models import Breach, WorkItem
 
-# A Sunday morning in December and a Wednesday afternoon just after Europe's clocks changed.
-SEED_DATES = [datetime(2026, 12, 6, 9, 15, tzinfo=UTC), datetime(2027, 3, 31, 14, 40, tzinfo=UTC)]
 # Times that are plans, not history: they may lie ahead.
 FUTURE_FIELDS = {
     ("WorkItem", "due_at"),
@@ -40,14 +36,6 @@ def _history_fields():
         for field in model._meta.get_fields():
             if isinstance(field, models.DateTimeField) and (model.__name__, field.name) not in FUTURE_FIELDS:
                 yield model, field.name
-
-
-@pytest.fixture(params=SEED_DATES, ids=["december-sunday", "march-after-dst"])
-def seeded(request):
-    """The demo, seeded with the clock frozen at one of the dates; yields that moment."""
-    with time_machine.travel(request.param, tick=False):
-        call_command("seed_demo", leads=60, verbosity=0)
-        yield request.param
 
 
 def test_the_demo_happened_in_time_order_and_its_pages_say_so(seeded, client):

@@ -3,28 +3,14 @@ person made (a touch they logged, a lead, deal or account event with them as the
 inside the opening hours of that person's team, read in the team's own zone, on a working day
 that is not a holiday. Prospects may write at 3 a.m.; a rep does not answer before morning."""
 
-from datetime import UTC, datetime
-
 import pytest
-import time_machine
-from django.core.management import call_command
 
 from accounts.models import OpportunityEvent
 from leads.models import Activity, ActivitySource, LeadEvent
 from renewals.models import AccountEvent
 from team.models import Holiday, User, WorkingHours
 
-# The dates tests/demo/test_demo_history.py seeds on: a Sunday morning in December and a
-# Wednesday afternoon just after Europe's clocks changed (America's changed three weeks earlier).
-SEED_DATES = [datetime(2026, 12, 6, 9, 15, tzinfo=UTC), datetime(2027, 3, 31, 14, 40, tzinfo=UTC)]
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(params=SEED_DATES, ids=["december-sunday", "march-after-dst"])
-def seeded(request):
-    with time_machine.travel(request.param, tick=False):
-        call_command("seed_demo", leads=60, verbosity=0)
-        yield request.param
 
 
 def _rep_events():

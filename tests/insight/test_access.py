@@ -4,14 +4,13 @@ SDR's numbers are their own whatever the query string says."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import time_machine
 
 from team.models import Role
 from tests.factories import UserFactory, api_token
 
 from .test_pages import funnel_lead, tables_of, text_of
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 PAGES = {
@@ -37,12 +36,6 @@ ALLOWED = {
     Role.AM: {"retention"},
     Role.INTEGRATION: set(),
 }
-
-
-@pytest.fixture(autouse=True)
-def _clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 @pytest.mark.parametrize("role", list(ALLOWED))

@@ -16,10 +16,9 @@ from insight import answers, facts, funnel, speed, tasks
 from insight.models import RefreshState
 from insight.scope import Period, Scope, viewer_tz
 from leads.models import ActivityKind
-from leads.services import capture_lead
 from sdr.services import log_touch
 from team.models import Role
-from tests.factories import TeamFactory, UserFactory
+from tests.factories import TeamFactory, UserFactory, request_a_meeting
 
 pytestmark = pytest.mark.django_db
 
@@ -40,21 +39,11 @@ def facts_statements(queries) -> list[str]:
     return [q["sql"] for q in queries if "insight_leadfact" in q["sql"]]
 
 
-def raise_hand(email):
-    return capture_lead(
-        email=email,
-        details={"company": "Globex"},
-        via="api",
-        hand_raiser=True,
-        activity_kind=ActivityKind.MEETING_REQUEST,
-    ).lead
-
-
 @pytest.fixture
 def leads(catch_all_rule, inbound_sdr):
     """Three hand-raisers routed to Sam on Monday; Sam touched the first two."""
     with at(MONDAY_9):
-        captured = [raise_hand(f"buyer{i}@globex.example") for i in range(3)]
+        captured = [request_a_meeting(f"buyer{i}@globex.example") for i in range(3)]
     for i, lead in enumerate(captured[:2]):
         with at(MONDAY_9 + (i + 1) * HOUR):
             log_touch(lead_id=lead.pk, by=inbound_sdr, kind=ActivityKind.CALL)

@@ -4,23 +4,16 @@ numbers, and a schema that documents every endpoint with its serializer."""
 from datetime import UTC, datetime
 
 import pytest
-import time_machine
 import yaml
 
 from tests.factories import CampaignFactory
 
 from .test_pages import history, tables_of  # noqa: F401 (a fixture)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 ENDPOINTS = ["funnel", "speed", "decay", "money", "pipeline", "retention", "health"]
-
-
-@pytest.fixture(autouse=True)
-def _clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 @pytest.mark.parametrize("name", ENDPOINTS)

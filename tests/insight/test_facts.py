@@ -11,7 +11,6 @@ import time_machine
 from django.core.management import call_command
 from django.db import connection
 
-from accounts.models import Stage
 from accounts.services import accept_handoff, hand_off, move_stage, reject_handoff, update_opportunity
 from insight import facts, tasks
 from insight.models import LeadFact, RefreshState
@@ -20,7 +19,7 @@ from leads.services import capture_lead, log_activity, transition_lead
 from sdr.services import dispose_lead, log_touch
 from team.calendar import Schedule, business_minutes_between
 from team.models import BusinessCalendar, Holiday, WorkingHours
-from tests.factories import LeadFactory, UserFactory, qualifying
+from tests.factories import LeadFactory, UserFactory, qualifying, request_a_meeting, stage
 from work.models import WorkItem
 
 pytestmark = pytest.mark.django_db
@@ -33,24 +32,8 @@ def at(moment):
     return time_machine.travel(moment, tick=False)
 
 
-def raise_hand(email, campaign=None, **extra):
-    return capture_lead(
-        email=email,
-        details={"company": "Globex"},
-        via="api",
-        campaign=campaign,
-        hand_raiser=True,
-        activity_kind=ActivityKind.MEETING_REQUEST,
-        **extra,
-    ).lead
-
-
 def fact(lead) -> LeadFact:
     return LeadFact.objects.get(lead_id=lead.pk)
-
-
-def stage(name):
-    return Stage.objects.get(name=name)
 
 
 def values(**filters) -> dict:
@@ -68,7 +51,7 @@ def routing(catch_all_rule, inbound_sdr, ae, ae_rule):
 
 def test_a_won_lead_records_every_moment_and_the_money(routing, inbound_sdr, ae, campaign):
     with at(MONDAY_9):
-        lead = raise_hand("buyer@globex.example", campaign=campaign)
+        lead = request_a_meeting("buyer@globex.example", campaign=campaign)
     with at(MONDAY_9 + 2 * HOUR):
         log_touch(lead_id=lead.pk, by=inbound_sdr, kind=ActivityKind.CALL, outcome="connected")
     with at(MONDAY_9 + 3 * HOUR):
@@ -117,7 +100,7 @@ def test_a_rejected_then_disqualified_lead_keeps_the_rejection_and_the_dispositi
         ).lead
         assert lead.status == Lead.Status.NURTURE
     with at(MONDAY_9 + HOUR):  # the prospect asks for a call: MQL now, routed to Sam
-        lead = raise_hand("reader@initech.example")
+        lead = request_a_meeting("reader@initech.example")
     with at(MONDAY_9 + 5 * HOUR):
         log_touch(lead_id=lead.pk, by=inbound_sdr, kind=ActivityKind.CALL)
         opportunity = hand_off(lead_id=lead.pk, by=inbound_sdr, qualifying=qualifying())
@@ -150,7 +133,7 @@ def test_a_lead_nurtured_then_handed_off_lost_and_recycled_keeps_where_its_close
     """The lead is 'recycled' now (after a later loss), but its one close-out sent it to
     nurture: the fact says nurture, not what its status now would suggest."""
     with at(MONDAY_9):
-        lead = raise_hand("later@hooli.example")
+        lead = request_a_meeting("later@hooli.example")
     with at(MONDAY_9 + HOUR):
         log_touch(lead_id=lead.pk, by=inbound_sdr, kind=ActivityKind.CALL)
     with at(MONDAY_9 + 2 * HOUR):
@@ -158,7 +141,7 @@ def test_a_lead_nurtured_then_handed_off_lost_and_recycled_keeps_where_its_close
         assert facts.refresh() == 1
         assert (fact(lead).close_out_status, fact(lead).status) == ("nurture", "nurture")
     with at(MONDAY_9 + timedelta(days=30)):  # a month later the prospect asks for a call again
-        lead = raise_hand("later@hooli.example")
+        lead = request_a_meeting("later@hooli.example")
         assert lead.status == Lead.Status.MQL
     with at(MONDAY_9 + timedelta(days=30, hours=1)):
         log_touch(lead_id=lead.pk, by=inbound_sdr, kind=ActivityKind.CALL)
@@ -184,13 +167,13 @@ def test_a_lead_disqualified_recycled_and_worked_again_stays_disqualified_and_a_
     routing, inbound_sdr
 ):
     with at(MONDAY_9):
-        lead = raise_hand("student@uni.example")
+        lead = request_a_meeting("student@uni.example")
         dispose_lead(
             lead_id=lead.pk, by=inbound_sdr, to="disqualified", reason="Student, job seeker or researcher"
         )
     with at(MONDAY_9 + timedelta(days=60)):  # marketing recycles it; it raises its hand again
         transition_lead(lead_id=lead.pk, to=Lead.Status.RECYCLED, reason="Graduated")
-        lead = raise_hand("student@uni.example")
+        lead = request_a_meeting("student@uni.example")
         log_touch(lead_id=lead.pk, by=inbound_sdr, kind=ActivityKind.EMAIL)
         facts.rebuild()
     f = fact(lead)
@@ -293,7 +276,7 @@ def test_business_seconds_equal_the_calendar_arithmetic(routing, inbound_sdr, ro
     # A Sunday night shift (00:00-04:00), across the spring-forward gap.
     WorkingHours.objects.create(calendar=calendar, weekday=6, opens=time(0), closes=time(4))
     with at(routed):
-        lead = raise_hand("buyer@globex.example")
+        lead = request_a_meeting("buyer@globex.example")
     with at(touched):
         log_touch(lead_id=lead.pk, by=inbound_sdr, kind=ActivityKind.CALL)
         facts.rebuild()
@@ -319,7 +302,7 @@ def test_business_seconds_in_a_calendar_open_to_midnight_across_a_25_hour_day(ro
     inbound_sdr.team.save()
     routed, touched = datetime(2026, 10, 31, 12, 0, tzinfo=UTC), datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
     with at(routed):
-        lead = raise_hand("buyer@globex.example")
+        lead = request_a_meeting("buyer@globex.example")
     with at(touched):
         log_touch(lead_id=lead.pk, by=inbound_sdr, kind=ActivityKind.CALL)
         facts.rebuild()
@@ -336,7 +319,7 @@ def test_the_spans_kept_between_runs_follow_an_edited_calendar(routing, inbound_
     calendar = BusinessCalendar.objects.get(name="Berlin office")
     routed, touched = datetime(2026, 11, 2, 8, 0, tzinfo=UTC), datetime(2026, 11, 4, 16, 0, tzinfo=UTC)
     with at(routed):
-        lead = raise_hand("buyer@globex.example")
+        lead = request_a_meeting("buyer@globex.example")
     with at(touched):
         log_touch(lead_id=lead.pk, by=inbound_sdr, kind=ActivityKind.CALL)
         facts.rebuild()
@@ -360,7 +343,7 @@ def history(routing, inbound_sdr, ae):
     """Four leads, their facts rebuilt at MONDAY_9 + 10 h: A and B routed to Sam, C handed
     off and accepted, D left alone."""
     with at(MONDAY_9):
-        leads = {name: raise_hand(f"{name}@globex.example") for name in "ABCD"}
+        leads = {name: request_a_meeting(f"{name}@globex.example") for name in "ABCD"}
     with at(MONDAY_9 + HOUR):
         log_touch(lead_id=leads["C"].pk, by=inbound_sdr, kind=ActivityKind.CALL)
         opportunity = hand_off(

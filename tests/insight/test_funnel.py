@@ -43,11 +43,6 @@ def path(captured_at, *waits, **fields) -> LeadFact:
     return fact(captured_at=captured_at, **moments, **fields)
 
 
-@pytest.fixture
-def manager(db):
-    return UserFactory(username="mia", role=Role.MANAGER)
-
-
 def scope_for(user, period=MARCH, **filters) -> Scope:
     return Scope.for_user(user, period, **filters)
 

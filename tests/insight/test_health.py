@@ -23,12 +23,7 @@ MARCH = Period(date(2025, 3, 1), date(2025, 3, 31), BERLIN)
 IN_MARCH = datetime(2025, 3, 5, 10, 0, tzinfo=UTC)
 IN_FEBRUARY = datetime(2025, 2, 20, 10, 0, tzinfo=UTC)
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _frozen(time_machine):
-    time_machine.move_to(NOW, tick=False)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 
 def fact(**fields) -> LeadFact:

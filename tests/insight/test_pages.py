@@ -20,16 +20,10 @@ from insight.models import LeadFact
 from team.models import BusinessCalendar
 from tests.factories import CampaignFactory, LeadFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 # Wednesday 25 Nov 2026, 12:00 UTC (13:00 in Berlin): the default period is 27 Oct to 25 Nov.
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def _clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 def fact(*, captured: datetime, **fields) -> LeadFact:

@@ -21,6 +21,7 @@ from .test_pages import tables_of, text_of
 BERLIN = ZoneInfo("Europe/Berlin")
 CREATED = datetime(2024, 1, 10, 9, 0, tzinfo=UTC)
 DECIDED = datetime(2025, 5, 10, 9, 0, tzinfo=UTC)
+NOW = datetime(2025, 6, 2, 10, tzinfo=UTC)  # where the clock stands in the tests that freeze it
 PERIOD = Period(date(2025, 3, 1), date(2025, 4, 30), BERLIN)
 PRICE, COMPETITOR = "Price / budget", "Chose a competitor"
 
@@ -281,12 +282,6 @@ BY_HAND = {
 }
 MARCH_APRIL = {"start": "2025-03-01", "end": "2025-04-30"}
 INVALID = "Select a valid choice. That choice is not one of the available choices."
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(datetime(2025, 6, 2, 10, tzinfo=UTC), tick=False):
-        yield
 
 
 @pytest.fixture

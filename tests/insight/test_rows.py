@@ -24,12 +24,7 @@ THIS_WEEK = datetime(2025, 3, 11, 10, 0, tzinfo=UTC)
 
 ACCOUNTS = itertools.count()
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _frozen(time_machine):
-    time_machine.move_to(NOW, tick=False)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 
 @pytest.fixture

@@ -55,11 +55,6 @@ def cont(values, fraction) -> timedelta | None:
     return timedelta(seconds=ordered[low] + (ordered[high] - ordered[low]) * (position - low))
 
 
-@pytest.fixture
-def manager(db):
-    return UserFactory(username="mia", role=Role.MANAGER)
-
-
 def scope_for(user, period=MARCH) -> Scope:
     return Scope.for_user(user, period)
 

@@ -5,13 +5,7 @@ import time_machine
 
 from leads.models import FitCriterion, IdealCustomerProfile, ScoringSettings
 from leads.scoring import engagement_key
-from tests.factories import LeadFactory, UserFactory
-
-
-@pytest.fixture
-def admin_client(client, db):
-    client.force_login(UserFactory(username="ops", role="marketing", is_staff=True, is_superuser=True))
-    return client
+from tests.factories import LeadFactory
 
 
 def inline_formset(profile, criteria):

@@ -2,26 +2,15 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from leads.models import ActivityKind, ActivitySource, Lead
 from leads.services import capture_lead
 from tests.factories import CampaignFactory, LeadFactory, api_token
 
 
-@pytest.fixture
-def api():
-    return APIClient()
-
-
-def as_user(api, user):
-    api.force_authenticate(user)
-    return api
-
-
 @pytest.mark.django_db
-def test_create_lead_cleans_and_scores_it(api, marketing, profile, campaign):
-    response = as_user(api, marketing).post(
+def test_create_lead_cleans_and_scores_it(api_for, marketing, profile, campaign):
+    response = api_for(marketing).post(
         "/api/v1/leads/",
         {
             "email": " Kim@Globex.example ",
@@ -45,8 +34,8 @@ def test_create_lead_cleans_and_scores_it(api, marketing, profile, campaign):
 
 
 @pytest.mark.django_db
-def test_known_email_answers_200_and_adds_an_activity(api, marketing):
-    client = as_user(api, marketing)
+def test_known_email_answers_200_and_adds_an_activity(api_for, marketing):
+    client = api_for(marketing)
     first = client.post("/api/v1/leads/", {"email": "kim@globex.example"}, format="json")
     again = client.post(
         "/api/v1/leads/", {"email": "KIM@globex.example", "activity": "webinar"}, format="json"
@@ -69,8 +58,8 @@ def test_known_email_answers_200_and_adds_an_activity(api, marketing):
         ({"email": "a@b.example", "hand_raiser": "perhaps"}, "hand_raiser"),
     ],
 )
-def test_bad_input_is_400_with_field_messages_and_nothing_saved(api, marketing, payload, field):
-    response = as_user(api, marketing).post("/api/v1/leads/", payload, format="json")
+def test_bad_input_is_400_with_field_messages_and_nothing_saved(api_for, marketing, payload, field):
+    response = api_for(marketing).post("/api/v1/leads/", payload, format="json")
 
     assert response.status_code == 400
     assert field in response.json()
@@ -78,19 +67,19 @@ def test_bad_input_is_400_with_field_messages_and_nothing_saved(api, marketing, 
 
 
 @pytest.mark.django_db
-def test_malformed_json_is_400(api, marketing):
-    response = as_user(api, marketing).post("/api/v1/leads/", "{not json", content_type="application/json")
+def test_malformed_json_is_400(api_for, marketing):
+    response = api_for(marketing).post("/api/v1/leads/", "{not json", content_type="application/json")
     assert response.status_code == 400
 
 
 @pytest.mark.django_db
-def test_list_filters(api, manager):
+def test_list_filters(api_for, manager):
     google, events = CampaignFactory(name="Google"), CampaignFactory(name="Events")
     hot = LeadFactory(
         campaign=google, status=Lead.Status.MQL, hand_raiser=True, fit_grade="A", company="Zeta Labs"
     )
     LeadFactory(campaign=events, status=Lead.Status.NURTURE, captured_at=timezone.now() - timedelta(days=40))
-    client = as_user(api, manager)
+    client = api_for(manager)
 
     def ids(query):
         response = client.get(f"/api/v1/leads/?{query}")
@@ -109,8 +98,8 @@ def test_list_filters(api, manager):
 
 
 @pytest.mark.django_db
-def test_bad_filter_values_are_400_not_500(api, manager):
-    client = as_user(api, manager)
+def test_bad_filter_values_are_400_not_500(api_for, manager):
+    client = api_for(manager)
     for query in [
         "status=bogus",
         "captured_after=yesterday",
@@ -122,13 +111,13 @@ def test_bad_filter_values_are_400_not_500(api, manager):
 
 
 @pytest.mark.django_db
-def test_detail_has_timeline_and_fit_explanation(api, manager, profile):
+def test_detail_has_timeline_and_fit_explanation(api_for, manager, profile):
     lead = capture_lead(
         email="kim@globex.example",
         details={"industry": "Technology", "employees": 300},
         via=ActivitySource.API,
     ).lead
-    response = as_user(api, manager).get(f"/api/v1/leads/{lead.pk}/")
+    response = api_for(manager).get(f"/api/v1/leads/{lead.pk}/")
 
     assert response.status_code == 200
     body = response.json()
@@ -141,9 +130,9 @@ def test_detail_has_timeline_and_fit_explanation(api, manager, profile):
 
 
 @pytest.mark.django_db
-def test_log_activity(api, manager):
+def test_log_activity(api_for, manager):
     lead = LeadFactory()
-    response = as_user(api, manager).post(
+    response = api_for(manager).post(
         f"/api/v1/leads/{lead.pk}/activities/", {"kind": "demo_view"}, format="json"
     )
 
@@ -154,10 +143,10 @@ def test_log_activity(api, manager):
 
 
 @pytest.mark.django_db
-def test_activity_in_the_future_is_refused(api, manager):
+def test_activity_in_the_future_is_refused(api_for, manager):
     lead = LeadFactory()
     future = (timezone.now() + timedelta(days=1)).isoformat()
-    response = as_user(api, manager).post(
+    response = api_for(manager).post(
         f"/api/v1/leads/{lead.pk}/activities/", {"kind": "visit", "occurred_at": future}, format="json"
     )
     assert response.status_code == 400 and "occurred_at" in response.json()
@@ -165,20 +154,20 @@ def test_activity_in_the_future_is_refused(api, manager):
 
 
 @pytest.mark.django_db
-def test_rating_is_set_and_on_the_timeline(api, manager):
+def test_rating_is_set_and_on_the_timeline(api_for, manager):
     lead = LeadFactory()
-    response = as_user(api, manager).post(f"/api/v1/leads/{lead.pk}/rating/", {"rating": "A"}, format="json")
+    response = api_for(manager).post(f"/api/v1/leads/{lead.pk}/rating/", {"rating": "A"}, format="json")
 
     assert response.status_code == 200 and response.json()["rating"] == "A"
     assert lead.events.get(kind="rated").actor == manager
-    bad = as_user(api, manager).post(f"/api/v1/leads/{lead.pk}/rating/", {"rating": "Z"}, format="json")
+    bad = api_for(manager).post(f"/api/v1/leads/{lead.pk}/rating/", {"rating": "Z"}, format="json")
     assert bad.status_code == 400
 
 
 @pytest.mark.django_db
-def test_sdr_sees_only_own_leads(api, inbound_sdr, other_sdr):
+def test_sdr_sees_only_own_leads(api_for, inbound_sdr, other_sdr):
     mine, theirs = LeadFactory(owner=inbound_sdr), LeadFactory(owner=other_sdr)
-    client = as_user(api, inbound_sdr)
+    client = api_for(inbound_sdr)
 
     assert [r["id"] for r in client.get("/api/v1/leads/").json()["results"]] == [mine.pk]
     assert client.get(f"/api/v1/leads/{theirs.pk}/").status_code == 404
@@ -191,10 +180,10 @@ def test_sdr_sees_only_own_leads(api, inbound_sdr, other_sdr):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ["ae", "am"])
-def test_aes_and_ams_never_see_raw_leads(api, request, role):
+def test_aes_and_ams_never_see_raw_leads(api_for, request, role):
     user = request.getfixturevalue(role)
     lead = LeadFactory()
-    client = as_user(api, user)
+    client = api_for(user)
 
     assert client.get("/api/v1/leads/").status_code == 403
     assert client.get(f"/api/v1/leads/{lead.pk}/").status_code == 403
@@ -224,10 +213,10 @@ def test_token_endpoint_issues_a_token(api, marketing):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("size", [1, 10, 40])
-def test_list_issues_a_fixed_number_of_queries(api, manager, django_assert_num_queries, size):
+def test_list_issues_a_fixed_number_of_queries(api_for, manager, django_assert_num_queries, size):
     campaign = CampaignFactory()
     LeadFactory.create_batch(size, campaign=campaign, owner=None)
-    client = as_user(api, manager)
+    client = api_for(manager)
     with django_assert_num_queries(3):  # count, page, scoring settings (auth is forced: no session)
         response = client.get("/api/v1/leads/")
     assert response.status_code == 200 and len(response.json()["results"]) == size
@@ -244,8 +233,6 @@ def test_schema_and_docs_are_served_without_a_cdn(client, marketing):
 
 
 @pytest.mark.django_db
-def test_capture_through_the_api_of_an_activity_kind(api, marketing):
-    as_user(api, marketing).post(
-        "/api/v1/leads/", {"email": "w@x.example", "activity": "webinar"}, format="json"
-    )
+def test_capture_through_the_api_of_an_activity_kind(api_for, marketing):
+    api_for(marketing).post("/api/v1/leads/", {"email": "w@x.example", "activity": "webinar"}, format="json")
     assert Lead.objects.get().activities.get().kind == ActivityKind.WEBINAR

@@ -6,27 +6,21 @@ receipt; and a hand-raise changes no more than the same post on the public web f
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import time_machine
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from leads.models import Lead, LeadEvent
 from leads.services import process_submissions
 from team.models import Role
-from tests.factories import CampaignFactory, UserFactory, routed_lead
-from work.models import SlaPolicy, WorkItem
+from tests.factories import CampaignFactory, UserFactory, first_touch, routed_lead
+from work.models import SlaPolicy
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 TUESDAY_10 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # 10:00 in Berlin, inside business hours
+NOW = TUESDAY_10 + timedelta(minutes=10)  # where the clock stands in every test
 URL = "/api/v1/leads/"
 RECEIPT_KEYS = {"id", "email", "result"}
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(TUESDAY_10 + timedelta(minutes=10), tick=False):
-        yield
 
 
 @pytest.fixture
@@ -56,10 +50,6 @@ def sams_lead(inbound_sdr) -> Lead:
         phone="+49 30 1234567",
         rating="B",
     )
-
-
-def first_touch(lead) -> WorkItem:
-    return WorkItem.objects.for_subject(lead).get(kind=WorkItem.Kind.FIRST_TOUCH)
 
 
 # --- who may capture -------------------------------------------------------------------------

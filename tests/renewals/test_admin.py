@@ -7,16 +7,10 @@ import pytest
 
 from renewals.models import AccountEvent, RenewalSettings
 from renewals.services import run_renewals
-from tests.factories import UserFactory, contract, customer
+from tests.factories import contract, customer
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 5, 1, 6, tzinfo=UTC)
-
-
-@pytest.fixture
-def admin_client(client):
-    client.force_login(UserFactory(username="ops", role="marketing", is_staff=True, is_superuser=True))
-    return client
 
 
 def test_every_renewals_admin_page_opens(admin_client, am):

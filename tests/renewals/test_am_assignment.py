@@ -25,17 +25,12 @@ from team.models import Role
 from tests.factories import LeadFactory, TeamFactory, UserFactory, accepted
 from work.models import WorkItem
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 MONDAY = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+NOW = MONDAY  # where the clock stands in every test
 SOON, LATER = date(2026, 4, 15), date(2026, 12, 31)  # 44 days away: inside the 60-day window; outside
 HEADER = "Account,Domain,Contract Number,Start Date,End Date,Annual Value"
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(MONDAY, tick=False):
-        yield
 
 
 @pytest.fixture

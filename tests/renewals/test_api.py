@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-import time_machine
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -18,27 +17,12 @@ from renewals.models import AccountEvent, Contract
 from team.models import Role
 from tests.factories import UserFactory, contract, customer
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 MONDAY = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+NOW = MONDAY  # where the clock stands in every test
 LIST = "/api/v1/contracts/"
 IMPORT = "/api/v1/contracts/import/"
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(MONDAY, tick=False):
-        yield
-
-
-@pytest.fixture
-def api():
-    return APIClient()
-
-
-def as_user(api, user):
-    api.force_authenticate(user)
-    return api
 
 
 @pytest.fixture
@@ -85,27 +69,27 @@ ROW = {
 # --- reading -------------------------------------------------------------------------------------
 
 
-def test_each_role_lists_the_contracts_it_may_see(api, book, am, other_am, am_manager, manager, marketing, ae,
+def test_each_role_lists_the_contracts_it_may_see(api_for, book, am, other_am, am_manager, manager, marketing, ae,
                                                   inbound_sdr):  # fmt: skip
     acme, globex = book["acme"].pk, book["globex"].pk
-    assert ids(as_user(api, am).get(LIST)) == [acme]
-    assert ids(as_user(api, other_am).get(LIST)) == [globex]
-    assert ids(as_user(api, am_manager).get(LIST)) == [acme, globex]
-    assert ids(as_user(api, marketing).get(LIST)) == [acme, globex]
-    assert ids(as_user(api, manager).get(LIST)) == []  # manages the inbound team, no AMs
-    assert ids(as_user(api, ae).get(LIST)) == []
-    assert ids(as_user(api, inbound_sdr).get(LIST)) == []
+    assert ids(api_for(am).get(LIST)) == [acme]
+    assert ids(api_for(other_am).get(LIST)) == [globex]
+    assert ids(api_for(am_manager).get(LIST)) == [acme, globex]
+    assert ids(api_for(marketing).get(LIST)) == [acme, globex]
+    assert ids(api_for(manager).get(LIST)) == []  # manages the inbound team, no AMs
+    assert ids(api_for(ae).get(LIST)) == []
+    assert ids(api_for(inbound_sdr).get(LIST)) == []
 
 
-def test_one_contract_is_a_404_for_whoever_does_not_see_it(api, book, am, ae, marketing):
+def test_one_contract_is_a_404_for_whoever_does_not_see_it(api, api_for, book, am, ae, marketing):
     acme = book["acme"]
-    data = as_user(api, am).get(url(acme)).json()
+    data = api_for(am).get(url(acme)).json()
     assert data["number"] == "A-1" and data["account"]["name"] == "Acme GmbH"
     assert data["account"]["account_manager"] == am.pk and data["status"] == "active"
     assert data["annual_value"] == "12000.00" and data["page"] == f"/contracts/{acme.pk}/"
-    assert as_user(api, am).get(url(book["globex"])).status_code == 404
-    assert as_user(api, ae).get(url(acme)).status_code == 404
-    assert as_user(api, marketing).get(url(acme)).status_code == 200
+    assert api_for(am).get(url(book["globex"])).status_code == 404
+    assert api_for(ae).get(url(acme)).status_code == 404
+    assert api_for(marketing).get(url(acme)).status_code == 200
     assert api.get(f"{LIST}abc/").status_code == 404
     assert api.get(f"{LIST}99999999999999999999/").status_code == 404
 
@@ -114,8 +98,8 @@ def test_anonymous_callers_are_refused(book):
     assert APIClient().get(LIST).status_code in (401, 403)
 
 
-def test_the_list_filters_by_account_status_end_date_and_am(api, book, am, other_am, am_manager):
-    client = as_user(api, am_manager)
+def test_the_list_filters_by_account_status_end_date_and_am(api_for, book, am, other_am, am_manager):
+    client = api_for(am_manager)
     acme, globex = book["acme"], book["globex"]
     assert ids(client.get(LIST, {"account": acme.account_id})) == [acme.pk]
     assert ids(client.get(LIST, {"account_manager": other_am.pk})) == [globex.pk]
@@ -128,8 +112,8 @@ def test_the_list_filters_by_account_status_end_date_and_am(api, book, am, other
         assert client.get(LIST, bad).status_code == 400, bad
 
 
-def test_the_list_costs_the_same_queries_for_two_contracts_or_twenty(api, am, am_manager):
-    client = as_user(api, am_manager)
+def test_the_list_costs_the_same_queries_for_two_contracts_or_twenty(api_for, am, am_manager):
+    client = api_for(am_manager)
 
     def count() -> int:
         with CaptureQueriesContext(connection) as queries:
@@ -149,8 +133,8 @@ def test_the_list_costs_the_same_queries_for_two_contracts_or_twenty(api, am, am
 # --- adding ---------------------------------------------------------------------------------------
 
 
-def test_an_importer_adds_a_contract_for_a_new_customer(api, marketing, am, am_rule):
-    response = as_user(api, marketing).post(LIST, ROW, format="json")
+def test_an_importer_adds_a_contract_for_a_new_customer(api_for, marketing, am, am_rule):
+    response = api_for(marketing).post(LIST, ROW, format="json")
 
     assert response.status_code == 201, response.content
     data = response.json()
@@ -165,19 +149,19 @@ def test_an_importer_adds_a_contract_for_a_new_customer(api, marketing, am, am_r
     assert Account.objects.get(domain="nova.example").is_customer
 
 
-def test_a_contract_for_an_existing_account_by_id_with_a_named_am(api, manager, am, other_am):
+def test_a_contract_for_an_existing_account_by_id_with_a_named_am(api_for, manager, am, other_am):
     acme = customer(am)
     body = {**ROW, "account": acme.pk, "domain": "", "name": "", "account_manager": "robin"}
-    response = as_user(api, manager).post(LIST, body, format="json")
+    response = api_for(manager).post(LIST, body, format="json")
 
     assert response.status_code == 201, response.content
     acme.refresh_from_db()
     assert acme.account_manager == other_am and response.json()["account"]["id"] == acme.pk
 
 
-def test_a_refused_contract_is_a_400_naming_each_field(api, marketing, book):
+def test_a_refused_contract_is_a_400_naming_each_field(api_for, marketing, book):
     body = {**ROW, "number": "A-1", "end_date": "2025-01-01", "seats": -3, "account_manager": "nobody"}
-    response = as_user(api, marketing).post(LIST, body, format="json")
+    response = api_for(marketing).post(LIST, body, format="json")
 
     assert response.status_code == 400
     errors = response.json()
@@ -185,30 +169,28 @@ def test_a_refused_contract_is_a_400_naming_each_field(api, marketing, book):
         "end_date": ["The end date comes after the start date."],
         "seats": ["Seats are a whole number of zero or more."],
     }  # the row's own problems first; the number and the AM are checked once they pass
-    response = as_user(api, marketing).post(
-        LIST, {**body, "end_date": "2026-05-31", "seats": 3}, format="json"
-    )
+    response = api_for(marketing).post(LIST, {**body, "end_date": "2026-05-31", "seats": 3}, format="json")
     assert response.json() == {
         "number": ["Contract A-1 is already on file (for Acme GmbH)."],
         "account_manager": ["No user 'nobody': name the account manager by username or email."],
     }
-    assert as_user(api, marketing).post(LIST, {**ROW, "account": 10**12}, format="json").json() == {
+    assert api_for(marketing).post(LIST, {**ROW, "account": 10**12}, format="json").json() == {
         "account": ["Give an account's id (a whole number)."]
     }
-    assert as_user(api, marketing).post(LIST, [ROW], format="json").status_code == 400
+    assert api_for(marketing).post(LIST, [ROW], format="json").status_code == 400
     assert not Account.objects.filter(domain="nova.example").exists()
 
 
 @pytest.mark.parametrize("who", ["am", "ae", "inbound_sdr", "outbound_sdr"])
-def test_only_importers_add_contracts(api, request, who):
-    client = as_user(api, request.getfixturevalue(who))
+def test_only_importers_add_contracts(api_for, request, who):
+    client = api_for(request.getfixturevalue(who))
 
     assert client.post(LIST, ROW, format="json").status_code == 403
     assert client.post(IMPORT, [ROW], format="json").status_code == 403
     assert not Contract.objects.exists()
 
 
-def test_a_json_list_is_imported_with_a_report_per_row(api, marketing, am, am_rule):
+def test_a_json_list_is_imported_with_a_report_per_row(api_for, marketing, am, am_rule):
     rows = [
         ROW,
         {
@@ -223,7 +205,7 @@ def test_a_json_list_is_imported_with_a_report_per_row(api, marketing, am, am_ru
         "not a row",
         {**ROW, "number": "N-4", "domain": "vega.example", "name": "Vega", "account_manager": am.email},
     ]
-    response = as_user(api, marketing).post(IMPORT, rows, format="json")
+    response = api_for(marketing).post(IMPORT, rows, format="json")
 
     assert response.status_code == 201, response.content
     data = response.json()
@@ -239,8 +221,8 @@ def test_a_json_list_is_imported_with_a_report_per_row(api, marketing, am, am_ru
     assert set(Contract.objects.values_list("source", flat=True)) == {"api"}
 
 
-def test_a_list_of_refused_rows_answers_200_and_a_bad_body_400(api, marketing):
-    client = as_user(api, marketing)
+def test_a_list_of_refused_rows_answers_200_and_a_bad_body_400(api_for, marketing):
+    client = api_for(marketing)
     response = client.post(IMPORT, [{"domain": "x"}], format="json")
     assert response.status_code == 200 and response.json()["refused_count"] == 1
     assert client.post(IMPORT, ROW, format="json").status_code == 400
@@ -254,37 +236,35 @@ def test_a_list_of_refused_rows_answers_200_and_a_bad_body_400(api, marketing):
 # --- renewal work ---------------------------------------------------------------------------------
 
 
-def test_the_am_logs_a_conversation(api, book, am):
-    response = as_user(api, am).post(
+def test_the_am_logs_a_conversation(api_for, book, am):
+    response = api_for(am).post(
         url(book["acme"], "conversation"), {"note": "Happy, renewing."}, format="json"
     )
 
     assert response.status_code == 200 and response.json()["renewal_activity_at"] is not None
     assert AccountEvent.objects.filter(kind="conversation", message="Happy, renewing.").exists()
-    empty = as_user(api, am).post(url(book["acme"], "conversation"), {"note": "  "}, format="json")
+    empty = api_for(am).post(url(book["acme"], "conversation"), {"note": "  "}, format="json")
     assert empty.status_code == 400 and empty.json() == {"note": ["Say what was discussed."]}
 
 
-def test_renewal_work_is_for_the_am_and_their_manager(api, book, am, other_am, am_manager, marketing, ae, inbound_sdr,
+def test_renewal_work_is_for_the_am_and_their_manager(api_for, book, am, other_am, am_manager, marketing, ae, inbound_sdr,
                                                       manager):  # fmt: skip
     acme = book["acme"]
     note = {"note": "Talked."}
-    assert as_user(api, ae).post(url(acme, "conversation"), note, format="json").status_code == 403
+    assert api_for(ae).post(url(acme, "conversation"), note, format="json").status_code == 403
     assert (
-        as_user(api, inbound_sdr)
-        .post(url(acme, "outcome"), {"outcome": "renewed"}, format="json")
-        .status_code
+        api_for(inbound_sdr).post(url(acme, "outcome"), {"outcome": "renewed"}, format="json").status_code
         == 403
     )
-    assert as_user(api, marketing).post(url(acme, "conversation"), note, format="json").status_code == 403
-    assert as_user(api, other_am).post(url(acme, "conversation"), note, format="json").status_code == 404
-    assert as_user(api, manager).post(url(acme, "conversation"), note, format="json").status_code == 404
-    assert as_user(api, am_manager).post(url(acme, "conversation"), note, format="json").status_code == 200
+    assert api_for(marketing).post(url(acme, "conversation"), note, format="json").status_code == 403
+    assert api_for(other_am).post(url(acme, "conversation"), note, format="json").status_code == 404
+    assert api_for(manager).post(url(acme, "conversation"), note, format="json").status_code == 404
+    assert api_for(am_manager).post(url(acme, "conversation"), note, format="json").status_code == 200
     assert Contract.objects.get(pk=acme.pk).renewal_activity_at is not None
 
 
-def test_an_expansion_starts_a_new_term(api, book, am):
-    response = as_user(api, am).post(
+def test_an_expansion_starts_a_new_term(api_for, book, am):
+    response = api_for(am).post(
         url(book["acme"], "outcome"),
         {"outcome": "expanded", "annual_value": "15000", "seats": 30},
         format="json",
@@ -300,8 +280,8 @@ def test_an_expansion_starts_a_new_term(api, book, am):
     assert new["renewed_from"] == book["acme"].pk
 
 
-def test_a_churn_needs_a_reason_and_a_closed_contract_refuses_another_outcome(api, book, am):
-    client = as_user(api, am)
+def test_a_churn_needs_a_reason_and_a_closed_contract_refuses_another_outcome(api_for, book, am):
+    client = api_for(am)
     no_reason = client.post(url(book["acme"], "outcome"), {"outcome": "churned"}, format="json")
     assert no_reason.status_code == 400 and list(no_reason.json()) == ["churn_reason"]
 
@@ -334,17 +314,17 @@ def test_a_churn_needs_a_reason_and_a_closed_contract_refuses_another_outcome(ap
         ({}, "outcome"),
     ],
 )
-def test_a_refused_outcome_names_the_field_and_changes_nothing(api, book, am, body, field):
+def test_a_refused_outcome_names_the_field_and_changes_nothing(api_for, book, am, body, field):
     before = (Contract.objects.count(), AccountEvent.objects.count())
-    response = as_user(api, am).post(url(book["acme"], "outcome"), body, format="json")
+    response = api_for(am).post(url(book["acme"], "outcome"), body, format="json")
 
     assert response.status_code == 400 and field in response.json()
     assert Contract.objects.get(pk=book["acme"].pk).status == "active"
     assert (Contract.objects.count(), AccountEvent.objects.count()) == before
 
 
-def test_a_term_ending_in_9999_is_refused_so_the_renewals_after_it_still_work(api, book, am):
-    client = as_user(api, am)
+def test_a_term_ending_in_9999_is_refused_so_the_renewals_after_it_still_work(api_for, book, am):
+    client = api_for(am)
     refused = client.post(url(book["acme"], "outcome"), {"outcome": "renewed", "end_date": "9999-12-31"},
                           format="json")  # fmt: skip
     assert refused.status_code == 400
@@ -364,22 +344,22 @@ def test_a_term_ending_in_9999_is_refused_so_the_renewals_after_it_still_work(ap
 
 
 @pytest.mark.parametrize("field", ["name", "products", "number", "account_manager", "domain"])
-def test_a_lone_surrogate_in_a_contract_is_refused_on_its_field(api, marketing, field):
+def test_a_lone_surrogate_in_a_contract_is_refused_on_its_field(api_for, marketing, field):
     body = json.dumps({**ROW, field: "Nova\ud800"})
     before = (Contract.objects.count(), Account.objects.count())
 
-    response = as_user(api, marketing).post(LIST, body, content_type="application/json")
+    response = api_for(marketing).post(LIST, body, content_type="application/json")
 
     assert response.status_code == 400, response.content
     assert list(response.json()) == [field] and "U+D800" in response.json()[field][0]
     assert (Contract.objects.count(), Account.objects.count()) == before
 
 
-def test_a_lone_surrogate_refuses_its_row_and_the_others_of_the_import_are_created(api, marketing):
+def test_a_lone_surrogate_refuses_its_row_and_the_others_of_the_import_are_created(api_for, marketing):
     good = {**ROW, "number": "N-2", "domain": "other.example", "name": "Other"}
     body = "[" + json.dumps({**ROW, "products": "Growth\udfff"}) + "," + json.dumps(good) + "]"
 
-    response = as_user(api, marketing).post(IMPORT, body, content_type="application/json")
+    response = api_for(marketing).post(IMPORT, body, content_type="application/json")
 
     assert response.status_code == 201, response.content
     report = response.json()
@@ -399,8 +379,8 @@ def test_a_lone_surrogate_refuses_its_row_and_the_others_of_the_import_are_creat
         {"end_before": "2101-01-01"},
     ],
 )
-def test_an_end_date_filter_out_of_range_is_a_400_naming_it(api, book, marketing, query):
-    response = as_user(api, marketing).get(LIST, query)
+def test_an_end_date_filter_out_of_range_is_a_400_naming_it(api_for, book, marketing, query):
+    response = api_for(marketing).get(LIST, query)
     assert response.status_code == 400 and "end" in response.json()
 
 
@@ -408,31 +388,29 @@ JUNK = [None, "", "x", "-1", 0, -1, 10**20, "99999999999999999999", 1.5, "1e9", 
         "2026-13-45", "é" * 500, "1' OR 1=1", "NaN", "Infinity", "²", "٣"]  # fmt: skip
 
 
-def test_junk_never_gets_a_500(api, book, am, marketing):
+def test_junk_never_gets_a_500(api, api_for, book, am, marketing):
     acme = book["acme"]
     fields = ["account", "domain", "name", "number", "start_date", "end_date", "annual_value", "products",
               "seats", "auto_renew", "account_manager"]  # fmt: skip
     for value in JUNK:
         for field in fields:
             body = {**ROW, field: value}
-            assert as_user(api, marketing).post(LIST, body, format="json").status_code < 500, (field, value)
-            assert as_user(api, marketing).post(IMPORT, [body], format="json").status_code < 500, (
+            assert api_for(marketing).post(LIST, body, format="json").status_code < 500, (field, value)
+            assert api_for(marketing).post(IMPORT, [body], format="json").status_code < 500, (
                 field,
                 value,
             )
         for field in ["outcome", "annual_value", "end_date", "seats", "products", "churn_reason", "note"]:
             body = {"outcome": "renewed", field: value}
-            assert as_user(api, am).post(url(acme, "outcome"), body, format="json").status_code < 500, (
+            assert api_for(am).post(url(acme, "outcome"), body, format="json").status_code < 500, (
                 field,
                 value,
             )
-        assert (
-            as_user(api, am).post(url(acme, "conversation"), {"note": value}, format="json").status_code < 500
-        )
+        assert api_for(am).post(url(acme, "conversation"), {"note": value}, format="json").status_code < 500
         for name in ["account", "status", "end_after", "end_before", "account_manager", "page"]:
             if not isinstance(value, list | dict) and value is not None:
-                assert as_user(api, marketing).get(LIST, {name: value}).status_code < 500, (name, value)
-        assert as_user(api, marketing).post(IMPORT, value, format="json").status_code < 500, value
+                assert api_for(marketing).get(LIST, {name: value}).status_code < 500, (name, value)
+        assert api_for(marketing).post(IMPORT, value, format="json").status_code < 500, value
     for raw in ["{", "[1,", "null", '"x"', "1e999999", "[" * 2000]:
         for path in (LIST, IMPORT, url(acme, "outcome"), url(acme, "conversation")):
             assert api.post(path, raw, content_type="application/json").status_code < 500, (path, raw)
@@ -445,8 +423,8 @@ def test_junk_never_gets_a_500(api, book, am, marketing):
 # --- the schema -----------------------------------------------------------------------------------
 
 
-def test_the_schema_documents_the_contract_endpoints_without_warnings(api, marketing, tmp_path):
-    client = as_user(api, marketing)
+def test_the_schema_documents_the_contract_endpoints_without_warnings(api_for, marketing, tmp_path):
+    client = api_for(marketing)
     paths = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["paths"]
     assert {"get", "post"} <= set(paths["/api/v1/contracts/"])
     assert "/api/v1/contracts/{id}/" in paths
@@ -458,9 +436,9 @@ def test_the_schema_documents_the_contract_endpoints_without_warnings(api, marke
     call_command("spectacular", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
 
 
-def test_a_large_import_body_is_parsed_whole(api, marketing, am_rule):
+def test_a_large_import_body_is_parsed_whole(api_for, marketing, am_rule):
     rows = [{**ROW, "number": f"N-{i}", "domain": f"n{i}.example", "name": f"N{i}"} for i in range(50)]
-    response = as_user(api, marketing).post(IMPORT, json.dumps(rows), content_type="application/json")
+    response = api_for(marketing).post(IMPORT, json.dumps(rows), content_type="application/json")
 
     assert response.status_code == 201 and response.json()["created_count"] == 50
     assert Contract.objects.count() == 50

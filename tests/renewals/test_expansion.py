@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Account, Contact, Opportunity, Stage
 from leads.models import Lead, LeadEvent
-from leads.services import capture_lead, process_submissions
+from leads.services import process_submissions
 from renewals.models import AccountEvent, Contract
 from renewals.presenters import expansion_items_for
 from renewals.services import RenewalsError, claim_expansion_leads, not_now, open_upsell
@@ -23,7 +23,7 @@ from sdr import registry
 from sdr.services import route_leads, route_waiting_leads
 from team.models import Role
 from tests.concurrency import run_concurrently
-from tests.factories import LeadFactory, UserFactory, customer
+from tests.factories import LeadFactory, UserFactory, customer, raise_hand
 from work.models import SlaPolicy, WorkItem
 
 pytestmark = pytest.mark.django_db
@@ -49,10 +49,6 @@ def other_am(am):
     return UserFactory(username="kim", role=Role.AM, team=am.team)
 
 
-def ask_for_a_call(email, **details):
-    return capture_lead(email=email, details=details, via="api", hand_raiser=True).lead
-
-
 def sales_ready(email, **fields):
     """A lead the engagement sweep made an MQL (not a hand-raiser), waiting to be routed."""
     return LeadFactory(email=email, status=Lead.Status.MQL, mql_at=timezone.now(), **fields)
@@ -61,7 +57,7 @@ def sales_ready(email, **fields):
 def expansion_lead(acme, email="pat@acme.example", **details):
     """An expansion lead in the AM's list: someone at Acme asked for a call."""
     with time_machine.travel(TUESDAY_10, tick=False):
-        return ask_for_a_call(email, first_name="Pat", last_name="Lee", title="Head of Ops", **details)
+        return raise_hand(email, first_name="Pat", last_name="Lee", title="Head of Ops", **details)
 
 
 def upsell(client, lead, **data):
@@ -150,7 +146,7 @@ def test_leads_that_are_not_at_a_served_customer_go_to_the_sdrs(am, inbound_sdr,
         email = "bob@initech.example"
 
     with time_machine.travel(TUESDAY_10, tick=False):
-        lead = ask_for_a_call(email)
+        lead = raise_hand(email)
 
     lead.refresh_from_db()
     assert lead.owner == inbound_sdr
@@ -305,7 +301,7 @@ def test_not_now_sends_the_lead_back_to_nurture_and_a_later_request_comes_back_t
     assert not Opportunity.objects.exists()
 
     with time_machine.travel(TUESDAY_10 + timedelta(days=30), tick=False):
-        ask_for_a_call("pat@acme.example")
+        raise_hand("pat@acme.example")
     lead.refresh_from_db()
     assert (lead.status, lead.owner) == (Lead.Status.MQL, am)
     assert WorkItem.objects.open().get().kind == WorkItem.Kind.EXPANSION_LEAD
@@ -400,7 +396,7 @@ def test_an_sdrs_lead_is_not_an_expansion_lead_even_for_their_manager(
     client_for, manager, inbound_sdr, catch_all_rule
 ):
     with time_machine.travel(TUESDAY_10, tick=False):
-        lead = ask_for_a_call("bob@initech.example")
+        lead = raise_hand("bob@initech.example")
 
     assert upsell(client_for(manager), lead).status_code == 404
 
@@ -478,7 +474,7 @@ def test_the_list_shows_the_ams_own_leads_most_urgent_first(am, other_am, acme, 
     mine = expansion_lead(acme, "pat@acme.example")
     theirs_account = customer(other_am, name="Globex", domain="globex.example")
     with time_machine.travel(TUESDAY_10, tick=False):
-        theirs = ask_for_a_call("ann@globex.example")
+        theirs = raise_hand("ann@globex.example")
     assert Lead.objects.get(pk=theirs.pk).owner == other_am and theirs_account.is_customer
 
     assert [item.expansion_lead for item in expansion_items_for(am, now=TUESDAY_10)] == [mine]

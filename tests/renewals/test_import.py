@@ -8,7 +8,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import Account
@@ -19,18 +18,13 @@ from team.models import Role
 from tests.concurrency import run_concurrently
 from tests.factories import UserFactory, contract, customer
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 SAMPLE = Path(__file__).parent / "data" / "contracts.csv"
 MONDAY = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+NOW = MONDAY  # where the clock stands in every test
 URL = "/contracts/import/"
 HEADER = "Account,Domain,Contract Number,Start Date,End Date,Annual Value,Products,Seats,Auto Renew,Account Manager"
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(MONDAY, tick=False):
-        yield
 
 
 def csv_file(*lines: str, header: str = HEADER, encoding: str = "utf-8") -> io.BytesIO:

@@ -35,12 +35,6 @@ def days(n: int) -> date:
 
 
 @pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
 def other_am(am):
     """Robin, a second AM in Casey's team (Moe manages both)."""
     return UserFactory(username="robin", role=Role.AM, team=am.team)

@@ -3,22 +3,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from leads.models import Activity, Lead, LeadEvent
 from team.models import Role
 from tests.factories import TeamFactory, UserFactory, api_token, routed_lead
 from work.models import WorkItem
-
-
-@pytest.fixture
-def api():
-    return APIClient()
-
-
-def as_user(api, user):
-    api.force_authenticate(user)
-    return api
 
 
 def lead_url(lead, action):
@@ -33,13 +22,13 @@ def open_items(lead):
 
 
 @pytest.mark.django_db
-def test_sdr_sees_only_their_own_queue_in_working_order(api, inbound_sdr, other_sdr, time_machine):
+def test_sdr_sees_only_their_own_queue_in_working_order(api_for, inbound_sdr, other_sdr, time_machine):
     time_machine.move_to(datetime(2025, 3, 4, 10, 0, tzinfo=ZoneInfo("Europe/Berlin")))  # a Tuesday, in hours
     mine = routed_lead(inbound_sdr, first_name="Mine", fit_grade="B")
     hot = routed_lead(inbound_sdr, hand_raiser=True, first_name="Hot", fit_grade="C")
     routed_lead(other_sdr, first_name="Theirs")
 
-    response = as_user(api, inbound_sdr).get("/api/v1/queue/")
+    response = api_for(inbound_sdr).get("/api/v1/queue/")
 
     assert response.status_code == 200
     body = response.json()
@@ -55,10 +44,10 @@ def test_sdr_sees_only_their_own_queue_in_working_order(api, inbound_sdr, other_
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("size", [1, 20])
-def test_queue_list_issues_a_fixed_number_of_queries(api, inbound_sdr, django_assert_num_queries, size):
+def test_queue_list_issues_a_fixed_number_of_queries(api_for, inbound_sdr, django_assert_num_queries, size):
     for _ in range(size):
         routed_lead(inbound_sdr)
-    client = as_user(api, inbound_sdr)
+    client = api_for(inbound_sdr)
     # the items (with last touch), their leads, the scoring settings
     with django_assert_num_queries(3):
         response = client.get("/api/v1/queue/")
@@ -68,11 +57,11 @@ def test_queue_list_issues_a_fixed_number_of_queries(api, inbound_sdr, django_as
 @pytest.mark.django_db
 @pytest.mark.parametrize("size", [1, 20])
 def test_managers_view_of_a_rep_queue_issues_a_fixed_number_of_queries(
-    api, manager, inbound_sdr, django_assert_num_queries, size
+    api_for, manager, inbound_sdr, django_assert_num_queries, size
 ):
     for _ in range(size):
         routed_lead(inbound_sdr)
-    client = as_user(api, manager)
+    client = api_for(manager)
     # the rep (in a team the manager runs), the items, their leads, the scoring settings
     with django_assert_num_queries(4):
         response = client.get("/api/v1/queue/", {"rep": inbound_sdr.pk})
@@ -80,11 +69,13 @@ def test_managers_view_of_a_rep_queue_issues_a_fixed_number_of_queries(
 
 
 @pytest.mark.django_db
-def test_manager_sees_a_reps_queue_and_the_teams_unassigned_queue(api, manager, inbound_sdr, outbound_sdr):
+def test_manager_sees_a_reps_queue_and_the_teams_unassigned_queue(
+    api_for, manager, inbound_sdr, outbound_sdr
+):
     routed_lead(inbound_sdr, first_name="Sams")
     waiting = routed_lead(None, team=inbound_sdr.team, first_name="Waiting")
     routed_lead(None, team=outbound_sdr.team, first_name="Elsewhere")
-    client = as_user(api, manager)
+    client = api_for(manager)
 
     rep_queue = client.get("/api/v1/queue/", {"rep": inbound_sdr.pk}).json()
     unassigned = client.get("/api/v1/queue/", {"unassigned": "1"}).json()
@@ -98,8 +89,8 @@ def test_manager_sees_a_reps_queue_and_the_teams_unassigned_queue(api, manager, 
 
 
 @pytest.mark.django_db
-def test_sdr_cannot_look_at_other_queues(api, inbound_sdr, other_sdr):
-    client = as_user(api, inbound_sdr)
+def test_sdr_cannot_look_at_other_queues(api_for, inbound_sdr, other_sdr):
+    client = api_for(inbound_sdr)
     assert client.get("/api/v1/queue/", {"rep": other_sdr.pk}).status_code == 403
     assert client.get("/api/v1/queue/", {"unassigned": "1"}).status_code == 403
     assert client.get("/api/v1/queue/", {"rep": inbound_sdr.pk}).status_code == 200
@@ -110,8 +101,8 @@ def test_sdr_cannot_look_at_other_queues(api, inbound_sdr, other_sdr):
     ("params", "field"),
     [({"rep": "sam"}, "rep"), ({"rep": 1, "unassigned": "1"}, "non_field_errors"), ({"team": 1}, "team")],
 )
-def test_bad_queue_parameters_are_400(api, manager, params, field):
-    response = as_user(api, manager).get("/api/v1/queue/", params)
+def test_bad_queue_parameters_are_400(api_for, manager, params, field):
+    response = api_for(manager).get("/api/v1/queue/", params)
     assert response.status_code == 400 and field in response.json()
 
 
@@ -131,12 +122,12 @@ ENDPOINTS = [
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ["ae", "am", "marketing"])
 @pytest.mark.parametrize(("method", "path", "payload"), ENDPOINTS)
-def test_roles_without_a_queue_get_403_everywhere(request, api, inbound_sdr, role, method, path, payload):
+def test_roles_without_a_queue_get_403_everywhere(request, api_for, inbound_sdr, role, method, path, payload):
     lead = routed_lead(inbound_sdr)
     url = path if path.startswith("/") else lead_url(lead, path)
     user = request.getfixturevalue(role)
 
-    response = getattr(as_user(api, user), method)(url, payload, format="json" if payload else None)
+    response = getattr(api_for(user), method)(url, payload, format="json" if payload else None)
 
     assert response.status_code == 403
     lead.refresh_from_db()
@@ -166,10 +157,10 @@ def test_token_authentication_works(api, inbound_sdr):
         ("disposition", {"to": "disqualified", "reason": "Competitor"}),
     ],
 )
-def test_another_sdrs_lead_is_404_and_unchanged(api, inbound_sdr, other_sdr, action, payload):
+def test_another_sdrs_lead_is_404_and_unchanged(api_for, inbound_sdr, other_sdr, action, payload):
     theirs = routed_lead(other_sdr)
 
-    response = as_user(api, inbound_sdr).post(lead_url(theirs, action), payload, format="json")
+    response = api_for(inbound_sdr).post(lead_url(theirs, action), payload, format="json")
 
     assert response.status_code == 404
     theirs.refresh_from_db()
@@ -178,9 +169,9 @@ def test_another_sdrs_lead_is_404_and_unchanged(api, inbound_sdr, other_sdr, act
 
 
 @pytest.mark.django_db
-def test_sdrs_cannot_reassign(api, inbound_sdr, other_sdr):
+def test_sdrs_cannot_reassign(api_for, inbound_sdr, other_sdr):
     mine = routed_lead(inbound_sdr)
-    client = as_user(api, inbound_sdr)
+    client = api_for(inbound_sdr)
 
     one = client.post(lead_url(mine, "reassign"), {"to": other_sdr.pk, "reason": "busy"}, format="json")
     whole = client.post(
@@ -195,9 +186,9 @@ def test_sdrs_cannot_reassign(api, inbound_sdr, other_sdr):
 
 
 @pytest.mark.django_db
-def test_manager_of_another_team_gets_404(api, other_manager, inbound_sdr):
+def test_manager_of_another_team_gets_404(api_for, other_manager, inbound_sdr):
     lead = routed_lead(inbound_sdr)
-    client = as_user(api, other_manager)
+    client = api_for(other_manager)
 
     assert client.post(lead_url(lead, "touch"), {"kind": "call"}, format="json").status_code == 404
     response = client.post(lead_url(lead, "reassign"), {"to": None, "reason": "x"}, format="json")
@@ -211,10 +202,10 @@ def test_manager_of_another_team_gets_404(api, other_manager, inbound_sdr):
 
 
 @pytest.mark.django_db
-def test_first_touch_moves_the_lead_to_working_and_meets_the_sla(api, inbound_sdr):
+def test_first_touch_moves_the_lead_to_working_and_meets_the_sla(api_for, inbound_sdr):
     lead = routed_lead(inbound_sdr)
 
-    response = as_user(api, inbound_sdr).post(
+    response = api_for(inbound_sdr).post(
         lead_url(lead, "touch"),
         {"kind": "call", "outcome": "connected", "note": "Spoke to Kim"},
         format="json",
@@ -231,23 +222,23 @@ def test_first_touch_moves_the_lead_to_working_and_meets_the_sla(api, inbound_sd
     assert lead.status == Lead.Status.WORKING
     assert Activity.objects.get(lead=lead, kind="call").note == "Spoke to Kim"
     # the touch shows in the queue's "last touch" of the next item
-    assert as_user(api, inbound_sdr).get("/api/v1/queue/").json()["count"] == 0
+    assert api_for(inbound_sdr).get("/api/v1/queue/").json()["count"] == 0
 
 
 @pytest.mark.django_db
-def test_manager_may_touch_a_lead_in_their_team(api, manager, inbound_sdr):
+def test_manager_may_touch_a_lead_in_their_team(api_for, manager, inbound_sdr):
     lead = routed_lead(inbound_sdr)
-    response = as_user(api, manager).post(lead_url(lead, "touch"), {"kind": "email"}, format="json")
+    response = api_for(manager).post(lead_url(lead, "touch"), {"kind": "email"}, format="json")
     assert response.status_code == 201
     assert Activity.objects.get(lead=lead, kind="email").actor == manager
 
 
 @pytest.mark.django_db
-def test_touching_a_lead_out_of_the_queue_is_400_with_the_reason(api, inbound_sdr):
+def test_touching_a_lead_out_of_the_queue_is_400_with_the_reason(api_for, inbound_sdr):
     lead = routed_lead(inbound_sdr)
     Lead.objects.filter(pk=lead.pk).update(status=Lead.Status.NURTURE)
 
-    response = as_user(api, inbound_sdr).post(lead_url(lead, "touch"), {"kind": "call"}, format="json")
+    response = api_for(inbound_sdr).post(lead_url(lead, "touch"), {"kind": "call"}, format="json")
 
     assert response.status_code == 400
     assert "not in a queue" in response.json()["non_field_errors"][0]
@@ -259,12 +250,12 @@ def test_touching_a_lead_out_of_the_queue_is_400_with_the_reason(api, inbound_sd
     ("action", "payload"),
     [("touch", {"kind": "call"}), ("follow-up", {"due_at": "2099-01-01T09:00:00+00:00"})],
 )
-def test_an_unassigned_lead_is_assigned_before_it_is_worked(api, manager, inbound_sdr, action, payload):
+def test_an_unassigned_lead_is_assigned_before_it_is_worked(api_for, manager, inbound_sdr, action, payload):
     lead = routed_lead(None, team=inbound_sdr.team)
     if action == "follow-up":
         payload = {"due_at": (timezone.now() + timedelta(days=1)).isoformat()}
 
-    response = as_user(api, manager).post(lead_url(lead, action), payload, format="json")
+    response = api_for(manager).post(lead_url(lead, action), payload, format="json")
 
     assert (
         response.status_code == 400 and "assign it to a rep first" in response.json()["non_field_errors"][0]
@@ -290,10 +281,12 @@ def test_an_unassigned_lead_is_assigned_before_it_is_worked(api, manager, inboun
         ("disposition", {"to": "won", "reason": "Other"}, "to"),
     ],
 )
-def test_bad_input_is_400_with_field_messages_and_nothing_changes(api, inbound_sdr, action, payload, field):
+def test_bad_input_is_400_with_field_messages_and_nothing_changes(
+    api_for, inbound_sdr, action, payload, field
+):
     lead = routed_lead(inbound_sdr)
 
-    response = as_user(api, inbound_sdr).post(lead_url(lead, action), payload, format="json")
+    response = api_for(inbound_sdr).post(lead_url(lead, action), payload, format="json")
 
     assert response.status_code == 400, response.content
     assert field in response.json()
@@ -303,18 +296,18 @@ def test_bad_input_is_400_with_field_messages_and_nothing_changes(api, inbound_s
 
 
 @pytest.mark.django_db
-def test_naive_due_time_is_explained(api, inbound_sdr):
+def test_naive_due_time_is_explained(api_for, inbound_sdr):
     lead = routed_lead(inbound_sdr)
-    response = as_user(api, inbound_sdr).post(
+    response = api_for(inbound_sdr).post(
         lead_url(lead, "follow-up"), {"due_at": "2099-01-01T09:00:00"}, format="json"
     )
     assert "UTC offset" in response.json()["due_at"][0]
 
 
 @pytest.mark.django_db
-def test_follow_up_goes_in_the_owners_queue_and_replaces_the_previous_one(api, inbound_sdr):
+def test_follow_up_goes_in_the_owners_queue_and_replaces_the_previous_one(api_for, inbound_sdr):
     lead = routed_lead(inbound_sdr)
-    client = as_user(api, inbound_sdr)
+    client = api_for(inbound_sdr)
     first_due = (timezone.now() + timedelta(days=1)).replace(microsecond=0)
     second_due = (timezone.now() + timedelta(days=3)).replace(microsecond=0)
 
@@ -339,9 +332,9 @@ def test_follow_up_goes_in_the_owners_queue_and_replaces_the_previous_one(api, i
 
 
 @pytest.mark.django_db
-def test_disqualifying_takes_the_lead_out_of_the_queue_with_its_reason(api, inbound_sdr):
+def test_disqualifying_takes_the_lead_out_of_the_queue_with_its_reason(api_for, inbound_sdr):
     lead = routed_lead(inbound_sdr)
-    client = as_user(api, inbound_sdr)
+    client = api_for(inbound_sdr)
 
     response = client.post(
         lead_url(lead, "disposition"),
@@ -358,9 +351,9 @@ def test_disqualifying_takes_the_lead_out_of_the_queue_with_its_reason(api, inbo
 
 
 @pytest.mark.django_db
-def test_nurture_with_a_nurture_reason(api, inbound_sdr):
+def test_nurture_with_a_nurture_reason(api_for, inbound_sdr):
     lead = routed_lead(inbound_sdr)
-    response = as_user(api, inbound_sdr).post(
+    response = api_for(inbound_sdr).post(
         lead_url(lead, "disposition"), {"to": "nurture", "reason": "No budget yet"}, format="json"
     )
     assert response.status_code == 200 and response.json()["lead"]["status"] == "nurture"
@@ -370,11 +363,11 @@ def test_nurture_with_a_nurture_reason(api, inbound_sdr):
 
 
 @pytest.mark.django_db
-def test_manager_reassigns_a_lead_and_its_timer_follows(api, manager, inbound_sdr, other_sdr):
+def test_manager_reassigns_a_lead_and_its_timer_follows(api_for, manager, inbound_sdr, other_sdr):
     lead = routed_lead(inbound_sdr)
     [item] = open_items(lead)
 
-    response = as_user(api, manager).post(
+    response = api_for(manager).post(
         lead_url(lead, "reassign"), {"to": other_sdr.pk, "reason": "Sam is on holiday"}, format="json"
     )
 
@@ -397,18 +390,18 @@ def moved_item_due(item_body):
 
 
 @pytest.mark.django_db
-def test_round_robin_reassign_skips_the_current_owner(api, manager, inbound_sdr, other_sdr):
+def test_round_robin_reassign_skips_the_current_owner(api_for, manager, inbound_sdr, other_sdr):
     lead = routed_lead(inbound_sdr)
-    response = as_user(api, manager).post(
+    response = api_for(manager).post(
         lead_url(lead, "reassign"), {"to": None, "reason": "Sam is overloaded"}, format="json"
     )
     assert response.status_code == 200 and response.json()["lead"]["owner"] == other_sdr.pk
 
 
 @pytest.mark.django_db
-def test_manager_assigns_a_lead_from_the_unassigned_queue(api, manager, inbound_sdr):
+def test_manager_assigns_a_lead_from_the_unassigned_queue(api_for, manager, inbound_sdr):
     lead = routed_lead(None, team=inbound_sdr.team)
-    response = as_user(api, manager).post(
+    response = api_for(manager).post(
         lead_url(lead, "reassign"), {"to": inbound_sdr.pk, "reason": "Speaks German"}, format="json"
     )
     assert response.status_code == 200
@@ -418,11 +411,13 @@ def test_manager_assigns_a_lead_from_the_unassigned_queue(api, manager, inbound_
 
 
 @pytest.mark.django_db
-def test_when_nobody_can_take_it_the_lead_waits_in_the_unassigned_queue(api, manager, inbound_sdr, other_sdr):
+def test_when_nobody_can_take_it_the_lead_waits_in_the_unassigned_queue(
+    api_for, manager, inbound_sdr, other_sdr
+):
     other_sdr.is_away = True
     other_sdr.save(update_fields=["is_away"])
     lead = routed_lead(inbound_sdr)
-    client = as_user(api, manager)
+    client = api_for(manager)
 
     response = client.post(lead_url(lead, "reassign"), {"to": None, "reason": "Sam left"}, format="json")
 
@@ -445,13 +440,13 @@ def test_when_nobody_can_take_it_the_lead_waits_in_the_unassigned_queue(api, man
     ],
 )
 def test_bad_reassignments_are_400_and_nothing_moves(
-    request, api, manager, inbound_sdr, other_sdr, target, payload, field
+    request, api_for, manager, inbound_sdr, other_sdr, target, payload, field
 ):
     lead = routed_lead(inbound_sdr)
     if target:
         payload = {**payload, "to": request.getfixturevalue(target).pk}
 
-    response = as_user(api, manager).post(lead_url(lead, "reassign"), payload, format="json")
+    response = api_for(manager).post(lead_url(lead, "reassign"), payload, format="json")
 
     assert response.status_code == 400, response.content
     assert field in response.json()
@@ -460,22 +455,22 @@ def test_bad_reassignments_are_400_and_nothing_moves(
 
 
 @pytest.mark.django_db
-def test_reassigning_a_lead_out_of_the_queue_is_400(api, manager, inbound_sdr, other_sdr):
+def test_reassigning_a_lead_out_of_the_queue_is_400(api_for, manager, inbound_sdr, other_sdr):
     lead = routed_lead(inbound_sdr)
     Lead.objects.filter(pk=lead.pk).update(status=Lead.Status.NURTURE)
-    response = as_user(api, manager).post(
+    response = api_for(manager).post(
         lead_url(lead, "reassign"), {"to": other_sdr.pk, "reason": "x"}, format="json"
     )
     assert response.status_code == 400 and "not in a queue" in response.json()["non_field_errors"][0]
 
 
 @pytest.mark.django_db
-def test_reassigning_a_whole_queue_round_robin_spreads_it_evenly(api, manager, inbound_sdr, other_sdr):
+def test_reassigning_a_whole_queue_round_robin_spreads_it_evenly(api_for, manager, inbound_sdr, other_sdr):
     third = UserFactory(username="ola", role=Role.INBOUND_SDR, team=inbound_sdr.team)
     leads = [routed_lead(inbound_sdr) for _ in range(6)]
     due_before = {i.object_id: i.due_at for i in WorkItem.objects.open()}
 
-    response = as_user(api, manager).post(
+    response = api_for(manager).post(
         "/api/v1/queue/reassign/",
         {"from_user": inbound_sdr.pk, "to": None, "reason": "Sam left the company"},
         format="json",
@@ -493,10 +488,10 @@ def test_reassigning_a_whole_queue_round_robin_spreads_it_evenly(api, manager, i
 
 
 @pytest.mark.django_db
-def test_reassigning_a_whole_queue_to_one_rep(api, manager, inbound_sdr, other_sdr):
+def test_reassigning_a_whole_queue_to_one_rep(api_for, manager, inbound_sdr, other_sdr):
     for _ in range(3):
         routed_lead(inbound_sdr)
-    response = as_user(api, manager).post(
+    response = api_for(manager).post(
         "/api/v1/queue/reassign/",
         {"from_user": inbound_sdr.pk, "to": other_sdr.pk, "reason": "Parental leave"},
         format="json",
@@ -516,23 +511,25 @@ def test_reassigning_a_whole_queue_to_one_rep(api, manager, inbound_sdr, other_s
         ("inbound_sdr", "ae", "to"),
     ],
 )
-def test_bad_queue_reassignments_are_400(request, api, manager, inbound_sdr, other_sdr, from_user, to, field):
+def test_bad_queue_reassignments_are_400(
+    request, api_for, manager, inbound_sdr, other_sdr, from_user, to, field
+):
     routed_lead(inbound_sdr)
     payload = {
         "from_user": request.getfixturevalue(from_user).pk,
         "to": request.getfixturevalue(to).pk,
         "reason": "x",
     }
-    response = as_user(api, manager).post("/api/v1/queue/reassign/", payload, format="json")
+    response = api_for(manager).post("/api/v1/queue/reassign/", payload, format="json")
     assert response.status_code == 400 and field in response.json()
     assert Lead.objects.get().owner == inbound_sdr
 
 
 @pytest.mark.django_db
-def test_superuser_manages_every_team(api, inbound_sdr, other_sdr):
+def test_superuser_manages_every_team(api_for, inbound_sdr, other_sdr):
     root = UserFactory(username="root", role=Role.MARKETING, is_superuser=True, team=TeamFactory(name="Ops"))
     lead = routed_lead(inbound_sdr)
-    response = as_user(api, root).post(
+    response = api_for(root).post(
         lead_url(lead, "reassign"), {"to": other_sdr.pk, "reason": "x"}, format="json"
     )
     assert response.status_code == 200 and response.json()["lead"]["owner"] == other_sdr.pk

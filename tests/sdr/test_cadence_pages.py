@@ -9,14 +9,13 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from leads.models import Lead
 from sdr import services
 from sdr.models import Cadence, CadenceStep, Enrollment
 from sdr.services import cadences
 from team.models import Role
-from tests.factories import UserFactory, routed_lead
+from tests.factories import UserFactory, open_steps, routed_lead
 from work.models import WorkItem
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -44,10 +43,6 @@ def lead(outbound_sdr):
 
 def url(name, lead) -> str:
     return reverse(f"sdr:{name}", args=[lead.pk])
-
-
-def open_steps(lead):
-    return list(WorkItem.objects.open().for_subject(lead).filter(kind=WorkItem.Kind.CADENCE_STEP))
 
 
 # --- the control -----------------------------------------------------------------------------------
@@ -207,24 +202,14 @@ def test_junk_never_gets_a_500(client_for, outbound_sdr, other_manager, ae, lead
 # --- the API ---------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def api():
-    return APIClient()
-
-
-def as_user(api, user):
-    api.force_authenticate(user)
-    return api
-
-
 def api_url(lead, action) -> str:
     return f"/api/v1/queue/leads/{lead.pk}/{action}/"
 
 
 @pytest.mark.django_db
-def test_the_cadence_list_has_each_cadences_steps_in_order(api, outbound_sdr, cadence):
+def test_the_cadence_list_has_each_cadences_steps_in_order(api_for, outbound_sdr, cadence):
     make_cadence("Retired", steps=((0, "social"),), is_active=False)
-    body = as_user(api, outbound_sdr).get("/api/v1/cadences/").json()
+    body = api_for(outbound_sdr).get("/api/v1/cadences/").json()
     [outbound, retired] = body["results"]  # by name
     assert outbound["name"] == "Outbound 3 touches" and outbound["is_active"] is True
     assert [(s["position"], s["day_offset"], s["channel"]) for s in outbound["steps"]] == [
@@ -233,22 +218,20 @@ def test_the_cadence_list_has_each_cadences_steps_in_order(api, outbound_sdr, ca
         (3, 5, "call"),
     ]
     assert retired["is_active"] is False
-    active = as_user(api, outbound_sdr).get("/api/v1/cadences/", {"is_active": "true"}).json()
+    active = api_for(outbound_sdr).get("/api/v1/cadences/", {"is_active": "true"}).json()
     assert [c["name"] for c in active["results"]] == ["Outbound 3 touches"]
 
 
 @pytest.mark.django_db
-def test_roles_without_a_queue_cannot_list_cadences(api, ae, marketing):
+def test_roles_without_a_queue_cannot_list_cadences(api_for, ae, marketing):
     for user in (ae, marketing):
-        assert as_user(api, user).get("/api/v1/cadences/").status_code == 403
+        assert api_for(user).get("/api/v1/cadences/").status_code == 403
 
 
 @pytest.mark.django_db
-def test_enrolling_through_the_api_answers_with_the_step_in_the_queue(api, outbound_sdr, lead, cadence):
+def test_enrolling_through_the_api_answers_with_the_step_in_the_queue(api_for, outbound_sdr, lead, cadence):
     with time_machine.travel(TUESDAY_10, tick=False):
-        response = as_user(api, outbound_sdr).post(
-            api_url(lead, "enroll"), {"cadence": cadence.pk}, format="json"
-        )
+        response = api_for(outbound_sdr).post(api_url(lead, "enroll"), {"cadence": cadence.pk}, format="json")
     assert response.status_code == 201
     body = response.json()
     assert body["enrollment"]["cadence_name"] == "Outbound 3 touches"
@@ -258,8 +241,8 @@ def test_enrolling_through_the_api_answers_with_the_step_in_the_queue(api, outbo
 
 
 @pytest.mark.django_db
-def test_enroll_refusals_are_400s_with_the_reason(api, outbound_sdr, lead, cadence):
-    client = as_user(api, outbound_sdr)
+def test_enroll_refusals_are_400s_with_the_reason(api_for, outbound_sdr, lead, cadence):
+    client = api_for(outbound_sdr)
     retired = make_cadence("Retired", is_active=False)
     assert client.post(api_url(lead, "enroll"), {"cadence": retired.pk}, format="json").json() == {
         "cadence": ["Choose an active cadence."]
@@ -275,8 +258,8 @@ def test_enroll_refusals_are_400s_with_the_reason(api, outbound_sdr, lead, caden
 
 
 @pytest.mark.django_db
-def test_stopping_through_the_api(api, outbound_sdr, lead, cadence):
-    client = as_user(api, outbound_sdr)
+def test_stopping_through_the_api(api_for, outbound_sdr, lead, cadence):
+    client = api_for(outbound_sdr)
     assert client.post(api_url(lead, "stop-cadence")).json() == {
         "non_field_errors": ["This lead is not in a cadence."]
     }
@@ -289,25 +272,22 @@ def test_stopping_through_the_api(api, outbound_sdr, lead, cadence):
 
 @pytest.mark.django_db
 def test_the_api_hides_other_reps_leads_and_refuses_other_roles(
-    api, outbound_sdr, inbound_sdr, ae, lead, cadence
+    api_for, outbound_sdr, inbound_sdr, ae, lead, cadence
 ):
     assert (
-        as_user(api, inbound_sdr)
-        .post(api_url(lead, "enroll"), {"cadence": cadence.pk}, format="json")
-        .status_code
+        api_for(inbound_sdr).post(api_url(lead, "enroll"), {"cadence": cadence.pk}, format="json").status_code
         == 404
     )
     assert (
-        as_user(api, ae).post(api_url(lead, "enroll"), {"cadence": cadence.pk}, format="json").status_code
-        == 403
+        api_for(ae).post(api_url(lead, "enroll"), {"cadence": cadence.pk}, format="json").status_code == 403
     )
-    assert as_user(api, inbound_sdr).post(api_url(lead, "stop-cadence")).status_code == 404
+    assert api_for(inbound_sdr).post(api_url(lead, "stop-cadence")).status_code == 404
     assert not Enrollment.objects.exists()
 
 
 @pytest.mark.django_db
-def test_any_json_body_to_enroll_is_answered_without_a_500(api, outbound_sdr, lead, cadence):
-    client = as_user(api, outbound_sdr)
+def test_any_json_body_to_enroll_is_answered_without_a_500(api_for, outbound_sdr, lead, cadence):
+    client = api_for(outbound_sdr)
     for body in [
         None,
         [],

@@ -17,7 +17,7 @@ from sdr.services import cadences
 from sdr.services.cadences import CadenceError
 from team.models import Holiday, Role
 from tests.concurrency import run_concurrently
-from tests.factories import TeamFactory, UserFactory, qualifying, routed_lead
+from tests.factories import TeamFactory, UserFactory, open_steps, qualifying, routed_lead
 from work.models import WorkItem
 
 
@@ -66,10 +66,6 @@ def enroll_at(lead, cadence, by, at):
 def touch_at(lead, by, at, kind="call", outcome="no_answer"):
     with time_machine.travel(at, tick=False):
         return services.log_touch(lead_id=lead.pk, by=by, kind=kind, outcome=outcome)
-
-
-def open_steps(lead) -> list[WorkItem]:
-    return list(WorkItem.objects.open().for_subject(lead).filter(kind=WorkItem.Kind.CADENCE_STEP))
 
 
 def step_due(lead) -> datetime:
@@ -443,12 +439,6 @@ def admin_form(name, steps):
             }
         )
     return data
-
-
-@pytest.fixture
-def admin_client(client):
-    client.force_login(UserFactory(username="root", role=Role.MARKETING, is_superuser=True, is_staff=True))
-    return client
 
 
 @pytest.mark.django_db

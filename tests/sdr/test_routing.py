@@ -15,15 +15,11 @@ from sdr.models import TerritoryRule
 from sdr.services import reassign_leads, reassign_queue, route_leads, route_waiting_leads
 from team.models import Role
 from tests.concurrency import run_concurrently
-from tests.factories import CalendarFactory, LeadFactory, TeamFactory, UserFactory
+from tests.factories import CalendarFactory, LeadFactory, TeamFactory, UserFactory, raise_hand
 from work.models import SlaPolicy, WorkItem
 
 # A Tuesday, 10:00 in Berlin: inside business hours.
 TUESDAY_10 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
-
-
-def raise_hand(email, **details):
-    return capture_lead(email=email, details=details, via="api", hand_raiser=True).lead
 
 
 def reps(n, team=None, **kwargs):

@@ -3,7 +3,6 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import time_machine
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
@@ -13,10 +12,7 @@ from tests.factories import UserFactory, api_token
 NOW = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 def with_token(token: str) -> APIClient:
@@ -38,7 +34,7 @@ def can_use(token: str) -> bool:
 
 
 @pytest.mark.django_db
-def test_a_token_from_username_and_password_works_until_it_expires(manager, settings, clock):
+def test_a_token_from_username_and_password_works_until_it_expires(manager, settings, frozen):
     settings.API_TOKEN_TTL_DAYS = 30
     response = obtain(name="laptop script")
 
@@ -48,9 +44,9 @@ def test_a_token_from_username_and_password_works_until_it_expires(manager, sett
     assert body["expires_at"] == "2027-01-05T09:00:00Z"
     assert can_use(body["token"])
 
-    clock.move_to(NOW + timedelta(days=30) - timedelta(seconds=1))
+    frozen.move_to(NOW + timedelta(days=30) - timedelta(seconds=1))
     assert can_use(body["token"])
-    clock.move_to(NOW + timedelta(days=30))
+    frozen.move_to(NOW + timedelta(days=30))
     assert not can_use(body["token"])
 
 

@@ -8,14 +8,10 @@ import time_machine
 from leads.models import Lead
 from leads.services import capture_lead, transition_lead
 from sdr.services import SdrError, dispose_lead, log_touch, set_follow_up
-from tests.factories import CalendarFactory, TeamFactory, UserFactory, routed_lead
+from tests.factories import CalendarFactory, TeamFactory, UserFactory, first_touch, routed_lead
 from work.models import SlaPolicy, WorkItem
 
 BERLIN_FRIDAY_18 = datetime(2026, 11, 27, 17, 0, tzinfo=UTC)  # Friday 18:00 in Berlin (CET)
-
-
-def first_touch(lead) -> WorkItem:
-    return WorkItem.objects.for_subject(lead).get(kind=WorkItem.Kind.FIRST_TOUCH)
 
 
 def hand_raiser_at(at, email="p@x.example", **details):
