@@ -229,14 +229,15 @@ def win_rate(scope, settings, now, link, counts) -> Diagnosis:
 
 def rejections(scope, settings, now, link, counts) -> Diagnosis:
     whole, part = counts["handed_off"], counts["rejected"]
-    reasons = tuple(
-        (reason or "No reason given", n)
-        for reason, n in rows.rejected(scope)
+    top = (
+        rows.rejected(scope)
         .order_by()
         .values("reject_reason")
         .annotate(n=rows_counted())
-        .order_by("-n", "reject_reason")
-        .values_list("reject_reason", "n")[:3]
+        .order_by("-n", "reject_reason")[:3]
+    )
+    reasons = tuple(
+        (r["reject_reason"] or "No reason given", r["n"]) for r in answers.values(top, answers.of(scope))
     )
     if whole:
         detail = (
