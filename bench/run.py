@@ -130,7 +130,7 @@ CI = Sizes(
     renewal_contracts=2_000,
     renewal_days=1,
     renewal_requests=5,
-    insight_leads=100_000,
+    insight_leads=200_000,  # the smallest data set the insight generator makes
     insight_requests=1,
 )
 FIGURES = ("capture", "import", "sweep", "queues", "opportunities", "renewals", "insight")
