@@ -39,6 +39,7 @@ from django.utils import timezone
 from django_filters.fields import ModelChoiceField
 
 from kit import bounds
+from kit.widgets import Select
 from leads.models import Campaign, Channel
 from leads.scoring import FIT_LETTERS
 from team.access import managed_teams
@@ -47,7 +48,6 @@ from team.models import Role, Team, User
 from . import access
 from .models import LeadFact
 from .scope import MAX_PERIOD_DAYS, Period, Scope, generation, viewer_tz
-from .widgets import Select
 
 DEFAULT_PRESET = "30d"
 RETENTION_PRESET = "12m"
