@@ -2,8 +2,9 @@
 
 Django renders a ``Select`` through its form templates, one template per option: about a
 tenth of a millisecond each, so the insight filter form, offering a few hundred people and
-campaigns, cost more than the numbers it filters once those were cached (insight.answers). ``Select`` writes the same HTML (Django's ``select.html``,
-``select_option.html`` and ``attrs.html``, escaped the same way) without the template engine.
+campaigns, cost more than the numbers it filters once those were cached (insight.answers).
+``Select`` writes the same HTML (Django's ``select.html``, ``select_option.html`` and
+``attrs.html``, escaped the same way) without the template engine.
 """
 
 from django import forms
