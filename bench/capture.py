@@ -17,7 +17,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from .env import BASE_DIR, BENCH_DIR, CELERY, GUNICORN, RESULTS_DIR, connect
+from .env import BASE_DIR, BENCH_DIR, CELERY, GUNICORN, RESULTS_DIR, connect, scalar
 
 LUA_SCRIPT = BENCH_DIR / "capture.lua"
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
@@ -197,7 +197,9 @@ def measure_web_form(
 
 
 def _ms(value: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value).groups()
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value)
+    assert match is not None, f"not a wrk duration: {value!r}"
+    number, unit = match.groups()
     return float(number) * _UNITS[unit]
 
 
@@ -207,6 +209,7 @@ def parse_wrk(output: str) -> dict:
     latency = dict(re.findall(r"^\s+(50|75|90|99)%\s+([\d.]+(?:us|ms|s|m))", output, re.M))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    assert total is not None, "wrk printed no request total"
     seconds = _ms(total.group(2) + total.group(3)) / 1e3
     return {
         "requests": int(total.group(1)),
@@ -239,7 +242,7 @@ def run_wrk(url: str, *, prefix: str, seconds: int, threads: int, connections: i
 
 def _count(table: str) -> int:
     with connect() as conn:
-        return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        return scalar(conn, f"SELECT count(*) FROM {table}")
 
 
 def measure_endpoint(

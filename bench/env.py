@@ -10,8 +10,10 @@ import secrets
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -93,6 +95,22 @@ def connect(dsn: str = BENCH_DSN) -> psycopg.Connection:
     return psycopg.connect(dsn, autocommit=True)
 
 
+def one_row(
+    conn: psycopg.Connection, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None
+) -> tuple:
+    """The one row of a statement that always returns one (an aggregate, ``SHOW``)."""
+    row = conn.execute(sql, params).fetchone()
+    assert row is not None, sql
+    return row
+
+
+def scalar(
+    conn: psycopg.Connection, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None
+) -> Any:
+    """The value of a statement that always returns one row of one column (a count, a max)."""
+    return one_row(conn, sql, params)[0]
+
+
 def recreate_database() -> None:
     """Drop and create the bench database (``refinery_bench``) and migrate it, so every run
     starts alike."""
@@ -135,9 +153,9 @@ def machine_facts() -> dict[str, str]:
         pass
     mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     with connect() as conn:
-        pg_version = conn.execute("SHOW server_version").fetchone()[0]
+        pg_version = scalar(conn, "SHOW server_version")
         pg_settings = {
-            name: conn.execute(f"SHOW {name}").fetchone()[0]
+            name: scalar(conn, f"SHOW {name}")
             for name in ("shared_buffers", "work_mem", "synchronous_commit", "max_wal_size")
         }
     # wrk is only installed by ``make bench`` (for the capture figure); a partial run may lack it.

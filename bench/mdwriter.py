@@ -93,12 +93,12 @@ class Section:
     blocks: list[Block] = field(default_factory=list)
     level: int = 2
 
-    def add(self, *blocks: Block) -> "Section":
+    def add(self, *blocks: Block | None) -> "Section":
         self.blocks += [b for b in blocks if b is not None]
         return self
 
-    def sub(self, title: str, *blocks: Block, level: int = 3) -> "Section":
-        """A part of the section: its heading, then its blocks."""
+    def sub(self, title: str, *blocks: Block | None, level: int = 3) -> "Section":
+        """A part of the section: its heading, then its blocks (a ``None`` is left out)."""
         return self.add(Heading(level, title), *blocks)
 
 

@@ -23,7 +23,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from .env import connect, run_worker
+from .env import connect, run_worker, scalar
 from .timing import Timer
 
 PROMOTE_POINTS = 50.0  # above the MQL threshold (40) today
@@ -183,15 +183,17 @@ def count_candidates(now: datetime) -> tuple[int, int]:
     mql_key = threshold_key(settings.mql_threshold, now, settings.half_life_days)
     cold_key = threshold_key(settings.cold_threshold, now, settings.half_life_days)
     with connect() as conn:
-        promote = conn.execute(
+        promote = scalar(
+            conn,
             "SELECT count(*) FROM leads_lead WHERE status IN ('nurture', 'recycled') AND engagement_key >= %s",
             [mql_key],
-        ).fetchone()[0]
-        cool = conn.execute(
+        )
+        cool = scalar(
+            conn,
             "SELECT count(*) FROM leads_lead WHERE status = 'mql' AND owner_id IS NULL"
             " AND NOT hand_raiser AND engagement_key < %s",
             [cold_key],
-        ).fetchone()[0]
+        )
     return promote, cool
 
 

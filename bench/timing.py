@@ -5,6 +5,7 @@ import gc
 import math
 import time
 from time import perf_counter_ns as time_ns
+from typing import Any
 
 
 class Timer:
@@ -27,7 +28,7 @@ class StatementTimer:
     def __enter__(self) -> "StatementTimer":
         from django.db import connection
 
-        self.statements: list[tuple[str, object, float]] = []
+        self.statements: list[tuple[str, Any, float]] = []  # (sql, params as sent, ms)
         self._wrapper = connection.execute_wrapper(self._time)
         self._wrapper.__enter__()
         return self
@@ -61,7 +62,7 @@ def statement_kind(sql: str) -> str:
     return f"{verb} {table}{lock}".strip()
 
 
-def statement_kinds(statements: list[tuple[str, object, float]]) -> dict[str, list]:
+def statement_kinds(statements: list[tuple[str, Any, float]]) -> dict[str, list]:
     """A ``StatementTimer``'s statements by kind: kind -> [count, ms of execute()]."""
     kinds: dict[str, list] = {}
     for sql, _, ms in statements:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from ..env import connect, create_team
+from ..env import connect, create_team, scalar
 from ..timing import Timer
 from .sql import (
     CAMPAIGNS_SQL,
@@ -113,6 +113,7 @@ def generate(n: int, log=print) -> DataSet:
         )  # fmt: skip
         # The manager the pages are measured as: inbound team 0's, in its calendar's zone.
         manager = Team.objects.get(pk=queues_data.teams[0]).manager
+        assert manager is not None  # create_team gives every team its manager
         manager.team_id = queues_data.teams[0]
         manager.save(update_fields=["team"])
         now = timezone.now()
@@ -156,7 +157,7 @@ def count_data() -> dict[str, int]:
     with connect() as conn:
 
         def one(sql: str) -> int:
-            return conn.execute(sql).fetchone()[0]
+            return scalar(conn, sql)
 
         return {
             "leads": one("SELECT count(*) FROM leads_lead"),
@@ -179,7 +180,7 @@ def filter_values(data: DataSet) -> dict[str, str]:
     with connect() as conn:
 
         def top(sql: str) -> str:
-            return str(conn.execute(sql).fetchone()[0])
+            return str(scalar(conn, sql))
 
         return {
             "campaign": top(

@@ -5,7 +5,7 @@ import gc
 from dataclasses import dataclass, field
 from time import perf_counter_ns as time_ns
 
-from ..env import connect
+from ..env import connect, scalar
 from ..plans import abridge, cut
 from ..timing import StatementTimer, Timer
 from .data import DataSet
@@ -43,7 +43,7 @@ class FactsCost:
 
 def _facts_count() -> int:
     with connect() as conn:
-        return conn.execute("SELECT count(*) FROM insight_leadfact").fetchone()[0]
+        return scalar(conn, "SELECT count(*) FROM insight_leadfact")
 
 
 def writable_leads(data: DataSet, count: int, used: set[int]) -> list[tuple[int, int]]:

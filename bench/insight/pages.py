@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from time import perf_counter_ns as time_ns
+from typing import Any
 
 from ..plans import abridge, cut
 from ..timing import StatementTimer, percentile
@@ -16,7 +17,7 @@ from .facts import WRITES, writable_leads
 PERIODS = (7, 30, 90, 365)
 FILTERS = ("campaign", "channel", "source", "team", "sdr", "origin", "fit_grade")
 
-PAGES = (  # (name, URL name, its arguments)
+PAGES: tuple[tuple[str, str, dict[str, str]], ...] = (  # (name, URL name, its arguments)
     ("overview", "insight:overview", {}),
     ("funnel", "insight:section", {"section": "funnel"}),
     ("speed", "insight:section", {"section": "speed"}),
@@ -243,7 +244,7 @@ def forget_answers() -> None:
     RefreshState.objects.filter(pk=1).update(generation=F("generation") + 1)
 
 
-def _selects(captured) -> list[tuple[str, object]]:
+def _selects(captured) -> list[tuple[str, Any]]:
     return [
         (sql, params)
         for sql, params, _ in captured
@@ -254,7 +255,7 @@ def _selects(captured) -> list[tuple[str, object]]:
 INDEX_RE = re.compile(r"(?:Index Scan|Index Only Scan|Bitmap Index Scan)(?: Backward)? (?:using|on) (\w+)")
 
 
-def explain(statements: list[tuple[str, object]]) -> tuple[dict[str, str], dict[str, list[str]], list[str]]:
+def explain(statements: list[tuple[str, Any]]) -> tuple[dict[str, str], dict[str, list[str]], list[str]]:
     """The ``SLOW_STATEMENTS`` slowest of ``statements`` (each timed once more), explained
     with ANALYZE and BUFFERS; the indexes each plan uses, and what looks wrong: a sequential
     scan of a large table."""

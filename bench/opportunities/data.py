@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 import psycopg
 from django.utils import timezone
 
-from ..env import connect, create_team
+from ..env import connect, create_team, scalar
 from ..timing import Timer
 from .sql import (
     ACCOUNTS_SQL,
@@ -37,7 +37,8 @@ BIG_TABLES = (
 
 # (team, calendar zone, territory rules: (position, countries, min employees)). Handoffs use
 # only rules naming a team of AEs; the last is the catch-all.
-AE_TEAMS = [
+# (name, zone, territory rules: (position, countries, min size))
+AE_TEAMS: list[tuple[str, str, list[tuple[int, list[str], int | None]]]] = [
     (
         "Sales EMEA",
         "Europe/London",
@@ -113,7 +114,7 @@ def generate(n: int, *, campaigns: list[int], queues_data=None, queue_leads: int
         if queues_data is None:
             queues_data = queues.generate(queue_leads, campaigns=campaigns)
     with connect() as conn:
-        base = conn.execute("SELECT COALESCE(max(id), 0) FROM leads_lead").fetchone()[0]
+        base = scalar(conn, "SELECT COALESCE(max(id), 0) FROM leads_lead")
     aes, ae_teams = create_sales_teams()
     big_aes, small_ae = aes[:-1], aes[-1]  # the new hire is the last team's last AE
     reps = list(queues_data.reps)
@@ -211,7 +212,7 @@ def count_data(data: DataSet) -> tuple[dict[str, int], dict[str, dict[str, int]]
     with connect() as conn:
 
         def one(sql: str, *params) -> int:
-            return conn.execute(sql, params).fetchone()[0]
+            return scalar(conn, sql, params)
 
         counts = {
             "leads": one("SELECT count(*) FROM leads_lead"),

@@ -341,12 +341,15 @@ def _parallel(
         for _ in shares
     ]
     for worker, share in zip(workers, shares, strict=True):
+        assert worker.stdin is not None and worker.stdout is not None  # both piped above
         worker.stdin.write(json.dumps(share) + "\n")
         worker.stdin.flush()
     for worker in workers:
+        assert worker.stdout is not None
         if worker.stdout.readline().strip() != "ready":
             raise RuntimeError(f"a {operation} worker did not start")
     for worker in workers:
+        assert worker.stdin is not None
         worker.stdin.write("go\n")
         worker.stdin.flush()
     outputs = []

@@ -88,6 +88,7 @@ def _sweep_case(data: DataSet, at: datetime, expected: int) -> SweepCase:
             if rows != expected:
                 raise RuntimeError(f"the baseline marked {rows} timers, expected {expected}")
     _reset_sweep(data)
+    assert result is not None  # SWEEP_REPEATS runs at least once
     return SweepCase(
         due=expected,
         open_timers=data.counts["open_timers"],

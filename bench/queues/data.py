@@ -7,7 +7,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from ..env import connect, create_team
+from ..env import connect, create_team, scalar
 from ..timing import Timer
 from .sql import (
     ACTIVITIES_SQL,
@@ -26,7 +26,8 @@ FOLLOW_UPS_PER_REP = 10  # open follow-ups (untimed) on working leads
 REP_CAPACITY = 400  # each rep holds 200 open leads; routing adds at most 100 more
 
 # (team, calendar zone, territory rules: (position, countries, industries, min, max))
-TEAMS = [
+# (name, zone, territory rules: (position, countries, industries, min size, max size))
+TEAMS: list[tuple[str, str, list[tuple[int, list[str], list[str], int | None, int | None]]]] = [
     ("Inbound DACH", "Europe/Berlin", [(10, ["DE", "AT", "CH"], [], None, None)]),
     ("Inbound UK & Ireland", "Europe/London", [(20, ["GB", "IE"], [], None, None)]),
     (
@@ -206,7 +207,7 @@ def count_data(data: DataSet) -> dict[str, int]:
     with connect() as conn:
 
         def one(sql: str, *params) -> int:
-            return conn.execute(sql, params).fetchone()[0]
+            return scalar(conn, sql, params)
 
         return {
             "leads": one("SELECT count(*) FROM leads_lead"),

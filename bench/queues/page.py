@@ -135,7 +135,7 @@ def measure_queue_page(data: DataSet, requests: int, log=print) -> QueuePage:
             first = queue_for(rep).first()
             client.cookies[settings.SESSION_COOKIE_NAME] = sessions[rep.pk]
             body = client.get(url).content.decode()
-            if first is None or first.subject.last_name not in body:
+            if first is None or first.subject is None or first.subject.last_name not in body:
                 raise RuntimeError(f"{url} does not show {rep}'s first item")
 
         try:
@@ -156,7 +156,9 @@ def measure_queue_page(data: DataSet, requests: int, log=print) -> QueuePage:
         one(rep)
     ms = time_requests(one, order)
 
-    queries, queue_queries, statements = [], [], []
+    queries: list[int] = []
+    queue_queries: list[int] = []
+    statements: list[str] = []
     for rep in reps[:QUERY_COUNT_SAMPLE]:
         with CaptureQueriesContext(connection) as captured:
             one(rep)

@@ -5,7 +5,7 @@ import gc
 from dataclasses import dataclass
 from datetime import date
 
-from ..env import connect
+from ..env import connect, one_row, scalar
 from ..timing import Timer
 from .data import DataSet, check_done, window_params
 
@@ -192,9 +192,9 @@ def baseline_runs(data: DataSet, days: list[date]) -> list[BaselineRun]:
             params = window_params(data, day) | fixed
             gc.collect()
             with Timer() as timer, conn.transaction():
-                opened = conn.execute(BASELINE_START_SQL, params).fetchone()[0]
-                claimed, reminded = conn.execute(BASELINE_REMINDER_SQL, params).fetchone()
-                renewed = conn.execute(BASELINE_AUTO_RENEW_SQL, params).fetchone()[0]
+                opened = scalar(conn, BASELINE_START_SQL, params)
+                claimed, reminded = one_row(conn, BASELINE_REMINDER_SQL, params)
+                renewed = scalar(conn, BASELINE_AUTO_RENEW_SQL, params)
             runs.append(BaselineRun(day, timer.seconds, opened, reminded, claimed - reminded, renewed))
             check_done(data, day)
     return runs

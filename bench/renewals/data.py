@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import psycopg
 from django.utils import timezone
 
-from ..env import connect, create_team
+from ..env import connect, create_team, one_row, scalar
 from ..timing import Timer
 from .sql import (
     ACCOUNTS_SQL,
@@ -136,7 +136,7 @@ def create_am_teams() -> tuple[list[int], list[int], list[int]]:
 
 
 def _max_id(conn, table: str) -> int:
-    return conn.execute(f"SELECT COALESCE(max(id), 0) FROM {table}").fetchone()[0]
+    return scalar(conn, f"SELECT COALESCE(max(id), 0) FROM {table}")
 
 
 def generate(n: int) -> DataSet:
@@ -269,7 +269,7 @@ def count_data(data: DataSet) -> None:
     with connect() as conn:
 
         def one(sql: str, *params) -> int:
-            return conn.execute(sql, params).fetchone()[0]
+            return scalar(conn, sql, params)
 
         ct = data.contract_ct
         counts = {
@@ -345,7 +345,7 @@ def window_params(data: DataSet, day: date) -> dict:
 def check_done(data: DataSet, day: date) -> None:
     """Nothing the run on ``day`` had to do is left undone."""
     with connect() as conn:
-        left = conn.execute(LEFT_OVER_SQL, window_params(data, day)).fetchone()
+        left = one_row(conn, LEFT_OVER_SQL, window_params(data, day))
     if any(left):
         raise RuntimeError(
             f"after the run on {day}: {left[0]} renewals not opened, {left[1]} reminders not handled,"
@@ -356,5 +356,5 @@ def check_done(data: DataSet, day: date) -> None:
 def due_on(data: DataSet, day: date) -> dict[str, int]:
     """What a run on ``day`` has to do (counted before it runs)."""
     with connect() as conn:
-        row = conn.execute(LEFT_OVER_SQL, window_params(data, day)).fetchone()
+        row = one_row(conn, LEFT_OVER_SQL, window_params(data, day))
     return {"start": row[0], "reminder": row[1], "auto_renew": row[2]}

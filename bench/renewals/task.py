@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from time import perf_counter_ns as time_ns
 
-from ..env import BASE_DIR, PYTHON, connect
+from ..env import BASE_DIR, PYTHON, connect, scalar
 from ..plans import abridge, cut, seq_scan
 from ..timing import StatementTimer, Timer, statement_kinds
 from .data import BIG_TABLES, CLAIM_INDEX, IDLE_REPEATS, PARALLEL, DataSet, at, check_done, due_on
@@ -145,9 +145,11 @@ def measure_concurrent(data: DataSet, day: date) -> Concurrent:
         for _ in range(PARALLEL)
     ]
     for worker in workers:
+        assert worker.stdout is not None  # piped above
         if worker.stdout.readline().strip() != "ready":
             raise RuntimeError("a renewals worker did not start")
     for worker in workers:
+        assert worker.stdin is not None
         worker.stdin.write("go\n")
         worker.stdin.flush()
     outputs = []
@@ -158,23 +160,24 @@ def measure_concurrent(data: DataSet, day: date) -> Concurrent:
         outputs.append(json.loads(out.strip().splitlines()[-1]))
     check_done(data, day)
     with connect() as conn:
-        steps = dict(
+        steps: dict[str, int] = dict(
             conn.execute(
                 "SELECT step, count(*) FROM renewals_renewalstep WHERE done_at = %s GROUP BY step", [at(day)]
             ).fetchall()
         )
-        items = dict(
+        items: dict[str, int] = dict(
             conn.execute(
                 "SELECT kind, count(*) FROM work_workitem WHERE content_type_id = %s AND created_at = %s"
                 " GROUP BY kind",
                 [data.contract_ct, at(day)],
             ).fetchall()
         )
-        duplicates = conn.execute(
+        duplicates = scalar(
+            conn,
             """SELECT count(*) FROM (SELECT object_id, kind FROM work_workitem
                WHERE content_type_id = %s AND created_at = %s GROUP BY object_id, kind HAVING count(*) > 1) d""",
             [data.contract_ct, at(day)],
-        ).fetchone()[0]
+        )
     return Concurrent(
         day=day,
         seconds=max(o["end"] for o in outputs) - min(o["start"] for o in outputs),

@@ -5,6 +5,8 @@ docs/benchmarks.md (or, for a quick or partial run, under bench/results/)."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import ModuleType
+from typing import Any
 
 from ..capture import CaptureFigures
 from ..csv_import import ImportFigures
@@ -36,7 +38,7 @@ class Results:
     total_seconds: float = 0.0
     load: dict[str, tuple[float, float]] = field(default_factory=dict)  # 1-minute load avg
 
-    def figures(self) -> list[tuple[object, object]]:
+    def figures(self) -> list[tuple[ModuleType, Any]]:
         """(the figure's report module, its measurements) for each figure measured, in order."""
         measured = (
             (capture, self.capture),

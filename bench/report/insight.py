@@ -14,7 +14,7 @@ from ..insight.pages import (
     SLOW_CASE_MS,
     SLOW_CASE_REQUESTS,
 )
-from ..mdwriter import Bullets, Code, Heading, Paragraph, Section, Table, Wrapped, counts, met, span
+from ..mdwriter import Block, Bullets, Code, Heading, Paragraph, Section, Table, Wrapped, counts, met, span
 from ..timing import percentile
 from .summary import Row, not_measured
 
@@ -119,8 +119,8 @@ def _rollup(n: InsightFigures) -> list:
     ]
 
 
-def _page(n: InsightFigures, page) -> list:
-    blocks = [Heading(4, f"`{page.url}` ({page.name})")]
+def _page(n: InsightFigures, page) -> list[Block]:
+    blocks: list[Block] = [Heading(4, f"`{page.url}` ({page.name})")]
     if not page.measured:
         return [*blocks, Paragraph(f"Not measured: {page.note}.")]
     baseline = {(b.days, b.filter): b for b in n.baseline}
@@ -178,7 +178,7 @@ def _baseline_numbers(n: InsightFigures) -> Table:
     for b in n.baseline:
         numbers = b.numbers
         agrees = {None: "—", True: "yes", False: "**NO**"}[b.agrees]
-        if b.agrees is False:
+        if b.insight is not None and b.agrees is False:
             agrees += " (insight: " + ", ".join(f"{b.insight.get(k)}" for k in STAGE_KEYS) + ")"
         response = numbers.get("median_response_s")
         rows.append(

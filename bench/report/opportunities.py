@@ -1,6 +1,6 @@
 """Figure 5: AE inbox, pipeline, handoff and accept."""
 
-from ..mdwriter import Bullets, Code, Paragraph, Section, Table, Wrapped, kinds_by_time, span
+from ..mdwriter import Block, Bullets, Code, Paragraph, Section, Table, Wrapped, kinds_by_time, span
 from ..opportunities import OpportunitiesFigures
 from ..opportunities.data import AE_TEAMS, AES_PER_TEAM
 from ..opportunities.handoffs import PARALLEL, TRACED_OPERATIONS
@@ -84,7 +84,7 @@ def section(o: OpportunitiesFigures) -> Section:
     d, c = o.data, o.data.counts
     measured = [p for p in o.pages if p.measured]
     page_rows = [row for page in measured for row in _page_rows(o, page)]
-    statements = []
+    statements: list[Block] = []
     for page in measured:
         statements += [
             Paragraph(f"{page.name} (`{page.url}`), an AE with ~{_load(o, 'big')}:"),
@@ -92,7 +92,8 @@ def section(o: OpportunitiesFigures) -> Section:
         ]
         if page.small_statements and len(page.small_statements) != len(page.statements):
             statements += [Paragraph("the AE with a small load:"), Code(page.small_statements)]
-    plans, problems = [], []
+    plans: list[Block] = []
+    problems: list[str] = []
     for page in measured:
         for name, plan in page.plans.items():
             plans += [Paragraph(f"{page.name}, statement {name}:"), Code([plan])]
@@ -126,7 +127,7 @@ def section(o: OpportunitiesFigures) -> Section:
             for r in o.throughput
         ],
     )
-    kinds = []
+    kinds: list[Block] = []
     for r in o.throughput:
         if r.statement_kinds:
             kinds += [
@@ -144,6 +145,7 @@ def section(o: OpportunitiesFigures) -> Section:
     )
     teams = next((r.teams for r in o.throughput if r.teams), {})
     spread = ", ".join(f"{name} {n:,}" for name, n in teams.items())
+    verdict: Block
     if problems:
         verdict = Bullets(
             problems,

@@ -1,6 +1,6 @@
 """Figure 4: SDR queues, routing and SLA timers."""
 
-from ..mdwriter import Code, Paragraph, Section, Table, kinds_by_time, ms_list, span
+from ..mdwriter import Block, Code, Paragraph, Section, Table, kinds_by_time, ms_list, span
 from ..queues import QueuesFigures, missing_indexes
 from ..queues.data import REP_CAPACITY
 from ..queues.page import FULL_QUEUE_REPS, QUEUE_WARMUP
@@ -145,7 +145,7 @@ def section(q: QueuesFigures) -> Section:
             for r in q.routing
         ],
     )
-    plans = []
+    plans: list[Block] = []
     for name, plan in q.plans.items():
         plans += [Paragraph(f"{name}:"), Code([plan])]
     plans += [Paragraph(f"**{problem}.**") for problem in missing_indexes(q.plans)]

@@ -2,7 +2,19 @@
 
 import statistics
 
-from ..mdwriter import Bullets, Code, Heading, Paragraph, Section, Table, Wrapped, counts, kinds_by_time, span
+from ..mdwriter import (
+    Block,
+    Bullets,
+    Code,
+    Heading,
+    Paragraph,
+    Section,
+    Table,
+    Wrapped,
+    counts,
+    kinds_by_time,
+    span,
+)
 from ..plans import SLOW_PLAN_MS
 from ..renewals import RenewalsFigures
 from ..renewals.data import (
@@ -165,7 +177,7 @@ def section(r: RenewalsFigures) -> Section:
             for k, p in enumerate(conc.runs)
         ],
     )
-    plans = []
+    plans: list[Block] = []
     for name, plan in r.plans.items():
         plans += [Paragraph(f"{name}:"), Code([plan])]
     out = (
@@ -313,10 +325,11 @@ def _page_blocks(r: RenewalsFigures, page: Page) -> list:
             ),
         ],
     )
-    plans = []
+    plans: list[Block] = []
     for who, page_plans in (("AM", page.plans), ("manager", page.manager_plans)):
         for name, plan in page_plans.items():
             plans += [Paragraph(f"{who}, statement {name}:"), Code([plan])]
+    verdict: Block
     if page.problems:
         verdict = Bullets(
             [f"{p}." for p in page.problems],

@@ -1,6 +1,6 @@
 """Figure 3: the engagement threshold sweep."""
 
-from ..mdwriter import Code, Paragraph, Section, Table, mib
+from ..mdwriter import Block, Code, Paragraph, Section, Table, mib
 from ..sweep import SweepFigures
 from .summary import Row
 from .targets import SWEEP_TARGET, flat
@@ -62,7 +62,7 @@ def section(s: SweepFigures) -> Section:
             for r, crossing in ((small, "1%"), (large, "1%"), (same, f"the {small.leads:,} set's"))
         ],
     )
-    plans = []
+    plans: list[Block] = []
     for name, plan in large.plans.items():
         plans += [
             Paragraph(f"{name.capitalize()} candidates ({large.leads:,} leads, 1% crossing):"),
