@@ -70,7 +70,7 @@ class OpportunityFilter(django_filters.FilterSet):
 
     class Meta:
         model = Opportunity
-        fields = []
+        fields: list[str] = []
         form = OpportunityFilterForm
 
     def search(self, queryset, name, value):

@@ -216,7 +216,7 @@ class InsightFilter(django_filters.FilterSet):
 
     class Meta:
         model = LeadFact
-        fields = []
+        fields: list[str] = []
         form = InsightFilterForm
 
     def __init__(self, *args, section: str = "funnel", defaulted: bool = False, **kwargs):

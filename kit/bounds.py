@@ -24,13 +24,16 @@ The Django validators below work in forms and in DRF fields alike (DRF turns a D
 
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django_filters.fields import DateRangeField, IsoDateTimeField, IsoDateTimeRangeField, RangeField
 from rest_framework import serializers
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 EARLIEST_DATE = date(1990, 1, 1)
 LATEST_DATE = date(2100, 12, 31)
@@ -45,7 +48,7 @@ DATE_RANGE = f"between {EARLIEST_DATE:%Y-%m-%d} and {LATEST_DATE:%Y-%m-%d}"
 DATE_RANGE_MESSAGE = f"Enter a date {DATE_RANGE}."
 MOMENT_RANGE_MESSAGE = f"Enter a time {DATE_RANGE}."
 OFFSET_MESSAGE = "Give a UTC offset between -15:59 and +15:59."
-MONEY_MESSAGES = {
+MONEY_MESSAGES: dict[str, "StrOrPromise"] = {
     "invalid": "Enter an amount, e.g. 12000 or 12000.50.",
     "min_value": "Enter an amount of zero or more.",
     "max_value": "Enter an amount below 1,000,000,000,000.",
@@ -54,7 +57,7 @@ MONEY_MESSAGES = {
     "max_decimal_places": "Use at most two decimals.",
     "max_string_length": "Enter an amount below 1,000,000,000,000.",
 }
-COUNT_MESSAGES = {
+COUNT_MESSAGES: dict[str, "StrOrPromise"] = {
     "invalid": "Enter a whole number, e.g. 25.",
     "min_value": "Enter a whole number of zero or more.",
     "max_value": f"Enter a whole number up to {INT_MAX:,}.",

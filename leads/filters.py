@@ -80,7 +80,7 @@ class LeadFilter(django_filters.FilterSet):
 
     class Meta:
         model = Lead
-        fields = []
+        fields: list[str] = []
 
     def search(self, queryset, name, value):
         value = value.strip()

@@ -57,7 +57,7 @@ class ContractFilter(django_filters.FilterSet):
 
     class Meta:
         model = Contract
-        fields = []
+        fields: list[str] = []
 
 
 def refused(exc: services.RenewalsError) -> serializers.ValidationError:

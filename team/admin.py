@@ -10,7 +10,7 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ("role", "team", "is_away", "is_active")
     list_select_related = ("team",)
     fieldsets = (
-        *BaseUserAdmin.fieldsets,
+        *BaseUserAdmin.fieldsets,  # type: ignore[misc]  # django-stubs types it Optional; UserAdmin sets it
         ("Refinery", {"fields": ("role", "team", "is_away", "capacity")}),
     )
     add_fieldsets = (

@@ -74,7 +74,7 @@ class BreachFilter(django_filters.FilterSet):
 
     class Meta:
         model = Breach
-        fields = []
+        fields: list[str] = []
         form = BreachFilterForm
 
     def filter_acknowledged(self, queryset, name, value):

@@ -82,6 +82,11 @@ class CountRow:
     label: str
     breaches: int
     unacknowledged: int
+    # Set by the review page: the list's query string narrowed to this row, and (by rep) the
+    # rep's timed and breached items.
+    query: str = ""
+    timed: int = 0
+    breached: int = 0
 
 
 @dataclass
@@ -93,8 +98,8 @@ class BreachCounts:
     more_days: bool
 
 
-def _counts() -> dict:
-    return {"breaches": Count("id"), "unacknowledged": Count("id", filter=Q(acknowledged_at__isnull=True))}
+def _unacknowledged() -> Count:
+    return Count("id", filter=Q(acknowledged_at__isnull=True))
 
 
 def breach_counts(breaches: QuerySet[Breach]) -> BreachCounts:
@@ -109,25 +114,25 @@ def breach_counts(breaches: QuerySet[Breach]) -> BreachCounts:
             r["unacknowledged"],
         )
         for r in breaches.values("owner", "owner__first_name", "owner__last_name", "owner__username")
-        .annotate(**_counts())
+        .annotate(breaches=Count("id"), unacknowledged=_unacknowledged())
         .order_by("-breaches", "owner__first_name", "owner__last_name", "owner__username")
     ]
     by_team = [
         CountRow(r["team"], r["team__name"] or "No team", r["breaches"], r["unacknowledged"])
         for r in breaches.values("team", "team__name")
-        .annotate(**_counts())
+        .annotate(breaches=Count("id"), unacknowledged=_unacknowledged())
         .order_by("-breaches", "team__name")
     ]
     by_policy = [
         CountRow(r["policy"], r["policy__name"], r["breaches"], r["unacknowledged"])
         for r in breaches.values("policy", "policy__name")
-        .annotate(**_counts())
+        .annotate(breaches=Count("id"), unacknowledged=_unacknowledged())
         .order_by("-breaches", "policy__name")
     ]
     days = list(
         breaches.annotate(day=TruncDate("due_at"))
         .values("day")
-        .annotate(**_counts())
+        .annotate(breaches=Count("id"), unacknowledged=_unacknowledged())
         .order_by("-day")[: DAYS_SHOWN + 1]
     )
     by_day = [

@@ -8,12 +8,16 @@ one is visible (the item is left alone and logged).
 """
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from django.db import models
 
+if TYPE_CHECKING:
+    from .models import WorkItem
+
 # reassigner(items) -> ids of the items it moved to someone else. Called inside the sweep's
-# transaction with the items locked; it must write the new owner and the subject's timeline.
-Reassigner = Callable[[Sequence["models.Model"]], set[int]]
+# transaction with the work items locked; it must write the new owner and the subject's timeline.
+Reassigner = Callable[[Sequence["WorkItem"]], set[int]]
 
 _reassigners: dict[type[models.Model], Reassigner] = {}
 
@@ -22,5 +26,6 @@ def register_reassigner(model: type[models.Model], reassigner: Reassigner) -> No
     _reassigners[model] = reassigner
 
 
-def reassigner_for(model: type[models.Model]) -> Reassigner | None:
-    return _reassigners.get(model)
+def reassigner_for(model: type[models.Model] | None) -> Reassigner | None:
+    """The reassigner of ``model``; none for a content type whose model is gone (``None``)."""
+    return _reassigners.get(model) if model is not None else None

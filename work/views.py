@@ -67,7 +67,7 @@ def _with_late_text(breaches) -> list[Breach]:
 def _rep_rows(counts: list[metrics.CountRow], rates: list[metrics.RateRow], params: QueryDict) -> list:
     """The by-rep table: breach counts beside each rep's breach rate (reps with timed items
     but no breach shown too, with a zero)."""
-    rates_by_rep = {r.rep_id: r for r in rates}
+    rates_by_rep: dict[object, metrics.RateRow] = {r.rep_id: r for r in rates}
     rows = []
     for row in counts:
         rate = rates_by_rep.pop(row.key, None)
