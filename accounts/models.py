@@ -246,7 +246,7 @@ class Opportunity(models.Model):
         EXPANSION = "expansion", "Upsell / cross-sell"
 
     # The allowed moves, declared once.
-    TRANSITIONS = {
+    TRANSITIONS: dict[str, set[str]] = {
         Status.HANDED_OFF: {Status.OPEN, Status.REJECTED},
         Status.OPEN: {Status.OPEN, Status.WON, Status.LOST},
         Status.REJECTED: set(),

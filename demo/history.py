@@ -23,7 +23,7 @@ happened). ``until_at_work`` waits, inside a storyline, until a person is at wor
 
 import heapq
 import itertools
-from collections.abc import Iterator
+from collections.abc import Generator
 from datetime import date, datetime, timedelta
 
 import time_machine
@@ -42,7 +42,7 @@ from team.calendar import (
 from work.models import WorkItem
 from work.services import sweep_breaches
 
-Storyline = Iterator[datetime]
+Storyline = Generator[datetime, None, None]
 # Beat's routing sweep runs every minute; replaying it every few minutes changes nothing a
 # person could see and keeps the replay short.
 ROUTING_EVERY = timedelta(minutes=10)

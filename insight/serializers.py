@@ -51,7 +51,7 @@ class InsightQuerySerializer(PeriodQuerySerializer):
 
     campaign = serializers.IntegerField(required=False, help_text="A campaign's id.")
     channel = serializers.ChoiceField(choices=Channel.choices, required=False)
-    source = serializers.ChoiceField(choices=Channel.choices, required=False)
+    source = serializers.ChoiceField(choices=Channel.choices, required=False)  # type: ignore[assignment]  # a declared field, not Field.source
     team = serializers.IntegerField(required=False, help_text="A team's id.")
     sdr = serializers.IntegerField(
         required=False, help_text="An SDR's id (managers only; an SDR's numbers are always their own)."
@@ -72,12 +72,12 @@ class PeriodSerializer(serializers.Serializer):
     start = serializers.DateField()
     end = serializers.DateField()
     timezone = serializers.CharField(source="tz.key")
-    label = serializers.CharField(help_text='In words, e.g. "1 Nov 2026 to 30 Nov 2026 (Europe/Berlin)".')
+    label = serializers.CharField(help_text='In words, e.g. "1 Nov 2026 to 30 Nov 2026 (Europe/Berlin)".')  # type: ignore[assignment]  # a declared field, not Field.label
 
 
 class StageSerializer(serializers.Serializer):
     key = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field, not Field.label
     count = serializers.IntegerField()
     conversion = serializers.FloatField(allow_null=True, help_text="Share of the previous stage (0 to 1).")
     median_from_previous_seconds = serializers.SerializerMethodField()
@@ -89,7 +89,7 @@ class StageSerializer(serializers.Serializer):
 
 class SliceRowSerializer(serializers.Serializer):
     key = serializers.CharField(allow_null=True)
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field, not Field.label
     counts = serializers.DictField(child=serializers.IntegerField(), help_text="Leads per stage key.")
 
 
@@ -117,7 +117,7 @@ class FunnelSerializer(serializers.Serializer):
 
 class SpeedRowSerializer(serializers.Serializer):
     key = serializers.CharField(allow_null=True)
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field, not Field.label
     touches = serializers.IntegerField()
     median_seconds = serializers.SerializerMethodField()
     p90_seconds = serializers.SerializerMethodField()
@@ -152,7 +152,7 @@ class SpeedSerializer(serializers.Serializer):
 
 class DecayRowSerializer(serializers.Serializer):
     key = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field, not Field.label
     leads = serializers.IntegerField()
     handed_off = serializers.IntegerField()
     accepted = serializers.IntegerField()
@@ -170,7 +170,7 @@ def _money(**kwargs) -> serializers.DecimalField:
 
 class MoneyRowSerializer(serializers.Serializer):
     key = serializers.CharField(allow_null=True)
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field, not Field.label
     spend = _money()
     leads = serializers.IntegerField()
     mqls = serializers.IntegerField()
@@ -207,7 +207,7 @@ class PipelineSerializer(serializers.Serializer):
 
 class RetentionRowSerializer(serializers.Serializer):
     key = serializers.CharField(allow_null=True)
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field, not Field.label
     base = _money()
     renewed = _money()
     expansion = _money()

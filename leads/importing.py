@@ -15,11 +15,13 @@ a single row.
 import codecs
 import csv
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import BinaryIO
+
+from django.core.files import File
 
 from kit import bounds
 
@@ -184,7 +186,7 @@ class CsvRows(Iterator[tuple[int, dict[str, str]]]):
     cells are ignored; rows with nothing but empty cells are skipped.
     """
 
-    def __init__(self, binary_file: BinaryIO) -> None:
+    def __init__(self, binary_file: BinaryIO | File) -> None:
         self._records = _records(binary_file)
         try:
             _, self.headers = next(self._records)
@@ -208,13 +210,13 @@ class CsvRows(Iterator[tuple[int, dict[str, str]]]):
         self._records.close()
 
 
-def iter_rows(binary_file: BinaryIO) -> CsvRows:
+def iter_rows(binary_file: BinaryIO | File) -> CsvRows:
     """Stream the data rows of an export opened in binary mode, from its start: an iterator of
     ``(line, raw)`` with ``file_format`` and ``columns`` attributes. See ``CsvRows``."""
     return CsvRows(binary_file)
 
 
-def read_headers(binary_file: BinaryIO) -> list[str]:
+def read_headers(binary_file: BinaryIO | File) -> list[str]:
     """Return the header row of an export (for a preview); the file is left open."""
     records = _records(binary_file)
     try:
@@ -225,13 +227,13 @@ def read_headers(binary_file: BinaryIO) -> list[str]:
         records.close()
 
 
-def count_rows(binary_file: BinaryIO) -> int:
+def count_rows(binary_file: BinaryIO | File) -> int:
     """Count the data rows ``iter_rows`` will yield, reading from the file's start, for
     progress. Streams without building rows; also fails early (``ImportFormatError``) on a file that is not UTF-8 text."""
     return max(sum(1 for _ in _records(binary_file)) - 1, 0)
 
 
-def _records(binary_file: BinaryIO) -> Iterator[tuple[int, list[str]]]:
+def _records(binary_file: BinaryIO | File) -> Generator[tuple[int, list[str]], None, None]:
     """``(first line, cells)`` of each CSV record that has a non-blank cell, header included."""
     if binary_file.seekable():
         binary_file.seek(0)
@@ -270,7 +272,7 @@ def _records(binary_file: BinaryIO) -> Iterator[tuple[int, list[str]]]:
 iter_records = _records
 
 
-def _first_undecodable_line(binary_file: BinaryIO) -> int:
+def _first_undecodable_line(binary_file: BinaryIO | File) -> int:
     # The text layer decodes ahead in chunks, so its position does not tell the line: scan
     # the bytes again with an incremental decoder, counting line feeds up to the bad byte.
     binary_file.seek(0)

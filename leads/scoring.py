@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.db.models import Case, ExpressionWrapper, IntegerField, Q, Value, When
+from django.db.models.expressions import Combinable
 from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 
@@ -100,9 +101,7 @@ def add_engagement(key: float, points: float, at: datetime, half_life_days: floa
     return high + math.log2(1.0 + 2.0 ** (low - high)) + time_term
 
 
-def engagement_digit(
-    key: float | None, now: datetime | None = None, half_life_days: float | None = None
-) -> int:
+def engagement_digit(key: float, now: datetime | None = None, half_life_days: float | None = None) -> int:
     value = engagement_value(key, now, half_life_days)
     for digit, floor in ENGAGEMENT_DIGITS:
         if value >= floor:
@@ -208,7 +207,7 @@ def fit_score_expression(criteria: list[FitCriterion]):
     max_points = sum(c.points for c in criteria)
     if not max_points:
         return Value(0, output_field=IntegerField())
-    total = Value(0, output_field=IntegerField())
+    total: Combinable = Value(0, output_field=IntegerField())
     for c in criteria:
         total = total + Case(When(_criterion_q(c), then=Value(c.points)), default=Value(0))
     return ExpressionWrapper(total * Value(100) / Value(max_points), output_field=IntegerField())

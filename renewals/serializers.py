@@ -41,7 +41,7 @@ class ContractSerializer(serializers.ModelSerializer):
 
     page = serializers.CharField(source="get_absolute_url", read_only=True, help_text="The contract's page.")
     account = ContractAccountSerializer(read_only=True)
-    source = serializers.CharField(read_only=True, help_text=_one_of(Contract.Source.values))
+    source = serializers.CharField(read_only=True, help_text=_one_of(Contract.Source.values))  # type: ignore[assignment]  # a declared field, not Field.source
     status = serializers.CharField(read_only=True, help_text=_one_of(Contract.Status.values))
     outcome = serializers.CharField(
         read_only=True, help_text="Empty while active; else " + _one_of(Contract.Outcome.values).lower()

@@ -79,7 +79,11 @@ class LeadSerializer(serializers.ModelSerializer):
     def _scoring_clock(self) -> tuple:
         # Read once per response, not once per lead.
         if "scoring_clock" not in self.context:
-            self.context["scoring_clock"] = (timezone.now(), ScoringSettings.load().half_life_days)
+            # The context is the dict the view passed in; djangorestframework-stubs type it read-only.
+            self.context["scoring_clock"] = (  # type: ignore[index]
+                timezone.now(),
+                ScoringSettings.load().half_life_days,
+            )
         return self.context["scoring_clock"]
 
     @extend_schema_field(serializers.FloatField())
@@ -94,7 +98,7 @@ class TimelineEntrySerializer(serializers.Serializer):
     at = serializers.DateTimeField()
     type = serializers.ChoiceField(choices=["event", "activity"])
     kind = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field, not Field.label
     actor = serializers.CharField(allow_null=True)
     campaign = serializers.CharField(allow_null=True)
     via = serializers.CharField(allow_blank=True)
@@ -181,7 +185,7 @@ class LeadCaptureSerializer(serializers.Serializer):
     campaign = bounds.ApiPrimaryKeyRelatedField(
         queryset=Campaign.objects.all(), required=False, allow_null=True
     )
-    source = serializers.ChoiceField(choices=Channel.choices, required=False)
+    source = serializers.ChoiceField(choices=Channel.choices, required=False)  # type: ignore[assignment]  # a declared field, not Field.source
     activity = serializers.ChoiceField(
         choices=CAPTURABLE_ACTIVITIES,
         default=ActivityKind.FORM_FILL,

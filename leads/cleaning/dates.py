@@ -26,6 +26,7 @@ def parse_datetime_loose(raw: str) -> datetime | None:
     text = (raw or "").strip()
     if not text:
         return None
+    value: datetime | None
     try:
         value = datetime.fromisoformat(text)
     except ValueError:

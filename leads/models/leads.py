@@ -58,7 +58,7 @@ class Lead(models.Model):
         RECYCLED = "recycled", "Recycled"
 
     # The allowed moves, declared once. ``None`` is a lead being captured.
-    TRANSITIONS = {
+    TRANSITIONS: dict[str | None, set[str]] = {
         # An outbound prospect starts in its SDR's hands (working), not in marketing's.
         None: {Status.NURTURE, Status.MQL, Status.WORKING},
         Status.NURTURE: {Status.MQL, Status.DISQUALIFIED},

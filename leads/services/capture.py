@@ -152,7 +152,8 @@ def _capture_attempt(captures: Sequence[Capture], context: ScoringContext) -> li
         for lead in to_update:
             lead.updated_at = now  # bulk_update does not apply auto_now
         Lead.objects.bulk_update(to_update, sorted(set().union(*changed.values()) | {"updated_at"}))
-    for item in (*activities, *events):
+    written: list[Activity | LeadEvent] = [*activities, *events]
+    for item in written:
         item.lead_id = item.lead.pk  # the new leads have their ids now
     Activity.objects.bulk_create(activities)
     LeadEvent.objects.bulk_create(events)

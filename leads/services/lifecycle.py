@@ -87,7 +87,9 @@ def update_lead(*, lead: Lead, fields: Sequence[str], actor, now: datetime | Non
             fit = compute_fit(lead, load_criteria())
             lead.fit_score, lead.fit_grade = fit.score, fit.grade
             changed += [
-                Lead._meta.get_field(n) for n in ("fit_score", "fit_grade") if _differs(current, lead, n)
+                Lead._meta.get_field(n)  # type: ignore[misc]  # a column of the lead, never a reverse relation
+                for n in ("fit_score", "fit_grade")
+                if _differs(current, lead, n)
             ]
         if changed:
             values = {field.attname: getattr(lead, field.attname) for field in changed}
@@ -120,13 +122,13 @@ def update_lead(*, lead: Lead, fields: Sequence[str], actor, now: datetime | Non
 
 
 def _differs(before: Lead, after: Lead, name: str) -> bool:
-    attname = Lead._meta.get_field(name).attname
+    attname = Lead._meta.get_field(name).attname  # type: ignore[union-attr]  # a column of the lead, never a reverse relation
     return getattr(before, attname) != getattr(after, attname)
 
 
 def _change(before: Lead, after: Lead, name: str) -> str:
     """One field's change as a person reads it on the timeline: "Owner: Sam Hill → Alex Lee"."""
-    label = str(Lead._meta.get_field(name).verbose_name).capitalize()
+    label = str(Lead._meta.get_field(name).verbose_name).capitalize()  # type: ignore[union-attr]  # a column of the lead, never a reverse relation
     return f"{label}: {_shown(before, name)} → {_shown(after, name)}"
 
 
@@ -134,7 +136,7 @@ def _shown(lead: Lead, name: str) -> str:
     """A field's value as a person reads it on the timeline."""
     field = Lead._meta.get_field(name)
     value = getattr(lead, name)
-    if field.choices and value != "":
+    if field.choices and value != "":  # type: ignore[union-attr]  # a column of the lead, never a reverse relation
         value = getattr(lead, f"get_{name}_display")()
     if value is None or value == "":
         return "none"

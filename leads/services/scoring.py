@@ -34,7 +34,7 @@ from ..scoring import active_criteria as load_criteria
 
 SCORING_VERSION_KEY = "leads:scoring-version"
 SCORING_CACHE_SECONDS = 300
-_scoring_cache: dict[str, tuple[str, float, "ScoringContext"]] = {}
+_scoring_cache: dict[str, tuple[str | None, float, "ScoringContext"]] = {}
 
 
 def scoring_changed() -> None:
@@ -69,7 +69,7 @@ class ScoringContext:
 
     @classmethod
     def _from_database(cls) -> "ScoringContext":
-        weights = {k: float(v) for k, v in DEFAULT_ACTIVITY_POINTS.items()}
+        weights: dict[str, float] = {k: float(v) for k, v in DEFAULT_ACTIVITY_POINTS.items()}
         weights.update(ActivityWeight.objects.values_list("kind", "points"))
         return cls(settings=ScoringSettings.load(), criteria=load_criteria(), weights=weights)
 
@@ -99,7 +99,7 @@ def recompute_fit_scores(*, batch_size: int = 50_000, now: datetime | None = Non
     if first is None:
         return 0
     rescored = 0
-    for low in range(first, last + 1, batch_size):
+    for low in range(first, last + 1, batch_size):  # type: ignore[operator]  # a first row implies a last
         batch = Lead.objects.filter(pk__gte=low, pk__lt=low + batch_size).order_by()
         with transaction.atomic():
             _insert_regraded_events(batch.exclude(Exact(F("fit_grade"), grade)), grade, now)

@@ -181,7 +181,8 @@ def read_csv(file: BinaryIO) -> tuple[list[dict[str, str]], list[int]]:
     # leads.importing.CsvRows maps lead columns and needs an email column; its record reader
     # underneath is what both imports share: decoding, BOM, line numbers, CSV errors.
     records = importing.iter_records(file)
-    rows, lines = [], []
+    rows: list[dict[str, str]] = []
+    lines: list[int] = []
     try:
         try:
             _, headers = next(records)
