@@ -25,7 +25,7 @@ from team.models import Role
 EARLY_LOSS_DAYS = 14
 
 
-class AccountQuerySet(models.QuerySet):
+class AccountQuerySet(models.QuerySet["Account"]):
     def targets_of(self, user) -> "AccountQuerySet":
         """The target accounts an outbound SDR prospects."""
         return self.filter(prospector=user)
@@ -191,7 +191,7 @@ LOST_REASONS = (
 )
 
 
-class OpportunityQuerySet(models.QuerySet):
+class OpportunityQuerySet(models.QuerySet["Opportunity"]):
     def visible_to(self, user) -> "OpportunityQuerySet":
         """AEs see the opportunities they own (and handoffs waiting in their team); SDRs those they handed off; managers their
         teams' (an AE team's, or an SDR team's handoffs); marketing and superusers all."""

@@ -77,7 +77,7 @@ class RenewalSettings(models.Model):
         return settings_row
 
 
-class ContractQuerySet(models.QuerySet):
+class ContractQuerySet(models.QuerySet["Contract"]):
     def active(self) -> "ContractQuerySet":
         return self.filter(status=Contract.Status.ACTIVE)
 

@@ -1,4 +1,5 @@
 import itertools
+from typing import TYPE_CHECKING, TypedDict
 
 from django.contrib import admin
 from django.core.exceptions import ValidationError
@@ -6,6 +7,16 @@ from django.db.models import Count, Q
 from django.forms.models import BaseInlineFormSet
 
 from .models import Cadence, CadenceStep, Enrollment, RoundRobin, TerritoryRule
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class CadenceCounts(TypedDict):
+    """What the cadence list's queryset annotates."""
+
+    n_steps: int
+    n_active: int
 
 
 @admin.register(TerritoryRule)
@@ -98,11 +109,11 @@ class CadenceAdmin(admin.ModelAdmin):
         )
 
     @admin.display(description="Steps", ordering="n_steps")
-    def step_count(self, cadence: Cadence) -> int:
+    def step_count(self, cadence: "WithAnnotations[Cadence, CadenceCounts]") -> int:
         return cadence.n_steps
 
     @admin.display(description="Leads in it", ordering="n_active")
-    def active_enrollments(self, cadence: Cadence) -> int:
+    def active_enrollments(self, cadence: "WithAnnotations[Cadence, CadenceCounts]") -> int:
         return cadence.n_active
 
 

@@ -90,7 +90,7 @@ def _managed_by(queryset, user):
     return queryset.filter(team__in=managed_teams(user))
 
 
-class WorkItemQuerySet(models.QuerySet):
+class WorkItemQuerySet(models.QuerySet["WorkItem"]):
     def visible_to(self, user) -> "WorkItemQuerySet":
         """The items a manager reviews: their teams'."""
         return _managed_by(self, user)
@@ -246,7 +246,7 @@ class WorkItem(models.Model):
         return "on_track"
 
 
-class BreachQuerySet(models.QuerySet):
+class BreachQuerySet(models.QuerySet["Breach"]):
     def visible_to(self, user) -> "BreachQuerySet":
         """The breaches a manager reviews: their teams' (all for a superuser)."""
         return _managed_by(self, user)

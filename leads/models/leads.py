@@ -15,7 +15,7 @@ from .choices import ActivityKind, ActivitySource, Channel, Seniority, TouchOutc
 NO_ENGAGEMENT = -1.0e9
 
 
-class LeadQuerySet(models.QuerySet):
+class LeadQuerySet(models.QuerySet["Lead"]):
     def visible_to(self, user) -> "LeadQuerySet":
         """The leads a user may see: all for managers and marketing/ops, their own for SDRs,
         none for AEs and AMs (they receive handed-off opportunities, never raw leads)."""
