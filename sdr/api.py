@@ -75,7 +75,8 @@ class ManagesReps(permissions.BasePermission):
 def lead_state(pk: int) -> Lead:
     """The lead as a change left it, with its open work items (two queries)."""
     lead = Lead.objects.select_related("owner", "team").get(pk=pk)
-    lead.open_items = list(WorkItem.objects.open().for_subject(lead).select_related("policy"))
+    # Read by the answer's serializer (LeadStateSerializer.open_items).
+    lead.open_items = list(WorkItem.objects.open().for_subject(lead).select_related("policy"))  # type: ignore[attr-defined]
     return lead
 
 

@@ -6,6 +6,7 @@ index), and their leads.
 """
 
 from datetime import datetime
+from typing import TYPE_CHECKING, TypedDict
 
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.contenttypes.prefetch import GenericPrefetch
@@ -15,6 +16,9 @@ from django.utils import timezone
 from leads.models import TOUCH_KINDS, Activity, Lead
 from work.models import WorkItem
 from work.services import at_risk_window
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 QUEUE_LIMIT = 200
 # Items the rep scheduled (or a cadence did): due at their time, "later" before it.
@@ -41,7 +45,18 @@ class Bucket:
     }
 
 
-def lead_items(now: datetime | None = None) -> QuerySet[WorkItem]:
+class QueueAnnotations(TypedDict):
+    """What ``lead_items`` annotates on each work item."""
+
+    bucket: int
+    urgent_due: datetime | None
+    lead_fit_grade: str
+    lead_engagement_key: float
+    last_touch_at: datetime | None
+    last_touch_kind: str | None
+
+
+def lead_items(now: datetime | None = None) -> "QuerySet[WithAnnotations[WorkItem, QueueAnnotations]]":
     """Open work items on leads, annotated and ordered for a queue (filter by owner or
     team after)."""
     now = now or timezone.now()
@@ -81,11 +96,13 @@ def lead_items(now: datetime | None = None) -> QuerySet[WorkItem]:
     )
 
 
-def queue_for(owner, now: datetime | None = None) -> QuerySet[WorkItem]:
+def queue_for(owner, now: datetime | None = None) -> "QuerySet[WithAnnotations[WorkItem, QueueAnnotations]]":
     """One rep's queue."""
     return lead_items(now).filter(owner=owner)
 
 
-def unassigned_for(team_ids, now: datetime | None = None) -> QuerySet[WorkItem]:
+def unassigned_for(
+    team_ids, now: datetime | None = None
+) -> "QuerySet[WithAnnotations[WorkItem, QueueAnnotations]]":
     """What waits in these teams' unassigned queues (for their manager)."""
     return lead_items(now).filter(owner__isnull=True, team_id__in=list(team_ids))

@@ -1,6 +1,9 @@
 """Serializers of the SDR API: what a queue item looks like, the bodies of touches,
 follow-ups, dispositions and reassignments, and the state each change answers with."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
@@ -20,10 +23,11 @@ DISPOSITION_CHOICES = [(Lead.Status.NURTURE.value, "Nurture"), (Lead.Status.DISQ
 ALL_REASONS = list(dict.fromkeys(reason for reasons in DISPOSITIONS.values() for reason in reasons))
 
 
-def _clock(context: dict) -> tuple:
+def _clock(context: Mapping[str, Any]) -> tuple:
     """Now and the engagement half-life, read once per response (not once per lead)."""
     if "scoring_clock" not in context:
-        context["scoring_clock"] = (timezone.now(), ScoringSettings.load().half_life_days)
+        # The context is the dict the view passed in; djangorestframework-stubs type it read-only.
+        context["scoring_clock"] = (timezone.now(), ScoringSettings.load().half_life_days)  # type: ignore[index]
     return context["scoring_clock"]
 
 

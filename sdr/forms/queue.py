@@ -86,7 +86,7 @@ class FollowUpForm(forms.Form):
         return due_at
 
 
-_GROUP_LABELS = {
+_GROUP_LABELS: dict[str, str] = {
     Lead.Status.NURTURE: "Nurture (back to marketing)",
     Lead.Status.DISQUALIFIED: "Disqualify",
 }

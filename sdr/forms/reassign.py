@@ -1,5 +1,7 @@
 """A manager's reassignment forms: one lead, or a rep's whole queue, to a rep or round-robin."""
 
+from typing import cast
+
 from django import forms
 
 from leads.models import Lead
@@ -42,7 +44,7 @@ class ReassignLeadForm(forms.Form):
     def __init__(self, *args, manager, lead: Lead, **kwargs):
         super().__init__(*args, **kwargs)
         self.lead = lead
-        self.fields["to"].queryset = _targets(manager, exclude=lead.owner_id)
+        cast(forms.ModelChoiceField, self.fields["to"]).queryset = _targets(manager, exclude=lead.owner_id)
 
     def clean(self):
         cleaned = super().clean()
@@ -69,4 +71,4 @@ class ReassignQueueForm(forms.Form):
     def __init__(self, *args, manager, from_rep: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.from_rep = from_rep
-        self.fields["to"].queryset = _targets(manager, exclude=from_rep.pk)
+        cast(forms.ModelChoiceField, self.fields["to"]).queryset = _targets(manager, exclude=from_rep.pk)

@@ -16,6 +16,7 @@ Friday evening with a gap of one comes due on Monday morning, not Tuesday.
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count
@@ -32,9 +33,19 @@ from work.models import WorkItem
 from ..access import may_manage_queues, may_run_cadence, may_work_queue
 from ..models import Cadence, CadenceStep, Enrollment
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class StepCount(TypedDict):
+    """What ``cadence_states`` annotates on each enrollment."""
+
+    total_steps: int
+
+
 # A touch with one of these outcomes (or a booked meeting) ends the cadence: the prospect
 # answered, so scripted touches stop and the SDR works the conversation.
-REPLY_OUTCOMES = {
+REPLY_OUTCOMES: dict[str, str] = {
     TouchOutcome.REPLIED: Enrollment.State.REPLIED,
     TouchOutcome.MEETING_SET: Enrollment.State.MEETING,
 }
@@ -70,7 +81,7 @@ def cadence_states(lead_ids: Iterable[int]) -> dict[int, CadenceState]:
     ids = list(lead_ids)
     if not ids:
         return {}
-    latest: dict[int, Enrollment] = {}
+    latest: dict[int, WithAnnotations[Enrollment, StepCount]] = {}
     enrollments = (
         Enrollment.objects.filter(lead_id__in=ids)
         .select_related("cadence", "step")
@@ -150,10 +161,8 @@ def enroll(*, lead_id: int, cadence_id: int, by: User, now: datetime | None = No
             )
         if lead.owner_id is None:
             raise CadenceError("This lead waits in its team's unassigned queue; assign it to a rep first.")
-        current = Enrollment.objects.filter(lead=lead, state=Enrollment.State.ACTIVE).select_related(
-            "cadence"
-        )
-        if current := current.first():
+        active = Enrollment.objects.filter(lead=lead, state=Enrollment.State.ACTIVE).select_related("cadence")
+        if current := active.first():
             raise CadenceError(f"This lead is already in the cadence {current.cadence}; stop it first.")
         cadence = Cadence.objects.filter(pk=cadence_id).first()
         if cadence is None or not cadence.is_active:

@@ -53,7 +53,7 @@ def reassign_leads(
         def choose(lead: Lead) -> tuple[User | None, int | None]:
             if to is not None:
                 return to, to.team_id
-            pool = pools.get(lead.team_id)
+            pool = pools.get(lead.team_id) if lead.team_id is not None else None
             return (
                 pool.pick(exclude=[lead.owner_id] if lead.owner_id else []) if pool else None
             ), lead.team_id
@@ -106,10 +106,11 @@ def reassign_breached(items: Sequence[WorkItem]) -> set[int]:
         .filter(pk__in=list(by_lead), status__in=IN_SALES, team__isnull=False)
         .order_by("id")
     )
-    pools = lock_round_robins(lead.team_id for lead in leads)
+    pools = lock_round_robins(lead.team_id for lead in leads if lead.team_id is not None)  # all have one
     now = timezone.now()
 
     def choose(lead: Lead) -> tuple[User | None, int | None]:
+        assert lead.team_id is not None  # leads without a team were not read
         rep = pools[lead.team_id].pick(exclude=[lead.owner_id] if lead.owner_id else [])
         return (rep or lead.owner), lead.team_id  # nobody else free: it stays
 

@@ -29,7 +29,7 @@ class TeamPool:
     """A team's reps for one routing batch, with their current load, under the team's lock."""
 
     team: Team
-    reps: list[User]
+    reps: Sequence[User]
     loads: dict[int, int]
     position: RoundRobin
     # Lead capacity caps reps who receive leads; a pool dealing other work (customers to AMs)
@@ -79,7 +79,7 @@ def lock_round_robins(
         .annotate(load=Coalesce(Subquery(open_leads), 0) if capped else Value(0))
         .order_by("team_id", "id")
     )
-    by_team: dict[int, list[User]] = defaultdict(list)
+    by_team = defaultdict(list)
     for rep in reps:
         by_team[rep.team_id].append(rep)
     return {

@@ -80,21 +80,24 @@ def route_leads(*, lead_ids: Sequence[int], now: datetime | None = None, wait: b
             TerritoryRule.objects.filter(is_active=True, team__kind__in=SDR_TEAM_KINDS).select_related("team")
         )
         fresh, waiting = [], []
+        rule_of: dict[int, TerritoryRule] = {}  # the rule that routed each fresh lead
         for lead in leads:
             if lead.team_id is None:
                 rule = next((r for r in rules if r.matches(lead)), None)
                 if rule is None:
                     result.unmatched.append(lead.pk)
                     continue
-                lead.team_id, lead._rule = rule.team_id, rule
+                lead.team_id, rule_of[lead.pk] = rule.team_id, rule
                 fresh.append(lead)
             else:
                 waiting.append(lead)
-        pools = lock_round_robins(lead.team_id for lead in fresh + waiting)
+        # Every lead here has a team: from its rule (fresh), or it had one (waiting).
+        pools = lock_round_robins(lead.team_id for lead in fresh + waiting if lead.team_id is not None)
         waiting_ids = {lead.pk for lead in waiting}
         events, new_items, moves = [], [], defaultdict(list)
         policies = first_touch_policies() if fresh else {}
         for lead in fresh + waiting:
+            assert lead.team_id is not None
             pool = pools[lead.team_id]
             rep = pool.pick()
             lead.owner = rep
@@ -118,7 +121,9 @@ def route_leads(*, lead_ids: Sequence[int], now: datetime | None = None, wait: b
                 f"{rep} ({pool.team})" if rep else f"the unassigned queue of {pool.team}: nobody has capacity"
             )
             events.append(
-                lead_event(lead, LeadEvent.Kind.ROUTED, now, f"Routed to {where} by rule “{lead._rule}”.")
+                lead_event(
+                    lead, LeadEvent.Kind.ROUTED, now, f"Routed to {where} by rule “{rule_of[lead.pk]}”."
+                )
             )
             hand_raiser = lead.hand_raiser
             new_items.append(
@@ -164,7 +169,7 @@ def pick_ae(*, lead: Lead, now: datetime | None = None) -> User | None:
 
 
 def _mql_title(lead: Lead) -> str:
-    if lead.campaign_id:
+    if lead.campaign is not None:  # no query when campaign_id is None
         return f"New MQL from {lead.campaign.name}"[:200]
     return "New MQL"
 

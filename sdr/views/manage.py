@@ -71,7 +71,7 @@ class WaitingLead:
 
     @property
     def lead(self) -> Lead:
-        return self.item.subject
+        return self.item.subject  # type: ignore[return-value]  # team_queues leaves out items whose lead is gone
 
 
 @dataclass(frozen=True)
@@ -91,12 +91,14 @@ def team_queues(
     out; the engagement half-life is read once (no query per row)."""
     items = [item for item in items if item.subject is not None]
     half_life = ScoringSettings.load().half_life_days if items else None
-    reps_by_team: dict[int, list[User]] = defaultdict(list)
-    waiting_by_team: dict[int, list[WaitingLead]] = defaultdict(list)
+    reps_by_team: dict[int | None, list[User]] = defaultdict(list)
+    waiting_by_team: dict[int | None, list[WaitingLead]] = defaultdict(list)
     for rep in reps:
         reps_by_team[rep.team_id].append(rep)
     for item in items:
-        row = WaitingLead(item=item, grade=item.subject.grade(now, half_life), sla=item.sla_state(now))
+        lead = item.subject
+        assert lead is not None  # left out above
+        row = WaitingLead(item=item, grade=lead.grade(now, half_life), sla=item.sla_state(now))
         waiting_by_team[item.team_id].append(row)
     return [
         TeamQueues(team=team, reps=reps_by_team[team.pk], waiting=waiting_by_team[team.pk]) for team in teams

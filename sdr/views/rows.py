@@ -4,8 +4,10 @@ item views. ``sla_display`` is also how other apps' pages show a work item's SLA
 (``from sdr.views import sla_display``).
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import naturaltime
@@ -59,7 +61,7 @@ def _row(
         grade=lead.grade(now, half_life),
         engagement=lead.engagement(now, half_life),
         workable=lead.status in IN_SALES,
-        bucket_label=Bucket.LABELS.get(bucket, ""),
+        bucket_label=Bucket.LABELS.get(bucket, "") if bucket is not None else "",
         last_touch_at=last_touch_at,
         touch_label=ActivityKind(last_touch_kind).label if last_touch_kind in ActivityKind.values else "",
         touch_ago=naturaltime(last_touch_at) if last_touch_at else "",
@@ -123,9 +125,13 @@ def _span(delta: timedelta) -> str:
 
 def queue_row(item_id: int, lead: Lead, now: datetime) -> QueueRow:
     """One row as the queue shows it; for an item no longer open, its final state."""
-    item = lead_items(now).prefetch_related(None).filter(pk=item_id).first()
-    if item is not None:
-        bucket, touch = item.bucket, {"occurred_at": item.last_touch_at, "kind": item.last_touch_kind}
+    queued = lead_items(now).prefetch_related(None).filter(pk=item_id).first()
+    item: WorkItem
+    bucket: int | None
+    touch: Mapping[str, Any]
+    if queued is not None:
+        item, bucket = queued, queued.bucket
+        touch = {"occurred_at": queued.last_touch_at, "kind": queued.last_touch_kind}
     else:
         item = WorkItem.objects.select_related("policy").get(pk=item_id)
         bucket = None
