@@ -15,7 +15,7 @@ do not leak who owns what). Services ask the same predicates inside their transa
 locked rows, and refuse with a message.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
@@ -25,7 +25,7 @@ from leads.models import Lead
 from team.access import can_manage_reps, can_work_queue, managed_teams
 from team.models import Role, User
 
-from .models import Account, Opportunity
+from .models import Account, Opportunity, OpportunityQuerySet
 
 
 def can_work_pipeline(user) -> bool:
@@ -60,7 +60,7 @@ def visible_opportunities(user) -> QuerySet[Opportunity]:
     return Opportunity.objects.visible_to(user)
 
 
-def pipeline_opportunities(user) -> QuerySet[Opportunity]:
+def pipeline_opportunities(user) -> OpportunityQuerySet:
     """What the pipeline pages list: ``Opportunity.objects.visible_to`` (an AE's own), with a
     manager's teams written as id subqueries rather than joins, so each board column stays an
     index read rather than a join over every opportunity (same rows)."""
@@ -86,7 +86,7 @@ def team_handoffs(user) -> QuerySet[Opportunity]:
     return Opportunity.objects.inbox().filter(owner__team_id=user.team_id).exclude(owner=user)
 
 
-def teammate_ids(user) -> QuerySet[User]:
+def teammate_ids(user) -> QuerySet[User, Mapping[str, object]]:
     """The ids of the AE's team (them included), as a subquery: counting ``owner_id IN (...)``
     reads the inbox index per AE, where a join on the team walked every live opportunity."""
     return User.objects.filter(team_id=user.team_id).values("pk")
@@ -168,7 +168,7 @@ def manages_rep(user, rep: User) -> bool:
     """The manager of the rep's team (or a superuser)."""
     if user.is_superuser:
         return True
-    return can_manage_reps(user) and rep.team_id is not None and rep.team.manager_id == user.pk
+    return can_manage_reps(user) and rep.team is not None and rep.team.manager_id == user.pk
 
 
 def owns_or_manages(user, opportunity: Opportunity) -> bool:

@@ -338,6 +338,7 @@ class TargetAccountViewSet(
 
     def _list_prospects(self, request, account: Account) -> Response:
         page = self.paginate_queryset(services.prospects_of(account))
+        assert page is not None  # the viewset has a paginator
         states = cadence_states(c.lead_id for c in page if c.lead_id)
         data = ProspectSerializer(page, many=True, context={"request": request, "states": states}).data
         return self.get_paginated_response(data)

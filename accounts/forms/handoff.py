@@ -7,6 +7,7 @@ calendar time) and puts each problem beside its field.
 
 import zoneinfo
 from datetime import datetime
+from typing import cast
 
 from django import forms
 from django.utils import timezone
@@ -50,7 +51,7 @@ class AeChoiceField(forms.ModelChoiceField):
     """An active AE, or none for the territory's round-robin."""
 
     def label_from_instance(self, user: User) -> str:
-        team = f" · {user.team.name}" if user.team_id else ""
+        team = f" · {user.team.name}" if user.team is not None else ""
         return f"{user}{team}" + (" (away)" if user.is_away else "")
 
 
@@ -95,7 +96,7 @@ class HandoffForm(forms.Form):
         self.tz = tz
         self.now = now
         super().__init__(*args, **kwargs)
-        self.fields["ae"].queryset = (
+        cast(forms.ModelChoiceField, self.fields["ae"]).queryset = (
             handoff_recipients().select_related("team").order_by("first_name", "last_name", "username")
         )
 

@@ -162,7 +162,8 @@ def reassign_breached_handoffs(items) -> set[int]:
     now = timezone.now()
     moved = set()
     for opportunity in opportunities:
-        pool = pools.get(opportunity.owner.team_id)
+        team_id = opportunity.owner.team_id
+        pool = pools.get(team_id) if team_id is not None else None
         ae = pool.pick(exclude=[opportunity.owner_id]) if pool else None
         if ae is None:
             continue

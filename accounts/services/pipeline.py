@@ -89,6 +89,7 @@ def move_stage(
                 )
             opportunity.status, opportunity.closed_at = Opportunity.Status.LOST, now
             opportunity.lost_reason, opportunity.lost_note = lost_reason, lost_note.strip()
+            assert opportunity.accepted_at is not None  # an open opportunity was accepted
             opportunity.early_loss = now - opportunity.accepted_at <= timedelta(days=EARLY_LOSS_DAYS)
             fields += ["status", "closed_at", "lost_reason", "lost_note", "early_loss"]
             kind = OpportunityEvent.Kind.LOST
@@ -110,6 +111,7 @@ def move_stage(
 
 def _close_lead(opportunity: Opportunity, by: User, now: datetime, *, recycle: bool) -> None:
     """The closed loop: the lead ends won or lost with the opportunity."""
+    assert opportunity.lead_id is not None  # called only for an opportunity with a lead
     lead = Lead.objects.select_for_update().get(pk=opportunity.lead_id)
     if lead.status != Lead.Status.HANDED_OFF:
         return  # handed off again later, or closed by another opportunity: its own story

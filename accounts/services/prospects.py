@@ -226,7 +226,8 @@ def import_prospects(*, account_id: int, by: User, file: BinaryIO) -> ProspectRe
     with each refused row reported by its line in the file. The whole file is refused, with
     the reason, when it has no email column, is not UTF-8 text, or is too long."""
     _target_for_adding(account_id, by)  # refuse before reading a file that cannot be used
-    rows, lines = [], []
+    rows: list[dict[str, str]] = []
+    lines: list[int] = []
     try:
         reader = importing.iter_rows(file)
         try:

@@ -64,7 +64,7 @@ def _starting_from(last_handoff: Opportunity | None) -> dict:
 
 def _context(request, lead: Lead, form: HandoffForm, tz: ZoneInfo, now: datetime, last_handoff) -> dict:
     half_life = ScoringSettings.load().half_life_days
-    lead.grade_now = lead.grade(now, half_life)
+    lead.grade_now = lead.grade(now, half_life)  # type: ignore[attr-defined]  # a display attribute for the template
     return {
         "lead": lead,
         "form": form,

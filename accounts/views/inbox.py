@@ -7,6 +7,7 @@ from with the errors (400 for input, 409 for an answer the state refuses).
 """
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -115,6 +116,7 @@ def _inbox_context(request, refused: dict | None = None) -> dict:
         mine=Count("pk", filter=Q(owner=user)), team=Count("pk", filter=~Q(owner=user))
     )
     refused = refused or {}
+    row: Any  # an opportunity carrying the row's display attributes
     for row in (*mine, *team):
         if row.pk == refused.get("pk"):
             row.error = refused.get("error", "")
@@ -165,7 +167,7 @@ def _answered(request, opportunity: Opportunity, notice: str):
 def _answer_refused(request, opportunity: Opportunity, status: int, error: str = "", form=None):
     """The row (htmx) or the page the answer came from, with the refusal; nothing changed."""
     if is_htmx(request):
-        row = _inbox_row(request, opportunity.pk)
+        row: Any = _inbox_row(request, opportunity.pk)  # with the row's display attributes
         row.error = error
         if form is not None:
             row.reject_form = form

@@ -70,7 +70,7 @@ def page_context(
     lead = opportunity.lead
     timeline = lead.timeline() if lead is not None else []
     if lead is not None:
-        lead.grade_now = lead.grade(now, ScoringSettings.load().half_life_days)
+        lead.grade_now = lead.grade(now, ScoringSettings.load().half_life_days)  # type: ignore[attr-defined]  # a display attribute for the template
     tz = _meeting_timezone(opportunity)
     can_work = opportunity.status == Opportunity.Status.OPEN and may_work(user, opportunity)
     can_answer = may_answer(user, opportunity)

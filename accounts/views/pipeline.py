@@ -7,6 +7,7 @@ The board's cards are built here for the board, for a card's own answer
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -71,7 +72,7 @@ class Column:
 
     @property
     def dom_id(self) -> str:
-        return f"col-{self.stage.pk}" if self.kind == "open" else f"col-{self.kind}"
+        return f"col-{self.stage.pk}" if self.kind == "open" else f"col-{self.kind}"  # type: ignore[union-attr]  # an open column has its stage
 
 
 def _pipeline_scope(user) -> QuerySet[Opportunity]:
@@ -97,6 +98,7 @@ def _board(
         Q(status=Opportunity.Status.OPEN) | Q(status__in=closed, closed_at__gte=since)
     ).order_by()
     totals: dict = {}
+    key: int | str | None
     for row in shown.values("status", "stage_id").annotate(n=Count("pk"), total=Sum("amount")):
         key = row["stage_id"] if row["status"] == Opportunity.Status.OPEN else row["status"]
         n, total = totals.get(key, (0, None))
@@ -105,6 +107,7 @@ def _board(
         totals[key] = (n + row["n"], total)
 
     columns = []
+    stage: Stage | None
     for stage in stages:
         # An open stage an admin retired keeps its column while opportunities still sit in it.
         if stage.kind == Stage.Kind.OPEN and (stage.is_active or stage.pk in totals):
@@ -121,8 +124,8 @@ def _board(
     parts = []
     for column in columns:
         if column.kind == "open":
-            narrowed = {"stage": column.stage.pk}
-            part = queryset.filter(status=Opportunity.Status.OPEN, stage_id=column.stage.pk)
+            narrowed = {"stage": column.stage.pk}  # type: ignore[union-attr]  # an open column has its stage
+            part = queryset.filter(status=Opportunity.Status.OPEN, stage_id=column.stage.pk)  # type: ignore[union-attr]  # an open column has its stage
             part = part.order_by(F("close_date").asc(nulls_last=True), "id")  # as the column shows them
         else:
             narrowed = {"status": column.kind}
@@ -145,9 +148,9 @@ def _board(
     for column in columns:
         if column.kind == "open":
             options = stage_options(movable, column.stage)
-            for card in by_column.get(column.stage.pk, []):
+            for card in by_column.get(column.stage.pk, []):  # type: ignore[union-attr]  # an open column has its stage
                 card.options = options
-            column.cards = sorted(by_column.get(column.stage.pk, []), key=_close_date_key)
+            column.cards = sorted(by_column.get(column.stage.pk, []), key=_close_date_key)  # type: ignore[union-attr]  # an open column has its stage
         else:
             column.cards = sorted(
                 by_column.get(column.kind, []), key=lambda c: (c.closed_at, c.pk), reverse=True
@@ -155,10 +158,13 @@ def _board(
     return columns
 
 
-def board_cards(queryset: QuerySet[Opportunity], now: datetime) -> list[Opportunity]:
+def board_cards(queryset: QuerySet[Opportunity], now: datetime) -> list[Any]:
     """Cards with what they show, computed here rather than in the template: at a few hundred
     cards the template's url tags and filters were most of the board's time."""
-    cards = list(with_stage_since(queryset.select_related("account", "stage", "owner")).only(*CARD_FIELDS))
+    # Opportunities carrying the card's display attributes besides their fields.
+    cards: list[Any] = list(
+        with_stage_since(queryset.select_related("account", "stage", "owner")).only(*CARD_FIELDS)
+    )
     for card in cards:
         card.days_in_stage = days_since(card.stage_since, now)
         card.mode, card.error, card.move_form, card.options, card.workable = "view", "", None, "", False

@@ -136,7 +136,7 @@ def _live_context(request, account: Account, **extra) -> dict:
     user = request.user
     page = Paginator(services.prospects_of(account), PROSPECTS_PER_PAGE).get_page(request.GET.get("page"))
     rows = prospect_rows(page.object_list, user)
-    wants_cadences = any(row.may_work and row.workable and not row.cadence.active for row in rows if row.lead)
+    wants_cadences = any(row.may_work and row.workable and not row.cadence.active for row in rows if row.lead)  # type: ignore[union-attr]  # a row with a lead has its cadence
     manager = access.can_manage_targets(user)
     prospector = account.prospector
     return {
