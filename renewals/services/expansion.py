@@ -59,6 +59,7 @@ def match_customers(leads: Sequence[Lead], *, served_only: bool = True) -> dict[
     by_id = {lead.pk: lead for lead in leads}
     by_email = {lead.email: lead for lead in leads}
     contacts: dict[int, Contact] = {}
+    contact: Contact | None
     for contact in Contact.objects.filter(
         Q(lead_id__in=list(by_id)) | Q(email__in=list(by_email))
     ).select_related("account__account_manager"):
@@ -88,7 +89,7 @@ def match_customers(leads: Sequence[Lead], *, served_only: bool = True) -> dict[
 def _title(lead: Lead) -> str:
     if lead.hand_raiser:
         return "Asked for a call"
-    return f"Expansion lead from {lead.campaign.name}"[:200] if lead.campaign_id else "Expansion lead"
+    return f"Expansion lead from {lead.campaign.name}"[:200] if lead.campaign_id else "Expansion lead"  # type: ignore[union-attr]  # campaign_id checked
 
 
 def claim_expansion_leads(leads: Sequence[Lead], now: datetime) -> dict[int, Claim]:
@@ -105,7 +106,7 @@ def claim_expansion_leads(leads: Sequence[Lead], now: datetime) -> dict[int, Cla
         account = matches.get(lead.pk)
         if account is None:
             continue
-        am = account.account_manager
+        am: User = account.account_manager  # type: ignore[assignment]  # a matched account is served: it has its AM
         claims[lead.pk] = Claim(owner_id=am.pk, team_id=am.team_id)
         items.append(
             work.NewItem(
@@ -129,7 +130,7 @@ def claim_expansion_leads(leads: Sequence[Lead], now: datetime) -> dict[int, Cla
         how = (
             "asked for a call"
             if lead.hand_raiser
-            else f"came in via {lead.campaign.name if lead.campaign_id else lead.get_source_display()}"
+            else f"came in via {lead.campaign.name if lead.campaign_id else lead.get_source_display()}"  # type: ignore[union-attr]  # campaign_id checked
         )
         account_events.append(
             AccountEvent(
@@ -242,7 +243,7 @@ def open_upsell(
         _take_item(lead, by, now)
         work.cancel_items(model=Lead, subject_ids=[lead.pk], now=now)
         contact = contact_for(lead, now)
-        am = lead.owner
+        am: User = lead.owner  # type: ignore[assignment]  # _take_item: the lead is in its AM's hands
         opportunity = Opportunity.objects.create(
             name=name,
             account=contact.account,

@@ -127,7 +127,7 @@ def _check(rows: list[ContractRow], results: dict[int, RowResult]) -> list[Contr
     numbers = {r.terms.number for r in rows if r.terms.number}
     taken = dict(Contract.objects.filter(number__in=numbers).values_list("number", "account__name"))
     known_ids = {a.pk for a in by_id.values()}
-    on_file = defaultdict(list)
+    on_file: defaultdict[tuple, list[int]] = defaultdict(list)
     for c in Contract.objects.filter(account_id__in=known_ids, number="").values(
         "pk", "account_id", "start_date", "end_date", "annual_value", "products"
     ):
@@ -183,8 +183,8 @@ def _check(rows: list[ContractRow], results: dict[int, RowResult]) -> list[Contr
         else:
             same_line[same] = row.line
         if am is not None and key not in am_of_account:
-            am_of_account[key] = (am, row.line)
-        row.account, row.am = account, am
+            am_of_account[key] = (am, row.line)  # type: ignore[assignment]  # a refusal (str) was reported and skipped above
+        row.account, row.am = account, am  # type: ignore[assignment]  # a refusal (str) was reported and skipped above
         passed.append(row)
     return passed
 
@@ -295,13 +295,13 @@ def _write_batch(
                 if account.account_manager_id
             )
             for group in groups:
-                am, account = _named_am(group), group[0].account
+                am, account = _named_am(group), group[0].account  # type: ignore[assignment]  # every row has its account by now
                 if am is not None and account not in created and account.account_manager_id != am.pk:
                     assign_account_manager(
                         account_id=account.pk, am=am, by=by, reason="Named in a contract import.", now=now
                     )
             contracts = add_contracts_many(
-                [(group[0].account, [row.terms for row in group]) for group in groups],
+                [(group[0].account, [row.terms for row in group]) for group in groups],  # type: ignore[misc]  # every row has its account by now
                 by=by,
                 source=source,
                 now=now,
@@ -313,7 +313,7 @@ def _write_batch(
         return None
     new_ids = {account.pk for account in created}
     return [
-        _Written(row, contract, group[0].account.pk, group[0].account.pk in new_ids)
+        _Written(row, contract, group[0].account.pk, group[0].account.pk in new_ids)  # type: ignore[union-attr]  # every row has its account by now
         for group, made in zip(groups, contracts, strict=True)
         for row, contract in zip(group, made, strict=True)
     ]
@@ -325,7 +325,7 @@ def _named_am(group: list[ContractRow]) -> User | None:
 
 def _write_account(
     group: list[ContractRow], *, by: User, source: str, now: datetime
-) -> list[_Written | RowResult]:
+) -> Sequence[_Written | RowResult]:
     """The rows of one account in one go; when that fails (a contract number or the domain
     saved by someone else meanwhile, an AM who just left), row by row, so only the rows at
     fault are refused and nothing of them is kept."""

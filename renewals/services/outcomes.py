@@ -122,7 +122,7 @@ def _term_months(contract: Contract) -> int:
     return max(months, 1)
 
 
-OUTCOME_EVENT = {
+OUTCOME_EVENT: dict[str, str] = {
     Contract.Outcome.RENEWED: AccountEvent.Kind.RENEWED,
     Contract.Outcome.EXPANDED: AccountEvent.Kind.EXPANDED,
     Contract.Outcome.DOWNSIZED: AccountEvent.Kind.DOWNSIZED,
@@ -231,7 +231,10 @@ def _close_many(
     news: list[Contract | None] = [None] * len(contracts)
     if not churned:
         made = add_contracts_many(
-            [(c.account, [terms[c.pk]]) for c in contracts], by=by, source=Contract.Source.RENEWAL, now=now
+            [(c.account, [terms[c.pk]]) for c in contracts],  # type: ignore[index]  # given unless churned
+            by=by,
+            source=Contract.Source.RENEWAL,
+            now=now,
         )
         news = [new for (new,) in made]
     _close_renewal_opportunities(contracts, news, outcome=outcome, by=by, now=now, churn_reason=churn_reason)
@@ -296,10 +299,10 @@ def _close_renewal_opportunities(
             continue
         else:
             closing.append(opportunity)
-        old_stage = opportunity.stage.name if opportunity.stage_id else ""
+        old_stage = opportunity.stage.name if opportunity.stage_id else ""  # type: ignore[union-attr]  # stage_id checked
         opportunity.stage, opportunity.closed_at, opportunity.updated_at = stage, now, now
         if won:
-            opportunity.status, opportunity.amount = Opportunity.Status.WON, new.annual_value
+            opportunity.status, opportunity.amount = Opportunity.Status.WON, new.annual_value  # type: ignore[union-attr]  # won: the new contract was made
         else:
             opportunity.status, opportunity.lost_reason = Opportunity.Status.LOST, churn_reason
         events.append(

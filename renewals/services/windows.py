@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -75,7 +76,7 @@ RETURNING contract_id
 def _claim(
     step: str, *, until: date, since: date, now: datetime, limit: int, only: Sequence[int] | None
 ) -> list[int]:
-    params = {"step": step, "now": now, "until": until, "since": since, "limit": limit}
+    params: dict[str, Any] = {"step": step, "now": now, "until": until, "since": since, "limit": limit}
     only_sql = ""
     if only is not None:
         placeholders = ", ".join(f"%(c{i})s" for i in range(len(only)))
@@ -174,11 +175,11 @@ def _open_renewals(
     under its SLA, and (unless it renews itself) a timer that breaches at the end date."""
     contracts = _contracts(ids)
     stage = first_stage()
-    schedules = work.Schedules().load(c.account.account_manager.team_id for c in contracts)
+    schedules = work.Schedules().load(c.account.account_manager.team_id for c in contracts)  # type: ignore[union-attr]  # claimed: has its AM
     renewals = Opportunity.objects.bulk_create(
         renewal_opportunity(
             c,
-            owner_id=c.account.account_manager_id,
+            owner_id=c.account.account_manager_id,  # type: ignore[arg-type]  # claimed: has its AM
             now=now,
             status=Opportunity.Status.OPEN,
             stage=stage,
@@ -189,7 +190,7 @@ def _open_renewals(
     items, events, opportunity_events = [], [], []
     for contract, renewal in zip(contracts, renewals, strict=True):
         contract.renewal = renewal
-        am = contract.account.account_manager
+        am: User = contract.account.account_manager  # type: ignore[assignment]  # a claimed contract's account has its AM (the claim requires one)
         days = contract.days_left(timezone.localdate(now))
         when = (
             f"ends {contract.end_date:%Y-%m-%d} ({days} days)"
@@ -257,7 +258,7 @@ def _remind(run: RenewalRun, ids: Sequence[int], now: datetime, policies: dict[s
     today = timezone.localdate(now)
     items, events, by_am = [], [], defaultdict(list)
     for contract in silent:
-        am = contract.account.account_manager
+        am: User = contract.account.account_manager  # type: ignore[assignment]  # a claimed contract's account has its AM (the claim requires one)
         days = contract.days_left(today)
         items.append(
             work.NewItem(
@@ -309,7 +310,7 @@ def _reminder_email(am: User, contracts: Sequence[Contract], today: date) -> Ema
             f"{c.annual_value:,.2f} a year. {site}{c.get_absolute_url()}"
         )
     lines += ["", f"Your renewals: {site}/renewals/"]
-    manager = am.team.manager if am.team_id and am.team.manager_id else None
+    manager = am.team.manager if am.team_id and am.team.manager_id else None  # type: ignore[union-attr]  # team_id checked
     return EmailMessage(
         subject=f"[Refinery] {len(contracts)} renewal{'s' if len(contracts) != 1 else ''} without a conversation",
         body="\n".join(lines),
