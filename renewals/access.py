@@ -14,6 +14,8 @@ manager or a superuser. A page answers 403 to a role with no business there and 
 account, contract or lead that is not the user's, so ids do not leak who the customers are.
 """
 
+from typing import TypeVar
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
@@ -26,6 +28,8 @@ from team.access import managed_teams
 from team.models import Role, Team, User
 
 from .models import Contract
+
+_Contracts = TypeVar("_Contracts", bound=QuerySet[Contract])
 
 
 def can_manage_accounts(user) -> bool:
@@ -104,7 +108,7 @@ def visible_opportunity(user, ref: str = "pk") -> Exists:
 # --- what a user sees in lists ----------------------------------------------------------------
 
 
-def visible_contracts(user, contracts: QuerySet) -> QuerySet:
+def visible_contracts(user, contracts: _Contracts) -> _Contracts:
     """``Contract.objects.visible_to``: AMs their accounts' contracts; managers their AM
     teams'; superusers and marketing/ops all (for imports); AEs and SDRs none."""
     if not user.is_authenticated:

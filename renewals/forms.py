@@ -7,6 +7,8 @@ worth more, a churn has a reason) are ``services.Terms.problems()`` and the serv
 refusals the views put beside the field they name (``accounts.forms.add_refusal``).
 """
 
+from typing import Any, cast
+
 from django import forms
 
 from kit import bounds
@@ -68,8 +70,9 @@ class ContractForm(forms.Form):
             raise forms.ValidationError("Another contract has this number.")
         return number
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if self.errors:
             return data
         for field, message in self.terms().problems().items():
@@ -102,7 +105,7 @@ class AssignForm(forms.Form):
     def __init__(self, *args, ams=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.ams = {str(am.pk): am for am in ams}
-        self.fields["account_manager"].choices = [
+        cast(forms.ChoiceField, self.fields["account_manager"]).choices = [
             ("", "By territory (round-robin)"),
             *[(pk, str(am)) for pk, am in self.ams.items()],
         ]
@@ -155,8 +158,9 @@ class OutcomeForm(forms.Form):
         error_messages={"max_length": f"Keep the note under {NOTE_MAX} characters."},
     )  # fmt: skip
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("outcome") == Contract.Outcome.CHURNED and not data.get("churn_reason"):
             self.add_error("churn_reason", "Choose why they left.")
         return data

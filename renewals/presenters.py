@@ -6,8 +6,10 @@ Links are reversed here, not by the templates' url tag, where a page shows many 
 of 150 renewals renders faster.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING, TypedDict
 
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +23,9 @@ from work.models import WorkItem
 from .access import can_manage_accounts, opens_opportunity, visible_expansion_items
 from .models import Contract
 from .services import NOT_NOW_REASONS, match_customers
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 # The AM's list shows the most urgent expansion leads; an AM has a handful at a time.
 EXPANSION_LIMIT = 100
@@ -86,7 +91,8 @@ def term_rows(contracts: list[Contract], today: date) -> list[TermRow]:
     ]
     by_id = {row.contract.pk: row for row in rows}
     for row in rows:
-        previous = by_id.get(row.contract.renewed_from_id)
+        renewed_from = row.contract.renewed_from_id
+        previous = by_id.get(renewed_from) if renewed_from is not None else None
         if previous is not None:
             row.previous, previous.following = previous.contract, row.contract
     return rows
@@ -128,7 +134,13 @@ class OpportunityRow:
     url: str
 
 
-def opportunity_rows(opportunities: list[Opportunity], user) -> list[OpportunityRow]:
+class Visible(TypedDict):
+    visible: bool
+
+
+def opportunity_rows(
+    opportunities: "Sequence[WithAnnotations[Opportunity, Visible]]", user
+) -> list[OpportunityRow]:
     """``opportunities`` annotated with ``visible`` (``access.visible_opportunity``)."""
     return [
         OpportunityRow(
@@ -167,8 +179,8 @@ def expansion_items_for(
     now = now or timezone.now()
     if not can_manage_accounts(user):
         return []
-    items = visible_expansion_items(user, WorkItem.objects.open().filter(kind=WorkItem.Kind.EXPANSION_LEAD))
-    items = list(items.select_related("policy", "owner").order_by("due_at", "id")[:limit])
+    visible = visible_expansion_items(user, WorkItem.objects.open().filter(kind=WorkItem.Kind.EXPANSION_LEAD))
+    items = list(visible.select_related("policy", "owner").order_by("due_at", "id")[:limit])
     leads = {
         lead.pk: lead
         for lead in Lead.objects.filter(pk__in=[i.object_id for i in items]).select_related("campaign")

@@ -9,9 +9,9 @@ field at fault, which the views put beside that field.
 from django import forms
 
 from kit import bounds
+from kit.errors import Refused
 
 from ..models import LOST_REASONS, REJECT_REASONS, Stage
-from ..services import AccountsError
 
 NOTE_MAX = 2000
 
@@ -81,7 +81,7 @@ class DetailsForm(forms.Form):
     )
 
 
-def add_refusal(form: forms.Form, exc: AccountsError) -> None:
-    """Put a service's refusal beside the field it names (or above the form)."""
+def add_refusal(form: forms.Form, exc: Refused) -> None:
+    """Put a service's refusal (any app's) beside the field it names (or above the form)."""
     field = exc.field if exc.field in form.fields else None
     form.add_error(field, str(exc))

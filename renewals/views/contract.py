@@ -63,7 +63,7 @@ def _contract_context(
         "talked_text": local_text(contract.renewal_activity_at, tz, "%Y-%m-%d %H:%M"),
         "renewal_url": (
             reverse("accounts:opportunity", args=[contract.renewal_id])
-            if contract.renewal_id and opens_opportunity(request.user, contract.renewal)
+            if contract.renewal is not None and opens_opportunity(request.user, contract.renewal)
             else ""
         ),
         "tz": tz,

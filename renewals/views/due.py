@@ -247,6 +247,7 @@ def _renewals_context(request) -> tuple[dict, int]:
     scope = risk.scope(contracts.active().filter(end_date__lte=today + timedelta(days=HORIZON_DAYS)))
     if looks_across_ams(user):
         wanted = params.get("am", "")
+        assert ams is not None  # read above for a user who looks across AMs
         chosen_am = next((am for am in ams if str(am.pk) == wanted), None)
         if wanted and chosen_am is None:
             errors.append("Choose an account manager from the list.")
