@@ -48,7 +48,7 @@ def of(scope: Scope) -> int | None:
     """The generation ``scope`` asks of, read now if it was not when the scope was made."""
     if scope.generation is UNREAD:
         scope.generation = generation(scope.facts.db)
-    return scope.generation
+    return scope.generation  # type: ignore[return-value]  # read above: no longer UNREAD
 
 
 def _statement_key(alias: str, sql: str, params) -> str:

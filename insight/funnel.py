@@ -14,6 +14,7 @@ change). Rows are counted with ``COUNT(1)``
 period's slice of an index, never the whole table.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from itertools import pairwise
@@ -88,7 +89,7 @@ def _stages(scope: Scope, slice_by: str | None = None) -> dict:
     read from that moment's own index, and the slice's counts; PostgreSQL runs the parts side
     by side. The flow's *captured* is the cohort's size: the same leads, counted once."""
     memo = scope.__dict__.setdefault("_funnel_memo", {})
-    parts = {}
+    parts: dict[str, tuple] = {}
     if "stages" not in memo:
         parts["cohort"] = (
             scope.cohort(),
@@ -110,7 +111,7 @@ def _stages(scope: Scope, slice_by: str | None = None) -> dict:
         if "stages" not in memo:
             memo["stages"] = {name: rows[0] for name, rows in found.items() if name != "slice"}
         if "slice" in found:
-            memo[("slice", slice_by)] = _slice_rows(found["slice"], slice_by)
+            memo[("slice", slice_by)] = _slice_rows(found["slice"], slice_by)  # type: ignore[arg-type]  # a slice was asked
     return memo
 
 
@@ -156,7 +157,7 @@ class Slice(NamedTuple):
     title: str
     key: str  # the LeadFact field the slice groups by
     names: tuple[str, ...]  # fields joined for the label, read in the same query
-    label: object  # (key, *names) -> the label a person reads
+    label: Callable[..., str]  # (key, *names) -> the label a person reads
 
 
 SLICES: dict[str, Slice] = {

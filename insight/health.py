@@ -114,7 +114,8 @@ def tally(scope: Scope, groups: dict) -> dict:
     names = list(resolved)
     if len(names) != sum(len(names) for _, names in parts):
         raise ValueError("A name is counted over two moments.")
-    statements, params = [], []
+    statements: list[str] = []
+    params: list = []
     for i, (part, own) in enumerate(parts):
         sql, part_params = part.query.sql_with_params()
         columns = [
@@ -125,7 +126,7 @@ def tally(scope: Scope, groups: dict) -> dict:
         ]
         statements.append(f"SELECT {i} AS tally_part, {', '.join(columns)} FROM ({sql}) tally_{i}")
         params.extend(part_params)
-    found = {}
+    found: dict = {}
     _, records = answers.fetch(connection.alias, " UNION ALL ".join(statements), params, answers.of(scope))
     for record in records:
         own = parts[record[0]][1]

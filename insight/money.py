@@ -24,6 +24,7 @@ Definitions (every number is computed in SQL, on PostgreSQL and SQLite alike):
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.db import connections
 from django.db.models import (
@@ -143,7 +144,7 @@ def _run(scope: Scope) -> tuple[Coalesce, Coalesce]:
 
 def _spend_cents(
     scope: Scope, first_day: date | None = None, last_day: date | None = None
-) -> tuple[Func, Func]:
+) -> "tuple[Func[Any], Func[Any]]":
     """(days of the run inside the period, spend in the period in whole cents) as SQL; or
     inside ``first_day`` to ``last_day`` (a month of the period).
 
@@ -311,7 +312,7 @@ def _measured_in_one_pass(cohort: QuerySet, generation) -> dict:
             GROUP BY GROUPING SETS ((p.campaign_id), (p.channel), ())
         ) AS g LEFT JOIN "{campaigns}" AS n ON n."{Campaign._meta.pk.column}" = g.campaign_id
     """
-    found = {"campaign": {}, "channel": {}, "total": {}}
+    found: dict[str, dict] = {"campaign": {}, "channel": {}, "total": {}}
     _, rows = answers.fetch(cohort.db, sql, params, generation)
     for no_campaign, no_channel, campaign_id, channel, *values, name in rows:
         counts = dict(zip(COUNTED, values, strict=True))
@@ -333,7 +334,8 @@ def _spent(scope: Scope, by: str) -> dict:
         campaigns = _campaigns_in_period(scope)
         if by == "campaign":
             memo[by] = {
-                c["pk"]: (c["name"], c["spend_cents"]) for c in campaigns.values("pk", "name", "spend_cents")
+                c["pk"]: (c["name"], c["spend_cents"])
+                for c in campaigns.values("pk", "name", "spend_cents")  # type: ignore[misc]  # annotated by _campaigns_in_period
             }
         elif by == "channel":
             memo[by] = {

@@ -28,8 +28,10 @@ Who sees which contracts (``visible_contracts``): superusers all, a manager thei
 an AM the accounts they manage, everyone else none.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Case, Count, DecimalField, F, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce, Greatest, Least, TruncMonth
@@ -104,7 +106,7 @@ def ended(scope: Scope) -> QuerySet[Contract]:
     return contracts
 
 
-def _money(expression) -> Sum:
+def _money(expression) -> Coalesce:
     return Coalesce(Sum(expression), Value(ZERO), output_field=DecimalField(max_digits=16, decimal_places=2))
 
 
@@ -138,7 +140,7 @@ def _cents(value) -> Decimal:
     return ZERO if value is None else Decimal(value).quantize(CENT)
 
 
-def _row(key, label, sums: dict | None) -> RetentionRow:
+def _row(key, label, sums: Mapping[str, Any] | None) -> RetentionRow:
     sums = sums or {}
     return RetentionRow(
         key=key,
@@ -174,7 +176,7 @@ def by_month(scope: Scope) -> list[RetentionRow]:
     return [_row(month, f"{month:%b %Y}", sums.get(month)) for month in months(scope)]
 
 
-def _am_label(row: dict) -> str:
+def _am_label(row: Mapping[str, Any]) -> str:
     if row["am"] is None:
         return NO_AM
     full = f"{row['first_name'] or ''} {row['last_name'] or ''}".strip()

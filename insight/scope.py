@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from team.models import User
+
 from . import access
 from .models import LeadFact, RefreshState
 
@@ -84,7 +86,7 @@ class Scope:
     what its statements answered is remembered under it), read when the scope is made for a
     person, else at its first statement."""
 
-    user: object
+    user: User
     period: Period
     facts: QuerySet[LeadFact]
     filters: dict = field(default_factory=dict)

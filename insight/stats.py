@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from django.db import connections
 from django.db.models import (
+    Aggregate,
     Case,
     Count,
     F,
@@ -142,7 +143,7 @@ def rows_counted(condition: Q | None = None) -> Count:
 
 
 def _aggregates(values, fractions, counts) -> dict:
-    aggregates = {"pct_rows": rows_counted()}
+    aggregates: dict[str, Aggregate] = {"pct_rows": rows_counted()}
     aggregates.update({_alias("c", i): rows_counted(q) for i, q in enumerate(counts.values())})
     for i, expression in enumerate(values.values()):
         for j, fraction in enumerate(fractions):
@@ -351,7 +352,7 @@ def percentiles_grouped_each(
         params.extend(part_params)
     columns, raw_rows = answers.fetch(connection.alias, " UNION ALL ".join(statements), params, generation)
     records = [dict(zip(columns, raw, strict=True)) for raw in raw_rows]
-    found = {name: [] for name in parts}
+    found: dict[str, list] = {name: [] for name in parts}
     names = list(parts)
     for record in records:
         i = record["pct_part"]

@@ -201,7 +201,7 @@ def build(user: User, week: date, *, now: datetime | None = None) -> Summary:
         Role.AE: _ae,
         Role.AM: _am,
         Role.MARKETING: _marketing,
-    }[user.role]
+    }[user.role]  # type: ignore[index]  # a role's value indexes as its member
     lines, sections = builder(user, scope, now)
     return Summary(user=user, period=period, lines=lines, sections=sections, as_of=now)
 
@@ -636,7 +636,7 @@ def _send(user_ids: list[int], week: date, now: datetime, run: SummaryRun) -> No
                 _finish(user.pk, week, failure=f"{type(exc).__name__}: {exc}")
                 run.failed += 1
             else:
-                _finish(user.pk, week, subject=email.subject)
+                _finish(user.pk, week, subject=email.subject)  # type: ignore[arg-type]  # the str the summary set
                 run.sent += 1
     finally:
         mail_connection.close()
