@@ -64,11 +64,13 @@ fuzz: install
 faults: install
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m faults tests/faults $(PYTEST_ARGS)
 
+# mypy (configured in pyproject.toml) loads the settings for its Django plugin, as makemigrations does.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+	DEBUG=1 $(BIN)/mypy
 
 bench: install
 	@command -v wrk >/dev/null || { echo "Installing Debian's wrk for the capture benchmark"; \

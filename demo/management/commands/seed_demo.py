@@ -432,7 +432,7 @@ class Command(BaseCommand):
         if options["verbosity"] >= 1:
             self._summary(created, users)
 
-    def _summary(self, created, users):
+    def _summary(self, created: int, users: list[User]) -> None:
         form = WebForm.objects.filter(name="Website demo request").first()
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready: {created} new leads, {Lead.objects.count()} in all.")
