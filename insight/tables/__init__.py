@@ -43,10 +43,6 @@ from .retention_tables import RETENTION_COLUMNS, churn_table, retention_table
 from .speed_tables import SPEED_BY, breach_weeks, decay_table, speed_overall, speed_table
 from .table import CSV_UNSAFE, Cell, Table, cells, csv_response, safe_csv_cell
 
-# insight/views.py still reads ``tables._local``, the name before ``local_time`` was public;
-# kept until that module is changed to the public name.
-_local = local_time
-
 __all__ = [
     "COMPACT_UNITS",
     "CSV_UNSAFE",
