@@ -2,6 +2,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 
+from kit.errors import Refused
+
 from . import services, tasks
 from .models import (
     Activity,
@@ -189,7 +191,7 @@ class LeadAdmin(admin.ModelAdmin):
             return
         try:
             services.update_lead(lead=obj, fields=form.changed_data, actor=request.user)
-        except services.InvalidTransition as exc:  # another actor moved the lead meanwhile
+        except Refused as exc:  # InvalidTransition: another actor moved the lead meanwhile
             messages.error(request, f"The lead was not changed: {exc}")
 
 
