@@ -12,7 +12,9 @@ app's public service API (what other apps, the views, the API, tasks and tests i
     base        the refusal, the renewal SLA policies, term arithmetic, ``Terms``
 
 Each function owns its transaction and writes the account's timeline in it. Refusals raise
-``RenewalsError`` with a message for the user (and the field at fault) and change nothing.
+``RenewalsError`` with a message for the user (and the field at fault) and change nothing; a
+refusal of a lower app's service they call (a lead's lifecycle move, the pipeline without an
+open stage) comes through as that app's, a ``kit.errors.Refused`` all the same.
 """
 
 from .base import (
