@@ -27,6 +27,7 @@ from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from kit.api_errors import as_bad_input
 from kit.errors import Refused
 from leads.models import Lead
 from leads.services import IN_SALES
@@ -77,12 +78,6 @@ def lead_state(pk: int) -> Lead:
     lead = Lead.objects.select_related("owner", "team").get(pk=pk)
     lead.open_items = list(WorkItem.objects.open().for_subject(lead).select_related("policy"))
     return lead
-
-
-def refused(exc: Refused) -> serializers.ValidationError:
-    """A refusal of the queue's services answers 400 with the reason (as this API always
-    has), not the shared handler's 409."""
-    return serializers.ValidationError({"non_field_errors": [str(exc)]})
 
 
 def require_owner(lead: Lead) -> None:
@@ -158,8 +153,8 @@ class QueueViewSet(viewsets.ViewSet):
             moved = services.reassign_queue(
                 from_user=data["from_user"], to=data["to"], by=request.user, reason=data["reason"]
             )
-        except services.SdrError as exc:
-            raise refused(exc) from exc
+        except Refused as exc:
+            raise as_bad_input(exc) from exc
         shares = Counter(owner for owner in moved.values() if owner is not None)
         names = {u.pk: str(u) for u in User.objects.filter(pk__in=list(shares))}
         result = {
@@ -204,8 +199,8 @@ class QueueLeadViewSet(viewsets.GenericViewSet):
         require_owner(lead)
         try:
             result = services.log_touch(lead_id=lead.pk, by=request.user, **body.validated_data)
-        except services.SdrError as exc:
-            raise refused(exc) from exc
+        except Refused as exc:
+            raise as_bad_input(exc) from exc
         answer = {"lead": lead_state(lead.pk), "activity": result.activity, "completed": result.completed}
         return Response(TouchResultSerializer(answer).data, status=status.HTTP_201_CREATED)
 
@@ -219,8 +214,8 @@ class QueueLeadViewSet(viewsets.GenericViewSet):
         require_owner(lead)
         try:
             item = services.set_follow_up(lead_id=lead.pk, by=request.user, **body.validated_data)
-        except services.SdrError as exc:
-            raise refused(exc) from exc
+        except Refused as exc:
+            raise as_bad_input(exc) from exc
         answer = {"lead": lead_state(lead.pk), "item": item}
         return Response(FollowUpResultSerializer(answer).data, status=status.HTTP_201_CREATED)
 
@@ -233,8 +228,8 @@ class QueueLeadViewSet(viewsets.GenericViewSet):
         body.is_valid(raise_exception=True)
         try:
             services.dispose_lead(lead_id=lead.pk, by=request.user, **body.validated_data)
-        except services.SdrError as exc:
-            raise refused(exc) from exc
+        except Refused as exc:
+            raise as_bad_input(exc) from exc
         return Response(DispositionResultSerializer({"lead": lead_state(lead.pk)}).data)
 
     @extend_schema(request=LeadReassignSerializer, responses={200: LeadReassignResultSerializer})
@@ -257,8 +252,8 @@ class QueueLeadViewSet(viewsets.GenericViewSet):
             moved = services.reassign_leads(
                 lead_ids=[lead.pk], to=to, by=request.user, reason=body.validated_data["reason"]
             )
-        except services.SdrError as exc:
-            raise refused(exc) from exc
+        except Refused as exc:
+            raise as_bad_input(exc) from exc
         answer = {"moved": lead.pk in moved, "lead": lead_state(lead.pk)}
         return Response(LeadReassignResultSerializer(answer).data)
 
@@ -274,8 +269,8 @@ class QueueLeadViewSet(viewsets.GenericViewSet):
             enrollment = cadences.enroll(
                 lead_id=lead.pk, cadence_id=body.validated_data["cadence"].pk, by=request.user
             )
-        except cadences.CadenceError as exc:
-            raise refused(exc) from exc
+        except Refused as exc:
+            raise as_bad_input(exc) from exc
         answer = {"lead": lead_state(lead.pk), "enrollment": enrollment}
         return Response(EnrollmentResultSerializer(answer).data, status=status.HTTP_201_CREATED)
 
@@ -292,8 +287,8 @@ class QueueLeadViewSet(viewsets.GenericViewSet):
         lead = self.get_object()
         try:
             cadences.stop(lead_id=lead.pk, by=request.user)
-        except cadences.CadenceError as exc:
-            raise refused(exc) from exc
+        except Refused as exc:
+            raise as_bad_input(exc) from exc
         enrollment = lead.enrollments.select_related("cadence", "step").order_by("-started_at", "-id").first()
         answer = {"lead": lead_state(lead.pk), "enrollment": enrollment}
         return Response(EnrollmentResultSerializer(answer).data)

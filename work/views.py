@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from kit.errors import Refused
 from kit.htmx import is_htmx
 from team.access import can_manage_reps
 
@@ -162,8 +163,8 @@ def acknowledge(request, pk):
     else:
         try:
             services.acknowledge_breach(breach_id=breach.pk, by=request.user, note=form.cleaned_data["note"])
-        except services.WorkError as exc:
-            error, status = str(exc), 409
+        except Refused as exc:
+            error, status = str(exc), exc.status
     if is_htmx(request):
         context = {
             "breach": _with_late_text(for_list(visible, timezone.now()).filter(pk=breach.pk))[0],

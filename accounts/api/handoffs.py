@@ -18,6 +18,8 @@ from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.response import Response
 
 from kit import bounds
+from kit.api_errors import as_bad_input
+from kit.errors import Refused
 from sdr.access import queue_lead_for
 from sdr.serializers import AwareDateTimeField
 from work.models import WorkItem
@@ -25,7 +27,6 @@ from work.models import WorkItem
 from .. import services
 from ..access import handoff_recipients, may_hand_off
 from ..models import Account, Opportunity, Qualification
-from .refusals import as_bad_input
 
 CRITERIA = ("budget", "authority", "need", "timing")
 QUALIFICATION_HELP = ", ".join(Qualification.values) + "."
@@ -203,7 +204,7 @@ class HandoffViewSet(viewsets.GenericViewSet):
                 amount=data["amount"],
                 now=now,
             )
-        except services.AccountsError as exc:
+        except Refused as exc:
             raise as_bad_input(exc) from exc
         opportunity = Opportunity.objects.select_related("account", "owner", "sdr").get(pk=opportunity.pk)
         opportunity.acceptance_due_at = (

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from kit.errors import Refused, add_refusal
 from kit.htmx import is_htmx
 from leads.models import TOUCH_KINDS, Lead, ScoringSettings
 from leads.services import IN_SALES
@@ -100,8 +101,8 @@ def handoff(request, lead_id):
                     amount=data["amount"],
                     now=now,
                 )
-            except services.AccountsError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            except Refused as exc:
+                add_refusal(form, exc)
                 lead.refresh_from_db()  # the page says where the lead stands now
                 last_handoff = _last_handoff(lead)
             else:

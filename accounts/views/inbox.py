@@ -28,6 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from kit.errors import Refused, add_refusal
 from kit.htmx import is_htmx
 from kit.pages import local_text, safe_next
 from leads.models import ScoringSettings
@@ -43,9 +44,8 @@ from ..access import (
     team_handoffs,
     teammate_ids,
 )
-from ..forms.pipeline import RejectForm, add_refusal
+from ..forms.pipeline import RejectForm
 from ..models import REJECT_REASONS, Opportunity
-from ..services import AccountsError
 from .common import on
 from .opportunity import page_context
 
@@ -190,7 +190,7 @@ def accept(request, pk):
     opportunity = handoff_for(request.user, pk)
     try:
         accepted = services.accept_handoff(opportunity_id=opportunity.pk, by=request.user)
-    except AccountsError as exc:
+    except Refused as exc:
         return _answer_refused(request, opportunity, exc.status, error=str(exc))
     return _answered(request, accepted, f"In pipeline: {accepted.stage}")
 
@@ -210,7 +210,7 @@ def reject(request, pk):
             reason=form.cleaned_data["reason"],
             note=form.cleaned_data["note"],
         )
-    except AccountsError as exc:
+    except Refused as exc:
         if exc.field:
             add_refusal(form, exc)
         return _answer_refused(

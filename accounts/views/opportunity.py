@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from kit.errors import Refused, add_refusal
 from kit.htmx import is_htmx
 from kit.pages import local_text, query_string, safe_next
 from leads.models import ScoringSettings
@@ -29,9 +30,8 @@ from ..access import (
     workable_for,
     workable_owner_ids,
 )
-from ..forms.pipeline import DetailsForm, MoveForm, RejectForm, add_refusal
+from ..forms.pipeline import DetailsForm, MoveForm, RejectForm
 from ..models import Opportunity, Stage
-from ..services import AccountsError
 from .common import STAGE_EVENTS, days_since, on, pipeline_stages
 from .pipeline import board_cards, pipeline_context, stage_options
 
@@ -163,7 +163,7 @@ def _worked(request, opportunity: Opportunity, notice: str):
     return redirect(safe_next(request, opportunity.get_absolute_url()))
 
 
-def _work_refused(request, opportunity: Opportunity, exc: AccountsError | None, *, mode: str, **forms):
+def _work_refused(request, opportunity: Opportunity, exc: Refused | None, *, mode: str, **forms):
     """The card (htmx from the board) or the page with the refused form; nothing changed. A
     refusal naming a field goes beside it (400); one about the state goes above (409)."""
     status, error = 400, ""
@@ -204,7 +204,7 @@ def move(request, pk):
                 lost_note=data["lost_note"],
                 recycle=data["recycle"],
             )
-        except AccountsError as exc:
+        except Refused as exc:
             mode = "lost" if lost else ("edit" if exc.field == "amount" else "view")
             return _work_refused(request, opportunity, exc, mode=mode, move_form=form)
         notice = (
@@ -238,7 +238,7 @@ def details(request, pk):
                 close_date=data["close_date"],
                 next_step=data["next_step"],
             )
-        except AccountsError as exc:
+        except Refused as exc:
             return _work_refused(request, opportunity, exc, mode="edit", details_form=form)
         return _worked(request, opportunity, "Saved")
     return _work_refused(request, opportunity, None, mode="edit", details_form=form)

@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from kit.errors import Refused, add_refusal
 from kit.htmx import is_htmx
 from kit.pages import query_string
 from leads.models import ActivitySource, Lead
@@ -32,7 +33,7 @@ from ..forms.targets import (
     TargetAccountForm,
 )
 from ..models import Account, Contact
-from ..services import AccountsError, prospects
+from ..services import prospects
 
 TARGETS_PER_PAGE = 50
 PROSPECTS_PER_PAGE = 100
@@ -62,8 +63,8 @@ def targets(request):
             except services.DuplicateDomain as exc:
                 form.add_error("domain", str(exc))
                 form.existing = exc.account
-            except AccountsError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            except Refused as exc:
+                add_refusal(form, exc)
             else:
                 messages.success(request, f"{account} is a target account of {account.prospector}.")
                 return redirect("accounts:target", pk=account.pk)
@@ -185,7 +186,7 @@ def assign(request, pk):
         prospector = form.cleaned_data["prospector"]
         try:
             services.assign_prospector(account_id=account.pk, by=request.user, prospector=prospector)
-        except AccountsError as exc:
+        except Refused as exc:
             form.add_error("prospector", str(exc))
         else:
             notice = (
@@ -211,7 +212,7 @@ def add_prospect(request, pk):
             result = services.add_prospects(
                 account_id=account.pk, by=request.user, rows=[form.cleaned_data], via=ActivitySource.MANUAL
             )
-        except AccountsError as exc:
+        except Refused as exc:
             form.add_error(None, str(exc))
         else:
             if result.created:
@@ -240,7 +241,7 @@ def import_prospects(request, pk):
         else:
             try:
                 result = services.import_prospects(account_id=account.pk, by=request.user, file=upload.file)
-            except AccountsError as exc:
+            except Refused as exc:
                 form.add_error("file" if exc.field == "file" else None, str(exc))
             else:
                 return _live(request, account, report=result, report_name=upload.name)

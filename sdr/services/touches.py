@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from leads.models import TOUCH_KINDS, ActivitySource, Lead, LeadEvent, TouchOutcome
-from leads.services import IN_SALES, InvalidTransition, log_activity, transition_lead
+from leads.services import IN_SALES, log_activity, transition_lead
 from team.models import User
 from work import services as work
 from work.models import WorkItem
@@ -179,10 +179,8 @@ def dispose_lead(*, lead_id: int, by: User, to: str, reason: str, note: str = ""
 
 
 def _dispose(lead_id: int, by: User, to: str, text: str) -> Lead:
-    try:
-        lead = transition_lead(lead_id=lead_id, to=to, actor=by, reason=text, via=ActivitySource.MANUAL)
-    except InvalidTransition as exc:
-        raise SdrError(str(exc)) from exc
+    # A move the lifecycle refuses raises ``InvalidTransition``, a ``Refused`` like SdrError.
+    lead = transition_lead(lead_id=lead_id, to=to, actor=by, reason=text, via=ActivitySource.MANUAL)
     cadences.end_enrollments(
         lead_ids=[lead_id], state=Enrollment.State.STOPPED, now=lead.status_changed_at, by=by, reason=text
     )
