@@ -74,10 +74,12 @@ class ManagesReps(permissions.BasePermission):
 
 
 def lead_state(pk: int) -> Lead:
-    """The lead as a change left it, with its open work items (two queries)."""
-    lead = Lead.objects.select_related("owner", "team").get(pk=pk)
-    lead.open_items = list(WorkItem.objects.open().for_subject(lead).select_related("policy"))
-    return lead
+    """The lead as a change left it, with its open work items as ``open_items`` (two
+    queries)."""
+    open_items = Prefetch(
+        "work_items", queryset=WorkItem.objects.open().select_related("policy"), to_attr="open_items"
+    )
+    return Lead.objects.select_related("owner", "team").prefetch_related(open_items).get(pk=pk)
 
 
 def require_owner(lead: Lead) -> None:

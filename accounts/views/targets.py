@@ -53,6 +53,7 @@ def targets(request):
     manager = access.can_manage_targets(request.user)
     form = TargetAccountForm(user=request.user) if manager else None
     status = 200
+    existing = None  # the account a refused domain already belongs to
     if request.method == "POST":
         if not manager:
             raise PermissionDenied("Only a manager creates target accounts.")
@@ -62,7 +63,7 @@ def targets(request):
                 account = services.create_target_account(by=request.user, **form.cleaned_data)
             except services.DuplicateDomain as exc:
                 form.add_error("domain", str(exc))
-                form.existing = exc.account
+                existing = exc.account
             except Refused as exc:
                 add_refusal(form, exc)
             else:
@@ -82,6 +83,7 @@ def targets(request):
         "query": query_string(request.GET),
         "manager": manager,
         "form": form,
+        "existing": existing,
     }
     template = (
         "accounts/_target_list.html"

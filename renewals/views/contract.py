@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from kit.errors import Refused, add_refusal
 from kit.htmx import is_htmx
 from kit.pages import local_text, money_text
+from sdr.views import item_lines
 from team.zones import user_zone
 
 from .. import services
@@ -24,7 +25,6 @@ from ..access import (
 )
 from ..forms import ConversationForm, OutcomeForm
 from ..models import Contract
-from ..presenters import item_lines
 
 # --- one contract -------------------------------------------------------------------------------
 
