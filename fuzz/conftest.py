@@ -9,7 +9,7 @@ import time_machine
 from django.core.management import call_command
 from django.test import override_settings
 
-from demo.management.commands.seed_demo import DEMO_PASSWORD
+from demo.story import DEMO_PASSWORD
 from team.models import Role, User
 
 # The demo data is seeded as of this instant and the fuzz run's clock starts there too, so

@@ -30,7 +30,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from accounts.models import Account, Opportunity, Stage
-from demo.management.commands.seed_demo import DEMO_PASSWORD
+from demo.story import DEMO_PASSWORD
 from leads.models import Campaign, Lead
 from renewals.models import Contract
 from sdr.models import Cadence

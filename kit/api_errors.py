@@ -31,14 +31,24 @@ logger = logging.getLogger(__name__)
 API_PREFIX = "/api/"
 
 # The domain's refusals (``kit.errors.Refused``): with a ``field`` they are about that input
-# (400), without one about the state of what they act on (409). Views translate most of them
-# themselves; one that gets through still answers in the API's format, never as a 500.
+# (400), without one about the state of what they act on (409). The handler below answers every
+# refusal an action lets through so; the APIs that have always answered every refusal as bad
+# input (the queue's, the hand-off's and target accounts', the contracts') catch it and raise
+# ``as_bad_input(exc)`` instead.
 
 
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The object's state does not allow this."
     default_code = "conflict"
+
+
+def as_bad_input(exc: Refused) -> exceptions.ValidationError:
+    """A refusal as a 400 whatever it is about: on the field it names, else in
+    ``non_field_errors``. For the APIs whose contract has always been 400 for every refusal of
+    their services (a lead or account the caller may not use is named in the body, so a
+    refusal about it is about the input); the others let refusals reach the handler."""
+    return exceptions.ValidationError({exc.field or "non_field_errors": [str(exc)]})
 
 
 def _as_object(detail) -> dict:

@@ -1,8 +1,16 @@
+"""The admin of leads: campaigns, web forms and the scoring configuration are edited here;
+what an edit sets off (re-scoring, re-keying, forgetting a cached form) is the services' job
+(``services.profile_changed``, ``save_scoring_settings``, ``activity_weights_changed``,
+``web_form_changed``), and the hooks below only call them and say what happened."""
+
+from functools import partial
+
 from django import forms
 from django.contrib import admin, messages
-from django.db import transaction
 
-from . import services, tasks
+from kit.errors import Refused
+
+from . import services
 from .models import (
     Activity,
     ActivityWeight,
@@ -33,11 +41,11 @@ class WebFormAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        transaction.on_commit(obj.forget_cached)
+        services.web_form_changed(web_form=obj)
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
-        transaction.on_commit(obj.forget_cached)
+        services.web_form_changed(web_form=obj)
 
 
 @admin.register(WebSubmission)
@@ -64,26 +72,22 @@ class IdealCustomerProfileAdmin(admin.ModelAdmin):
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
-        self._rescore(request)
+        services.profile_changed(then=partial(_say_rescored, request))
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        self._rescore(request)
+        services.profile_changed(then=partial(_say_rescored, request))
 
-    @staticmethod
-    def _rescore(request) -> None:
-        def send() -> None:
-            services.scoring_changed()
-            if tasks.send(tasks.recompute_fit_scores):
-                messages.info(request, "Every lead's fit score is being recomputed in the background.")
-            else:
-                messages.error(
-                    request,
-                    "The profile is saved, but the task queue is unreachable: fit scores were not "
-                    "recomputed. Save the profile again once the queue is back.",
-                )
 
-        transaction.on_commit(send)
+def _say_rescored(request, queued: bool) -> None:
+    if queued:
+        messages.info(request, "Every lead's fit score is being recomputed in the background.")
+    else:
+        messages.error(
+            request,
+            "The profile is saved, but the task queue is unreachable: fit scores were not "
+            "recomputed. Save the profile again once the queue is back.",
+        )
 
 
 @admin.register(ScoringSettings)
@@ -99,28 +103,22 @@ class ScoringSettingsAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        if change and "half_life_days" in form.changed_data:
-            old = ScoringSettings.objects.get(pk=obj.pk).half_life_days
-            new = obj.half_life_days
-            obj.half_life_days = old  # applied with the re-key, in one transaction
-            super().save_model(request, obj, form, change)
+        services.save_scoring_settings(
+            settings=obj,
+            changed=form.changed_data if change else (),
+            then=partial(_say_half_life_changed, request),
+        )
 
-            def send() -> None:
-                if tasks.send(tasks.change_half_life, new):
-                    messages.info(
-                        request, f"The half-life changes to {new:g} days once every lead is re-keyed."
-                    )
-                else:
-                    messages.error(
-                        request,
-                        f"The half-life stays {old:g} days: the task queue is unreachable. "
-                        "Save it again once the queue is back.",
-                    )
 
-            transaction.on_commit(send)
-        else:
-            super().save_model(request, obj, form, change)
-        transaction.on_commit(services.scoring_changed)
+def _say_half_life_changed(request, change: services.HalfLifeChange) -> None:
+    if change.queued:
+        messages.info(request, f"The half-life changes to {change.new:g} days once every lead is re-keyed.")
+    else:
+        messages.error(
+            request,
+            f"The half-life stays {change.old:g} days: the task queue is unreachable. "
+            "Save it again once the queue is back.",
+        )
 
 
 @admin.register(ActivityWeight)
@@ -129,11 +127,11 @@ class ActivityWeightAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        transaction.on_commit(services.scoring_changed)
+        services.activity_weights_changed()
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
-        transaction.on_commit(services.scoring_changed)
+        services.activity_weights_changed()
 
 
 class LeadAdminForm(forms.ModelForm):
@@ -189,7 +187,7 @@ class LeadAdmin(admin.ModelAdmin):
             return
         try:
             services.update_lead(lead=obj, fields=form.changed_data, actor=request.user)
-        except services.InvalidTransition as exc:  # another actor moved the lead meanwhile
+        except Refused as exc:  # InvalidTransition: another actor moved the lead meanwhile
             messages.error(request, f"The lead was not changed: {exc}")
 
 

@@ -1,35 +1,23 @@
 """Reading an uploaded CRM export: which CRM wrote it, its rows as canonical fields, and each
 row cleaned or refused with a reason a person understands.
 
-Streaming throughout: a file is read row by row through ``csv``, never whole into memory.
-Pure Python and free of database access; ``leads.services.run_import`` does the writing.
-
-Undecodable bytes fail the whole file (``ImportFormatError`` naming the line of the first
-one) rather than refusing rows one by one. A file that is not UTF-8 is nearly always a file
-saved in another encoding (Excel's plain "CSV" is Windows-1252): every accented name in it
-would be refused or stored garbled, and the fix is the same for all of them, saving it as
-"CSV UTF-8". ``count_rows`` reads the whole file first, so the import fails before writing
-a single row.
+Streaming throughout: a file is read row by row with the kit's CSV reader (``kit.csvfiles``:
+decoding, the byte-order mark, line numbers, a file refused whole with ``ImportFormatError``),
+never whole into memory. Pure Python and free of database access;
+``leads.services.run_import`` does the writing, after ``kit.csvfiles.count_rows`` has read the
+whole file once, so an import fails before writing a single row.
 """
 
-import codecs
-import csv
-import io
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import BinaryIO
 
-from django.core.files import File
-
-from kit import bounds
+from kit import bounds, csvfiles
+from kit.csvfiles import ImportFormatError
 
 from . import cleaning
-
-
-class ImportFormatError(Exception):
-    """The file as a whole cannot be imported (no email column, not UTF-8, broken CSV)."""
 
 
 class RowRefused(ValueError):
@@ -126,22 +114,22 @@ _FORMAT_MARKERS = {
 }
 
 
-def _header_key(header: str) -> str:
-    # Case, surrounding and repeated whitespace and snake_case do not distinguish headers.
-    return " ".join(header.replace("_", " ").split()).casefold()
-
-
+# Case, surrounding and repeated whitespace and snake_case do not distinguish headers. Unlike
+# the contract import's, a "-" does: folding it would start matching headers this import has
+# always ignored ("E mail", "First-Name").
 _COLUMNS_BY_FORMAT = {
-    "salesforce": {_header_key(label): key for label, key in SALESFORCE_COLUMNS.items()},
-    "hubspot": {_header_key(label): key for label, key in HUBSPOT_COLUMNS.items()},
+    "salesforce": {csvfiles.header_key(label): key for label, key in SALESFORCE_COLUMNS.items()},
+    "hubspot": {csvfiles.header_key(label): key for label, key in HUBSPOT_COLUMNS.items()},
 }
-_GENERIC_BY_HEADER = {_header_key(label): key for key, labels in GENERIC_COLUMNS.items() for label in labels}
+_GENERIC_BY_HEADER = {
+    csvfiles.header_key(label): key for key, labels in GENERIC_COLUMNS.items() for label in labels
+}
 
 
 def detect_format(headers: Sequence[str]) -> str:
     """Return which CRM wrote a file with these headers: "salesforce", "hubspot" or
     "generic" (any CSV with recognizable column names)."""
-    keys = {_header_key(header) for header in headers}
+    keys = {csvfiles.header_key(header) for header in headers}
     scores = {name: len(markers & keys) for name, markers in _FORMAT_MARKERS.items()}
     best = max(scores, key=scores.__getitem__)
     return best if scores[best] >= 2 else "generic"
@@ -155,19 +143,11 @@ def map_headers(headers: Sequence[str], file_format: str) -> dict[str, int]:
     wins. Raises ``ImportFormatError`` when there is no email column.
     """
     specific = _COLUMNS_BY_FORMAT.get(file_format, {})
-    columns: dict[str, int] = {}
-    for table in (specific, _GENERIC_BY_HEADER):
-        for index, header in enumerate(headers):
-            key = table.get(_header_key(header))
-            if key is not None and key not in columns and index not in columns.values():
-                columns[key] = index
+    columns = csvfiles.find_columns(headers, (specific, _GENERIC_BY_HEADER))
     if "email" not in columns:
-        found = ", ".join(repr(header[:40]) for header in headers[:20]) or "none"
-        if len(headers) > 20:
-            found += f" and {len(headers) - 20} more"
         raise ImportFormatError(
             f"No email column found (expected a column named e.g. 'Email' or 'Email Address'). "
-            f"The file's columns are: {found}"
+            f"The file's columns are: {csvfiles.describe_headers(headers)}"
         )
     return dict(sorted(columns.items(), key=lambda item: item[1]))
 
@@ -179,19 +159,15 @@ class CsvRows(Iterator[tuple[int, dict[str, str]]]):
     The header is read on creation, so ``file_format`` and ``columns`` are known before the
     first row and a file without an email column fails at once (``ImportFormatError``).
 
-    ``line`` is the 1-based physical line on which the row starts, the header being line 1:
-    what a text editor or ``grep -n`` shows, right even after a quoted cell spanning several
-    lines. (A spreadsheet numbers rows, not lines; the two agree unless a cell holds a
-    line break.) Rows with fewer cells than headers read the missing ones as ""; extra
-    cells are ignored; rows with nothing but empty cells are skipped.
+    ``line`` is the 1-based physical line on which the row starts, the header being line 1
+    (``kit.csvfiles``). (A spreadsheet numbers rows, not lines; the two agree unless a cell
+    holds a line break.) Rows with fewer cells than headers read the missing ones as "";
+    extra cells are ignored; rows with nothing but empty cells are skipped.
     """
 
-    def __init__(self, binary_file: BinaryIO | File) -> None:
-        self._records = _records(binary_file)
-        try:
-            _, self.headers = next(self._records)
-        except StopIteration:
-            raise ImportFormatError("The file is empty: it has no header row.") from None
+    def __init__(self, binary_file: BinaryIO) -> None:
+        self._records = csvfiles.records(binary_file)
+        self.headers = csvfiles.header_row(self._records)
         self.file_format = detect_format(self.headers)
         try:
             self.columns = map_headers(self.headers, self.file_format)
@@ -202,89 +178,17 @@ class CsvRows(Iterator[tuple[int, dict[str, str]]]):
 
     def __next__(self) -> tuple[int, dict[str, str]]:
         line, cells = next(self._records)
-        width = len(cells)
-        return line, {key: cells[index] if index < width else "" for key, index in self._items}
+        return line, csvfiles.cells_by_key(cells, self._items)
 
     def close(self) -> None:
         """Stop reading and hand the file back to its owner, still open."""
         self._records.close()
 
 
-def iter_rows(binary_file: BinaryIO | File) -> CsvRows:
+def iter_rows(binary_file: BinaryIO) -> CsvRows:
     """Stream the data rows of an export opened in binary mode, from its start: an iterator of
     ``(line, raw)`` with ``file_format`` and ``columns`` attributes. See ``CsvRows``."""
     return CsvRows(binary_file)
-
-
-def read_headers(binary_file: BinaryIO | File) -> list[str]:
-    """Return the header row of an export (for a preview); the file is left open."""
-    records = _records(binary_file)
-    try:
-        return next(records)[1]
-    except StopIteration:
-        return []
-    finally:
-        records.close()
-
-
-def count_rows(binary_file: BinaryIO | File) -> int:
-    """Count the data rows ``iter_rows`` will yield, reading from the file's start, for
-    progress. Streams without building rows; also fails early (``ImportFormatError``) on a file that is not UTF-8 text."""
-    return max(sum(1 for _ in _records(binary_file)) - 1, 0)
-
-
-def _records(binary_file: BinaryIO | File) -> Generator[tuple[int, list[str]], None, None]:
-    """``(first line, cells)`` of each CSV record that has a non-blank cell, header included."""
-    if binary_file.seekable():
-        binary_file.seek(0)
-    # utf-8-sig drops the byte-order mark spreadsheet tools write; newline="" hands line
-    # endings inside quoted cells to csv untouched, as its documentation requires.
-    text = io.TextIOWrapper(binary_file, encoding="utf-8-sig", newline="")
-    reader = csv.reader(text)
-    line = 1
-    undecodable = False
-    try:
-        for cells in reader:
-            if any(cell.strip() for cell in cells):
-                yield line, cells
-            # reader.line_num counts the physical lines read so far, multi-line cells included.
-            line = reader.line_num + 1
-    except UnicodeDecodeError:
-        undecodable = True
-    except csv.Error as exc:
-        raise ImportFormatError(f"Line {line} is not valid CSV ({exc}); is a quote missing?") from None
-    finally:
-        # A TextIOWrapper closes its buffer when it goes: the file belongs to the caller.
-        if not text.closed:
-            text.detach()
-    if undecodable:
-        where = (
-            f" (line {_first_undecodable_line(binary_file)} has bytes that are not UTF-8)"
-            if binary_file.seekable()
-            else ""
-        )
-        raise ImportFormatError(
-            f'The file is not UTF-8 text{where}. Save it as "CSV UTF-8" and upload it again.'
-        )
-
-
-# The shared reader (decoding, BOM, line numbers) for other imports without an email column.
-iter_records = _records
-
-
-def _first_undecodable_line(binary_file: BinaryIO | File) -> int:
-    # The text layer decodes ahead in chunks, so its position does not tell the line: scan
-    # the bytes again with an incremental decoder, counting line feeds up to the bad byte.
-    binary_file.seek(0)
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    line = 1
-    while chunk := binary_file.read(64 * 1024):
-        try:
-            decoder.decode(chunk)
-        except UnicodeDecodeError as exc:
-            return line + exc.object[: exc.start].count(b"\n")
-        line += chunk.count(b"\n")
-    return line
 
 
 # --- cleaning a row -------------------------------------------------------------------------

@@ -27,6 +27,8 @@ from rest_framework.response import Response
 
 from accounts.models import Account
 from kit import bounds
+from kit.api_errors import as_bad_input
+from kit.errors import Refused
 from kit.parsers import NestingSafeJSONParser
 from team.models import Role, User
 
@@ -58,10 +60,6 @@ class ContractFilter(django_filters.FilterSet):
     class Meta:
         model = Contract
         fields: list[str] = []
-
-
-def refused(exc: services.RenewalsError) -> serializers.ValidationError:
-    return serializers.ValidationError({exc.field or "non_field_errors": [str(exc)]})
 
 
 def _row_refused(result: services.RowResult) -> serializers.ValidationError:
@@ -117,8 +115,8 @@ class ContractViewSet(
             report = services.add_contract_rows(
                 by=request.user, rows=[request.data], source=Contract.Source.API
             )
-        except services.RenewalsError as exc:
-            raise refused(exc) from exc
+        except Refused as exc:
+            raise as_bad_input(exc) from exc
         (row,) = report.rows
         if not row.created:
             raise _row_refused(row)
@@ -157,8 +155,8 @@ class ContractViewSet(
             )
         try:
             report = services.add_contract_rows(by=request.user, rows=rows, source=Contract.Source.API)
-        except services.RenewalsError as exc:
-            raise refused(exc) from exc
+        except Refused as exc:
+            raise as_bad_input(exc) from exc
         code = status.HTTP_201_CREATED if report.created else status.HTTP_200_OK
         return Response(ImportReportSerializer(report).data, status=code)
 
@@ -186,8 +184,8 @@ class ContractViewSet(
             services.log_conversation(
                 contract_id=contract.pk, by=request.user, note=body.validated_data["note"]
             )
-        except services.RenewalsError as exc:
-            raise refused(exc) from exc
+        except Refused as exc:
+            raise as_bad_input(exc) from exc
         return Response(self._answer(contract.pk))
 
     @extend_schema(request=OutcomeSerializer, responses={200: OutcomeResultSerializer})
@@ -212,8 +210,8 @@ class ContractViewSet(
                 churn_reason=data.get("churn_reason", ""),
                 note=data.get("note", ""),
             )
-        except services.RenewalsError as exc:
-            raise refused(exc) from exc
+        except Refused as exc:
+            raise as_bad_input(exc) from exc
         context = self.get_serializer_context()
         closed = Contract.objects.select_related("account__account_manager").get(pk=contract.pk)
         new_term = None

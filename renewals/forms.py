@@ -4,7 +4,7 @@ conversation, record a renewal's outcome, open an upsell from an expansion lead 
 
 The forms parse and type the input; the rules (a term ends after it starts, an expansion is
 worth more, a churn has a reason) are ``services.Terms.problems()`` and the services', whose
-refusals the views put beside the field they name (``accounts.forms.add_refusal``).
+refusals the views put beside the field they name (``kit.errors.add_refusal``).
 """
 
 from typing import Any, cast

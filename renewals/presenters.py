@@ -1,6 +1,7 @@
 """What the AM's pages show, as small dataclasses the templates read: the model instance a
 row stands for, and beside it what the page computed for it (days left, amounts as text, SLA
-badges, links), instead of attributes attached to the instances.
+badges, links), instead of attributes attached to the instances. A work item beside its SLA
+badge is sdr's ``ItemLine``.
 
 Links are reversed here, not by the templates' url tag, where a page shows many rows: a page
 of 150 renewals renders faster.
@@ -17,7 +18,7 @@ from django.utils import timezone
 from accounts.models import Account, Contact, Opportunity
 from kit.pages import money_text
 from leads.models import Lead
-from sdr.views import sla_display
+from sdr.views import ItemLine, sla_display
 from work.models import WorkItem
 
 from .access import can_manage_accounts, opens_opportunity, visible_expansion_items
@@ -29,24 +30,6 @@ if TYPE_CHECKING:
 
 # The AM's list shows the most urgent expansion leads; an AM has a handful at a time.
 EXPANSION_LIMIT = 100
-
-
-@dataclass
-class ItemLine:
-    """A work item with its SLA badge (``sdr.views.sla_display``)."""
-
-    item: WorkItem
-    sla_css: str
-    sla_text: str
-    countdown: str
-
-    @classmethod
-    def of(cls, item: WorkItem, now: datetime) -> "ItemLine":
-        return cls(item, *sla_display(item, now))
-
-
-def item_lines(items, now: datetime) -> list[ItemLine]:
-    return [ItemLine.of(item, now) for item in items]
 
 
 @dataclass

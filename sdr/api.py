@@ -27,6 +27,7 @@ from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from kit.api_errors import as_bad_input
 from kit.errors import Refused
 from leads.models import Lead
 from leads.services import IN_SALES
@@ -73,17 +74,12 @@ class ManagesReps(permissions.BasePermission):
 
 
 def lead_state(pk: int) -> Lead:
-    """The lead as a change left it, with its open work items (two queries)."""
-    lead = Lead.objects.select_related("owner", "team").get(pk=pk)
-    # Read by the answer's serializer (LeadStateSerializer.open_items).
-    lead.open_items = list(WorkItem.objects.open().for_subject(lead).select_related("policy"))  # type: ignore[attr-defined]
-    return lead
-
-
-def refused(exc: Refused) -> serializers.ValidationError:
-    """A refusal of the queue's services answers 400 with the reason (as this API always
-    has), not the shared handler's 409."""
-    return serializers.ValidationError({"non_field_errors": [str(exc)]})
+    """The lead as a change left it, with its open work items as ``open_items`` (two
+    queries)."""
+    open_items = Prefetch(
+        "work_items", queryset=WorkItem.objects.open().select_related("policy"), to_attr="open_items"
+    )
+    return Lead.objects.select_related("owner", "team").prefetch_related(open_items).get(pk=pk)
 
 
 def require_owner(lead: Lead) -> None:
@@ -159,8 +155,8 @@ class QueueViewSet(viewsets.ViewSet):
             moved = services.reassign_queue(
                 from_user=data["from_user"], to=data["to"], by=request.user, reason=data["reason"]
             )
-        except services.SdrError as exc:
-            raise refused(exc) from exc
+        except Refused as exc:
+            raise as_bad_input(exc) from exc
         shares = Counter(owner for owner in moved.values() if owner is not None)
         names = {u.pk: str(u) for u in User.objects.filter(pk__in=list(shares))}
         result = {
@@ -205,8 +201,8 @@ class QueueLeadViewSet(viewsets.GenericViewSet):
         require_owner(lead)
         try:
             result = services.log_touch(lead_id=lead.pk, by=request.user, **body.validated_data)
-        except services.SdrError as exc:
-            raise refused(exc) from exc
+        except Refused as exc:
+            raise as_bad_input(exc) from exc
         answer = {"lead": lead_state(lead.pk), "activity": result.activity, "completed": result.completed}
         return Response(TouchResultSerializer(answer).data, status=status.HTTP_201_CREATED)
 
@@ -220,8 +216,8 @@ class QueueLeadViewSet(viewsets.GenericViewSet):
         require_owner(lead)
         try:
             item = services.set_follow_up(lead_id=lead.pk, by=request.user, **body.validated_data)
-        except services.SdrError as exc:
-            raise refused(exc) from exc
+        except Refused as exc:
+            raise as_bad_input(exc) from exc
         answer = {"lead": lead_state(lead.pk), "item": item}
         return Response(FollowUpResultSerializer(answer).data, status=status.HTTP_201_CREATED)
 
@@ -234,8 +230,8 @@ class QueueLeadViewSet(viewsets.GenericViewSet):
         body.is_valid(raise_exception=True)
         try:
             services.dispose_lead(lead_id=lead.pk, by=request.user, **body.validated_data)
-        except services.SdrError as exc:
-            raise refused(exc) from exc
+        except Refused as exc:
+            raise as_bad_input(exc) from exc
         return Response(DispositionResultSerializer({"lead": lead_state(lead.pk)}).data)
 
     @extend_schema(request=LeadReassignSerializer, responses={200: LeadReassignResultSerializer})
@@ -258,8 +254,8 @@ class QueueLeadViewSet(viewsets.GenericViewSet):
             moved = services.reassign_leads(
                 lead_ids=[lead.pk], to=to, by=request.user, reason=body.validated_data["reason"]
             )
-        except services.SdrError as exc:
-            raise refused(exc) from exc
+        except Refused as exc:
+            raise as_bad_input(exc) from exc
         answer = {"moved": lead.pk in moved, "lead": lead_state(lead.pk)}
         return Response(LeadReassignResultSerializer(answer).data)
 
@@ -275,8 +271,8 @@ class QueueLeadViewSet(viewsets.GenericViewSet):
             enrollment = cadences.enroll(
                 lead_id=lead.pk, cadence_id=body.validated_data["cadence"].pk, by=request.user
             )
-        except cadences.CadenceError as exc:
-            raise refused(exc) from exc
+        except Refused as exc:
+            raise as_bad_input(exc) from exc
         answer = {"lead": lead_state(lead.pk), "enrollment": enrollment}
         return Response(EnrollmentResultSerializer(answer).data, status=status.HTTP_201_CREATED)
 
@@ -293,8 +289,8 @@ class QueueLeadViewSet(viewsets.GenericViewSet):
         lead = self.get_object()
         try:
             cadences.stop(lead_id=lead.pk, by=request.user)
-        except cadences.CadenceError as exc:
-            raise refused(exc) from exc
+        except Refused as exc:
+            raise as_bad_input(exc) from exc
         enrollment = lead.enrollments.select_related("cadence", "step").order_by("-started_at", "-id").first()
         answer = {"lead": lead_state(lead.pk), "enrollment": enrollment}
         return Response(EnrollmentResultSerializer(answer).data)

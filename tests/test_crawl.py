@@ -22,7 +22,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from demo.management.commands.seed_demo import DEMO_PASSWORD, PEOPLE
+from demo.story import DEMO_PASSWORD, PEOPLE
 from leads.models import WebForm
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,6 @@ from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from kit.api_errors import Conflict
 from team.access import can_manage_reps
 
 from . import services
@@ -137,12 +136,11 @@ class BreachViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         breach = self.get_object()
         serializer = AcknowledgeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            services.acknowledge_breach(
-                breach_id=breach.pk, by=request.user, note=serializer.validated_data["note"]
-            )
-        except services.WorkError as exc:
-            raise Conflict(str(exc)) from exc
+        # Already acknowledged: the service's refusal is a state one, which the API's handler
+        # answers 409 with the reason (kit.api_errors).
+        services.acknowledge_breach(
+            breach_id=breach.pk, by=request.user, note=serializer.validated_data["note"]
+        )
         breach = self.get_queryset().get(pk=breach.pk)
         return Response(self.get_serializer(breach).data)
 

@@ -5,6 +5,8 @@ One view serves the page and its htmx partials: the whole results block when the
 change, only the breach list when a pager link targets it.
 """
 
+from functools import partial
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,6 +20,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from kit.errors import Refused
 from kit.htmx import is_htmx
 from team.access import can_manage_reps
 
@@ -25,6 +28,7 @@ from . import metrics, services
 from .filters import BreachFilter, for_list
 from .forms import AcknowledgeForm
 from .models import Breach, WorkItem, format_minutes
+from .presenters import at_risk, late_breaches, rep_lines, summary
 
 BREACHES_PER_PAGE = 50
 AT_RISK_SHOWN = 50
@@ -45,45 +49,9 @@ def _query(params: QueryDict, **changes) -> str:
     return query.urlencode()
 
 
-def _drill_down(params: QueryDict, counts: metrics.BreachCounts) -> None:
-    """Each summary row links to the list narrowed to it (no link for "unassigned"/"no team")."""
-    for row in counts.by_rep:
-        row.query = _query(params, rep=row.key) if row.key else ""
-    for row in counts.by_team:
-        row.query = _query(params, team=row.key) if row.key else ""
-    for row in counts.by_policy:
-        row.query = _query(params, policy=row.key)
-    for row in counts.by_day:
-        row.query = _query(params, due_after=row.label, due_before=row.label)
-
-
-def _with_late_text(breaches) -> list[Breach]:
-    breaches = list(breaches)
-    for breach in breaches:
-        breach.late_text = metrics.format_duration(breach.late_by)
-    return breaches
-
-
-def _rep_rows(counts: list[metrics.CountRow], rates: list[metrics.RateRow], params: QueryDict) -> list:
-    """The by-rep table: breach counts beside each rep's breach rate (reps with timed items
-    but no breach shown too, with a zero)."""
-    rates_by_rep: dict[object, metrics.RateRow] = {r.rep_id: r for r in rates}
-    rows = []
-    for row in counts:
-        rate = rates_by_rep.pop(row.key, None)
-        row.timed, row.breached = (rate.timed, rate.breached) if rate else (0, 0)
-        rows.append(row)
-    for rate in rates_by_rep.values():
-        row = metrics.CountRow(rate.rep_id, rate.label, 0, 0)
-        row.query = _query(params, rep=rate.rep_id) if rate.rep_id else ""
-        row.timed, row.breached = rate.timed, rate.breached
-        rows.append(row)
-    return rows
-
-
 def _list_context(request, breaches: QuerySet[Breach], now) -> dict:
     page = Paginator(for_list(breaches, now), BREACHES_PER_PAGE).get_page(request.GET.get("page"))
-    page.object_list = _with_late_text(page.object_list)
+    page.object_list = late_breaches(page.object_list)
     return {
         "page": page,
         "query": _query(request.GET),
@@ -111,23 +79,21 @@ def breach_review(request):
         start, end = breach_filter.period()
         items = WorkItem.objects.visible_to(request.user).filter(**breach_filter.item_filters())
         counts = metrics.breach_counts(breaches)
-        _drill_down(request.GET, counts)
-        at_risk = list(
+        query = partial(_query, request.GET)
+        soon = at_risk(
             items.at_risk(now=now)
             .select_related("owner", "team", "policy")
             .prefetch_related("subject")
-            .order_by("due_at", "id")[: AT_RISK_SHOWN + 1]
+            .order_by("due_at", "id")[: AT_RISK_SHOWN + 1],
+            now,
         )
-        for item in at_risk:
-            item.due_in = item.due_at - now
-            item.due_in_text = metrics.format_duration(item.due_in)
         rates = metrics.breach_rate_by_rep(items, start=start, end=end, now=now)
         context.update(
-            counts=counts,
-            rep_rows=_rep_rows(counts.by_rep, rates, request.GET),
+            counts=summary(counts, query),
+            rep_rows=rep_lines(counts.by_rep, rates, query),
             speed=metrics.speed_to_first_touch(items, start=start, end=end),
-            at_risk=at_risk[:AT_RISK_SHOWN],
-            more_at_risk=len(at_risk) > AT_RISK_SHOWN,
+            at_risk=soon[:AT_RISK_SHOWN],
+            more_at_risk=len(soon) > AT_RISK_SHOWN,
             period=(start, end),
         )
     context.update(
@@ -162,11 +128,11 @@ def acknowledge(request, pk):
     else:
         try:
             services.acknowledge_breach(breach_id=breach.pk, by=request.user, note=form.cleaned_data["note"])
-        except services.WorkError as exc:
-            error, status = str(exc), 409
+        except Refused as exc:
+            error, status = str(exc), exc.status
     if is_htmx(request):
         context = {
-            "breach": _with_late_text(for_list(visible, timezone.now()).filter(pk=breach.pk))[0],
+            "row": late_breaches(for_list(visible, timezone.now()).filter(pk=breach.pk))[0],
             "ack_form": form if status == 400 else AcknowledgeForm(),
             "error": error,
             "next_url": _next_url(request),

@@ -18,6 +18,8 @@ from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.response import Response
 
 from kit import bounds
+from kit.api_errors import as_bad_input
+from kit.errors import Refused
 from sdr.access import queue_lead_for
 from sdr.serializers import AwareDateTimeField
 from work.models import WorkItem
@@ -25,7 +27,6 @@ from work.models import WorkItem
 from .. import services
 from ..access import handoff_recipients, may_hand_off
 from ..models import Account, Opportunity, Qualification
-from .refusals import as_bad_input
 
 CRITERIA = ("budget", "authority", "need", "timing")
 QUALIFICATION_HELP = ", ".join(Qualification.values) + "."
@@ -142,7 +143,7 @@ class HandedOffSerializer(serializers.ModelSerializer):
     """The opportunity a hand-off opened, awaiting the AE's answer."""
 
     # A plain string in the schema, values listed: an enum named "status" would collide with
-    # other components' (as in sdr/serializers.py).
+    # other components' (as in sdr/serializers/).
     status = serializers.CharField(read_only=True, help_text=", ".join(Opportunity.Status.values) + ".")
     account = HandoffAccountSerializer(read_only=True)
     ae = HandoffPersonSerializer(source="owner", read_only=True)
@@ -172,7 +173,8 @@ class HandedOffSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_acceptance_due_at(self, opportunity):
-        return getattr(opportunity, "acceptance_due_at", None)
+        """The view reads it with the opportunity and passes it in ``context``."""
+        return self.context.get("acceptance_due_at")
 
 
 # --- the endpoint --------------------------------------------------------------------------------
@@ -203,17 +205,18 @@ class HandoffViewSet(viewsets.GenericViewSet):
                 amount=data["amount"],
                 now=now,
             )
-        except services.AccountsError as exc:
+        except Refused as exc:
             raise as_bad_input(exc) from exc
         opportunity = Opportunity.objects.select_related("account", "owner", "sdr").get(pk=opportunity.pk)
-        opportunity.acceptance_due_at = (
+        due_at = (
             WorkItem.objects.open()
             .for_subject(opportunity)
             .filter(kind=WorkItem.Kind.ACCEPT_HANDOFF)
             .values_list("due_at", flat=True)
             .first()
         )
-        return Response(HandedOffSerializer(opportunity).data, status=status.HTTP_201_CREATED)
+        answer = HandedOffSerializer(opportunity, context={"acceptance_due_at": due_at})
+        return Response(answer.data, status=status.HTTP_201_CREATED)
 
 
 def register(router) -> None:

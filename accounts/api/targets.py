@@ -23,6 +23,8 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from kit import bounds
+from kit.api_errors import as_bad_input
+from kit.errors import Refused
 from leads.models import ActivitySource, Lead
 from sdr.services.cadences import cadence_states
 from team.models import User
@@ -30,8 +32,7 @@ from team.models import User
 from .. import access, services
 from ..filters import TargetAccountFilter
 from ..models import Account, Contact
-from ..services import AccountsError, prospects
-from .refusals import as_bad_input
+from ..services import prospects
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
@@ -273,7 +274,7 @@ class TargetAccountViewSet(
         body.is_valid(raise_exception=True)
         try:
             account = services.create_target_account(by=request.user, **body.validated_data)
-        except AccountsError as exc:
+        except Refused as exc:
             raise as_bad_input(exc) from exc
         return Response(self._answer(account.pk), status=status.HTTP_201_CREATED)
 
@@ -288,7 +289,7 @@ class TargetAccountViewSet(
             services.assign_prospector(
                 account_id=account.pk, by=request.user, prospector=body.validated_data["prospector"]
             )
-        except AccountsError as exc:
+        except Refused as exc:
             raise as_bad_input(exc) from exc
         return Response(self._answer(account.pk))
 
@@ -331,7 +332,7 @@ class TargetAccountViewSet(
             result = services.add_prospects(
                 account_id=account.pk, by=request.user, rows=body.validated_data, via=ActivitySource.API
             )
-        except AccountsError as exc:
+        except Refused as exc:
             raise as_bad_input(exc) from exc
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
         return Response(ProspectReportSerializer(result).data, status=code)
@@ -368,7 +369,7 @@ class TargetAccountViewSet(
             )
         try:
             result = services.import_prospects(account_id=account.pk, by=request.user, file=upload.file)
-        except AccountsError as exc:
+        except Refused as exc:
             raise as_bad_input(exc) from exc
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
         return Response(ProspectReportSerializer(result).data, status=code)

@@ -3,13 +3,12 @@ amount, close date and next step.
 
 The forms parse and type the input; the rules (a lost opportunity needs a reason, a won one
 an amount, a rejection a note) are the services' and come back as ``AccountsError`` with the
-field at fault, which the views put beside that field.
+field at fault, which the views put beside that field (``kit.errors.add_refusal``).
 """
 
 from django import forms
 
 from kit import bounds
-from kit.errors import Refused
 
 from ..models import LOST_REASONS, REJECT_REASONS, Stage
 
@@ -79,9 +78,3 @@ class DetailsForm(forms.Form):
         label="Next step",
         widget=forms.TextInput(attrs={"placeholder": "Next step"}),
     )
-
-
-def add_refusal(form: forms.Form, exc: Refused) -> None:
-    """Put a service's refusal (any app's) beside the field it names (or above the form)."""
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, str(exc))

@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from kit.csvfiles import ImportFormatError
 from leads import importing
 from leads.models import ActivityKind, ActivitySource, Channel, Lead
 from leads.services import Capture, capture_many
@@ -241,7 +242,7 @@ def import_prospects(*, account_id: int, by: User, file: BinaryIO) -> ProspectRe
                 lines.append(line)
         finally:
             reader.close()
-    except importing.ImportFormatError as exc:
+    except ImportFormatError as exc:
         raise AccountsError(str(exc), field="file") from None
     if not rows:
         raise AccountsError("The file has a header row but no prospects.", field="file")

@@ -8,5 +8,6 @@
 - ``targets``: the outbound SDR's target accounts and their prospects;
 - ``common``: what several of them share.
 
-Each is thin: authorize through ``accounts.access``, call one service, render.
+Each is thin: authorize through ``accounts.access``, call one service, render; what a read
+page shows beside the models comes from ``accounts.presenters``.
 """

@@ -1,8 +1,6 @@
 """What several of the AE's pages share: when an opportunity entered its stage, the
 pipeline's stages in one query, and where a form was posted from."""
 
-from datetime import datetime
-
 from django.db.models import (
     F,
     OuterRef,
@@ -30,10 +28,6 @@ def with_stage_since(queryset: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
         .values("at")[:1]
     )
     return queryset.annotate(stage_since=Coalesce(Subquery(entered), F("accepted_at"), F("handed_off_at")))
-
-
-def days_since(since: datetime | None, now: datetime) -> int | None:
-    return None if since is None else max(0, (now - since).days)
 
 
 def pipeline_stages() -> tuple[list[Stage], list[Stage], Stage | None]:

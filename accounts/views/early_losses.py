@@ -23,6 +23,7 @@ from ..access import (
     reviews_early_losses,
 )
 from ..models import Opportunity
+from ..presenters.early_losses import loss_rows, sdr_losses
 
 LOSSES_PER_PAGE = 50
 PERIODS = {"30": 30, "90": 90, "365": 365, "all": None}
@@ -59,17 +60,13 @@ def early_losses(request):
         .order_by("-closed_at", "-id")
     )
     page = Paginator(rows, LOSSES_PER_PAGE).get_page(request.GET.get("page"))
-    for row in page.object_list:
-        row.days_to_loss = row.to_loss.days if row.to_loss is not None else None
-    by_sdr = list(
+    page.object_list = loss_rows(page.object_list)
+    by_sdr = sdr_losses(
         losses.order_by()
         .values("sdr", "sdr__first_name", "sdr__last_name", "sdr__username")
         .annotate(n=Count("pk"))
         .order_by("-n", "sdr__first_name", "sdr__username")
     )
-    for row in by_sdr:
-        full = f"{row['sdr__first_name'] or ''} {row['sdr__last_name'] or ''}".strip()
-        row["name"] = full or row["sdr__username"] or "No SDR"
     reasons = list(
         rejected.order_by().values("reject_reason").annotate(n=Count("pk")).order_by("-n", "reject_reason")
     )

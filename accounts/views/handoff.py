@@ -18,8 +18,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from kit.errors import Refused, add_refusal
 from kit.htmx import is_htmx
 from leads.models import TOUCH_KINDS, Lead, ScoringSettings
+from leads.presenters import scored
 from leads.services import IN_SALES
 from sdr.access import queue_lead_for
 from team.zones import user_zone
@@ -63,10 +65,9 @@ def _starting_from(last_handoff: Opportunity | None) -> dict:
 
 
 def _context(request, lead: Lead, form: HandoffForm, tz: ZoneInfo, now: datetime, last_handoff) -> dict:
-    half_life = ScoringSettings.load().half_life_days
-    lead.grade_now = lead.grade(now, half_life)  # type: ignore[attr-defined]  # a display attribute for the template
     return {
         "lead": lead,
+        "scored": scored([lead], ScoringSettings.load(), now=now)[0],
         "form": form,
         "tz": tz,
         "workable": lead.status in IN_SALES,
@@ -100,8 +101,8 @@ def handoff(request, lead_id):
                     amount=data["amount"],
                     now=now,
                 )
-            except services.AccountsError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            except Refused as exc:
+                add_refusal(form, exc)
                 lead.refresh_from_db()  # the page says where the lead stands now
                 last_handoff = _last_handoff(lead)
             else:

@@ -6,10 +6,6 @@ the same forms post to the same URLs: success redirects back, a refusal renders 
 from with the errors (400 for input, 409 for an answer the state refuses).
 """
 
-from datetime import datetime
-from typing import Any
-from zoneinfo import ZoneInfo
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -29,10 +25,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from kit.errors import Refused, add_refusal
 from kit.htmx import is_htmx
-from kit.pages import local_text, safe_next
+from kit.pages import safe_next
 from leads.models import ScoringSettings
-from sdr.views import sla_display
 from team.zones import user_zone
 from work.models import WorkItem
 
@@ -44,9 +40,9 @@ from ..access import (
     team_handoffs,
     teammate_ids,
 )
-from ..forms.pipeline import RejectForm, add_refusal
+from ..forms.pipeline import RejectForm
 from ..models import REJECT_REASONS, Opportunity
-from ..services import AccountsError
+from ..presenters.inbox import InboxRow, inbox_rows, with_refusal
 from .common import on
 from .opportunity import page_context
 
@@ -86,29 +82,15 @@ def _inbox_rows(queryset: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
     )
 
 
-def _decorate_rows(rows, now: datetime, tz: ZoneInfo, half_life: float) -> list[Opportunity]:
-    """What a row shows beyond the fields, without a query per row."""
-    rows = list(rows)
-    for row in rows:
-        item = next((i for i in row.accept_items if i.is_open), None) or next(iter(row.accept_items), None)
-        row.accept_item = item
-        row.sla_css, row.sla_text, row.countdown = sla_display(item, now) if item else ("", "", "")
-        row.grade_now = row.lead.grade(now, half_life) if row.lead_id else ""
-        row.meeting_local = local_text(row.proposed_meeting_at, tz, "%a %d %b, %H:%M")
-        row.reject_form = None  # the template writes the blank form; a refused one is set here
-        row.waiting = row.status == Opportunity.Status.HANDED_OFF
-    return rows
-
-
 def _inbox_context(request, refused: dict | None = None) -> dict:
     user = request.user
     now = timezone.now()
     tz = user_zone(user)
     half_life = ScoringSettings.load().half_life_days
-    mine = _decorate_rows(
+    mine = inbox_rows(
         _inbox_rows(Opportunity.objects.inbox().filter(owner=user))[:INBOX_LIMIT], now, tz, half_life
     )
-    team = _decorate_rows(_inbox_rows(team_handoffs(user))[:TEAM_LIMIT], now, tz, half_life)
+    team = inbox_rows(_inbox_rows(team_handoffs(user))[:TEAM_LIMIT], now, tz, half_life)
     # How many wait in all (the rows above are the oldest few): one count over the pending index.
     pending = Opportunity.objects.inbox()
     pending = pending.filter(owner_id__in=teammate_ids(user)) if user.team_id else pending.filter(owner=user)
@@ -116,12 +98,9 @@ def _inbox_context(request, refused: dict | None = None) -> dict:
         mine=Count("pk", filter=Q(owner=user)), team=Count("pk", filter=~Q(owner=user))
     )
     refused = refused or {}
-    row: Any  # an opportunity carrying the row's display attributes
-    for row in (*mine, *team):
-        if row.pk == refused.get("pk"):
-            row.error = refused.get("error", "")
-            if refused.get("form") is not None:
-                row.reject_form = refused["form"]
+    if refused:
+        pk, error, form = refused.get("pk"), refused.get("error", ""), refused.get("form")
+        mine, team = with_refusal(mine, pk, error, form), with_refusal(team, pk, error, form)
     return {
         "mine": mine,
         "team": team,
@@ -149,11 +128,11 @@ def inbox(request):
     return render(request, "accounts/inbox.html", _inbox_context(request))
 
 
-def _inbox_row(request, pk: int) -> Opportunity:
+def _inbox_row(request, pk: int) -> InboxRow:
     """One row as the inbox shows it, in whatever state it is now."""
     rows = _inbox_rows(Opportunity.objects.filter(pk=pk))
     tz = user_zone(request.user)
-    return _decorate_rows(rows, timezone.now(), tz, ScoringSettings.load().half_life_days)[0]
+    return inbox_rows(rows, timezone.now(), tz, ScoringSettings.load().half_life_days)[0]
 
 
 def _answered(request, opportunity: Opportunity, notice: str):
@@ -167,10 +146,7 @@ def _answered(request, opportunity: Opportunity, notice: str):
 def _answer_refused(request, opportunity: Opportunity, status: int, error: str = "", form=None):
     """The row (htmx) or the page the answer came from, with the refusal; nothing changed."""
     if is_htmx(request):
-        row: Any = _inbox_row(request, opportunity.pk)  # with the row's display attributes
-        row.error = error
-        if form is not None:
-            row.reject_form = form
+        row = _inbox_row(request, opportunity.pk).refused(error, form)
         context = {"row": row, "tz": user_zone(request.user), "reject_reasons": REJECT_REASONS}
         return render(request, "accounts/_inbox_row.html", context, status=status)
     if on(request) == "page":
@@ -192,7 +168,7 @@ def accept(request, pk):
     opportunity = handoff_for(request.user, pk)
     try:
         accepted = services.accept_handoff(opportunity_id=opportunity.pk, by=request.user)
-    except AccountsError as exc:
+    except Refused as exc:
         return _answer_refused(request, opportunity, exc.status, error=str(exc))
     return _answered(request, accepted, f"In pipeline: {accepted.stage}")
 
@@ -212,7 +188,7 @@ def reject(request, pk):
             reason=form.cleaned_data["reason"],
             note=form.cleaned_data["note"],
         )
-    except AccountsError as exc:
+    except Refused as exc:
         if exc.field:
             add_refusal(form, exc)
         return _answer_refused(

@@ -13,10 +13,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from kit.errors import Refused, add_refusal
 from kit.htmx import is_htmx
 from kit.pages import local_text, query_string, safe_next
 from leads.models import ScoringSettings
-from sdr.views import sla_display
+from leads.presenters import scored
+from sdr.views import item_lines
 from team.zones import UTC, zone_named
 
 from .. import services
@@ -29,11 +31,11 @@ from ..access import (
     workable_for,
     workable_owner_ids,
 )
-from ..forms.pipeline import DetailsForm, MoveForm, RejectForm, add_refusal
+from ..forms.pipeline import DetailsForm, MoveForm, RejectForm
 from ..models import Opportunity, Stage
-from ..services import AccountsError
-from .common import STAGE_EVENTS, days_since, on, pipeline_stages
-from .pipeline import board_cards, pipeline_context, stage_options
+from ..presenters.pipeline import board_card, days_since, stage_options
+from .common import STAGE_EVENTS, on, pipeline_stages
+from .pipeline import card_opportunities, pipeline_context
 
 
 def _meeting_timezone(opportunity: Opportunity) -> ZoneInfo:
@@ -62,21 +64,22 @@ def page_context(
 ) -> dict:
     user = request.user
     now = timezone.now()
-    items = list(opportunity.work_items.select_related("policy", "owner").order_by("-created_at", "-id"))
-    for item in items:
-        item.sla_css, item.sla_text, item.countdown = sla_display(item, now)
+    items = item_lines(
+        opportunity.work_items.select_related("policy", "owner").order_by("-created_at", "-id"), now
+    )
     events = list(opportunity.events.select_related("actor")[:200])
     entered = next((e.at for e in events if e.kind in STAGE_EVENTS), opportunity.accepted_at)
     lead = opportunity.lead
     timeline = lead.timeline() if lead is not None else []
-    if lead is not None:
-        lead.grade_now = lead.grade(now, ScoringSettings.load().half_life_days)  # type: ignore[attr-defined]  # a display attribute for the template
+    # The lead's grade now (the settings are read only for a page with a lead).
+    lead_scored = scored([lead], ScoringSettings.load(), now=now)[0] if lead is not None else None
     tz = _meeting_timezone(opportunity)
     can_work = opportunity.status == Opportunity.Status.OPEN and may_work(user, opportunity)
     can_answer = may_answer(user, opportunity)
     context = {
         "opportunity": opportunity,
         "lead": lead,
+        "scored": lead_scored,
         "items": items,
         "events": events,
         "timeline": timeline,
@@ -130,15 +133,18 @@ def card_response(request, pk: int, *, status: int = 200, mode: str = "view", er
     """One board card, in a mode: "view", "lost" (the lost form open) or "edit" (details)."""
     now = timezone.now()
     _, movable, lost_stage = pipeline_stages()
-    card = board_cards(Opportunity.objects.filter(pk=pk), now)[0]
-    card.mode = mode
-    card.error = error
+    opportunity = card_opportunities(Opportunity.objects.filter(pk=pk))[0]
     owners = workable_owner_ids(request.user)
-    card.workable = owners is None or card.owner_id in owners
-    card.options = stage_options(movable, card.stage)
-    card.move_form = forms.get("move_form") or MoveForm(auto_id=f"m{pk}_%s")
-    card.details_form = forms.get("details_form") or DetailsForm(
-        auto_id=f"d{pk}_%s", initial=_details_initial(card)
+    card = board_card(
+        opportunity,
+        now,
+        mode=mode,
+        error=error,
+        workable=owners is None or opportunity.owner_id in owners,
+        options=stage_options(movable, opportunity.stage),
+        move_form=forms.get("move_form") or MoveForm(auto_id=f"m{pk}_%s"),
+        details_form=forms.get("details_form")
+        or DetailsForm(auto_id=f"d{pk}_%s", initial=_details_initial(opportunity)),
     )
     context = {
         "card": card,
@@ -163,7 +169,7 @@ def _worked(request, opportunity: Opportunity, notice: str):
     return redirect(safe_next(request, opportunity.get_absolute_url()))
 
 
-def _work_refused(request, opportunity: Opportunity, exc: AccountsError | None, *, mode: str, **forms):
+def _work_refused(request, opportunity: Opportunity, exc: Refused | None, *, mode: str, **forms):
     """The card (htmx from the board) or the page with the refused form; nothing changed. A
     refusal naming a field goes beside it (400); one about the state goes above (409)."""
     status, error = 400, ""
@@ -204,7 +210,7 @@ def move(request, pk):
                 lost_note=data["lost_note"],
                 recycle=data["recycle"],
             )
-        except AccountsError as exc:
+        except Refused as exc:
             mode = "lost" if lost else ("edit" if exc.field == "amount" else "view")
             return _work_refused(request, opportunity, exc, mode=mode, move_form=form)
         notice = (
@@ -238,7 +244,7 @@ def details(request, pk):
                 close_date=data["close_date"],
                 next_step=data["next_step"],
             )
-        except AccountsError as exc:
+        except Refused as exc:
             return _work_refused(request, opportunity, exc, mode="edit", details_form=form)
         return _worked(request, opportunity, "Saved")
     return _work_refused(request, opportunity, None, mode="edit", details_form=form)

@@ -1,13 +1,12 @@
 """The pipeline: a board (a column per stage, then the recent wins and losses) or a list, an
 AE's own or a manager's teams', narrowed by one FilterSet (``accounts.filters``).
 
-The board's cards are built here for the board, for a card's own answer
-(``views.opportunity``) and for the board re-rendered after a move.
+The board's cards are read here for the board, for a card's own answer
+(``views.opportunity``) and for the board re-rendered after a move; ``presenters.pipeline``
+shapes them.
 """
 
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -21,14 +20,11 @@ from django.db.models import (
 )
 from django.http import QueryDict
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import escape
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from kit.htmx import is_htmx
-from kit.pages import money_text, query_string
+from kit.pages import query_string
 
 from ..access import (
     can_work_pipeline,
@@ -38,7 +34,8 @@ from ..access import (
 )
 from ..filters import SORTS, OpportunityFilter
 from ..models import Opportunity, Stage
-from .common import days_since, pipeline_stages, with_stage_since
+from ..presenters.pipeline import Column, board_columns, list_rows
+from .common import pipeline_stages, with_stage_since
 
 # The board shows the first cards of each column, in the pipeline index's order; the rest are
 # one click away in the list view, filtered by the stage.
@@ -54,33 +51,8 @@ CARD_FIELDS = (
 LIST_PER_PAGE = 50
 
 
-@dataclass
-class Column:
-    """One board column: an open stage, or the recent wins or losses."""
-
-    kind: str
-    title: str
-    stage: Stage | None = None
-    count: int = 0
-    total: object = None
-    cards: list = field(default_factory=list)
-    more_query: str = ""
-
-    @property
-    def more(self) -> int:
-        return self.count - len(self.cards)
-
-    @property
-    def dom_id(self) -> str:
-        return f"col-{self.stage.pk}" if self.kind == "open" else f"col-{self.kind}"  # type: ignore[union-attr]  # an open column has its stage
-
-
 def _pipeline_scope(user) -> QuerySet[Opportunity]:
     return pipeline_opportunities(user).pipeline()
-
-
-def _close_date_key(card: Opportunity) -> tuple:
-    return (card.close_date is None, card.close_date or date.min, card.pk)
 
 
 def _board(
@@ -98,7 +70,6 @@ def _board(
         Q(status=Opportunity.Status.OPEN) | Q(status__in=closed, closed_at__gte=since)
     ).order_by()
     totals: dict = {}
-    key: int | str | None
     for row in shown.values("status", "stage_id").annotate(n=Count("pk"), total=Sum("amount")):
         key = row["stage_id"] if row["status"] == Opportunity.Status.OPEN else row["status"]
         n, total = totals.get(key, (0, None))
@@ -106,16 +77,20 @@ def _board(
             total = (total or 0) + row["total"]
         totals[key] = (n + row["n"], total)
 
+    drop = ("page", "stage", "status", "on", "next", "part")
     columns = []
-    stage: Stage | None
     for stage in stages:
         # An open stage an admin retired keeps its column while opportunities still sit in it.
         if stage.kind == Stage.Kind.OPEN and (stage.is_active or stage.pk in totals):
-            columns.append(Column("open", stage.name, stage, *totals.get(stage.pk, (0, None))))
+            more_query = query_string(params, drop=drop, view="list", stage=stage.pk)
+            columns.append(
+                Column("open", stage.name, stage, *totals.get(stage.pk, (0, None)), more_query=more_query)
+            )
     for kind in closed:
         stage = next((s for s in stages if s.kind == kind and s.is_active), None)
         title = stage.name if stage else Opportunity.Status(kind).label
-        columns.append(Column(kind, title, stage, *totals.get(kind, (0, None))))
+        more_query = query_string(params, drop=drop, view="list", status=kind)
+        columns.append(Column(kind, title, stage, *totals.get(kind, (0, None)), more_query=more_query))
 
     # Each column's first cards, read with its own LIMIT along the pipeline index, in one
     # statement. SQLite (the demo's database) refuses a LIMIT in the members of a UNION but not
@@ -123,71 +98,24 @@ def _board(
     # per column read and sorted every card on the board: 6.7 ms against 2.1 at 2,560 per AE.)
     parts = []
     for column in columns:
+        if not column.count:
+            continue
         if column.kind == "open":
-            narrowed = {"stage": column.stage.pk}  # type: ignore[union-attr]  # an open column has its stage
-            part = queryset.filter(status=Opportunity.Status.OPEN, stage_id=column.stage.pk)  # type: ignore[union-attr]  # an open column has its stage
+            part = queryset.filter(status=Opportunity.Status.OPEN, stage_id=column.stage.pk)
             part = part.order_by(F("close_date").asc(nulls_last=True), "id")  # as the column shows them
         else:
-            narrowed = {"status": column.kind}
             part = queryset.filter(status=column.kind, closed_at__gte=since).order_by("-closed_at", "-id")
-        column.more_query = query_string(
-            params, drop=("page", "stage", "status", "on", "next", "part"), view="list", **narrowed
-        )
-        if column.count:
-            first = part.values("pk")[:CARDS_PER_COLUMN]
-            parts.append(Opportunity.objects.filter(pk__in=first).order_by().values_list("pk", flat=True))
+        first = part.values("pk")[:CARDS_PER_COLUMN]
+        parts.append(Opportunity.objects.filter(pk__in=first).order_by().values_list("pk", flat=True))
     ids = list(parts[0].union(*parts[1:], all=True)) if parts else []
-    cards = board_cards(Opportunity.objects.filter(pk__in=ids), now) if ids else []
-
-    by_column: dict = {}
-    for card in cards:
-        card.workable = workable is None or card.owner_id in workable
-        key = card.stage_id if card.status == Opportunity.Status.OPEN else card.status
-        by_column.setdefault(key, []).append(card)
+    opportunities = card_opportunities(Opportunity.objects.filter(pk__in=ids)) if ids else []
     movable = [s for s in stages if s.is_active and s.kind in (Stage.Kind.OPEN, Stage.Kind.WON)]
-    for column in columns:
-        if column.kind == "open":
-            options = stage_options(movable, column.stage)
-            for card in by_column.get(column.stage.pk, []):  # type: ignore[union-attr]  # an open column has its stage
-                card.options = options
-            column.cards = sorted(by_column.get(column.stage.pk, []), key=_close_date_key)  # type: ignore[union-attr]  # an open column has its stage
-        else:
-            column.cards = sorted(
-                by_column.get(column.kind, []), key=lambda c: (c.closed_at, c.pk), reverse=True
-            )
-    return columns
+    return board_columns(columns, opportunities, now, movable, workable)
 
 
-def board_cards(queryset: QuerySet[Opportunity], now: datetime) -> list[Any]:
-    """Cards with what they show, computed here rather than in the template: at a few hundred
-    cards the template's url tags and filters were most of the board's time."""
-    # Opportunities carrying the card's display attributes besides their fields.
-    cards: list[Any] = list(
-        with_stage_since(queryset.select_related("account", "stage", "owner")).only(*CARD_FIELDS)
-    )
-    for card in cards:
-        card.days_in_stage = days_since(card.stage_since, now)
-        card.mode, card.error, card.move_form, card.options, card.workable = "view", "", None, "", False
-        card.url = reverse("accounts:opportunity", args=[card.pk])
-        card.move_url = reverse("accounts:move", args=[card.pk])
-        card.details_url = reverse("accounts:details", args=[card.pk])
-        card.amount_text = money_text(card.amount)
-        card.close_text = f"{card.close_date.day} {card.close_date:%b %Y}" if card.close_date else ""
-        card.closed_text = f"{card.closed_at.day} {card.closed_at:%b}" if card.closed_at else ""
-    return cards
-
-
-def stage_options(movable: list[Stage], current: Stage | None) -> str:
-    """A card's stage options, rendered once per column rather than once per card (a stage an
-    admin retired stays listed for the cards still in it)."""
-    choices = movable if current is None or current in movable else [current, *movable]
-    return mark_safe(
-        "".join(
-            f'<option value="{s.pk}"{" selected" if current and s.pk == current.pk else ""}>'
-            f"{'✓ ' if s.kind == Stage.Kind.WON else ''}{escape(s.name)}</option>"
-            for s in choices
-        )
-    )
+def card_opportunities(queryset: QuerySet[Opportunity]) -> list[Opportunity]:
+    """The opportunities of board cards with what a card shows (one query)."""
+    return list(with_stage_since(queryset.select_related("account", "stage", "owner")).only(*CARD_FIELDS))
 
 
 def _list_page(request, opp_filter: OpportunityFilter, now: datetime):
@@ -211,12 +139,7 @@ def _list_page(request, opp_filter: OpportunityFilter, now: datetime):
         if ids
         else {}
     )
-    page.object_list = [rows[pk] for pk in ids if pk in rows]
-    for row in page.object_list:
-        row.days_in_stage = (
-            days_since(row.stage_since, now) if row.status == Opportunity.Status.OPEN else None
-        )
-        row.amount_text = money_text(row.amount)
+    page.object_list = list_rows((rows[pk] for pk in ids if pk in rows), now)
     return page
 
 

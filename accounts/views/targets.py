@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from kit.errors import Refused, add_refusal
 from kit.htmx import is_htmx
 from kit.pages import query_string
 from leads.models import ActivitySource, Lead
@@ -32,7 +33,7 @@ from ..forms.targets import (
     TargetAccountForm,
 )
 from ..models import Account, Contact
-from ..services import AccountsError, prospects
+from ..services import prospects
 
 TARGETS_PER_PAGE = 50
 PROSPECTS_PER_PAGE = 100
@@ -52,6 +53,7 @@ def targets(request):
     manager = access.can_manage_targets(request.user)
     form = TargetAccountForm(user=request.user) if manager else None
     status = 200
+    existing = None  # the account a refused domain already belongs to
     if request.method == "POST":
         if not manager:
             raise PermissionDenied("Only a manager creates target accounts.")
@@ -61,9 +63,9 @@ def targets(request):
                 account = services.create_target_account(by=request.user, **form.cleaned_data)
             except services.DuplicateDomain as exc:
                 form.add_error("domain", str(exc))
-                form.existing = exc.account
-            except AccountsError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+                existing = exc.account
+            except Refused as exc:
+                add_refusal(form, exc)
             else:
                 messages.success(request, f"{account} is a target account of {account.prospector}.")
                 return redirect("accounts:target", pk=account.pk)
@@ -81,6 +83,7 @@ def targets(request):
         "query": query_string(request.GET),
         "manager": manager,
         "form": form,
+        "existing": existing,
     }
     template = (
         "accounts/_target_list.html"
@@ -185,7 +188,7 @@ def assign(request, pk):
         prospector = form.cleaned_data["prospector"]
         try:
             services.assign_prospector(account_id=account.pk, by=request.user, prospector=prospector)
-        except AccountsError as exc:
+        except Refused as exc:
             form.add_error("prospector", str(exc))
         else:
             notice = (
@@ -211,7 +214,7 @@ def add_prospect(request, pk):
             result = services.add_prospects(
                 account_id=account.pk, by=request.user, rows=[form.cleaned_data], via=ActivitySource.MANUAL
             )
-        except AccountsError as exc:
+        except Refused as exc:
             form.add_error(None, str(exc))
         else:
             if result.created:
@@ -240,7 +243,7 @@ def import_prospects(request, pk):
         else:
             try:
                 result = services.import_prospects(account_id=account.pk, by=request.user, file=upload.file)
-            except AccountsError as exc:
+            except Refused as exc:
                 form.add_error("file" if exc.field == "file" else None, str(exc))
             else:
                 return _live(request, account, report=result, report_name=upload.name)

@@ -73,7 +73,8 @@ def plans(data: DataSet) -> dict[str, str]:
     from sdr.services import SDR_ROLES
     from sdr.views import QUEUE_PAGE as PAGE_ROWS  # the rows the page shows
     from team.models import User
-    from work.services import _MARK_SQL, SWEEP_BATCH
+    from work.services import SWEEP_BATCH
+    from work.services.sweep import MARK_BREACHES_SQL
 
     out = {}
     with connection.cursor() as cursor:
@@ -83,8 +84,8 @@ def plans(data: DataSet) -> dict[str, str]:
             return "\n".join(row[0] for row in cursor.fetchall())
 
         with transaction.atomic():
-            out["sweep claim (work.services._MARK_SQL, 1% due)"] = explain(
-                _MARK_SQL, {"now": data.sweep_at, "limit": SWEEP_BATCH}
+            out["sweep claim (work.services.sweep.MARK_BREACHES_SQL, 1% due)"] = explain(
+                MARK_BREACHES_SQL, {"now": data.sweep_at, "limit": SWEEP_BATCH}
             )
             transaction.set_rollback(True)
         rep = User.objects.get(pk=data.reps[0])

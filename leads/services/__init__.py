@@ -6,9 +6,10 @@ and nothing else is. The work is done in one module per feature:
 - ``lifecycle``: status moves, ratings, edits by hand.
 - ``sweeps``: the engagement threshold sweep (MQL promotion and cooling).
 - ``scoring``: the scoring configuration captures read, re-scoring after a profile or
-  half-life change.
+  half-life change, and what an edit of the configuration by hand sets off.
 - ``imports``: CSV imports and resuming them.
-- ``webform``: storing web-form posts and capturing them in a worker.
+- ``webform``: storing web-form posts and capturing them in a worker; forgetting an edited
+  form.
 - ``common``: what several of them share (the status vocabulary, what a status change writes).
 
 Every function owns its transaction and writes the timeline event of what it changed in the
@@ -20,29 +21,43 @@ from .capture import Capture, CaptureResult, capture_lead, capture_many, log_act
 from .common import IN_SALES, InvalidTransition
 from .imports import requeue_stalled_imports, run_import
 from .lifecycle import set_rating, transition_lead, update_lead
-from .scoring import ScoringContext, change_half_life, recompute_fit_scores, scoring_changed
+from .scoring import (
+    HalfLifeChange,
+    ScoringContext,
+    activity_weights_changed,
+    change_half_life,
+    profile_changed,
+    recompute_fit_scores,
+    save_scoring_settings,
+    scoring_changed,
+)
 from .sweeps import SweepResult, sweep_engagement_thresholds
-from .webform import accept_submission, process_submissions
+from .webform import accept_submission, process_submissions, web_form_changed
 
 __all__ = [
     "IN_SALES",
     "Capture",
     "CaptureResult",
+    "HalfLifeChange",
     "InvalidTransition",
     "ScoringContext",
     "SweepResult",
     "accept_submission",
+    "activity_weights_changed",
     "capture_lead",
     "capture_many",
     "change_half_life",
     "log_activity",
     "process_submissions",
+    "profile_changed",
     "recompute_fit_scores",
     "requeue_stalled_imports",
     "run_import",
+    "save_scoring_settings",
     "scoring_changed",
     "set_rating",
     "sweep_engagement_thresholds",
     "transition_lead",
     "update_lead",
+    "web_form_changed",
 ]

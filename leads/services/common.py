@@ -7,6 +7,8 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 
+from kit.errors import Refused
+
 from ..models import Lead, LeadEvent
 
 # The lead fields the fit score reads: a change to one of them re-scores the lead.
@@ -17,8 +19,10 @@ IN_SALES = (Lead.Status.MQL, Lead.Status.WORKING)
 LEAVES_SALES = (Lead.Status.NURTURE, Lead.Status.DISQUALIFIED, Lead.Status.RECYCLED)
 
 
-class InvalidTransition(Exception):
-    """A lifecycle move that the lead's current status does not allow (or another actor won)."""
+class InvalidTransition(Refused):
+    """A lifecycle move that the lead's current status does not allow (or another actor won).
+    A refusal about the lead's state (no field), so whichever app's page, API action or admin
+    hook called the move answers it as it answers its own refusals, with no translation."""
 
 
 def promotion_reason(lead: Lead) -> str:

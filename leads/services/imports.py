@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from django.db.models import F
 from django.utils import timezone
 
+from kit.csvfiles import ImportFormatError, count_rows
+
 from .. import importing
 from ..models import ActivitySource, ImportJob, ImportRowError, Lead, LeadEvent
 from ..scoring import compute_fit
@@ -34,7 +36,7 @@ def run_import(*, job_id: int) -> ImportJob | None:
     job = ImportJob.objects.select_related("campaign").get(pk=job_id)
     try:
         with job.file.open("rb") as handle:
-            job.total_rows = importing.count_rows(handle)
+            job.total_rows = count_rows(handle)
         job.save(update_fields=["total_rows"])
         context = ScoringContext.load(fresh=True)
         with job.file.open("rb") as handle:
@@ -44,7 +46,7 @@ def run_import(*, job_id: int) -> ImportJob | None:
             done = ImportJob.objects.values_list("processed_rows", flat=True).get(pk=job.pk)
             for batch in _chunks(itertools.islice(rows, done, None), IMPORT_BATCH):
                 _import_batch(job, batch, context)
-    except importing.ImportFormatError as exc:
+    except ImportFormatError as exc:
         job.failure = str(exc)[:500]
         job.state = ImportJob.State.FAILED
     else:

@@ -1,9 +1,12 @@
 """The scoring configuration as captures read it, and the writes that re-score every lead:
 a changed ideal-customer profile (``recompute_fit_scores``) and a changed engagement half-life
-(``change_half_life``). The arithmetic itself lives in ``leads.scoring``."""
+(``change_half_life``). An edit of the configuration by hand (the admin) goes through
+``profile_changed``, ``save_scoring_settings`` or ``activity_weights_changed``, which say what
+it sets off once committed. The arithmetic itself lives in ``leads.scoring``."""
 
 import time
 import uuid
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -40,6 +43,74 @@ _scoring_cache: dict[str, tuple[str | None, float, "ScoringContext"]] = {}
 def scoring_changed() -> None:
     """Tell every process that the scoring configuration changed (call it on commit)."""
     cache.set(SCORING_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+
+
+def profile_changed(*, then: Callable[[bool], None] | None = None) -> None:
+    """The ideal-customer profile or its criteria were saved or deleted: call it inside the
+    transaction that changed them. Once that commits, every process re-reads the scoring
+    configuration and a worker re-scores every lead (``recompute_fit_scores``, set-based).
+    ``then`` is told, after the commit, whether the re-score was queued: False when the broker
+    is unreachable, and the scores stay as they were until the profile is saved again. Nothing
+    happens if the transaction rolls back."""
+    from ..tasks import recompute_fit_scores, send
+
+    def rescore() -> None:
+        scoring_changed()
+        queued = send(recompute_fit_scores)
+        if then is not None:
+            then(queued)
+
+    transaction.on_commit(rescore)
+
+
+@dataclass(frozen=True)
+class HalfLifeChange:
+    """A half-life edited by hand: from ``old`` to ``new`` days, and whether the worker that
+    applies it (re-keying every lead) was reached."""
+
+    old: float
+    new: float
+    queued: bool
+
+
+def save_scoring_settings(
+    *,
+    settings: ScoringSettings,
+    changed: Collection[str],
+    then: Callable[[HalfLifeChange], None] | None = None,
+) -> None:
+    """Save the scoring settings as edited by hand; ``changed`` names the fields edited on the
+    existing row (none for the first save). Every field is saved as edited but the half-life:
+    the row keeps the old one, and once this commits a worker applies the new one together
+    with re-keying every lead's engagement (``change_half_life``), in one transaction, so
+    nobody's engagement changes today. ``then`` hears, after the commit, whether that worker
+    was reached (a broker outage leaves the old half-life). Once committed, every process
+    re-reads the scoring configuration."""
+    from ..tasks import change_half_life as change_half_life_task
+    from ..tasks import send
+
+    if "half_life_days" in changed:
+        old = ScoringSettings.objects.get(pk=settings.pk).half_life_days
+        new = settings.half_life_days
+        settings.half_life_days = old  # applied with the re-key, in one transaction
+        settings.save()
+
+        def rekey() -> None:
+            queued = send(change_half_life_task, new)
+            if then is not None:
+                then(HalfLifeChange(old=old, new=new, queued=queued))
+
+        transaction.on_commit(rekey)
+    else:
+        settings.save()
+    transaction.on_commit(scoring_changed)
+
+
+def activity_weights_changed() -> None:
+    """An activity's weight was saved or deleted: call it inside that transaction. Once it
+    commits, every process re-reads the weights; the points already earned stay (engagement
+    counts each activity at the weight it had when it happened)."""
+    transaction.on_commit(scoring_changed)
 
 
 @dataclass

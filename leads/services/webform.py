@@ -1,5 +1,6 @@
 """Web-form intake: a post is stored with one INSERT on the request path, and workers capture
-the stored submissions in claimed batches (``capture_many``)."""
+the stored submissions in claimed batches (``capture_many``). A form edited by hand is
+forgotten by the process's lookup cache (``web_form_changed``)."""
 
 import json
 import logging
@@ -41,6 +42,13 @@ def accept_submission(
         from ..tasks import request_submission_drain
 
         request_submission_drain(countdown=DRAIN_DELAY_SECONDS)
+
+
+def web_form_changed(*, web_form: WebForm) -> None:
+    """A web form was saved or deleted: call it inside that transaction. Once it commits, this
+    process forgets its cached copy (``WebForm.active``), so a form switched off here stops
+    taking posts at once; other processes follow within ``WebForm.CACHE_SECONDS``."""
+    transaction.on_commit(web_form.forget_cached)
 
 
 def process_submissions(*, batch_size: int = 200, context: ScoringContext | None = None) -> int:

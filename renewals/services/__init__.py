@@ -7,11 +7,14 @@ app's public service API (what other apps, the views, the API, tasks and tests i
     outcomes    the renewal conversation and outcome, auto-renewals
     daily       the daily run (waiting customers, windows, auto-renewals)
     expansion   people at customers as expansion leads: upsell or "not now"
-    imports     contracts from a billing system's CSV or JSON rows (``import_rows`` reads them)
+    imports     contracts from a billing system's CSV or JSON rows (``import_rows`` reads and
+                cleans them, ``import_checks`` checks them against what exists)
     base        the refusal, the renewal SLA policies, term arithmetic, ``Terms``
 
 Each function owns its transaction and writes the account's timeline in it. Refusals raise
-``RenewalsError`` with a message for the user (and the field at fault) and change nothing.
+``RenewalsError`` with a message for the user (and the field at fault) and change nothing; a
+refusal of a lower app's service they call (a lead's lifecycle move, the pipeline without an
+open stage) comes through as that app's, a ``kit.errors.Refused`` all the same.
 """
 
 from .base import (

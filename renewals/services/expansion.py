@@ -18,9 +18,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Account, Contact, Opportunity, OpportunityEvent, Qualification
-from accounts.services import AccountsError, contact_for, email_domain, first_stage
+from accounts.services import contact_for, email_domain, first_stage
 from leads.models import ActivitySource, Lead, LeadEvent
-from leads.services import IN_SALES, InvalidTransition, transition_lead
+from leads.services import IN_SALES, transition_lead
 from sdr.registry import Claim
 from team.models import Role, User
 from work import services as work
@@ -198,12 +198,8 @@ def _take_item(lead: Lead, by: User, now: datetime) -> None:
 
 
 def _move(lead: Lead, to: str, by: User, reason: str, now: datetime) -> Lead:
-    try:
-        return transition_lead(
-            lead_id=lead.pk, to=to, actor=by, reason=reason, via=ActivitySource.MANUAL, at=now
-        )
-    except InvalidTransition as exc:
-        raise RenewalsError(str(exc)) from exc
+    # A move the lifecycle refuses raises ``InvalidTransition``, a ``Refused`` like RenewalsError.
+    return transition_lead(lead_id=lead.pk, to=to, actor=by, reason=reason, via=ActivitySource.MANUAL, at=now)
 
 
 def open_upsell(
@@ -232,10 +228,7 @@ def open_upsell(
         raise RenewalsError(f"The amount is zero or more and under {MAX_AMOUNT:,}.", field="amount")
     with transaction.atomic():
         lead = _locked_lead(lead_id, by)
-        try:
-            stage = first_stage()
-        except AccountsError as exc:
-            raise RenewalsError(str(exc)) from exc
+        stage = first_stage()  # AccountsError when the pipeline has no open stage
         if Opportunity.objects.filter(
             lead=lead, status__in=[Opportunity.Status.HANDED_OFF, Opportunity.Status.OPEN]
         ).exists():

@@ -11,8 +11,8 @@ from typing import Any, BinaryIO
 
 from accounts.models import Account
 from accounts.services import normalize_domain
-from kit import bounds
-from leads import cleaning, importing
+from kit import bounds, csvfiles
+from leads import cleaning
 from team.models import User
 
 from .base import RenewalsError, Terms
@@ -39,8 +39,9 @@ FIELDS = (
     "auto_renew",
     "account_manager",
 )
-# Column names a billing export uses for each field (compared by ``_header_key``). "account"
-# (our id) has no column: a billing system's "Account ID" is its own number, not ours.
+# Column names a billing export uses for each field (compared by ``kit.csvfiles.header_key``,
+# with "-" folded as "_" is: "Auto-Renew" is "auto renew"). "account" (our id) has no column: a
+# billing system's "Account ID" is its own number, not ours.
 COLUMNS = {
     "domain": ("domain", "website", "web site", "web domain", "url", "website url", "company domain"),
     "name": (
@@ -147,24 +148,19 @@ def refused_row(line: int, problems: dict[str, str], raw_name: str = "") -> RowR
 # --- reading a file -------------------------------------------------------------------------
 
 
-def _header_key(header: str) -> str:
-    return " ".join(header.replace("_", " ").replace("-", " ").split()).casefold()
-
-
-_FIELD_BY_HEADER = {_header_key(name): key for key, names in COLUMNS.items() for name in names}
+HEADER_SPACES = "_-"
+_FIELD_BY_HEADER = {
+    csvfiles.header_key(name, spaces=HEADER_SPACES): key for key, names in COLUMNS.items() for name in names
+}
 
 
 def map_columns(headers: Sequence[str]) -> dict[str, int]:
     """The column index of each field found in the headers (the first column wins). Raises
     ``RenewalsError`` on ``file`` naming the needed columns that are missing."""
-    columns: dict[str, int] = {}
-    for index, header in enumerate(headers):
-        key = _FIELD_BY_HEADER.get(_header_key(header))
-        if key is not None and key not in columns:
-            columns[key] = index
+    columns = csvfiles.find_columns(headers, [_FIELD_BY_HEADER], spaces=HEADER_SPACES)
     missing = [label for key, label in NEEDED_COLUMNS.items() if key not in columns]
     if missing:
-        found = ", ".join(repr(h[:40]) for h in headers[:20]) or "none"
+        found = csvfiles.describe_headers(headers, count_rest=False)
         raise RenewalsError(
             f"The file has no {', '.join(missing)} column (needed: Domain, Start Date, End Date and "
             f"Annual Value; see the accepted names on the import page). Its columns are: {found}.",
@@ -175,19 +171,13 @@ def map_columns(headers: Sequence[str]) -> dict[str, int]:
 
 def read_csv(file: BinaryIO) -> tuple[list[dict[str, str]], list[int]]:
     """The rows of a contracts CSV as field -> text, with the line each starts on. The file is
-    read with the lead import's reader (UTF-8 with or without a byte-order mark, quoted cells
-    spanning lines, blank rows skipped). Raises ``RenewalsError`` on ``file`` for a file
-    refused whole."""
-    # leads.importing.CsvRows maps lead columns and needs an email column; its record reader
-    # underneath is what both imports share: decoding, BOM, line numbers, CSV errors.
-    records = importing.iter_records(file)
-    rows: list[dict[str, str]] = []
-    lines: list[int] = []
+    read with the reader every import shares (``kit.csvfiles``: UTF-8 with or without a
+    byte-order mark, quoted cells spanning lines, blank rows skipped). Raises
+    ``RenewalsError`` on ``file`` for a file refused whole."""
+    records = csvfiles.records(file)
+    rows, lines = [], []
     try:
-        try:
-            _, headers = next(records)
-        except StopIteration:
-            raise RenewalsError("The file is empty: it has no header row.", field="file") from None
+        headers = csvfiles.header_row(records)
         columns = tuple(map_columns(headers).items())
         for line, cells in records:
             if len(rows) >= MAX_CONTRACT_ROWS:
@@ -195,10 +185,9 @@ def read_csv(file: BinaryIO) -> tuple[list[dict[str, str]], list[int]]:
                     f"The file has more than {MAX_CONTRACT_ROWS:,} contracts: split it into smaller files.",
                     field="file",
                 )
-            width = len(cells)
-            rows.append({key: cells[index] if index < width else "" for key, index in columns})
+            rows.append(csvfiles.cells_by_key(cells, columns))
             lines.append(line)
-    except importing.ImportFormatError as exc:
+    except csvfiles.ImportFormatError as exc:
         raise RenewalsError(str(exc), field="file") from None
     finally:
         records.close()

@@ -56,25 +56,23 @@ a domain. A row is checked exactly as a CSV row is, with the same messages.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, BinaryIO
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.models import Account
-from team.models import Role, User
+from team.models import User
 
 from ..access import may_import_contracts
 from ..models import AccountEvent, Contract
 from .base import RenewalsError
 from .contracts import add_contracts, add_contracts_many
+from .import_checks import check_rows
 from .import_rows import (
-    INT_MAX,
     MAX_CONTRACT_ROWS,
     ContractRow,
     ImportReport,
@@ -84,112 +82,6 @@ from .import_rows import (
     refused_row,
 )
 from .managers import assign_account_manager, why_no_account_manager
-
-# --- checking against what exists ------------------------------------------------------------
-
-
-def _resolve_managers(refs: Iterable[str]) -> dict[str, User | str]:
-    """Each AM reference (username, email or id, any case) -> the active AM, or the reason
-    why not. One query."""
-    refs = {ref for ref in refs if ref}
-    if not refs:
-        return {}
-    folded = {ref.casefold() for ref in refs}
-    # isdecimal() alone lets "²" through, which int() refuses.
-    ids = {int(ref) for ref in refs if ref.isascii() and ref.isdecimal() and int(ref) <= INT_MAX}
-    users = list(
-        User.objects.annotate(username_folded=Lower("username"), email_folded=Lower("email")).filter(
-            Q(username_folded__in=folded) | Q(email_folded__in=folded) | Q(pk__in=ids)
-        )
-    )
-    found: dict[str, User | str] = {}
-    for ref in refs:
-        key = ref.casefold()
-        candidates = [u for u in users if key in (u.username_folded, u.email_folded) or str(u.pk) == ref]
-        active = [u for u in candidates if u.role == Role.AM and u.is_active]
-        if active:
-            found[ref] = min(active, key=lambda u: u.pk)
-        elif candidates:
-            found[ref] = f"{candidates[0]} is not an active account manager."
-        else:
-            found[ref] = f"No user {ref[:60]!r}: name the account manager by username or email."
-    return found
-
-
-def _check(rows: list[ContractRow], results: dict[int, RowResult]) -> list[ContractRow]:
-    """Refuse the rows that clash with the database or an earlier row; the rest, with their
-    account (None: to be created) and AM attached."""
-    ids = {r.account_id for r in rows if r.account_id}
-    domains = {r.domain for r in rows if r.domain}
-    accounts = Account.objects.select_related("account_manager").filter(Q(pk__in=ids) | Q(domain__in=domains))
-    by_id = {a.pk: a for a in accounts}
-    by_domain = {a.domain: a for a in by_id.values() if a.domain}
-    numbers = {r.terms.number for r in rows if r.terms.number}
-    taken = dict(Contract.objects.filter(number__in=numbers).values_list("number", "account__name"))
-    known_ids = {a.pk for a in by_id.values()}
-    on_file: defaultdict[tuple, list[int]] = defaultdict(list)
-    for c in Contract.objects.filter(account_id__in=known_ids, number="").values(
-        "pk", "account_id", "start_date", "end_date", "annual_value", "products"
-    ):
-        on_file[(c["account_id"], c["start_date"], c["end_date"], c["annual_value"], c["products"])].append(
-            c["pk"]
-        )
-    managers = _resolve_managers(r.account_manager for r in rows)
-
-    passed = []
-    number_line: dict[str, int] = {}
-    same_line: dict[tuple, int] = {}
-    am_of_account: dict[Any, tuple[User, int]] = {}
-    for row in rows:
-        problems: dict[str, str] = {}
-        account = by_id.get(row.account_id) if row.account_id else by_domain.get(row.domain)
-        if row.account_id and account is None:
-            problems["account"] = f"No account has the id {row.account_id}."
-        elif account is None and not row.name:
-            problems["name"] = (
-                f"No account has the domain {row.domain}: give the company's name to create it."
-            )
-        number = row.terms.number
-        if number in taken:
-            problems["number"] = f"Contract {number} is already on file (for {taken[number]})."
-        elif number in number_line:
-            problems["number"] = f"The same contract number as line {number_line[number]}."
-        key = account.pk if account else row.domain
-        t = row.terms
-        same = (key, t.start_date, t.end_date, t.annual_value, t.products)
-        if not number and not problems:
-            if account is not None and on_file.get(same):
-                problems["non_field_errors"] = (
-                    f"The same contract is already on file (contract {on_file[same][0]}); give contract "
-                    "numbers to import two alike."
-                )
-            elif same in same_line:
-                problems["non_field_errors"] = f"The same contract as line {same_line[same]}."
-        am = None
-        if row.account_manager:
-            am = managers[row.account_manager]
-            if isinstance(am, str):
-                problems["account_manager"], am = am, None
-            elif key in am_of_account and am_of_account[key][0] != am and not problems:
-                other, other_line = am_of_account[key]
-                problems["account_manager"] = (
-                    f"Line {other_line} gives this account to {other}; one account has one account manager."
-                )
-        if problems:
-            results[row.line] = refused_row(row.line, problems, account.name if account else row.name)
-            continue
-        if number:
-            number_line[number] = row.line
-        else:
-            same_line[same] = row.line
-        if am is not None and key not in am_of_account:
-            am_of_account[key] = (am, row.line)  # type: ignore[assignment]  # a refusal (str) was reported and skipped above
-        row.account, row.am = account, am  # type: ignore[assignment]  # a refusal (str) was reported and skipped above
-        passed.append(row)
-    return passed
-
-
-# --- writing -------------------------------------------------------------------------------
 
 
 def import_contracts(*, by: User, file: BinaryIO, now: datetime | None = None) -> ImportReport:
@@ -233,7 +125,7 @@ def add_contract_rows(
         else:
             clean.append(row)
     groups: dict[Any, list[ContractRow]] = defaultdict(list)
-    for row in _check(clean, results):
+    for row in check_rows(clean, results):
         groups[row.account.pk if row.account else row.domain].append(row)
     written = _write_batch(list(groups.values()), by=by, source=source, now=now)
     if written is None:
@@ -295,13 +187,13 @@ def _write_batch(
                 if account.account_manager_id
             )
             for group in groups:
-                am, account = _named_am(group), group[0].account  # type: ignore[assignment]  # every row has its account by now
+                am, account = _named_am(group), group[0].account
                 if am is not None and account not in created and account.account_manager_id != am.pk:
                     assign_account_manager(
                         account_id=account.pk, am=am, by=by, reason="Named in a contract import.", now=now
                     )
             contracts = add_contracts_many(
-                [(group[0].account, [row.terms for row in group]) for group in groups],  # type: ignore[misc]  # every row has its account by now
+                [(group[0].account, [row.terms for row in group]) for group in groups],
                 by=by,
                 source=source,
                 now=now,
@@ -313,7 +205,7 @@ def _write_batch(
         return None
     new_ids = {account.pk for account in created}
     return [
-        _Written(row, contract, group[0].account.pk, group[0].account.pk in new_ids)  # type: ignore[union-attr]  # every row has its account by now
+        _Written(row, contract, group[0].account.pk, group[0].account.pk in new_ids)
         for group, made in zip(groups, contracts, strict=True)
         for row, contract in zip(group, made, strict=True)
     ]
@@ -325,7 +217,7 @@ def _named_am(group: list[ContractRow]) -> User | None:
 
 def _write_account(
     group: list[ContractRow], *, by: User, source: str, now: datetime
-) -> Sequence[_Written | RowResult]:
+) -> list[_Written | RowResult]:
     """The rows of one account in one go; when that fails (a contract number or the domain
     saved by someone else meanwhile, an AM who just left), row by row, so only the rows at
     fault are refused and nothing of them is kept."""

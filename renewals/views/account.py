@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.forms import add_refusal
 from accounts.models import Account, OpportunityEvent
+from kit.errors import Refused, add_refusal
 from kit.pages import money_text
 from leads.models import ScoringSettings
 
@@ -31,7 +31,6 @@ from ..access import (
 from ..forms import AssignForm, ContractForm
 from ..models import AccountEvent, Contract
 from ..presenters import contact_rows, opportunity_rows, term_rows
-from ..services import RenewalsError
 
 # so the caps only bound a page nobody could read anyway.
 CONTRACTS_LIMIT = 100
@@ -162,7 +161,7 @@ def assign_am(request, pk):
             done = services.assign_account_manager(
                 account_id=account.pk, am=form.chosen(), by=request.user, reason=form.cleaned_data["reason"]
             )
-        except RenewalsError as exc:
+        except Refused as exc:
             add_refusal(form, exc)
         else:
             messages.success(request, f"{done.account_manager} now manages {done.name}.")
@@ -187,7 +186,7 @@ def add_contract(request, pk):
             )
         except IntegrityError:  # the number was taken meanwhile
             form.add_error("number", "Another contract has this number.")
-        except RenewalsError as exc:
+        except Refused as exc:
             add_refusal(form, exc)
         else:
             messages.success(

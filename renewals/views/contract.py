@@ -12,9 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.forms import add_refusal
+from kit.errors import Refused, add_refusal
 from kit.htmx import is_htmx
 from kit.pages import local_text, money_text
+from sdr.views import item_lines
 from team.zones import user_zone
 
 from .. import services
@@ -24,8 +25,6 @@ from ..access import (
 )
 from ..forms import ConversationForm, OutcomeForm
 from ..models import Contract
-from ..presenters import item_lines
-from ..services import RenewalsError
 
 # --- one contract -------------------------------------------------------------------------------
 
@@ -96,7 +95,7 @@ def _workable_contract(request, pk) -> tuple[Contract, bool]:
     return contract, may_work
 
 
-def _contract_refused(request, contract: Contract, status: int, exc: RenewalsError | None = None, **forms):
+def _contract_refused(request, contract: Contract, status: int, exc: Refused | None = None, **forms):
     """The panel (htmx) or the page with the refused form; nothing changed. A refusal naming
     a field goes beside it; one about the contract's state goes above."""
     error = ""
@@ -122,7 +121,7 @@ def conversation(request, pk):
         return _contract_refused(request, contract, 400, conversation_form=form)
     try:
         services.log_conversation(contract_id=contract.pk, by=request.user, note=form.cleaned_data["note"])
-    except RenewalsError as exc:
+    except Refused as exc:
         return _contract_refused(request, contract, exc.status, exc, conversation_form=form)
     notice = "Conversation logged: the renewal's start and reminder items are done."
     if is_htmx(request):
@@ -158,7 +157,7 @@ def outcome(request, pk):
             churn_reason=data["churn_reason"],
             note=data["note"],
         )
-    except RenewalsError as exc:
+    except Refused as exc:
         return _contract_refused(request, contract, exc.status, exc, outcome_form=form)
     messages.success(request, _outcome_notice(data["outcome"], result))
     url = reverse("renewals:account", args=[contract.account_id])

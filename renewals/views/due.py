@@ -35,6 +35,7 @@ from kit.htmx import is_htmx
 from kit.pages import local_text, money_text, query_string
 from leads.models import ScoringSettings
 from leads.scoring import threshold_key
+from sdr.views import item_lines
 from team.zones import user_zone
 from work.models import WorkItem
 
@@ -45,7 +46,7 @@ from ..access import (
     sees_every_am,
 )
 from ..models import Contract, RenewalSettings
-from ..presenters import RenewalRow, expansion_items_for, item_lines
+from ..presenters import RenewalRow, expansion_items_for
 from ..services import RENEWAL_ITEM_KINDS
 
 HORIZON_DAYS = 90

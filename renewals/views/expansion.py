@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from kit.errors import Refused, add_refusal
 from kit.htmx import is_htmx
 from kit.pages import safe_next
 from leads.models import Lead
@@ -21,7 +22,7 @@ from leads.models import Lead
 from ..access import expansion_lead_for
 from ..forms import NotNowForm, UpsellForm
 from ..presenters import expansion_items_for
-from ..services import RenewalsError, not_now, open_upsell
+from ..services import not_now, open_upsell
 
 
 def _answer(request, lead: Lead, *, notice: str = "", error: str = "", status: int = 200, **refused):
@@ -64,9 +65,9 @@ def expansion_upsell(request, pk):
         opportunity = open_upsell(
             lead_id=lead.pk, by=request.user, name=data["name"], note=data["note"], amount=data["amount"]
         )
-    except RenewalsError as exc:
+    except Refused as exc:
         if exc.field:
-            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            add_refusal(form, exc)
             return _answer(request, lead, status=400, upsell_form=form)
         return _answer(request, lead, error=str(exc), status=exc.status)
     return _answer(
@@ -91,9 +92,9 @@ def expansion_not_now(request, pk):
             reason=form.cleaned_data["reason"],
             note=form.cleaned_data["note"],
         )
-    except RenewalsError as exc:
+    except Refused as exc:
         if exc.field:
-            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            add_refusal(form, exc)
             return _answer(request, lead, status=400, not_now_form=form)
         return _answer(request, lead, error=str(exc), status=exc.status)
     return _answer(

@@ -9,10 +9,11 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
+from kit.errors import Refused
+
 from .. import services
 from ..access import may_import_contracts
 from ..forms import ContractUploadForm
-from ..services import RenewalsError
 
 
 @login_required
@@ -36,7 +37,7 @@ def import_contracts(request):
             else:
                 try:
                     report = services.import_contracts(by=request.user, file=upload.file)
-                except RenewalsError as exc:
+                except Refused as exc:
                     form.add_error("file" if exc.field == "file" else None, str(exc))
                 else:
                     form, status, name = ContractUploadForm(), 200, upload.name

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from leads.models import TOUCH_KINDS, ActivitySource, Lead, LeadEvent, TouchOutcome
-from leads.services import IN_SALES, InvalidTransition, log_activity, transition_lead
+from leads.services import IN_SALES, log_activity, transition_lead
 from team.models import User
 from work import services as work
 from work.models import WorkItem
@@ -160,13 +160,10 @@ DISQUALIFY_REASONS = (
     "Already a customer",
     "Other",
 )
-DISPOSITIONS: dict[str, tuple[str, ...]] = {
-    Lead.Status.NURTURE: NURTURE_REASONS,
-    Lead.Status.DISQUALIFIED: DISQUALIFY_REASONS,
-}
+DISPOSITIONS = {Lead.Status.NURTURE: NURTURE_REASONS, Lead.Status.DISQUALIFIED: DISQUALIFY_REASONS}
 
 
-def dispose_lead(*, lead_id: int, by: User, to: str, reason: str, note: str = "") -> None:
+def dispose_lead(*, lead_id: int, by: User, to: str, reason: str, note: str = "") -> Lead:
     """Take a lead out of the queue: back to marketing's nurture, or disqualified. The reason
     (and note) go on the timeline; its open work items are closed."""
     if to not in DISPOSITIONS:
@@ -181,11 +178,9 @@ def dispose_lead(*, lead_id: int, by: User, to: str, reason: str, note: str = ""
         return _dispose(lead_id, by, to, text)
 
 
-def _dispose(lead_id: int, by: User, to: str, text: str) -> None:
-    try:
-        lead = transition_lead(lead_id=lead_id, to=to, actor=by, reason=text, via=ActivitySource.MANUAL)
-    except InvalidTransition as exc:
-        raise SdrError(str(exc)) from exc
+def _dispose(lead_id: int, by: User, to: str, text: str) -> Lead:
+    # A move the lifecycle refuses raises ``InvalidTransition``, a ``Refused`` like SdrError.
+    lead = transition_lead(lead_id=lead_id, to=to, actor=by, reason=text, via=ActivitySource.MANUAL)
     cadences.end_enrollments(
         lead_ids=[lead_id], state=Enrollment.State.STOPPED, now=lead.status_changed_at, by=by, reason=text
     )

@@ -6,11 +6,11 @@
     cadences.py  the cadence control (enroll, stop) on the queue, lead and target pages
     manage.py    a manager's team queues and the reassignment pages
 
-Other apps use ``sla_display`` (their work rows read as the queue's do); ``QUEUE_PAGE`` is the
-number of rows the queue page shows (the bench measures that page).
+Other apps use ``sla_display`` and ``ItemLine`` (their work rows read as the queue's do);
+``QUEUE_PAGE`` is the number of rows the queue page shows (the bench measures that page).
 """
 
 from .queue import QUEUE_PAGE
-from .rows import sla_display
+from .rows import ItemLine, item_lines, sla_display
 
-__all__ = ["QUEUE_PAGE", "sla_display"]
+__all__ = ["QUEUE_PAGE", "ItemLine", "item_lines", "sla_display"]

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from kit.errors import Refused
 from kit.htmx import is_htmx
 from kit.pages import safe_next
 from leads.models import Lead
@@ -72,7 +73,7 @@ def enroll(request, lead_id):
     cadence = form.cleaned_data["cadence"]
     try:
         cadences.enroll(lead_id=lead.pk, cadence_id=cadence.pk, by=request.user)
-    except cadences.CadenceError as exc:
+    except Refused as exc:
         return _answer(request, lead, error=str(exc), form=form)
     state = cadences.cadence_states([lead.pk])[lead.pk]
     notice = f"Enrolled in {cadence}."
@@ -88,6 +89,6 @@ def stop(request, lead_id):
     lead = queue_lead_for(request.user, lead_id)
     try:
         cadences.stop(lead_id=lead.pk, by=request.user)
-    except cadences.CadenceError as exc:
+    except Refused as exc:
         return _answer(request, lead, error=str(exc))
     return _answer(request, lead, notice="Cadence stopped; its open step left the queue.")

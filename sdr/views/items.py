@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from kit.errors import Refused
 from kit.htmx import is_htmx
 from kit.pages import local_text
 from leads.access import get_lead_for_user
@@ -100,7 +101,7 @@ def log_touch(request, item_id):
                 outcome=data["outcome"],
                 note=data["note"],
             )
-        except services.SdrError as exc:
+        except Refused as exc:
             form.add_error(None, str(exc))
         else:
             notice = ActivityKind(data["kind"]).label + " logged"
@@ -125,7 +126,7 @@ def set_follow_up(request, item_id):
                 due_at=form.cleaned_data["due_at"],
                 note=form.cleaned_data["note"],
             )
-        except services.SdrError as exc:
+        except Refused as exc:
             form.add_error(None, str(exc))
         else:
             local = local_text(follow_up.due_at, tz, "%a %d %b, %H:%M")
@@ -148,7 +149,7 @@ def dispose(request, item_id):
             services.dispose_lead(
                 lead_id=lead.pk, by=request.user, to=data["to"], reason=data["reason"], note=data["note"]
             )
-        except services.SdrError as exc:
+        except Refused as exc:
             form.add_error(None, str(exc))
         else:
             done = "Back to nurture" if data["to"] == Lead.Status.NURTURE else "Disqualified"

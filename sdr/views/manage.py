@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from kit.errors import Refused
 from kit.htmx import is_htmx
 from leads.models import Lead, ScoringSettings
 from leads.services import IN_SALES
@@ -141,7 +142,7 @@ def reassign_lead(request, lead_id):
                 by=request.user,
                 reason=form.cleaned_data["reason"],
             )
-        except services.SdrError as exc:
+        except Refused as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, _lead_moved_message(lead, moved))
@@ -171,7 +172,7 @@ def reassign_queue(request, rep_id):
             moved = services.reassign_queue(
                 from_user=rep, to=form.cleaned_data["to"], by=request.user, reason=form.cleaned_data["reason"]
             )
-        except services.SdrError as exc:
+        except Refused as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, _queue_moved_message(rep, moved))

@@ -1,7 +1,7 @@
 """What a queue row shows beyond the work item's fields (grade, SLA text, links): a
 ``QueueRow`` per item, computed without a query per row; shared by the queue page and the
 item views. ``sla_display`` is also how other apps' pages show a work item's SLA
-(``from sdr.views import sla_display``).
+(``from sdr.views import sla_display``), and ``ItemLine`` a work item beside its SLA badge.
 """
 
 from collections.abc import Mapping
@@ -108,6 +108,25 @@ def sla_display(item: WorkItem, now: datetime) -> tuple[str, str, str]:
     if left > timedelta(0):
         return "due", f"due in {_span(left)}", "due"
     return "overdue", f"overdue {_span(left)}", "due"
+
+
+@dataclass(frozen=True)
+class ItemLine:
+    """A work item with its SLA badge (``sla_display``), as a page's list of work items shows
+    it."""
+
+    item: WorkItem
+    sla_css: str
+    sla_text: str
+    countdown: str
+
+    @classmethod
+    def of(cls, item: WorkItem, now: datetime) -> "ItemLine":
+        return cls(item, *sla_display(item, now))
+
+
+def item_lines(items, now: datetime) -> list[ItemLine]:
+    return [ItemLine.of(item, now) for item in items]
 
 
 def _span(delta: timedelta) -> str:

@@ -502,7 +502,7 @@ def no_overlap(monkeypatch):
     """At scale the refresh's overlap re-checks a sliver of the leads behind the watermarks;
     among the few leads of a test it re-checks them all, which would hide a change the
     refresh does not follow."""
-    monkeypatch.setattr(facts, "ID_OVERLAP", 0)
+    monkeypatch.setattr(facts.watermarks, "ID_OVERLAP", 0)  # where the refresh reads it
 
 
 @pytest.fixture

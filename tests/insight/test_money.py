@@ -367,7 +367,7 @@ def test_the_money_page_reads_the_cohort_once(world, marketing, django_assert_nu
             assert money.by_campaign(scope) == page[0]
             assert money.total(scope) == page[2]
         cohort = scope.cohort().order_by()
-        one_by_one = {grouping: money._measured(cohort, grouping) for grouping in money.GROUPINGS}
+        one_by_one = {grouping: money.measured(cohort, grouping) for grouping in money.GROUPINGS}
         for key, counts in one_by_one["campaign"].items():
             for name in money.COUNTED:
                 assert money.measure(scope)["campaign"][key][name] == counts[name], (filters, key, name)

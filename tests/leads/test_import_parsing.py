@@ -7,16 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from kit.csvfiles import count_rows, read_headers
 from leads.importing import (
     CleanRow,
     ImportFormatError,
     RowRefused,
     clean_row,
-    count_rows,
     detect_format,
     iter_rows,
     map_headers,
-    read_headers,
 )
 from tests.factories import SAMPLE_DATA
 

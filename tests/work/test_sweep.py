@@ -23,9 +23,9 @@ TUESDAY_10 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # 10:00 in Berlin
 def sweep_path(request, monkeypatch):
     """Run each sweep test on the PostgreSQL statement and on the portable path (SQLite's)."""
     if request.param == "portable":
-        from work import services
+        from work.services import sweep
 
-        monkeypatch.setattr(services, "_mark_breaches_sql", services._mark_breaches_orm)
+        monkeypatch.setattr(sweep, "_mark_breaches_sql", sweep._mark_breaches_orm)
     return request.param
 
 

@@ -19,11 +19,11 @@ from django.utils import timezone
 
 from kit.htmx import is_htmx
 
-from . import access, summary, tables
-from .filters import PRESETS, RETENTION_PRESET, InsightFilter, preset_period
-from .scope import Scope
-from .stats import rows_counted
-from .tables import TABLES, Cell
+from .. import access, summary, tables
+from ..filters import PRESETS, RETENTION_PRESET, InsightFilter, preset_period
+from ..scope import Scope
+from ..stats import rows_counted
+from ..tables import TABLES, Cell
 
 SECTION_TITLES = {
     "funnel": "Funnel",
@@ -81,19 +81,12 @@ def headline_measures(scope: Scope) -> dict:
 COHORT_QUALIFIED = {("captured_at", Q(accepted_at__isnull=False)): {"cohort_qualified": rows_counted()}}
 
 
-def headline(scope: Scope) -> dict:
-    """``headline_measures`` alone, in one statement."""
-    from .health import tally
-
-    return tally(scope, headline_measures(scope))
-
-
 def overview_counts(scope: Scope, settings=None) -> dict:
     """Every count of the overview the viewer may see, in ONE statement over the lead facts
     (the headline, the money card's qualified cohort, the health checks' flows): a part per
     moment, each read from that moment's index. ``settings``: the health thresholds, when
     the viewer sees the diagnoses."""
-    from . import health
+    from .. import health
 
     user = scope.user
     groups = []
@@ -143,7 +136,7 @@ def _numbers(scope: Scope, retention_scope: Scope | None = None, counts: dict | 
             }
         )
     if access.may_see(user, "money"):
-        from . import money
+        from .. import money
 
         spend, qualified = money.spend(scope), counts["cohort_qualified"]
         cost = money.per(spend, qualified)
@@ -181,7 +174,7 @@ def _numbers(scope: Scope, retention_scope: Scope | None = None, counts: dict | 
             }
         )
     if access.may_see(user, "retention"):
-        from . import retention
+        from .. import retention
 
         retention_scope = retention_scope or scope
         total = retention.total(retention_scope)
@@ -221,8 +214,8 @@ def overview(request):
     context["title"] = "Insight"
     context["summary_link"] = summary.receives(request.user)
     if valid:
-        from . import health
-        from .models import HealthSettings
+        from .. import health
+        from ..models import HealthSettings
 
         scope = insight_filter.scope()
         settings = HealthSettings.load() if access.may_see(request.user, "health") else None
@@ -298,7 +291,7 @@ def table_csv(request, section: str, key: str):
 @login_required
 def rows(request, kind: str):
     """The rows behind a diagnosis (the manager's: the health section)."""
-    from . import rows as row_kinds
+    from .. import rows as row_kinds
 
     _require(access.may_see(request.user, row_kinds.SECTION))
     row_kind = row_kinds.ROWS.get(kind)
@@ -309,7 +302,7 @@ def rows(request, kind: str):
     context = _context(request, insight_filter, valid, "rows")
     context.update(title=row_kind.title, kind=kind, columns=[c.label for c in row_kind.columns])
     if valid:
-        from .models import HealthSettings
+        from ..models import HealthSettings
 
         scope = insight_filter.scope()
         queryset = row_kind.queryset(scope, HealthSettings.load(), timezone.now())
@@ -330,7 +323,7 @@ def _row_cell(value, tz) -> Cell:
     if value is None or value == "":
         return Cell("—")
     if isinstance(value, datetime):
-        return Cell(tables._local(value, tz))
+        return Cell(tables.local_time(value, tz))
     if isinstance(value, date):
         return Cell(f"{value:%-d %b %Y}")
     if isinstance(value, Decimal):

@@ -8,9 +8,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from . import summary
-from .models import WeeklySummary
-from .scope import viewer_tz
+from .. import summary
+from ..models import WeeklySummary
+from ..scope import viewer_tz
 
 
 def _own(request):

@@ -1,0 +1,150 @@
+"""What the pipeline shows: the board's columns and their cards, and the list's rows.
+
+A card is computed here rather than in the template (links, amounts and dates as text): at a
+few hundred cards the template's url tags and filters were most of the board's time. For the
+same reason a column's stage options are rendered once per column, from a template fragment,
+rather than once per card.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+
+from django import forms
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+
+from kit.pages import money_text
+
+from ..models import Opportunity, Stage
+
+STAGE_OPTIONS = "accounts/_stage_options.html"
+
+
+@dataclass(frozen=True)
+class Card:
+    """One opportunity on the board: what it shows, whether this user may work it (move it,
+    edit it), the stage options of its column, and the mode the card is in ("view", "lost":
+    the lost form open, "edit": the details form) with a refusal and the refused forms."""
+
+    opportunity: Opportunity
+    days_in_stage: int | None
+    url: str
+    move_url: str
+    details_url: str
+    amount_text: str
+    close_text: str
+    closed_text: str
+    workable: bool = False
+    options: SafeString | str = ""
+    mode: str = "view"
+    error: str = ""
+    move_form: forms.Form | None = None
+    details_form: forms.Form | None = None
+
+
+def board_card(opportunity: Opportunity, now: datetime, **shown) -> Card:
+    """``opportunity`` (annotated with ``stage_since``) as its card shows it."""
+    close, closed = opportunity.close_date, opportunity.closed_at
+    return Card(
+        opportunity,
+        days_in_stage=days_since(opportunity.stage_since, now),
+        url=reverse("accounts:opportunity", args=[opportunity.pk]),
+        move_url=reverse("accounts:move", args=[opportunity.pk]),
+        details_url=reverse("accounts:details", args=[opportunity.pk]),
+        amount_text=money_text(opportunity.amount),
+        close_text=f"{close.day} {close:%b %Y}" if close else "",
+        closed_text=f"{closed.day} {closed:%b}" if closed else "",
+        **shown,
+    )
+
+
+def days_since(since: datetime | None, now: datetime) -> int | None:
+    """Whole days from ``since`` to ``now`` (None without ``since``)."""
+    return None if since is None else max(0, (now - since).days)
+
+
+def stage_options(movable: list[Stage], current: Stage | None) -> SafeString:
+    """A card's stage options (a stage an admin retired stays listed for the cards still in
+    it), rendered once for a column's cards."""
+    choices = movable if current is None or current in movable else [current, *movable]
+    html = render_to_string(STAGE_OPTIONS, {"choices": choices, "current": current})
+    return mark_safe(html.rstrip("\n"))  # the fragment's file ends with a newline; the select does not
+
+
+@dataclass(frozen=True)
+class Column:
+    """One board column: an open stage, or the recent wins or losses; how many cards it has in
+    all, their total amount, and the first cards."""
+
+    kind: str  # "open", "won" or "lost"
+    title: str
+    stage: Stage | None = None
+    count: int = 0
+    total: object = None
+    cards: tuple[Card, ...] = field(default=())
+    more_query: str = ""  # the list view narrowed to this column
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.cards)
+
+    @property
+    def dom_id(self) -> str:
+        return f"col-{self.stage.pk}" if self.kind == "open" else f"col-{self.kind}"
+
+
+def board_columns(
+    columns: list[Column],
+    opportunities: Iterable[Opportunity],
+    now: datetime,
+    movable: list[Stage],
+    workable: set | None,
+) -> list[Column]:
+    """``columns`` (without cards yet) with their cards: an open stage's by expected close date,
+    the wins' and losses' newest first. ``workable``: the owners whose cards this user may work
+    (None: all)."""
+    by_column: dict = {}
+    for opportunity in opportunities:
+        key = opportunity.stage_id if opportunity.status == Opportunity.Status.OPEN else opportunity.status
+        by_column.setdefault(key, []).append(opportunity)
+    filled = []
+    for column in columns:
+        if column.kind == "open":
+            options = stage_options(movable, column.stage)
+            shown = sorted(by_column.get(column.stage.pk, []), key=_close_date_key)
+        else:
+            options = ""
+            shown = sorted(by_column.get(column.kind, []), key=lambda o: (o.closed_at, o.pk), reverse=True)
+        cards = tuple(
+            board_card(o, now, options=options, workable=workable is None or o.owner_id in workable)
+            for o in shown
+        )
+        filled.append(replace(column, cards=cards))
+    return filled
+
+
+def _close_date_key(opportunity: Opportunity) -> tuple:
+    return (opportunity.close_date is None, opportunity.close_date or date.min, opportunity.pk)
+
+
+@dataclass(frozen=True)
+class ListRow:
+    """One opportunity in the pipeline's list: its days in stage (open ones) and its amount."""
+
+    opportunity: Opportunity
+    days_in_stage: int | None
+    amount_text: str
+
+
+def list_rows(opportunities: Iterable[Opportunity], now: datetime) -> list[ListRow]:
+    """``opportunities`` annotated with ``stage_since``, as the list shows them."""
+    return [
+        ListRow(
+            o,
+            days_in_stage=days_since(o.stage_since, now) if o.status == Opportunity.Status.OPEN else None,
+            amount_text=money_text(o.amount),
+        )
+        for o in opportunities
+    ]
