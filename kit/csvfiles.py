@@ -17,8 +17,10 @@ a column means is each import's own business.
 import codecs
 import csv
 import io
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from typing import BinaryIO
+
+from django.core.files import File
 
 
 class ImportFormatError(Exception):
@@ -59,7 +61,7 @@ def describe_headers(headers: Sequence[str], *, count_rest: bool = True) -> str:
     return found
 
 
-def records(binary_file: BinaryIO) -> Iterator[tuple[int, list[str]]]:
+def records(binary_file: BinaryIO | File) -> Generator[tuple[int, list[str]], None, None]:
     """``(first line, cells)`` of each CSV record that has a non-blank cell, header included,
     from the file's start. Raises ``ImportFormatError`` when the file is not UTF-8 or not CSV;
     ``close()`` it to stop early (the file stays open)."""
@@ -96,7 +98,7 @@ def records(binary_file: BinaryIO) -> Iterator[tuple[int, list[str]]]:
         )
 
 
-def _first_undecodable_line(binary_file: BinaryIO) -> int:
+def _first_undecodable_line(binary_file: BinaryIO | File) -> int:
     # The text layer decodes ahead in chunks, so its position does not tell the line: scan
     # the bytes again with an incremental decoder, counting line feeds up to the bad byte.
     binary_file.seek(0)
@@ -120,7 +122,7 @@ def header_row(rows: Iterator[tuple[int, list[str]]]) -> list[str]:
         raise ImportFormatError("The file is empty: it has no header row.") from None
 
 
-def read_headers(binary_file: BinaryIO) -> list[str]:
+def read_headers(binary_file: BinaryIO | File) -> list[str]:
     """Return the header row of a file (for a preview; none for an empty file); the file is
     left open."""
     rows = records(binary_file)
@@ -132,7 +134,7 @@ def read_headers(binary_file: BinaryIO) -> list[str]:
         rows.close()
 
 
-def count_rows(binary_file: BinaryIO) -> int:
+def count_rows(binary_file: BinaryIO | File) -> int:
     """Count the data records (the header aside) from the file's start, for progress. Streams
     without building rows; also fails early (``ImportFormatError``) on a file that is not UTF-8
     text, so an import can refuse it before writing a single row."""

@@ -14,6 +14,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import BinaryIO
 
+from django.core.files import File
+
 from kit import bounds, csvfiles
 from kit.csvfiles import ImportFormatError
 
@@ -165,7 +167,7 @@ class CsvRows(Iterator[tuple[int, dict[str, str]]]):
     extra cells are ignored; rows with nothing but empty cells are skipped.
     """
 
-    def __init__(self, binary_file: BinaryIO) -> None:
+    def __init__(self, binary_file: BinaryIO | File) -> None:
         self._records = csvfiles.records(binary_file)
         self.headers = csvfiles.header_row(self._records)
         self.file_format = detect_format(self.headers)
@@ -185,7 +187,7 @@ class CsvRows(Iterator[tuple[int, dict[str, str]]]):
         self._records.close()
 
 
-def iter_rows(binary_file: BinaryIO) -> CsvRows:
+def iter_rows(binary_file: BinaryIO | File) -> CsvRows:
     """Stream the data rows of an export opened in binary mode, from its start: an iterator of
     ``(line, raw)`` with ``file_format`` and ``columns`` attributes. See ``CsvRows``."""
     return CsvRows(binary_file)

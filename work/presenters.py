@@ -54,7 +54,7 @@ def rep_lines(
 ) -> list[CountLine]:
     """The by-rep table: breach counts beside each rep's breach rate (reps with timed items
     but no breach shown too, with a zero)."""
-    rates_by_rep = {r.rep_id: r for r in rates}
+    rates_by_rep: dict[object, metrics.RateRow] = {r.rep_id: r for r in rates}
     lines = []
     for row in counts:
         rate = rates_by_rep.pop(row.key, None)
@@ -76,7 +76,7 @@ class LateBreach:
 
 def late_breaches(breaches: Iterable[Breach]) -> list[LateBreach]:
     """``breaches`` annotated with ``late_by`` (``filters.for_list``), as the list shows them."""
-    return [LateBreach(breach, metrics.format_duration(breach.late_by)) for breach in breaches]
+    return [LateBreach(breach, metrics.format_duration(breach.late_by)) for breach in breaches]  # type: ignore[attr-defined]  # annotated by filters.for_list
 
 
 @dataclass(frozen=True)

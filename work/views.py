@@ -51,7 +51,7 @@ def _query(params: QueryDict, **changes) -> str:
 
 def _list_context(request, breaches: QuerySet[Breach], now) -> dict:
     page = Paginator(for_list(breaches, now), BREACHES_PER_PAGE).get_page(request.GET.get("page"))
-    page.object_list = late_breaches(page.object_list)
+    page.object_list = late_breaches(page.object_list)  # type: ignore[assignment]  # the page lists presenter rows
     return {
         "page": page,
         "query": _query(request.GET),

@@ -17,7 +17,7 @@ class LossRow:
 
 def loss_rows(opportunities: Iterable[Opportunity]) -> list[LossRow]:
     """``opportunities`` annotated with ``to_loss`` (closed minus accepted), as rows."""
-    return [LossRow(o, o.to_loss.days if o.to_loss is not None else None) for o in opportunities]
+    return [LossRow(o, o.to_loss.days if o.to_loss is not None else None) for o in opportunities]  # type: ignore[attr-defined]  # annotated by the page's query
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ def board_card(opportunity: Opportunity, now: datetime, **shown) -> Card:
     close, closed = opportunity.close_date, opportunity.closed_at
     return Card(
         opportunity,
-        days_in_stage=days_since(opportunity.stage_since, now),
+        days_in_stage=days_since(opportunity.stage_since, now),  # type: ignore[attr-defined]  # annotated by with_stage_since
         url=reverse("accounts:opportunity", args=[opportunity.pk]),
         move_url=reverse("accounts:move", args=[opportunity.pk]),
         details_url=reverse("accounts:details", args=[opportunity.pk]),
@@ -92,7 +92,7 @@ class Column:
 
     @property
     def dom_id(self) -> str:
-        return f"col-{self.stage.pk}" if self.kind == "open" else f"col-{self.kind}"
+        return f"col-{self.stage.pk}" if self.kind == "open" else f"col-{self.kind}"  # type: ignore[union-attr]  # an open column has its stage
 
 
 def board_columns(
@@ -110,10 +110,11 @@ def board_columns(
         key = opportunity.stage_id if opportunity.status == Opportunity.Status.OPEN else opportunity.status
         by_column.setdefault(key, []).append(opportunity)
     filled = []
+    options: str
     for column in columns:
         if column.kind == "open":
             options = stage_options(movable, column.stage)
-            shown = sorted(by_column.get(column.stage.pk, []), key=_close_date_key)
+            shown = sorted(by_column.get(column.stage.pk, []), key=_close_date_key)  # type: ignore[union-attr]  # an open column has its stage
         else:
             options = ""
             shown = sorted(by_column.get(column.kind, []), key=lambda o: (o.closed_at, o.pk), reverse=True)
@@ -143,7 +144,7 @@ def list_rows(opportunities: Iterable[Opportunity], now: datetime) -> list[ListR
     return [
         ListRow(
             o,
-            days_in_stage=days_since(o.stage_since, now) if o.status == Opportunity.Status.OPEN else None,
+            days_in_stage=days_since(o.stage_since, now) if o.status == Opportunity.Status.OPEN else None,  # type: ignore[attr-defined]  # annotated by with_stage_since
             amount_text=money_text(o.amount),
         )
         for o in opportunities

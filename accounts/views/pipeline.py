@@ -69,7 +69,7 @@ def _board(
     shown = queryset.filter(
         Q(status=Opportunity.Status.OPEN) | Q(status__in=closed, closed_at__gte=since)
     ).order_by()
-    totals: dict = {}
+    totals: dict[object, tuple[int, object]] = {}  # column key -> (cards, total amount)
     for row in shown.values("status", "stage_id").annotate(n=Count("pk"), total=Sum("amount")):
         key = row["stage_id"] if row["status"] == Opportunity.Status.OPEN else row["status"]
         n, total = totals.get(key, (0, None))
@@ -79,6 +79,7 @@ def _board(
 
     drop = ("page", "stage", "status", "on", "next", "part")
     columns = []
+    stage: Stage | None
     for stage in stages:
         # An open stage an admin retired keeps its column while opportunities still sit in it.
         if stage.kind == Stage.Kind.OPEN and (stage.is_active or stage.pk in totals):
@@ -101,7 +102,7 @@ def _board(
         if not column.count:
             continue
         if column.kind == "open":
-            part = queryset.filter(status=Opportunity.Status.OPEN, stage_id=column.stage.pk)
+            part = queryset.filter(status=Opportunity.Status.OPEN, stage_id=column.stage.pk)  # type: ignore[union-attr]  # an open column has its stage
             part = part.order_by(F("close_date").asc(nulls_last=True), "id")  # as the column shows them
         else:
             part = queryset.filter(status=column.kind, closed_at__gte=since).order_by("-closed_at", "-id")

@@ -73,7 +73,7 @@ def _write(targets: tuple[str, list] | None, now: datetime) -> int:
     if first is None:
         return 0  # no lead to compute
     with connection.cursor() as cursor:
-        materialize_spans(cursor, first, last)
+        materialize_spans(cursor, first, last)  # type: ignore[arg-type]  # a first lead implies a last
         select, params = facts_select(targets, now)
         table = LeadFact._meta.db_table
         updated = [c for c in COLUMNS if c != "lead_id"]

@@ -92,7 +92,7 @@ def _measured_in_one_pass(cohort: QuerySet, generation) -> dict:
             GROUP BY GROUPING SETS ((p.campaign_id), (p.channel), ())
         ) AS g LEFT JOIN "{campaigns}" AS n ON n."{Campaign._meta.pk.column}" = g.campaign_id
     """
-    found = {"campaign": {}, "channel": {}, "total": {}}
+    found: dict[str, dict] = {"campaign": {}, "channel": {}, "total": {}}
     _, rows = answers.fetch(cohort.db, sql, params, generation)
     for no_campaign, no_channel, campaign_id, channel, *values, name in rows:
         counts = dict(zip(COUNTED, values, strict=True))

@@ -4,6 +4,7 @@ PostgreSQL and SQLite alike. Spend belongs to campaigns and channels only: the c
 channel filters narrow it; the other filters narrow the leads and leave the spend whole."""
 
 from datetime import date
+from typing import Any
 
 from django.db.models import BigIntegerField, DateField, F, Func, IntegerField, QuerySet, Sum, Value
 from django.db.models.functions import Cast, Coalesce, Greatest, Least, Round, TruncDate
@@ -50,7 +51,7 @@ def _run(scope: Scope) -> tuple[Coalesce, Coalesce]:
 
 def spend_cents(
     scope: Scope, first_day: date | None = None, last_day: date | None = None
-) -> tuple[Func, Func]:
+) -> "tuple[Func[Any], Func[Any]]":
     """(days of the run inside the period, spend in the period in whole cents) as SQL; or
     inside ``first_day`` to ``last_day`` (a month of the period).
 
@@ -117,7 +118,8 @@ def spent_cents(scope: Scope, by: str) -> dict:
         campaigns = campaigns_in_period(scope)
         if by == "campaign":
             memo[by] = {
-                c["pk"]: (c["name"], c["spend_cents"]) for c in campaigns.values("pk", "name", "spend_cents")
+                c["pk"]: (c["name"], c["spend_cents"])
+                for c in campaigns.values("pk", "name", "spend_cents")  # type: ignore[misc]  # annotated by campaigns_in_period
             }
         elif by == "channel":
             memo[by] = {

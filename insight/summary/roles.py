@@ -47,7 +47,7 @@ def build(user: User, week: date, *, now: datetime | None = None) -> Summary:
         Role.AE: _ae,
         Role.AM: _am,
         Role.MARKETING: _marketing,
-    }[user.role]
+    }[user.role]  # type: ignore[index]  # a role's value indexes as its member
     lines, sections = builder(user, scope, now)
     return Summary(user=user, period=period, lines=lines, sections=sections, as_of=now)
 

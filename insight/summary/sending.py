@@ -129,7 +129,7 @@ def _send(user_ids: list[int], week: date, now: datetime, run: SummaryRun) -> No
                 _finish(user.pk, week, failure=f"{type(exc).__name__}: {exc}")
                 run.failed += 1
             else:
-                _finish(user.pk, week, subject=email.subject)
+                _finish(user.pk, week, subject=email.subject)  # type: ignore[arg-type]  # the str the summary set
                 run.sent += 1
     finally:
         mail_connection.close()

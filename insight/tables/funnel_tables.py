@@ -119,7 +119,7 @@ def funnel_dropped(scope: Scope, days: int | None = None, now=None) -> Table:
             Cell(str(fact.lead), reverse("leads:detail", args=[fact.lead_id])),
             Cell(status_label(fact.status)),
             Cell(local_time(fact.last_touch_at, tz) if fact.last_touch_at else "never"),
-            Cell(f"{(now - fact.idle_since).days}"),
+            Cell(f"{(now - fact.idle_since).days}"),  # type: ignore[attr-defined]  # annotated by the query
         ]
         if people:
             row.insert(2, Cell(str(fact.sdr) if fact.sdr_id else "Unassigned"))

@@ -58,7 +58,7 @@ def check_rows(rows: list[ContractRow], results: dict[int, RowResult]) -> list[C
     numbers = {r.terms.number for r in rows if r.terms.number}
     taken = dict(Contract.objects.filter(number__in=numbers).values_list("number", "account__name"))
     known_ids = {a.pk for a in by_id.values()}
-    on_file = defaultdict(list)
+    on_file: defaultdict[tuple, list[int]] = defaultdict(list)
     for c in Contract.objects.filter(account_id__in=known_ids, number="").values(
         "pk", "account_id", "start_date", "end_date", "annual_value", "products"
     ):
@@ -114,7 +114,7 @@ def check_rows(rows: list[ContractRow], results: dict[int, RowResult]) -> list[C
         else:
             same_line[same] = row.line
         if am is not None and key not in am_of_account:
-            am_of_account[key] = (am, row.line)
-        row.account, row.am = account, am
+            am_of_account[key] = (am, row.line)  # type: ignore[assignment]  # a refusal (str) was reported and skipped above
+        row.account, row.am = account, am  # type: ignore[assignment]  # a refusal (str) was reported and skipped above
         passed.append(row)
     return passed

@@ -175,7 +175,8 @@ def read_csv(file: BinaryIO) -> tuple[list[dict[str, str]], list[int]]:
     byte-order mark, quoted cells spanning lines, blank rows skipped). Raises
     ``RenewalsError`` on ``file`` for a file refused whole."""
     records = csvfiles.records(file)
-    rows, lines = [], []
+    rows: list[dict[str, str]] = []
+    lines: list[int] = []
     try:
         headers = csvfiles.header_row(records)
         columns = tuple(map_columns(headers).items())

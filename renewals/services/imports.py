@@ -187,13 +187,13 @@ def _write_batch(
                 if account.account_manager_id
             )
             for group in groups:
-                am, account = _named_am(group), group[0].account
+                am, account = _named_am(group), group[0].account  # type: ignore[assignment]  # every row has its account by now
                 if am is not None and account not in created and account.account_manager_id != am.pk:
                     assign_account_manager(
                         account_id=account.pk, am=am, by=by, reason="Named in a contract import.", now=now
                     )
             contracts = add_contracts_many(
-                [(group[0].account, [row.terms for row in group]) for group in groups],
+                [(group[0].account, [row.terms for row in group]) for group in groups],  # type: ignore[misc]  # every row has its account by now
                 by=by,
                 source=source,
                 now=now,
@@ -205,7 +205,7 @@ def _write_batch(
         return None
     new_ids = {account.pk for account in created}
     return [
-        _Written(row, contract, group[0].account.pk, group[0].account.pk in new_ids)
+        _Written(row, contract, group[0].account.pk, group[0].account.pk in new_ids)  # type: ignore[union-attr]  # every row has its account by now
         for group, made in zip(groups, contracts, strict=True)
         for row, contract in zip(group, made, strict=True)
     ]
@@ -217,7 +217,7 @@ def _named_am(group: list[ContractRow]) -> User | None:
 
 def _write_account(
     group: list[ContractRow], *, by: User, source: str, now: datetime
-) -> list[_Written | RowResult]:
+) -> Sequence[_Written | RowResult]:
     """The rows of one account in one go; when that fails (a contract number or the domain
     saved by someone else meanwhile, an AM who just left), row by row, so only the rows at
     fault are refused and nothing of them is kept."""

@@ -1,6 +1,9 @@
 """What several of the SDR API's serializers share: the scoring clock of a response, and a
 time field that refuses a naive time (the hand-off API uses it too)."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -8,10 +11,11 @@ from kit import bounds
 from leads.models import ScoringSettings
 
 
-def scoring_clock(context: dict) -> tuple:
+def scoring_clock(context: Mapping[str, Any]) -> tuple:
     """Now and the engagement half-life, read once per response (not once per lead)."""
     if "scoring_clock" not in context:
-        context["scoring_clock"] = (timezone.now(), ScoringSettings.load().half_life_days)
+        # The context is the dict the view passed in; djangorestframework-stubs type it read-only.
+        context["scoring_clock"] = (timezone.now(), ScoringSettings.load().half_life_days)  # type: ignore[index]
     return context["scoring_clock"]
 
 

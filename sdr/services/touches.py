@@ -160,10 +160,13 @@ DISQUALIFY_REASONS = (
     "Already a customer",
     "Other",
 )
-DISPOSITIONS = {Lead.Status.NURTURE: NURTURE_REASONS, Lead.Status.DISQUALIFIED: DISQUALIFY_REASONS}
+DISPOSITIONS: dict[str, tuple[str, ...]] = {
+    Lead.Status.NURTURE: NURTURE_REASONS,
+    Lead.Status.DISQUALIFIED: DISQUALIFY_REASONS,
+}
 
 
-def dispose_lead(*, lead_id: int, by: User, to: str, reason: str, note: str = "") -> Lead:
+def dispose_lead(*, lead_id: int, by: User, to: str, reason: str, note: str = "") -> None:
     """Take a lead out of the queue: back to marketing's nurture, or disqualified. The reason
     (and note) go on the timeline; its open work items are closed."""
     if to not in DISPOSITIONS:
@@ -178,7 +181,7 @@ def dispose_lead(*, lead_id: int, by: User, to: str, reason: str, note: str = ""
         return _dispose(lead_id, by, to, text)
 
 
-def _dispose(lead_id: int, by: User, to: str, text: str) -> Lead:
+def _dispose(lead_id: int, by: User, to: str, text: str) -> None:
     # A move the lifecycle refuses raises ``InvalidTransition``, a ``Refused`` like SdrError.
     lead = transition_lead(lead_id=lead_id, to=to, actor=by, reason=text, via=ActivitySource.MANUAL)
     cadences.end_enrollments(

@@ -102,13 +102,13 @@ def _mark_breaches_orm(now: datetime, limit: int) -> int:
         [
             Breach(
                 work_item_id=item.pk,
-                policy_id=item.policy_id,
+                policy_id=item.policy_id,  # type: ignore[misc]  # due is filtered on policy__isnull=False
                 owner_id=item.owner_id,
                 team_id=item.team_id,
                 due_at=item.due_at,
                 detected_at=now,
                 escalation=Breach.Escalation.PENDING
-                if item.policy.escalate_to_manager
+                if item.policy.escalate_to_manager  # type: ignore[union-attr]  # as policy_id above
                 else Breach.Escalation.OFF,
             )
             for item in due
