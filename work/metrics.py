@@ -82,11 +82,6 @@ class CountRow:
     label: str
     breaches: int
     unacknowledged: int
-    # Set by the review page: the list's query string narrowed to this row, and (by rep) the
-    # rep's timed and breached items.
-    query: str = ""
-    timed: int = 0
-    breached: int = 0
 
 
 @dataclass
