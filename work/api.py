@@ -7,9 +7,7 @@ from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from team.access import can_manage_reps
-
-from . import services
+from . import access, services
 from .filters import BreachFilter, for_list
 from .forms import NOTE_MAX
 from .models import Breach, WorkItem
@@ -19,7 +17,7 @@ class ReviewsBreaches(permissions.BasePermission):
     message = "Only managers review SLA breaches."
 
     def has_permission(self, request, view):
-        return can_manage_reps(request.user)
+        return access.may_review_breaches(request.user)
 
 
 class SubjectSerializer(serializers.Serializer):
@@ -120,7 +118,7 @@ class BreachViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     filterset_class = BreachFilter
 
     def get_queryset(self):
-        return for_list(Breach.objects.visible_to(self.request.user), timezone.now())
+        return for_list(access.visible_breaches(self.request.user), timezone.now())
 
     @extend_schema(
         request=AcknowledgeSerializer,

@@ -1,5 +1,5 @@
 """The breach review's reads, shared by the page and the API: what a reviewer may see
-(``Breach.objects.visible_to``, ``WorkItem.objects.visible_to``), the rows a list shows
+(``work.access``: ``visible_breaches``, ``visible_items``), the rows a list shows
 (``for_list``), and one FilterSet.
 
 The choices a manager may pick (reps, teams) are those of the teams they manage, so a rep or

@@ -22,12 +22,11 @@ from django.views.decorators.http import require_POST
 
 from kit.errors import Refused
 from kit.htmx import is_htmx
-from team.access import can_manage_reps
 
-from . import metrics, services
+from . import access, metrics, services
 from .filters import BreachFilter, for_list
 from .forms import AcknowledgeForm
-from .models import Breach, WorkItem, format_minutes
+from .models import Breach, format_minutes
 from .presenters import at_risk, late_breaches, rep_lines, summary
 
 BREACHES_PER_PAGE = 50
@@ -62,10 +61,10 @@ def _list_context(request, breaches: QuerySet[Breach], now) -> dict:
 
 @login_required
 def breach_review(request):
-    _require(can_manage_reps(request.user))
+    _require(access.may_review_breaches(request.user))
     now = timezone.now()
     breach_filter = BreachFilter(
-        request.GET or None, queryset=Breach.objects.visible_to(request.user), request=request
+        request.GET or None, queryset=access.visible_breaches(request.user), request=request
     )
     valid = not breach_filter.is_bound or breach_filter.is_valid()
     breaches = breach_filter.qs if valid else Breach.objects.none()
@@ -77,7 +76,7 @@ def breach_review(request):
 
     if valid:
         start, end = breach_filter.period()
-        items = WorkItem.objects.visible_to(request.user).filter(**breach_filter.item_filters())
+        items = access.visible_items(request.user).filter(**breach_filter.item_filters())
         counts = metrics.breach_counts(breaches)
         query = partial(_query, request.GET)
         soon = at_risk(
@@ -118,8 +117,8 @@ def _next_url(request) -> str:
 def acknowledge(request, pk):
     """Acknowledge one breach with a note. htmx gets the row back (with the error, if any);
     a plain form post goes back to the review with a message."""
-    _require(can_manage_reps(request.user))
-    visible = Breach.objects.visible_to(request.user)
+    _require(access.may_review_breaches(request.user))
+    visible = access.visible_breaches(request.user)
     breach = get_object_or_404(visible, pk=pk)  # 404 for another team's breach
     form = AcknowledgeForm(request.POST)
     error, status = "", 200
