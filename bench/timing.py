@@ -109,14 +109,10 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
-class PageTimes:
-    """The percentiles of a measured page (``ms``: server times, ``sql_ms``: its bare SQL) and
-    whether its query count stayed the same at both data sizes."""
+class Timed:
+    """The median and 95th percentile of ``ms`` (a measured page's server times)."""
 
     ms: list[float]
-    sql_ms: list[float]
-    queries: list[int]
-    small_queries: list[int]
 
     @property
     def p50_ms(self) -> float:
@@ -125,6 +121,15 @@ class PageTimes:
     @property
     def p95_ms(self) -> float:
         return percentile(self.ms, 95)
+
+
+class PageTimes(Timed):
+    """The percentiles of a measured page (``ms``: server times, ``sql_ms``: its bare SQL) and
+    whether its query count stayed the same at both data sizes."""
+
+    sql_ms: list[float]
+    queries: list[int]
+    small_queries: list[int]
 
     @property
     def sql_p50_ms(self) -> float:

@@ -10,7 +10,7 @@ from time import perf_counter_ns as time_ns
 from typing import Any
 
 from ..plans import abridge, cut
-from ..timing import StatementTimer, percentile
+from ..timing import StatementTimer, Timed, percentile
 from .data import BIG_TABLES, ZONE, DataSet
 from .facts import WRITES, writable_leads
 
@@ -39,7 +39,7 @@ SLOW_STATEMENTS = 3  # statements of the slowest request explained
 
 
 @dataclass
-class Case:
+class Case(Timed):
     """One (page, period, filter) measured: its requests' server times and queries."""
 
     page: str
@@ -51,14 +51,6 @@ class Case:
     queries: int = 0
     computed_queries: int = 0
     same_as_unfiltered: bool = False  # the filter changed nothing on the page (suspicious)
-
-    @property
-    def p50_ms(self) -> float:
-        return percentile(self.ms, 50)
-
-    @property
-    def p95_ms(self) -> float:
-        return percentile(self.ms, 95)
 
     @property
     def computed_p50_ms(self) -> float:
