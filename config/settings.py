@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "sdr",
     "accounts",
     "renewals",
+    "mail",
     "insight",
     "demo",
 ]
@@ -182,8 +183,16 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Refinery <refinery@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-# Where links in emails point (escalations name the lead to open).
+# Where links in emails point (escalations name the lead to open; tracked links and the
+# unsubscribe link of reps' emails come back here, so it must be reachable from the internet
+# for tracking to work).
 SITE_URL = env.str("SITE_URL", default="http://localhost:8000")
+# Reps' email (mail/): opens and clicks tracked (off: no pixel, links left as written);
+# mailbox passwords encrypted with these Fernet keys (comma-separated, the first encrypts;
+# unset: a key derived from SECRET_KEY); attempts before a send is marked failed.
+MAIL_TRACKING = env.bool("MAIL_TRACKING", default=True)
+MAIL_ENCRYPTION_KEYS = env.list("MAIL_ENCRYPTION_KEYS", default=[])
+MAIL_SEND_ATTEMPTS = env.int("MAIL_SEND_ATTEMPTS", default=5)
 
 # Work items due within this many minutes show as "at risk" in queues and the breach review.
 WORK_AT_RISK_MINUTES = env.int("WORK_AT_RISK_MINUTES", default=60)
@@ -244,6 +253,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
+    # Email: scheduled and cadence emails that are due (each also has a task sent when it is
+    # scheduled; this is the timer and the safety net), paced per mailbox.
+    "mail-send-due": {
+        "task": "mail.tasks.send_due",
+        "schedule": 15.0,
+        "options": {"expires": 14},
+    },
     "engagement-thresholds": {
         "task": "leads.tasks.sweep_engagement_thresholds",
         "schedule": crontab(minute="*/5"),

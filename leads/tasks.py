@@ -7,6 +7,7 @@ from celery import shared_task
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from kit.broker import send
 from kit.cache import REDIS_DOWN, Outage
 
 from . import services
@@ -14,17 +15,6 @@ from .models import ImportJob
 
 logger = logging.getLogger(__name__)
 STALLED_AFTER = timedelta(minutes=2)
-
-
-def send(task, *args) -> bool:
-    """Send ``task`` from a page; False when the broker is unreachable, so the caller can say
-    what waits instead of answering 500 after its change was saved."""
-    try:
-        task.delay(*args)
-    except (OperationalError, *REDIS_DOWN) as exc:
-        logger.warning("Broker unavailable; %s was not sent: %s", task.name, exc)
-        return False
-    return True
 
 
 def enqueue_import(job_id: int) -> None:

@@ -150,9 +150,26 @@ class Channel(models.TextChoices):
 
 class Cadence(models.Model):
     """A playbook of timed touches (edited in the admin): an SDR enrolls a prospect or an
-    inbound lead, and each step in turn becomes a work item in the SDR's queue."""
+    inbound lead, and each step in turn becomes a work item in the SDR's queue.
+
+    A nurture track is a cadence too (``kind`` nurture): marketing's automatic emails, spaced
+    over weeks, for leads in nurture. Its ``sender``'s mailbox sends them; a lead leaves the
+    track when it becomes sales-ready (or replies, bounces, unsubscribes)."""
+
+    class Kind(models.TextChoices):
+        SALES = "sales", "Sales cadence (SDRs enroll leads in their queue)"
+        NURTURE = "nurture", "Nurture track (leads in nurture, automatic emails)"
 
     name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.SALES)
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="A nurture track's emails go out from this person's mailbox.",
+    )
     description = models.TextField(blank=True, max_length=2000)
     is_active = models.BooleanField(default=True, help_text="Inactive cadences take no new enrollments.")
     created_at = models.DateTimeField(default=timezone.now)
@@ -176,7 +193,15 @@ class CadenceStep(models.Model):
         help_text="Business days after the start of the cadence (0: the day of enrollment)."
     )
     channel = models.CharField(max_length=10, choices=Channel.choices)
-    instructions = models.TextField(max_length=2000, help_text="What to do or say in this step.")
+    instructions = models.TextField(max_length=2000, blank=True, help_text="What to do or say in this step.")
+    # Email steps: the email to send, with merge fields (mail.merge). Automatic ones are sent
+    # by a worker when due, inside the sender's business hours; manual ones wait in the queue
+    # for the rep to review and send.
+    automatic = models.BooleanField(
+        default=False, help_text="Email steps only: sent by Refinery when due instead of waiting for the rep."
+    )
+    subject = models.CharField(max_length=300, blank=True, help_text="Email steps: the subject.")
+    body = models.TextField(max_length=20_000, blank=True, help_text="Email steps: the body.")
 
     class Meta:
         ordering = ["cadence", "position"]
@@ -199,10 +224,13 @@ class Enrollment(models.Model):
         MEETING = "meeting", "Ended: meeting booked"
         FINISHED = "finished", "Finished without a reply"
         STOPPED = "stopped", "Stopped"
+        BOUNCED = "bounced", "Ended: the address bounces"
+        UNSUBSCRIBED = "unsubscribed", "Ended: unsubscribed"
+        SALES_READY = "sales_ready", "Ended: sales-ready (routed to an SDR)"
 
     lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="enrollments")
     cadence = models.ForeignKey(Cadence, on_delete=models.PROTECT, related_name="enrollments")
-    state = models.CharField(max_length=10, choices=State.choices, default=State.ACTIVE)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.ACTIVE)
     step = models.ForeignKey(
         CadenceStep,
         null=True,

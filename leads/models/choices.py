@@ -28,6 +28,7 @@ class ActivityKind(models.TextChoices):
     DEMO_VIEW = "demo_view", "Demo video viewed"
     EMAIL_OPEN = "email_open", "Email opened"
     EMAIL_CLICK = "email_click", "Email link clicked"
+    EMAIL_REPLY = "email_reply", "Email reply"
     FORM_FILL = "form_fill", "Form filled"
     WEBINAR = "webinar", "Webinar attended"
     EVENT = "event", "Event visit"
@@ -73,6 +74,7 @@ class ActivitySource(models.TextChoices):
     API = "api", "API"
     IMPORT = "import", "CSV import"
     MANUAL = "manual", "Logged by a person"
+    EMAIL = "email", "Email (sent, tracked or read by Refinery)"
 
 
 class Seniority(models.TextChoices):

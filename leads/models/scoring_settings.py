@@ -125,6 +125,7 @@ DEFAULT_ACTIVITY_POINTS = {
     ActivityKind.DEMO_VIEW: 15,
     ActivityKind.EMAIL_OPEN: 1,
     ActivityKind.EMAIL_CLICK: 5,
+    ActivityKind.EMAIL_REPLY: 20,
     ActivityKind.FORM_FILL: 20,
     ActivityKind.WEBINAR: 15,
     ActivityKind.EVENT: 10,

@@ -52,7 +52,9 @@ def profile_changed(*, then: Callable[[bool], None] | None = None) -> None:
     ``then`` is told, after the commit, whether the re-score was queued: False when the broker
     is unreachable, and the scores stay as they were until the profile is saved again. Nothing
     happens if the transaction rolls back."""
-    from ..tasks import recompute_fit_scores, send
+    from kit.broker import send
+
+    from ..tasks import recompute_fit_scores
 
     def rescore() -> None:
         scoring_changed()
@@ -86,8 +88,9 @@ def save_scoring_settings(
     nobody's engagement changes today. ``then`` hears, after the commit, whether that worker
     was reached (a broker outage leaves the old half-life). Once committed, every process
     re-reads the scoring configuration."""
+    from kit.broker import send
+
     from ..tasks import change_half_life as change_half_life_task
-    from ..tasks import send
 
     if "half_life_days" in changed:
         old = ScoringSettings.objects.get(pk=settings.pk).half_life_days

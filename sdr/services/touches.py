@@ -39,10 +39,18 @@ class TouchResult:
 
 
 def log_touch(
-    *, lead_id: int, by: User, kind: str, outcome: str = "", note: str = "", now: datetime | None = None
+    *,
+    lead_id: int,
+    by: User,
+    kind: str,
+    outcome: str = "",
+    note: str = "",
+    now: datetime | None = None,
+    via: str = ActivitySource.MANUAL,
 ) -> TouchResult:
     """A rep reached out: the touch goes on the timeline, the first touch moves the lead to
-    working and stops its SLA timer, and follow-ups due by now are done."""
+    working and stops its SLA timer, and follow-ups due by now are done. ``via`` is how it
+    was recorded: by the rep by hand, or by Refinery when it sent the rep's email."""
     if kind not in TOUCH_KINDS:
         raise SdrError(f"{kind!r} is not a touch (call, email, voicemail, social or meeting booked).")
     if outcome and outcome not in TouchOutcome.values:
@@ -55,9 +63,7 @@ def log_touch(
                 f"A lead in {lead.get_status_display()} is not in a queue; touches are for MQLs and working leads."
             )
         _check_worker(lead, by)
-        activity = log_activity(
-            lead_id=lead.pk, kind=kind, via=ActivitySource.MANUAL, actor=by, note=note, occurred_at=now
-        )
+        activity = log_activity(lead_id=lead.pk, kind=kind, via=via, actor=by, note=note, occurred_at=now)
         if outcome:
             type(activity).objects.filter(pk=activity.pk).update(outcome=outcome)
             activity.outcome = outcome
@@ -67,7 +73,7 @@ def log_touch(
                 to=Lead.Status.WORKING,
                 actor=by,
                 reason="First touch",
-                via=ActivitySource.MANUAL,
+                via=via,
                 at=now,
             )
         # The rep acted on what the queue asked: a first touch, a returned handoff, a finished

@@ -1,0 +1,80 @@
+"""The mail app's public service API: what views, tasks, other apps and tests call.
+
+composing.py    a person's email: recipient, merge fields, preview, schedule, cancel
+sending.py      the one send service: schedule, claim (exactly once), SMTP, retries,
+                pace and daily limits, interrupted sends
+recording.py    what a sent email, a reply, an automatic reply, a bounce or an
+                unsubscribe does to the lead (touch, engagement, cadence ends)
+suppression.py  the suppression list every path checks
+mailboxes.py    a person's mailbox
+common.py       the error the modules raise, address normalisation
+"""
+
+from .common import MailError, normalize
+from .composing import (
+    Recipient,
+    cancel_scheduled,
+    check_send_at,
+    merge_values,
+    preview,
+    recipient_for,
+    schedule_email,
+)
+from .mailboxes import mailbox_for
+from .recording import (
+    record_auto_reply,
+    record_bounce,
+    record_reply,
+    record_sent,
+    record_unsubscribe,
+    summary,
+)
+from .sending import (
+    Outcome,
+    SendResult,
+    confirm_sent,
+    describe,
+    in_business_hours,
+    new_message_id,
+    next_opening,
+    recover_interrupted,
+    schedule,
+    send_due,
+    send_message,
+)
+from .suppression import refusal, refuse_suppressed, remove, suppress, suppressed
+
+__all__ = [
+    "MailError",
+    "Outcome",
+    "Recipient",
+    "SendResult",
+    "cancel_scheduled",
+    "check_send_at",
+    "confirm_sent",
+    "describe",
+    "in_business_hours",
+    "mailbox_for",
+    "merge_values",
+    "new_message_id",
+    "next_opening",
+    "normalize",
+    "preview",
+    "recipient_for",
+    "record_auto_reply",
+    "record_bounce",
+    "record_reply",
+    "record_sent",
+    "record_unsubscribe",
+    "recover_interrupted",
+    "refusal",
+    "refuse_suppressed",
+    "remove",
+    "schedule",
+    "schedule_email",
+    "send_due",
+    "send_message",
+    "summary",
+    "suppress",
+    "suppressed",
+]

@@ -1,0 +1,1 @@
+"""The mail app's pages: tracking and unsubscribe (``tracking``: public, signed links)."""
