@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/refinery
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install lock browser demo test test-postgres test-dates fuzz lint bench clean
+.PHONY: install lock browser mail-servers demo test test-postgres test-dates fuzz lint bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -27,6 +27,13 @@ browser:
 	@test -x /usr/bin/chromium || { echo "Installing Debian's chromium for the browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# The email tests talk to real mail servers on 127.0.0.1 (bin/mail-servers: Dovecot for IMAP 10143,
+# IMAPS 10993 and LMTP 10024, aiosmtpd for SMTP 10025 and SMTPS 10465); started once, left running.
+mail-servers: install
+	@test -x /usr/lib/dovecot/imap -a -x /usr/lib/dovecot/lmtp || { echo "Installing Debian's dovecot for the email tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd dovecot-lmtpd >/dev/null; }
+	./bin/mail-servers
+
 demo: install
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DEBUG=1 $(BIN)/python manage.py seed_demo
@@ -36,7 +43,7 @@ demo: install
 # SQLite, the API fuzz for every role, and the fault tests.
 test: test-postgres test-sqlite fuzz faults
 
-test-postgres: install browser
+test-postgres: install browser mail-servers
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
 # The embedded mode serves every page too: the crawl (tests/test_crawl.py: every demo user opens
@@ -47,7 +54,7 @@ test-sqlite: install
 
 # Every test passes on any date: the whole suite again with the clock a year ahead, then a year back
 # (tests/clock_shift.py; PostgreSQL, Redis and the browser keep the real date).
-test-dates: install browser
+test-dates: install browser mail-servers
 	REFINERY_TEST_CLOCK_SHIFT=+365d DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
 	REFINERY_TEST_CLOCK_SHIFT=-365d DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
@@ -55,13 +62,13 @@ test-dates: install browser
 # to every operation of /api/schema/ in-process, on the demo data in a PostgreSQL test database:
 # no server error, only documented status codes and bodies. FUZZ_EXAMPLES / FUZZ_NEGATIVE_EXAMPLES
 # set the valid / invalid requests per operation and role.
-fuzz: install
+fuzz: install mail-servers
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest fuzz $(PYTEST_ARGS)
 
 # Fault tests (tests/faults): each starts its own redis-server, Celery worker or gunicorn on a
 # free port of 127.0.0.1 and kills or starves it mid-work. About two minutes; needs redis-server.
 .PHONY: faults
-faults: install
+faults: install mail-servers
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m faults tests/faults $(PYTEST_ARGS)
 
 # mypy (configured in pyproject.toml) loads the settings for its Django plugin, as makemigrations does.
