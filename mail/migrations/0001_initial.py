@@ -12,8 +12,8 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0004_customers_and_opportunity_kinds'),
-        ('leads', '0011_alter_activity_kind_alter_activity_source_and_more'),
-        ('sdr', '0004_cadence_kind_cadence_sender_cadencestep_automatic_and_more'),
+        ('leads', '0011_email_activities'),
+        ('sdr', '0004_email_steps_and_nurture_tracks'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
