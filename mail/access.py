@@ -51,7 +51,7 @@ def may_email_contact(user, contact: Contact) -> bool:
         return True
     if visible_opportunities(user).filter(account_id=contact.account_id).exists():
         return True
-    return contact.lead_id is not None and may_email_lead(user, contact.lead)
+    return contact.lead is not None and may_email_lead(user, contact.lead)
 
 
 def may_edit_shared_templates(user) -> bool:
@@ -72,6 +72,6 @@ def may_edit_template(user, template: Template) -> bool:
 def may_see_message(user, message: Message) -> bool:
     if user.is_superuser or message.sender_id == user.pk:
         return True
-    if message.lead_id is not None and may_email_lead(user, message.lead):
+    if message.lead is not None and may_email_lead(user, message.lead):
         return True
-    return message.contact_id is not None and may_email_contact(user, message.contact)
+    return message.contact is not None and may_email_contact(user, message.contact)

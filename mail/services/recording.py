@@ -29,7 +29,7 @@ NOTE_LENGTH = 2000
 def lead_of(message: Message) -> int | None:
     if message.lead_id:
         return message.lead_id
-    if message.contact_id:
+    if message.contact is not None:
         return message.contact.lead_id
     return None
 
