@@ -119,3 +119,15 @@ def test_an_unsubscribe_before_the_send_cancels_it(inbound_sdr, lead, frozen):
     assert services.send_due().sent == 0
     message.refresh_from_db()
     assert message.status == Message.Status.CANCELLED and "unsubscribed" in message.error
+
+
+def test_an_emailed_first_touch_counts_in_speed_to_lead(inbound_sdr, lead, frozen):
+    from insight import facts
+    from insight.models import LeadFact
+
+    frozen.shift(15 * 60)
+    services.schedule_email(sender=inbound_sdr, lead_id=lead.pk, subject="Hi", body="Hello")
+    services.send_due()
+    facts.refresh()
+    fact = LeadFact.objects.get(lead=lead)
+    assert fact.first_touch_at == NOW + timedelta(minutes=15)
