@@ -7,6 +7,7 @@ recording.py    what a sent email, a reply, an automatic reply, a bounce or an
                 unsubscribe does to the lead (touch, engagement, cadence ends)
 suppression.py  the suppression list every path checks
 mailboxes.py    a person's mailbox
+polling.py      reading replies, automatic replies, bounces and the Sent folder over IMAP
 common.py       the error the modules raise, address normalisation
 """
 
@@ -21,6 +22,7 @@ from .composing import (
     schedule_email,
 )
 from .mailboxes import mailbox_for
+from .polling import ImapError, PollResult, poll_mailbox, poll_mailboxes
 from .recording import (
     record_auto_reply,
     record_bounce,
@@ -45,8 +47,10 @@ from .sending import (
 from .suppression import refusal, refuse_suppressed, remove, suppress, suppressed
 
 __all__ = [
+    "ImapError",
     "MailError",
     "Outcome",
+    "PollResult",
     "Recipient",
     "SendResult",
     "cancel_scheduled",
@@ -59,6 +63,8 @@ __all__ = [
     "new_message_id",
     "next_opening",
     "normalize",
+    "poll_mailbox",
+    "poll_mailboxes",
     "preview",
     "recipient_for",
     "record_auto_reply",
