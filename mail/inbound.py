@@ -241,7 +241,7 @@ def bounce_details(raw: bytes) -> Bounce:
             original_ids += MESSAGE_ID.findall(header(returned, "Message-ID"))
         elif kind == "message/rfc822":
             inner = part.get_payload()
-            if isinstance(inner, list) and inner:
+            if isinstance(inner, list) and inner and isinstance(inner[0], ParsedMessage):
                 original_ids += MESSAGE_ID.findall(header(inner[0], "Message-ID"))
     subject = decoded(header(message, "Subject"))
     if not report:

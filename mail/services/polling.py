@@ -460,6 +460,7 @@ def _record_bounce(
     assert bounce is not None
     if original is None or original.direction != Message.Direction.OUT:
         original = next((sent_to[a] for a in bounce.recipients if a in sent_to), original)
+    person: Person | None
     if original is not None:
         address, person = original.to_address, original.person
     else:
