@@ -329,9 +329,10 @@ def people(addresses: Iterable[str]) -> dict[str, Person]:
         return {}
     found = {
         email: Person(lead_id=pk)
-        for email, pk in Lead.objects.filter(email__in=wanted).values_list("email", "pk")
+        for email, pk in Lead.objects.filter(email__in=wanted).order_by().values_list("email", "pk")
     }
-    for email, pk, lead_id in Contact.objects.filter(email__in=wanted).values_list("email", "pk", "lead_id"):
+    contacts = Contact.objects.filter(email__in=wanted).order_by().values_list("email", "pk", "lead_id")
+    for email, pk, lead_id in contacts:
         known = found.get(email)
         found[email] = Person(lead_id=lead_id or (known.lead_id if known else None), contact_id=pk)
     return found
@@ -362,9 +363,9 @@ def recorded(mailbox: Mailbox, message_ids: Iterable[str]) -> set[tuple[str, int
     if not wanted:
         return set()
     return set(
-        Message.objects.filter(
-            mailbox=mailbox, direction=Message.Direction.IN, message_id__in=wanted
-        ).values_list("message_id", "lead_id", "contact_id")
+        Message.objects.filter(mailbox=mailbox, direction=Message.Direction.IN, message_id__in=wanted)
+        .order_by()
+        .values_list("message_id", "lead_id", "contact_id")
     )
 
 
@@ -518,9 +519,9 @@ def read_sent(mailbox: Mailbox, messages: list[Inbound], now: datetime, result: 
     known lead or contact is a touch by the mailbox's owner, recorded once per person."""
     ids = [m.message_id for m in messages]
     mine = set(
-        Message.objects.filter(direction=Message.Direction.OUT, message_id__in=ids).values_list(
-            "message_id", flat=True
-        )
+        Message.objects.filter(direction=Message.Direction.OUT, message_id__in=ids)
+        .order_by()
+        .values_list("message_id", flat=True)
     )
     if mine:
         result.add("ours", len(mine))
