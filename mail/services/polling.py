@@ -13,6 +13,8 @@ Nothing lost, nothing twice:
   finds the row locked and stops, or, coming between two batches, starts after the first's.
 - A changed UIDVALIDITY (the server renumbered the folder) restarts it from UID 0; what was
   already recorded is recognised by its Message-ID (per mailbox) and skipped.
+- A mailbox's mail from before it was connected (its ``created_at``, less a day) is passed
+  over: connecting a mailbox does not turn years of old mail into replies.
 - An outage (connection refused, a timeout, a refused login) is written on the mailbox
   (``check_error``, which the rep sees) and its folders' states; the next poll continues
   from the last UID committed.
@@ -30,7 +32,7 @@ import re
 import ssl
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Q
@@ -51,6 +53,9 @@ logger = logging.getLogger(__name__)
 
 BATCH = 500
 IMAP_TIMEOUT = 30
+# A mailbox connected today must not replay years of mail as replies (ending cadences,
+# adding engagement): messages dated before its connection, less this, are passed over.
+HISTORY_GRACE = timedelta(days=1)
 UID = re.compile(rb"\bUID (\d+)")
 
 
@@ -311,12 +316,18 @@ def _read_batch(
         if wanted:
             messages = [inbound.read(raw) for _uid, raw in fetch(client, wanted)]
             result.add("read", len(messages))
-            reader(mailbox, messages, now, result)
+            recent = [m for m in messages if not _before_connection(mailbox, m)]
+            result.add("old", len(messages) - len(recent))
+            reader(mailbox, recent, now, result)
             state.last_uid = max(wanted)
         state.polled_at = now
         state.error = ""
         state.save(update_fields=["last_uid", "polled_at", "error"])
     return True
+
+
+def _before_connection(mailbox: Mailbox, message: Inbound) -> bool:
+    return message.date is not None and message.date < mailbox.created_at - HISTORY_GRACE
 
 
 # --- matching (set-based: a few queries per batch) ---------------------------------------------
@@ -358,15 +369,18 @@ def ours(message_ids: Iterable[str]) -> dict[str, Ours]:
 
 
 def recorded(mailbox: Mailbox, message_ids: Iterable[str]) -> set[tuple[str, int | None, int | None]]:
-    """(Message-ID, lead, contact) of the messages already read from this mailbox."""
+    """(Message-ID, lead, contact) of the messages already read from this mailbox. Looked up
+    by Message-ID alone (its index), the mailbox checked here: by mailbox, the lookup would
+    read all the mail ever read from it."""
     wanted = {m for m in message_ids if m}
     if not wanted:
         return set()
-    return set(
-        Message.objects.filter(mailbox=mailbox, direction=Message.Direction.IN, message_id__in=wanted)
+    rows = (
+        Message.objects.filter(direction=Message.Direction.IN, message_id__in=wanted)
         .order_by()
-        .values_list("message_id", "lead_id", "contact_id")
+        .values_list("message_id", "lead_id", "contact_id", "mailbox_id")
     )
+    return {(message_id, lead, contact) for message_id, lead, contact, box in rows if box == mailbox.pk}
 
 
 def last_sent_to(mailbox: Mailbox, addresses: Iterable[str]) -> dict[str, Ours]:
@@ -403,6 +417,7 @@ def own_addresses(mailbox: Mailbox) -> set[str]:
 def read_inbox(mailbox: Mailbox, messages: list[Inbound], now: datetime, result: FolderResult) -> None:
     """Record a batch of INBOX messages: each one from or about a known person once."""
     own = own_addresses(mailbox)
+    result.add("ignored", sum(1 for m in messages if m.from_address in own))
     messages = [m for m in messages if m.from_address not in own]
     done = {row[0] for row in recorded(mailbox, (m.message_id for m in messages))}
     threads = ours(i for m in messages for i in m.thread_ids)

@@ -95,7 +95,9 @@ def sent_email(mailbox: Mailbox, lead: Lead, **fields) -> Message:
 
 
 def reply(lead: Lead, mailbox: Mailbox, **fields) -> bytes:
-    return email(sender=f"{lead.first_name} <{lead.email}>", to=mailbox.from_address, date=NOW, **fields)
+    return email(
+        sender=f"{lead.first_name} <{lead.email}>", to=mailbox.from_address, **({"date": NOW} | fields)
+    )
 
 
 def poll(mailbox: Mailbox, **kwargs) -> services.PollResult:
@@ -260,6 +262,28 @@ def test_a_message_from_an_unknown_sender_is_not_stored(mailbox):
 
     assert result.count("ignored") == 1 and not Message.objects.exists()
     assert FolderState.objects.get(mailbox=mailbox, folder="INBOX").last_uid == 1
+
+
+@pytest.mark.django_db
+def test_mail_from_before_the_mailbox_was_connected_is_passed_over(mailbox, cadence):
+    lead = prospect(mailbox.user, cadence)
+    imap_append(mailbox.imap_username, reply(lead, mailbox, date=NOW - timedelta(days=400)))
+    imap_append(mailbox.imap_username, reply(lead, mailbox, date=NOW - timedelta(hours=20)))
+
+    result = poll(mailbox)
+
+    assert result.count("old") == 1 and result.count("reply") == 1
+    assert replies(lead).count() == 1
+
+
+@pytest.mark.django_db
+def test_an_untrusted_certificate_is_refused_and_said(outbound_sdr):
+    mailbox = own_mailbox(outbound_sdr, imap_port=10993, imap_security=Security.SSL)
+
+    result = poll(mailbox)
+
+    mailbox.refresh_from_db()
+    assert "TLS failed" in result.error and "CERTIFICATE_VERIFY_FAILED" in mailbox.check_error
 
 
 @pytest.mark.django_db
