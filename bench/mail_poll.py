@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
+from typing import Any
 
 from .env import connect, scalar
 from .timing import StatementTimer, Timer, statement_kinds
@@ -229,7 +230,7 @@ MATCHING = {
 }
 
 
-def explain(statements: list[tuple[str, object, float]]) -> tuple[dict[str, str], list[str]]:
+def explain(statements: list[tuple[str, Any, float]]) -> tuple[dict[str, str], list[str]]:
     """EXPLAIN (ANALYZE, BUFFERS) of the first matching statement of each kind, and any
     sequential scan of a large table in them."""
     from django.db import connection

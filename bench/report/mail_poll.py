@@ -1,7 +1,7 @@
 """Figure 8: reading mail back over IMAP."""
 
 from ..mail_poll import BATCH, OTHER_SENT_PER_MESSAGE, MailPollFigures
-from ..mdwriter import Code, Heading, Paragraph, Section, Table, counts, kinds_by_time
+from ..mdwriter import Block, Code, Heading, Paragraph, Section, Table, counts, kinds_by_time
 from .summary import Row, not_measured
 from .targets import MAIL_POLL_TARGET
 
@@ -30,7 +30,7 @@ def section(m: MailPollFigures) -> Section:
         ("matching statement", "statements in the poll", f"batches of {BATCH}"),
         [(name, f"{n:,}", f"{m.batches:,}") for name, n in m.matching_statements.items()],
     )
-    blocks = [
+    blocks: list[Block] = [
         Paragraph(
             f"One mailbox on the local Dovecot holds {m.messages:,} new messages: {m.mix['thread']:,} replies to",
             f"one of our emails (`In-Reply-To` its Message-ID), {m.mix['address']:,} emails from known leads'",

@@ -164,7 +164,12 @@ def _quoted(folder: str) -> str:
 
 def examine(client: imaplib.IMAP4, folder: str) -> int:
     """Open ``folder`` read-only (EXAMINE) and return its UIDVALIDITY."""
-    status, data = client.select(_quoted(folder), readonly=True)
+    try:
+        status, data = client.select(_quoted(folder), readonly=True)
+    except imaplib.IMAP4.abort:
+        raise
+    except imaplib.IMAP4.error as exc:  # a BAD answer: a name the server cannot take
+        raise ImapError(f"The folder {folder!r} cannot be opened: {_describe(exc)}") from exc
     if status != "OK":
         raise ImapError(f"The folder {folder!r} cannot be opened: {_text(data)}")
     _typ, values = client.response("UIDVALIDITY")
@@ -237,8 +242,10 @@ def poll_mailbox(*, mailbox_id: int, now: datetime | None = None, batch_size: in
     try:
         for folder, reader in _folders(mailbox):
             result.folders.append(_poll_folder(client, mailbox, folder, reader, now, batch_size))
-    except (OSError, imaplib.IMAP4.abort) as exc:
-        return _failed(mailbox, result, f"The connection to the IMAP server broke: {_describe(exc)}", now)
+    except ImapError as exc:
+        return _failed(mailbox, result, str(exc), now)
+    except (OSError, imaplib.IMAP4.error) as exc:
+        return _failed(mailbox, result, f"Reading the mailbox failed: {_describe(exc)}", now)
     finally:
         _logout(client)
     errors = [f"{f.folder}: {f.error}" for f in result.folders if f.error]
