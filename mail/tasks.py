@@ -14,3 +14,8 @@ def send_message(message_id: int) -> str:
 @shared_task(expires=25)
 def send_due() -> dict:
     return services.send_due().outcomes
+
+
+@shared_task(expires=50)
+def send_due_steps() -> dict:
+    return services.send_due_steps().outcomes

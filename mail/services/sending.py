@@ -156,7 +156,23 @@ def _claim(message_id: int, now: datetime) -> tuple[Message, Mailbox] | str:
         row = suppressed([message.to_address]).get(message.to_address.strip().lower())
         if row is not None:
             _set(message, status=Message.Status.CANCELLED, error=refusal(row))
+            if message.enrollment_id is not None:
+                from .steps import end_for_suppression
+
+                end_for_suppression(message, row, now)
             return Outcome.CANCELLED
+        if message.step_id is not None:
+            from .steps import claim_check
+
+            verdict = claim_check(message, mailbox, now)
+            if verdict.cancel:
+                _set(message, status=Message.Status.CANCELLED, error=verdict.cancel)
+                return Outcome.CANCELLED
+            if verdict.later is not None:
+                Message.objects.filter(pk=message.pk, status=Message.Status.SCHEDULED).update(
+                    send_at=verdict.later
+                )
+                return Outcome.DEFERRED
         later = _pace(mailbox, now)
         if later is not None:
             Message.objects.filter(pk=message.pk, status=Message.Status.SCHEDULED).update(send_at=later)
