@@ -17,8 +17,11 @@ from sdr.models import Enrollment
 from sdr.queue import Bucket, queue_for
 from tests.factories import open_steps
 from tests.mail.cadence_kit import FRI, THU, WED, berlin, email_cadence, enrolled, own_mailbox
-from tests.mailservers import mail_servers  # noqa: F401
-from tests.mailservers import unique_address, wait_for_messages
+from tests.mailservers import (
+    mail_servers,  # noqa: F401
+    unique_address,
+    wait_for_messages,
+)
 from work.models import WorkItem
 
 NOW = berlin(WED, 11)
