@@ -28,6 +28,9 @@ the same job the cheapest way (raw SQL), in the same run on the same machine.
    incremental refresh per changed lead; the insight pages' server time for periods of 7 to
    365 days and every single filter, vs the same cohort numbers by a plain GROUP BY over the
    raw rows. Its own data set (the queues and opportunities generators, plus events and contracts).
+8. Sending email (``--only mail``): sends per minute through one worker (``mail.services.send_due``)
+   to the SMTP server on loopback (``make mail-servers``), beside a bare ``smtplib`` loop sending
+   the same number of messages over one connection (and one opening a connection per message).
 
 Everything runs against a dedicated database, ``refinery_bench``, dropped and re-created at
 the start; Redis database 14 is flushed. Nothing else is touched. Another checkout (CI, a
@@ -47,7 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import django
 
-from bench import capture, csv_import, insight, opportunities, queues, renewals, report, sweep
+from bench import capture, csv_import, insight, mail_send, opportunities, queues, renewals, report, sweep
 from bench.env import (
     DB_NAME,
     REDIS_URL,
@@ -78,6 +81,7 @@ class Sizes:
     renewal_requests: int  # timed requests of the renewals page by the AMs
     insight_leads: int  # leads in the insight data set (a multiple of 100,000)
     insight_requests: int  # timed requests of each insight page per period and filter
+    mail_messages: int  # emails sent by each path of the sending figure
 
 
 FULL = Sizes(
@@ -96,6 +100,7 @@ FULL = Sizes(
     renewal_requests=200,
     insight_leads=1_000_000,
     insight_requests=20,
+    mail_messages=2_000,
 )
 QUICK = Sizes(
     wrk_seconds=5,
@@ -113,6 +118,7 @@ QUICK = Sizes(
     renewal_requests=30,
     insight_leads=200_000,
     insight_requests=5,
+    mail_messages=500,
 )
 # CI's smoke run (``--ci``): every figure end to end, so that a migration or model change that
 # breaks one fails CI; sizes as small as each figure allows (the figures mean nothing here).
@@ -132,8 +138,9 @@ CI = Sizes(
     renewal_requests=5,
     insight_leads=200_000,  # the smallest data set the insight generator makes
     insight_requests=1,
+    mail_messages=50,
 )
-FIGURES = ("capture", "import", "sweep", "queues", "opportunities", "renewals", "insight")
+FIGURES = ("capture", "import", "sweep", "queues", "opportunities", "renewals", "insight", "mail")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -335,6 +342,10 @@ def bench_insight(sizes: Sizes) -> insight.InsightFigures:
     return insight.measure(sizes.insight_leads, sizes.insight_requests, log=log)
 
 
+def bench_mail(sizes: Sizes) -> mail_send.MailSendFigures:
+    return mail_send.measure(sizes.mail_messages, log=log)
+
+
 def main(argv: list[str]) -> None:
     args = parse_args(argv)
     args.quick = args.quick or args.ci
@@ -384,6 +395,10 @@ def main(argv: list[str]) -> None:
         load_before = os.getloadavg()[0]
         results.insight = bench_insight(sizes)
         results.load["insight"] = (load_before, os.getloadavg()[0])
+    if "mail" in only:
+        load_before = os.getloadavg()[0]
+        results.mail = bench_mail(sizes)
+        results.load["mail"] = (load_before, os.getloadavg()[0])
     results.total_seconds = time.perf_counter() - started
 
     print()
