@@ -51,7 +51,7 @@ from .sending import new_message_id, schedule, sender_schedule
 from .suppression import refusal, suppressed
 
 # A suppressed address ends the cadence in the state that says why.
-ENDS_BY_SUPPRESSION = {
+ENDS_BY_SUPPRESSION: dict[str, str] = {
     Suppression.Reason.UNSUBSCRIBED: Enrollment.State.UNSUBSCRIBED,
     Suppression.Reason.BOUNCED: Enrollment.State.BOUNCED,
     Suppression.Reason.MANUAL: Enrollment.State.UNSUBSCRIBED,
@@ -282,7 +282,7 @@ def claim_check(message: Message, mailbox: Mailbox, now: datetime) -> Verdict:
     must still be on that step (a touch or a reply since it was written moves it on or ends it:
     sending it would skip a step), a nurture track's lead still in nurture, and the moment
     inside the sender's opening (pacing and retries can push it out of hours)."""
-    if message.step is None or not message.step.automatic:
+    if message.enrollment_id is None or message.step is None or not message.step.automatic:
         return Verdict()  # a person's email (a manual step's too): sent as they scheduled it
     enrollment = Enrollment.objects.select_related("cadence", "lead").filter(pk=message.enrollment_id).first()
     if (
