@@ -31,6 +31,9 @@ the same job the cheapest way (raw SQL), in the same run on the same machine.
 8. Reading mail back (``--only mail``): an IMAP poll of 10,000 new messages on the local Dovecot
    (``bin/mail-servers``), matched against a million leads (those another figure left, or the
    sweep figure's generator), vs imaplib fetching the same messages and nothing else.
+9. Sending email (``--only mail``): sends per minute through one worker (``mail.services.send_due``)
+   to the SMTP server on loopback (``make mail-servers``), beside a bare ``smtplib`` loop sending
+   the same number of messages over one connection (and one opening a connection per message).
 
 Everything runs against a dedicated database, ``refinery_bench``, dropped and re-created at
 the start; Redis database 14 is flushed. Nothing else is touched. Another checkout (CI, a
@@ -50,7 +53,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import django
 
-from bench import capture, csv_import, insight, mail_poll, opportunities, queues, renewals, report, sweep
+from bench import (
+    capture,
+    csv_import,
+    insight,
+    mail_poll,
+    mail_send,
+    opportunities,
+    queues,
+    renewals,
+    report,
+    sweep,
+)
 from bench.env import (
     DB_NAME,
     REDIS_URL,
@@ -83,6 +97,7 @@ class Sizes:
     insight_requests: int  # timed requests of each insight page per period and filter
     mail_messages: int  # new messages in the polled mailbox
     mail_leads: int  # leads they are matched against (fewer left by another figure: generated)
+    mail_sends: int  # emails sent by each path of the sending figure
 
 
 FULL = Sizes(
@@ -103,6 +118,7 @@ FULL = Sizes(
     insight_requests=20,
     mail_messages=10_000,
     mail_leads=1_000_000,
+    mail_sends=2_000,
 )
 QUICK = Sizes(
     wrk_seconds=5,
@@ -122,6 +138,7 @@ QUICK = Sizes(
     insight_requests=5,
     mail_messages=2_000,
     mail_leads=100_000,
+    mail_sends=500,
 )
 # CI's smoke run (``--ci``): every figure end to end, so that a migration or model change that
 # breaks one fails CI; sizes as small as each figure allows (the figures mean nothing here).
@@ -143,6 +160,7 @@ CI = Sizes(
     insight_requests=1,
     mail_messages=500,
     mail_leads=20_000,
+    mail_sends=50,
 )
 FIGURES = ("capture", "import", "sweep", "queues", "opportunities", "renewals", "insight", "mail")
 
@@ -346,11 +364,15 @@ def bench_insight(sizes: Sizes) -> insight.InsightFigures:
     return insight.measure(sizes.insight_leads, sizes.insight_requests, log=log)
 
 
-def bench_mail(sizes: Sizes, owners: list[int], campaigns: list[int]) -> mail_poll.MailPollFigures:
+def bench_mail_poll(sizes: Sizes, owners: list[int], campaigns: list[int]) -> mail_poll.MailPollFigures:
     log(f"mail: an IMAP poll of {sizes.mail_messages:,} new messages against {sizes.mail_leads:,}+ leads")
     return mail_poll.measure(
         sizes.mail_leads, sizes.mail_messages, owners=owners, campaigns=campaigns, log=log
     )
+
+
+def bench_mail_send(sizes: Sizes) -> mail_send.MailSendFigures:
+    return mail_send.measure(sizes.mail_sends, log=log)
 
 
 def main(argv: list[str]) -> None:
@@ -404,7 +426,8 @@ def main(argv: list[str]) -> None:
         results.load["insight"] = (load_before, os.getloadavg()[0])
     if "mail" in only:
         load_before = os.getloadavg()[0]
-        results.mail_poll = bench_mail(sizes, owners, campaigns)
+        results.mail_poll = bench_mail_poll(sizes, owners, campaigns)
+        results.mail_send = bench_mail_send(sizes)
         results.load["mail"] = (load_before, os.getloadavg()[0])
     results.total_seconds = time.perf_counter() - started
 

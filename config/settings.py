@@ -193,6 +193,9 @@ SITE_URL = env.str("SITE_URL", default="http://localhost:8000")
 MAIL_TRACKING = env.bool("MAIL_TRACKING", default=True)
 MAIL_ENCRYPTION_KEYS = env.list("MAIL_ENCRYPTION_KEYS", default=[])
 MAIL_SEND_ATTEMPTS = env.int("MAIL_SEND_ATTEMPTS", default=5)
+# Automatic emails (cadence steps, nurture tracks) leave only inside the sender's business
+# hours and this window of the sender's local time ("HH:MM-HH:MM"; empty: business hours only).
+MAIL_SENDING_WINDOW = env.str("MAIL_SENDING_WINDOW", default="08:00-18:00")
 
 # Work items due within this many minutes show as "at risk" in queues and the breach review.
 WORK_AT_RISK_MINUTES = env.int("WORK_AT_RISK_MINUTES", default=60)
@@ -265,6 +268,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "mail.tasks.poll_mailboxes",
         "schedule": crontab(minute="*"),
         "options": {"expires": 50},
+    },
+    # Cadences' automatic email steps and nurture tracks' emails that are due: each step's
+    # email written once, then sent (paced) by mail-send-due.
+    "mail-send-due-steps": {
+        "task": "mail.tasks.send_due_steps",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 50},
+    },
+    # Leads that entered nurture (captured below the threshold, imported, gone cold) join the
+    # active nurture track.
+    "enroll-nurture-leads": {
+        "task": "sdr.tasks.enroll_nurture_leads",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 240},
     },
     "engagement-thresholds": {
         "task": "leads.tasks.sweep_engagement_thresholds",

@@ -24,3 +24,8 @@ def poll_mailboxes() -> dict:
 @shared_task(expires=55)
 def poll_mailbox(mailbox_id: int) -> dict:
     return services.poll_mailbox(mailbox_id=mailbox_id).as_dict()
+
+
+@shared_task(expires=50)
+def send_due_steps() -> dict:
+    return services.send_due_steps().outcomes

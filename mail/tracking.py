@@ -30,6 +30,10 @@ def _absolute(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
+def _ours(url: str) -> bool:
+    return url.startswith(settings.SITE_URL.rstrip("/") + "/m/")
+
+
 def open_token(message_id: int) -> str:
     return signing.dumps(message_id, salt=OPEN_SALT)
 
@@ -92,7 +96,9 @@ def html_body(text: str, *, message_id: int, track: bool) -> str:
 
     def link(match: re.Match) -> str:
         url = match.group(0)
-        href = click_url(message_id, url) if track else url
+        # Our own links (the unsubscribe footer) are never tracked: unsubscribing is not
+        # engagement, and the recipient must see where it goes.
+        href = click_url(message_id, url) if track and not _ours(url) else url
         return f'<a href="{escape(href)}">{escape(url)}</a>'
 
     paragraphs = []

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.forms.models import BaseInlineFormSet
 
-from .models import Cadence, CadenceStep, Enrollment, RoundRobin, TerritoryRule
+from .models import Cadence, CadenceStep, Channel, Enrollment, RoundRobin, TerritoryRule
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -48,15 +48,23 @@ class RoundRobinAdmin(admin.ModelAdmin):
 class CadenceStepFormSet(BaseInlineFormSet):
     """The steps as a whole: day offsets never go back in time as positions go up (a step
     cannot come due before the one it follows). Each position once is the unique constraint's
-    job, which the formset already checks across the rows ("duplicate data for position")."""
+    job, which the formset already checks across the rows ("duplicate data for position").
+
+    Each step: only an email step has a subject and a body or is sent automatically, and an
+    automatic one needs both; a nurture track's steps are all automatic emails (nobody's queue
+    holds them). The merge fields in a subject or body are checked by the mail app's admin,
+    which knows them (``mail/admin.py``)."""
 
     def clean(self):
         super().clean()
+        nurture = getattr(self.instance, "kind", None) == Cadence.Kind.NURTURE
         steps = []
+        wrong = False
         for form in self.forms:
             data = getattr(form, "cleaned_data", None)
             if not data or data.get("DELETE"):
                 continue
+            wrong |= not _email_fields_fit(form, data, nurture=nurture)
             if data.get("position") is None or data.get("day_offset") is None:
                 continue  # the field's own error says what is missing
             steps.append((data["position"], data["day_offset"], form))
@@ -72,12 +80,34 @@ class CadenceStepFormSet(BaseInlineFormSet):
                 )
         if late:
             raise ValidationError("Day offsets go up (or stay) with the position.")
+        if wrong:
+            raise ValidationError("Some steps' email settings do not fit their channel.")
 
 
-class CadenceStepInline(admin.TabularInline):
+def _email_fields_fit(form, data: dict, *, nurture: bool) -> bool:
+    """One step's channel against its email fields (errors added on the form's fields)."""
+    fits = True
+    email = data.get("channel") == Channel.EMAIL
+    if not email:
+        for name in ("automatic", "subject", "body"):
+            if data.get(name):
+                form.add_error(name, "Only an email step has a subject, a body or sends itself.")
+                fits = False
+    elif data.get("automatic"):
+        for name in ("subject", "body"):
+            if not (data.get(name) or "").strip():
+                form.add_error(name, "An automatic email needs a subject and a body.")
+                fits = False
+    if nurture and not (email and data.get("automatic")):
+        form.add_error("automatic", "A nurture track's steps are automatic emails.")
+        fits = False
+    return fits
+
+
+class CadenceStepInline(admin.StackedInline):
     model = CadenceStep
     formset = CadenceStepFormSet
-    fields = ("position", "day_offset", "channel", "instructions")
+    fields = (("position", "day_offset", "channel", "automatic"), "instructions", "subject", "body")
     ordering = ("position",)
     extra = 1
     min_num = 0
@@ -86,13 +116,14 @@ class CadenceStepInline(admin.TabularInline):
 @admin.register(Cadence)
 class CadenceAdmin(admin.ModelAdmin):
     """A playbook of timed touches: ordered steps, each a day offset (business days from the
-    enrollment), a channel and what to do. Inactive cadences take no new enrollments; leads
-    already in one finish it."""
+    enrollment), a channel and what to do; an email step's subject and body, sent by Refinery
+    when due if automatic. A nurture track (kind nurture) is automatic emails from its sender to
+    leads in nurture. Inactive cadences take no new enrollments; leads already in one finish it."""
 
-    list_display = ("name", "is_active", "step_count", "active_enrollments")
-    fields = ("name", "description", "is_active", "created_at")
+    list_display = ("name", "kind", "is_active", "step_count", "active_enrollments")
+    fields = ("name", "kind", "sender", "description", "is_active", "created_at")
     readonly_fields = ("created_at",)
-    list_filter = ("is_active",)
+    list_filter = ("kind", "is_active")
     search_fields = ("name",)
     inlines = [CadenceStepInline]
 

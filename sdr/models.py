@@ -180,6 +180,12 @@ class Cadence(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        if self.kind == self.Kind.NURTURE and self.sender_id is None:
+            raise ValidationError(
+                {"sender": "A nurture track's emails go out from someone's mailbox: choose who."}
+            )
+
 
 class CadenceStep(models.Model):
     """One touch of a cadence. ``day_offset`` counts business days from the start of the
@@ -241,6 +247,12 @@ class Enrollment(models.Model):
     )
     enrolled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    manual_reason = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Why the step now due, an automatic email, waits for the rep instead (it could not "
+        "be sent by itself, e.g. a merge field with no value).",
     )
     started_at = models.DateTimeField(default=timezone.now)
     ended_at = models.DateTimeField(null=True, blank=True)

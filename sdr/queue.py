@@ -10,12 +10,14 @@ from typing import TYPE_CHECKING, TypedDict
 
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.contenttypes.prefetch import GenericPrefetch
-from django.db.models import Case, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from leads.models import TOUCH_KINDS, Activity, Lead
 from work.models import WorkItem
 from work.services import at_risk_window
+
+from .models import Channel, Enrollment
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -35,6 +37,7 @@ class Bucket:
     FOLLOW_UP_DUE = 2
     BY_GRADE = 3
     LATER = 4  # follow-ups not due yet
+    SENDS_ITSELF = 5  # an automatic email step: Refinery sends it, the rep need not act
 
     LABELS = {
         URGENT: "Breached or at risk",
@@ -42,7 +45,22 @@ class Bucket:
         FOLLOW_UP_DUE: "Due now",
         BY_GRADE: "New leads by grade",
         LATER: "Scheduled later",
+        SENDS_ITSELF: "Sends automatically",
     }
+
+
+def sends_itself():
+    """Whether a cadence-step item's step is an automatic email still to be sent by Refinery
+    (not one that could not be and waits for the rep: ``Enrollment.manual_reason``)."""
+    return Q(kind=WorkItem.Kind.CADENCE_STEP) & Exists(
+        Enrollment.objects.filter(
+            lead_id=OuterRef("object_id"),
+            state=Enrollment.State.ACTIVE,
+            step__automatic=True,
+            step__channel=Channel.EMAIL,
+            manual_reason="",
+        )
+    )
 
 
 class QueueAnnotations(TypedDict):
@@ -65,6 +83,7 @@ def lead_items(now: datetime | None = None) -> "QuerySet[WithAnnotations[WorkIte
     )
     bucket = Case(
         When(Q(policy__isnull=False, due_at__lte=now + at_risk_window()), then=Value(Bucket.URGENT)),
+        When(sends_itself(), then=Value(Bucket.SENDS_ITSELF)),
         When(lead__hand_raiser=True, then=Value(Bucket.HAND_RAISER)),
         When(kind__in=ASK_NOW, then=Value(Bucket.FOLLOW_UP_DUE)),
         When(Q(kind__in=SCHEDULED, due_at__lte=now), then=Value(Bucket.FOLLOW_UP_DUE)),

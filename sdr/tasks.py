@@ -13,3 +13,8 @@ def route_waiting_leads() -> dict:
         "unassigned": len(result.unassigned),
         "unmatched": len(result.unmatched),
     }
+
+
+@shared_task(expires=240)
+def enroll_nurture_leads() -> int:
+    return services.cadences.enroll_nurture_leads()

@@ -13,12 +13,13 @@ from ..csv_import import ImportFigures
 from ..env import BASE_DIR, BENCH_ENV, DB_NAME
 from ..insight import InsightFigures
 from ..mail_poll import MailPollFigures
+from ..mail_send import MailSendFigures
 from ..mdwriter import Bullets, Code, Heading, Paragraph, Section, Table, render
 from ..opportunities import OpportunitiesFigures
 from ..queues import QueuesFigures
 from ..renewals import RenewalsFigures
 from ..sweep import SweepFigures
-from . import capture, csv_import, insight, mail_poll, opportunities, queues, renewals, sweep
+from . import capture, csv_import, insight, mail_poll, mail_send, opportunities, queues, renewals, sweep
 from .summary import HEADERS, Row
 
 DOCS_PATH = BASE_DIR / "docs" / "benchmarks.md"
@@ -37,6 +38,7 @@ class Results:
     renewals: RenewalsFigures | None = None
     insight: InsightFigures | None = None
     mail_poll: MailPollFigures | None = None
+    mail_send: MailSendFigures | None = None
     total_seconds: float = 0.0
     load: dict[str, tuple[float, float]] = field(default_factory=dict)  # 1-minute load avg
 
@@ -51,6 +53,7 @@ class Results:
             (renewals, self.renewals),
             (insight, self.insight),
             (mail_poll, self.mail_poll),
+            (mail_send, self.mail_send),
         )
         return [(module, figures) for module, figures in measured if figures]
 

@@ -1,10 +1,12 @@
 """The cast and the configuration, before anything happens to them: business calendars in two
 time zones, the teams, the people (one password for all), the campaigns with their costs and
-runs, the web form, the ideal-customer profile, the SLA policies and routing rules, and the
-cadences. Each is made once: a second seed finds them."""
+runs, the web form, the ideal-customer profile, the SLA policies and routing rules, the
+cadences (email steps among them) and marketing's nurture track, and the shared email templates.
+Each is made once: a second seed finds them."""
 
 from datetime import time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from leads.models import (
     ActivityKind,
@@ -22,7 +24,26 @@ from team.models import BusinessCalendar, Holiday, Role, Team, User, WorkingHour
 
 DEMO_PASSWORD = "refinery-demo"
 WEB_FORM = "Website demo request"
-CADENCES = [
+# Email steps: automatic ones are sent by Refinery when due; manual ones are drafts the SDR
+# opens in the composer from the queue.
+FIRST_EMAIL = {
+    "automatic": True,
+    "subject": "{{ lead.company | Your team }} and your demo request",
+    "body": "Hi {{ lead.first_name | there }},\n\nThanks for downloading our speed-to-lead study. Teams "
+    "like {{ lead.company | yours }} usually ask us how to answer every demo request within five "
+    "minutes; here is how one did it: https://refinery.example/stories/northwind\n\n"
+    "I will give you a call in a couple of days.\n\n{{ sender.name }}",
+}
+FOLLOW_UP = {
+    "subject": "After our call",
+    "body": "Hi {{ lead.first_name | there }},\n\n(One line on what you heard in the call.)\n\n{{ sender.name }}",
+}
+BREAK_UP = {
+    "subject": "Shall I close your file?",
+    "body": "Hi {{ lead.first_name | there }},\n\nI have not heard back, so I will stop writing. If speed to "
+    "lead becomes a topic at {{ lead.company | your company }}, just reply.\n\n{{ sender.name }}",
+}
+CADENCES: list[tuple[str, str, list[tuple[Any, ...]]]] = [
     (
         "Outbound: 5 touches in 2 weeks",
         "For a new prospect on a target account: alternate calls and emails, end with a break-up email.",
@@ -39,7 +60,7 @@ CADENCES = [
             ),
             (4, "social", "Connect on LinkedIn with a one-line note; no pitch."),
             (7, "call", "Call again; offer a 20-minute look at speed-to-lead numbers."),
-            (10, "email", "Break-up email: 'shall I close your file?'"),
+            (10, "email", "Break-up email: 'shall I close your file?'", BREAK_UP),
         ],
     ),
     (
@@ -50,6 +71,86 @@ CADENCES = [
             (3, "email", "Short email with the content they downloaded and one question."),
             (6, "voicemail", "Last call with a voicemail; then nurture if still silent."),
         ],
+    ),
+    (
+        "Inbound: email first",
+        "For an MQL from a download: Refinery sends the first email itself the day they arrive, the SDR "
+        "calls two days later, then writes a personal follow-up.",
+        [
+            (0, "email", "Sent automatically.", FIRST_EMAIL),
+            (
+                2,
+                "call",
+                "Call: did the study answer their question? Offer a 20-minute look at their numbers.",
+            ),
+            (4, "email", "Personal follow-up: one line on what you heard in the call.", FOLLOW_UP),
+        ],
+    ),
+]
+# Marketing's nurture track: leads in nurture hear from Mo every other week or so; their opens,
+# clicks and replies raise their engagement until they are sales-ready (which ends the track).
+NURTURE_TRACK: tuple[str, str, list[tuple[Any, ...]]] = (
+    "Nurture: speed-to-lead insights",
+    "For leads in nurture: three emails over six weeks from marketing, each with one thing to read.",
+    [
+        (
+            0,
+            "email",
+            "",
+            {
+                "automatic": True,
+                "subject": "How fast do you answer a demo request, {{ lead.first_name | there }}?",
+                "body": "Hello {{ lead.first_name | there }},\n\nWe measured how fast 400 B2B teams answer a demo "
+                "request. The median was 42 hours; the teams under 5 minutes closed twice as often:\n"
+                "https://refinery.example/study/speed-to-lead\n\n{{ sender.name }}",
+            },
+        ),
+        (
+            10,
+            "email",
+            "",
+            {
+                "automatic": True,
+                "subject": "The three-question lead score",
+                "body": "Hello {{ lead.first_name | there }},\n\nA score your SDRs can explain in one sentence "
+                "beats a model nobody trusts. Here is the one we use:\n"
+                "https://refinery.example/guides/lead-score\n\n{{ sender.name }}",
+            },
+        ),
+        (
+            20,
+            "email",
+            "",
+            {
+                "automatic": True,
+                "subject": "Webinar: the first five minutes of a lead",
+                "body": "Hello {{ lead.first_name | there }},\n\nOn our next webinar two SDR managers show how "
+                "they answer every hand-raiser within five minutes:\n"
+                "https://refinery.example/webinars/first-five-minutes\n\n{{ sender.name }}",
+            },
+        ),
+    ],
+)
+# Shared email templates reps start from in the composer.
+TEMPLATES = [
+    (
+        "Intro after a download",
+        "{{ lead.company | your team }} and speed to lead",
+        "Hi {{ lead.first_name | there }},\n\nThanks for reading our study. How does "
+        "{{ lead.company | your team }} route inbound leads today?\n\nWould 20 minutes this week help?\n\n"
+        "{{ sender.name }}",
+    ),
+    (
+        "Follow-up after a call",
+        "Our call",
+        "Hi {{ lead.first_name | there }},\n\nThanks for your time today. As promised, the numbers we "
+        "talked about: https://refinery.example/study/speed-to-lead\n\n{{ sender.name }}",
+    ),
+    (
+        "Break-up",
+        "Shall I close your file?",
+        "Hi {{ lead.first_name | there }},\n\nI have not heard back, so I will stop writing. If speed to "
+        "lead becomes a topic at {{ lead.company | your company }}, just reply.\n\n{{ sender.name }}",
     ),
 ]
 PEOPLE = [
@@ -217,14 +318,36 @@ def _routing(teams):
     )
 
 
-def _cadences():
-    for name, description, steps in CADENCES:
-        cadence, created = Cadence.objects.get_or_create(name=name, defaults={"description": description})
+def _cadences(marketing: User) -> None:
+    tracks: list[tuple[str, str, list[tuple[Any, ...]], str, User | None]] = [
+        *((name, description, steps, Cadence.Kind.SALES, None) for name, description, steps in CADENCES),
+        (*NURTURE_TRACK, Cadence.Kind.NURTURE, marketing),
+    ]
+    for name, description, steps, kind, sender in tracks:
+        cadence, created = Cadence.objects.get_or_create(
+            name=name, defaults={"description": description, "kind": kind, "sender": sender}
+        )
         if created:
             CadenceStep.objects.bulk_create(
-                CadenceStep(cadence=cadence, position=i, day_offset=day, channel=channel, instructions=text)
-                for i, (day, channel, text) in enumerate(steps, start=1)
+                CadenceStep(
+                    cadence=cadence,
+                    position=i,
+                    day_offset=step[0],
+                    channel=step[1],
+                    instructions=step[2],
+                    **(step[3] if len(step) > 3 else {}),
+                )
+                for i, step in enumerate(steps, start=1)
             )
+
+
+def _templates(marketing: User):
+    from mail.models import Template
+
+    for name, subject, body in TEMPLATES:
+        Template.objects.get_or_create(
+            name=name, owner=None, defaults={"subject": subject, "body": body, "created_by": marketing}
+        )
 
 
 def set_up(*, today) -> tuple[list[User], list[Campaign]]:
@@ -236,5 +359,7 @@ def set_up(*, today) -> tuple[list[User], list[Campaign]]:
     campaigns = _campaigns(today=today)
     _scoring()
     _routing(teams)
-    _cadences()
+    marketing = next(u for u in users if u.role == Role.MARKETING)
+    _cadences(marketing)
+    _templates(marketing)
     return users, campaigns

@@ -17,6 +17,7 @@ from work.services import sweep_breaches
 from .cast import set_up
 from .customers import add_customer_stories
 from .deals import add_deal_stories
+from .emails import add_email_stories
 from .marketing import add_lead_stories
 from .outbound import add_target_stories
 
@@ -47,6 +48,7 @@ def seed(*, leads: int, now: datetime) -> Seeded:
         add_target_stories(replay, now)
         add_deal_stories(replay, now)
         customers_seeded = add_customer_stories(replay, now)
+        add_email_stories(replay, now)
         replay.run()
         # What beat does in its first minute, so that nothing long overdue waits for it
         # (an item days past due shows as breached, not as "at risk").

@@ -5,6 +5,8 @@ sending.py      the one send service: schedule, claim (exactly once), SMTP, retr
                 pace and daily limits, interrupted sends
 recording.py    what a sent email, a reply, an automatic reply, a bounce or an
                 unsubscribe does to the lead (touch, engagement, cadence ends)
+steps.py        cadences' email steps: automatic ones written once and sent when due
+                (nurture tracks too), manual ones drafted for the composer
 suppression.py  the suppression list every path checks
 mailboxes.py    a person's mailbox
 polling.py      reading replies, automatic replies, bounces and the Sent folder over IMAP
@@ -44,6 +46,7 @@ from .sending import (
     send_due,
     send_message,
 )
+from .steps import StepDraft, StepOutcome, StepResult, send_due_steps, step_draft, step_opening
 from .suppression import refusal, refuse_suppressed, remove, suppress, suppressed
 
 __all__ = [
@@ -53,6 +56,9 @@ __all__ = [
     "PollResult",
     "Recipient",
     "SendResult",
+    "StepDraft",
+    "StepOutcome",
+    "StepResult",
     "cancel_scheduled",
     "check_send_at",
     "confirm_sent",
@@ -79,7 +85,10 @@ __all__ = [
     "schedule",
     "schedule_email",
     "send_due",
+    "send_due_steps",
     "send_message",
+    "step_draft",
+    "step_opening",
     "summary",
     "suppress",
     "suppressed",

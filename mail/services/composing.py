@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Contact
 from leads.models import Lead
+from sdr.models import Channel, Enrollment
 from team.zones import user_zone
 
 from .. import merge, tracking
@@ -100,11 +101,18 @@ def schedule_email(
     send_at: datetime | None = None,
     template_id: int | None = None,
     now: datetime | None = None,
+    step_id: int | None = None,
 ) -> Message:
     """Merge, check and schedule a person's email (see ``sending`` for what happens next).
     Refuses, before anything is saved: a recipient the sender may not email, a merge field
     with no value, an empty subject or body, a suppressed address, a time outside the sender's
-    business hours."""
+    business hours.
+
+    With ``step_id`` (the composer opened from a cadence's email step), the email is that
+    step's (linked to the lead's enrollment and the step, with the one-click unsubscribe every
+    cadence email carries) while the lead's cadence is on that step; otherwise it is sent as an
+    ordinary email. A step's email already scheduled or sent is refused; one that failed (an
+    automatic attempt) stays on the timeline, unlinked."""
     now = now or timezone.now()
     recipient = recipient_for(sender, lead_id=lead_id, contact_id=contact_id)
     if not subject.strip():
@@ -121,6 +129,7 @@ def schedule_email(
             raise MailError("Choose one of your templates or a shared one.", field="template")
     mailbox = mailbox_for(sender)
     with transaction.atomic():
+        enrollment = _step_enrollment(recipient, step_id) if step_id is not None else None
         return schedule(
             Message(
                 mailbox=mailbox,
@@ -128,15 +137,42 @@ def schedule_email(
                 lead=recipient.lead,
                 contact=recipient.contact,
                 template=template,
+                enrollment=enrollment,
+                step=enrollment.step if enrollment is not None else None,
                 from_address=mailbox.from_header,
                 to_address=recipient.address,
                 subject=rendered.subject.strip(),
                 body=rendered.body,
                 tracked=tracking.tracking_enabled(),
+                unsubscribe_link=enrollment is not None,
                 send_at=when,
             ),
             now=now,
         )
+
+
+def _step_enrollment(recipient: Recipient, step_id: int) -> Enrollment | None:
+    """The recipient lead's enrollment, locked, when its cadence is on email step ``step_id``."""
+    if recipient.lead is None:
+        return None
+    enrollment = (
+        Enrollment.objects.select_for_update(of=("self",))
+        .select_related("step")
+        .filter(
+            lead=recipient.lead,
+            state=Enrollment.State.ACTIVE,
+            step_id=step_id,
+            step__channel=Channel.EMAIL,
+        )
+        .first()
+    )
+    if enrollment is None:
+        return None
+    written = Message.objects.filter(enrollment=enrollment, step_id=step_id)
+    if written.exclude(status__in=[Message.Status.FAILED, Message.Status.CANCELLED]).exists():
+        raise MailError("This cadence step's email is already scheduled or sent.")
+    written.update(step=None)  # a failed attempt stays on the timeline, no longer the step's
+    return enrollment
 
 
 def cancel_scheduled(*, message_id: int, by) -> Message:

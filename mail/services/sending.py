@@ -156,7 +156,23 @@ def _claim(message_id: int, now: datetime) -> tuple[Message, Mailbox] | str:
         row = suppressed([message.to_address]).get(message.to_address.strip().lower())
         if row is not None:
             _set(message, status=Message.Status.CANCELLED, error=refusal(row))
+            if message.enrollment_id is not None:
+                from .steps import end_for_suppression
+
+                end_for_suppression(message, row, now)
             return Outcome.CANCELLED
+        if message.step_id is not None:
+            from .steps import claim_check
+
+            verdict = claim_check(message, mailbox, now)
+            if verdict.cancel:
+                _set(message, status=Message.Status.CANCELLED, error=verdict.cancel)
+                return Outcome.CANCELLED
+            if verdict.later is not None:
+                Message.objects.filter(pk=message.pk, status=Message.Status.SCHEDULED).update(
+                    send_at=verdict.later
+                )
+                return Outcome.DEFERRED
         later = _pace(mailbox, now)
         if later is not None:
             Message.objects.filter(pk=message.pk, status=Message.Status.SCHEDULED).update(send_at=later)
@@ -183,12 +199,12 @@ def _pace(mailbox: Mailbox, now: datetime) -> datetime | None:
     schedule = sender_schedule(mailbox.user)
     local = now.astimezone(schedule.tz)
     day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    sent_today = Message.objects.filter(
-        mailbox=mailbox,
-        direction=Message.Direction.OUT,
-        status__in=[Message.Status.SENT, Message.Status.SENDING],
-        claimed_at__gte=day_start,
-    ).count()
+    # Two index range scans (mail_mailbox_sent, mail_sending), not the mailbox's whole history:
+    # what left today, and what is leaving now.
+    sent_today = (
+        Message.objects.filter(mailbox=mailbox, status=Message.Status.SENT, sent_at__gte=day_start).count()
+        + Message.objects.filter(mailbox=mailbox, status=Message.Status.SENDING).count()
+    )
     if sent_today >= mailbox.daily_limit:
         tomorrow = day_start + timedelta(days=1)
         try:

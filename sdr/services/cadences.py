@@ -5,6 +5,14 @@ opening of its business day in the SDR's team calendar. Completing it schedules 
 step ``day_offset`` difference business days later; a reply or a booked meeting ends the
 cadence; finishing the last step without a reply puts a "move to nurture?" item in the queue.
 
+A nurture track (``Cadence.kind`` nurture) is a cadence too, for leads in marketing's nurture:
+its steps are automatic emails from the track's ``sender``, its work items belong to nobody
+(no queue shows them; the mail sweep sends them when due), its days are counted in the
+sender's team calendar, and it ends when the lead becomes sales-ready (``route_leads``), replies,
+bounces or unsubscribes, or after its last step. Leads join it when an SDR moves them to
+nurture (``dispose_lead``) and, for every other way into nurture (a capture below the
+threshold, an import, an MQL gone cold), by the sweep ``enroll_nurture_leads``.
+
 Business days are counted in the lead's team calendar (weekends, closed days and holidays
 skipped). The first step is due on business day ``day_offset`` counted from the enrollment
 (day 0 is today while the team is still at work, else the next business day). A later step
@@ -19,7 +27,7 @@ from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, TypedDict
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 
 from kit.errors import Refused
@@ -58,8 +66,13 @@ class CadenceError(Refused):
 
 
 def active_cadences():
-    """The cadences an SDR may enroll a lead in (active, with at least one step)."""
-    return Cadence.objects.filter(is_active=True, steps__isnull=False).distinct().order_by("name")
+    """The cadences an SDR may enroll a lead in (active sales cadences with at least one step;
+    nurture tracks take leads in nurture by themselves)."""
+    return (
+        Cadence.objects.filter(is_active=True, kind=Cadence.Kind.SALES, steps__isnull=False)
+        .distinct()
+        .order_by("name")
+    )
 
 
 @dataclass(frozen=True)
@@ -115,25 +128,43 @@ def _next_day(schedule: Schedule, instant: datetime) -> datetime:
     return datetime.combine(day, time.min, tzinfo=schedule.tz)
 
 
+def _is_nurture(enrollment: Enrollment) -> bool:
+    return enrollment.cadence.kind == Cadence.Kind.NURTURE
+
+
+def _step_item(
+    enrollment: Enrollment, step: CadenceStep, lead: Lead, total: int, due: datetime
+) -> work.NewItem:
+    """A step's work item: in the lead's SDR's queue, or nobody's for a nurture track (the mail
+    sweep sends its email when due)."""
+    nurture = _is_nurture(enrollment)
+    return work.NewItem(
+        subject=lead,
+        kind=WorkItem.Kind.CADENCE_STEP,
+        title=_step_title(step, total),
+        owner_id=None if nurture else lead.owner_id,
+        team_id=None if nurture else lead.team_id,
+        due_at=due,
+        note=step.instructions,
+    )
+
+
+def _step_schedule(schedules: work.Schedules, enrollment: Enrollment, lead: Lead) -> Schedule:
+    """The calendar a cadence's business days are counted in: the lead's team's, or for a nurture
+    track its sender's (the lead has no team while in nurture)."""
+    if _is_nurture(enrollment):
+        sender = enrollment.cadence.sender
+        return schedules.for_team(sender.team_id if sender is not None else None)
+    return schedules.for_team(lead.team_id)
+
+
 def _open_step(
     enrollment: Enrollment, step: CadenceStep, lead: Lead, total: int, due: datetime, now: datetime
 ) -> WorkItem:
-    [item] = work.open_items(
-        [
-            work.NewItem(
-                subject=lead,
-                kind=WorkItem.Kind.CADENCE_STEP,
-                title=_step_title(step, total),
-                owner_id=lead.owner_id,
-                team_id=lead.team_id,
-                due_at=due,
-                note=step.instructions,
-            )
-        ],
-        now=now,
-    )
+    [item] = work.open_items([_step_item(enrollment, step, lead, total, due)], now=now)
     enrollment.step = step
-    enrollment.save(update_fields=["step"])
+    enrollment.manual_reason = ""
+    enrollment.save(update_fields=["step", "manual_reason"])
     return item
 
 
@@ -165,7 +196,7 @@ def enroll(*, lead_id: int, cadence_id: int, by: User, now: datetime | None = No
         if current := active.first():
             raise CadenceError(f"This lead is already in the cadence {current.cadence}; stop it first.")
         cadence = Cadence.objects.filter(pk=cadence_id).first()
-        if cadence is None or not cadence.is_active:
+        if cadence is None or not cadence.is_active or cadence.kind != Cadence.Kind.SALES:
             raise CadenceError("Choose an active cadence.")
         steps = list(cadence.steps.select_related("cadence").order_by("position"))
         if not steps:
@@ -205,7 +236,7 @@ def advance(*, lead_ids: Sequence[int], by: User | None, now: datetime) -> list[
         return []
     enrollments = Enrollment.objects.filter(
         lead_id__in={i.object_id for i in done}, state=Enrollment.State.ACTIVE
-    ).select_related("step", "cadence", "lead")
+    ).select_related("step", "cadence__sender", "lead")
     schedules = work.Schedules()
     for enrollment in enrollments:
         steps = list(enrollment.cadence.steps.select_related("cadence").order_by("position"))
@@ -215,13 +246,15 @@ def advance(*, lead_ids: Sequence[int], by: User | None, now: datetime) -> list[
         if later:
             gap = later[0].day_offset - (current.day_offset if current else 0)
             # At least the next business day: two steps on one day would be one touch.
-            schedule = schedules.for_team(lead.team_id)
+            schedule = _step_schedule(schedules, enrollment, lead)
             due = business_day_start(schedule, _next_day(schedule, now), max(gap, 1) - 1)
             _open_step(enrollment, later[0], lead, len(steps), due, now)
             continue
         _end(
             enrollment, Enrollment.State.FINISHED, now, by, f"{enrollment.cadence} finished without a reply."
         )
+        if _is_nurture(enrollment):
+            continue  # marketing's track: nobody's queue to ask "move to nurture?"
         work.open_items(
             [
                 work.NewItem(
@@ -254,14 +287,22 @@ def on_touch(*, lead_id: int, kind: str, outcome: str, by: User | None, now: dat
 
 
 def end_enrollments(
-    *, lead_ids: Sequence[int], state: str, now: datetime, by: User | None = None, reason: str = ""
+    *,
+    lead_ids: Sequence[int],
+    state: str,
+    now: datetime,
+    by: User | None = None,
+    reason: str = "",
+    kind: str | None = None,
 ) -> int:
     """End the active cadences of these leads (a reply, a meeting, a handoff, a disposition or
-    the SDR stopping it): the enrollment records why and its open step leaves the queue."""
-    ended = 0
-    for enrollment in Enrollment.objects.filter(
-        lead_id__in=lead_ids, state=Enrollment.State.ACTIVE
-    ).select_related("cadence"):
+    the SDR stopping it; with ``kind``, only cadences of that kind): the enrollment records why
+    and its open step leaves the queue."""
+    active = Enrollment.objects.filter(lead_id__in=lead_ids, state=Enrollment.State.ACTIVE)
+    if kind is not None:
+        active = active.filter(cadence__kind=kind)
+    ended: list[int] = []
+    for enrollment in active.select_related("cadence"):
         label = Enrollment.State(state).label
         _end(
             enrollment,
@@ -270,12 +311,12 @@ def end_enrollments(
             by,
             f"{enrollment.cadence}: {label.lower()}" + (f" ({reason})" if reason else ""),
         )
-        ended += 1
+        ended.append(enrollment.lead_id)
     if ended:
-        WorkItem.objects.open().filter(work.subject_filter(Lead, lead_ids), kind__in=STEP_KINDS).update(
+        WorkItem.objects.open().filter(work.subject_filter(Lead, ended), kind__in=STEP_KINDS).update(
             state=WorkItem.State.CANCELLED, completed_at=now
         )
-    return ended
+    return len(ended)
 
 
 def _end(enrollment: Enrollment, state: str, now: datetime, by, message: str) -> None:
@@ -300,3 +341,146 @@ def stop(*, lead_id: int, by: User, now: datetime | None = None) -> int:
         if not ended:
             raise CadenceError("This lead is not in a cadence.")
     return ended
+
+
+# --- automatic email steps and nurture tracks --------------------------------------------------
+
+
+def hold_step(*, lead_id: int, step_id: int, reason: str, now: datetime | None = None) -> bool:
+    """An automatic email step could not be sent by itself (a merge field has no value, say). In
+    a sales cadence the step waits in the SDR's queue like a manual one, its note saying why; a
+    nurture track (nobody's queue) ends. Returns whether the lead's cadence was on that step.
+    Runs in the caller's transaction."""
+    now = now or timezone.now()
+    enrollment = (
+        Enrollment.objects.select_related("cadence", "step")
+        .filter(lead_id=lead_id, state=Enrollment.State.ACTIVE, step_id=step_id)
+        .first()
+    )
+    if enrollment is None or enrollment.step is None:
+        return False
+    position = enrollment.step.position
+    if _is_nurture(enrollment):
+        end_enrollments(
+            lead_ids=[lead_id],
+            state=Enrollment.State.STOPPED,
+            now=now,
+            reason=f"step {position}'s email could not be sent: {reason}",
+        )
+        return True
+    enrollment.manual_reason = reason[:500]
+    enrollment.save(update_fields=["manual_reason"])
+    for item in WorkItem.objects.open().filter(
+        work.subject_filter(Lead, [lead_id]), kind=WorkItem.Kind.CADENCE_STEP
+    ):
+        note = f"Not sent automatically: {reason} Write this step's email yourself."
+        item.note = (f"{note}\n\n{item.note}" if item.note else note)[:2000]
+        item.title = f"{item.title} (write it yourself)"[:200]
+        item.save(update_fields=["note", "title"])
+    LeadEvent.objects.create(
+        lead_id=lead_id,
+        kind=LeadEvent.Kind.CADENCE,
+        at=now,
+        message=f"{enrollment.cadence}: step {position}'s email was not sent automatically ({reason})"[:500],
+    )
+    return True
+
+
+def nurture_track() -> Cadence | None:
+    """The track leads entering nurture join: the oldest active nurture track with steps and a
+    sender (marketing runs one at a time; an inactive one takes nobody new)."""
+    return (
+        Cadence.objects.filter(
+            kind=Cadence.Kind.NURTURE, is_active=True, sender__isnull=False, steps__isnull=False
+        )
+        .select_related("sender")
+        .distinct()
+        .order_by("created_at", "id")
+        .first()
+    )
+
+
+def enroll_in_nurture(*, lead_ids: Sequence[int], now: datetime | None = None) -> list[Enrollment]:
+    """Leads in nurture join the active nurture track, if there is one: step 1's email is due
+    on its business day in the sender's calendar, in nobody's queue. Leads no longer in nurture
+    or already in a cadence are left alone. Locks the leads (in the caller's transaction, or
+    its own); returns the new enrollments."""
+    now = now or timezone.now()
+    track = nurture_track()
+    if track is None or not lead_ids:
+        return []
+    steps = list(track.steps.order_by("position"))
+    for step in steps:
+        step.cadence = track
+    with transaction.atomic():
+        leads = list(
+            Lead.objects.select_for_update()
+            .filter(pk__in=list(lead_ids), status=Lead.Status.NURTURE)
+            .exclude(enrollments__state=Enrollment.State.ACTIVE)
+            .order_by("pk")
+        )
+        if not leads:
+            return []
+        enrollments = Enrollment.objects.bulk_create(
+            Enrollment(lead=lead, cadence=track, step=steps[0], started_at=now) for lead in leads
+        )
+        schedule = _step_schedule(work.Schedules(), enrollments[0], leads[0])
+        due = business_day_start(schedule, now, steps[0].day_offset)
+        work.open_items(
+            [
+                _step_item(enrollment, steps[0], lead, len(steps), due)
+                for enrollment, lead in zip(enrollments, leads, strict=True)
+            ],
+            now=now,
+        )
+        LeadEvent.objects.bulk_create(
+            LeadEvent(
+                lead=lead,
+                kind=LeadEvent.Kind.CADENCE,
+                at=now,
+                message=f"Joined the nurture track {track} ({len(steps)} emails from {track.sender}).",
+            )
+            for lead in leads
+        )
+    return enrollments
+
+
+# How far back the sweep looks for leads that entered nurture: beat runs it every few minutes,
+# so this only matters after an outage longer than that (leads older than it stay out).
+NURTURE_LOOKBACK = timedelta(days=2)
+NURTURE_BATCH = 500
+
+
+def enroll_nurture_leads(*, now: datetime | None = None, limit: int = 50_000) -> int:
+    """The nurture sweep: leads that entered nurture lately (captured below the MQL threshold,
+    imported, an MQL gone cold, moved there by hand) and have not joined a cadence since, join
+    the active nurture track. Found from their timeline events (an index range over the
+    lookback), in batches; a re-run finds nobody new. Returns how many joined."""
+    now = now or timezone.now()
+    track = nurture_track()
+    if track is None:
+        return 0
+    since = max(track.created_at, now - NURTURE_LOOKBACK)
+    entered = {
+        *LeadEvent.objects.filter(
+            kind=LeadEvent.Kind.STATUS, to_status=Lead.Status.NURTURE, at__gte=since, at__lte=now
+        ).values_list("lead_id", flat=True),
+        *LeadEvent.objects.filter(
+            kind=LeadEvent.Kind.CAPTURED, to_status=Lead.Status.NURTURE, at__gte=since, at__lte=now
+        ).values_list("lead_id", flat=True),
+    }
+    if not entered:
+        return 0
+    since_entering = Enrollment.objects.filter(
+        lead=OuterRef("pk"), started_at__gte=OuterRef("status_changed_at")
+    )
+    waiting = list(
+        Lead.objects.filter(pk__in=entered, status=Lead.Status.NURTURE)
+        .exclude(Exists(since_entering))
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    joined = 0
+    for start in range(0, len(waiting), NURTURE_BATCH):
+        joined += len(enroll_in_nurture(lead_ids=waiting[start : start + NURTURE_BATCH], now=now))
+    return joined

@@ -21,7 +21,8 @@ from work import services as work
 from work.models import SlaPolicy, WorkItem
 
 from .. import registry
-from ..models import TerritoryRule
+from ..models import Cadence, Enrollment, TerritoryRule
+from . import cadences
 from .common import SDR_TEAM_KINDS, lead_event
 from .round_robin import lock_round_robins, save_round_robins
 
@@ -49,7 +50,9 @@ class RoutingResult:
 
 def route_leads(*, lead_ids: Sequence[int], now: datetime | None = None, wait: bool = True) -> RoutingResult:
     """Route sales-ready leads nobody owns: a team by territory, a rep by round-robin, and
-    a first-touch timer (hand-raisers under the tighter policy) - in one transaction.
+    a first-touch timer (hand-raisers under the tighter policy) - in one transaction. Their
+    nurture track ends (state sales-ready): the same path whether an activity promoted them
+    (``on_sales_ready``) or the threshold sweep did (the routing sweep).
 
     Leads not yet routed get a team, an event and a timer; leads already waiting in a team's
     unassigned queue get an owner when someone can take them, and their timer follows. Leads
@@ -68,6 +71,14 @@ def route_leads(*, lead_ids: Sequence[int], now: datetime | None = None, wait: b
         )
         if not leads:
             return result
+        # A sales-ready lead leaves marketing's nurture track: from now on an SDR writes to it.
+        cadences.end_enrollments(
+            lead_ids=[lead.pk for lead in leads],
+            state=Enrollment.State.SALES_READY,
+            now=now,
+            reason="sales-ready",
+            kind=Cadence.Kind.NURTURE,
+        )
         # Leads an app above claims (someone at a customer: the account's AM) skip the
         # territory; the claimer wrote their work items and events (see ``sdr.registry``).
         claims = registry.offer([lead for lead in leads if lead.team_id is None], now)

@@ -173,8 +173,9 @@ DISPOSITIONS: dict[str, tuple[str, ...]] = {
 
 
 def dispose_lead(*, lead_id: int, by: User, to: str, reason: str, note: str = "") -> None:
-    """Take a lead out of the queue: back to marketing's nurture, or disqualified. The reason
-    (and note) go on the timeline; its open work items are closed."""
+    """Take a lead out of the queue: back to marketing's nurture (and its nurture track, if one
+    runs), or disqualified. The reason (and note) go on the timeline; its open work items are
+    closed."""
     if to not in DISPOSITIONS:
         raise SdrError("A disposition is nurture or disqualify.")
     if reason not in DISPOSITIONS[to]:
@@ -193,3 +194,6 @@ def _dispose(lead_id: int, by: User, to: str, text: str) -> None:
     cadences.end_enrollments(
         lead_ids=[lead_id], state=Enrollment.State.STOPPED, now=lead.status_changed_at, by=by, reason=text
     )
+    if to == Lead.Status.NURTURE:
+        # Parked, not forgotten: marketing's nurture track keeps writing to it.
+        cadences.enroll_in_nurture(lead_ids=[lead_id], now=lead.status_changed_at)

@@ -28,11 +28,13 @@ from work.models import WorkItem
 from .. import services
 from ..access import own_queue_item
 from ..forms import DispositionForm, FollowUpForm, TouchForm
+from ..models import Channel, Enrollment
 from .rows import ROW, queue_row, row_context
 
 
 def _forms(item: WorkItem, tz: ZoneInfo, **bound) -> dict:
-    """The three forms of an item's panel, fresh unless a bound one is given."""
+    """The three forms of an item's panel, fresh unless a bound one is given; for a cadence's
+    email step, the step (the panel offers to write its email in the composer)."""
     auto_id = f"i{item.pk}_%s"
     return {
         "touch": bound.get("touch") or TouchForm(auto_id=auto_id),
@@ -40,7 +42,19 @@ def _forms(item: WorkItem, tz: ZoneInfo, **bound) -> dict:
         "disposition": bound.get("disposition") or DispositionForm(auto_id=auto_id),
         "tz": tz,
         "refused": next(iter(bound.values()), None),
+        "email_step": _email_step(item),
     }
+
+
+def _email_step(item: WorkItem) -> Enrollment | None:
+    """The lead's enrollment when the item is its cadence's email step (its ``step`` the one)."""
+    if item.kind != WorkItem.Kind.CADENCE_STEP:
+        return None
+    return (
+        Enrollment.objects.select_related("step")
+        .filter(lead_id=item.object_id, state=Enrollment.State.ACTIVE, step__channel=Channel.EMAIL)
+        .first()
+    )
 
 
 @login_required

@@ -55,13 +55,20 @@ def _row(
     last_touch_kind: str | None,
 ) -> QueueRow:
     sla_css, sla_text, countdown = sla_display(item, now)
+    bucket_label = Bucket.LABELS.get(bucket, "") if bucket is not None else ""
+    if bucket == Bucket.SENDS_ITSELF:
+        # Refinery sends it (paced, within the sender's hours): nothing for the rep to chase.
+        bucket_label = f"Sends automatically at {item.due_at:%a %d %b %H:%M} UTC"
+        left = item.due_at - now
+        sla_css, countdown = "auto", ""
+        sla_text = f"sends in {_span(left)}" if left > timedelta(0) else "sending"
     return QueueRow(
         item=item,
         lead=lead,
         grade=lead.grade(now, half_life),
         engagement=lead.engagement(now, half_life),
         workable=lead.status in IN_SALES,
-        bucket_label=Bucket.LABELS.get(bucket, "") if bucket is not None else "",
+        bucket_label=bucket_label,
         last_touch_at=last_touch_at,
         touch_label=ActivityKind(last_touch_kind).label if last_touch_kind in ActivityKind.values else "",
         touch_ago=naturaltime(last_touch_at) if last_touch_at else "",

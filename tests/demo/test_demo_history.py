@@ -22,10 +22,11 @@ FUTURE_FIELDS = {
     ("WorkItem", "reassign_at"),
     ("ApiToken", "expires_at"),
     ("Opportunity", "proposed_meeting_at"),
+    ("Message", "send_at"),
     # Written by the test database's setup, at the real time, before the clock was frozen.
     ("ScoringSettings", "updated_at"),
 }
-APPS = ("team", "work", "leads", "sdr", "accounts", "renewals")
+APPS = ("team", "work", "leads", "sdr", "accounts", "renewals", "mail")
 pytestmark = pytest.mark.django_db
 
 
@@ -47,6 +48,7 @@ def test_the_demo_happened_in_time_order_and_its_pages_say_so(seeded, client):
     _assert_no_negative_speed_to_first_touch(client)
     _assert_old_leads_were_not_routed_today(now, client)
     _assert_the_campaigns_spend_in_the_default_period(now, client)
+    _assert_the_emails_left_in_their_senders_hours(now)
 
 
 def _assert_history_in_order(now):
@@ -164,3 +166,22 @@ def _assert_the_campaigns_spend_in_the_default_period(now, client):
     assert Decimal(cells[8].replace(",", "")) == (spend / leads).quantize(Decimal("0.01"), ROUND_HALF_UP)
     assert all(cell not in ("", "—", "0.00") for cell in cells[8:12]), cells  # per lead, MQL, qualified, won
     assert cells[12].endswith("%"), cells  # a ROI
+
+
+def _assert_the_emails_left_in_their_senders_hours(now):
+    """The nurture track and the "email first" cadence sent their emails as beat does: after the
+    lead arrived, by now, inside the sender's working hours, once per step."""
+    from mail.models import Message
+    from team.calendar import Schedule, next_business_instant
+
+    sent = Message.objects.filter(status=Message.Status.SENT).select_related(
+        "sender__team__calendar", "lead", "step"
+    )
+    assert sent.filter(sender__username="mo", step__cadence__kind="nurture").count() >= 10
+    assert not Message.objects.filter(status__in=["failed", "sending"]).exists()
+    steps = [(m.enrollment_id, m.step_id) for m in sent]
+    assert len(steps) == len(set(steps))
+    for message in sent:
+        assert message.lead.captured_at <= message.sent_at <= now
+        schedule = Schedule.from_calendar(message.sender.team.calendar)
+        assert next_business_instant(schedule, message.sent_at) == message.sent_at, message.subject

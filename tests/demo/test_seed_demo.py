@@ -22,7 +22,7 @@ def test_seed_demo_builds_the_cast_and_is_idempotent():
 
     assert Opportunity.objects.count() == opportunities
     assert pipeline == set(Opportunity.Status.values)  # something in every state to look at
-    assert Cadence.objects.filter(steps__isnull=False).distinct().count() == 2
+    assert Cadence.objects.filter(steps__isnull=False).distinct().count() == 4  # one a nurture track
 
     assert (
         User.objects.count(),

@@ -419,9 +419,12 @@ def test_two_enrollments_at_once_leave_the_lead_in_one_cadence(outbound_sdr):
 # --- the admin ---------------------------------------------------------------------------------
 
 
-def admin_form(name, steps):
+def admin_form(name, steps, **fields):
+    """The admin's add form: ``steps`` of (position, day offset, channel), or with a fourth
+    item, the step's other fields (automatic, subject, body)."""
     data = {
         "name": name,
+        "kind": "sales",
         "description": "",
         "is_active": "on",
         "steps-TOTAL_FORMS": str(len(steps)),
@@ -429,7 +432,7 @@ def admin_form(name, steps):
         "steps-MIN_NUM_FORMS": "0",
         "steps-MAX_NUM_FORMS": "1000",
     }
-    for i, (position, offset, channel) in enumerate(steps):
+    for i, (position, offset, channel, *more) in enumerate(steps):
         data.update(
             {
                 f"steps-{i}-position": str(position),
@@ -438,7 +441,9 @@ def admin_form(name, steps):
                 f"steps-{i}-instructions": f"Step {position}",
             }
         )
-    return data
+        for key, value in (more[0] if more else {}).items():
+            data[f"steps-{i}-{key}"] = value
+    return data | fields
 
 
 @pytest.mark.django_db
@@ -471,6 +476,61 @@ def test_the_admin_refuses_steps_out_of_order(admin_client, steps, message):
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not Cadence.objects.exists() and not CadenceStep.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_admin_saves_email_steps_and_a_nurture_track(admin_client, marketing):
+    automatic = {"automatic": "on", "subject": "Hi {{ lead.first_name }}", "body": "Hello"}
+    response = admin_client.post(
+        "/admin/sdr/cadence/add/", admin_form("Mixed", [(1, 0, "email", automatic), (2, 2, "call")])
+    )
+    assert response.status_code == 302
+    step = CadenceStep.objects.get(position=1)
+    assert (step.automatic, step.subject, step.body) == (True, "Hi {{ lead.first_name }}", "Hello")
+    response = admin_client.post(
+        "/admin/sdr/cadence/add/",
+        admin_form("Nurture", [(1, 0, "email", automatic)], kind="nurture", sender=str(marketing.pk)),
+    )
+    assert response.status_code == 302
+    assert Cadence.objects.get(name="Nurture").sender == marketing
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("steps", "fields", "message"),
+    [
+        (
+            [(1, 0, "call", {"subject": "Hi"})],
+            {},
+            "Only an email step has a subject, a body or sends itself.",
+        ),
+        (
+            [(1, 0, "call", {"automatic": "on"})],
+            {},
+            "Only an email step has a subject, a body or sends itself.",
+        ),
+        (
+            [(1, 0, "email", {"automatic": "on", "subject": "Hi"})],
+            {},
+            "An automatic email needs a subject and a body.",
+        ),
+        (
+            [(1, 0, "email", {"subject": "Hi", "body": "Hello"})],
+            {"kind": "nurture"},
+            "A nurture track&#x27;s steps are automatic emails.",
+        ),
+        (
+            [(1, 0, "email", {"automatic": "on", "subject": "Hi", "body": "Hello"})],
+            {"kind": "nurture"},
+            "A nurture track&#x27;s emails go out from someone&#x27;s mailbox: choose who.",
+        ),
+    ],
+)
+def test_the_admin_refuses_email_fields_that_do_not_fit(admin_client, steps, fields, message):
+    response = admin_client.post("/admin/sdr/cadence/add/", admin_form("Broken", steps, **fields))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Cadence.objects.exists()
 
 
 @pytest.mark.django_db
