@@ -6,7 +6,8 @@ sending.py      the one send service: schedule, claim (exactly once), SMTP, retr
 recording.py    what a sent email, a reply, an automatic reply, a bounce or an
                 unsubscribe does to the lead (touch, engagement, cadence ends)
 suppression.py  the suppression list every path checks
-mailboxes.py    a person's mailbox
+mailboxes.py    a person's mailbox: saving it, and the connection test
+templates.py    shared and personal templates, their merge fields checked
 common.py       the error the modules raise, address normalisation
 """
 
@@ -20,7 +21,14 @@ from .composing import (
     recipient_for,
     schedule_email,
 )
-from .mailboxes import mailbox_for
+from .mailboxes import (
+    ConnectionFailed,
+    Problem,
+    check_connection,
+    mailbox_for,
+    mailbox_or_default,
+    save_mailbox,
+)
 from .recording import (
     record_auto_reply,
     record_bounce,
@@ -43,18 +51,25 @@ from .sending import (
     send_message,
 )
 from .suppression import refusal, refuse_suppressed, remove, suppress, suppressed
+from .templates import check_merge_fields, delete_template, save_template
 
 __all__ = [
+    "ConnectionFailed",
     "MailError",
     "Outcome",
+    "Problem",
     "Recipient",
     "SendResult",
     "cancel_scheduled",
+    "check_connection",
+    "check_merge_fields",
     "check_send_at",
     "confirm_sent",
+    "delete_template",
     "describe",
     "in_business_hours",
     "mailbox_for",
+    "mailbox_or_default",
     "merge_values",
     "new_message_id",
     "next_opening",
@@ -70,6 +85,8 @@ __all__ = [
     "refusal",
     "refuse_suppressed",
     "remove",
+    "save_mailbox",
+    "save_template",
     "schedule",
     "schedule_email",
     "send_due",
