@@ -132,9 +132,10 @@ class EmailRules:
 
     def _managed(self) -> tuple[set[int], set[int]]:
         if self._team_ids is None or self._member_ids is None:
-            teams = managed_teams(self.user)
-            self._team_ids = set(teams.values_list("pk", flat=True))
-            self._member_ids = set(User.objects.filter(team__in=teams).values_list("pk", flat=True))
+            # One query: each managed team with each of its members (or none).
+            rows = list(managed_teams(self.user).values_list("pk", "members__pk"))
+            self._team_ids = {team for team, _ in rows}
+            self._member_ids = {member for _, member in rows if member is not None}
         return self._team_ids, self._member_ids
 
     def lead(self, lead: Lead) -> bool:
@@ -152,12 +153,18 @@ class EmailRules:
         user = self.user
         if not may_send(user):
             return False
-        if user.is_superuser or contact.account.account_manager_id == user.pk:
+        if user.is_superuser:
+            return True
+        # The account manager's check reads the contact's account: first when it is loaded.
+        loaded = Contact.account.is_cached(contact)  # type: ignore[attr-defined]
+        if loaded and contact.account.account_manager_id == user.pk:
             return True
         if self._account_ids is None:
             self._account_ids = set(
                 visible_opportunities(user).values_list("account_id", flat=True).distinct()
             )
         if contact.account_id in self._account_ids:
+            return True
+        if not loaded and contact.account.account_manager_id == user.pk:
             return True
         return contact.lead is not None and self.lead(contact.lead)

@@ -22,7 +22,7 @@ from django.utils.html import format_html
 from accounts.models import Contact
 from leads.models import Lead
 
-from ..access import EmailRules, emailable_contacts
+from ..access import EmailRules
 
 register = template.Library()
 
@@ -101,9 +101,7 @@ def phone_link(phone: str, empty: str = ""):
 
 
 @register.simple_tag(takes_context=True)
-def may_email_at(context, account) -> bool:
-    """Whether the viewer may email someone at ``account`` (one query)."""
-    request = context.get("request")
-    if request is None or account is None:
-        return False
-    return emailable_contacts(request.user, account).exists()
+def may_email_any(context, people) -> bool:
+    """Whether the viewer may email any of these leads or contacts (or rows with a
+    ``contact``), as the rows' own links ask (no query more)."""
+    return any(_allowed(context, getattr(person, "contact", person)) for person in people)
