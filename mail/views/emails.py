@@ -85,6 +85,8 @@ def section_context(user, *, lead: Lead | None = None, contact: Contact | None =
         "unsuppress_url": unsuppress,
         "of": of,
         "back": back,
+        # The lead's page has its own "Write an email" button.
+        "hide_compose": contact is None,
     }
 
 

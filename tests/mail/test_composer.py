@@ -5,6 +5,7 @@ prospect's real inbox, the lead's timeline shows it and its first-touch SLA stop
 time in the sender's business hours (outside them refused with the next opening, in the
 sender's zone); a suppressed address and someone else's lead are refused."""
 
+import logging
 from datetime import UTC, datetime
 
 import pytest
@@ -16,7 +17,7 @@ from mail import services
 from mail.models import Message, Template
 from tests.factories import accepted, routed_lead
 from tests.mail.pages import own_mailbox
-from tests.mailservers import mail_servers, unique_address, wait_for_messages  # noqa: F401
+from tests.mailservers import PASSWORD, mail_servers, unique_address, wait_for_messages  # noqa: F401
 from work.models import WorkItem
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
@@ -108,7 +109,10 @@ def test_a_merge_field_without_a_value_shows_beside_the_field_and_blocks_the_sen
 
 
 @pytest.mark.usefixtures("mail_servers")
-def test_send_now_delivers_through_my_own_server_and_is_the_first_touch(sam, bea, inbound_sdr, template):
+def test_send_now_delivers_through_my_own_server_and_is_the_first_touch(
+    sam, bea, inbound_sdr, template, caplog
+):
+    caplog.set_level(logging.DEBUG)
     mailbox = own_mailbox(inbound_sdr)
     answer = compose(
         sam, bea, action="send", subject=template.subject, body=template.body, template=template.pk
@@ -139,6 +143,8 @@ def test_send_now_delivers_through_my_own_server_and_is_the_first_touch(sam, bea
     assert item.state == WorkItem.State.DONE and item.met_sla
     bea.refresh_from_db()
     assert bea.status == Lead.Status.WORKING
+    # The mailbox's password went to the SMTP server and nowhere else.
+    assert all(PASSWORD not in record.getMessage() for record in caplog.records)
     # The lead's page: the timeline shows it, and so does its Emails card.
     lead_page = sam.get(f"/leads/{bea.pk}/").content.decode()
     assert "Quick question, Bea" in lead_page

@@ -155,3 +155,31 @@ def test_an_opportunity_links_its_contact_to_the_composer_and_its_phone(client_f
     assert f"/mail/compose/?contact={opportunity.contact_id}" in html
     assert 'href="tel:+15550102030"' in html
     assert "mailto:" not in html
+
+
+def test_an_opportunity_page_loads_its_contacts_emails_for_the_ae(client_for, inbound_sdr, ae, other_ae):
+    opportunity = accepted(inbound_sdr, ae, first_name="Olga")
+    contact = opportunity.contact
+    Message.objects.create(
+        contact=contact,
+        lead=None,
+        sender=ae,
+        from_address=ae.email,
+        to_address=contact.email,
+        subject="Proposal",
+        status="sent",
+        sent_at=NOW,
+        message_id="<p@refinery.example>",
+        created_at=NOW,
+    )
+    alex = client_for(ae)
+    assert (
+        f'hx-get="/mail/contact/{contact.pk}/emails/"'
+        in alex.get(f"/opportunities/{opportunity.pk}/").content.decode()
+    )
+    html = alex.get(f"/mail/contact/{contact.pk}/emails/", headers=HTMX).content.decode()
+    assert "Proposal" in html and f"/mail/compose/?contact={contact.pk}" in html
+    # The lead's SDR sees it too (the contact came from their lead).
+    assert "Proposal" in fragment(client_for(inbound_sdr), contact.lead)
+    # Another AE with nothing on the account gets nothing.
+    assert client_for(other_ae).get(f"/mail/contact/{contact.pk}/emails/", headers=HTMX).content == b""
