@@ -156,7 +156,7 @@ class EmailRules:
         if user.is_superuser:
             return True
         # The account manager's check reads the contact's account: first when it is loaded.
-        loaded = Contact.account.is_cached(contact)  # type: ignore[attr-defined]
+        loaded = Contact.account.is_cached(contact)
         if loaded and contact.account.account_manager_id == user.pk:
             return True
         if self._account_ids is None:

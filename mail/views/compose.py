@@ -33,7 +33,6 @@ from team.zones import user_zone
 from .. import merge, services
 from ..access import emailable_contacts, may_email_contact, may_have_mailbox, templates_for
 from ..forms import ComposeForm
-from ..services.mailboxes import mailbox_or_default
 from .emails import section_context
 from .templates import merge_fields
 
@@ -137,7 +136,7 @@ def _form(user, where: Where, tz, data=None, initial=None) -> ComposeForm:
 
 def _context(request, where: Where, form: ComposeForm, tz, **extra) -> dict:
     user = request.user
-    mailbox = mailbox_or_default(user)
+    mailbox = services.mailbox_or_default(user)
     section = _emails_of(user, where)
     return {
         "where": where,

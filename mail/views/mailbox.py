@@ -16,10 +16,10 @@ from django.views.decorators.http import require_http_methods
 
 from kit.errors import Refused, add_refusal
 
+from .. import services
 from ..access import may_have_mailbox
 from ..forms import MailboxForm
 from ..models import Mailbox
-from ..services.mailboxes import ConnectionFailed, mailbox_or_default, save_mailbox
 
 
 def _context(mailbox: Mailbox, form: MailboxForm, *, test_failed: bool = False) -> dict:
@@ -32,7 +32,7 @@ def _context(mailbox: Mailbox, form: MailboxForm, *, test_failed: bool = False) 
 def mailbox(request):
     if not may_have_mailbox(request.user):
         raise PermissionDenied("Service accounts send no email.")
-    current = mailbox_or_default(request.user)
+    current = services.mailbox_or_default(request.user)
     if request.method == "GET":
         return render(request, "mail/mailbox.html", _context(current, MailboxForm(mailbox=current)))
     form = MailboxForm(request.POST, mailbox=current)
@@ -40,14 +40,14 @@ def mailbox(request):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            saved, problems = save_mailbox(
+            saved, problems = services.save_mailbox(
                 user=request.user,
                 values=form.settings_values(),
                 smtp_password=data["smtp_password"],
                 imap_password=data["imap_password"],
                 save_anyway=data["save_anyway"],
             )
-        except ConnectionFailed as exc:
+        except services.ConnectionFailed as exc:
             test_failed = True
             for problem in exc.problems:
                 form.add_error(problem.field if problem.field in form.fields else None, problem.message)

@@ -11,11 +11,10 @@ from django.views.decorators.http import require_http_methods
 
 from kit.errors import Refused, add_refusal
 
-from .. import merge
+from .. import merge, services
 from ..access import may_edit_shared_templates, may_edit_template, may_have_mailbox, templates_for
 from ..forms import TemplateForm
 from ..models import Template
-from ..services.templates import delete_template, save_template
 
 
 def _require(user) -> None:
@@ -67,7 +66,7 @@ def _save(request, template: Template | None):
             data.get("shared", False) if may_share else (template is not None and template.owner_id is None)
         )
         try:
-            saved = save_template(
+            saved = services.save_template(
                 by=user,
                 template_id=template.pk if template else None,
                 name=data["name"],
@@ -121,7 +120,7 @@ def template_delete(request, pk):
     if request.method == "GET":
         return render(request, "mail/template_delete.html", {"template": template})
     try:
-        delete_template(by=request.user, template_id=template.pk)
+        services.delete_template(by=request.user, template_id=template.pk)
     except Refused as exc:
         messages.error(request, str(exc))
     else:
