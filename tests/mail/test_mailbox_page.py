@@ -88,7 +88,7 @@ def test_saving_the_system_mailbox_needs_no_server(sam, inbound_sdr):
 
 
 def test_an_own_mailbox_passes_the_test_and_its_passwords_are_stored_encrypted_and_never_shown(
-    sam, inbound_sdr, logs
+    sam, inbound_sdr, logs, capfd
 ):
     address = unique_address("sam")
     answer = sam.post(URL, mailbox_form(address), follow=True)
@@ -116,6 +116,9 @@ def test_an_own_mailbox_passes_the_test_and_its_passwords_are_stored_encrypted_a
         PASSWORD not in record.getMessage() and PASSWORD not in (record.exc_text or "")
         for record in logs.records
     )
+    # smtplib's and imaplib's debugging (which would print the AUTH and LOGIN lines) stays off.
+    out, err = capfd.readouterr()
+    assert PASSWORD not in out and PASSWORD not in err
 
 
 def test_a_blank_password_keeps_the_stored_one(sam, inbound_sdr):
