@@ -79,7 +79,7 @@ lint: install
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 	DEBUG=1 $(BIN)/mypy
 
-bench: install
+bench: install mail-servers
 	@command -v wrk >/dev/null || { echo "Installing Debian's wrk for the capture benchmark"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

@@ -28,6 +28,9 @@ the same job the cheapest way (raw SQL), in the same run on the same machine.
    incremental refresh per changed lead; the insight pages' server time for periods of 7 to
    365 days and every single filter, vs the same cohort numbers by a plain GROUP BY over the
    raw rows. Its own data set (the queues and opportunities generators, plus events and contracts).
+8. Reading mail back (``--only mail``): an IMAP poll of 10,000 new messages on the local Dovecot
+   (``bin/mail-servers``), matched against a million leads (those another figure left, or the
+   sweep figure's generator), vs imaplib fetching the same messages and nothing else.
 
 Everything runs against a dedicated database, ``refinery_bench``, dropped and re-created at
 the start; Redis database 14 is flushed. Nothing else is touched. Another checkout (CI, a
@@ -47,7 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import django
 
-from bench import capture, csv_import, insight, opportunities, queues, renewals, report, sweep
+from bench import capture, csv_import, insight, mail_poll, opportunities, queues, renewals, report, sweep
 from bench.env import (
     DB_NAME,
     REDIS_URL,
@@ -78,6 +81,8 @@ class Sizes:
     renewal_requests: int  # timed requests of the renewals page by the AMs
     insight_leads: int  # leads in the insight data set (a multiple of 100,000)
     insight_requests: int  # timed requests of each insight page per period and filter
+    mail_messages: int  # new messages in the polled mailbox
+    mail_leads: int  # leads they are matched against (fewer left by another figure: generated)
 
 
 FULL = Sizes(
@@ -96,6 +101,8 @@ FULL = Sizes(
     renewal_requests=200,
     insight_leads=1_000_000,
     insight_requests=20,
+    mail_messages=10_000,
+    mail_leads=1_000_000,
 )
 QUICK = Sizes(
     wrk_seconds=5,
@@ -113,6 +120,8 @@ QUICK = Sizes(
     renewal_requests=30,
     insight_leads=200_000,
     insight_requests=5,
+    mail_messages=2_000,
+    mail_leads=100_000,
 )
 # CI's smoke run (``--ci``): every figure end to end, so that a migration or model change that
 # breaks one fails CI; sizes as small as each figure allows (the figures mean nothing here).
@@ -132,8 +141,10 @@ CI = Sizes(
     renewal_requests=5,
     insight_leads=200_000,  # the smallest data set the insight generator makes
     insight_requests=1,
+    mail_messages=500,
+    mail_leads=20_000,
 )
-FIGURES = ("capture", "import", "sweep", "queues", "opportunities", "renewals", "insight")
+FIGURES = ("capture", "import", "sweep", "queues", "opportunities", "renewals", "insight", "mail")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -335,6 +346,13 @@ def bench_insight(sizes: Sizes) -> insight.InsightFigures:
     return insight.measure(sizes.insight_leads, sizes.insight_requests, log=log)
 
 
+def bench_mail(sizes: Sizes, owners: list[int], campaigns: list[int]) -> mail_poll.MailPollFigures:
+    log(f"mail: an IMAP poll of {sizes.mail_messages:,} new messages against {sizes.mail_leads:,}+ leads")
+    return mail_poll.measure(
+        sizes.mail_leads, sizes.mail_messages, owners=owners, campaigns=campaigns, log=log
+    )
+
+
 def main(argv: list[str]) -> None:
     args = parse_args(argv)
     args.quick = args.quick or args.ci
@@ -384,6 +402,10 @@ def main(argv: list[str]) -> None:
         load_before = os.getloadavg()[0]
         results.insight = bench_insight(sizes)
         results.load["insight"] = (load_before, os.getloadavg()[0])
+    if "mail" in only:
+        load_before = os.getloadavg()[0]
+        results.mail_poll = bench_mail(sizes, owners, campaigns)
+        results.load["mail"] = (load_before, os.getloadavg()[0])
     results.total_seconds = time.perf_counter() - started
 
     print()

@@ -260,6 +260,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 15.0,
         "options": {"expires": 14},
     },
+    # Replies, bounces and the Sent folder of every mailbox Refinery reads over IMAP.
+    "mail-poll-mailboxes": {
+        "task": "mail.tasks.poll_mailboxes",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 50},
+    },
     "engagement-thresholds": {
         "task": "leads.tasks.sweep_engagement_thresholds",
         "schedule": crontab(minute="*/5"),

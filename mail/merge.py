@@ -34,7 +34,9 @@ FIELDS = {f"lead.{key}": label for key, label in RECIPIENT_FIELDS.items()} | {
     f"sender.{key}": label for key, label in SENDER_FIELDS.items()
 }
 
-_FIELD = re.compile(r"\{\{\s*([a-z_]+\.[a-z_]+)\s*(?:\|\s*([^}]*?)\s*)?\}\}")
+# Anything between double braces is a merge field: a name that is not in FIELDS is refused,
+# never left in the email as written.
+_FIELD = re.compile(r"\{\{\s*([^}|]*?)\s*(?:\|\s*([^}]*?)\s*)?\}\}")
 
 
 class MergeError(Refused):

@@ -14,3 +14,13 @@ def send_message(message_id: int) -> str:
 @shared_task(expires=25)
 def send_due() -> dict:
     return services.send_due().outcomes
+
+
+@shared_task(expires=55)
+def poll_mailboxes() -> dict:
+    return services.poll_mailboxes()
+
+
+@shared_task(expires=55)
+def poll_mailbox(mailbox_id: int) -> dict:
+    return services.poll_mailbox(mailbox_id=mailbox_id).as_dict()

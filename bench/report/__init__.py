@@ -12,12 +12,13 @@ from ..capture import CaptureFigures
 from ..csv_import import ImportFigures
 from ..env import BASE_DIR, BENCH_ENV, DB_NAME
 from ..insight import InsightFigures
+from ..mail_poll import MailPollFigures
 from ..mdwriter import Bullets, Code, Heading, Paragraph, Section, Table, render
 from ..opportunities import OpportunitiesFigures
 from ..queues import QueuesFigures
 from ..renewals import RenewalsFigures
 from ..sweep import SweepFigures
-from . import capture, csv_import, insight, opportunities, queues, renewals, sweep
+from . import capture, csv_import, insight, mail_poll, opportunities, queues, renewals, sweep
 from .summary import HEADERS, Row
 
 DOCS_PATH = BASE_DIR / "docs" / "benchmarks.md"
@@ -35,6 +36,7 @@ class Results:
     opportunities: OpportunitiesFigures | None = None
     renewals: RenewalsFigures | None = None
     insight: InsightFigures | None = None
+    mail_poll: MailPollFigures | None = None
     total_seconds: float = 0.0
     load: dict[str, tuple[float, float]] = field(default_factory=dict)  # 1-minute load avg
 
@@ -48,6 +50,7 @@ class Results:
             (opportunities, self.opportunities),
             (renewals, self.renewals),
             (insight, self.insight),
+            (mail_poll, self.mail_poll),
         )
         return [(module, figures) for module, figures in measured if figures]
 

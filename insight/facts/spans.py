@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from django.db import connection
 from django.db.models import Prefetch
 
-from leads.models import TOUCH_KINDS, Activity, ActivitySource, Lead
+from leads.models import TOUCH_KINDS, TOUCH_SOURCES, Activity, Lead
 from team.calendar import Schedule, day_intervals
 from team.models import BusinessCalendar
 
@@ -30,8 +30,9 @@ def days_needed(targets: tuple[str, list] | None, now: datetime) -> tuple[date |
     PostgreSQL walk a whole index in time order instead)."""
     lead, activity = Lead._meta.db_table, Activity._meta.db_table
     kinds = ", ".join(["%s"] * len(TOUCH_KINDS))
-    touch = f"a.kind IN ({kinds}) AND a.source = %s"
-    touch_params = [*[str(k) for k in TOUCH_KINDS], str(ActivitySource.MANUAL)]
+    sources = ", ".join(["%s"] * len(TOUCH_SOURCES))
+    touch = f"a.kind IN ({kinds}) AND a.source IN ({sources})"
+    touch_params = [*[str(k) for k in TOUCH_KINDS], *[str(s) for s in TOUCH_SOURCES]]
     if targets is None:
         sql = (
             f"SELECT (SELECT MIN(l.captured_at) FROM {lead} l),"

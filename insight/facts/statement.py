@@ -23,8 +23,9 @@ aggregating one source table. What each column means (and where the services rec
   working, so it has no MQL moment unless the prospect later asks for a call.
 - ``routed_at``: the first ``routed`` event (routing, the unassigned queue, or an AM claim).
 - ``first_touch_at`` / ``last_touch_at``: the first and last rep touch: an ``Activity`` of a
-  kind in ``leads.models.TOUCH_KINDS`` logged by a person (source ``manual``, what
-  ``sdr.services.log_touch`` writes).
+  kind in ``leads.models.TOUCH_KINDS`` from ``TOUCH_SOURCES``: logged by a person (source
+  ``manual``, what ``sdr.services.log_touch`` writes) or an email Refinery sent for the rep
+  (source ``email``).
 - ``handed_off_at`` / ``accepted_at`` / ``rejected_at``: the first of each over the lead's
   new-business opportunities (renewals and upsells are the AMs', not the funnel's);
   ``reject_reason``: of the first rejected one.
@@ -61,7 +62,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import Opportunity
-from leads.models import TOUCH_KINDS, Activity, ActivitySource, Campaign, Lead, LeadEvent
+from leads.models import TOUCH_KINDS, TOUCH_SOURCES, Activity, Campaign, Lead, LeadEvent
 from team.models import Role, Team, User
 from work.models import Breach, WorkItem
 
@@ -191,7 +192,7 @@ def facts_select(targets: tuple[str, list] | None, now: datetime) -> tuple[str, 
     touch AS (
         SELECT a.lead_id, MIN(a.occurred_at) AS first_at, MAX(a.occurred_at) AS last_at
         FROM {activity} a
-        WHERE a.kind IN ({quoted(TOUCH_KINDS)}) AND a.source = '{ActivitySource.MANUAL}'{only("a.lead_id")}
+        WHERE a.kind IN ({quoted(TOUCH_KINDS)}) AND a.source IN ({quoted(TOUCH_SOURCES)}){only("a.lead_id")}
         GROUP BY a.lead_id
     ),
     breached AS (

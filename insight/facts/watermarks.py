@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from django.db import connection
 
 from accounts.models import Opportunity
-from leads.models import TOUCH_KINDS, Activity, ActivitySource, Campaign, Lead, LeadEvent
+from leads.models import TOUCH_KINDS, TOUCH_SOURCES, Activity, Campaign, Lead, LeadEvent
 from work.models import Breach, WorkItem
 
 from ..models import LeadFact, RefreshState
@@ -41,10 +41,11 @@ def changed_leads_sql(state: RefreshState) -> tuple[str, list]:
     since = (state.opportunity_at or EPOCH) - TIME_OVERLAP
     newest, campaigns = _newest_fact_and_edited_campaigns(state)
     kinds = ", ".join(["%s"] * len(TOUCH_KINDS))
+    sources = ", ".join(["%s"] * len(TOUCH_SOURCES))
     sql = f"""
         SELECT e.lead_id FROM {LeadEvent._meta.db_table} e WHERE e.id > %s
         UNION SELECT a.lead_id FROM {Activity._meta.db_table} a
-            WHERE a.id > %s AND a.kind IN ({kinds}) AND a.source = %s
+            WHERE a.id > %s AND a.kind IN ({kinds}) AND a.source IN ({sources})
         UNION SELECT o.lead_id FROM {Opportunity._meta.db_table} o
             WHERE o.updated_at >= %s AND o.kind = %s AND o.lead_id IS NOT NULL
         UNION SELECT l.id FROM {Lead._meta.db_table} l WHERE l.id > %s
@@ -65,7 +66,7 @@ def changed_leads_sql(state: RefreshState) -> tuple[str, list]:
         state.event_id - ID_OVERLAP,
         state.activity_id - ID_OVERLAP,
         *[str(k) for k in TOUCH_KINDS],
-        str(ActivitySource.MANUAL),
+        *[str(s) for s in TOUCH_SOURCES],
         adapt(since),
         str(Opportunity.Kind.NEW_BUSINESS),
         newest,

@@ -29,6 +29,7 @@ class ActivityKind(models.TextChoices):
     EMAIL_OPEN = "email_open", "Email opened"
     EMAIL_CLICK = "email_click", "Email link clicked"
     EMAIL_REPLY = "email_reply", "Email reply"
+    NURTURE_EMAIL = "nurture_email", "Nurture email sent"
     FORM_FILL = "form_fill", "Form filled"
     WEBINAR = "webinar", "Webinar attended"
     EVENT = "event", "Event visit"
@@ -75,6 +76,11 @@ class ActivitySource(models.TextChoices):
     IMPORT = "import", "CSV import"
     MANUAL = "manual", "Logged by a person"
     EMAIL = "email", "Email (sent, tracked or read by Refinery)"
+
+
+# Where a rep's touch comes from: logged by the rep, or an email Refinery sent for them (a
+# nurture track's email is marketing's, of its own kind, and no touch).
+TOUCH_SOURCES = (ActivitySource.MANUAL, ActivitySource.EMAIL)
 
 
 class Seniority(models.TextChoices):

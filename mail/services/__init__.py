@@ -8,6 +8,7 @@ recording.py    what a sent email, a reply, an automatic reply, a bounce or an
 suppression.py  the suppression list every path checks
 mailboxes.py    a person's mailbox: saving it, and the connection test
 templates.py    shared and personal templates, their merge fields checked
+polling.py      reading replies, automatic replies, bounces and the Sent folder over IMAP
 common.py       the error the modules raise, address normalisation
 """
 
@@ -29,6 +30,7 @@ from .mailboxes import (
     mailbox_or_default,
     save_mailbox,
 )
+from .polling import ImapError, PollResult, poll_mailbox, poll_mailboxes
 from .recording import (
     record_auto_reply,
     record_bounce,
@@ -55,8 +57,10 @@ from .templates import check_merge_fields, delete_template, save_template
 
 __all__ = [
     "ConnectionFailed",
+    "ImapError",
     "MailError",
     "Outcome",
+    "PollResult",
     "Problem",
     "Recipient",
     "SendResult",
@@ -74,6 +78,8 @@ __all__ = [
     "new_message_id",
     "next_opening",
     "normalize",
+    "poll_mailbox",
+    "poll_mailboxes",
     "preview",
     "recipient_for",
     "record_auto_reply",

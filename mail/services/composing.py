@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Contact
 from leads.models import Lead
+from team.zones import user_zone
 
 from .. import merge, tracking
 from ..access import may_email_contact, may_email_lead, templates_for
@@ -81,7 +82,7 @@ def check_send_at(sender, send_at: datetime | None, now: datetime) -> datetime:
         raise MailError("That time has passed; choose a later one or send now.", field="send_at")
     send_at = max(send_at, now)
     if not in_business_hours(sender, send_at):
-        opening = timezone.localtime(next_opening(sender, send_at), timezone.get_current_timezone())
+        opening = next_opening(sender, send_at).astimezone(user_zone(sender))
         raise MailError(
             f"That is outside your business hours; the next opening is {opening:%a %d %b %H:%M %Z}.",
             field="send_at",

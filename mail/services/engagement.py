@@ -33,7 +33,7 @@ def record_open(*, message_id: int, now: datetime | None = None) -> bool:
     with transaction.atomic():
         message = _first(message_id, "opened_at", now)
         lead_id = lead_of(message) if message is not None else None
-        if lead_id is None:
+        if message is None or lead_id is None:
             return False
         log_activity(
             lead_id=lead_id,
@@ -50,7 +50,7 @@ def record_click(*, message_id: int, url: str, now: datetime | None = None) -> b
     with transaction.atomic():
         message = _first(message_id, "clicked_at", now)
         lead_id = lead_of(message) if message is not None else None
-        if lead_id is None:
+        if message is None or lead_id is None:
             return False
         log_activity(
             lead_id=lead_id,

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from ..crypto import CredentialError
-from ..models import Mailbox, Security
+from ..models import FolderState, Mailbox, Security
 from .common import MailError
 
 CHECK_TIMEOUT = 10.0
@@ -378,6 +378,7 @@ def save_mailbox(
     the person's own address."""
     now = now or timezone.now()
     mailbox = mailbox_for(user)
+    before = _imap_account(mailbox)
     for name in EDITABLE:
         if name in values:
             setattr(mailbox, name, values[name])
@@ -394,6 +395,11 @@ def save_mailbox(
     mailbox.checked_at = now if own else None
     mailbox.check_error = " ".join(p.message for p in problems)[:500]
     mailbox.updated_at = now
+    # Another IMAP account (or the first): it is connected now, so the poller passes over its
+    # older mail, and the positions read in the old one mean nothing in it.
+    reconnected = mailbox.reads_imap and _imap_account(mailbox) != before
+    if reconnected:
+        mailbox.created_at = now
     with transaction.atomic():
         # The claim of a send holds this row's lock: wait for it rather than write under it.
         Mailbox.objects.select_for_update().filter(pk=mailbox.pk).first()
@@ -405,6 +411,15 @@ def save_mailbox(
                 "checked_at",
                 "check_error",
                 "updated_at",
+                "created_at",
             ]
         )
+        if reconnected:
+            FolderState.objects.filter(mailbox=mailbox).delete()
     return mailbox, problems
+
+
+def _imap_account(mailbox: Mailbox) -> tuple[str, str, int, str] | None:
+    if not mailbox.reads_imap:
+        return None
+    return (mailbox.imap_host.lower(), mailbox.imap_username, mailbox.imap_port, mailbox.inbox_folder)

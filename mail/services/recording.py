@@ -19,7 +19,7 @@ from kit.errors import Refused
 from leads.models import ActivityKind, ActivitySource, Lead, LeadEvent
 from leads.services import IN_SALES, log_activity
 from sdr import services as sdr
-from sdr.models import Enrollment
+from sdr.models import Cadence, Enrollment
 
 from ..models import Message
 
@@ -29,7 +29,7 @@ NOTE_LENGTH = 2000
 def lead_of(message: Message) -> int | None:
     if message.lead_id:
         return message.lead_id
-    if message.contact_id:
+    if message.contact is not None:
         return message.contact.lead_id
     return None
 
@@ -63,9 +63,11 @@ def record_sent(message: Message) -> None:
             return
         except Refused:
             pass  # reassigned in between: still on the timeline, as an email activity
+    nurture = message.enrollment is not None and message.enrollment.cadence.kind == Cadence.Kind.NURTURE
     log_activity(
         lead_id=lead_id,
-        kind=ActivityKind.EMAIL,
+        # A nurture track's email is marketing's, not a rep's touch.
+        kind=ActivityKind.NURTURE_EMAIL if nurture else ActivityKind.EMAIL,
         via=ActivitySource.EMAIL,
         actor=sender,
         note=note,

@@ -9,6 +9,7 @@ from django.urls import reverse
 from leads.models import ImportJob, ImportRowError, Lead, LeadEvent
 from leads.services import run_import
 from tests.factories import SAMPLE_DATA
+from tests.workers import real_worker
 
 DATA = SAMPLE_DATA
 SALESFORCE = DATA / "salesforce_leads_export.csv"
@@ -168,14 +169,12 @@ def test_import_pages_are_for_marketing_and_managers_only(client_for, inbound_sd
 @pytest.mark.celery_worker
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_runs_the_import_from_redis(marketing):
-    from celery.contrib.testing.worker import start_worker
-
     from config.celery import app
     from leads.tasks import run_import as task
 
     assert app.conf.broker_url.startswith("redis://"), "this test needs REDIS_URL pointing at Redis"
     job = make_job(marketing, SALESFORCE)
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+    with real_worker():
         task.delay(job.pk)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -24,6 +24,7 @@ from leads.services import (
     web_form_changed,
 )
 from tests.factories import LeadFactory
+from tests.workers import real_worker
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 
@@ -181,14 +182,12 @@ def test_a_web_form_switched_off_stops_taking_posts_once_committed(
 @pytest.mark.celery_worker
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_rescores_after_a_profile_change_through_redis(profile):
-    from celery.contrib.testing.worker import start_worker
-
     from config.celery import app
 
     assert app.conf.broker_url.startswith("redis://"), "this test needs REDIS_URL pointing at Redis"
     lead = LeadFactory(industry="Retail", fit_score=0, fit_grade="D")
     heard = []
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+    with real_worker():
         with transaction.atomic():
             retail_fits(profile)
             profile_changed(then=heard.append)

@@ -9,6 +9,7 @@ from django.urls import reverse
 from leads.models import Lead, WebSubmission
 from leads.services import process_submissions
 from tests.concurrency import run_concurrently
+from tests.workers import real_worker
 
 
 @pytest.fixture(autouse=True)
@@ -223,13 +224,11 @@ def test_two_workers_draining_at_once_capture_each_submission_once(web_form):
 @pytest.mark.celery_worker
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_captures_a_posted_form_within_seconds(client, web_form, monkeypatch):
-    from celery.contrib.testing.worker import start_worker
-
     from config.celery import app
 
     monkeypatch.undo()  # the real drain task this time, through Redis
     assert app.conf.broker_url.startswith("redis://")
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+    with real_worker():
         assert client.post(url(web_form), {**VALID, "wants_call": "on"}).status_code == 200
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and not Lead.objects.exists():

@@ -8,7 +8,7 @@ from html import unescape
 
 import pytest
 
-from mail.models import Mailbox
+from mail.models import FolderState, Mailbox
 from team.models import Role
 from tests.factories import UserFactory
 from tests.mail.pages import mailbox_form
@@ -257,4 +257,28 @@ def test_save_anyway_keeps_the_settings_and_the_problems(sam, inbound_sdr, logs)
     assert mailbox.kind == "own" and "IMAP server refused" in mailbox.check_error
     assert mailbox.imap_password == WRONG  # what the person chose to keep
     # The page keeps saying so.
-    assert "The last connection test failed" in sam.get(URL).content.decode()
+    assert "Your mailbox has a problem" in sam.get(URL).content.decode()
+
+
+def test_connecting_another_imap_account_starts_reading_it_afresh(sam, inbound_sdr):
+    """The poller passes over mail from before a mailbox was connected and keeps each folder's
+    position: a new IMAP account is connected now, with no position carried over."""
+    sam.get(URL)
+    system = Mailbox.objects.create(user=inbound_sdr, from_address=inbound_sdr.email)
+    Mailbox.objects.filter(pk=system.pk).update(created_at=system.created_at.replace(year=2020))
+    address = unique_address("sam")
+    assert sam.post(URL, mailbox_form(address)).status_code == 302
+    connected = Mailbox.objects.get(pk=system.pk)
+    assert connected.created_at.year != 2020
+    FolderState.objects.create(mailbox=connected, folder="INBOX", uidvalidity=7, last_uid=42)
+
+    # Saving the same account again keeps its positions.
+    assert sam.post(URL, mailbox_form(address, from_name="Sam again")).status_code == 302
+    assert FolderState.objects.filter(mailbox=connected).exists()
+    assert Mailbox.objects.get(pk=system.pk).created_at == connected.created_at
+
+    # Another user name on the server: read from now on, positions forgotten.
+    other = unique_address("sam")
+    assert sam.post(URL, mailbox_form(address, imap_username=other)).status_code == 302
+    assert not FolderState.objects.filter(mailbox=connected).exists()
+    assert Mailbox.objects.get(pk=system.pk).created_at > connected.created_at

@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.models import Opportunity
 from renewals.models import Contract, RenewalStep
 from tests.factories import contract, customer
+from tests.workers import real_worker
 from work.models import WorkItem
 
 pytestmark = pytest.mark.django_db
@@ -86,8 +87,6 @@ def test_the_beat_runs_the_task_once_a_day_and_expires_it_before_the_next():
 @pytest.mark.celery_worker
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_runs_the_task_from_redis_and_twice_opens_once(am, am_manager):
-    from celery.contrib.testing.worker import start_worker
-
     from config.celery import app
     from renewals.tasks import run_renewals as task
 
@@ -106,7 +105,7 @@ def test_a_real_worker_runs_the_task_from_redis_and_twice_opens_once(am, am_mana
 
     task_postrun.connect(count, weak=False)
     try:
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+        with real_worker():
             task.delay()
             task.delay()  # the beat and a manual run at once
             assert both_done.wait(60), finished

@@ -13,6 +13,7 @@ from leads.models import Lead
 from sdr.services import first_touch_policies, log_touch
 from tests.concurrency import run_concurrently
 from tests.factories import UserFactory, routed_lead
+from tests.workers import real_worker
 from work.models import Breach, SlaPolicy, WorkItem
 from work.services import sweep_breaches
 
@@ -241,15 +242,13 @@ def test_breach_is_recorded_once_when_two_sweeps_race(manager):
 @pytest.mark.celery_worker
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_runs_the_sweep_from_redis_once(manager, inbound_sdr):
-    from celery.contrib.testing.worker import start_worker
-
     from config.celery import app
     from work.tasks import sweep_breaches as task
 
     assert app.conf.broker_url.startswith("redis://"), "this test needs REDIS_URL pointing at Redis"
     first_touch_policies()
     routed_lead(inbound_sdr, hand_raiser=True, now=datetime.now(UTC) - timedelta(days=7))
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+    with real_worker():
         task.delay()
         task.delay()  # the beat and a manual run at once
         deadline = time.monotonic() + 60
