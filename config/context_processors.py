@@ -1,4 +1,5 @@
 from leads.access import can_import, can_work_leads
+from mail.access import may_have_mailbox
 from team.access import can_manage_reps, can_work_queue
 from team.models import Role
 
@@ -18,4 +19,5 @@ def navigation(request):
         # Every manager, as for Targets: asking whether they run an AM team would cost every
         # page a query.
         "nav_renewals": user.role == Role.AM or can_manage_reps(user),
+        "nav_mail": may_have_mailbox(user),
     }

@@ -8,7 +8,8 @@ recording.py    what a sent email, a reply, an automatic reply, a bounce or an
 steps.py        cadences' email steps: automatic ones written once and sent when due
                 (nurture tracks too), manual ones drafted for the composer
 suppression.py  the suppression list every path checks
-mailboxes.py    a person's mailbox
+mailboxes.py    a person's mailbox: saving it, and the connection test
+templates.py    shared and personal templates, their merge fields checked
 polling.py      reading replies, automatic replies, bounces and the Sent folder over IMAP
 common.py       the error the modules raise, address normalisation
 """
@@ -23,7 +24,14 @@ from .composing import (
     recipient_for,
     schedule_email,
 )
-from .mailboxes import mailbox_for
+from .mailboxes import (
+    ConnectionFailed,
+    Problem,
+    check_connection,
+    mailbox_for,
+    mailbox_or_default,
+    save_mailbox,
+)
 from .polling import ImapError, PollResult, poll_mailbox, poll_mailboxes
 from .recording import (
     record_auto_reply,
@@ -48,23 +56,30 @@ from .sending import (
 )
 from .steps import StepDraft, StepOutcome, StepResult, send_due_steps, step_draft, step_opening
 from .suppression import refusal, refuse_suppressed, remove, suppress, suppressed
+from .templates import check_merge_fields, delete_template, save_template
 
 __all__ = [
+    "ConnectionFailed",
     "ImapError",
     "MailError",
     "Outcome",
     "PollResult",
+    "Problem",
     "Recipient",
     "SendResult",
     "StepDraft",
     "StepOutcome",
     "StepResult",
     "cancel_scheduled",
+    "check_connection",
+    "check_merge_fields",
     "check_send_at",
     "confirm_sent",
+    "delete_template",
     "describe",
     "in_business_hours",
     "mailbox_for",
+    "mailbox_or_default",
     "merge_values",
     "new_message_id",
     "next_opening",
@@ -82,6 +97,8 @@ __all__ = [
     "refusal",
     "refuse_suppressed",
     "remove",
+    "save_mailbox",
+    "save_template",
     "schedule",
     "schedule_email",
     "send_due",

@@ -293,7 +293,8 @@ def test_the_page_costs_the_same_queries_whatever_its_history(
     client.get(page(opportunity))
 
     # session, user, the opportunity, its work items, its events, the lead's events and
-    # activities, scoring settings, the stages for the move form
-    with django_assert_num_queries(9):
+    # activities, scoring settings, the stages for the move form, and the accounts whose
+    # contacts the AE may email (the contact's address links to the composer)
+    with django_assert_num_queries(10):
         response = client.get(page(opportunity))
     assert response.status_code == 200

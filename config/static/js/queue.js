@@ -1,5 +1,6 @@
 // The SDR's queue: keys to move and work it (countdowns are countdown.js's). No dependencies.
 //   j / k  next / previous row      l  log a touch on the selected row
+//   e      email the selected row's lead (the composer opens in the row's panel)
 //   o      open the lead's page     ?  show or hide the keys      Esc  close the form or help
 (() => {
   "use strict";
@@ -22,8 +23,18 @@
     if (scroll) all[index].scrollIntoView({ block: "nearest" });
   }
 
-  // The first field of the form that has errors, else the chosen kind of touch.
+  // The first field of the form that has errors, else the chosen kind of touch. In the
+  // composer: the field with an error, else Send after a preview, else the template.
   function focusPanel(row) {
+    const composer = row.querySelector(".q-panel .composer");
+    if (composer) {
+      const field =
+        composer.querySelector(".has-errors :is(input, select, textarea)") ||
+        (composer.querySelector(".mail-preview") && composer.querySelector("button[value=send]:not([disabled])")) ||
+        composer.querySelector("select, input:not([type=hidden]), textarea");
+      if (field) field.focus();
+      return;
+    }
     const form = row.querySelector(".q-panel form:has(.errorlist)") || row.querySelector(".q-panel form");
     if (!form) return;
     const field =
@@ -31,10 +42,13 @@
     if (field) field.focus();
   }
 
-  function openLog(row) {
+  function openPanel(row, action) {
     if (!row) return;
-    if (row.querySelector(".q-panel form")) return focusPanel(row);
-    const button = row.querySelector("[data-action=log]");
+    const panel = row.querySelector(".q-panel");
+    const open = panel && panel.firstElementChild;
+    // The same panel open again: focus it; the other one replaces it.
+    if (open && !!panel.querySelector(".composer") === (action === "email")) return focusPanel(row);
+    const button = row.querySelector(`[data-action=${action}]`);
     if (button) button.click(); // htmx fetches the forms; they get the focus when they settle
   }
 
@@ -61,6 +75,12 @@
       const help = document.getElementById("queue-help");
       if (help && help.open) return; // the dialog closes itself
       const row = (event.target.closest && event.target.closest(".q-row")) || current();
+      // A draft is not thrown away by one key: the first Esc leaves the composer's field.
+      if (typing(event.target) && event.target.closest(".composer")) {
+        event.target.blur();
+        event.preventDefault();
+        return;
+      }
       if (closePanel(row)) {
         select(rows().indexOf(row), { scroll: false });
         event.preventDefault();
@@ -79,7 +99,11 @@
         break;
       case "l":
         if (root.hasAttribute("data-read-only")) return;
-        openLog(current());
+        openPanel(current(), "log");
+        break;
+      case "e":
+        if (root.hasAttribute("data-read-only")) return;
+        openPanel(current(), "email");
         break;
       case "o": {
         const url = current() && current().dataset.leadUrl;
