@@ -5,12 +5,16 @@ email merged with the recipient's and the sender's values, Send now or Send at a
 sender's business hours (``mail.services.schedule_email`` refuses anything else, beside the
 field it is about).
 
+From a cadence's manual email step (``&step=<step id>``, the queue's "Write the email"), the
+composer starts from the step's subject and body, and the email sent is that step's: it moves
+the cadence on.
+
 The same view serves the page and the queue's item panel (``panel=<item id>``: the forms post
 with htmx into the panel, and the keyboard's Escape closes it). ``next`` is where "Back" goes.
 Whom the user may not email is a 404.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -55,10 +59,14 @@ class Where:
     pk: int
     panel: int | None
     back: str
+    step: int | None = None  # a cadence's email step this email is
+    draft: services.StepDraft | None = None
 
     @property
     def query(self) -> str:
         params: dict[str, str | int] = {self.key: self.pk}
+        if self.step:
+            params["step"] = self.step
         if self.back:
             params["next"] = self.back
         if self.panel:
@@ -91,7 +99,12 @@ def _where(request, params) -> Where:
         raise Http404("No such recipient among those you email.") from None
     panel = params.get("panel")
     back = safe_next(request, "")
-    return Where(recipient, key, pk, _id(panel) if panel else None, back)
+    step = params.get("step")
+    draft = None
+    if step and key == "lead":
+        draft = services.step_draft(sender=user, lead_id=pk, step_id=_id(step))
+    where = Where(recipient, key, pk, _id(panel) if panel else None, back, draft.step_id if draft else None)
+    return replace(where, draft=draft) if draft else where
 
 
 def _forward(request) -> HttpResponse | None:
@@ -177,7 +190,8 @@ def compose(request):
         if is_htmx(request) and request.GET.get("part") == "text":
             form = _form(user, where, tz, initial=_template_text(user, request.GET.get("template")))
             return render(request, "mail/_compose_text.html", {"form": form, "where": where})
-        return _page(request, _context(request, where, _form(user, where, tz), tz))
+        initial = {"subject": where.draft.subject, "body": where.draft.body} if where.draft else None
+        return _page(request, _context(request, where, _form(user, where, tz, initial=initial), tz))
 
     form = _form(user, where, tz, data=request.POST)
     action = request.POST.get("action", "")
@@ -207,6 +221,7 @@ def compose(request):
                             body=data["body"],
                             send_at=data["send_at"] if action == "schedule" else None,
                             template_id=data["template"],
+                            step_id=where.step,
                         )
                 except Refused as exc:
                     add_refusal(form, exc)

@@ -236,9 +236,14 @@ def test_a_manual_step_waits_for_the_rep_who_writes_it_in_the_composer(
     assert draft is not None
     assert (draft.subject, draft.label) == ("About {{ lead.company }}", "Personal first: step 1")
 
-    message = services.schedule_email(
-        sender=inbound_sdr, lead_id=lead.pk, subject=draft.subject, body=draft.body, step_id=draft.step_id
+    composer = f"/mail/compose/?lead={lead.pk}&step={enrollment.step_id}"
+    page = client_for(inbound_sdr).get(composer).content.decode()
+    assert "About {{ lead.company }}" in page and "Personal first: step 1" in page  # the step's text
+    answer = client_for(inbound_sdr).post(
+        composer, {"subject": draft.subject, "body": draft.body, "action": "send"}
     )
+    assert answer.status_code == 302
+    message = Message.objects.get(lead=lead)
     assert (message.enrollment_id, message.step_id, message.unsubscribe_link) == (
         enrollment.pk,
         enrollment.step_id,
