@@ -96,7 +96,9 @@ def test_a_nurture_lead_hears_from_marketing_until_it_clicks_and_replies_its_way
     assert received["Message-ID"] == sent.message_id and sent.sender == marketing
     assert received["Subject"] == "What Globex can learn from speed to lead"
     assert received["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert Activity.objects.get(lead=lead, kind=ActivityKind.EMAIL).actor == marketing
+    # marketing's email, not a rep's touch: speed to lead does not count it
+    assert Activity.objects.get(lead=lead, kind=ActivityKind.NURTURE_EMAIL).actor == marketing
+    assert not Activity.objects.filter(lead=lead, kind=ActivityKind.EMAIL).exists()
     enrollment = Enrollment.objects.get(lead=lead)
     assert enrollment.step.position == 2
     [step_two] = open_steps(lead)
