@@ -12,7 +12,7 @@ from django.utils import timezone
 from demo.history import working_day
 from leads.models import Lead
 from mail.models import Message
-from mail.services import send_due, send_due_steps
+from mail.services import record_click, record_open, send_due, send_due_steps, unsubscribe
 from sdr.models import Cadence, Enrollment
 from sdr.services import cadences
 from team.models import User
@@ -34,6 +34,7 @@ def add_email_stories(replay, now: datetime) -> None:
         return
     replay.add(_email_first(now))
     replay.add(_mail_beat(now - TRACK_STARTED, now))
+    replay.add(_recipients_answer(now))
 
 
 def _mail_beat(start: datetime, now: datetime):
@@ -75,3 +76,21 @@ def _email_first(now: datetime):
     newest = Lead.objects.filter(pk__in=list(untouched), status=Lead.Status.MQL).order_by("-mql_at")[:3]
     for lead in newest:
         cadences.enroll(lead_id=lead.pk, cadence_id=cadence.pk, by=lena)
+
+
+def _recipients_answer(now: datetime):
+    """What the nurture track's readers did, as the tracking links recorded it: two days ago a
+    few opened the emails sent before, two clicked through, and one unsubscribed (the track
+    ends for them, and nobody emails that address again)."""
+    yield now - timedelta(days=2)
+    sent = list(
+        Message.objects.filter(
+            status=Message.Status.SENT, enrollment__cadence__name=NURTURE_TRACK[0], sent_at__lt=timezone.now()
+        ).order_by("sent_at", "pk")[:8]
+    )
+    for message in sent[:6]:
+        record_open(message_id=message.pk)
+    for message in sent[1:3]:
+        record_click(message_id=message.pk, url="https://refinery.example/speed-to-lead")
+    if len(sent) > 6:
+        unsubscribe(message_id=sent[6].pk)

@@ -24,6 +24,7 @@ from .composing import (
     recipient_for,
     schedule_email,
 )
+from .engagement import record_click, record_open, unsubscribe
 from .mailboxes import (
     ConnectionFailed,
     Problem,
@@ -90,6 +91,8 @@ __all__ = [
     "recipient_for",
     "record_auto_reply",
     "record_bounce",
+    "record_click",
+    "record_open",
     "record_reply",
     "record_sent",
     "record_unsubscribe",
@@ -109,4 +112,5 @@ __all__ = [
     "summary",
     "suppress",
     "suppressed",
+    "unsubscribe",
 ]
