@@ -1,4 +1,4 @@
-"""The mail app's admin. The cadence admin is sdr's; mail extends it (sdr must not import mail)
+"""The mail app's admin: the suppression list, and email steps' merge fields. The cadence admin is sdr's; mail extends it (sdr must not import mail)
 so that an email step's subject and body are checked against the merge fields mail knows when
 marketing or a manager saves them, not first when the step comes due."""
 
@@ -8,7 +8,9 @@ from django.core.exceptions import ValidationError
 from sdr.admin import CadenceAdmin, CadenceStepFormSet, CadenceStepInline
 from sdr.models import Cadence
 
+from . import services
 from .merge import FIELDS, fields_in
+from .models import Suppression
 
 
 class EmailStepFormSet(CadenceStepFormSet):
@@ -54,3 +56,25 @@ class MailCadenceAdmin(CadenceAdmin):
 
 admin.site.unregister(Cadence)
 admin.site.register(Cadence, MailCadenceAdmin)
+
+
+@admin.register(Suppression)
+class SuppressionAdmin(admin.ModelAdmin):
+    """The suppression list: who is never emailed again. Adding an address here is
+    ``mail.services.suppress`` (its scheduled emails are cancelled); unsubscribes and bounces
+    arrive on their own."""
+
+    list_display = ("address", "reason", "at", "detail")
+    list_filter = ("reason",)
+    search_fields = ("address",)
+    fields = ("address", "reason", "detail")
+    date_hierarchy = "at"
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("address", "reason", "detail") if obj is not None else ()
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        row, _ = services.suppress(address=obj.address, reason=obj.reason, detail=obj.detail, by=request.user)
+        obj.pk = row.pk

@@ -256,3 +256,16 @@ def test_an_unsubscribe_committed_after_the_scheduling_cancels_the_email_at_clai
     assert Enrollment.objects.get(pk=enrollment.pk).state == Enrollment.State.UNSUBSCRIBED
     assert not WorkItem.objects.open().for_subject(lead).filter(kind=WorkItem.Kind.CADENCE_STEP).exists()
     assert len(wait_for_messages(lead.email, 1)) == 1
+
+
+def test_an_address_added_in_the_admin_is_suppressed_as_the_send_service_compares_it(admin_client):
+    from mail.models import Suppression as Row
+
+    answer = admin_client.post(
+        "/admin/mail/suppression/add/",
+        {"address": " Blocked@Example.COM ", "reason": "manual", "detail": "Asked by phone"},
+    )
+    assert answer.status_code == 302
+    row = Row.objects.get()
+    assert (row.address, row.reason, row.detail) == ("blocked@example.com", "manual", "Asked by phone")
+    assert admin_client.get("/admin/mail/suppression/").status_code == 200
