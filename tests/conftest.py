@@ -24,6 +24,27 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(clock_shift.header())  # also under -q, which hides the header
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_lingering_connections(django_db_setup, django_db_blocker):
+    """After the last test, before the test database is dropped: a connection a test's thread
+    left open (a worker or server thread whose connection was never closed) would make the drop
+    fail. Name each such session, so its test can be found, and end it."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, state, left(query, 200) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        lingering = cursor.fetchall()
+        for pid, state, query in lingering:
+            print(f"\nA test left a database session open (pid {pid}, {state}): {query}")
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
     settings.PASSWORD_HASHERS = FAST_HASHERS
