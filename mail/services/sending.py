@@ -42,6 +42,7 @@ from team.calendar import business_day_start, next_business_instant
 from work import services as work
 
 from .. import transport
+from ..crypto import CredentialError
 from ..models import Mailbox, Message
 from .suppression import refusal, suppress, suppressed
 
@@ -236,6 +237,10 @@ def _deliver(message: Message, mailbox: Mailbox) -> str:
         return _refused(message, exc.smtp_code, exc.smtp_error)
     except (TimeoutError, smtplib.SMTPException, OSError, ssl.SSLError) as exc:
         return _retry_later(message, describe(exc))
+    except CredentialError as exc:
+        # Retrying cannot help until the sender enters the password again.
+        _set(message, status=Message.Status.FAILED, error=f"Not sent: {exc}")
+        return Outcome.FAILED
     with transaction.atomic():
         done = Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
             status=Message.Status.SENT, sent_at=timezone.now(), error=""

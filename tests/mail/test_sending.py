@@ -183,3 +183,27 @@ def test_a_crash_after_the_server_accepted_is_resent_under_the_same_message_id(
     assert Enrollment.objects.get(lead=lead).step.position == 2
     frozen.shift(11 * 60)
     assert services.send_due().outcomes == {}
+
+
+@pytest.mark.django_db
+def test_a_password_no_key_can_read_fails_the_email_with_what_to_do(inbound_sdr, settings):
+    from cryptography.fernet import Fernet
+
+    from mail import crypto
+
+    mailbox = own_mailbox(inbound_sdr)
+    settings.MAIL_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    crypto.keys_changed()
+    try:
+        mailbox.smtp_username, mailbox.smtp_password = "sam", "app-password"
+        mailbox.save()
+        settings.MAIL_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]  # the key was changed
+        crypto.keys_changed()
+        lead = routed_lead(inbound_sdr, email=unique_address("prospect"))
+        message = services.schedule_email(sender=inbound_sdr, lead_id=lead.pk, subject="Hi", body="Hello")
+        assert services.send_message(message_id=message.pk) == services.Outcome.FAILED
+    finally:
+        crypto.keys_changed()
+    message.refresh_from_db()
+    assert message.status == Message.Status.FAILED
+    assert "enter it again" in message.error
