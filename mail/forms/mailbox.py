@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from kit import bounds
 
 from ..models import Mailbox, Security
+from ..services.mailboxes import EDITABLE
 from .common import ONE_LINE
 
 PORT_MESSAGES = {
@@ -160,24 +161,7 @@ class MailboxForm(forms.Form):
         label="Save anyway (the connection test failed; sends will fail until it passes)", required=False
     )
 
-    SETTINGS = (
-        "kind",
-        "from_name",
-        "from_address",
-        "signature",
-        "smtp_host",
-        "smtp_port",
-        "smtp_security",
-        "smtp_username",
-        "imap_host",
-        "imap_port",
-        "imap_security",
-        "imap_username",
-        "inbox_folder",
-        "sent_folder",
-        "daily_limit",
-        "pace_seconds",
-    )
+    SETTINGS = EDITABLE  # what the mailbox service saves (passwords go separately)
 
     def __init__(self, *args, mailbox: Mailbox, **kwargs):
         self.mailbox = mailbox
