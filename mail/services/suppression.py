@@ -8,6 +8,8 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from leads.models import ActivitySource, Lead, LeadEvent
+
 from ..models import Message, Suppression
 from .common import MailError, normalize
 
@@ -67,7 +69,23 @@ def suppress(
     return row, True
 
 
-def remove(*, address: str) -> int:
-    """Take an address off the list (a manager who knows it works again)."""
-    deleted, _ = Suppression.objects.filter(address=normalize(address)).delete()
+def remove(*, address: str, by=None, now: datetime | None = None) -> int:
+    """Take an address off the list (a manager who knows it works again); the timeline of
+    every lead with that address says who did, and when."""
+    address = normalize(address)
+    now = now or timezone.now()
+    with transaction.atomic():
+        deleted, _ = Suppression.objects.filter(address=address).delete()
+        if deleted:
+            LeadEvent.objects.bulk_create(
+                LeadEvent(
+                    lead_id=pk,
+                    kind=LeadEvent.Kind.UPDATED,
+                    at=now,
+                    actor=by,
+                    via=ActivitySource.MANUAL,
+                    message=f"{address} taken off the suppression list: it may be emailed again.",
+                )
+                for pk in Lead.objects.filter(email=address).values_list("pk", flat=True)
+            )
     return deleted

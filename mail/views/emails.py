@@ -174,7 +174,7 @@ def _unsuppress(request, *, lead=None, contact=None):
     if not may_remove_suppression(request.user):
         raise PermissionDenied("Only managers take an address off the suppression list.")
     address = contact.email if contact is not None else lead.email
-    removed = services.remove(address=address)
+    removed = services.remove(address=address, by=request.user)
     notice = (
         f"{address} is off the suppression list: it may be emailed again."
         if removed

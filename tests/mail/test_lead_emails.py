@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from leads.models import LeadEvent
 from mail import services
 from mail.models import Message, Suppression
 from tests.factories import accepted, routed_lead
@@ -135,6 +136,8 @@ def test_an_unsubscribed_address_says_so_and_a_manager_takes_it_off_the_list(
     assert answer.status_code == 200
     assert "bea@brandt.example is off the suppression list" in answer.content.decode()
     assert not Suppression.objects.exists()
+    event = LeadEvent.objects.get(lead=bea, message__contains="taken off the suppression list")
+    assert event.actor == manager
 
 
 def test_a_bouncing_address_says_since_when(client_for, inbound_sdr, bea):
