@@ -134,7 +134,7 @@ def _assert_old_leads_were_not_routed_today(now, client):
 
     routed = re.findall(r'<li class="tl-event tl-routed">\s*<time datetime="[^"]*">([^<]*)</time>', page)
     assert routed, "the timeline shows the routing"
-    assert routed[-1] == f"{lead.mql_at:%Y-%m-%d %H:%M}"
+    assert routed[-1] == f"{lead.mql_at:%Y-%m-%d %H:%M} UTC"  # the timeline names its zone
     assert not routed[-1].startswith(f"{now:%Y-%m-%d}")
 
 
