@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "team.middleware.ViewerZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -125,6 +126,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "team.User"
+# The signed-in user is loaded with their team's calendar: its zone shows their times (team.zones).
+AUTHENTICATION_BACKENDS = ["team.backends.UserBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -140,6 +143,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"  # stored and computed in UTC; calendars carry their own zones
 USE_I18N = True
 USE_TZ = True
+# The installation's currency (ISO 4217): every amount is shown with it (kit/display.py).
+REFINERY_CURRENCY = env.str("REFINERY_CURRENCY", default="EUR").upper()
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [CONFIG_DIR / "static"]

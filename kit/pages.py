@@ -9,6 +9,8 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from . import display
+
 
 def query_string(params: QueryDict, drop=("page",), **changes) -> str:
     """``params`` (a request's GET) with the keys in ``drop`` removed and ``changes`` applied
@@ -36,11 +38,9 @@ def safe_next(request, default: str) -> str:
 
 
 def money_text(amount: Decimal | float | None) -> str:
-    """12,000 or 12,000.50: an amount as cards and rows show it ("" for none)."""
-    if amount is None:
-        return ""
-    text = f"{amount:,.2f}"
-    return text[:-3] if text.endswith(".00") else text
+    """€12,000 or €12,000.50: an amount with the installation's currency, as cards and rows
+    show it ("" for none; ``kit.display.money_text``)."""
+    return display.money_text(amount)
 
 
 def local_text(moment: datetime | None, tz: ZoneInfo, fmt: str) -> str:

@@ -11,11 +11,11 @@ class UserAdmin(BaseUserAdmin):
     list_select_related = ("team",)
     fieldsets = (
         *BaseUserAdmin.fieldsets,  # type: ignore[misc]  # django-stubs types it Optional; UserAdmin sets it
-        ("Refinery", {"fields": ("role", "team", "is_away", "capacity")}),
+        ("Refinery", {"fields": ("role", "team", "is_away", "capacity", "timezone")}),
     )
     add_fieldsets = (
         *BaseUserAdmin.add_fieldsets,
-        ("Refinery", {"fields": ("role", "team", "capacity")}),
+        ("Refinery", {"fields": ("role", "team", "capacity", "timezone")}),
     )
 
 

@@ -121,6 +121,13 @@ class User(AbstractUser):
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
     is_away = models.BooleanField(default=False, help_text="Away reps are skipped by routing.")
     capacity = models.PositiveIntegerField(default=50, help_text="Most open leads this rep should hold.")
+    timezone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_timezone],
+        help_text="The zone this person reads times in (blank: their team calendar's, else UTC). "
+        "SLAs still run in the owner's team calendar.",
+    )
 
     class Meta:
         indexes = [models.Index(fields=["team", "role"], name="user_team_role")]

@@ -1,0 +1,81 @@
+"""The one way Refinery shows a moment, a day and an amount, as text.
+
+- a moment: ``Mon 7 Dec 2026, 09:30 CET``, in the zone given or else the active one (the
+  viewer's, activated per request by ``team.middleware.ViewerZoneMiddleware``; the recipient's
+  when an email is rendered under ``timezone.override``), always with the zone's abbreviation;
+- a day: ``Mon 7 Dec 2026`` (a moment given as a day is the day it is in that zone);
+- an amount: ``€12,000`` or ``€12,000.50`` in the installation's currency
+  (``REFINERY_CURRENCY``, an ISO 4217 code; codes without a symbol here read ``CHF 12,000``).
+
+Templates use them through the ``display`` tag library (``|when``, ``|day``, ``|money``,
+``|iso``); presenters and emails that build text call them directly. Pure functions of their
+arguments, the active zone and one setting.
+"""
+
+from datetime import UTC, date, datetime, tzinfo
+from decimal import Decimal
+
+from django.conf import settings
+from django.utils import timezone
+
+WHEN_FORMAT = "%a %-d %b %Y, %H:%M"
+DAY_FORMAT = "%a %-d %b %Y"
+
+# The symbol an amount is written with; any other currency is written with its code.
+SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "INR": "₹"}
+
+
+def _aware(moment: datetime) -> datetime:
+    # A naive moment is UTC: that is what the database stores (USE_TZ, TIME_ZONE = "UTC").
+    return timezone.make_aware(moment, UTC) if timezone.is_naive(moment) else moment
+
+
+def when_text(moment: datetime | date | None, tz: tzinfo | None = None) -> str:
+    """``moment`` in ``tz`` (else the active zone) with the zone's abbreviation; a date is shown
+    as a day; "" for none."""
+    if moment is None or moment == "":
+        return ""
+    if not isinstance(moment, datetime):
+        return day_text(moment)
+    local = timezone.localtime(_aware(moment), tz or timezone.get_current_timezone())
+    return f"{local:{WHEN_FORMAT}} {zone_abbreviation(local)}"
+
+
+def day_text(value: datetime | date | None, tz: tzinfo | None = None) -> str:
+    """A calendar day; a moment is the day it falls on in ``tz`` (else the active zone)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, datetime):
+        value = timezone.localtime(_aware(value), tz or timezone.get_current_timezone()).date()
+    return f"{value:{DAY_FORMAT}}"
+
+
+def zone_abbreviation(local: datetime) -> str:
+    """CET, CEST, EST, UTC; "+04" where the zone has no letters (as the tz database writes it)."""
+    return local.tzname() or local.strftime("%z")
+
+
+def iso_text(moment: datetime | date | None) -> str:
+    """A machine-readable moment for ``<time datetime>`` and the countdown scripts (UTC)."""
+    if moment is None or moment == "":
+        return ""
+    if not isinstance(moment, datetime):
+        return moment.isoformat()
+    return _aware(moment).astimezone(UTC).isoformat()
+
+
+def currency() -> str:
+    return settings.REFINERY_CURRENCY
+
+
+def money_text(amount: Decimal | float | int | None, code: str | None = None) -> str:
+    """An amount with its currency: €12,000 or €12,000.50 ("" for none)."""
+    if amount is None or amount == "":
+        return ""
+    code = code or currency()
+    number = f"{abs(Decimal(str(amount))):,.2f}"
+    if number.endswith(".00"):
+        number = number[:-3]
+    sign = "-" if Decimal(str(amount)) < 0 else ""
+    symbol = SYMBOLS.get(code)
+    return f"{sign}{symbol}{number}" if symbol else f"{sign}{code} {number}"
