@@ -15,6 +15,8 @@ def home(request):
         return redirect("accounts:inbox")
     if user.role == Role.AM:
         return redirect("renewals:renewals")
+    if user.role == Role.MARKETING:
+        return redirect("leads:list")  # even as a superuser, who would otherwise land on breaches
     if can_work_queue(user):
         return redirect("sdr:queue")
     if can_manage_reps(user):

@@ -13,13 +13,17 @@ Every error answer is a JSON object:
 DRF's views come here through ``EXCEPTION_HANDLER``; paths Django answers before any view (a
 malformed id the router's patterns do not match, an unknown path, a server error) through the
 ``handler404``/``handler500``... functions named in ``config/urls.py``, which answer JSON under
-/api/ and Django's pages elsewhere. The schema documents these shapes (``config/schema.py``).
+/api/ and the site's error pages elsewhere (``403.html``, ``404.html``, ``500.html``: the
+navigation and a plain reason; the 500 page is rendered without the request, so it needs no
+database and shows a minimal navigation). The schema documents these shapes
+(``config/schema.py``).
 """
 
 import logging
 
 from django.core import exceptions as django_exceptions
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
+from django.template import loader
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -95,6 +99,19 @@ def _json(detail: str, code: int) -> JsonResponse:
     return JsonResponse({"detail": detail}, status=code)
 
 
+def _reason(exception, default: str) -> str:
+    """The message the page's code raised (``Http404("No such lead.")``,
+    ``PermissionDenied("Early losses are for managers.")``), written for the person; else
+    ``default`` (the resolver's own 404 carries a dict, not a sentence)."""
+    message = exception.args[0] if exception is not None and exception.args else None
+    return message if isinstance(message, str) and message else default
+
+
+def _page(request, template_name: str, status: int, reason: str) -> HttpResponse:
+    body = loader.render_to_string(template_name, {"reason": reason, "request_path": request.path}, request)
+    return HttpResponse(body, status=status)
+
+
 def bad_request(request, exception, template_name=defaults.ERROR_400_TEMPLATE_NAME):
     if _is_api(request):
         return _json("Bad request.", 400)
@@ -105,13 +122,13 @@ def permission_denied(request, exception, template_name=defaults.ERROR_403_TEMPL
     if _is_api(request):
         message = str(exception) if exception and str(exception) else "You do not have permission."
         return _json(message, 403)
-    return defaults.permission_denied(request, exception, template_name)
+    return _page(request, template_name, 403, _reason(exception, "Your role does not give you access to this page."))
 
 
 def page_not_found(request, exception, template_name=defaults.ERROR_404_TEMPLATE_NAME):
     if _is_api(request):
         return _json("Not found.", 404)
-    return defaults.page_not_found(request, exception, template_name)
+    return _page(request, template_name, 404, _reason(exception, "There is no page at this address."))
 
 
 def api_not_found(request, rest: str = ""):
@@ -123,6 +140,8 @@ def api_not_found(request, rest: str = ""):
 
 
 def server_error(request, template_name=defaults.ERROR_500_TEMPLATE_NAME):
+    """Rendered without the request (no context processors, no user, no session): whatever
+    failed, the database included, this page asks nothing of it."""
     if _is_api(request):
         return _json("Server error.", 500)
-    return defaults.server_error(request, template_name)
+    return HttpResponse(loader.render_to_string(template_name), status=500)

@@ -5,5 +5,6 @@ from . import views
 app_name = "team"
 
 urlpatterns = [
+    path("account/preferences/", views.preferences, name="preferences"),
     path("account/tokens/", views.api_tokens, name="api_tokens"),
 ]

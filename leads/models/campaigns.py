@@ -5,7 +5,7 @@ import secrets
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MinValueValidator, URLValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -81,6 +81,14 @@ class WebForm(models.Model):
         help_text="What a submission counts as for engagement (a demo request, a download...).",
     )
     thank_you_message = models.CharField(max_length=500, default="Thank you! We will be in touch shortly.")
+    # The thank-you page names the company and links back to its site (both optional; edited in
+    # the admin, live within CACHE_SECONDS).
+    company_name = models.CharField(max_length=200, blank=True, help_text="Shown on the thank-you page.")
+    company_url = models.URLField(
+        blank=True,
+        validators=[URLValidator(schemes=["http", "https"])],
+        help_text="The thank-you page links back here (https://...).",
+    )
 
     class Meta:
         ordering = ["name"]
