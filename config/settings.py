@@ -369,7 +369,10 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Refinery API",
-    "DESCRIPTION": "Capture, qualify and hand off leads.",
+    "DESCRIPTION": (
+        "Capture, qualify and hand off leads. Amounts are decimal strings in the installation's "
+        f"currency, {REFINERY_CURRENCY} (ISO 4217); times are ISO 8601 in UTC."
+    ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],

@@ -11,6 +11,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from team.models import User
+from team.zones import user_zone
 
 from . import access
 from .models import LeadFact, RefreshState
@@ -25,10 +26,10 @@ def generation(using: str = "default") -> int | None:
 
 
 def viewer_tz(user) -> ZoneInfo:
-    """The zone a person's periods, months and weeks are cut in: their team calendar's, UTC
-    without a team (the pages, the API and the weekly summary all ask here)."""
-    team = getattr(user, "team", None) if getattr(user, "is_authenticated", False) else None
-    return team.calendar.tzinfo if team is not None else ZoneInfo("UTC")
+    """The zone a person's periods, months and weeks are cut in: the one they read times in
+    (``team.zones.user_zone``: their preference, else their team calendar's, else UTC; the
+    pages, the API and the weekly summary all ask here)."""
+    return user_zone(user)
 
 
 @dataclass(frozen=True)

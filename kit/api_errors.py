@@ -122,7 +122,9 @@ def permission_denied(request, exception, template_name=defaults.ERROR_403_TEMPL
     if _is_api(request):
         message = str(exception) if exception and str(exception) else "You do not have permission."
         return _json(message, 403)
-    return _page(request, template_name, 403, _reason(exception, "Your role does not give you access to this page."))
+    return _page(
+        request, template_name, 403, _reason(exception, "Your role does not give you access to this page.")
+    )
 
 
 def page_not_found(request, exception, template_name=defaults.ERROR_404_TEMPLATE_NAME):

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import django_filters
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django_filters.fields import DateRangeField, IsoDateTimeField, IsoDateTimeRangeField, RangeField
 from rest_framework import serializers
@@ -145,11 +146,13 @@ class DateTimeField(forms.DateTimeField):
 
 
 class MoneyField(forms.DecimalField):
-    """An amount of money: zero or more, below 10^12, two decimals at most."""
+    """An amount of money: zero or more, below 10^12, two decimals at most, in the
+    installation's currency (the schema says which)."""
 
     default_error_messages = MONEY_MESSAGES
 
     def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("help_text", f"An amount in {settings.REFINERY_CURRENCY}.")
         kwargs.setdefault("min_value", Decimal(0))
         kwargs.setdefault("max_value", MONEY_MAX)
         kwargs.setdefault("max_digits", 14)

@@ -68,14 +68,21 @@ def currency() -> str:
     return settings.REFINERY_CURRENCY
 
 
-def money_text(amount: Decimal | float | int | None, code: str | None = None) -> str:
-    """An amount with its currency: €12,000 or €12,000.50 ("" for none)."""
+def money_text(amount: Decimal | float | int | None, *, cents: bool = False) -> str:
+    """An amount with its currency: €12,000 or €12,000.50, always two decimals with ``cents``
+    (a table's column); "" for none."""
     if amount is None or amount == "":
         return ""
-    code = code or currency()
-    number = f"{abs(Decimal(str(amount))):,.2f}"
-    if number.endswith(".00"):
+    value = Decimal(str(amount))
+    number = f"{abs(value):,.2f}"
+    if number.endswith(".00") and not cents:
         number = number[:-3]
-    sign = "-" if Decimal(str(amount)) < 0 else ""
+    return with_currency(number, negative=value < 0)
+
+
+def with_currency(number: str, *, negative: bool = False) -> str:
+    """A number already written (``1,200``, ``1.45 M``) with the installation's currency."""
+    code = currency()
     symbol = SYMBOLS.get(code)
+    sign = "-" if negative else ""
     return f"{sign}{symbol}{number}" if symbol else f"{sign}{code} {number}"

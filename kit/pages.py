@@ -1,12 +1,9 @@
 """Small helpers every server-rendered page uses: query strings, the safe ``next`` redirect,
-money and local times as text. Pure functions of the request and values (no app imports)."""
+money as text (``kit.display``). Pure functions of the request and values (no app imports)."""
 
-from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.http import QueryDict
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from . import display
@@ -41,9 +38,3 @@ def money_text(amount: Decimal | float | None) -> str:
     """€12,000 or €12,000.50: an amount with the installation's currency, as cards and rows
     show it ("" for none; ``kit.display.money_text``)."""
     return display.money_text(amount)
-
-
-def local_text(moment: datetime | None, tz: ZoneInfo, fmt: str) -> str:
-    """``moment`` in ``tz`` formatted with ``fmt`` ("" for none): the template's date filter
-    would convert it back to the site's zone."""
-    return timezone.localtime(moment, tz).strftime(fmt) if moment else ""

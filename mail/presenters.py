@@ -8,11 +8,9 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Q, QuerySet
 
-from kit.pages import local_text
+from kit.display import day_text, when_text
 
 from .models import Message, Suppression
-
-TIME_FORMAT = "%Y-%m-%d %H:%M"
 
 
 @dataclass(frozen=True)
@@ -48,7 +46,7 @@ def email_line(message: Message, tz: ZoneInfo, viewer) -> EmailLine:
         message=message,
         state=state,
         label=label,
-        when=f"{what} {local_text(at, tz, TIME_FORMAT)}" if at else what,
+        when=f"{what} {when_text(at, tz)}" if at else what,
         zone=tz.key,
         can_cancel=message.status == Message.Status.SCHEDULED and message.sender_id == viewer.pk,
     )
@@ -81,7 +79,7 @@ class AddressState:
 def address_state(address: str, row: Suppression | None, tz: ZoneInfo) -> AddressState:
     if row is None:
         return AddressState(address, None, "")
-    day = local_text(row.at, tz, "%Y-%m-%d")
+    day = day_text(row.at, tz)
     if row.reason == Suppression.Reason.UNSUBSCRIBED:
         text = f"Unsubscribed on {day}: nobody emails {row.address} again."
     elif row.reason == Suppression.Reason.BOUNCED:

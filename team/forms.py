@@ -39,8 +39,11 @@ class PreferencesForm(forms.ModelForm):
         field = self.fields["timezone"]
         field.label = "Time zone"
         field.widget = Select(
-            choices=[("", f"My team calendar's ({_label(team_zone_name, now)})"), ("UTC", "UTC")]
-            + list(zone_choices())
+            choices=[
+                ("", f"My team calendar's ({_label(team_zone_name, now)})"),
+                ("UTC", "UTC"),
+                *zone_choices(),
+            ]
         )
         field.widget.attrs["autocomplete"] = "off"
 

@@ -4,11 +4,9 @@ for an answer; and after a refused answer, the error and the refused reject form
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from django import forms
 
-from kit.pages import local_text
 from sdr.views import sla_display
 from work.models import WorkItem
 
@@ -25,7 +23,6 @@ class InboxRow:
     sla_text: str
     countdown: str
     grade: str  # the lead's grade now ("" without a lead)
-    meeting_local: str
     waiting: bool  # still handed off: the accept and reject forms apply
     error: str = ""
     # The template writes the blank form (a form object per row costs more to render than the
@@ -37,7 +34,7 @@ class InboxRow:
         return replace(self, error=error, reject_form=form if form is not None else self.reject_form)
 
 
-def inbox_rows(opportunities, now: datetime, tz: ZoneInfo, half_life: float) -> list[InboxRow]:
+def inbox_rows(opportunities, now: datetime, half_life: float) -> list[InboxRow]:
     """The rows of ``opportunities`` (their acceptance items prefetched as ``accept_items``,
     their lead selected), without a query per row."""
     rows = []
@@ -50,7 +47,6 @@ def inbox_rows(opportunities, now: datetime, tz: ZoneInfo, half_life: float) -> 
                 item,
                 *(sla_display(item, now) if item else ("", "", "")),
                 grade=opportunity.lead.grade(now, half_life) if opportunity.lead_id else "",
-                meeting_local=local_text(opportunity.proposed_meeting_at, tz, "%a %d %b, %H:%M"),
                 waiting=opportunity.status == Opportunity.Status.HANDED_OFF,
             )
         )

@@ -11,6 +11,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from kit.display import when_text
 from leads.models import Lead, LeadEvent
 from leads.services import transition_lead
 from sdr.services import lock_round_robins, save_round_robins
@@ -42,7 +43,7 @@ def _locked_handoff(opportunity_id: int, by: User) -> Opportunity:
         answered = opportunity.accepted_at or opportunity.rejected_at
         raise AccountsError(
             f"This handoff was already answered: {opportunity.get_status_display().lower()}"
-            + (f" on {timezone.localtime(answered):%d %b %Y %H:%M}." if answered else ".")
+            + (f" on {when_text(answered)}." if answered else ".")
         )
     return opportunity
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from kit.display import money_text
 from leads.models import ActivitySource, Lead
 from leads.services import transition_lead
 from team.models import User
@@ -81,7 +82,7 @@ def move_stage(
                 raise AccountsError("Enter the amount won before closing it won.", field="amount")
             opportunity.status, opportunity.closed_at = Opportunity.Status.WON, now
             fields += ["status", "closed_at"]
-            kind, message = OpportunityEvent.Kind.WON, f"Won: {opportunity.amount:,.2f}."
+            kind, message = OpportunityEvent.Kind.WON, f"Won: {money_text(opportunity.amount)}."
         elif stage.kind == Stage.Kind.LOST:
             if lost_reason not in LOST_REASONS:
                 raise AccountsError(
@@ -116,7 +117,7 @@ def _close_lead(opportunity: Opportunity, by: User, now: datetime, *, recycle: b
     if lead.status != Lead.Status.HANDED_OFF:
         return  # handed off again later, or closed by another opportunity: its own story
     if opportunity.status == Opportunity.Status.WON:
-        reason = f"Won {opportunity.name}: {opportunity.amount:,.2f}"
+        reason = f"Won {opportunity.name}: {money_text(opportunity.amount)}"
         transition_lead(
             lead_id=lead.pk, to=Lead.Status.WON, actor=by, reason=reason, via=ActivitySource.MANUAL, at=now
         )

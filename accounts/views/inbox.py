@@ -29,7 +29,6 @@ from kit.errors import Refused, add_refusal
 from kit.htmx import is_htmx
 from kit.pages import safe_next
 from leads.models import ScoringSettings
-from team.zones import user_zone
 from work.models import WorkItem
 
 from .. import services
@@ -85,12 +84,11 @@ def _inbox_rows(queryset: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
 def _inbox_context(request, refused: dict | None = None) -> dict:
     user = request.user
     now = timezone.now()
-    tz = user_zone(user)
     half_life = ScoringSettings.load().half_life_days
     mine = inbox_rows(
-        _inbox_rows(Opportunity.objects.inbox().filter(owner=user))[:INBOX_LIMIT], now, tz, half_life
+        _inbox_rows(Opportunity.objects.inbox().filter(owner=user))[:INBOX_LIMIT], now, half_life
     )
-    team = inbox_rows(_inbox_rows(team_handoffs(user))[:TEAM_LIMIT], now, tz, half_life)
+    team = inbox_rows(_inbox_rows(team_handoffs(user))[:TEAM_LIMIT], now, half_life)
     # How many wait in all (the rows above are the oldest few): one count over the pending index.
     pending = Opportunity.objects.inbox()
     pending = pending.filter(owner_id__in=teammate_ids(user)) if user.team_id else pending.filter(owner=user)
@@ -104,7 +102,6 @@ def _inbox_context(request, refused: dict | None = None) -> dict:
     return {
         "mine": mine,
         "team": team,
-        "tz": tz,
         "now": now,
         "refused": refused,
         "risk_minutes": settings.WORK_AT_RISK_MINUTES,
@@ -131,8 +128,7 @@ def inbox(request):
 def _inbox_row(request, pk: int) -> InboxRow:
     """One row as the inbox shows it, in whatever state it is now."""
     rows = _inbox_rows(Opportunity.objects.filter(pk=pk))
-    tz = user_zone(request.user)
-    return inbox_rows(rows, timezone.now(), tz, ScoringSettings.load().half_life_days)[0]
+    return inbox_rows(rows, timezone.now(), ScoringSettings.load().half_life_days)[0]
 
 
 def _answered(request, opportunity: Opportunity, notice: str):
@@ -147,7 +143,7 @@ def _answer_refused(request, opportunity: Opportunity, status: int, error: str =
     """The row (htmx) or the page the answer came from, with the refusal; nothing changed."""
     if is_htmx(request):
         row = _inbox_row(request, opportunity.pk).refused(error, form)
-        context = {"row": row, "tz": user_zone(request.user), "reject_reasons": REJECT_REASONS}
+        context = {"row": row, "reject_reasons": REJECT_REASONS}
         return render(request, "accounts/_inbox_row.html", context, status=status)
     if on(request) == "page":
         try:

@@ -4,8 +4,6 @@ htmx and gets back its card (refused) or the whole board (done); from the page, 
 back (done) or the page with the errors (400 for input, 409 for a move the state refuses).
 """
 
-from zoneinfo import ZoneInfo
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,11 +13,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from kit.errors import Refused, add_refusal
 from kit.htmx import is_htmx
-from kit.pages import local_text, query_string, safe_next
+from kit.pages import query_string, safe_next
 from leads.models import ScoringSettings
 from leads.presenters import scored
 from sdr.views import item_lines
-from team.zones import UTC, zone_named
 
 from .. import services
 from ..access import (
@@ -36,12 +33,6 @@ from ..models import Opportunity, Stage
 from ..presenters.pipeline import board_card, days_since, stage_options
 from .common import STAGE_EVENTS, on, pipeline_stages
 from .pipeline import card_opportunities, pipeline_context
-
-
-def _meeting_timezone(opportunity: Opportunity) -> ZoneInfo:
-    """Meeting times are shown in the AE team's calendar time."""
-    team = opportunity.owner.team
-    return zone_named(team.calendar.timezone) if team is not None else UTC
 
 
 def _details_initial(opportunity: Opportunity) -> dict:
@@ -73,7 +64,6 @@ def page_context(
     timeline = lead.timeline() if lead is not None else []
     # The lead's grade now (the settings are read only for a page with a lead).
     lead_scored = scored([lead], ScoringSettings.load(), now=now)[0] if lead is not None else None
-    tz = _meeting_timezone(opportunity)
     can_work = opportunity.status == Opportunity.Status.OPEN and may_work(user, opportunity)
     can_answer = may_answer(user, opportunity)
     context = {
@@ -83,8 +73,6 @@ def page_context(
         "items": items,
         "events": events,
         "timeline": timeline,
-        "tz": tz,
-        "meeting_local": local_text(opportunity.proposed_meeting_at, tz, "%a %d %b %Y, %H:%M"),
         "days_in_stage": days_since(entered, now) if opportunity.status == Opportunity.Status.OPEN else None,
         "can_work": can_work,
         "can_answer": can_answer,

@@ -11,7 +11,9 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
+from kit.display import money_text
 from team.models import User
 
 from ..scope import Period
@@ -70,19 +72,19 @@ class Summary:
             "as_of": self.as_of.astimezone(self.period.tz),
         }
 
+    # Rendered in the recipient's zone (the one their week is cut in): a worker has no viewer.
     def text(self, site: str) -> str:
-        return render_to_string("insight/email/summary.txt", self.context(site))
+        with timezone.override(self.period.tz):
+            return render_to_string("insight/email/summary.txt", self.context(site))
 
     def html(self, site: str) -> str:
-        return render_to_string("insight/email/summary.html", self.context(site))
+        with timezone.override(self.period.tz):
+            return render_to_string("insight/email/summary.html", self.context(site))
 
 
 def money(amount) -> str:
-    """An amount as people read it on a phone: whole units when it is whole."""
-    amount = Decimal(amount or 0)
-    if amount == amount.to_integral_value():
-        return f"{amount:,.0f}"
-    return f"{amount:,.2f}"
+    """An amount as people read it on a phone, with the currency: whole units when it is whole."""
+    return money_text(Decimal(amount or 0))
 
 
 def number(value) -> str:

@@ -1,12 +1,11 @@
 """Numbers as people read them in a table or a card: counts with thousands separators, money
-with two decimals (or three significant figures on a card), rates as percentages, durations,
+with its currency and two decimals (or three significant figures on a card), rates as percentages, durations,
 a lead's status by its label, a moment in the viewer's zone."""
 
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.utils import timezone
-
+from kit.display import money_text, when_text, with_currency
 from leads.models import Lead
 from work.metrics import format_duration
 
@@ -20,7 +19,7 @@ def count(value) -> str:
 def money(value) -> str:
     if value is None:
         return "—"
-    return f"{Decimal(value):,.2f}"
+    return money_text(Decimal(value), cents=True)
 
 
 COMPACT_UNITS = ((Decimal(10) ** 9, "B"), (Decimal(10) ** 6, "M"), (Decimal(10) ** 3, "k"))
@@ -33,12 +32,12 @@ def compact_money(value) -> str:
         return "—"
     amount = Decimal(value)
     for size, unit in COMPACT_UNITS:
-        scaled = _three_figures(amount / size)
-        if abs(scaled) >= 1:
-            if abs(scaled) >= 1000 and unit != "B":
+        scaled = _three_figures(abs(amount) / size)
+        if scaled >= 1:
+            if scaled >= 1000 and unit != "B":
                 continue  # 999,999 rounds to 1,000 k: one unit up reads 1 M
-            return f"{_plain(scaled)} {unit}"
-    return _plain(_three_figures(amount))
+            return with_currency(f"{_plain(scaled)} {unit}", negative=amount < 0)
+    return with_currency(_plain(_three_figures(abs(amount))), negative=amount < 0)
 
 
 def _three_figures(amount: Decimal) -> Decimal:
@@ -80,7 +79,7 @@ def status_label(status: str) -> str:
 
 
 def local_time(moment: datetime | None, tz) -> str:
-    """A moment in the zone ``tz`` with the zone's name ("3 Mar 2026 09:30 Europe/Berlin")."""
+    """A moment in the zone ``tz`` as every page shows one ("Tue 3 Mar 2026, 09:30 CET")."""
     if moment is None:
         return "—"
-    return f"{timezone.localtime(moment, tz):%-d %b %Y %H:%M} {tz.key}"
+    return when_text(moment, tz)

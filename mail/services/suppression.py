@@ -8,6 +8,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from kit.display import day_text
 from leads.models import ActivitySource, Lead, LeadEvent
 
 from ..models import Message, Suppression
@@ -23,7 +24,7 @@ def suppressed(addresses: Iterable[str]) -> dict[str, Suppression]:
 
 
 def refusal(row: Suppression) -> str:
-    when = timezone.localtime(row.at).strftime("%Y-%m-%d")
+    when = day_text(row.at)
     if row.reason == Suppression.Reason.UNSUBSCRIBED:
         return f"{row.address} unsubscribed on {when}; nobody emails it again."
     if row.reason == Suppression.Reason.BOUNCED:

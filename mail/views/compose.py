@@ -29,9 +29,10 @@ from django.views.decorators.http import require_http_methods
 from accounts.access import opportunity_for
 from accounts.models import Account
 from kit.bounds import INT_MAX, whole_number
+from kit.display import when_text
 from kit.errors import Refused, add_refusal
 from kit.htmx import is_htmx
-from kit.pages import local_text, safe_next
+from kit.pages import safe_next
 from team.zones import user_zone
 
 from .. import merge, services
@@ -235,8 +236,7 @@ def compose(request):
 
 def _sent(request, where: Where, message, tz) -> HttpResponse:
     if message.send_at and message.send_at > message.created_at:
-        local = local_text(message.send_at, tz, "%a %d %b %Y, %H:%M")
-        notice = f"Scheduled for {local} ({tz.key}) to {message.to_address}."
+        notice = f"Scheduled for {when_text(message.send_at, tz)} to {message.to_address}."
         title = "Scheduled"
     else:
         notice = f"On its way to {message.to_address}: it leaves within a minute."

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account, Opportunity
+from kit.display import day_text, money_text
 from team.models import User
 
 from ..models import AccountEvent, Contract, RenewalSettings
@@ -67,7 +68,7 @@ def _contract_event(contract: Contract, by: User | None, now: datetime) -> Accou
         at=now,
         actor=by,
         amount=c.annual_value,
-        message=f"{c.annual_value:,.2f} a year, {c.start_date:%Y-%m-%d} to {c.end_date:%Y-%m-%d}"
+        message=f"{money_text(c.annual_value)} a year, {day_text(c.start_date)} to {day_text(c.end_date)}"
         + (f", {c.products}" if c.products else "")
         + (f", {c.seats} seats" if c.seats else "")
         + (" (auto-renews)" if c.auto_renew else "")

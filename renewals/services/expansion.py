@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts.models import Account, Contact, Opportunity, OpportunityEvent, Qualification
 from accounts.services import contact_for, email_domain, first_stage
+from kit.display import money_text
 from leads.models import ActivitySource, Lead, LeadEvent
 from leads.services import IN_SALES, transition_lead
 from sdr.registry import Claim
@@ -273,7 +274,7 @@ def open_upsell(
         )  # fmt: skip
         AccountEvent.objects.create(
             account=contact.account, kind=AccountEvent.Kind.EXPANSION_LEAD, at=now, actor=by,
-            message=f"{opened}{f' {amount:,.2f}.' if amount is not None else ''}"[:500],
+            message=f"{opened}{f' {money_text(amount)}.' if amount is not None else ''}"[:500],
         )  # fmt: skip
     return opportunity
 

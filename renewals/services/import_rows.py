@@ -12,6 +12,7 @@ from typing import Any, BinaryIO
 from accounts.models import Account
 from accounts.services import normalize_domain
 from kit import bounds, csvfiles
+from kit.display import day_text
 from leads import cleaning
 from team.models import User
 
@@ -359,7 +360,7 @@ def clean_row(line: int, raw: Mapping[str, Any], today: date) -> ContractRow | R
     problems = terms.problems()
     if "end_date" not in problems and terms.end_date < today:
         problems["end_date"] = (
-            f"The contract ended on {terms.end_date:%Y-%m-%d}: import current and future terms only."
+            f"The contract ended on {day_text(terms.end_date)}: import current and future terms only."
         )
     if problems:
         return refused_row(line, problems, cleaned["name"])

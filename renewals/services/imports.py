@@ -65,6 +65,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Account
+from kit.display import day_text, money_text
 from team.models import User
 
 from ..access import may_import_contracts
@@ -296,8 +297,8 @@ def _created(written: list[_Written]) -> list[RowResult]:
                 line=w.row.line,
                 status="created",
                 message=f"{what} for {where}{', a new account' if w.new_account else ''}: "
-                f"{contract.annual_value:,.2f} a year, {contract.start_date:%Y-%m-%d} to "
-                f"{contract.end_date:%Y-%m-%d}; {managed}.",
+                f"{money_text(contract.annual_value)} a year, {day_text(contract.start_date)} to "
+                f"{day_text(contract.end_date)}; {managed}.",
                 contract_id=contract.pk,
                 account_id=account.pk,
                 account_name=account.name,

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Account, Opportunity, OpportunityEvent, Stage
 from kit import bounds
+from kit.display import day_text, money_text
 from team.models import User
 from work import services as work
 from work.models import WorkItem
@@ -178,13 +179,17 @@ def record_outcome(
             problems = terms.problems()
             old = contract.annual_value
             if outcome == Contract.Outcome.EXPANDED and terms.annual_value <= old:
-                problems.setdefault("annual_value", f"An expansion is worth more than {old:,.2f} a year.")
+                problems.setdefault(
+                    "annual_value", f"An expansion is worth more than {money_text(old)} a year."
+                )
             if outcome == Contract.Outcome.DOWNSIZED and terms.annual_value >= old:
-                problems.setdefault("annual_value", f"A downsize is worth less than {old:,.2f} a year.")
+                problems.setdefault(
+                    "annual_value", f"A downsize is worth less than {money_text(old)} a year."
+                )
             if outcome == Contract.Outcome.RENEWED and terms.annual_value != old:
                 problems.setdefault(
                     "annual_value",
-                    f"A renewal on the same value is {old:,.2f} a year; a different value is an expansion "
+                    f"A renewal on the same value is {money_text(old)} a year; a different value is an expansion "
                     "or a downsize.",
                 )
             if problems:
@@ -243,10 +248,12 @@ def _close_many(
     for contract, new in zip(contracts, news, strict=True):
         delta = (new.annual_value if new else Decimal(0)) - contract.annual_value
         if new is None:
-            message = f"Churned: {churn_reason}; {contract.annual_value:,.2f} a year lost."
+            message = f"Churned: {churn_reason}; {money_text(contract.annual_value)} a year lost."
         else:
-            message = f"{label}: {new.annual_value:,.2f} a year from {new.start_date:%Y-%m-%d} to "
-            message += f"{new.end_date:%Y-%m-%d}" + (f" ({delta:+,.2f})." if delta else ".")
+            message = f"{label}: {money_text(new.annual_value)} a year from {day_text(new.start_date)} to "
+            message += f"{day_text(new.end_date)}" + (
+                f" ({'+' if delta > 0 else ''}{money_text(delta)})." if delta else "."
+            )
         if note:
             message += f" {note}"
         events.append(

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from accounts.models import Account, Opportunity, OpportunityEvent, Qualification
 from accounts.services import first_stage
+from kit.display import day_text, money_text
 from team.models import User
 from work import services as work
 from work.models import SlaPolicy, WorkItem
@@ -193,9 +194,9 @@ def _open_renewals(
         am: User = contract.account.account_manager  # type: ignore[assignment]  # a claimed contract's account has its AM (the claim requires one)
         days = contract.days_left(timezone.localdate(now))
         when = (
-            f"ends {contract.end_date:%Y-%m-%d} ({days} days)"
+            f"ends {day_text(contract.end_date)} ({days} days)"
             if days >= 0
-            else f"ended {contract.end_date:%Y-%m-%d}"
+            else f"ended {day_text(contract.end_date)}"
         )
         items.append(
             work.NewItem(
@@ -212,7 +213,7 @@ def _open_renewals(
                 work.NewItem(
                     subject=contract,
                     kind=WorkItem.Kind.RENEWAL_DUE,
-                    title=f"Close the renewal of {contract.account.name} by {contract.end_date:%Y-%m-%d}",
+                    title=f"Close the renewal of {contract.account.name} by {day_text(contract.end_date)}",
                     owner_id=am.pk,
                     team_id=am.team_id,
                     policy=policies[SlaPolicy.RENEWAL_DUE],
@@ -226,7 +227,7 @@ def _open_renewals(
                 kind=AccountEvent.Kind.RENEWAL_OPENED,
                 at=now,
                 amount=contract.annual_value,
-                message=f"Renewal opened for {am}: the contract {when}, {contract.annual_value:,.2f} a year.",
+                message=f"Renewal opened for {am}: the contract {when}, {money_text(contract.annual_value)} a year.",
             )
         )
         opportunity_events.append(
@@ -235,7 +236,7 @@ def _open_renewals(
                 kind=OpportunityEvent.Kind.ACCEPTED,
                 at=now,
                 to_stage=stage.name,
-                message=f"Renewal of the contract ending {contract.end_date:%Y-%m-%d}, for {am}.",
+                message=f"Renewal of the contract ending {day_text(contract.end_date)}, for {am}.",
             )
         )
     Contract.objects.bulk_update(contracts, ["renewal"])
@@ -301,13 +302,13 @@ def _reminder_email(am: User, contracts: Sequence[Contract], today: date) -> Ema
         f"Hello {am.first_name or am.username},",
         "",
         f"{len(contracts)} renewal{'s come' if len(contracts) != 1 else ' comes'} due soon "
-        f"({total:,.2f} a year) and nobody has logged a conversation with the customer yet:",
+        f"({money_text(total)} a year) and nobody has logged a conversation with the customer yet:",
         "",
     ]
     for c in contracts:
         lines.append(
-            f"- {c.account.name}: ends {c.end_date:%Y-%m-%d} ({c.days_left(today)} days), "
-            f"{c.annual_value:,.2f} a year. {site}{c.get_absolute_url()}"
+            f"- {c.account.name}: ends {day_text(c.end_date)} ({c.days_left(today)} days), "
+            f"{money_text(c.annual_value)} a year. {site}{c.get_absolute_url()}"
         )
     lines += ["", f"Your renewals: {site}/renewals/"]
     manager = am.team.manager if am.team_id and am.team.manager_id else None  # type: ignore[union-attr]  # team_id checked

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Account, OpportunityEvent
+from kit.display import day_text
 from kit.errors import Refused, add_refusal
 from kit.pages import money_text
 from leads.models import ScoringSettings
@@ -190,8 +191,8 @@ def add_contract(request, pk):
             add_refusal(form, exc)
         else:
             messages.success(
-                request, f"Contract added: {money_text(made.annual_value) or '0'} a year, "
-                f"{made.start_date:%Y-%m-%d} to {made.end_date:%Y-%m-%d}.",
+                request, f"Contract added: {money_text(made.annual_value or 0)} a year, "
+                f"{day_text(made.start_date)} to {day_text(made.end_date)}.",
             )  # fmt: skip
             return redirect("renewals:account", pk=account.pk)
     context = _account_context(request, account, may_work, contract_form=form)

@@ -12,9 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from kit.display import day_text, when_text
 from kit.errors import Refused, add_refusal
 from kit.htmx import is_htmx
-from kit.pages import local_text, money_text
+from kit.pages import money_text
 from sdr.views import item_lines
 from team.zones import user_zone
 
@@ -58,8 +59,8 @@ def _contract_context(
         "can_work": can_work,
         "read_only": not may_work,
         "days": contract.days_left(timezone.localdate(now)) if contract.is_active else None,
-        "value_text": money_text(contract.annual_value) or "0",
-        "talked_text": local_text(contract.renewal_activity_at, tz, "%Y-%m-%d %H:%M"),
+        "value_text": money_text(contract.annual_value or 0),
+        "talked_text": when_text(contract.renewal_activity_at, tz),
         "renewal_url": (
             reverse("accounts:opportunity", args=[contract.renewal_id])
             if contract.renewal is not None and opens_opportunity(request.user, contract.renewal)
@@ -172,9 +173,9 @@ def outcome(request, pk):
 
 def _outcome_notice(outcome: str, result: Contract) -> str:
     if outcome == Contract.Outcome.CHURNED:
-        return f"Churned ({result.churn_reason}): {money_text(result.annual_value) or '0'} a year lost."
+        return f"Churned ({result.churn_reason}): {money_text(result.annual_value or 0)} a year lost."
     label = Contract.Outcome(outcome).label
     return (
-        f"{label}: the new term runs {result.start_date:%Y-%m-%d} to {result.end_date:%Y-%m-%d}, "
-        f"{money_text(result.annual_value) or '0'} a year."
+        f"{label}: the new term runs {day_text(result.start_date)} to {day_text(result.end_date)}, "
+        f"{money_text(result.annual_value or 0)} a year."
     )

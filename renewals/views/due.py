@@ -31,8 +31,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.models import Contact
+from kit.display import day_text
 from kit.htmx import is_htmx
-from kit.pages import local_text, money_text, query_string
+from kit.pages import money_text, query_string
 from leads.models import ScoringSettings
 from leads.scoring import threshold_key
 from sdr.views import item_lines
@@ -139,11 +140,11 @@ class Bucket:
 
     @property
     def value_text(self) -> str:
-        return money_text(self.value) or "0"
+        return money_text(self.value or 0)
 
     @property
     def risk_value_text(self) -> str:
-        return money_text(self.risk_value) or "0"
+        return money_text(self.risk_value or 0)
 
 
 def _bucket_q(days: int, today: date) -> Q:
@@ -216,7 +217,7 @@ def _rows(ids: list[int], risk: Risk, now: datetime, today: date, tz) -> list[Re
             days=c.days_left(today),
             value_text=money_text(c.annual_value),
             reasons=risk.reasons(c),
-            talked_text=local_text(c.renewal_activity_at, tz, "%Y-%m-%d"),
+            talked_text=day_text(c.renewal_activity_at, tz),
             # Reversed here, not by the template's url tag: a page of 150 rows renders faster.
             url=reverse("renewals:contract", args=[c.pk]),
             account_url=reverse("renewals:account", args=[c.account_id]),
@@ -300,8 +301,8 @@ def _renewals_context(request) -> tuple[dict, int]:
         "today": today,
         "base_query": base_query,
         "page_query": query_string(params, drop=("page",)),
-        "total_value": money_text(sum((b.value for b in buckets), Decimal(0))) or "0",
-        "total_risk": money_text(sum((b.risk_value for b in buckets), Decimal(0))) or "0",
+        "total_value": money_text(sum((b.value for b in buckets), Decimal(0)) or 0),
+        "total_risk": money_text(sum((b.risk_value for b in buckets), Decimal(0)) or 0),
         "risk_count": sum(b.risk_count for b in buckets),
         "count": sum(b.count for b in buckets),
         "show_am": looks_across_ams(user),

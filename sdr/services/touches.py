@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from kit.display import when_text
 from leads.models import TOUCH_KINDS, ActivitySource, Lead, LeadEvent, TouchOutcome
 from leads.services import IN_SALES, log_activity, transition_lead
 from team.models import User
@@ -139,7 +140,7 @@ def set_follow_up(*, lead_id: int, by: User, due_at: datetime, note: str = "") -
             ],
             now=now,
         )
-        message = f"Follow-up on {timezone.localtime(due_at):%a %d %b %H:%M}"
+        message = f"Follow-up on {when_text(due_at)}"  # in the zone of whoever set it, named
         LeadEvent.objects.create(
             lead=lead,
             kind=LeadEvent.Kind.FOLLOW_UP,

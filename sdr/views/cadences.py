@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from kit.display import when_text
 from kit.errors import Refused
 from kit.htmx import is_htmx
 from kit.pages import safe_next
@@ -78,8 +79,7 @@ def enroll(request, lead_id):
     state = cadences.cadence_states([lead.pk])[lead.pk]
     notice = f"Enrolled in {cadence}."
     if state.due_at:
-        local = state.due_at.astimezone(team_zone(lead.team_id))
-        notice = f"Enrolled in {cadence}: step 1 is due {local:%a %d %b, %H:%M} and waits in the queue."
+        notice = f"Enrolled in {cadence}: step 1 is due {when_text(state.due_at)} and waits in the queue."
     return _answer(request, lead, notice=notice)
 
 

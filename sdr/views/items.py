@@ -16,9 +16,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from kit.display import when_text
 from kit.errors import Refused
 from kit.htmx import is_htmx
-from kit.pages import local_text
 from leads.access import get_lead_for_user
 from leads.models import ActivityKind, Lead, TouchOutcome
 from leads.services import IN_SALES
@@ -143,8 +143,7 @@ def set_follow_up(request, item_id):
         except Refused as exc:
             form.add_error(None, str(exc))
         else:
-            local = local_text(follow_up.due_at, tz, "%a %d %b, %H:%M")
-            notice = f"Next follow-up {local} ({tz.key})."
+            notice = f"Next follow-up {when_text(follow_up.due_at, tz)}."
             # An open follow-up is replaced by the new one: the row becomes the new one.
             shown = follow_up.pk if item.kind == WorkItem.Kind.FOLLOW_UP and item.is_open else item.pk
             return _succeeded(request, shown, lead.pk, notice, others)

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.urls import reverse
 
+from kit.display import when_text
 from leads.models import TOUCH_KINDS, ActivityKind, Lead, ScoringSettings
 from leads.services import IN_SALES
 from work.models import WorkItem
@@ -58,7 +59,7 @@ def _row(
     bucket_label = Bucket.LABELS.get(bucket, "") if bucket is not None else ""
     if bucket == Bucket.SENDS_ITSELF:
         # Refinery sends it (paced, within the sender's hours): nothing for the rep to chase.
-        bucket_label = f"Sends automatically at {item.due_at:%a %d %b %H:%M} UTC"
+        bucket_label = f"Sends automatically at {when_text(item.due_at)}"
         left = item.due_at - now
         sla_css, countdown = "auto", ""
         sla_text = f"sends in {_span(left)}" if left > timedelta(0) else "sending"

@@ -9,6 +9,9 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.utils import timezone
 
+from kit.display import when_text
+from team.zones import user_zone
+
 from ..models import Breach
 
 logger = logging.getLogger(__name__)
@@ -96,7 +99,7 @@ def _escalation_email(breach: Breach, manager) -> EmailMessage:
         f"Policy:  {breach.policy.name} ({breach.policy.describe()})",
         f"Owner:   {owner}",
         f"Team:    {breach.team}",
-        f"Due:     {timezone.localtime(breach.due_at):%Y-%m-%d %H:%M %Z}",
+        f"Due:     {when_text(breach.due_at, user_zone(manager))}",
         f"Why:     {item.title}",
     ]
     if url:
