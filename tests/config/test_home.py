@@ -40,3 +40,17 @@ def test_the_navigation_shows_each_role_its_pages(client_for, request, role, sho
     links = re.findall(r">([^<>]+)</a>", nav)
     assert all(name in links for name in shown), links
     assert not any(name in links for name in hidden), links
+
+
+@pytest.mark.django_db
+def test_marketing_lands_on_the_leads_even_as_a_superuser(admin_client):
+    # Ops (marketing, superuser) would otherwise land on the managers' breach review.
+    response = admin_client.get(reverse("home"))
+    assert response.status_code == 302 and response["Location"] == reverse("leads:list")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/"])
+def test_the_api_docs_link_back_into_the_app(client_for, marketing, path):
+    page = client_for(marketing).get(path).content.decode()
+    assert '<a id="back-to-refinery" href="/">← Back to Refinery</a>' in page
