@@ -1,6 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from kit.widgets import Select
+
+from .forms import zone_choices
 from .models import ApiToken, BusinessCalendar, Holiday, Team, User, WorkingHours
 
 
@@ -17,6 +20,13 @@ class UserAdmin(BaseUserAdmin):
         *BaseUserAdmin.add_fieldsets,
         ("Refinery", {"fields": ("role", "team", "capacity", "timezone")}),
     )
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "timezone":  # the same list as the person's Preferences page
+            kwargs["widget"] = Select(
+                choices=[("", "Their team calendar's"), ("UTC", "UTC"), *zone_choices()]
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
 class WorkingHoursInline(admin.TabularInline):

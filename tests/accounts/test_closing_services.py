@@ -54,7 +54,7 @@ def test_won_needs_an_amount_and_closes_the_loop_to_the_lead_and_campaign(opport
     won = move_stage(opportunity_id=opportunity.pk, by=ae, stage_id=stage("Won").pk)
     assert won.status == Opportunity.Status.WON and won.closed_at is not None and not won.early_loss
     lead = Lead.objects.get(pk=opportunity.lead_id)
-    assert lead.status == Lead.Status.WON and "42,000.00" in lead.status_reason
+    assert lead.status == Lead.Status.WON and "€42,000" in lead.status_reason
     assert campaign.opportunities.filter(status=Opportunity.Status.WON).get() == won
 
     with pytest.raises(AccountsError, match="This opportunity is won"):

@@ -109,7 +109,9 @@ def test_the_server_error_page_renders_with_the_database_unreachable(django_db_b
         saved = dict(connection.settings_dict)
         connection.close()
         connection.settings_dict.update(
-            {"HOST": "127.0.0.1", "PORT": "1"} if connection.vendor == "postgresql" else {"NAME": "/nonexistent/db.sqlite3"}
+            {"HOST": "127.0.0.1", "PORT": "1"}
+            if connection.vendor == "postgresql"
+            else {"NAME": "/nonexistent/db.sqlite3"}
         )
         try:
             client = Client(raise_request_exception=False)

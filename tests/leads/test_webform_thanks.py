@@ -24,7 +24,10 @@ def test_the_thank_you_page_names_the_company_and_links_back(client, web_form):
     page = client.post(reverse("web_form", args=[web_form.key]), VALID).content.decode()
 
     assert '<p class="company" id="company">Acme Analytics</p>' in page
-    assert '<a id="back-to-company" href="https://acme.example/" rel="noopener">Back to Acme Analytics</a>' in page
+    assert (
+        '<a id="back-to-company" href="https://acme.example/" rel="noopener">Back to Acme Analytics</a>'
+        in page
+    )
     assert web_form.thank_you_message in page
 
 

@@ -49,7 +49,10 @@ def test_a_day_is_the_local_day_of_a_moment_and_a_date_as_it_is():
 
 
 def test_nothing_shows_nothing_so_a_default_can_take_its_place():
-    assert render('{{ at|when|default:"never" }} {{ d|day|default:"—" }} {{ m|money|default:"—" }}') == "never — —"
+    assert (
+        render('{{ at|when|default:"never" }} {{ d|day|default:"—" }} {{ m|money|default:"—" }}')
+        == "never — —"
+    )
 
 
 def test_iso_is_utc_for_machines():
@@ -59,9 +62,9 @@ def test_iso_is_utc_for_machines():
 
 def test_money_carries_the_installations_currency(settings):
     settings.REFINERY_CURRENCY = "EUR"
-    assert render("{{ a|money }} {{ b|money }} {{ c|money }}", a=Decimal("12000"), b=Decimal("1234.5"), c=0) == (
-        "€12,000 €1,234.50 €0"
-    )
+    assert render(
+        "{{ a|money }} {{ b|money }} {{ c|money }}", a=Decimal("12000"), b=Decimal("1234.5"), c=0
+    ) == ("€12,000 €1,234.50 €0")
     settings.REFINERY_CURRENCY = "USD"
     assert render("{{ a|money }}", a=Decimal("99.99")) == "$99.99"
     settings.REFINERY_CURRENCY = "CHF"
