@@ -18,7 +18,7 @@ class EmailLine:
     message: Message
     state: str  # for the style: scheduled, sending, sent, failed, cancelled, reply, auto_reply, ...
     label: str  # "Sent", "Scheduled", "Reply", ...
-    when: str  # "sent 2026-12-07 14:30", "to send 2026-12-08 09:00"
+    when: str  # "sent Mon 7 Dec 2026, 14:30 CET", "to send Tue 8 Dec 2026, 09:00 CET"
     zone: str
     can_cancel: bool
 

@@ -96,8 +96,8 @@ def test_each_email_shows_its_state_and_time_in_the_viewers_zone(client_for, inb
         received_at=NOW - timedelta(minutes=30),
     )
     html = fragment(client_for(inbound_sdr), bea)
-    assert "sent 2026-12-08 08:00" in html  # 07:00 UTC in Berlin
-    assert "to send 2026-12-09 10:00" in html
+    assert "sent Tue 8 Dec 2026, 08:00 CET" in html  # 07:00 UTC in Berlin
+    assert "to send Wed 9 Dec 2026, 10:00 CET" in html
     assert "answer: The server refused it: 550 5.1.1 mailbox unavailable" in html
     assert (
         "Re: Sent one" in html and "received 2026-12-08 09:30" in html and "from bea@brandt.example" in html

@@ -200,7 +200,7 @@ def test_the_queue_shows_an_automatic_step_as_sending_itself(
 
     frozen.move_to(berlin(THU, 9, 30))  # due, not sent yet (the beat has not run): no nagging
     page = client_for(inbound_sdr).get("/queue/").content.decode()
-    assert "Sends automatically at Thu 03 Dec 08:00 UTC" in page
+    assert "Sends automatically at Thu 3 Dec 2026, 09:00 CET" in page
     assert "overdue" not in page
     [item] = queue_for(inbound_sdr).filter(kind=WorkItem.Kind.CADENCE_STEP)
     assert item.bucket == Bucket.SENDS_ITSELF and item.object_id == lead.pk

@@ -114,7 +114,7 @@ def test_expanded_needs_a_higher_value_and_records_the_upsell(am, term):
     assert term.outcome == "expanded" and term.status == "renewed"
     assert term.renewal.status == "won" and term.renewal.amount == Decimal("16500.00")
     event = AccountEvent.objects.get(kind="expanded")
-    assert event.amount == Decimal("4500.00") and "(+4,500.00)" in event.message
+    assert event.amount == Decimal("4500.00") and "(+€4,500)" in event.message
 
 
 def test_downsized_needs_a_lower_value_and_records_the_loss(am, term):
@@ -130,7 +130,7 @@ def test_downsized_needs_a_lower_value_and_records_the_loss(am, term):
     term.refresh_from_db()
     assert term.outcome == "downsized" and term.renewal.amount == Decimal("9000.00")
     event = AccountEvent.objects.get(kind="downsized")
-    assert event.amount == Decimal("-3000.00") and "(-3,000.00)" in event.message
+    assert event.amount == Decimal("-3000.00") and "(-€3,000)" in event.message
 
 
 def test_an_unknown_outcome_or_bad_terms_are_refused_with_the_field(am, term):

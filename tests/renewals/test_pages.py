@@ -444,7 +444,7 @@ def test_the_am_adds_a_contract_by_hand(client_for, am, customer_account):
     data = {"start_date": "2026-06-01", "end_date": "2027-05-31", "annual_value": "4800", "products": "Add-on",
             "seats": "10", "auto_renew": "on", "number": "C-77"}  # fmt: skip
     response = client_for(am).post(url, data, follow=True)
-    assert "Contract added: 4,800 a year, 2026-06-01 to 2027-05-31." in response.content.decode()
+    assert "Contract added: €4,800 a year, Mon 1 Jun 2026 to Mon 31 May 2027." in response.content.decode()
     made = Contract.objects.get(number="C-77")
     assert (made.source, made.seats, made.auto_renew, made.created_by) == ("manual", 10, True, am)
 
@@ -538,7 +538,7 @@ def test_recording_renewed_shows_the_new_term_on_the_account_page(client_for, am
     )
     html = response.content.decode()
     assert response.redirect_chain[-1][0] == reverse("renewals:account", args=[term.account_id])
-    assert "Renewed: the new term runs 2026-06-19 to 2027-06-18, 12,000 a year." in html
+    assert "Renewed: the new term runs Fri 19 Jun 2026 to Fri 18 Jun 2027, €12,000 a year." in html
     new = Contract.objects.get(renewed_from=term)
     assert f'id="term-{new.pk}"' in html
     term.refresh_from_db()
@@ -561,7 +561,7 @@ def test_an_expansion_worth_less_is_refused_beside_the_value(client_for, am, boo
     response = client_for(am).post(reverse("renewals:outcome", args=[term.pk]),
                                    {"outcome": "expanded", "annual_value": "9000"})  # fmt: skip
     html = response.content.decode()
-    assert response.status_code == 400 and "An expansion is worth more than 12,000.00 a year." in html
+    assert response.status_code == 400 and "An expansion is worth more than €12,000 a year." in html
     assert re.search(r'class="has-errors"><label for="o_annual_value"', html)
     assert not Contract.objects.filter(renewed_from=term).exists()
 
@@ -574,7 +574,7 @@ def test_churn_needs_a_reason_and_then_closes_the_contract(client_for, am, book)
     response = client_for(am).post(
         url, {"outcome": "churned", "churn_reason": "Chose a competitor"}, follow=True
     )
-    assert "Churned (Chose a competitor): 12,000 a year lost." in response.content.decode()
+    assert "Churned (Chose a competitor): €12,000 a year lost." in response.content.decode()
     term.refresh_from_db()
     assert (term.status, term.churn_reason) == ("churned", "Chose a competitor")
 

@@ -365,7 +365,7 @@ def test_follow_up_in_the_reps_calendar_time_becomes_a_work_item_and_a_timeline_
     assert response.status_code == 200
     body = response.content.decode()
     assert f'id="item-{item.pk}"' in body
-    assert "Next follow-up Wed 25 Nov, 11:00 (Europe/Berlin)." in body
+    assert "Next follow-up Wed 25 Nov 2026, 11:00 CET." in body
     follow_up = WorkItem.objects.for_subject(lead).get(kind=WorkItem.Kind.FOLLOW_UP)
     assert follow_up.is_open and follow_up.owner == inbound_sdr
     assert follow_up.due_at == berlin(25, 11)  # 11:00 in Berlin, stored as 10:00 UTC

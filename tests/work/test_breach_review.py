@@ -93,7 +93,7 @@ def test_manager_sees_her_teams_breaches_with_a_link_to_the_lead(client_for, man
     row = re.search(rf'<tr id="breach-{breach.pk}".*?</tr>', response.content.decode(), re.S).group(0)
     assert f'<a href="{lead.get_absolute_url()}"' in row and "Ada Lovelace" in row
     assert html(inbound_sdr) in row and "Inbound EMEA" in row and "First touch: hand-raiser" in row
-    assert "2025-03-03 08:15" in row  # due, in UTC (TIME_ZONE), like the lead pages
+    assert "Mon 3 Mar 2025, 09:15 CET" in row  # due, in the viewer's zone (her team's Berlin), named
     assert "Manager emailed" in row
     assert ">Acknowledge</button>" in row
     # How late: done or not, counted from the due time; still open here.
@@ -346,8 +346,8 @@ def test_at_risk_shows_items_due_within_the_hour_not_later_nor_breached(
         at_risk = section(client_for(manager).get(REVIEW), "at-risk")
 
     assert "Soon" in at_risk and f'href="{soon.get_absolute_url()}"' in at_risk
-    assert html(inbound_sdr) in at_risk and "30 min" in at_risk and "14:30" not in at_risk  # UTC: 13:30
-    assert "13:30" in at_risk
+    assert html(inbound_sdr) in at_risk and "30 min" in at_risk and "13:30" not in at_risk  # UTC 13:30
+    assert "14:30 CET" in at_risk
     assert "Later" not in at_risk and "Breached" not in at_risk and "Elsewhere" not in at_risk
 
 
