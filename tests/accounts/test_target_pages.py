@@ -281,7 +281,7 @@ def test_the_account_page_lists_its_prospects_with_lead_status_and_cadence(
     assert "ada@acme.com" in body and "bob@acme.com" in body and "carl@acme.com" in body
     assert "Working (SDR)" in body and "MQL" in body
     assert (
-        "Outbound 3 touches" in body and "step 1 of 3" in body and "Tue 24 Nov, 10:00" in body
+        "Outbound 3 touches" in body and "step 1 of 3" in body and "Tue 24 Nov 2026, 10:00 CET" in body
     )  # Berlin time
     assert body.count('action="/cadences/leads/') == 2  # stop for Ada, enroll for Bob; nothing for Carl
     assert f'action="/cadences/leads/{other.pk}/' not in body

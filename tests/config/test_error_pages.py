@@ -4,8 +4,6 @@ import pytest
 from django.db import connections
 from django.test import Client
 
-from tests.factories import LeadFactory
-
 
 def nav_links(page: str) -> str:
     import re

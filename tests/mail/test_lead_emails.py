@@ -100,9 +100,11 @@ def test_each_email_shows_its_state_and_time_in_the_viewers_zone(client_for, inb
     assert "to send Wed 9 Dec 2026, 10:00 CET" in html
     assert "answer: The server refused it: 550 5.1.1 mailbox unavailable" in html
     assert (
-        "Re: Sent one" in html and "received 2026-12-08 09:30" in html and "from bea@brandt.example" in html
+        "Re: Sent one" in html
+        and "received Tue 8 Dec 2026, 09:30 CET" in html
+        and "from bea@brandt.example" in html
     )
-    assert html.count("Europe/Berlin") == 4
+    assert html.count(" CET") == 4  # each time names its zone
     assert "Cancel this email" in html  # the scheduled one is Sam's
 
 
@@ -112,7 +114,7 @@ def test_the_emails_card_asks_a_fixed_number_of_queries(
     client = client_for(inbound_sdr)
     message(bea, inbound_sdr, status="sent", sent_at=NOW)
     fragment(client, bea)  # the session, once
-    with django_assert_num_queries(7) as few:
+    with django_assert_num_queries(6) as few:
         fragment(client, bea)
     for n in range(30):
         message(bea, inbound_sdr, status="sent", sent_at=NOW, subject=f"Email {n}")
@@ -126,7 +128,7 @@ def test_an_unsubscribed_address_says_so_and_a_manager_takes_it_off_the_list(
 ):
     services.suppress(address=bea.email, reason=Suppression.Reason.UNSUBSCRIBED)
     sam_sees = fragment(client_for(inbound_sdr), bea)
-    assert "Unsubscribed on 2026-12-08: nobody emails bea@brandt.example again." in sam_sees
+    assert "Unsubscribed on Tue 8 Dec 2026: nobody emails bea@brandt.example again." in sam_sees
     assert "off the suppression list" not in sam_sees
     assert client_for(inbound_sdr).post(f"/mail/lead/{bea.pk}/unsuppress/").status_code == 403
 
@@ -142,7 +144,7 @@ def test_an_unsubscribed_address_says_so_and_a_manager_takes_it_off_the_list(
 
 def test_a_bouncing_address_says_since_when(client_for, inbound_sdr, bea):
     services.suppress(address=bea.email, reason=Suppression.Reason.BOUNCED, detail="550 5.1.1 no such user")
-    assert "Bounces since 2026-12-08" in fragment(client_for(inbound_sdr), bea)
+    assert "Bounces since Tue 8 Dec 2026" in fragment(client_for(inbound_sdr), bea)
 
 
 def test_a_manager_outside_the_leads_team_cannot_take_it_off_the_list(client_for, other_manager, bea):

@@ -66,7 +66,10 @@ def test_enrolling_with_htmx_shows_the_step_due_and_puts_it_in_the_queue(
         response = client_for(outbound_sdr).post(url("cadence_enroll", lead), {"cadence": cadence.pk}, **HTMX)
     assert response.status_code == 200
     body = response.content.decode()
-    assert "Enrolled in Outbound 3 touches: step 1 is due Tue 24 Nov 2026, 10:00 CET and waits in the queue." in body
+    assert (
+        "Enrolled in Outbound 3 touches: step 1 is due Tue 24 Nov 2026, 10:00 CET and waits in the queue."
+        in body
+    )
     assert "step 1 of 3" in body and "Stop cadence" in body
     [step] = open_steps(lead)
     assert step.owner == outbound_sdr

@@ -257,7 +257,7 @@ def test_acknowledging_records_who_when_and_the_note_and_shows_it(client_for, ma
     assert response.status_code == 200
     assert body.lstrip().startswith(f'<tr id="breach-{breach.pk}"') and "<html" not in body
     assert f"✓ {html(manager)}" in body and "Called Ada back; Sam was at the dentist." in body
-    assert "2025-03-03 10:00" in body and "<form" not in body
+    assert "Mon 3 Mar 2025, 11:00 CET" in body and "<form" not in body
     breach.refresh_from_db()
     assert breach.acknowledged_by == manager and breach.acknowledged_at == when
     assert breach.note == "Called Ada back; Sam was at the dentist."
@@ -346,8 +346,8 @@ def test_at_risk_shows_items_due_within_the_hour_not_later_nor_breached(
         at_risk = section(client_for(manager).get(REVIEW), "at-risk")
 
     assert "Soon" in at_risk and f'href="{soon.get_absolute_url()}"' in at_risk
-    assert html(inbound_sdr) in at_risk and "30 min" in at_risk and "13:30" not in at_risk  # UTC 13:30
-    assert "14:30 CET" in at_risk
+    assert html(inbound_sdr) in at_risk and "30 min" in at_risk
+    assert "Mon 3 Mar 2025, 14:30 CET" in at_risk  # 13:30 UTC, in her team's Berlin
     assert "Later" not in at_risk and "Breached" not in at_risk and "Elsewhere" not in at_risk
 
 
