@@ -11,6 +11,7 @@ from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
 from accounts.models import Opportunity, OpportunityEvent
+from kit.display import when_text
 from renewals.models import Contract
 from team.models import Role, User
 from work.metrics import format_duration
@@ -171,7 +172,7 @@ def _sdr(user, scope: Scope, now: datetime) -> tuple[list[Line], list[Section]]:
             "Waiting in your queue (soonest due first)",
             [
                 Row(
-                    f"{item.title} (due {item.due_at.astimezone(scope.period.tz):%a %-d %b %H:%M %Z})",
+                    f"{item.title} (due {when_text(item.due_at, scope.period.tz)})",
                     page_path("sdr:item", queue, item.pk),
                 )
                 for item in items
@@ -236,7 +237,7 @@ def _ae(user, scope: Scope, now: datetime) -> tuple[list[Line], list[Section]]:
             "Handoffs awaiting you (oldest first)",
             [
                 Row(
-                    f"{o.name} (handed off {o.handed_off_at.astimezone(scope.period.tz):%a %-d %b %H:%M %Z})",
+                    f"{o.name} (handed off {when_text(o.handed_off_at, scope.period.tz)})",
                     o.get_absolute_url(),
                 )
                 for o in waiting

@@ -145,8 +145,8 @@ def test_manager_reads_the_numbers_and_the_period_in_words(client_for, manager, 
     # Accepted in the period: Sam's two and Lena's one (the June one is outside).
     assert re.search(r"Qualified opportunities 3 ", text)
     # Headline money compact (a card is narrow), the exact figure in its note and title.
-    assert re.search(r"Qualified pipeline 4.2 k their amounts: 4,200.50 ", text)
-    assert 'title="4,200.50">4.2 k<' in response.content.decode()
+    assert re.search(r"Qualified pipeline €4.2 k their amounts: €4,200.50 ", text)
+    assert 'title="€4,200.50">€4.2 k<' in response.content.decode()
     # 1 won of 1 closed.
     assert re.search(r"Win rate 100.0% ", text)
     assert re.search(r"Speed to lead \(median\) 8 min ", text)
@@ -281,7 +281,7 @@ def test_money_page_and_csv(client_for, marketing, history):
     ]
     assert by_campaign["Google Ads"][2] == "3"  # leads captured in the period
     assert by_campaign["Google Ads"][4] == "3"  # accepted of those (Sam's two, Lena's one)
-    assert by_campaign["Google Ads"][6] == "4,200.50"  # their pipeline
+    assert by_campaign["Google Ads"][6] == "€4,200.50"  # their pipeline
     assert by_campaign["Newsletter"][2:5] == ["2", "2", "0"]
     assert csv_of(client.get("/insight/money/by-campaign.csv")) == as_csv(page["by-campaign"])
     assert csv_of(client.get("/insight/money/pipeline.csv")) == as_csv(page["pipeline"])
@@ -360,24 +360,24 @@ def test_headline_money_is_compact_and_tables_keep_exact_amounts(client_for, man
         funnel_lead(inbound_sdr, ae, ads, captured=datetime(2026, 11, 10 + i, 9, tzinfo=UTC), amount=amount)
     client = client_for(manager)
     response = client.get("/insight/")
-    assert re.search(r"Qualified pipeline 1.45 M their amounts: 1,446,000.00 ", text_of(response))
-    assert 'title="1,446,000.00">1.45 M<' in response.content.decode()
+    assert re.search(r"Qualified pipeline €1.45 M their amounts: €1,446,000.00 ", text_of(response))
+    assert 'title="€1,446,000.00">€1.45 M<' in response.content.decode()
     pipeline = tables_of(client.get("/insight/money/"))["pipeline"]
-    assert {row[0]: row[2] for row in pipeline[1:]}["Nov 2026"] == "1,446,000.00"
+    assert {row[0]: row[2] for row in pipeline[1:]}["Nov 2026"] == "€1,446,000.00"
 
 
 @pytest.mark.parametrize(
     ("amount", "shown"),
     [
-        ("1446000", "1.45 M"),
-        ("66000", "66 k"),
-        ("980", "980"),
-        ("980.40", "980"),
-        ("0", "0"),
-        ("12.34", "12.3"),
-        ("999999", "1 M"),
-        ("2500000000", "2.5 B"),
-        ("-2500", "-2.5 k"),
+        ("1446000", "€1.45 M"),
+        ("66000", "€66 k"),
+        ("980", "€980"),
+        ("980.40", "€980"),
+        ("0", "€0"),
+        ("12.34", "€12.3"),
+        ("999999", "€1 M"),
+        ("2500000000", "€2.5 B"),
+        ("-2500", "-€2.5 k"),
         (None, "—"),
     ],
 )

@@ -256,16 +256,16 @@ BY_HAND = {
         "nrr": 33000 / 38000,
         "row": [
             "Casey Jones",
-            "38,000.00",
-            "28,000.00",
-            "5,000.00",
-            "2,000.00",
-            "8,000.00",
+            "€38,000.00",
+            "€28,000.00",
+            "€5,000.00",
+            "€2,000.00",
+            "€8,000.00",
             "2",
             "73.7%",
             "86.8%",
         ],
-        "churn": [["Price / budget", "2", "8,000.00"]],
+        "churn": [["Price / budget", "2", "€8,000.00"]],
     },
     "dana": {
         "base": "21000.00",
@@ -276,8 +276,8 @@ BY_HAND = {
         "churned_count": 1,
         "grr": 1000 / 21000,
         "nrr": 1500 / 21000,
-        "row": ["Dana Kim", "21,000.00", "1,000.00", "500.00", "0.00", "20,000.00", "1", "4.8%", "7.1%"],
-        "churn": [["Chose a competitor", "1", "20,000.00"]],
+        "row": ["Dana Kim", "€21,000.00", "€1,000.00", "€500.00", "€0.00", "€20,000.00", "1", "4.8%", "7.1%"],
+        "churn": [["Chose a competitor", "1", "€20,000.00"]],
     },
 }
 MARCH_APRIL = {"start": "2025-03-01", "end": "2025-04-30"}
@@ -437,4 +437,4 @@ def test_one_ams_page_costs_the_same_queries_whatever_the_data(
         page = client.get("/insight/retention/", params)
     assert page.status_code == 200
     assert len(am_options(page)) == 1 + 2 + 12
-    assert tables_of(page)["by-am"][1][1] == "21,000.00"  # the new terms are pending: not in the base
+    assert tables_of(page)["by-am"][1][1] == "€21,000.00"  # the new terms are pending: not in the base

@@ -343,16 +343,16 @@ def test_an_aes_first_five_lines(week_of_work):
     # Moved in the week: the two accepted (10,000 and 5,000), the one moved a stage (4,000), the
     # one won (8,000).
     assert first_lines(alex) == [
-        "Accepted: 2 (15,000)",
+        "Accepted: 2 (€15,000)",
         "Waiting: 1 handoff awaiting you",
-        "Pipeline moved: 4 opportunities (27,000)",
-        "Wins: 1 (8,000)",
+        "Pipeline moved: 4 opportunities (€27,000)",
+        "Wins: 1 (€8,000)",
         "Rejected: 1",
     ]
     waiting = Opportunity.objects.get(owner=alex, status="handed_off")
     assert f"http://localhost:8000{waiting.get_absolute_url()}" in email_to(alex).body
     handed = waiting.handed_off_at.astimezone(alex.team.calendar.tzinfo)
-    assert f"(handed off {handed:%a %-d %b %H:%M} {handed:%Z})" in email_to(alex).body
+    assert f"(handed off {handed:%a %-d %b %Y, %H:%M %Z})" in email_to(alex).body
 
 
 def test_a_managers_first_five_lines(week_of_work):
@@ -366,7 +366,7 @@ def test_a_managers_first_five_lines(week_of_work):
     # median 30 min, 90th percentile 60 + 0.6 * 60 = 96 min.
     assert lines[:4] == [
         "Qualified opportunities: 2",
-        "Qualified pipeline: 15,000",
+        "Qualified pipeline: €15,000",
         "Speed to lead: 30 min median, 90% within 1 h 36 min",
         "SLA breaches: 3 (1 the week before)",
     ]
@@ -399,9 +399,9 @@ def test_marketings_first_lines_cost_per_qualified_opportunity_by_campaign(campa
     run_at(SEND)
     # Spend in the week: 7,000 + 1,400 * 7/14 + 500 = 8,200; 3 qualified: 2,733.33 each.
     assert first_lines(marketing) == [
-        "Cost per qualified opportunity: 2,733.33 (3 qualified, spend 8,200)",
-        "Google Ads: 3,500 per qualified (2 qualified)",
-        "Trade fair: 700 per qualified (1 qualified)",
+        "Cost per qualified opportunity: €2,733.33 (3 qualified, spend €8,200)",
+        "Google Ads: €3,500 per qualified (2 qualified)",
+        "Trade fair: €700 per qualified (1 qualified)",
         "Leads captured: 7 (7 MQLs)",
     ]
 
@@ -431,11 +431,11 @@ def test_an_ams_first_five_lines(am):
     run_at(SEND)
 
     assert first_lines(am) == [
-        "Renewals in the next 30 days: 2 (30,000 a year)",
-        "Renewals in 31 to 60 days: 1 (30,000 a year)",
-        "At risk: 1 ending within 30 days with no conversation (10,000 a year)",
+        "Renewals in the next 30 days: 2 (€30,000 a year)",
+        "Renewals in 31 to 60 days: 1 (€30,000 a year)",
+        "At risk: 1 ending within 30 days with no conversation (€10,000 a year)",
         "Renewed this week: 1",
-        "Churned this week: 1 (12,000 a year)",
+        "Churned this week: 1 (€12,000 a year)",
     ]
     assert silent.get_absolute_url() in email_to(am).body
 

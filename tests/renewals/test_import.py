@@ -58,7 +58,7 @@ def test_the_sample_export_creates_exactly_the_good_rows_and_reports_every_line(
     assert "'TBD' is not an amount" in reasons[19]
     assert "'2026-02-30' is not a date" in reasons[20]
     assert reasons[21] == "No user 'jordan.p': name the account manager by username or email."
-    assert reasons[22] == "The contract ended on 2025-12-31: import current and future terms only."
+    assert reasons[22] == "The contract ended on Wed 31 Dec 2025: import current and future terms only."
     assert reasons[23] == "The annual value is an amount of zero or more."
     assert reasons[24] == "Auto renew 'maybe' is neither yes nor no."
 

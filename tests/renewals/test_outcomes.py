@@ -71,7 +71,7 @@ def test_renewed_starts_a_term_the_day_after_for_as_long_and_the_same_value(am, 
     assert term.renewal.stage.kind == Stage.Kind.WON and term.renewal.closed_at == DECIDED
     event = AccountEvent.objects.get(kind="renewed")
     assert (event.contract, event.actor, event.amount) == (term, am, Decimal("0.00"))
-    assert "2026-07-01 to 2027-06-30" in event.message and "Signed on the call." in event.message
+    assert "Wed 1 Jul 2026 to Wed 30 Jun 2027" in event.message and "Signed on the call." in event.message
     assert not new.events.filter(kind="contract").exists()  # the outcome's event says it once
     assert not WorkItem.objects.for_subject(new).exists()  # its own windows open next year
 
@@ -83,7 +83,7 @@ def test_a_renewal_at_another_value_is_refused_and_changes_nothing(am, term):
             contract_id=term.pk, by=am, outcome="renewed", annual_value=Decimal("13000"), now=DECIDED
         )
     assert str(refused.value) == (
-        "A renewal on the same value is 12,000.00 a year; a different value is an expansion or a downsize."
+        "A renewal on the same value is €12,000 a year; a different value is an expansion or a downsize."
     )
     assert refused.value.field == "annual_value"
     assert snapshot(term) == before
@@ -100,7 +100,7 @@ def test_a_renewal_can_change_the_term_but_keeps_the_value(am, term):
 def test_expanded_needs_a_higher_value_and_records_the_upsell(am, term):
     before = snapshot(term)
     for value in (Decimal("12000"), Decimal("11000")):
-        with pytest.raises(RenewalsError, match=r"An expansion is worth more than 12,000\.00 a year\."):
+        with pytest.raises(RenewalsError, match=r"An expansion is worth more than €12,000 a year\."):
             record_outcome(contract_id=term.pk, by=am, outcome="expanded", annual_value=value, now=DECIDED)
     with pytest.raises(RenewalsError, match="worth more"):
         record_outcome(contract_id=term.pk, by=am, outcome="expanded", now=DECIDED)  # same value by default
@@ -119,7 +119,7 @@ def test_expanded_needs_a_higher_value_and_records_the_upsell(am, term):
 
 def test_downsized_needs_a_lower_value_and_records_the_loss(am, term):
     for value in (Decimal("12000"), Decimal("15000")):
-        with pytest.raises(RenewalsError, match=r"A downsize is worth less than 12,000\.00 a year\."):
+        with pytest.raises(RenewalsError, match=r"A downsize is worth less than €12,000 a year\."):
             record_outcome(contract_id=term.pk, by=am, outcome="downsized", annual_value=value, now=DECIDED)
     assert Contract.objects.count() == 1
 

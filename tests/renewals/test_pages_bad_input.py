@@ -214,7 +214,7 @@ def test_a_taken_contract_number_is_refused(client_for, am, world):
         ({"outcome": "renewed", "annual_value": "13000"}, "a different value is an expansion or a downsize"),
         (
             {"outcome": "downsized", "annual_value": "15000"},
-            "A downsize is worth less than 12,000.00 a year.",
+            "A downsize is worth less than €12,000 a year.",
         ),
         ({"outcome": "renewed", "end_date": "2026-06-01"}, "The end date comes after the start date."),
         ({"outcome": "renewed", "end_date": "9999-12-31"}, "between 1990-01-01 and 2100-12-31"),

@@ -180,7 +180,11 @@ def test_at_30_days_without_a_conversation_each_am_gets_one_email_listing_their_
     first, second, third = mail.outbox
     casey = {m.to[0]: m for m in (first, second)}[am.email]
     assert casey.cc == [am_manager.email]
-    assert "Acme GmbH" in casey.body and "2026-06-30" in casey.body and acme.get_absolute_url() in casey.body
+    assert (
+        "Acme GmbH" in casey.body
+        and "Tue 30 Jun 2026" in casey.body
+        and acme.get_absolute_url() in casey.body
+    )
     assert "Initech" not in casey.body and "Globex" not in casey.body
     dana = {m.to[0]: m for m in (first, second)}[other_am.email]
     assert dana.cc == ["nora@example.com"] and "Initech" in dana.body and "Acme" not in dana.body
@@ -365,7 +369,7 @@ def test_a_contract_ending_on_a_leap_day_opens_on_new_years_eve_and_reminds_on_j
     assert run_renewals(now=at(date(2027, 12, 31))).opened == [term.pk]
     assert run_renewals(now=at(date(2028, 1, 29), 23)).reminded == []
     assert run_renewals(now=at(date(2028, 1, 30))).reminded == [term.pk]
-    assert "2028-02-29 (30 days)" in mail.outbox[0].body
+    assert "Tue 29 Feb 2028 (30 days)" in mail.outbox[0].body
     assert items_of(term)[WorkItem.Kind.RENEWAL_DUE].due_at == datetime(2028, 3, 1, tzinfo=BERLIN)
 
 

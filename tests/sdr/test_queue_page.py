@@ -517,7 +517,10 @@ def test_a_rep_without_a_team_types_follow_ups_in_utc(client_for):
         response = client_for(rep).post(
             reverse("sdr:follow_up", args=[item_of(lead).pk]), {"due_at": "2026-11-25T11:00"}, **HTMX
         )
-    assert response.status_code == 200 and "Next follow-up Wed 25 Nov 2026, 11:00 UTC." in response.content.decode()
+    assert (
+        response.status_code == 200
+        and "Next follow-up Wed 25 Nov 2026, 11:00 UTC." in response.content.decode()
+    )
     assert WorkItem.objects.for_subject(lead).get(kind=WorkItem.Kind.FOLLOW_UP).due_at == datetime(
         2026, 11, 25, 11, tzinfo=UTC
     )
