@@ -36,7 +36,7 @@ def when_text(moment: datetime | date | None, tz: tzinfo | None = None) -> str:
     if moment is None or moment == "":
         return ""
     if not isinstance(moment, datetime):
-        return day_text(moment)
+        return day_text(moment)  # a date is a day; anything else is shown as it is
     local = timezone.localtime(_aware(moment), tz or timezone.get_current_timezone())
     return f"{local:{WHEN_FORMAT}} {zone_abbreviation(local)}"
 
@@ -47,6 +47,8 @@ def day_text(value: datetime | date | None, tz: tzinfo | None = None) -> str:
         return ""
     if isinstance(value, datetime):
         value = timezone.localtime(_aware(value), tz or timezone.get_current_timezone()).date()
+    if not isinstance(value, date):
+        return str(value)
     return f"{value:{DAY_FORMAT}}"
 
 
@@ -60,7 +62,7 @@ def iso_text(moment: datetime | date | None) -> str:
     if moment is None or moment == "":
         return ""
     if not isinstance(moment, datetime):
-        return moment.isoformat()
+        return moment.isoformat() if isinstance(moment, date) else str(moment)
     return _aware(moment).astimezone(UTC).isoformat()
 
 

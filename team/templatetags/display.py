@@ -27,7 +27,10 @@ def day(value) -> str:
 
 @register.filter
 def money(value) -> str:
-    return display.money_text(value)
+    try:
+        return display.money_text(value)
+    except ArithmeticError:  # not a number (decimal.InvalidOperation): shown as it is, no 500
+        return str(value)
 
 
 @register.filter

@@ -164,10 +164,11 @@ def _assert_the_campaigns_spend_in_the_default_period(now, client):
     page = client.get("/insight/money/").content.decode()
     foot = re.search(r'<table[^>]*id="table-by-campaign">.*?<tfoot>(.*?)</tfoot>', page, re.S).group(1)
     cells = [c.strip() for c in re.findall(r"<td[^>]*>([^<]*)</td>", foot)]
-    spend, leads = Decimal(cells[1].replace(",", "")), int(cells[2].replace(",", ""))
+    spend, leads = Decimal(cells[1].replace(",", "").removeprefix("€")), int(cells[2].replace(",", ""))
     assert spend == expected
-    assert Decimal(cells[8].replace(",", "")) == (spend / leads).quantize(Decimal("0.01"), ROUND_HALF_UP)
-    assert all(cell not in ("", "—", "0.00") for cell in cells[8:12]), cells  # per lead, MQL, qualified, won
+    per_lead = Decimal(cells[8].replace(",", "").removeprefix("€"))
+    assert per_lead == (spend / leads).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    assert all(cell not in ("", "—", "€0.00") for cell in cells[8:12]), cells  # per lead, MQL, qualified, won
     assert cells[12].endswith("%"), cells  # a ROI
 
 

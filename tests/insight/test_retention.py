@@ -324,7 +324,7 @@ def test_a_manager_reads_one_ams_retention_on_the_page_and_in_the_api(client_for
     assert [row["key"] for row in body["by_am"]] == [str(book[name].pk)]
     assert sum(Decimal(m["base"]) for m in body["by_month"]) == Decimal(want["base"])
     assert [
-        [r["reason"], str(r["count"]), f"{Decimal(r['value']):,.2f}"] for r in body["churn_reasons"]
+        [r["reason"], str(r["count"]), f"€{Decimal(r['value']):,.2f}"] for r in body["churn_reasons"]
     ] == want["churn"]
 
     page = client.get("/insight/retention/", {**MARCH_APRIL, "am": book[name].pk})

@@ -55,6 +55,10 @@ def test_nothing_shows_nothing_so_a_default_can_take_its_place():
     )
 
 
+def test_what_is_not_a_moment_or_an_amount_is_shown_as_it_is_not_a_server_error():
+    assert render("{{ a|when }}|{{ a|day }}|{{ a|money }}|{{ a|iso }}", a="soon") == "soon|soon|soon|soon"
+
+
 def test_iso_is_utc_for_machines():
     with timezone.override(ZoneInfo("Europe/Berlin")):
         assert render("{{ at|iso }}", at=NOW) == "2026-12-07T08:30:00+00:00"
