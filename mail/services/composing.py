@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Contact
+from kit.display import when_text
 from leads.models import Lead
 from sdr.models import Channel, Enrollment
 from team.zones import user_zone
@@ -83,9 +84,9 @@ def check_send_at(sender, send_at: datetime | None, now: datetime) -> datetime:
         raise MailError("That time has passed; choose a later one or send now.", field="send_at")
     send_at = max(send_at, now)
     if not in_business_hours(sender, send_at):
-        opening = next_opening(sender, send_at).astimezone(user_zone(sender))
+        opening = when_text(next_opening(sender, send_at), user_zone(sender))
         raise MailError(
-            f"That is outside your business hours; the next opening is {opening:%a %d %b %H:%M %Z}.",
+            f"That is outside your business hours; the next opening is {opening}.",
             field="send_at",
         )
     return send_at

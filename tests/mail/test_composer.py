@@ -157,7 +157,7 @@ def test_send_at_a_time_outside_business_hours_is_refused_with_the_next_opening(
     answer = compose(sam, bea, action="schedule", subject="Hi", body="Hello Bea", send_at="2026-12-12T11:00")
     assert answer.status_code == 400
     assert answer.context["form"].errors["send_at"] == [
-        "That is outside your business hours; the next opening is Mon 14 Dec 09:00 CET."
+        "That is outside your business hours; the next opening is Mon 14 Dec 2026, 09:00 CET."
     ]
     assert not Message.objects.exists()
 
