@@ -7,6 +7,7 @@ from functools import partial
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 
 from kit.errors import Refused
 
@@ -38,6 +39,7 @@ class WebFormAdmin(admin.ModelAdmin):
     list_display = ("name", "campaign", "activity_kind", "key", "is_active")
     list_select_related = ("campaign",)
     readonly_fields = ("key",)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # "acme.example" is https://
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

@@ -1004,8 +1004,10 @@ def test_the_managers_breaches_and_top_diagnosis_lines_equal_the_truth(history, 
 
 
 def money_text(amount) -> str:
+    """An amount as the summary writes it: the installation's currency (EUR by default), whole
+    units when it is whole."""
     amount = Decimal(amount)
-    return f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
+    return "€" + (f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}")
 
 
 def test_an_aes_weekly_summary_equals_the_truth(history, now):
