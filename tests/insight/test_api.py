@@ -64,9 +64,9 @@ def test_the_api_gives_the_pages_numbers(client_for, manager, history):  # noqa:
     for row in api["by_campaign"]:
         shown = by_campaign[row["label"]]
         assert shown[2:6] == [f"{row[k]:,}" for k in ("leads", "mqls", "qualified", "won")]
-        assert shown[6].replace(",", "") == row["pipeline"]
+        assert shown[6].replace(",", "") == "€" + row["pipeline"]
     months = client.get("/api/v1/insight/pipeline/").json()["months"]
-    assert [r[2].replace(",", "") for r in page["pipeline"][1:]] == [m["pipeline"] for m in months]
+    assert [r[2].replace(",", "") for r in page["pipeline"][1:]] == ["€" + m["pipeline"] for m in months]
 
     page = tables_of(client.get("/insight/speed/"))
     decay = client.get("/api/v1/insight/decay/").json()["buckets"]

@@ -766,7 +766,9 @@ def test_the_money_csv_equals_the_truth(history, now, client):
         if not truth["spend"] and not truth["leads"]:
             continue
         row = dict(zip(header, body[campaign.name], strict=False))
-        numbers = [cell.replace(",", "") for cell in row.values()]
+        numbers = [
+            cell.replace(",", "").removeprefix("€") for cell in row.values()
+        ]  # amounts carry the currency
         assert f"{truth['spend']:.2f}" in numbers, (campaign.name, row)
         assert str(truth["leads"]) in numbers and str(truth["qualified"]) in numbers, (campaign.name, row)
 
@@ -791,7 +793,7 @@ def test_the_managers_weekly_summary_equals_the_truth(history, now):
     records = visible(history, "maria")
     accepted = [r for r in records if within(r.accepted_at, SUMMARY_WEEK)]
     assert lines["Qualified opportunities"] == f"{len(accepted):,}"
-    assert lines["Qualified pipeline"] == f"{sum(r.amount for r in accepted):,.0f}"
+    assert lines["Qualified pipeline"] == f"€{sum(r.amount for r in accepted):,.0f}"
     speed = speed_truth(history, records, SUMMARY_WEEK)
     if speed:
         ((_, wall, wall90, _, _),) = speed.values()

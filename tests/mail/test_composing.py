@@ -83,7 +83,7 @@ def test_a_time_outside_business_hours_is_refused_with_the_next_opening(inbound_
             sender=inbound_sdr, lead_id=lead.pk, subject="Hi", body="Hello", send_at=evening
         )
     assert refused.value.field == "send_at"
-    assert "Thu 03 Dec 09:00 CET" in str(refused.value)
+    assert "Thu 3 Dec 2026, 09:00 CET" in str(refused.value)
     assert not Message.objects.exists()
 
 
