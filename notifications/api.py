@@ -39,7 +39,9 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     def get_queryset(self):
         return access.own_notifications(self.request.user).newest_first()
 
-    @extend_schema(request=None, responses={200: NotificationSerializer, 404: OpenApiResponse(description="Not yours.")})
+    @extend_schema(
+        request=None, responses={200: NotificationSerializer, 404: OpenApiResponse(description="Not yours.")}
+    )
     @action(detail=True, methods=["post"])
     def read(self, request, pk=None):
         """Mark it read (already read: unchanged)."""
@@ -50,7 +52,9 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
 
     @extend_schema(
         request=None,
-        responses={200: inline_serializer("NotificationsMarkedRead", {"marked_read": serializers.IntegerField()})},
+        responses={
+            200: inline_serializer("NotificationsMarkedRead", {"marked_read": serializers.IntegerField()})
+        },
     )
     @action(detail=False, methods=["post"], url_path="read-all", filterset_class=None)
     def read_all(self, request):

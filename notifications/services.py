@@ -180,5 +180,7 @@ def _email(notification: Notification) -> EmailMessage:
         f"Choose which come by email: {site}{reverse('notifications:settings')}",
     ]
     return EmailMessage(
-        subject=f"[Refinery] {notification.text}"[:200], body="\n".join(lines), to=[notification.recipient.email]
+        subject=f"[Refinery] {notification.text}"[:200],
+        body="\n".join(lines),
+        to=[notification.recipient.email],
     )

@@ -117,7 +117,9 @@ def bell(request):
     if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
         response: HttpResponse = HttpResponseNotModified()
     else:
-        response = render(request, "notifications/_bell.html", {"unread": unread["count"], "htmx": is_htmx(request)})
+        response = render(
+            request, "notifications/_bell.html", {"unread": unread["count"], "htmx": is_htmx(request)}
+        )
     response["ETag"] = etag
     # Stored by the browser, always asked again: the poll costs a 304 when nothing changed.
     response["Cache-Control"] = "private, no-cache"

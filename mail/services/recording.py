@@ -103,13 +103,13 @@ def record_reply(message: Message, *, now: datetime | None = None) -> None:
 
 
 def _notify_reply(message: Message, lead_id: int | None, now: datetime | None) -> None:
-    """"A reply received", to whoever works the person now: the lead's owner (read after the
+    """ "A reply received", to whoever works the person now: the lead's owner (read after the
     reply's activity, which may just have routed it), else the contact's account manager, else
     the mailbox's owner; with the page that shows the reply on its timeline."""
     lead = Lead.objects.filter(pk=lead_id).only("pk", "owner_id").first() if lead_id else None
     account = message.contact.account if message.contact_id and message.contact else None
     recipient = (lead.owner_id if lead else None) or (account.account_manager_id if account else None)
-    recipient = recipient or (message.mailbox.owner_id if message.mailbox_id and message.mailbox else None)
+    recipient = recipient or (message.mailbox.user_id if message.mailbox_id and message.mailbox else None)
     if recipient is None:
         return
     url = lead.get_absolute_url() if lead else (account.get_absolute_url() if account else "")

@@ -25,7 +25,7 @@ from .windows import open_windows
 
 
 def account_news(picked: dict[Account, User], how: str = "") -> list[News]:
-    """"Assigned to you" for each AM given a customer account."""
+    """ "Assigned to you" for each AM given a customer account."""
     return [
         News(
             recipient_id=am.pk,
@@ -35,6 +35,7 @@ def account_news(picked: dict[Account, User], how: str = "") -> list[News]:
         )
         for account, am in picked.items()
     ]
+
 
 logger = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ def lead_event(lead: Lead, kind: str, at: datetime, message: str, actor=None) ->
 
 
 def assignment_news(assigned: Iterable[tuple[int | None, Lead]], how: str) -> list[News]:
-    """"Assigned to you" for each rep given leads: one notification per rep and batch (a lead's
+    """ "Assigned to you" for each rep given leads: one notification per rep and batch (a lead's
     page for one lead, the queue for several), so a bulk move of 200 leads is one line."""
     by_owner: dict[int, list[Lead]] = defaultdict(list)
     for owner_id, lead in assigned:

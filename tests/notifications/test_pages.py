@@ -1,7 +1,7 @@
 """The notification pages, the bell and the API: each person sees and changes only their own;
 a fixed number of queries whatever the number of notifications."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
@@ -15,7 +15,12 @@ NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
 def give(user, n: int, *, kind=Kind.ASSIGNED, url="/queue/") -> list[Notification]:
-    notify([News(recipient_id=user.pk, kind=kind, text=f"News {i} for {user.username}", url=url) for i in range(n)])
+    notify(
+        [
+            News(recipient_id=user.pk, kind=kind, text=f"News {i} for {user.username}", url=url)
+            for i in range(n)
+        ]
+    )
     return list(Notification.objects.filter(recipient=user).order_by("id"))
 
 
@@ -63,7 +68,9 @@ def test_bad_list_parameters_are_not_an_error(client_for, sam, bad):
     assert client_for(sam).get(f"/notifications/{bad}").status_code == 200
 
 
-def test_the_list_costs_the_same_queries_for_3_or_60_notifications(client_for, sam, django_assert_num_queries):
+def test_the_list_costs_the_same_queries_for_3_or_60_notifications(
+    client_for, sam, django_assert_num_queries
+):
     client = client_for(sam)
     give(sam, 3)
     with django_assert_num_queries(5):  # session, user, zone, count, page
@@ -74,7 +81,12 @@ def test_the_list_costs_the_same_queries_for_3_or_60_notifications(client_for, s
 
 
 def test_signed_out_visitors_are_sent_to_the_login(client):
-    for url in ["/notifications/", "/notifications/bell/", "/notifications/settings/", "/notifications/1/open/"]:
+    for url in [
+        "/notifications/",
+        "/notifications/bell/",
+        "/notifications/settings/",
+        "/notifications/1/open/",
+    ]:
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].startswith("/login/")
 

@@ -76,7 +76,9 @@ def test_a_url_leaving_the_site_is_not_kept():
 def test_by_default_only_sla_warnings_and_handoff_answers_are_emailed(django_capture_on_commit_callbacks):
     sam = UserFactory(username="sam", email="sam@example.com")
     with django_capture_on_commit_callbacks() as callbacks:
-        notify([News(recipient_id=sam.pk, kind=kind, text=f"{kind} news", url="/queue/") for kind in Kind.values])
+        notify(
+            [News(recipient_id=sam.pk, kind=kind, text=f"{kind} news", url="/queue/") for kind in Kind.values]
+        )
     assert len(callbacks) == 1  # the task is queued after the commit, once for the batch
 
     assert send_notification_emails() == len(DEFAULT_EMAIL_KINDS)
@@ -142,7 +144,12 @@ def test_an_email_the_server_refuses_is_sent_by_the_next_run(settings):
 
 def test_the_notification_commits_or_rolls_back_with_its_news():
     sam = UserFactory(username="sam")
-    with pytest.raises(RuntimeError), transaction.atomic():
-        notify([News(recipient_id=sam.pk, kind=Kind.ASSIGNED, text="never happened")])
-        raise RuntimeError
+
+    def news_then_failure():
+        with transaction.atomic():
+            notify([News(recipient_id=sam.pk, kind=Kind.ASSIGNED, text="never happened")])
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        news_then_failure()
     assert not Notification.objects.exists()

@@ -71,14 +71,21 @@ def test_an_accepted_handoff_notifies_the_sdr_who_handed_it_off(inbound_sdr, ae)
     accept_handoff(opportunity_id=opportunity.pk, by=ae)
 
     assert news(Kind.HANDOFF_ANSWERED) == [
-        ("sam", Kind.HANDOFF_ANSWERED, f"{ae} accepted your handoff: {opportunity.name}", opportunity.get_absolute_url())
+        (
+            "sam",
+            Kind.HANDOFF_ANSWERED,
+            f"{ae} accepted your handoff: {opportunity.name}",
+            opportunity.get_absolute_url(),
+        )
     ]
 
 
 def test_a_rejected_handoff_notifies_the_sdr_with_the_lead_back_in_their_queue(inbound_sdr, ae):
     opportunity = handed_off(inbound_sdr, ae)
 
-    reject_handoff(opportunity_id=opportunity.pk, by=ae, reason="Not qualified: no budget", note="They froze spending.")
+    reject_handoff(
+        opportunity_id=opportunity.pk, by=ae, reason="Not qualified: no budget", note="They froze spending."
+    )
 
     assert news(Kind.HANDOFF_ANSWERED) == [
         (
@@ -91,13 +98,20 @@ def test_a_rejected_handoff_notifies_the_sdr_with_the_lead_back_in_their_queue(i
 
 
 def test_a_renewal_window_opening_notifies_the_am_once(am):
-    term = contract(customer(am, name="Acme GmbH"), end=date(2027, 1, 15), now=datetime(2026, 1, 16, tzinfo=UTC))
+    term = contract(
+        customer(am, name="Acme GmbH"), end=date(2027, 1, 15), now=datetime(2026, 1, 16, tzinfo=UTC)
+    )
 
     run_renewals(now=NOW)
     run_renewals(now=NOW)  # a re-run opens nothing and notifies nobody again
 
     assert news(Kind.RENEWAL_OPENED) == [
-        ("casey", Kind.RENEWAL_OPENED, "Renewal opened: Acme GmbH, the contract ends 2027-01-15", f"/contracts/{term.pk}/")
+        (
+            "casey",
+            Kind.RENEWAL_OPENED,
+            "Renewal opened: Acme GmbH, the contract ends 2027-01-15",
+            f"/contracts/{term.pk}/",
+        )
     ]
 
 

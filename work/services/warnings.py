@@ -60,7 +60,9 @@ def _warn_batch(now: datetime, limit: int) -> tuple[int, int]:
         assert item.owner_id is not None  # filtered above
         due = item.due_at.astimezone(schedules.for_team(item.team_id).tz)
         subject = item.subject
-        url = subject.get_absolute_url() if subject is not None and hasattr(subject, "get_absolute_url") else ""
+        url = (
+            subject.get_absolute_url() if subject is not None and hasattr(subject, "get_absolute_url") else ""
+        )
         news.append(
             News(
                 recipient_id=item.owner_id,
