@@ -262,3 +262,29 @@ def test_the_api_refuses_a_bad_filter_with_its_field(client, sam):
     headers = {"HTTP_AUTHORIZATION": f"Token {api_token(sam)}"}
     response = client.get("/api/v1/notifications/?kind=gossip", **headers)
     assert response.status_code == 400 and "kind" in response.json()
+
+
+# --- the admin -------------------------------------------------------------------------------
+
+
+def test_ops_set_the_warning_share_on_an_sla_policy(admin_client):
+    from work.models import SlaPolicy
+
+    policy = SlaPolicy.objects.get(key=SlaPolicy.FIRST_TOUCH_MQL)
+    assert policy.warn_at_share == 0.75
+    url = f"/admin/work/slapolicy/{policy.pk}/change/"
+    form = {
+        "name": policy.name,
+        "target_minutes": policy.target_minutes,
+        "mode": policy.mode,
+        "escalate_to_manager": "on",
+        "reassign_after_minutes": "",
+    }
+
+    refused = admin_client.post(url, {**form, "warn_at_share": "1.5"})
+    assert refused.status_code == 200 and "less than or equal to 0.99" in refused.content.decode()
+
+    assert admin_client.post(url, {**form, "warn_at_share": "0.5"}).status_code == 302
+    policy.refresh_from_db()
+    assert policy.warn_at_share == 0.5
+    assert admin_client.get("/admin/notifications/notification/").status_code == 200
