@@ -106,3 +106,18 @@ def test_two_sweeps_at_once_warn_once(inbound_sdr):
 
     assert sorted(outcomes) == [0, 30] or sum(outcomes) == 30  # type: ignore[arg-type]
     assert len(warnings_for(inbound_sdr)) == 30
+
+
+def test_a_timer_tightened_by_a_hand_raise_warns_at_its_new_share(lead, inbound_sdr):
+    from sdr.services import tighten_first_touch
+
+    asked = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)  # Wednesday 09:00 Berlin
+    assert tighten_first_touch(lead_ids=[lead.pk], now=asked) == 1
+
+    item = WorkItem.objects.get(kind=WorkItem.Kind.FIRST_TOUCH, object_id=lead.pk)
+    # 15 minutes, warned at 75%: 11 minutes 15 seconds after the hand was raised.
+    assert (item.due_at, item.warn_at) == (asked + timedelta(minutes=15), asked + timedelta(seconds=675))
+    assert warn_due_timers(now=asked + timedelta(minutes=11)) == 0
+    assert warn_due_timers(now=asked + timedelta(minutes=12)) == 1
+    [warning] = warnings_for(inbound_sdr)
+    assert warning.text == "SLA about to breach: Asked for a call, due 2026-11-25 09:15 CET"
