@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 import accounts.api
 import insight.api
+import notifications.api
 import renewals.api
 import sdr.api
 import team.api
@@ -19,3 +20,4 @@ accounts.api.register(router)
 renewals.api.register(router)
 team.api.register(router)
 insight.api.register(router)
+notifications.api.register(router)

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "team",
+    "notifications",
     "work",
     "leads",
     "sdr",
@@ -309,6 +310,20 @@ CELERY_BEAT_SCHEDULE = {
     # run that was missed is caught up by the next.
     "sweep-sla-breaches": {
         "task": "work.tasks.sweep_breaches",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 50},
+    },
+    # SLA warnings: open timers past their policy's warning share get one notification, before
+    # they breach (claimed, so once).
+    "warn-sla-timers": {
+        "task": "work.tasks.warn_sla_timers",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 50},
+    },
+    # Notification emails: each is also sent by a task queued when it is written; this is the
+    # safety net for a broker outage or a refused send.
+    "notification-emails": {
+        "task": "notifications.tasks.send_notification_emails",
         "schedule": crontab(minute="*"),
         "options": {"expires": 50},
     },

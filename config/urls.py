@@ -32,6 +32,7 @@ urlpatterns = [
     path("", include("sdr.urls")),
     path("teams/", include(sdr_manage_urls)),
     path("work/", include("work.urls")),
+    path("notifications/", include("notifications.urls")),
     path("", include("accounts.urls")),
     path("", include("renewals.urls")),
     path("", include("team.urls")),

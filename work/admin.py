@@ -8,9 +8,31 @@ class SlaPolicyAdmin(admin.ModelAdmin):
     """Targets, business-hours or wall-clock mode and escalation. A change applies to timers
     started after it; the key is what the code asks for, so it cannot be edited or deleted."""
 
-    list_display = ("name", "key", "target_minutes", "mode", "escalate_to_manager", "reassign_after_minutes")
-    list_editable = ("target_minutes", "mode", "escalate_to_manager", "reassign_after_minutes")
-    fields = ("key", "name", "target_minutes", "mode", "escalate_to_manager", "reassign_after_minutes")
+    list_display = (
+        "name",
+        "key",
+        "target_minutes",
+        "mode",
+        "warn_at_share",
+        "escalate_to_manager",
+        "reassign_after_minutes",
+    )
+    list_editable = (
+        "target_minutes",
+        "mode",
+        "warn_at_share",
+        "escalate_to_manager",
+        "reassign_after_minutes",
+    )
+    fields = (
+        "key",
+        "name",
+        "target_minutes",
+        "mode",
+        "warn_at_share",
+        "escalate_to_manager",
+        "reassign_after_minutes",
+    )
 
     def get_readonly_fields(self, request, obj=None):
         return ("key",) if obj else ()
@@ -32,6 +54,7 @@ class WorkItemAdmin(admin.ModelAdmin):
         "object_id",
         "created_at",
         "breached_at",
+        "warn_at",
         "completed_at",
         "completed_by",
     )

@@ -54,6 +54,14 @@ class SlaPolicy(models.Model):
         validators=[MinValueValidator(1)],
         help_text="Reassign a breached item this long after its due time (same mode); empty: never.",
     )
+    warn_at_share = models.FloatField(
+        null=True,
+        blank=True,
+        default=0.75,
+        validators=[MinValueValidator(0.05), MaxValueValidator(0.99)],
+        help_text="Notify the owner when this share of the time has passed (0.75: with a quarter "
+        "left), counted like the target; empty: no warning.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -171,6 +179,9 @@ class WorkItem(models.Model):
     due_at = models.DateTimeField()
     breached_at = models.DateTimeField(null=True, blank=True)
     reassign_at = models.DateTimeField(null=True, blank=True)
+    # When the owner is warned that the SLA is about to breach; cleared by the warning sweep's
+    # claim (so each item is warned once).
+    warn_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     completed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -198,6 +209,11 @@ class WorkItem(models.Model):
                 fields=["reassign_at"],
                 name="workitem_reassign_pending",
                 condition=Q(state="open", reassign_at__isnull=False),
+            ),
+            models.Index(
+                fields=["warn_at"],
+                name="workitem_warn_pending",
+                condition=Q(state="open", warn_at__isnull=False),
             ),
             models.Index(fields=["content_type", "object_id"], name="workitem_subject"),
             # Speed to first touch over a period.

@@ -14,6 +14,8 @@ from django.utils import timezone
 from kit.display import when_text
 from leads.models import Lead, LeadEvent
 from leads.services import transition_lead
+from notifications.models import Kind
+from notifications.services import News, notify
 from sdr.services import lock_round_robins, save_round_robins
 from team.models import Role, User
 from work import services as work
@@ -75,6 +77,19 @@ def accept_handoff(*, opportunity_id: int, by: User, now: datetime | None = None
         )  # fmt: skip
         if opportunity.lead_id:
             lead_event(opportunity.lead_id, now, by, f"{message} The opportunity is in {stage}.")
+        if opportunity.sdr_id:
+            notify(
+                [
+                    News(
+                        recipient_id=opportunity.sdr_id,
+                        kind=Kind.HANDOFF_ANSWERED,
+                        text=f"{by} accepted your handoff: {opportunity.name}",
+                        url=opportunity.get_absolute_url(),
+                    )
+                ],
+                by=by,
+                now=now,
+            )
     return opportunity
 
 
@@ -142,6 +157,21 @@ def reject_handoff(
                 ],
                 now=now,
             )
+        if opportunity.sdr_id:
+            # The lead is back in the SDR's queue: its page shows the feedback.
+            url = lead.get_absolute_url() if lead is not None else opportunity.get_absolute_url()
+            notify(
+                [
+                    News(
+                        recipient_id=opportunity.sdr_id,
+                        kind=Kind.HANDOFF_ANSWERED,
+                        text=f"{by} rejected your handoff: {opportunity.name} ({reason})",
+                        url=url,
+                    )
+                ],
+                by=by,
+                now=now,
+            )
     return opportunity
 
 
@@ -162,6 +192,7 @@ def reassign_breached_handoffs(items) -> set[int]:
     pools = lock_round_robins({o.owner.team_id for o in opportunities if o.owner.team_id}, roles=[Role.AE])
     now = timezone.now()
     moved = set()
+    news: list[News] = []
     for opportunity in opportunities:
         team_id = opportunity.owner.team_id
         pool = pools.get(team_id) if team_id is not None else None
@@ -180,6 +211,15 @@ def reassign_breached_handoffs(items) -> set[int]:
             message=f"Handoff moved from {before} to {ae}: the acceptance SLA breached and was not met in time.",
         )
         moved.add(item.pk)
+        news.append(
+            News(
+                recipient_id=ae.pk,
+                kind=Kind.ASSIGNED,
+                text=f"Handoff moved to you (its acceptance SLA breached): {opportunity.name}",
+                url=opportunity.get_absolute_url(),
+            )
+        )
+    notify(news, now=now)
     if pools:
         save_round_robins(pools, now)
     return moved

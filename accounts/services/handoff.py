@@ -15,6 +15,8 @@ from django.utils import timezone
 
 from leads.models import Channel, Lead
 from leads.services import IN_SALES, transition_lead
+from notifications.models import Kind
+from notifications.services import News, notify
 from sdr.services import cadences, pick_ae
 from team.models import User
 from work import services as work
@@ -197,6 +199,18 @@ def hand_off(
                     policy=acceptance_policy(),
                 )
             ],
+            now=now,
+        )
+        notify(
+            [
+                News(
+                    recipient_id=ae.pk,
+                    kind=Kind.ASSIGNED,
+                    text=f"Handoff from {opportunity.sdr}: {opportunity.name}, to accept or reject",
+                    url=opportunity.get_absolute_url(),
+                )
+            ],
+            by=by,
             now=now,
         )
     return opportunity

@@ -19,6 +19,7 @@ from .customers import add_customer_stories
 from .deals import add_deal_stories
 from .emails import add_email_stories
 from .marketing import add_lead_stories
+from .notifications import settle_notifications
 from .outbound import add_target_stories
 
 # The people and campaigns exist before anything happens to them: before the customers' first
@@ -59,4 +60,5 @@ def seed(*, leads: int, now: datetime) -> Seeded:
 
             run_renewals()
         sweep_breaches()
+        settle_notifications(now)
     return Seeded(created=created, users=users)

@@ -18,6 +18,8 @@ from django.utils import timezone
 from kit.errors import Refused
 from leads.models import ActivityKind, ActivitySource, Lead, LeadEvent
 from leads.services import IN_SALES, log_activity
+from notifications.models import Kind
+from notifications.services import News, notify
 from sdr import services as sdr
 from sdr.models import Cadence, Enrollment
 
@@ -79,9 +81,11 @@ def record_sent(message: Message) -> None:
 
 
 def record_reply(message: Message, *, now: datetime | None = None) -> None:
-    """A prospect's reply (not an automatic one): engagement, and their cadence ends."""
+    """A prospect's reply (not an automatic one): engagement, and their cadence ends; its
+    lead's owner (a contact's AM, else the mailbox's owner) is notified."""
     lead_id = lead_of(message)
     if lead_id is None:
+        _notify_reply(message, None, now)
         return
     now = now or timezone.now()
     at = min(message.received_at or now, now)
@@ -94,6 +98,33 @@ def record_reply(message: Message, *, now: datetime | None = None) -> None:
     )
     sdr.cadences.end_enrollments(
         lead_ids=[lead_id], state=Enrollment.State.REPLIED, now=now, reason="an email reply"
+    )
+    _notify_reply(message, lead_id, now)
+
+
+def _notify_reply(message: Message, lead_id: int | None, now: datetime | None) -> None:
+    """ "A reply received", to whoever works the person now: the lead's owner (read after the
+    reply's activity, which may just have routed it), else the contact's account manager, else
+    the mailbox's owner; with the page that shows the reply on its timeline."""
+    lead = Lead.objects.filter(pk=lead_id).only("pk", "owner_id").first() if lead_id else None
+    account = message.contact.account if message.contact_id and message.contact else None
+    recipient = (lead.owner_id if lead else None) or (account.account_manager_id if account else None)
+    recipient = recipient or (message.mailbox.user_id if message.mailbox_id and message.mailbox else None)
+    if recipient is None:
+        return
+    url = lead.get_absolute_url() if lead else (account.get_absolute_url() if account else "")
+    who = message.from_address or "a prospect"
+    notify(
+        [
+            News(
+                recipient_id=recipient,
+                kind=Kind.REPLY,
+                text=f"Reply from {who}: {message.subject or '(no subject)'}",
+                url=url,
+                key=f"message:{message.pk}",
+            )
+        ],
+        now=now,
     )
 
 

@@ -11,11 +11,12 @@ from django.utils import timezone
 
 from accounts.models import Account, Opportunity
 from kit.display import day_text, money_text
+from notifications.services import notify
 from team.models import User
 
 from ..models import AccountEvent, Contract, RenewalSettings
 from .base import Terms, term_end
-from .managers import pick_account_managers
+from .managers import account_news, pick_account_managers
 from .windows import open_windows
 
 
@@ -41,7 +42,9 @@ def _make_customers(
                 )
             )
     unmanaged = [a for a in accounts if a.account_manager_id is None]
-    for account, am in pick_account_managers(unmanaged, now).items():
+    picked = pick_account_managers(unmanaged, now)
+    notify(account_news(picked, " (a new customer)"), by=by, now=now)
+    for account, am in picked.items():
         account.account_manager = am
         changed.append(account)
         events.append(

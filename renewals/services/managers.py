@@ -11,6 +11,8 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import Account, Opportunity
+from notifications.models import Kind
+from notifications.services import News, notify
 from sdr.models import TerritoryRule
 from sdr.services import lock_round_robins, save_round_robins
 from team.models import Role, Team, User
@@ -20,6 +22,20 @@ from ..models import AccountEvent, Contract
 from .base import BATCH, RenewalsError
 from .expansion import move_expansion_leads
 from .windows import open_windows
+
+
+def account_news(picked: dict[Account, User], how: str = "") -> list[News]:
+    """ "Assigned to you" for each AM given a customer account."""
+    return [
+        News(
+            recipient_id=am.pk,
+            kind=Kind.ASSIGNED,
+            text=f"You manage {account.name} now{how}",
+            url=account.get_absolute_url(),
+        )
+        for account, am in picked.items()
+    ]
+
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +90,7 @@ def assign_account_manager(
         ).update(owner=am)
         if previous is not None:
             move_expansion_leads(account=account, from_am_id=previous.pk, to=am, now=now)
+        notify(account_news({account: am}), by=by, now=now)
     return account
 
 
@@ -180,6 +197,7 @@ def assign_waiting_customers(*, now: datetime | None = None, limit: int = BATCH)
                 )
                 for account, am in picked.items()
             )
+            notify(account_news(picked), now=now)
         given.extend(account.pk for account in picked)
         if len(waiting) < limit:
             break

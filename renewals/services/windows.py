@@ -25,6 +25,8 @@ from django.utils import timezone
 from accounts.models import Account, Opportunity, OpportunityEvent, Qualification
 from accounts.services import first_stage
 from kit.display import day_text, money_text
+from notifications.models import Kind
+from notifications.services import News, notify
 from team.models import User
 from work import services as work
 from work.models import SlaPolicy, WorkItem
@@ -241,6 +243,19 @@ def _open_renewals(
         )
     Contract.objects.bulk_update(contracts, ["renewal"])
     work.open_items(items, now=now, schedules=schedules)
+    notify(
+        [
+            News(
+                recipient_id=c.account.account_manager_id,  # type: ignore[arg-type]  # claimed: has its AM
+                kind=Kind.RENEWAL_OPENED,
+                text=f"Renewal opened: {c.account.name}, the contract ends {c.end_date:%Y-%m-%d}",
+                url=c.get_absolute_url(),
+                key=f"contract:{c.pk}:start",
+            )
+            for c in contracts
+        ],
+        now=now,
+    )
     AccountEvent.objects.bulk_create(events)
     OpportunityEvent.objects.bulk_create(opportunity_events)
     run.opened += [c.pk for c in contracts]

@@ -12,12 +12,13 @@ from django.utils import timezone
 
 from leads.models import Lead, LeadEvent
 from leads.services import IN_SALES
+from notifications.services import notify
 from team.models import User
 from work import services as work
 from work.models import WorkItem
 
 from ..access import may_take_leads
-from .common import SdrError, lead_event
+from .common import SdrError, assignment_news, lead_event
 from .round_robin import lock_round_robins, save_round_robins
 
 
@@ -84,6 +85,11 @@ def _move_leads(leads: Sequence[Lead], choose, *, reason: str, by: User | None, 
         Lead.objects.filter(pk__in=ids).update(owner_id=owner_id, team_id=team_id, updated_at=now)
         work.move_items(model=Lead, subject_ids=ids, owner_id=owner_id, team_id=team_id)
     LeadEvent.objects.bulk_create(events)
+    notify(
+        assignment_news(((moved[lead.pk], lead) for lead in leads if lead.pk in moved), "reassigned"),
+        by=by,
+        now=now,
+    )
     return moved
 
 

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from leads.models import Lead, LeadEvent
+from notifications.services import notify
 from team.models import Role, Team, User
 from work import services as work
 from work.models import SlaPolicy, WorkItem
@@ -23,7 +24,7 @@ from work.models import SlaPolicy, WorkItem
 from .. import registry
 from ..models import Cadence, Enrollment, TerritoryRule
 from . import cadences
-from .common import SDR_TEAM_KINDS, lead_event
+from .common import SDR_TEAM_KINDS, assignment_news, lead_event
 from .round_robin import lock_round_robins, save_round_robins
 
 DEFAULT_POLICIES = {
@@ -160,6 +161,7 @@ def route_leads(*, lead_ids: Sequence[int], now: datetime | None = None, wait: b
         save_round_robins(pools, now)
         LeadEvent.objects.bulk_create(events)
         work.open_items(new_items, now=now)
+        notify(assignment_news(((lead.owner_id, lead) for lead in routed), "assigned"), now=now)
     return result
 
 
@@ -239,6 +241,7 @@ def tighten_first_touch(*, lead_ids: Sequence[int], now: datetime | None = None)
         due, reassign = work.due_times(policy, now, schedules.for_team(item.team_id))
         if due < item.due_at:
             item.policy, item.due_at, item.reassign_at, item.title = policy, due, reassign, "Asked for a call"
+            item.warn_at = work.warn_time(policy, now, schedules.for_team(item.team_id))
             tightened.append(item)
-    WorkItem.objects.bulk_update(tightened, ["policy", "due_at", "reassign_at", "title"])
+    WorkItem.objects.bulk_update(tightened, ["policy", "due_at", "reassign_at", "warn_at", "title"])
     return len(tightened)

@@ -6,6 +6,7 @@ service API (what other apps, the views, the API, tasks and tests import):
     items       opening, completing, cancelling and moving a subject's work items
     sweep       the breach sweep: breaches recorded exactly once, reassignment after a breach
     escalation  the managers' breach emails, claimed before they are sent
+    warnings    the SLA warning sweep: an owner told once, before the breach, at the policy's share
     review      acknowledging a breach; ``WorkError``, the app's refusal
 
 Every function owns its transaction. Timers are rows, not delayed broker messages: the sweep
@@ -16,12 +17,14 @@ from .escalation import ESCALATION_BATCH, escalate_breaches
 from .items import NewItem, cancel_items, complete_items, move_items, open_items, subject_filter
 from .review import WorkError, acknowledge_breach
 from .sweep import REASSIGN_BATCH, SWEEP_BATCH, SweepResult, reassign_due, sweep_breaches
-from .timers import Schedules, at_risk_window, describe_due, due_times, policies_by_key
+from .timers import Schedules, at_risk_window, describe_due, due_times, policies_by_key, warn_time
+from .warnings import WARN_BATCH, warn_due_timers
 
 __all__ = [
     "ESCALATION_BATCH",
     "REASSIGN_BATCH",
     "SWEEP_BATCH",
+    "WARN_BATCH",
     "NewItem",
     "Schedules",
     "SweepResult",
@@ -39,4 +42,6 @@ __all__ = [
     "reassign_due",
     "subject_filter",
     "sweep_breaches",
+    "warn_due_timers",
+    "warn_time",
 ]

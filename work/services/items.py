@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..models import SlaPolicy, WorkItem
-from .timers import Schedules, due_times
+from .timers import Schedules, due_times, warn_time
 
 
 @dataclass
@@ -42,8 +42,11 @@ def open_items(
     content_types = ContentType.objects.get_for_models(*{type(n.subject) for n in new})
     items = []
     for n in new:
+        warn = None
         if n.policy is not None:
-            due, reassign = due_times(n.policy, n.start or now, schedules.for_team(n.team_id))
+            schedule = schedules.for_team(n.team_id)
+            due, reassign = due_times(n.policy, n.start or now, schedule)
+            warn = warn_time(n.policy, n.start or now, schedule)
         elif n.due_at is not None:
             due, reassign = n.due_at, None
         else:
@@ -61,6 +64,7 @@ def open_items(
                 created_at=now,
                 due_at=due,
                 reassign_at=reassign,
+                warn_at=warn,
             )
         )
     return WorkItem.objects.bulk_create(items)

@@ -63,6 +63,16 @@ def due_times(policy: SlaPolicy, start: datetime, schedule: Schedule) -> tuple[d
     return due, reassign
 
 
+def warn_time(policy: SlaPolicy, start: datetime, schedule: Schedule) -> datetime | None:
+    """When the owner of an item under ``policy`` started at ``start`` is warned: once the
+    policy's share of its target has passed, counted on the same clock as the target (business
+    minutes in the team's calendar, or the wall clock). None when the policy does not warn."""
+    if not policy.warn_at_share:
+        return None
+    clock = schedule if policy.mode == SlaPolicy.Mode.BUSINESS else Schedule.always_open("UTC")
+    return add_business_minutes(clock, start, policy.target_minutes * policy.warn_at_share)
+
+
 def policies_by_key(*keys: str) -> dict[str, SlaPolicy]:
     return {p.key: p for p in SlaPolicy.objects.filter(key__in=keys)}
 
