@@ -28,6 +28,7 @@ from ..forms import ACTIONS, BulkForm
 REVIEW = "sdr/bulk_review.html"
 RESULT = "sdr/bulk_result.html"
 SAMPLE = 20  # leads named on the review page
+SELECTION = {"action", "lead", "scope", "query", "step"}  # the fields that say which leads, and what
 
 CSV_HEADER = [
     "id",
@@ -136,11 +137,16 @@ def _review(request, form: BulkForm, leads: LeadQuerySet | None, count: int | No
 def bulk(request):
     require(can_work_leads(request.user))
     form = BulkForm(request.POST, user=request.user)
-    if not form.is_valid():
+    valid = form.is_valid()
+    if not valid and SELECTION & set(form.errors):
         return _review(request, form, None, None, status=400)
     leads = chosen_leads(form, request.user)
     if leads is None:
         return _review(request, form, None, None, status=400)
+    if not valid:
+        # What the action needs (a reason, a rep, a cadence) is missing or wrong: the review
+        # again, with the leads and the errors beside the fields.
+        return _review(request, form, leads, leads.count(), status=400)
     data = form.cleaned_data
     if data["action"] == "export":
         return _export(leads)
