@@ -54,7 +54,8 @@ class BulkForm(forms.Form):
     only if the filter still matches as many."""
 
     action = forms.ChoiceField(
-        choices=list(ACTIONS.items()), error_messages={"invalid_choice": "Choose an action from the list."}
+        choices=list(ACTIONS.items()),
+        error_messages={"required": "Choose an action.", "invalid_choice": "Choose an action from the list."},
     )
     step = forms.ChoiceField(choices=[("review", "review"), ("apply", "apply")], required=False)
     scope = forms.ChoiceField(

@@ -65,16 +65,21 @@ def test_a_rep_shares_with_their_team_only(client_for, inbound_sdr, other_sdr, o
 
 
 def test_a_manager_shares_with_everyone(client_for, manager, outbound_sdr):
-    assert save(client_for(manager), "Hot hand-raisers", "hand_raiser=true", scope="everyone").status_code == 302
+    assert (
+        save(client_for(manager), "Hot hand-raisers", "hand_raiser=true", scope="everyone").status_code == 302
+    )
     body = names_on(client_for(outbound_sdr).get(LIST))
-    assert f"Hot hand-raisers <small class=\"muted\">· {manager}</small>" in body  # Tom, another team
+    assert f'Hot hand-raisers <small class="muted">· {manager}</small>' in body  # Tom, another team
 
 
 def test_only_the_owner_or_a_manager_changes_a_shared_view(client_for, inbound_sdr, other_sdr, manager):
     save(client_for(inbound_sdr), "Team MQLs", "status=mql", scope="team")
     view = SavedView.objects.get()
     lena = client_for(other_sdr)
-    assert lena.post(reverse("leads:view_update", args=[view.pk]), {"query": "status=nurture"}).status_code == 403
+    assert (
+        lena.post(reverse("leads:view_update", args=[view.pk]), {"query": "status=nurture"}).status_code
+        == 403
+    )
     assert lena.post(reverse("leads:view_delete", args=[view.pk])).status_code == 403
     assert "Update “Team MQLs”" not in names_on(lena.get(LIST, {"view": view.pk}))
 
@@ -149,7 +154,9 @@ def test_filters_with_errors_are_not_saved(client_for, manager):
     assert "The current filters have errors (captured); fix them before saving." in response.content.decode()
     assert save(client, "Mine", "status=mql").status_code == 302
     response = save(client, "Mine", "status=working")
-    assert response.status_code == 400 and "You already have a view named “Mine”." in response.content.decode()
+    assert (
+        response.status_code == 400 and "You already have a view named “Mine”." in response.content.decode()
+    )
     response = save(client, "   ", "status=working")
     assert response.status_code == 400
     assert SavedView.objects.count() == 1
@@ -178,7 +185,10 @@ def test_an_unknown_sort_falls_back_to_the_default(client_for, manager):
 
 
 def test_roles_without_leads_have_no_views(client_for, ae):
-    assert client_for(ae).post(reverse("leads:view_create"), {"name": "x", "scope": "personal"}).status_code == 403
+    assert (
+        client_for(ae).post(reverse("leads:view_create"), {"name": "x", "scope": "personal"}).status_code
+        == 403
+    )
     assert client_for(ae).get(LIST).status_code == 403
 
 

@@ -46,12 +46,17 @@ def test_a_rep_disqualifies_the_rows_chosen_and_sees_what_was_refused(client_for
     done_before = LeadFactory(
         first_name="Bo", last_name="Gone", owner=inbound_sdr, status=Lead.Status.DISQUALIFIED
     )
-    response = apply(client_for(inbound_sdr), "disqualify", [fresh, done_before], reason=SPAM, note="fake phone")
+    response = apply(
+        client_for(inbound_sdr), "disqualify", [fresh, done_before], reason=SPAM, note="fake phone"
+    )
     body = response.content.decode()
 
     assert response.status_code == 200
     assert "Done: 1" in body and f"Ada Fresh</a>: Disqualified: {SPAM}." in body
-    assert "Not done: 1" in body and "Bo Gone</a>: <span class=\"errors\">It is already disqualified.</span>" in body
+    assert (
+        "Not done: 1" in body
+        and 'Bo Gone</a>: <span class="errors">It is already disqualified.</span>' in body
+    )
     assert status_of(fresh) == Lead.Status.DISQUALIFIED and fresh.status_reason == f"{SPAM}: fake phone"
     assert not open_items(fresh)  # its first-touch timer stopped
     event = fresh.events.get(kind=LeadEvent.Kind.STATUS, to_status=Lead.Status.DISQUALIFIED)
@@ -100,7 +105,11 @@ def test_a_manager_assigns_leads_of_their_teams(client_for, manager, inbound_sdr
     toms = routed_lead(outbound_sdr, now=NOW, first_name="Toms")
     parked = LeadFactory(first_name="Parked", status=Lead.Status.NURTURE, team=inbound_sdr.team)
     response = apply(
-        client_for(manager), "assign", [sams, lenas, toms, parked], to=other_sdr.pk, assign_reason="Sam is away"
+        client_for(manager),
+        "assign",
+        [sams, lenas, toms, parked],
+        to=other_sdr.pk,
+        assign_reason="Sam is away",
     )
     body = response.content.decode()
     assert response.status_code == 200
@@ -152,12 +161,17 @@ def test_a_rep_enrolls_leads_not_already_in_a_cadence(client_for, inbound_sdr):
 # --- all matching ------------------------------------------------------------------------------
 
 
-def test_all_matching_acts_on_the_filtered_leads_once_their_count_is_confirmed(client_for, manager, inbound_sdr):
+def test_all_matching_acts_on_the_filtered_leads_once_their_count_is_confirmed(
+    client_for, manager, inbound_sdr
+):
     acme = [routed_lead(inbound_sdr, now=NOW, company="Acme GmbH") for _ in range(3)]
     other = routed_lead(inbound_sdr, now=NOW, company="Globex")
     client = client_for(manager)
     review = client.post(BULK, {"action": "disqualify", "scope": "matching", "query": "q=acme"})
-    assert review.status_code == 200 and "<strong>3 leads</strong>: every lead the list" in review.content.decode()
+    assert (
+        review.status_code == 200
+        and "<strong>3 leads</strong>: every lead the list" in review.content.decode()
+    )
     assert 'name="count" value="3"' in review.content.decode()
 
     routed_lead(inbound_sdr, now=NOW, company="Acme Inc")  # a fourth arrives meanwhile
@@ -223,7 +237,7 @@ def test_the_export_is_formula_safe_and_holds_only_visible_rows(client_for, inbo
     by_id = {row[0]: row for row in rows}
     assert set(by_id) == {str(evil.pk), str(plain.pk)} and str(lenas.pk) not in by_id
     row = by_id[str(evil.pk)]
-    assert row[1] == "'=HYPERLINK(\"http://evil.example\",\"x\")" and row[2] == "'+1"
+    assert row[1] == '\'=HYPERLINK("http://evil.example","x")' and row[2] == "'+1"
     assert row[4] == "'\t=1" and row[5] == "'@SUM(A1)" and row[6] == "'-2"
     assert by_id[str(plain.pk)][1:3] == ["Ada", "Lovelace"]
     assert by_id[str(plain.pk)][-1] == "2026-11-24 09:00"
@@ -248,11 +262,20 @@ def test_the_export_of_chosen_rows(client_for, manager, inbound_sdr):
         ({"action": "disqualify", "lead": ["abc"]}, "Choose rows of the list."),
         ({"action": "disqualify", "lead": ["99999999999"]}, "Choose rows of the list."),
         ({"action": "disqualify", "lead": [str(n) for n in range(1, 700)]}, "Choose at most 500 rows"),
-        ({"action": "disqualify", "scope": "matching", "query": "captured_after=garbage"}, "filters have errors"),
+        (
+            {"action": "disqualify", "scope": "matching", "query": "captured_after=garbage"},
+            "filters have errors",
+        ),
         ({"action": "disqualify", "scope": "everything", "lead": ["1"]}, "Select a valid choice"),
         ({"action": "enroll", "step": "apply", "lead": ["1"], "cadence": "x"}, "Choose an active cadence."),
-        ({"action": "disqualify", "step": "apply", "scope": "matching", "query": ""}, "Confirm how many leads"),
-        ({"action": "disqualify", "step": "apply", "lead": ["1"], "count": "-5"}, "greater than or equal to 0"),
+        (
+            {"action": "disqualify", "step": "apply", "scope": "matching", "query": ""},
+            "Confirm how many leads",
+        ),
+        (
+            {"action": "disqualify", "step": "apply", "lead": ["1"], "count": "-5"},
+            "greater than or equal to 0",
+        ),
     ],
 )
 def test_bad_input_is_a_form_error(client_for, manager, data, message):

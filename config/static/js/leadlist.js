@@ -44,5 +44,17 @@
     }
   });
 
-  document.addEventListener("htmx:afterSwap", refresh);
+  // The filter form re-fetches the table on every change (leaving the search box is one), so
+  // the rows chosen are carried over a swap when they are still listed.
+  var carried = [];
+  document.addEventListener("htmx:beforeSwap", function () {
+    carried = rowBoxes().filter(function (box) { return box.checked; }).map(function (box) { return box.value; });
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    rowBoxes().forEach(function (box) {
+      if (carried.indexOf(box.value) !== -1) { box.checked = true; }
+    });
+    carried = [];
+    refresh();
+  });
 })();
