@@ -123,7 +123,7 @@ class LeadFilter(django_filters.FilterSet):
 def list_params() -> frozenset[str]:
     """The query-string keys the lead list reads: each filter's (a range filter's two, e.g.
     ``captured_after`` and ``captured_before``) and ``sort``."""
-    keys = set()
+    keys: set[str] = set()
     for name, field in LeadFilter.base_filters.items():
         suffixes = getattr(field.field_class.widget, "suffixes", None)
         if suffixes:

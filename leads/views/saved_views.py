@@ -2,6 +2,9 @@
 ``leads.access``, call one service, go back to the list (or show the form with its errors on
 a page of its own). Opening a view is the list itself (``?view=<id>``)."""
 
+from typing import cast
+
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -63,9 +66,10 @@ def edit_view(request, pk):
     form = SavedViewForm(request.POST or None, user=request.user, initial=initial)
     if view.owner_id != request.user.pk:
         del form.fields["is_default"]
-    if view.scope not in dict(form.fields["scope"].choices):  # type: ignore[attr-defined]
+    scope = cast(forms.ChoiceField, form.fields["scope"])
+    if view.scope not in dict(scope.choices):
         # A manager editing a rep's team view keeps that scope on offer.
-        form.fields["scope"].choices = [*form.fields["scope"].choices, (view.scope, view.get_scope_display())]  # type: ignore[attr-defined]
+        scope.choices = [*scope.choices, (view.scope, view.get_scope_display())]
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -132,10 +132,10 @@ def bulk_assign(*, lead_ids: Sequence[int], to: User | None, by: User, reason: s
                 report.refused.append(
                     RowOutcome(lead.pk, str(lead), "Nobody else in its team can take it now.")
                 )
-            elif moved[lead.pk] is None:
+            elif (owner_id := moved[lead.pk]) is None:
                 report.done.append(RowOutcome(lead.pk, str(lead), "Waits in its team's unassigned queue."))
             else:
-                report.done.append(RowOutcome(lead.pk, str(lead), f"Now {names[moved[lead.pk]]}'s."))
+                report.done.append(RowOutcome(lead.pk, str(lead), f"Now {names[owner_id]}'s."))
     return report
 
 
