@@ -1,5 +1,5 @@
 """Reading an uploaded CSV file, as every import reads one (leads, prospects, contracts), and
-writing one formula-safe, row by row, as a streamed export does (``csv_lines``).
+writing one formula-safe, row by row, as a streamed export does (``csv_lines``, ``acsv_lines``).
 
 Streaming throughout: a file is read record by record through the standard ``csv`` module,
 never whole into memory, and handed back to its owner still open. A file is UTF-8 (with or
@@ -18,7 +18,7 @@ a column means is each import's own business.
 import codecs
 import csv
 import io
-from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Generator, Iterable, Iterator, Mapping, Sequence
 from typing import BinaryIO
 
 from django.core.files import File
@@ -171,10 +171,20 @@ class _Echo:
 
 
 def csv_lines(header: Sequence[str], rows: Iterable[Sequence]) -> Iterator[str]:
-    """A CSV file as lines, generated one row at a time (for a ``StreamingHttpResponse``): the
-    byte-order mark spreadsheet tools need to read UTF-8, the header, then each row with every
-    cell made ``safe_cell``."""
+    """A CSV file as lines, generated one row at a time (for a ``StreamingHttpResponse`` under
+    WSGI): the byte-order mark spreadsheet tools need to read UTF-8, the header, then each row
+    with every cell made ``safe_cell``."""
     writer = csv.writer(_Echo())
     yield "\ufeff" + writer.writerow([safe_cell(cell) for cell in header])
     for row in rows:
+        yield writer.writerow([safe_cell(cell) for cell in row])
+
+
+async def acsv_lines(header: Sequence[str], rows: AsyncIterable[Sequence]) -> AsyncIterator[str]:
+    """``csv_lines`` from rows that arrive asynchronously (``QuerySet.aiterator``): under ASGI a
+    streamed response must be given an asynchronous iterator, or Django reads a synchronous one
+    whole into memory before sending the first byte."""
+    writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow([safe_cell(cell) for cell in header])
+    async for row in rows:
         yield writer.writerow([safe_cell(cell) for cell in row])

@@ -5,9 +5,12 @@ the form's errors."""
 
 import csv
 import io
+import warnings
 from datetime import UTC, datetime
 
 import pytest
+from asgiref.sync import async_to_sync
+from django.test import AsyncClient
 from django.urls import reverse
 
 from leads.models import Lead, LeadEvent
@@ -241,6 +244,26 @@ def test_the_export_is_formula_safe_and_holds_only_visible_rows(client_for, inbo
     assert row[4] == "'\t=1" and row[5] == "'@SUM(A1)" and row[6] == "'-2"
     assert by_id[str(plain.pk)][1:3] == ["Ada", "Lovelace"]
     assert by_id[str(plain.pk)][-1] == "2026-11-24 09:00"
+
+
+def test_the_export_streams_row_by_row_under_asgi(manager, inbound_sdr):
+    """Production serves the ASGI app: there a synchronous iterator would be read whole into
+    memory (Django warns), so the export hands Django an asynchronous one."""
+    lead = routed_lead(inbound_sdr, now=NOW, first_name="=cmd|' /C calc'!A0")
+    client = AsyncClient()
+    client.force_login(manager)
+
+    async def download():
+        response = await client.post(BULK, {"action": "export", "scope": "matching", "query": ""})
+        return response, [chunk async for chunk in response.streaming_content]
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="StreamingHttpResponse must consume")
+        response, chunks = async_to_sync(download)()
+    assert response.status_code == 200 and response.is_async
+    assert len(chunks) == 2  # the header, then the row: line by line, not one buffer
+    rows = list(csv.reader(io.StringIO(b"".join(chunks).decode()[1:])))
+    assert rows[1][0] == str(lead.pk) and rows[1][1] == "'=cmd|' /C calc'!A0"
 
 
 def test_the_export_of_chosen_rows(client_for, manager, inbound_sdr):
