@@ -3,13 +3,16 @@ on the rows chosen or on every lead the filter matches; each lead through its se
 timeline, the work items), refused leads left untouched and reported, bad input answered with
 the form's errors."""
 
+import asyncio
 import csv
 import io
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
-from asgiref.sync import async_to_sync
+from asgiref.sync import sync_to_async
+from django.db import connections
 from django.test import AsyncClient
 from django.urls import reverse
 
@@ -246,20 +249,26 @@ def test_the_export_is_formula_safe_and_holds_only_visible_rows(client_for, inbo
     assert by_id[str(plain.pk)][-1] == "2026-11-24 09:00"
 
 
+@pytest.mark.django_db(transaction=True)
 def test_the_export_streams_row_by_row_under_asgi(manager, inbound_sdr):
     """Production serves the ASGI app: there a synchronous iterator would be read whole into
-    memory (Django warns), so the export hands Django an asynchronous one."""
+    memory (Django warns), so the export hands Django an asynchronous one. The request runs
+    in a thread of its own (the browser tests' Playwright keeps an event loop in this one), on
+    committed rows, and closes the connections it opened there."""
     lead = routed_lead(inbound_sdr, now=NOW, first_name="=cmd|' /C calc'!A0")
     client = AsyncClient()
     client.force_login(manager)
 
     async def download():
-        response = await client.post(BULK, {"action": "export", "scope": "matching", "query": ""})
-        return response, [chunk async for chunk in response.streaming_content]
+        try:
+            response = await client.post(BULK, {"action": "export", "scope": "matching", "query": ""})
+            return response, [chunk async for chunk in response.streaming_content]
+        finally:
+            await sync_to_async(connections.close_all)()
 
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), ThreadPoolExecutor(max_workers=1) as thread:
         warnings.filterwarnings("error", message="StreamingHttpResponse must consume")
-        response, chunks = async_to_sync(download)()
+        response, chunks = thread.submit(asyncio.run, download()).result()
     assert response.status_code == 200 and response.is_async
     assert len(chunks) == 2  # the header, then the row: line by line, not one buffer
     rows = list(csv.reader(io.StringIO(b"".join(chunks).decode()[1:])))
