@@ -80,15 +80,11 @@ def may_share_view(user, scope: str) -> bool:
 
 
 def may_change_view(user, view: SavedView) -> bool:
-    """Rename, update with the current filters, delete: the owner, or a manager for a view
-    shared with them."""
+    """Rename, update with the current filters, delete a view ``user`` sees (one of
+    ``SavedView.objects.visible_to(user)``): its owner, or a manager for a shared one."""
     if view.owner_id == user.pk:
         return True
-    return (
-        can_manage_reps(user)
-        and view.scope != SavedView.Scope.PERSONAL
-        and SavedView.objects.visible_to(user).filter(pk=view.pk).exists()
-    )
+    return can_manage_reps(user) and view.scope != SavedView.Scope.PERSONAL
 
 
 def get_view_for_user(user, pk) -> SavedView:

@@ -210,3 +210,7 @@ def test_the_list_with_saved_views_issues_a_fixed_number_of_queries(
     body = response.content.decode()
     assert body.count("?view=") >= 2 * size
     assert body.count('name="lead"') == min(size, 50)
+    shared = SavedView.objects.filter(owner=other_sdr).first()
+    with django_assert_num_queries(9):  # a manager may change a shared view: no query more
+        response = client.get(LIST, {"view": shared.pk})
+    assert "Update “Lena&#x27;s" in response.content.decode()
