@@ -1,4 +1,5 @@
-"""Reading an uploaded CSV file, as every import reads one (leads, prospects, contracts).
+"""Reading an uploaded CSV file, as every import reads one (leads, prospects, contracts), and
+writing one formula-safe, row by row, as a streamed export does (``csv_lines``, ``acsv_lines``).
 
 Streaming throughout: a file is read record by record through the standard ``csv`` module,
 never whole into memory, and handed back to its owner still open. A file is UTF-8 (with or
@@ -17,7 +18,7 @@ a column means is each import's own business.
 import codecs
 import csv
 import io
-from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Generator, Iterable, Iterator, Mapping, Sequence
 from typing import BinaryIO
 
 from django.core.files import File
@@ -147,3 +148,43 @@ def cells_by_key(cells: Sequence[str], columns: Iterable[tuple[str, int]]) -> di
     beyond the columns are ignored."""
     width = len(cells)
     return {key: cells[index] if index < width else "" for key, index in columns}
+
+
+# --- writing ------------------------------------------------------------------------------
+
+# OWASP "CSV injection": a spreadsheet runs a cell starting with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value) -> str:
+    """A cell a spreadsheet will not read as a formula: text starting with = + - @ (or a tab or
+    a carriage return) gets a single quote before it; ``None`` is empty."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+class _Echo:
+    """A file whose ``write`` hands back what it was given, so ``csv.writer`` makes lines."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_lines(header: Sequence[str], rows: Iterable[Sequence]) -> Iterator[str]:
+    """A CSV file as lines, generated one row at a time (for a ``StreamingHttpResponse`` under
+    WSGI): the byte-order mark spreadsheet tools need to read UTF-8, the header, then each row
+    with every cell made ``safe_cell``."""
+    writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow([safe_cell(cell) for cell in header])
+    for row in rows:
+        yield writer.writerow([safe_cell(cell) for cell in row])
+
+
+async def acsv_lines(header: Sequence[str], rows: AsyncIterable[Sequence]) -> AsyncIterator[str]:
+    """``csv_lines`` from rows that arrive asynchronously (``QuerySet.aiterator``): under ASGI a
+    streamed response must be given an asynchronous iterator, or Django reads a synchronous one
+    whole into memory before sending the first byte."""
+    writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow([safe_cell(cell) for cell in header])
+    async for row in rows:
+        yield writer.writerow([safe_cell(cell) for cell in row])

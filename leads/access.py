@@ -12,6 +12,12 @@ integration (service account)      no lead                      capture through 
 AE, AM                             no raw lead                  nothing here (403)
 =================================  ===========================  ===================================
 
+Saved views of the lead list (``SavedView``): anyone who works leads saves their own. Managers,
+marketing/ops and superusers may share a view with everyone; an SDR with their team (the team
+they are in when they share it). A person sees their own views and the ones shared with them
+(``SavedView.objects.visible_to``); the owner changes and deletes a view, and so does a manager
+(or superuser) for any shared view they see. Only the owner makes a view their default.
+
 Which leads a user sees is ``Lead.objects.visible_to(user)`` (the QuerySet, so lists, counts
 and this module agree); the rules below are named after what they allow. A page applies one
 with ``require(rule(user))`` or gets a lead through ``get_lead_for_user``; the API wraps the
@@ -23,9 +29,10 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
+from team.access import can_manage_reps
 from team.models import Role, User
 
-from .models import Lead
+from .models import Lead, SavedView
 
 
 def can_work_leads(user) -> bool:
@@ -61,6 +68,33 @@ def can_import(user) -> bool:
 def lead_owners() -> QuerySet[User]:
     """Who may own a lead: SDRs, inbound and outbound (the owner filter's choices)."""
     return User.objects.filter(role__in=[Role.INBOUND_SDR, Role.OUTBOUND_SDR])
+
+
+def may_share_view(user, scope: str) -> bool:
+    """Whether ``user`` may give a saved view this scope (see the docstring's table)."""
+    if scope == SavedView.Scope.PERSONAL:
+        return can_work_leads(user)
+    if scope == SavedView.Scope.EVERYONE:
+        return can_work_leads(user) and user.sees_all_leads
+    return can_work_leads(user) and user.team_id is not None
+
+
+def may_change_view(user, view: SavedView) -> bool:
+    """Rename, update with the current filters, delete a view ``user`` sees (one of
+    ``SavedView.objects.visible_to(user)``): its owner, or a manager for a shared one."""
+    if view.owner_id == user.pk:
+        return True
+    return can_manage_reps(user) and view.scope != SavedView.Scope.PERSONAL
+
+
+def get_view_for_user(user, pk) -> SavedView:
+    """A saved view the user may open (404 otherwise: ids do not leak others' views)."""
+    if not can_work_leads(user):
+        raise PermissionDenied("Your role does not work with raw leads.")
+    try:
+        return SavedView.objects.visible_to(user).select_related("owner").get(pk=pk)
+    except (SavedView.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such saved view.") from None
 
 
 def get_lead_for_user(user, pk) -> Lead:

@@ -5,6 +5,7 @@ import re
 import django_filters
 from django import forms
 from django.db.models import Q
+from django.http import QueryDict
 from django.utils import timezone
 
 from kit import bounds
@@ -117,3 +118,38 @@ class LeadFilter(django_filters.FilterSet):
 
     def sort_by(self, queryset, name, value):
         return SORTS.get(value, SORTS["newest"])(queryset)
+
+
+def list_params() -> frozenset[str]:
+    """The query-string keys the lead list reads: each filter's (a range filter's two, e.g.
+    ``captured_after`` and ``captured_before``) and ``sort``."""
+    keys: set[str] = set()
+    for name, field in LeadFilter.base_filters.items():
+        suffixes = getattr(field.field_class.widget, "suffixes", None)
+        if suffixes:
+            keys.update(f"{name}_{suffix}" for suffix in suffixes)
+        else:
+            keys.add(name)
+    return frozenset(keys)
+
+
+def clean_list_query(params: QueryDict) -> tuple[QueryDict, list[str]]:
+    """``params`` narrowed to what the lead list reads (blank values and the page left out),
+    and what was dropped as no longer meaning anything: keys no filter reads, and a sort that
+    is not one of ``SORTS`` (the list then sorts by the default). A saved view is stored as
+    the first, and opened through it again, so a filter removed since is dropped with a
+    message rather than failing."""
+    known = list_params()
+    kept = QueryDict(mutable=True)
+    dropped = []
+    for key in params:
+        values = [value for value in params.getlist(key) if value != ""]
+        if key == "page" or not values:
+            continue
+        if key not in known:
+            dropped.append(key)
+        elif key == "sort" and values[-1] not in SORTS:
+            dropped.append(f"sort {values[-1][:40]!r}")
+        else:
+            kept.setlist(key, values[:50])
+    return kept, dropped

@@ -1,9 +1,12 @@
 """Forms for the public web-form endpoint and the lead pages."""
 
+from typing import cast
+
 from django import forms
 
 from . import cleaning
-from .models import CAPTURABLE_ACTIVITIES, Campaign, Lead
+from .access import may_share_view
+from .models import CAPTURABLE_ACTIVITIES, Campaign, Lead, SavedView
 
 
 class CaptureForm(forms.Form):
@@ -114,3 +117,19 @@ class ImportForm(forms.Form):
         if b"\x00" in head:
             raise forms.ValidationError("This is not a CSV text file.")
         return upload
+
+
+class SavedViewForm(forms.Form):
+    """Save the lead list's current filters and sort under a name, or rename and reshare a
+    saved view. ``query`` is the list's query string as the page holds it; the service
+    re-validates it. The scopes offered are those the person may give."""
+
+    name = forms.CharField(max_length=80)
+    scope = forms.ChoiceField(choices=SavedView.Scope.choices, label="Shared with")
+    is_default = forms.BooleanField(required=False, label="Open it when I open the lead list")
+    query = forms.CharField(max_length=4000, required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [(value, label) for value, label in SavedView.Scope.choices if may_share_view(user, value)]
+        cast(forms.ChoiceField, self.fields["scope"]).choices = choices

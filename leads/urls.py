@@ -9,6 +9,10 @@ urlpatterns = [
     path("<int:pk>/", views.lead_detail, name="detail"),
     path("<int:pk>/activities/", views.log_activity, name="log_activity"),
     path("<int:pk>/rating/", views.set_rating, name="set_rating"),
+    path("views/", views.create_view, name="view_create"),
+    path("views/<int:pk>/", views.edit_view, name="view_edit"),
+    path("views/<int:pk>/update/", views.update_view, name="view_update"),
+    path("views/<int:pk>/delete/", views.delete_view, name="view_delete"),
     path("imports/", views.import_list, name="imports"),
     path("imports/<int:pk>/", views.import_detail, name="import_detail"),
 ]

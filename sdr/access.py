@@ -9,6 +9,17 @@ serializers, forms and services ask.
     superuser    every queue                       every lead                         anywhere
     anyone else  403                               403                                403
 
+Bulk actions on the lead list (``sdr.views.bulk``) act only on leads the person sees on the
+list (``Lead.objects.visible_to``), and each row is checked again under its lock:
+
+    assign to a rep          managers (superusers): MQL and working leads in the teams they
+                             manage, to a rep of those teams (or round-robin)
+    nurture, disqualify      SDRs: their own leads; managers: leads in their teams, and leads
+                             in no SDR's hands (not MQL or working); marketing/ops: leads in no
+                             SDR's hands; superusers: any (the lifecycle decides the move)
+    enroll in a cadence      as ``may_run_cadence``
+    export as CSV            whoever sees the list: the rows they see
+
 Outside what a user sees, a lead, item or rep is a 404 (ids do not leak who owns what); a role
 with no queue at all is a 403. Who is an SDR or a manager, and which teams a manager runs,
 is ``team.access`` (below every app); this module turns it into sdr's rules.
@@ -21,6 +32,7 @@ from django.http import Http404
 
 from leads.access import get_lead_for_user
 from leads.models import Lead
+from leads.services import IN_SALES
 from team.access import can_manage_reps, can_work_queue, managed_teams, reps_managed_by
 from team.models import Team, User
 from work.models import WorkItem
@@ -63,6 +75,33 @@ def may_run_cadence(user, lead: Lead) -> bool:
     if may_manage_queues(user):
         return managed_teams(user).filter(Q(pk=lead.team_id) | Q(members__pk=lead.owner_id)).exists()
     return False
+
+
+def may_assign_leads(user) -> bool:
+    """Giving leads to a rep from the lead list: managers (and superusers), as reassignment."""
+    return may_manage_queues(user)
+
+
+def may_assign_lead(user, lead: Lead, team_ids: set[int]) -> bool:
+    """``lead`` (with its owner loaded) is in a team whose ids ``team_ids`` holds (the teams
+    ``user`` manages, read once for a batch), or ``user`` is a superuser."""
+    return user.is_superuser or _in_teams(lead, team_ids)
+
+
+def may_dispose_lead(user, lead: Lead, team_ids: set[int]) -> bool:
+    """Nurture or disqualify from the lead list (see the table above); ``team_ids``: the teams
+    ``user`` manages, read once for a batch; ``lead`` with its owner loaded."""
+    if user.is_superuser:
+        return True
+    if user.is_sdr:
+        return lead.owner_id == user.pk
+    if lead.status not in IN_SALES:
+        return user.sees_all_leads
+    return may_manage_queues(user) and _in_teams(lead, team_ids)
+
+
+def _in_teams(lead: Lead, team_ids: set[int]) -> bool:
+    return lead.team_id in team_ids or (lead.owner is not None and lead.owner.team_id in team_ids)
 
 
 def teams_of(user) -> QuerySet[Team]:

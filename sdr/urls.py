@@ -4,7 +4,7 @@ reassignment pages, mounted at /teams/ by ``config/urls.py`` through ``manage_ur
 
 from django.urls import path
 
-from .views import cadences, items, manage
+from .views import bulk, cadences, items, manage
 from .views import queue as queue_views
 
 app_name = "sdr"
@@ -15,6 +15,7 @@ urlpatterns = [
     path("queue/items/<int:item_id>/touch/", items.log_touch, name="touch"),
     path("queue/items/<int:item_id>/follow-up/", items.set_follow_up, name="follow_up"),
     path("queue/items/<int:item_id>/dispose/", items.dispose, name="dispose"),
+    path("leads/bulk/", bulk.bulk, name="bulk"),
     path("cadences/leads/<int:lead_id>/", cadences.control, name="cadence_control"),
     path("cadences/leads/<int:lead_id>/enroll/", cadences.enroll, name="cadence_enroll"),
     path("cadences/leads/<int:lead_id>/stop/", cadences.stop, name="cadence_stop"),

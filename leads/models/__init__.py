@@ -1,7 +1,7 @@
 """The models of inbound qualification, a module per concern: campaigns and their web forms
 (``campaigns``), leads with their activities and timeline (``leads``), what scoring measures
-against (``scoring_settings``), CSV imports (``imports``) and the choices they share
-(``choices``). Import them from here; the migrations name ``leads.models.new_form_key`` and
+against (``scoring_settings``), CSV imports (``imports``), the lead list's saved views
+(``saved_views``) and the choices they share (``choices``). Import them from here; the migrations name ``leads.models.new_form_key`` and
 ``leads.models.import_upload_path``."""
 
 from .campaigns import Campaign, WebForm, WebSubmission, new_form_key
@@ -19,6 +19,7 @@ from .choices import (
 )
 from .imports import ImportJob, ImportRowError, import_upload_path
 from .leads import NO_ENGAGEMENT, Activity, Lead, LeadEvent, LeadQuerySet
+from .saved_views import SavedView, SavedViewQuerySet
 from .scoring_settings import (
     DEFAULT_ACTIVITY_POINTS,
     ActivityWeight,
@@ -48,6 +49,8 @@ __all__ = [
     "Lead",
     "LeadEvent",
     "LeadQuerySet",
+    "SavedView",
+    "SavedViewQuerySet",
     "ScoringSettings",
     "Seniority",
     "TouchOutcome",

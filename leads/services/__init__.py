@@ -8,6 +8,7 @@ and nothing else is. The work is done in one module per feature:
 - ``scoring``: the scoring configuration captures read, re-scoring after a profile or
   half-life change, and what an edit of the configuration by hand sets off.
 - ``imports``: CSV imports and resuming them.
+- ``saved_views``: the lead list's saved views (save, share, rename, update, delete).
 - ``webform``: storing web-form posts and capturing them in a worker; forgetting an edited
   form.
 - ``common``: what several of them share (the status vocabulary, what a status change writes).
@@ -21,6 +22,14 @@ from .capture import Capture, CaptureResult, capture_lead, capture_many, log_act
 from .common import IN_SALES, InvalidTransition
 from .imports import requeue_stalled_imports, run_import
 from .lifecycle import set_rating, transition_lead, update_lead
+from .saved_views import (
+    SavedViewError,
+    delete_view,
+    edit_view,
+    save_view,
+    update_view_query,
+    validated_query,
+)
 from .scoring import (
     HalfLifeChange,
     ScoringContext,
@@ -40,6 +49,7 @@ __all__ = [
     "CaptureResult",
     "HalfLifeChange",
     "InvalidTransition",
+    "SavedViewError",
     "ScoringContext",
     "SweepResult",
     "accept_submission",
@@ -47,6 +57,8 @@ __all__ = [
     "capture_lead",
     "capture_many",
     "change_half_life",
+    "delete_view",
+    "edit_view",
     "log_activity",
     "process_submissions",
     "profile_changed",
@@ -54,10 +66,13 @@ __all__ = [
     "requeue_stalled_imports",
     "run_import",
     "save_scoring_settings",
+    "save_view",
     "scoring_changed",
     "set_rating",
     "sweep_engagement_thresholds",
     "transition_lead",
     "update_lead",
+    "update_view_query",
+    "validated_query",
     "web_form_changed",
 ]

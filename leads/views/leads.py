@@ -1,8 +1,11 @@
 """The lead list and a lead's page, with what a rep does there: log an activity, rate it."""
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -11,30 +14,80 @@ from kit.pages import query_string
 from work.models import WorkItem
 
 from .. import services
-from ..access import can_work_leads, get_lead_for_user, require
-from ..filters import LeadFilter
-from ..forms import ActivityForm, RatingForm
-from ..models import ActivitySource, Lead, ScoringSettings
+from ..access import can_work_leads, get_lead_for_user, may_change_view, require
+from ..filters import LeadFilter, clean_list_query
+from ..forms import ActivityForm, RatingForm, SavedViewForm
+from ..models import ActivitySource, Lead, SavedView, ScoringSettings
 from ..presenters import scored
 from ..scoring import compute_fit
 
 LEADS_PER_PAGE = 50
 
 
+@dataclass(frozen=True)
+class ListQuery:
+    """What the lead list shows: the filter data, the saved view it came from (if any) and
+    what the page says about it (a view whose filters no longer all apply)."""
+
+    data: QueryDict
+    view: SavedView | None
+    notices: list[str]
+
+
+def list_query(request, views: list[SavedView]) -> ListQuery:
+    """The filters the list applies. ``?view=<id>`` alone opens a saved view (its stored
+    query); with filters beside it the list shows those filters, the view staying the one an
+    update would overwrite; a bare URL opens the person's default view. A view's query is
+    re-validated here as any URL is: keys no filter reads any more, and a sort that is not
+    offered, are dropped and said."""
+    by_id = {str(view.pk): view for view in views}
+    notices: list[str] = []
+    asked = request.GET.get("view")
+    view = by_id.get(asked or "")
+    if asked and view is None:
+        notices.append("That saved view no longer exists or is no longer shared with you.")
+    others = set(request.GET) - {"view", "page"}
+    if not request.GET:
+        view = next((v for v in views if v.is_default and v.owner_id == request.user.pk), None)
+    opened = view is not None and not others
+    data, dropped = clean_list_query(QueryDict(view.query) if opened and view else request.GET)
+    if opened and view and dropped:
+        notices.append(
+            f"The view “{view.name}” uses filters that no longer exist ({', '.join(dropped)}); "
+            "they are left out. Update the view to save it without them."
+        )
+    return ListQuery(data=data, view=view, notices=notices)
+
+
 @login_required
 def lead_list(request):
     require(can_work_leads(request.user))
+    views = list(SavedView.objects.visible_to(request.user).select_related("owner").order_by("name", "id"))
+    asked = list_query(request, views)
     queryset = Lead.objects.visible_to(request.user).with_list_relations()
-    lead_filter = LeadFilter(request.GET or None, queryset=queryset, request=request)
+    lead_filter = LeadFilter(asked.data or None, queryset=queryset, request=request)
     leads = lead_filter.qs if lead_filter.is_bound else queryset.order_by("-captured_at", "-id")
+    notices = list(asked.notices)
     if lead_filter.is_bound and not lead_filter.is_valid():
         leads = queryset.none()
+        if asked.view is not None:
+            notices.append(f"Some filters of the view “{asked.view.name}” no longer apply; see below.")
     page = Paginator(leads, LEADS_PER_PAGE).get_page(request.GET.get("page"))
+    current = asked.data.urlencode()
     context = {
         "filter": lead_filter,
         "page": page,
         "rows": scored(page.object_list),
         "query": query_string(request.GET),
+        "current_query": current,
+        "views": views,
+        "my_views": [view for view in views if view.owner_id == request.user.pk],
+        "shared_views": [view for view in views if view.owner_id != request.user.pk],
+        "active_view": asked.view,
+        "may_change_active": asked.view is not None and may_change_view(request.user, asked.view),
+        "active_changed": asked.view is not None and current != asked.view.query,
+        "view_notices": notices,
+        "save_form": SavedViewForm(user=request.user, initial={"query": current}),
     }
     template = "leads/_lead_table.html" if is_htmx(request) else "leads/lead_list.html"
     return render(request, template, context)

@@ -21,7 +21,8 @@ class RepChoiceField(forms.ModelChoiceField):
         return f"{label} · away" if rep.is_away else label
 
 
-def _targets(manager, *, exclude: int | None):
+def target_reps(manager, *, exclude: int | None):
+    """The active reps of the manager's teams a lead may go to (``exclude``: its current one)."""
     reps = reps_of(manager).filter(is_active=True).select_related("team")
     if exclude is not None:
         reps = reps.exclude(pk=exclude)
@@ -44,7 +45,7 @@ class ReassignLeadForm(forms.Form):
     def __init__(self, *args, manager, lead: Lead, **kwargs):
         super().__init__(*args, **kwargs)
         self.lead = lead
-        cast(forms.ModelChoiceField, self.fields["to"]).queryset = _targets(manager, exclude=lead.owner_id)
+        cast(forms.ModelChoiceField, self.fields["to"]).queryset = target_reps(manager, exclude=lead.owner_id)
 
     def clean(self):
         cleaned = super().clean()
@@ -71,4 +72,4 @@ class ReassignQueueForm(forms.Form):
     def __init__(self, *args, manager, from_rep: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.from_rep = from_rep
-        cast(forms.ModelChoiceField, self.fields["to"]).queryset = _targets(manager, exclude=from_rep.pk)
+        cast(forms.ModelChoiceField, self.fields["to"]).queryset = target_reps(manager, exclude=from_rep.pk)

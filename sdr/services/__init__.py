@@ -12,10 +12,12 @@ imports a module's ``_private`` names.
     reassignment.py  a manager moves leads; the SLA sweep moves breached ones
     touches.py       working the queue: touches, follow-ups, dispositions
     cadences.py      enrolling a lead in a cadence, its steps in business days, ending it
+    bulk.py          the lead list's bulk actions: assign, nurture, disqualify, enroll
     common.py        the error, roles and the event helper the modules above share
 """
 
 from . import cadences
+from .bulk import MAX_BULK_LEADS, BulkReport, RowOutcome, bulk_assign, bulk_dispose, bulk_enroll
 from .common import SDR_ROLES, SDR_TEAM_KINDS, SdrError
 from .reassignment import reassign_breached, reassign_leads, reassign_queue
 from .round_robin import TeamPool, lock_round_robins, save_round_robins
@@ -49,15 +51,21 @@ __all__ = [
     "DEFAULT_POLICIES",
     "DISPOSITIONS",
     "DISQUALIFY_REASONS",
+    "MAX_BULK_LEADS",
     "MAX_FOLLOW_UP",
     "NURTURE_REASONS",
     "ROUTING_SWEEP_BATCH",
     "SDR_ROLES",
     "SDR_TEAM_KINDS",
+    "BulkReport",
     "RoutingResult",
+    "RowOutcome",
     "SdrError",
     "TeamPool",
     "TouchResult",
+    "bulk_assign",
+    "bulk_dispose",
+    "bulk_enroll",
     "cadences",
     "dispose_lead",
     "first_touch_policies",

@@ -5,6 +5,7 @@
     rows.py      what a queue row shows (the SLA text other apps' pages use too)
     cadences.py  the cadence control (enroll, stop) on the queue, lead and target pages
     manage.py    a manager's team queues and the reassignment pages
+    bulk.py      the lead list's bulk actions (assign, nurture, disqualify, enroll, export)
 
 Other apps use ``sla_display`` and ``ItemLine`` (their work rows read as the queue's do);
 ``QUEUE_PAGE`` is the number of rows the queue page shows (the bench measures that page).

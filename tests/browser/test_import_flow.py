@@ -246,7 +246,7 @@ def test_lead_list_filters_and_sorts_in_place(page, live_server, login, shot, di
     login(manager)
     page.goto(f"{live_server.url}/leads/")
     table = page.locator("#lead-table")
-    names = table.locator("tbody tr td:first-child a")
+    names = table.locator("tbody tr td:nth-child(2) a")  # the first column holds the row checkboxes
     expect(names).to_have_count(4)
     page.evaluate("window.__noReload = true")
 

@@ -67,8 +67,9 @@ def test_list_page_issues_a_fixed_number_of_queries(client_for, manager, django_
     campaign = CampaignFactory()
     LeadFactory.create_batch(size, campaign=campaign, owner=manager)
     client = client_for(manager)
-    # session, user, campaigns and owners for the filter form, count, page, scoring settings
-    with django_assert_num_queries(7):
+    # session, user, saved views, campaigns and owners for the filter form, count, page,
+    # scoring settings
+    with django_assert_num_queries(8):
         response = client.get(reverse("leads:list"), {"sort": "grade"})
     assert response.status_code == 200
     assert response.content.decode().count('class="grade grade-D">D4<') == min(size, 50)
