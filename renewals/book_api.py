@@ -1,7 +1,8 @@
 """API: the accounts list (an AM's book), with the page's filters.
 
-    GET  /api/v1/accounts/        the accounts I manage (?q=, ?status=, ?renewal_within=, ?risk=,
-                                  ?owner= for a manager, ?sort=), paged like every list
+    GET  /api/v1/accounts/        the accounts I manage, soonest renewal first (?q=, ?status=,
+                                  ?renewal_within=, ?risk=, ?owner= for a manager, ?sort=),
+                                  paged like every list
     GET  /api/v1/accounts/<id>/   one of them
 
 Who sees what is ``renewals.book.book_accounts``, as on ``/accounts/``: an AM their accounts, a
@@ -9,6 +10,7 @@ manager their AMs', superusers and marketing/ops every account an AM has or had;
 none (403). An unknown filter value is a 400 naming the parameter, never an empty list.
 """
 
+from django.db.models import F
 from django.http import Http404
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import mixins, permissions, serializers, viewsets
@@ -81,7 +83,7 @@ class AccountBookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return (
             with_figures(book_accounts(self.request.user))
             .select_related("account_manager")
-            .order_by("name", "id")
+            .order_by(F("next_renewal").asc(nulls_last=True), "name", "id")
         )
 
     def get_object(self) -> Account:

@@ -70,10 +70,11 @@ class AccountBookFilter(django_filters.FilterSet):
         max_value=RENEWAL_WITHIN_MAX,
         widget=forms.NumberInput(attrs={"min": 0, "max": RENEWAL_WITHIN_MAX, "step": 1}),
     )
-    risk = django_filters.BooleanFilter(
-        field_name="at_risk",
-        label="At risk",
-        widget=forms.Select(choices=[("", "Any"), ("true", "At risk"), ("false", "Not at risk")]),
+    risk = django_filters.ChoiceFilter(
+        method="by_risk",
+        label="Risk",
+        choices=[("true", "At risk"), ("false", "Not at risk")],
+        empty_label="Any",
     )
     owner = django_filters.ModelChoiceFilter(
         field_name="account_manager", queryset=_ams, empty_label="Every AM", label="Account manager"
@@ -94,6 +95,9 @@ class AccountBookFilter(django_filters.FilterSet):
 
     def by_status(self, queryset, name, value):
         return queryset.filter(Status.CONDITIONS[value])
+
+    def by_risk(self, queryset, name, value):
+        return queryset.filter(at_risk=value == "true")
 
     def renewing_within(self, queryset, name, value):
         # A renewal already past its end and still open is within any horizon.
