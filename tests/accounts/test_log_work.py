@@ -105,7 +105,9 @@ def test_nobody_else_logs_on_an_opportunity(request, client_for, opportunity, wh
 
 def test_readers_see_the_timeline_without_the_form(client_for, ae, inbound_sdr, opportunity):
     log_work(opportunity_id=opportunity.pk, by=ae, kind="call", note="First call.")
-    html = client_for(inbound_sdr).get(reverse("accounts:opportunity", args=[opportunity.pk])).content.decode()
+    html = (
+        client_for(inbound_sdr).get(reverse("accounts:opportunity", args=[opportunity.pk])).content.decode()
+    )
     assert "First call." in html and 'id="w_kind_0"' not in html
 
 
@@ -118,7 +120,9 @@ def test_readers_see_the_timeline_without_the_form(client_for, ae, inbound_sdr, 
         ({"kind": "call", "note": "x" * 2001}, "note", "Keep it under 2000 characters."),
     ],
 )
-def test_bad_input_answers_the_form_with_its_errors_and_saves_nothing(client_for, ae, opportunity, data, field, message):
+def test_bad_input_answers_the_form_with_its_errors_and_saves_nothing(
+    client_for, ae, opportunity, data, field, message
+):
     client = client_for(ae)
     response = client.post(log_url(opportunity), data, **HTMX)
     assert response.status_code == 400
@@ -174,7 +178,9 @@ def test_the_am_and_their_manager_log_on_the_account(client_for, am, am_manager,
     assert set(Activity.objects.values_list("account_id", "opportunity_id")) == {(account.pk, None)}
 
 
-@pytest.mark.parametrize(("who", "status"), [("ae", 403), ("inbound_sdr", 403), ("marketing", 403), ("robin", 404)])
+@pytest.mark.parametrize(
+    ("who", "status"), [("ae", 403), ("inbound_sdr", 403), ("marketing", 403), ("robin", 404)]
+)
 def test_nobody_else_logs_on_an_account(request, client_for, account, who, status):
     if who == "robin":
         user = UserFactory(username="robin", role=Role.AM)  # another AM: the account is not theirs
@@ -197,8 +203,12 @@ def test_the_account_timeline_gathers_what_was_logged_on_its_contracts_and_oppor
     opportunity = accepted(inbound_sdr, ae, now=NOW, company="Kunde GmbH", email="eva@kunde.example")
     assert opportunity.account_id == account.pk
     log_work(opportunity_id=opportunity.pk, by=ae, kind="call", note="AE call.", now=NOW - timedelta(hours=3))
-    log_contract_work(contract_id=term.pk, by=am, kind="note", note="On the term.", now=NOW - timedelta(hours=2))
-    log_work(account_id=account.pk, by=am, kind="meeting", note="On the account.", now=NOW - timedelta(hours=1))
+    log_contract_work(
+        contract_id=term.pk, by=am, kind="note", note="On the term.", now=NOW - timedelta(hours=2)
+    )
+    log_work(
+        account_id=account.pk, by=am, kind="meeting", note="On the account.", now=NOW - timedelta(hours=1)
+    )
 
     html = client_for(am_manager).get(reverse("renewals:account", args=[account.pk])).content.decode()
     on_account, on_term, on_opportunity = entries(html)
@@ -238,7 +248,9 @@ def test_a_note_is_not_talking_to_the_customer(client_for, am, term):
     client_for(am).post(contract_log(term), {"kind": "note", "note": "Check usage first."}, **HTMX)
     term.refresh_from_db()
     assert term.renewal_activity_at is None
-    assert WorkItem.objects.get(kind=WorkItem.Kind.RENEWAL_START, object_id=term.pk).state == WorkItem.State.OPEN
+    assert (
+        WorkItem.objects.get(kind=WorkItem.Kind.RENEWAL_START, object_id=term.pk).state == WorkItem.State.OPEN
+    )
     assert not ContractActivity.objects.get().renewal_conversation
 
 
@@ -276,7 +288,9 @@ def test_bad_input_on_a_contract_is_a_400_and_changes_nothing(client_for, am, te
 
 def test_a_closed_term_still_takes_a_note(client_for, am, account):
     ended = contract(account, end=TODAY + timedelta(days=20), now=NOW)
-    Contract.objects.filter(pk=ended.pk).update(status="churned", outcome="churned", churn_reason="Price / budget")
+    Contract.objects.filter(pk=ended.pk).update(
+        status="churned", outcome="churned", churn_reason="Price / budget"
+    )
     response = client_for(am).post(contract_log(ended), {"kind": "note", "note": "Lost on price."})
     assert response.status_code == 302
     assert not ContractActivity.objects.get().renewal_conversation
@@ -293,7 +307,9 @@ def test_the_contract_timeline_costs_the_same_whatever_its_length(client_for, am
     with CaptureQueriesContext(connection) as small:
         client.get(url)
     for i in range(60):
-        log_contract_work(contract_id=term.pk, by=am, kind="note", note=f"n{i + 1}", now=NOW + timedelta(minutes=i))
+        log_contract_work(
+            contract_id=term.pk, by=am, kind="note", note=f"n{i + 1}", now=NOW + timedelta(minutes=i)
+        )
     with CaptureQueriesContext(connection) as large:
         html = client.get(url).content.decode()
     assert len(large.captured_queries) == len(small.captured_queries)

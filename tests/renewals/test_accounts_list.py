@@ -205,7 +205,11 @@ def test_the_api_lists_an_ams_book_with_the_pages_figures(api_for, am, book):
     by_name = {row["name"]: row for row in body["results"]}
     assert set(by_name) == {"Soon AG", "Wide GmbH", "Gone BV", "Maybe Ltd"}
     soon = by_name["Soon AG"]
-    assert soon["annual_value"] == "12000.00" and soon["next_renewal"] == "2026-05-14" and soon["at_risk"] is True
+    assert (
+        soon["annual_value"] == "12000.00"
+        and soon["next_renewal"] == "2026-05-14"
+        and soon["at_risk"] is True
+    )
     assert soon["status"] == "customer" and soon["account_manager"] == am.pk
     assert soon["page"] == reverse("renewals:account", args=[book["soon"].pk])
     assert by_name["Wide GmbH"]["annual_value"] == "8000.00"
