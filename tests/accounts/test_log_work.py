@@ -182,10 +182,8 @@ def test_the_am_and_their_manager_log_on_the_account(client_for, am, am_manager,
     ("who", "status"), [("ae", 403), ("inbound_sdr", 403), ("marketing", 403), ("robin", 404)]
 )
 def test_nobody_else_logs_on_an_account(request, client_for, account, who, status):
-    if who == "robin":
-        user = UserFactory(username="robin", role=Role.AM)  # another AM: the account is not theirs
-    else:
-        user = request.getfixturevalue(who)
+    # Robin, another AM: the account is not theirs, so it is a 404 (ids do not leak).
+    user = UserFactory(username="robin", role=Role.AM) if who == "robin" else request.getfixturevalue(who)
     response = client_for(user).post(account_log(account), {"kind": "call", "note": "Hi"}, **HTMX)
     assert response.status_code == status
     assert not Activity.objects.exists()
