@@ -2,7 +2,7 @@
 calls, meetings and notes (who, when in the viewer's zone, what), where each was logged, and
 the form for whoever may log there."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -41,7 +41,7 @@ class WorkLog:
     target: str = "#work-log"
 
 
-def newest(rows: Sequence, limit: int = WORK_LOG_LIMIT) -> tuple[list, bool]:
+def newest(rows: Iterable, limit: int = WORK_LOG_LIMIT) -> tuple[list, bool]:
     """The first ``limit`` of ``limit + 1`` rows read, and whether there were more."""
     rows = list(rows)
     return rows[:limit], len(rows) > limit

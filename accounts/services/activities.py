@@ -52,9 +52,14 @@ def log_work(
                 raise AccountsError("Only whoever works this opportunity logs work on it.")
             account = opportunity.account
         else:
-            account = Account.objects.select_related("account_manager").filter(pk=account_id).first()
-            if account is None or not works_account(by, account):
+            found = (
+                Account.objects.select_related("account_manager").filter(pk=account_id).first()
+                if account_id is not None
+                else None
+            )
+            if found is None or not works_account(by, found):
                 raise AccountsError("Only the account's AM (or their manager) logs work on it.")
+            account = found
         return record_activity(account=account, opportunity=opportunity, contact_id=contact_id, by=by,
                                kind=kind, note=note, at=now)  # fmt: skip
 
