@@ -313,3 +313,25 @@ def test_the_contract_timeline_costs_the_same_whatever_its_length(client_for, am
     assert len(large.captured_queries) == len(small.captured_queries)
     shown = entries(html)
     assert len(shown) == 50 and "n60" in shown[0]
+
+
+JUNK = ["", "x", "-1", "99999999999999999999", "null", "[]", "é" * 3000, "a\x00b", "1' OR 1=1"]
+
+
+@pytest.mark.parametrize("value", JUNK)
+def test_no_input_makes_a_500_and_junk_saves_nothing(client_for, ae, am, opportunity, term, value):
+    urls = [(ae, log_url(opportunity)), (am, account_log(term.account)), (am, contract_log(term))]
+    for user, url in urls:
+        client = client_for(user)
+        for data in (
+            {"kind": value, "note": "ok"},
+            {"kind": "note", "note": value},
+            {"kind": [value, "call"]},
+        ):
+            response = client.post(url, data, **HTMX)
+            assert response.status_code in (200, 400), (url, data)
+    # Only a well-formed call or meeting with a harmless note could have been saved.
+    assert all(a.kind in ("call", "meeting", "note") and "\x00" not in a.note for a in Activity.objects.all())
+    assert (
+        client_for(ae).post("/opportunities/99999999999999999999/log/", {"kind": "call"}).status_code == 404
+    )

@@ -258,3 +258,26 @@ def test_the_api_is_in_the_schema(api_for, am):
     parameters = {p["name"] for p in schema["paths"]["/api/v1/accounts/"]["get"]["parameters"]}
     assert {"q", "status", "renewal_within", "risk", "owner", "sort", "page"} <= parameters
     assert "/api/v1/accounts/{id}/" in schema["paths"]
+
+
+JUNK = [
+    "",
+    "x",
+    "-1",
+    "0",
+    "99999999999999999999",
+    "1e9",
+    "null",
+    "[]",
+    "2026-13-45",
+    "é" * 300,
+    "a\x00b",
+    "1' OR 1=1",
+]
+
+
+@pytest.mark.parametrize("value", JUNK)
+def test_no_filter_value_makes_a_500(client_for, api_for, am_manager, book, value):
+    for name in ("q", "status", "renewal_within", "risk", "owner", "sort", "page"):
+        assert client_for(am_manager).get(PAGE, {name: value}).status_code in (200, 400), name
+        assert api_for(am_manager).get(API, {name: value}).status_code in (200, 400, 404), name
