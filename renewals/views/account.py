@@ -147,7 +147,7 @@ def _account_context(request, account: Account, may_work: bool, **forms) -> dict
     scoring = ScoringSettings.load()
     contacts = list(account.contacts.select_related("lead")[: CONTACTS_LIMIT + 1])
     opportunities = list(
-        account.opportunities.select_related("stage", "owner")
+        account.opportunities.select_related("stage", "owner", "renewal_of")
         .annotate(visible=visible_opportunity(user))
         .order_by("-handed_off_at", "-id")[: OPPORTUNITIES_LIMIT + 1]
     )

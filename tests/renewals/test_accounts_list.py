@@ -12,9 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Account
+from renewals.models import Contract
 from renewals.services import log_conversation, run_renewals
 from team.models import Role
-from tests.factories import UserFactory, contract, customer
+from tests.factories import UserFactory, accepted, contract, customer
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
@@ -281,3 +282,35 @@ def test_no_filter_value_makes_a_500(client_for, api_for, am_manager, book, valu
     for name in ("q", "status", "renewal_within", "risk", "owner", "sort", "page"):
         assert client_for(am_manager).get(PAGE, {name: value}).status_code in (200, 400), name
         assert api_for(am_manager).get(API, {name: value}).status_code in (200, 400, 404), name
+
+
+# --- opportunities as links ---------------------------------------------------------------------
+
+
+def test_opportunities_on_the_account_and_contract_pages_link_where_the_reader_may_go(
+    client_for, am, am_manager, inbound_sdr, ae, book
+):
+    (term,) = book["soon"].contracts.all()
+    renewal = term.renewal
+    assert renewal is not None  # the daily run opened it
+    account_page = reverse("renewals:account", args=[book["soon"].pk])
+    contract_page = reverse("renewals:contract", args=[term.pk])
+    opportunity_page = reverse("accounts:opportunity", args=[renewal.pk])
+
+    # The AM works a renewal on its contract's page: that is where its name links.
+    html = client_for(am).get(account_page).content.decode()
+    assert f'<a href="{contract_page}">{renewal.name}</a>' in html
+    # Their manager may open the opportunity itself.
+    html = client_for(am_manager).get(account_page).content.decode()
+    assert f'<a href="{opportunity_page}">{renewal.name}</a>' in html
+    html = client_for(am_manager).get(contract_page).content.decode()
+    assert f'<a href="{opportunity_page}">{renewal.name}</a>' in html
+
+    # A contract won from an opportunity links the deal for whoever may open it.
+    won = accepted(inbound_sdr, ae, now=NOW, company="Soon AG", email="buyer@soon.example")
+    Contract.objects.filter(pk=term.pk).update(opportunity=won)
+    deal = reverse("accounts:opportunity", args=[won.pk])
+    assert f'<a href="{deal}">{won.name}</a>' not in client_for(am).get(contract_page).content.decode()
+    assert won.name in client_for(am).get(contract_page).content.decode()  # named, not linked
+    ops = UserFactory(username="ops", role=Role.MARKETING, is_superuser=True)
+    assert f'<a href="{deal}">{won.name}</a>' in client_for(ops).get(contract_page).content.decode()
