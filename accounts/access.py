@@ -5,6 +5,8 @@ endpoint and service of the app asks.
   the pipeline (``can_work_pipeline``, ``sees_pipeline``, ``may_work``), who answers a handoff
   (``covers_handoff``, ``may_answer``), who closes one (``owns_or_manages``).
 - Handoffs: who hands a lead off (``may_hand_off``).
+- Logged work (calls, meetings, notes): who logs on an opportunity (``may_log_on_opportunity``:
+  whoever works it) and on an account (``works_account``: its AM, their manager).
 - Target accounts: who sees and manages them (``can_see_targets``, ``can_manage_targets``,
   ``visible_targets``, ``target_for``), to whom they go (``assignable_prospectors``), who adds
   prospects (``may_add_prospects``) and works their leads (``lead_worker``).
@@ -23,7 +25,7 @@ from django.http import Http404
 
 from leads.models import Lead
 from team.access import can_manage_reps, can_work_queue, managed_teams
-from team.models import Role, User
+from team.models import Role, Team, User
 
 from .models import Account, Opportunity, OpportunityQuerySet
 
@@ -322,3 +324,30 @@ def lead_worker(user) -> Callable[[Lead], bool]:
         )
 
     return may_work_lead
+
+
+# --- logged work (calls, meetings, notes) -------------------------------------------------------
+
+
+def works_account(user, account: Account) -> bool:
+    """The account's AM, a manager of the AM's team (or of an AM team, while it has no AM), or
+    a superuser: who works a customer account (``renewals.access.may_work_account`` is this
+    rule) and logs calls, meetings and notes on it. ``account.account_manager`` is read."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    if user.role == Role.AM:
+        return account.account_manager_id == user.pk
+    if user.role == Role.MANAGER:
+        am = account.account_manager
+        if am is None:
+            return Team.objects.filter(manager=user, kind=Team.Kind.ACCOUNT_MANAGEMENT).exists()
+        return am.team_id is not None and Team.objects.filter(pk=am.team_id, manager=user).exists()
+    return False
+
+
+def may_log_on_opportunity(user, opportunity: Opportunity) -> bool:
+    """Whoever works the opportunity logs on it: its AE and their manager, an AM on the upsells
+    they own (``may_work``), in any state (a note after a loss is still worth keeping)."""
+    return user.is_authenticated and may_work(user, opportunity)

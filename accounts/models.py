@@ -434,3 +434,56 @@ class OpportunityEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class Activity(models.Model):
+    """Work an AE or an AM logged: a call, a meeting or a note, on an account, and on one of
+    its opportunities (and with one of its people) when it was about that. The contract page
+    logs here too, through ``renewals`` (which keeps the contract it was logged on, since
+    contracts live above this app)."""
+
+    class Kind(models.TextChoices):
+        CALL = "call", "Call"
+        MEETING = "meeting", "Meeting"
+        NOTE = "note", "Note"
+
+    # A call or a meeting is talking to the customer; a note is not.
+    TALKS = (Kind.CALL, Kind.MEETING)
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="activities", db_index=False)
+    opportunity = models.ForeignKey(
+        Opportunity,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="activities",
+        db_index=False,  # in activity_opportunity
+    )
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="activities"
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    note = models.TextField(blank=True, max_length=2000)
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "activities"
+        indexes = [
+            # Each timeline reads its newest rows in index order.
+            models.Index(fields=["account", "-at", "-id"], name="activity_account"),
+            models.Index(
+                fields=["opportunity", "-at", "-id"],
+                name="activity_opportunity",
+                condition=Q(opportunity__isnull=False),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=["call", "meeting", "note"]), name="activity_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"

@@ -17,6 +17,7 @@ urlpatterns = [
     path("opportunities/<int:pk>/reject/", inbox.reject, name="reject"),
     path("opportunities/<int:pk>/move/", opportunity.move, name="move"),
     path("opportunities/<int:pk>/details/", opportunity.details, name="details"),
+    path("opportunities/<int:pk>/log/", opportunity.log_work, name="log_work"),
     # the SDR's hand-off
     path("leads/<int:lead_id>/hand-off/", handoff.handoff, name="handoff"),
     # the outbound SDR's target accounts

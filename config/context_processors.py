@@ -19,5 +19,7 @@ def navigation(request):
         # Every manager, as for Targets: asking whether they run an AM team would cost every
         # page a query.
         "nav_renewals": user.role == Role.AM or can_manage_reps(user),
+        # The accounts list: the same people as renewals (an AM's book, a manager's AMs').
+        "nav_accounts": user.role == Role.AM or can_manage_reps(user),
         "nav_mail": may_have_mailbox(user),
     }

@@ -20,12 +20,12 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
 
-from accounts.access import is_own_upsell, sees_opportunities
+from accounts.access import is_own_upsell, sees_opportunities, works_account
 from accounts.models import Account, Opportunity
 from leads.access import can_import
 from leads.models import Lead
 from team.access import managed_teams
-from team.models import Role, Team, User
+from team.models import Role, User
 
 from .models import Contract
 
@@ -49,19 +49,8 @@ def reads_every_account(user) -> bool:
 
 def may_work_account(user, account: Account) -> bool:
     """The account's AM, a manager of the AM's team (or of the AM teams, while it has no AM),
-    or a superuser."""
-    if not user.is_authenticated:
-        return False
-    if user.is_superuser:
-        return True
-    if user.role == Role.AM:
-        return account.account_manager_id == user.pk
-    if user.role == Role.MANAGER:
-        am = account.account_manager
-        if am is None:
-            return Team.objects.filter(manager=user, kind=Team.Kind.ACCOUNT_MANAGEMENT).exists()
-        return am.team_id is not None and Team.objects.filter(pk=am.team_id, manager=user).exists()
-    return False
+    or a superuser (``accounts.access.works_account``, where logging calls asks it too)."""
+    return works_account(user, account)
 
 
 def assigns_account_managers(user) -> bool:
@@ -187,7 +176,7 @@ def contract_for(user, pk) -> tuple[Contract, bool]:
     try:
         contract = Contract.objects.select_related(
             "account__account_manager__team", "renewal__stage", "renewal__owner", "renewed_from", "renewed_by",
-            "created_by",
+            "created_by", "opportunity",
         ).get(pk=pk)  # fmt: skip
     except (Contract.DoesNotExist, ValueError, TypeError, OverflowError):
         raise Http404("No such contract.") from None

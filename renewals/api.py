@@ -32,7 +32,7 @@ from kit.errors import Refused
 from kit.parsers import NestingSafeJSONParser
 from team.models import Role, User
 
-from . import access, services
+from . import access, book_api, services
 from .models import Contract
 from .serializers import (
     API_IMPORT_ROWS,
@@ -224,3 +224,4 @@ class ContractViewSet(
 
 def register(router) -> None:
     router.register("contracts", ContractViewSet, basename="contract")
+    book_api.register(router)

@@ -19,7 +19,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Account, Opportunity
+from accounts.models import Account, Activity, Opportunity
 
 CHURN_REASONS = (
     "Price / budget",
@@ -270,3 +270,31 @@ class AccountEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class ContractActivity(models.Model):
+    """That a call, a meeting or a note (``accounts.Activity``, on the contract's account) was
+    logged on this contract, and whether it counted as the renewal conversation: a call or a
+    meeting while the contract's renewal window is open is talking to the customer, what the
+    reminder waits for."""
+
+    activity = models.OneToOneField(
+        Activity, on_delete=models.CASCADE, primary_key=True, related_name="contract_link"
+    )
+    contract = models.ForeignKey(
+        Contract, on_delete=models.CASCADE, related_name="activities", db_index=False
+    )
+    at = models.DateTimeField(
+        help_text="The activity's time, here so the contract's timeline is one index read."
+    )
+    renewal_conversation = models.BooleanField(
+        default=False, help_text="It counted as the renewal conversation (and completed the renewal items)."
+    )
+
+    class Meta:
+        ordering = ["-at", "-activity"]
+        verbose_name_plural = "contract activities"
+        indexes = [models.Index(fields=["contract", "-at", "-activity"], name="contract_activity_time")]
+
+    def __str__(self) -> str:
+        return f"Activity {self.activity_id} on contract {self.contract_id}"

@@ -124,15 +124,24 @@ class Visible(TypedDict):
 def opportunity_rows(
     opportunities: "Sequence[WithAnnotations[Opportunity, Visible]]", user
 ) -> list[OpportunityRow]:
-    """``opportunities`` annotated with ``visible`` (``access.visible_opportunity``)."""
+    """``opportunities`` annotated with ``visible`` (``access.visible_opportunity``), read with
+    ``renewal_of``: a renewal the user may not open (an AM's: renewals close on the contract's
+    page) links to its contract's page instead, which the account page's reader may open."""
     return [
         OpportunityRow(
             opportunity=o,
             amount_text=money_text(o.amount),
-            url=reverse("accounts:opportunity", args=[o.pk]) if opens_opportunity(user, o, o.visible) else "",
+            url=_opportunity_url(o, user),
         )
         for o in opportunities
     ]
+
+
+def _opportunity_url(opportunity, user) -> str:
+    if opens_opportunity(user, opportunity, opportunity.visible):
+        return reverse("accounts:opportunity", args=[opportunity.pk])
+    renewed = getattr(opportunity, "renewal_of", None)
+    return reverse("renewals:contract", args=[renewed.pk]) if renewed is not None else ""
 
 
 @dataclass

@@ -8,12 +8,14 @@ the app's features, each owning its transactions and timelines:
 - ``pipeline``: closing (``move_stage``, ``update_opportunity``);
 - ``targets``: target accounts (``create_target_account``, ``assign_prospector``);
 - ``prospects``: the people added to them (``add_prospects``, ``import_prospects``);
+- ``activities``: logged work, calls, meetings and notes (``log_work``, ``record_activity``);
 - ``common``: the app's refusal (``AccountsError``), the acceptance policy, the stages.
 
 Who may do what is ``accounts.access``; the services ask it on the rows they lock.
 """
 
 from .acceptance import accept_handoff, reassign_breached_handoffs, reject_handoff
+from .activities import NOTE_MAX, log_work, record_activity
 from .common import AccountsError, acceptance_policy, ensure_default_stages, first_stage
 from .handoff import Qualifying, contact_for, email_domain, hand_off
 from .pipeline import move_stage, update_opportunity
@@ -28,6 +30,7 @@ from .targets import (
 )
 
 __all__ = [
+    "NOTE_MAX",
     "AccountsError",
     "AddedProspect",
     "DuplicateDomain",
@@ -45,10 +48,12 @@ __all__ = [
     "first_stage",
     "hand_off",
     "import_prospects",
+    "log_work",
     "move_stage",
     "normalize_domain",
     "prospects_of",
     "reassign_breached_handoffs",
+    "record_activity",
     "reject_handoff",
     "update_opportunity",
     "with_counts",

@@ -7,9 +7,11 @@ back (done) or the page with the errors (400 for input, 409 for a move the state
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kit.errors import Refused, add_refusal
 from kit.htmx import is_htmx
@@ -17,20 +19,24 @@ from kit.pages import query_string, safe_next
 from leads.models import ScoringSettings
 from leads.presenters import scored
 from sdr.views import item_lines
+from team.zones import user_zone
 
 from .. import services
 from ..access import (
     can_work_pipeline,
     may_answer,
+    may_log_on_opportunity,
     may_work,
     opportunity_for,
     sees_pipeline,
     workable_for,
     workable_owner_ids,
 )
+from ..forms.activities import LogWorkForm
 from ..forms.pipeline import DetailsForm, MoveForm, RejectForm
-from ..models import Opportunity, Stage
+from ..models import Activity, Opportunity, Stage
 from ..presenters.pipeline import board_card, days_since, stage_options
+from ..presenters.work_log import WorkEntry, WorkLog, newest
 from .common import STAGE_EVENTS, on, pipeline_stages
 from .pipeline import card_opportunities, pipeline_context
 
@@ -52,6 +58,7 @@ def page_context(
     move_form=None,
     details_form=None,
     lost: bool = False,
+    log_form=None,
 ) -> dict:
     user = request.user
     now = timezone.now()
@@ -82,6 +89,7 @@ def page_context(
         "lost": lost or bool(move_form is not None and move_form.data.get("lost_reason") is not None),
         "now": now,
         "risk_minutes": settings.WORK_AT_RISK_MINUTES,
+        "log": work_log(request, opportunity, form=log_form),
     }
     if can_answer:
         context["reject_form"] = reject_form or RejectForm(auto_id="r_%s")
@@ -94,6 +102,59 @@ def page_context(
             details_form=details_form or DetailsForm(auto_id="d_%s", initial=_details_initial(opportunity)),
         )
     return context
+
+
+def work_log(request, opportunity: Opportunity, *, form=None, notice: str = "") -> WorkLog:
+    """The calls, meetings and notes logged on the opportunity (one query), and the form for
+    whoever works it."""
+    rows, more = newest(Activity.objects.filter(opportunity=opportunity).select_related("actor")[:51])
+    may_log = may_log_on_opportunity(request.user, opportunity)
+    return WorkLog(
+        entries=[WorkEntry(activity) for activity in rows],
+        more=more,
+        zone=user_zone(request.user),
+        post_url=reverse("accounts:log_work", args=[opportunity.pk]),
+        form=(form or LogWorkForm(auto_id="w_%s")) if may_log else None,
+        notice=notice,
+    )
+
+
+@login_required
+@require_POST
+def log_work(request, pk):
+    """Log a call, a meeting or a note on the opportunity (its AE, their manager, an AM on
+    their own upsell). With htmx the section comes back: the new entry on top (200), or the
+    form with its errors (400); without, a redirect back or the page with the errors."""
+    opportunity = opportunity_for(request.user, pk)
+    if not may_log_on_opportunity(request.user, opportunity):
+        raise PermissionDenied("Only whoever works this opportunity logs work on it.")
+    form = LogWorkForm(request.POST, auto_id="w_%s")
+    if form.is_valid():
+        try:
+            activity = services.log_work(
+                opportunity_id=opportunity.pk,
+                by=request.user,
+                kind=form.cleaned_data["kind"],
+                note=form.cleaned_data["note"],
+            )
+        except Refused as exc:
+            if not exc.field:
+                raise PermissionDenied(str(exc)) from None
+            add_refusal(form, exc)
+        else:
+            notice = f"{activity.get_kind_display()} logged."
+            if is_htmx(request):
+                return render(
+                    request, "accounts/_work_log.html", {"log": work_log(request, opportunity, notice=notice)}
+                )
+            messages.success(request, notice)
+            return redirect(opportunity.get_absolute_url())
+    if is_htmx(request):
+        log = work_log(request, opportunity, form=form)
+        return render(request, "accounts/_work_log.html", {"log": log}, status=400)
+    return render(
+        request, "accounts/opportunity.html", page_context(request, opportunity, log_form=form), status=400
+    )
 
 
 @login_required

@@ -4,7 +4,8 @@ app's public service API (what other apps, the views, the API, tasks and tests i
     contracts   customers and their contracts (by hand, by a won deal)
     managers    who gets a customer (territory round-robin), hand assignment, waiting customers
     windows     the renewal windows: opening renewals, the reminder (exactly once)
-    outcomes    the renewal conversation and outcome, auto-renewals
+    outcomes    the renewal conversation (and calls, meetings, notes logged on a contract),
+                the outcome, auto-renewals
     daily       the daily run (waiting customers, windows, auto-renewals)
     expansion   people at customers as expansion leads: upsell or "not now"
     imports     contracts from a billing system's CSV or JSON rows (``import_rows`` reads and
@@ -45,7 +46,15 @@ from .managers import (
     pick_account_manager,
     why_no_account_manager,
 )
-from .outcomes import OUTCOME_EVENT, auto_renew_ended, log_conversation, next_terms, record_outcome
+from .outcomes import (
+    OUTCOME_EVENT,
+    auto_renew_ended,
+    in_renewal_window,
+    log_contract_work,
+    log_conversation,
+    next_terms,
+    record_outcome,
+)
 from .windows import RenewalRun, open_windows
 
 __all__ = [
@@ -71,6 +80,8 @@ __all__ = [
     "auto_renew_ended",
     "claim_expansion_leads",
     "import_contracts",
+    "in_renewal_window",
+    "log_contract_work",
     "log_conversation",
     "match_customers",
     "next_terms",

@@ -10,7 +10,8 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from accounts.models import Account, Opportunity, OpportunityEvent, Stage
+from accounts.models import Account, Activity, Opportunity, OpportunityEvent, Stage
+from accounts.services import record_activity
 from kit import bounds
 from kit.display import day_text, money_text
 from team.models import User
@@ -18,7 +19,7 @@ from work import services as work
 from work.models import WorkItem
 
 from ..access import may_work_account
-from ..models import CHURN_REASONS, AccountEvent, Contract
+from ..models import CHURN_REASONS, AccountEvent, Contract, ContractActivity, RenewalSettings
 from .base import RENEWAL_ITEM_KINDS, RenewalsError, Terms, term_end
 from .contracts import add_contracts_many
 from .windows import renewal_opportunity
@@ -78,20 +79,55 @@ def log_conversation(*, contract_id: int, by: User, note: str, now: datetime | N
         contract = _locked_contract(contract_id, by)
         if not contract.is_active:
             raise RenewalsError(f"This contract is already {contract.get_status_display().lower()}.")
-        contract.renewal_activity_at = now
-        contract.save(update_fields=["renewal_activity_at"])
-        work.complete_items(
-            model=Contract,
-            subject_ids=[contract.pk],
-            kinds=[WorkItem.Kind.RENEWAL_START, WorkItem.Kind.RENEWAL_REMINDER],
-            by=by,
-            now=now,
-        )
+        _talked(contract, by, now)
         AccountEvent.objects.create(
             account=contract.account, contract=contract, kind=AccountEvent.Kind.CONVERSATION, at=now,
             actor=by, message=note,
         )  # fmt: skip
     return contract
+
+
+def _talked(contract: Contract, by: User, now: datetime) -> None:
+    """Somebody talked to the customer about the renewal (the contract is locked): the start
+    and reminder items are done, and the reminder window will not nag about this term."""
+    contract.renewal_activity_at = now
+    contract.save(update_fields=["renewal_activity_at"])
+    work.complete_items(
+        model=Contract,
+        subject_ids=[contract.pk],
+        kinds=[WorkItem.Kind.RENEWAL_START, WorkItem.Kind.RENEWAL_REMINDER],
+        by=by,
+        now=now,
+    )
+
+
+def in_renewal_window(contract: Contract, today: date, start_days: int) -> bool:
+    """Whether the contract's renewal window is open: active, ending within ``start_days``
+    (the window the daily run opens, and the one the renewals page calls silent)."""
+    return contract.is_active and contract.end_date <= today + timedelta(days=start_days)
+
+
+def log_contract_work(
+    *, contract_id: int, by: User, kind: str, note: str, now: datetime | None = None
+) -> ContractActivity:
+    """A call, a meeting or a note logged on a contract: an ``accounts.Activity`` on its account
+    with the contract kept beside it. A call or a meeting while the renewal window is open is
+    the renewal conversation the reminder waits for (``log_conversation``'s effect: the start
+    and reminder items are done, the last conversation is now); a note is not talking to the
+    customer, and a call a year before the end is not about the renewal. Any state: a note on
+    a churned term is still worth keeping."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        contract = _locked_contract(contract_id, by)
+        activity = record_activity(account=contract.account, by=by, kind=kind, note=note, at=now)
+        conversation = kind in Activity.TALKS and in_renewal_window(
+            contract, timezone.localdate(now), RenewalSettings.load().start_days
+        )
+        if conversation:
+            _talked(contract, by, now)
+        return ContractActivity.objects.create(
+            activity=activity, contract=contract, at=now, renewal_conversation=conversation
+        )
 
 
 def _same_terms(contract: Contract) -> Terms:

@@ -15,11 +15,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import Account, OpportunityEvent
+from accounts.forms.activities import LogWorkForm
+from accounts.models import Account, Activity, OpportunityEvent
+from accounts.presenters.work_log import WorkEntry, WorkLog, newest
+from accounts.services import log_work as log_account_work
 from kit.display import day_text
 from kit.errors import Refused, add_refusal
+from kit.htmx import is_htmx
 from kit.pages import money_text
 from leads.models import ScoringSettings
+from team.zones import user_zone
 
 from .. import services
 from ..access import (
@@ -104,13 +109,46 @@ def _change(event: AccountEvent) -> str:
     return ("+" if event.amount > 0 else "") + money_text(event.amount)
 
 
+def _work_log(request, account: Account, may_work: bool, *, form=None, notice: str = "") -> WorkLog:
+    """Every call, meeting and note logged on the account, its opportunities and its contracts
+    (one query), each saying where it was logged; the form for its AM and their manager."""
+    user = request.user
+    activities, more = newest(
+        Activity.objects.filter(account=account)
+        .select_related("actor", "opportunity", "contract_link__contract")
+        .annotate(visible=visible_opportunity(user, "opportunity_id"))[:51]
+    )
+    entries = []
+    for activity in activities:
+        link = getattr(activity, "contract_link", None)
+        if link is not None:
+            term = link.contract
+            place = f"the {term.start_date:%Y-%m-%d} → {term.end_date:%Y-%m-%d} contract"
+            url = reverse("renewals:contract", args=[term.pk])
+            entries.append(WorkEntry(activity, place, url, conversation=link.renewal_conversation))
+        elif activity.opportunity is not None:
+            opens = opens_opportunity(user, activity.opportunity, activity.visible)
+            url = reverse("accounts:opportunity", args=[activity.opportunity_id]) if opens else ""
+            entries.append(WorkEntry(activity, activity.opportunity.name, url))
+        else:
+            entries.append(WorkEntry(activity))
+    return WorkLog(
+        entries=entries,
+        more=more,
+        zone=user_zone(user),
+        post_url=reverse("renewals:log_account_work", args=[account.pk]),
+        form=(form or LogWorkForm(auto_id="w_%s")) if may_work else None,
+        notice=notice,
+    )
+
+
 def _account_context(request, account: Account, may_work: bool, **forms) -> dict:
     user = request.user
     now = timezone.now()
     scoring = ScoringSettings.load()
     contacts = list(account.contacts.select_related("lead")[: CONTACTS_LIMIT + 1])
     opportunities = list(
-        account.opportunities.select_related("stage", "owner")
+        account.opportunities.select_related("stage", "owner", "renewal_of")
         .annotate(visible=visible_opportunity(user))
         .order_by("-handed_off_at", "-id")[: OPPORTUNITIES_LIMIT + 1]
     )
@@ -128,6 +166,7 @@ def _account_context(request, account: Account, may_work: bool, **forms) -> dict
         "more_opportunities": len(opportunities) > OPPORTUNITIES_LIMIT,
         "timeline": _timeline(account, user),
         "timeline_limit": TIMELINE_LIMIT,
+        "log": _work_log(request, account, may_work, form=forms.get("log_form")),
     }
     if may_work:
         context["contract_form"] = forms.get("contract_form") or ContractForm(auto_id="k_%s")
@@ -196,4 +235,44 @@ def add_contract(request, pk):
             )  # fmt: skip
             return redirect("renewals:account", pk=account.pk)
     context = _account_context(request, account, may_work, contract_form=form)
+    return render(request, "renewals/account.html", context, status=400)
+
+
+@login_required
+@require_POST
+def log_work(request, pk):
+    """A call, a meeting or a note on the account (its AM or their manager). With htmx the
+    section comes back: the new entry on top (200), or the form with its errors (400);
+    without, a redirect back or the page with the errors."""
+    account, may_work = account_for(request.user, pk)
+    if not may_work:
+        raise PermissionDenied("Only the account's AM or their manager logs work on it.")
+    form = LogWorkForm(request.POST, auto_id="w_%s")
+    if form.is_valid():
+        try:
+            activity = log_account_work(
+                account_id=account.pk,
+                by=request.user,
+                kind=form.cleaned_data["kind"],
+                note=form.cleaned_data["note"],
+            )
+        except Refused as exc:
+            if not exc.field:
+                raise PermissionDenied(str(exc)) from None
+            add_refusal(form, exc)
+        else:
+            notice = f"{activity.get_kind_display()} logged."
+            if is_htmx(request):
+                log = _work_log(request, account, may_work, notice=notice)
+                return render(request, "accounts/_work_log.html", {"log": log})
+            messages.success(request, notice)
+            return redirect("renewals:account", pk=account.pk)
+    if is_htmx(request):
+        return render(
+            request,
+            "accounts/_work_log.html",
+            {"log": _work_log(request, account, may_work, form=form)},
+            status=400,
+        )
+    context = _account_context(request, account, may_work, log_form=form)
     return render(request, "renewals/account.html", context, status=400)

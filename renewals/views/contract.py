@@ -12,6 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.forms.activities import LogWorkForm
+from accounts.models import Opportunity
+from accounts.presenters.work_log import WorkEntry, WorkLog, newest
 from kit.display import day_text, when_text
 from kit.errors import Refused, add_refusal
 from kit.htmx import is_htmx
@@ -25,7 +28,7 @@ from ..access import (
     opens_opportunity,
 )
 from ..forms import ConversationForm, OutcomeForm
-from ..models import Contract
+from ..models import Contract, ContractActivity
 
 # --- one contract -------------------------------------------------------------------------------
 
@@ -43,10 +46,31 @@ def _outcome_initial(contract: Contract) -> dict:
     }
 
 
+def _work_log(request, contract: Contract, may_work: bool, tz, form=None) -> WorkLog:
+    """The calls, meetings and notes logged on this contract (one query), and the form for the
+    account's AM and their manager. The form's answer is the whole panel: a call can be the
+    renewal conversation, which changes the renewal's facts and items too."""
+    links, more = newest(
+        ContractActivity.objects.filter(contract=contract).select_related("activity__actor")[:51]
+    )
+    return WorkLog(
+        entries=[WorkEntry(link.activity, conversation=link.renewal_conversation) for link in links],
+        more=more,
+        zone=tz,
+        post_url=reverse("renewals:log_contract_work", args=[contract.pk]),
+        form=(form or LogWorkForm(auto_id="w_%s")) if may_work else None,
+        target="#renewal-panel",
+    )
+
+
 def _contract_context(
     request, contract: Contract, may_work: bool, *, error: str = "", notice: str = "", **forms
 ) -> dict:
     now = timezone.now()
+    visible = (
+        contract.opportunity_id is not None
+        and Opportunity.objects.visible_to(request.user).filter(pk=contract.opportunity_id).exists()
+    )
     items = item_lines(
         contract.work_items.select_related("policy", "owner").order_by("-created_at", "-id"), now
     )
@@ -70,6 +94,13 @@ def _contract_context(
         "error": error,
         "notice": notice,
         "risk_minutes": settings.WORK_AT_RISK_MINUTES,
+        "log": _work_log(request, contract, may_work, tz, forms.get("log_form")),
+        "origin_url": (
+            reverse("accounts:opportunity", args=[contract.opportunity_id])
+            if contract.opportunity is not None
+            and opens_opportunity(request.user, contract.opportunity, visible)
+            else ""
+        ),
     }
     if can_work:
         context["conversation_form"] = forms.get("conversation_form") or ConversationForm(auto_id="c_%s")
@@ -125,6 +156,39 @@ def conversation(request, pk):
     except Refused as exc:
         return _contract_refused(request, contract, exc.status, exc, conversation_form=form)
     notice = "Conversation logged: the renewal's start and reminder items are done."
+    if is_htmx(request):
+        contract, may_work = contract_for(request.user, contract.pk)
+        return render(
+            request,
+            "renewals/_contract_panel.html",
+            _contract_context(request, contract, may_work, notice=notice),
+        )
+    messages.success(request, notice)
+    return redirect(contract.get_absolute_url())
+
+
+@login_required
+@require_POST
+def log_work(request, pk):
+    """A call, a meeting or a note on the contract (the account's AM or their manager, in any
+    state). A call or a meeting while the renewal window is open is the renewal conversation
+    (``services.log_contract_work``). With htmx the panel comes back (400 with the form's
+    errors); without, a redirect back or the page with the errors."""
+    contract, _ = _workable_contract(request, pk)
+    form = LogWorkForm(request.POST, auto_id="w_%s")
+    if not form.is_valid():
+        return _contract_refused(request, contract, 400, log_form=form)
+    try:
+        link = services.log_contract_work(
+            contract_id=contract.pk,
+            by=request.user,
+            kind=form.cleaned_data["kind"],
+            note=form.cleaned_data["note"],
+        )
+    except Refused as exc:
+        return _contract_refused(request, contract, exc.status, exc, log_form=form)
+    notice = f"{link.activity.get_kind_display()} logged"
+    notice += ": it counts as the renewal conversation." if link.renewal_conversation else "."
     if is_htmx(request):
         contract, may_work = contract_for(request.user, contract.pk)
         return render(

@@ -480,9 +480,10 @@ def test_the_account_page_issues_a_fixed_number_of_queries(client_for, am, am_ma
     record_outcome(contract_id=latest.pk, by=am, outcome="renewed", now=NOW)
     large = _count(client_for(am), url), _count(client_for(am_manager), url)
     # session, user, account, scoring settings, contacts, opportunities, contracts, the two
-    # timelines; a manager: + whether they run the AM's team, + the AMs to assign to, + the
-    # accounts whose contacts they may email (the addresses link to the composer)
-    assert small == large == (9, 12), (small, large)
+    # timelines, the logged calls, meetings and notes and the viewer's zone they are shown in;
+    # a manager: + whether they run the AM's team, + the AMs to assign to, + the accounts
+    # whose contacts they may email (the addresses link to the composer)
+    assert small == large == (11, 14), (small, large)
 
 
 # --- the contract page ------------------------------------------------------------------
@@ -607,4 +608,4 @@ def test_the_contract_page_issues_a_fixed_number_of_queries(client_for, am, book
     url = reverse("renewals:contract", args=[book["mid"].pk])
     small = _count(client_for(am), url)
     log_conversation(contract_id=book["mid"].pk, by=am, note="Spoke.", now=NOW)
-    assert small == _count(client_for(am), url) == 4  # the zone comes with the user
+    assert small == _count(client_for(am), url) == 5  # the zone comes with the user; + the work logged on it
