@@ -5,12 +5,27 @@ Shared by the queue page and the API. Two queries whatever the queue's length: t
 index), and their leads.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, TypedDict
 
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.contenttypes.prefetch import GenericPrefetch
-from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from leads.models import TOUCH_KINDS, Activity, Lead
@@ -125,3 +140,38 @@ def unassigned_for(
 ) -> "QuerySet[WithAnnotations[WorkItem, QueueAnnotations]]":
     """What waits in these teams' unassigned queues (for their manager)."""
     return lead_items(now).filter(owner__isnull=True, team_id__in=list(team_ids))
+
+
+@dataclass(frozen=True)
+class QueueSummary:
+    """How many items wait in each bucket of a queue, and its fingerprint: what the queue
+    page's live version (``kit.live``) is computed from. The fingerprint changes when an item
+    joins or leaves the queue, moves to another bucket (a hand-raiser, a timer coming due) or
+    changes policy (a tightened first-touch timer)."""
+
+    counts: list[tuple[str, int, int]]  # (label, count, bucket) for every bucket
+    fingerprint: tuple[object, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(n for _, n, _ in self.counts)
+
+
+def queue_summary(owner, now: datetime | None = None) -> QueueSummary:
+    """One grouped query over the whole queue (the open-queue index, and the leads' keys)."""
+    rows = (
+        queue_for(owner, now)
+        .prefetch_related(None)
+        .order_by()
+        .values("bucket")
+        .annotate(n=Count("pk"), ids=Sum("pk"), last=Max("pk"), policies=Sum("policy_id"))
+    )
+    found = {row["bucket"]: row for row in rows}
+    counts = [
+        (label, found[bucket]["n"] if bucket in found else 0, bucket)
+        for bucket, label in sorted(Bucket.LABELS.items())
+    ]
+    fingerprint = tuple(
+        (bucket, row["n"], row["ids"], row["last"], row["policies"]) for bucket, row in sorted(found.items())
+    )
+    return QueueSummary(counts, fingerprint)
