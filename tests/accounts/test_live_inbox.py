@@ -85,7 +85,9 @@ def test_only_an_ae_follows_the_inbox(request, who):
 
 
 @pytest.mark.parametrize("size", [2, 20])
-def test_a_poll_costs_the_same_queries_whatever_the_inbox(inbound_sdr, ae, other_ae, django_assert_num_queries, size):
+def test_a_poll_costs_the_same_queries_whatever_the_inbox(
+    inbound_sdr, ae, other_ae, django_assert_num_queries, size
+):
     for n in range(size):
         handoff(inbound_sdr, ae if n % 2 else other_ae, TUESDAY_10 + timedelta(minutes=n))
     client = logged_in(ae)

@@ -34,7 +34,9 @@ def count_of(page, label: str):
     return page.locator("#queue-counts li", has_text=label).locator("strong")
 
 
-def test_a_lead_routed_to_the_rep_appears_in_the_open_queue(page, live_server, login, shot, dialogs, inbound_sdr):
+def test_a_lead_routed_to_the_rep_appears_in_the_open_queue(
+    page, live_server, login, shot, dialogs, inbound_sdr
+):
     first = routed(inbound_sdr, first_name="Ada", last_name="Adler", company="Adler Software", fit_grade="A")
     login(inbound_sdr)
     rows = page.locator("#queue-list > li.q-row")
@@ -58,7 +60,9 @@ def test_a_lead_routed_to_the_rep_appears_in_the_open_queue(page, live_server, l
     assert polls and set(polls) == {304}, polls
 
     # --- a lead is routed to the rep: its row appears without a reload ----------------------
-    new = routed(inbound_sdr, first_name="Zoe", last_name="Zorn", company="Zorn AG", fit_grade="A", hand_raiser=True)
+    new = routed(
+        inbound_sdr, first_name="Zoe", last_name="Zorn", company="Zorn AG", fit_grade="A", hand_raiser=True
+    )
     row = page.locator(f"#item-{new.pk}")
     expect(row).to_be_visible(timeout=5000)
     expect(row).to_have_class(re.compile(r"\blive-new\b"))
@@ -132,3 +136,52 @@ def test_a_hidden_tab_stops_asking_and_asks_at_once_when_shown(page, live_server
     new = routed(inbound_sdr, first_name="Zoe")
     set_hidden(page, False)
     expect(page.locator(f"#item-{new.pk}")).to_be_visible(timeout=800)
+
+
+def test_a_new_handoff_appears_in_the_open_inbox(page, live_server, login, shot, dialogs, inbound_sdr, ae):
+    from accounts.services import hand_off
+    from tests.factories import qualifying
+
+    def handed_off(**fields):
+        lead = routed_lead(inbound_sdr, **fields)
+        return hand_off(lead_id=lead.pk, by=inbound_sdr, qualifying=qualifying(), ae=ae)
+
+    handed_off(first_name="Ada", company="Adler Software")
+    login(ae)
+    page.goto(f"{live_server.url}/inbox/")
+    expect(page.locator("#inbox-mine > li.ib-row")).to_have_count(1)
+    page.evaluate("window.__noReload = true")
+
+    new = handed_off(first_name="Zoe", company="Zorn AG")
+
+    row = page.locator(f"#inbox-{new.pk}")
+    expect(row).to_have_class(re.compile(r"\blive-new\b"), timeout=5000)
+    expect(page.locator("#inbox-mine > li.ib-row")).to_have_count(2)
+    expect(page.locator("#mine-total")).to_contain_text("2")
+    expect(page.locator("#inbox-news")).to_have_text("1 new handoff, highlighted below.")
+    # the new row's answers work: accepting it takes it out of the list in place
+    row.get_by_role("button", name="Accept").click()
+    expect(row).to_contain_text("In pipeline")
+    assert page.evaluate("window.__noReload") is True
+    assert dialogs == []
+    shot("live_inbox_new_handoff")
+
+
+def test_a_new_expansion_lead_appears_on_the_open_renewals_page(page, live_server, login, shot, am):
+    from tests.factories import customer, raise_hand
+
+    customer(am)
+    login(am)
+    page.goto(f"{live_server.url}/renewals/")
+    expect(page.locator("#expansion-leads")).to_contain_text("No expansion leads waiting")
+    page.evaluate("window.__noReload = true")
+
+    lead = raise_hand("pat@acme.example", first_name="Pat", last_name="Lee", title="Head of Ops")
+
+    row = page.locator(f"#expansion-{lead.pk}")
+    expect(row).to_have_class(re.compile(r"\blive-new\b"), timeout=5000)
+    expect(row).to_contain_text("Pat Lee")
+    expect(page.locator("#expansion-total")).to_have_text("1 waiting")
+    expect(page.locator("#expansion-news")).to_have_text("1 new expansion lead, highlighted below.")
+    assert page.evaluate("window.__noReload") is True
+    shot("live_renewals_new_expansion_lead")

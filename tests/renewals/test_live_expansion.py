@@ -11,9 +11,9 @@ from django.test import Client
 from django.urls import reverse
 
 from renewals.services import not_now
-from tests.renewals.test_expansion import TUESDAY_10, expansion_lead, leads_for
-from tests.factories import UserFactory, customer
 from team.models import Role
+from tests.factories import UserFactory, customer
+from tests.renewals.test_expansion import TUESDAY_10, expansion_lead, leads_for
 
 pytestmark = pytest.mark.django_db
 
@@ -95,7 +95,9 @@ def test_only_who_works_renewals_follows_them(request, who):
 
 
 @pytest.mark.parametrize("size", [1, 7])
-def test_a_poll_costs_the_same_queries_whatever_the_list(am, am_manager, acme, django_assert_num_queries, size):
+def test_a_poll_costs_the_same_queries_whatever_the_list(
+    am, am_manager, acme, django_assert_num_queries, size
+):
     leads_for(am, acme, size)
     # a 200 adds the items, their leads, contacts and accounts; for a manager also the teams
     # they manage, once (whom they may email, for the rows' links)
