@@ -104,7 +104,7 @@ def open_pages(reps: list[int], pages: int) -> list[str]:
     from team.models import User
 
     users = {u.pk: u for u in User.objects.filter(pk__in=reps)}
-    keys = []
+    keys: list[str] = []
     for n in range(pages):
         user = users[reps[n % len(reps)]]
         session = SessionStore()
@@ -112,6 +112,7 @@ def open_pages(reps: list[int], pages: int) -> list[str]:
         session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.create()
+        assert session.session_key is not None  # create() saved it
         keys.append(session.session_key)
     return keys
 

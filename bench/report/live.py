@@ -1,7 +1,7 @@
 """Figure 10: live updates, 500 open queue pages polling."""
 
 from ..live import LiveFigures
-from ..mdwriter import Paragraph, Section, Table
+from ..mdwriter import Block, Paragraph, Section, Table
 from .summary import Row, not_measured
 
 
@@ -69,7 +69,7 @@ def section(m: LiveFigures) -> Section:
             ),
         ],
     )
-    blocks = [
+    blocks: list[Block] = [
         Paragraph(
             f"{m.pages} logged-in sessions over {m.reps} SDRs (~{m.open_items_per_rep:.0f} open items each, the queues",
             f"generator on {m.leads:,} leads), gunicorn with {m.workers} sync workers. Each poll is `GET /queue/live/`",
