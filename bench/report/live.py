@@ -66,6 +66,8 @@ def section(m: LiveFigures) -> Section:
                 f"{m.sql_p50_ms:.2f}",
                 f"{m.sql_p99_ms:.2f}",
                 "—",
+                "—",
+                "—",
             ),
         ],
     )
@@ -82,7 +84,8 @@ def section(m: LiveFigures) -> Section:
         Paragraph(
             f"During the paced run the bench database ran {p.transactions_per_second:,.1f} transactions/s",
             f"({p.idle_transactions_per_second:,.1f}/s with nothing polling; every statement is its own",
-            f"transaction in autocommit, three a poll) reading {p.rows_read_per_second:,.0f} rows/s; the gunicorn",
+            "transaction in autocommit: a 304 is four, Django's connection health check, the session, the",
+            f"user and the queue's counts) reading {p.rows_read_per_second:,.0f} rows/s; the gunicorn",
             f"workers used {p.gunicorn_cpu:.3f} cores and PostgreSQL's backends {p.postgres_cpu:.3f} cores",
             "(`/proc`, CPU seconds per second). The machine is shared: the latencies and requests/s above move",
             "with its load (the load average is in the summary), the CPU per poll much less. At",
