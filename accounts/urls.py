@@ -10,6 +10,7 @@ app_name = "accounts"
 urlpatterns = [
     # the AE's inbox and pipeline, one opportunity, the manager's early losses
     path("inbox/", inbox.inbox, name="inbox"),
+    path("inbox/live/", inbox.inbox_live, name="inbox_live"),
     path("pipeline/", pipeline.pipeline, name="pipeline"),
     path("opportunities/early-losses/", early_losses.early_losses, name="early_losses"),
     path("opportunities/<int:pk>/", opportunity.opportunity_page, name="opportunity"),

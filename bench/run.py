@@ -34,6 +34,11 @@ the same job the cheapest way (raw SQL), in the same run on the same machine.
 9. Sending email (``--only mail``): sends per minute through one worker (``mail.services.send_due``)
    to the SMTP server on loopback (``make mail-servers``), beside a bare ``smtplib`` loop sending
    the same number of messages over one connection (and one opening a connection per message).
+10. Live updates (``--only live``): 500 open queue pages polling ``/queue/live/`` every 15 s on
+   gunicorn: 304 and changed polls per second with p50/p99, the database transactions per second
+   and the CPU they add, beside the version check's bare SQL; and what a plain request waits while
+   every sync worker holds a server-sent-events stream. On the queues generator's data (its own,
+   smaller set when the queues figure did not run: the cost is per open page, not per lead).
 
 Everything runs against a dedicated database, ``refinery_bench``, dropped and re-created at
 the start; Redis database 14 is flushed. Nothing else is touched. Another checkout (CI, a
@@ -57,6 +62,7 @@ from bench import (
     capture,
     csv_import,
     insight,
+    live,
     mail_poll,
     mail_send,
     opportunities,
@@ -98,6 +104,8 @@ class Sizes:
     mail_messages: int  # new messages in the polled mailbox
     mail_leads: int  # leads they are matched against (fewer left by another figure: generated)
     mail_sends: int  # emails sent by each path of the sending figure
+    live_leads: int  # leads of the live figure's own data set (queues generator), if queues did not run
+    live_seconds: int  # the paced run of 500 open pages
 
 
 FULL = Sizes(
@@ -119,6 +127,8 @@ FULL = Sizes(
     mail_messages=10_000,
     mail_leads=1_000_000,
     mail_sends=2_000,
+    live_leads=100_000,
+    live_seconds=60,
 )
 QUICK = Sizes(
     wrk_seconds=5,
@@ -139,6 +149,8 @@ QUICK = Sizes(
     mail_messages=2_000,
     mail_leads=100_000,
     mail_sends=500,
+    live_leads=100_000,
+    live_seconds=45,
 )
 # CI's smoke run (``--ci``): every figure end to end, so that a migration or model change that
 # breaks one fails CI; sizes as small as each figure allows (the figures mean nothing here).
@@ -161,8 +173,10 @@ CI = Sizes(
     mail_messages=500,
     mail_leads=20_000,
     mail_sends=50,
+    live_leads=100_000,
+    live_seconds=16,
 )
-FIGURES = ("capture", "import", "sweep", "queues", "opportunities", "renewals", "insight", "mail")
+FIGURES = ("capture", "import", "sweep", "queues", "opportunities", "renewals", "insight", "mail", "live")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -375,6 +389,18 @@ def bench_mail_send(sizes: Sizes) -> mail_send.MailSendFigures:
     return mail_send.measure(sizes.mail_sends, log=log)
 
 
+def bench_live(sizes: Sizes, args, campaigns: list[int], queues_data=None) -> live.LiveFigures:
+    return live.measure(
+        sizes.live_leads,
+        campaigns=campaigns,
+        workers=args.workers,
+        wrk_seconds=sizes.wrk_seconds,
+        paced_seconds=sizes.live_seconds,
+        queues_data=queues_data,
+        log=log,
+    )
+
+
 def main(argv: list[str]) -> None:
     args = parse_args(argv)
     args.quick = args.quick or args.ci
@@ -429,6 +455,10 @@ def main(argv: list[str]) -> None:
         results.mail_poll = bench_mail_poll(sizes, owners, campaigns)
         results.mail_send = bench_mail_send(sizes)
         results.load["mail"] = (load_before, os.getloadavg()[0])
+    if "live" in only:
+        load_before = os.getloadavg()[0]
+        results.live = bench_live(sizes, args, campaigns, results.queues.data if results.queues else None)
+        results.load["live"] = (load_before, os.getloadavg()[0])
     results.total_seconds = time.perf_counter() - started
 
     print()

@@ -205,6 +205,9 @@ MAIL_SENDING_WINDOW = env.str("MAIL_SENDING_WINDOW", default="08:00-18:00")
 
 # Work items due within this many minutes show as "at risk" in queues and the breach review.
 WORK_AT_RISK_MINUTES = env.int("WORK_AT_RISK_MINUTES", default=60)
+# How often an open queue, inbox or renewals page asks whether it changed (kit/live.py; the
+# cost of 500 open pages at this interval is measured by `make bench --only live`).
+LIVE_POLL_SECONDS = env.int("LIVE_POLL_SECONDS", default=15)
 
 # Security: strict by default, relaxed only by variables (the demo runs plain HTTP).
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, TypedDict
 
+from django.db.models import Count, Max, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -191,3 +192,13 @@ def expansion_items_for(
             )
         )
     return shown
+
+
+def expansion_fingerprint(user) -> tuple[object, ...]:
+    """Which expansion-lead items wait for ``user`` (the list's live version, ``kit.live``):
+    one aggregate over the open items they may see."""
+    if not can_manage_accounts(user):
+        return ()
+    visible = visible_expansion_items(user, WorkItem.objects.open().filter(kind=WorkItem.Kind.EXPANSION_LEAD))
+    row = visible.aggregate(n=Count("pk"), ids=Sum("pk"), last=Max("pk"), owners=Sum("owner_id"))
+    return (row["n"], row["ids"], row["last"], row["owners"])

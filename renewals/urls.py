@@ -10,6 +10,7 @@ app_name = "renewals"
 urlpatterns = [
     path("renewals/", due.renewals, name="renewals"),
     path("accounts/", book.accounts, name="accounts"),
+    path("renewals/expansion-leads/live/", due.expansion_live, name="expansion_live"),
     path("accounts/<int:pk>/", account.account, name="account"),
     path("accounts/<int:pk>/account-manager/", account.assign_am, name="assign_am"),
     path("accounts/<int:pk>/contracts/", account.add_contract, name="add_contract"),

@@ -11,6 +11,7 @@ app_name = "sdr"
 
 urlpatterns = [
     path("queue/", queue_views.queue, name="queue"),
+    path("queue/live/", queue_views.queue_live, name="queue_live"),
     path("queue/items/<int:item_id>/", items.item_detail, name="item"),
     path("queue/items/<int:item_id>/touch/", items.log_touch, name="touch"),
     path("queue/items/<int:item_id>/follow-up/", items.set_follow_up, name="follow_up"),

@@ -13,11 +13,13 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
     Count,
+    Max,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
+    Sum,
 )
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -27,6 +29,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from kit.errors import Refused, add_refusal
 from kit.htmx import is_htmx
+from kit.live import live_etag, mark, not_modified, poll_seconds
 from kit.pages import safe_next
 from leads.models import ScoringSettings
 from work.models import WorkItem
@@ -89,12 +92,7 @@ def _inbox_context(request, refused: dict | None = None) -> dict:
         _inbox_rows(Opportunity.objects.inbox().filter(owner=user))[:INBOX_LIMIT], now, half_life
     )
     team = inbox_rows(_inbox_rows(team_handoffs(user))[:TEAM_LIMIT], now, half_life)
-    # How many wait in all (the rows above are the oldest few): one count over the pending index.
-    pending = Opportunity.objects.inbox()
-    pending = pending.filter(owner_id__in=teammate_ids(user)) if user.team_id else pending.filter(owner=user)
-    counts = pending.aggregate(
-        mine=Count("pk", filter=Q(owner=user)), team=Count("pk", filter=~Q(owner=user))
-    )
+    counts = _pending(user)
     refused = refused or {}
     if refused:
         pk, error, form = refused.get("pk"), refused.get("error", ""), refused.get("form")
@@ -108,7 +106,27 @@ def _inbox_context(request, refused: dict | None = None) -> dict:
         "reject_reasons": REJECT_REASONS,
         "mine_total": counts["mine"],
         "team_total": counts["team"],
+        "live_etag": _etag(request, counts),
+        "live_interval": poll_seconds(),
     }
+
+
+def _pending(user) -> dict:
+    """How many handoffs wait in all (the rows shown are the oldest few), and a fingerprint of
+    which (the inbox's live version, ``kit.live``): one aggregate over the pending index."""
+    pending = Opportunity.objects.inbox()
+    pending = pending.filter(owner_id__in=teammate_ids(user)) if user.team_id else pending.filter(owner=user)
+    return pending.aggregate(
+        mine=Count("pk", filter=Q(owner=user)),
+        team=Count("pk", filter=~Q(owner=user)),
+        mine_ids=Sum("pk", filter=Q(owner=user)),
+        ids=Sum("pk"),
+        last=Max("pk"),
+    )
+
+
+def _etag(request, counts: dict) -> str:
+    return live_etag(request, "accounts.inbox", [counts[key] for key in sorted(counts)])
 
 
 def _require_ae(user) -> None:
@@ -123,6 +141,20 @@ def inbox(request):
     teammate (a colleague may cover)."""
     _require_ae(request.user)
     return render(request, "accounts/inbox.html", _inbox_context(request))
+
+
+@login_required
+@require_GET
+def inbox_live(request):
+    """What the open inbox polls: 304 while the handoffs waiting for the AE and their team are
+    the same, else both lists again."""
+    _require_ae(request.user)
+    etag = _etag(request, _pending(request.user))
+    unchanged = not_modified(request, etag)
+    if unchanged is not None:
+        return unchanged
+    context = _inbox_context(request)
+    return mark(render(request, "accounts/_inbox_lists.html", context), context["live_etag"])
 
 
 def _inbox_row(request, pk: int) -> InboxRow:

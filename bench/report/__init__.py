@@ -12,6 +12,7 @@ from ..capture import CaptureFigures
 from ..csv_import import ImportFigures
 from ..env import BASE_DIR, BENCH_ENV, DB_NAME
 from ..insight import InsightFigures
+from ..live import LiveFigures
 from ..mail_poll import MailPollFigures
 from ..mail_send import MailSendFigures
 from ..mdwriter import Bullets, Code, Heading, Paragraph, Section, Table, render
@@ -19,7 +20,7 @@ from ..opportunities import OpportunitiesFigures
 from ..queues import QueuesFigures
 from ..renewals import RenewalsFigures
 from ..sweep import SweepFigures
-from . import capture, csv_import, insight, mail_poll, mail_send, opportunities, queues, renewals, sweep
+from . import capture, csv_import, insight, live, mail_poll, mail_send, opportunities, queues, renewals, sweep
 from .summary import HEADERS, Row
 
 DOCS_PATH = BASE_DIR / "docs" / "benchmarks.md"
@@ -39,6 +40,7 @@ class Results:
     insight: InsightFigures | None = None
     mail_poll: MailPollFigures | None = None
     mail_send: MailSendFigures | None = None
+    live: LiveFigures | None = None
     total_seconds: float = 0.0
     load: dict[str, tuple[float, float]] = field(default_factory=dict)  # 1-minute load avg
 
@@ -54,6 +56,7 @@ class Results:
             (insight, self.insight),
             (mail_poll, self.mail_poll),
             (mail_send, self.mail_send),
+            (live, self.live),
         )
         return [(module, figures) for module, figures in measured if figures]
 

@@ -33,6 +33,7 @@ from django.views.decorators.http import require_GET
 from accounts.models import Contact
 from kit.display import day_text
 from kit.htmx import is_htmx
+from kit.live import live_etag, mark, not_modified, poll_seconds
 from kit.pages import money_text, query_string
 from leads.models import ScoringSettings
 from leads.scoring import threshold_key
@@ -47,7 +48,7 @@ from ..access import (
     sees_every_am,
 )
 from ..models import Contract, RenewalSettings
-from ..presenters import RenewalRow, expansion_items_for
+from ..presenters import RenewalRow, expansion_fingerprint, expansion_items_for
 from ..services import RENEWAL_ITEM_KINDS
 
 HORIZON_DAYS = 90
@@ -326,6 +327,28 @@ def renewals(request):
     context, status = _renewals_context(request)
     if is_htmx(request) and request.headers.get("HX-Target") == "renewal-results":
         return render(request, "renewals/_renewal_results.html", context, status=status)
-    # The expansion leads (people at their customers asking for more): on the full page only.
+    # The expansion leads (people at their customers asking for more): on the full page only,
+    # kept live by ``expansion_live``.
     context["expansion_items"] = expansion_items_for(request.user, now=context["now"])
+    context["live_etag"] = _expansion_etag(request)
+    context["live_interval"] = poll_seconds()
     return render(request, "renewals/renewals.html", context, status=status)
+
+
+@login_required
+@require_GET
+def expansion_live(request):
+    """What the open renewals page polls: 304 while the expansion leads waiting for the AM (a
+    manager: their AM teams') are the same, else the list again."""
+    if not can_manage_accounts(request.user):
+        raise PermissionDenied("Renewals are the account managers' and their managers'.")
+    etag = _expansion_etag(request)
+    unchanged = not_modified(request, etag)
+    if unchanged is not None:
+        return unchanged
+    context = {"expansion_items": expansion_items_for(request.user)}
+    return mark(render(request, "renewals/_expansion_leads.html", context), etag)
+
+
+def _expansion_etag(request) -> str:
+    return live_etag(request, "renewals.expansion", expansion_fingerprint(request.user))

@@ -29,6 +29,7 @@ from .. import services
 from ..access import own_queue_item
 from ..forms import DispositionForm, FollowUpForm, TouchForm
 from ..models import Channel, Enrollment
+from ..queue import queue_summary
 from .rows import ROW, queue_row, row_context
 
 
@@ -70,10 +71,13 @@ def item_detail(request, item_id):
     return render(request, "sdr/item.html", row_context(row, panel=_forms(row.item, tz)))
 
 
+COUNTS = "sdr/_queue_counts.html"
+
+
 def _succeeded(request, item_id: int, lead_id: int, notice: str, others: Sequence[int] = ()):
     """The row after the change; the lead's other rows the change touched (a touch also
-    completes a due follow-up, a disposition closes every item) come along out of band, so
-    each shows its new state in place too."""
+    completes a due follow-up, a disposition closes every item) and the queue's counts come
+    along out of band, so each shows its new state in place too."""
     if not is_htmx(request):
         messages.success(request, notice)
         return redirect("sdr:queue")
@@ -84,6 +88,9 @@ def _succeeded(request, item_id: int, lead_id: int, notice: str, others: Sequenc
         if other_id != item_id:
             row = queue_row(other_id, lead, now)
             response.write(render_to_string(ROW, row_context(row, oob=True), request=request))
+    # The counts above the list change too (the item left its bucket): out of band as well.
+    counts = {"counts": queue_summary(request.user, now).counts, "counts_oob": True}
+    response.write(render_to_string(COUNTS, counts, request=request))
     return response
 
 

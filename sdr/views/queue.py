@@ -1,5 +1,6 @@
 """The SDR's queue page: an SDR's own queue in the order to work it, a manager's read-only look
-at one of their reps' (``?rep=``), or the list of their reps to choose from. Thin: authorize,
+at one of their reps' (``?rep=``), or the list of their reps to choose from; and its live
+endpoint (``kit.live``), which the open page asks whether the queue changed. Thin: authorize,
 read the queue, render. Working one row is ``items``; what a row shows is ``rows``.
 """
 
@@ -8,15 +9,17 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
+from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from kit.htmx import is_htmx
+from kit.live import live_etag, mark, not_modified, poll_seconds
 from work.models import WorkItem
 
 from ..access import queue_owner_for, reps_of
-from ..queue import Bucket, queue_for
+from ..queue import QueueSummary, queue_for, queue_summary
 from .rows import queue_rows
 
 # The page shows the first rows of the queue in its order (the API gives up to QUEUE_LIMIT):
@@ -39,22 +42,43 @@ def queue(request):
         )
         return render(request, "sdr/queue_reps.html", {"reps": reps})
     now = timezone.now()
-    rows = queue_rows([item for item in queue_for(rep, now)[:QUEUE_PAGE] if item.subject is not None], now)
-    counts = _bucket_counts(rep, now)
-    context = {
-        "rep": rep,
-        "read_only": read_only,
-        "rows": rows,
-        "counts": counts,
-        "total": sum(n for _, n, _ in counts),
-        "risk_minutes": settings.WORK_AT_RISK_MINUTES,
-    }
+    summary = queue_summary(rep, now)
+    context = _context(request, rep, read_only, now, summary)
     template = "sdr/_queue_list.html" if is_htmx(request) else "sdr/queue.html"
     return render(request, template, context)
 
 
-def _bucket_counts(rep, now: datetime) -> list[tuple[str, int, int]]:
-    """(label, count, bucket) for every bucket, from one grouped query over the whole queue."""
-    rows = queue_for(rep, now).prefetch_related(None).order_by().values("bucket").annotate(n=Count("pk"))
-    found = {row["bucket"]: row["n"] for row in rows}
-    return [(label, found.get(bucket, 0), bucket) for bucket, label in sorted(Bucket.LABELS.items())]
+@login_required
+@require_GET
+def queue_live(request):
+    """What the open queue page polls: 304 while the queue (the one the page shows: the rep's
+    own, or for a manager the ``?rep=`` they may see) is unchanged, else the list again."""
+    rep, read_only = queue_owner_for(request.user, request.GET.get("rep"))
+    if rep is None:
+        raise Http404("Choose a rep.")
+    now = timezone.now()
+    summary = queue_summary(rep, now)
+    etag = _etag(request, rep, summary)
+    unchanged = not_modified(request, etag)
+    if unchanged is not None:
+        return unchanged
+    context = _context(request, rep, read_only, now, summary)
+    return mark(render(request, "sdr/_queue_list.html", context), etag)
+
+
+def _etag(request, rep, summary: QueueSummary) -> str:
+    return live_etag(request, "sdr.queue", (rep.pk, *summary.fingerprint))
+
+
+def _context(request, rep, read_only: bool, now: datetime, summary: QueueSummary) -> dict:
+    rows = queue_rows([item for item in queue_for(rep, now)[:QUEUE_PAGE] if item.subject is not None], now)
+    return {
+        "rep": rep,
+        "read_only": read_only,
+        "rows": rows,
+        "counts": summary.counts,
+        "total": summary.total,
+        "risk_minutes": settings.WORK_AT_RISK_MINUTES,
+        "live_etag": _etag(request, rep, summary),
+        "live_interval": poll_seconds(),
+    }

@@ -139,5 +139,14 @@
     }
   });
 
+  // A live update (live.js) replaced the list: keep the selection on the same lead's row.
+  let selectedId = null;
+  root.addEventListener("live:swapped", () => {
+    const all = rows();
+    const same = all.findIndex((row) => row.id === selectedId);
+    select(same >= 0 ? same : Math.min(index, all.length - 1), { scroll: false });
+  });
+  root.addEventListener("live:swapping", () => (selectedId = current() ? current().id : null));
+
   select(0, { scroll: false });
 })();
