@@ -80,7 +80,9 @@ def test_main_pages_fit_a_phone(page, live_server, login, shot, busy, request, r
         expect(page.locator("header.topbar nav a").first).to_be_hidden()
         page.locator("header.topbar summary").click()
         # Opened, every link of the menu on the screen, none cut off, each a 44 px target.
-        for link in page.locator("header.topbar nav a, header.topbar .who a, header.topbar .who button").all():
+        for link in page.locator(
+            "header.topbar nav a, header.topbar .who a, header.topbar .who button"
+        ).all():
             expect(link).to_be_visible()
             box = link.bounding_box()
             assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE + 1, (path, link.inner_text())
@@ -151,7 +153,12 @@ def _fits(page, path):
         "words split": page.evaluate(SPLIT_WORDS, ["main", WHOLE]),
         "small targets": page.evaluate(SMALL_TARGETS, TAP),
     }
-    assert problems == {"page width": [PHONE, PHONE], "sticking out": [], "words split": [], "small targets": []}, path
+    assert problems == {
+        "page width": [PHONE, PHONE],
+        "sticking out": [],
+        "words split": [],
+        "small targets": [],
+    }, path
 
 
 def _on_screen(locator):
@@ -203,7 +210,9 @@ def test_sdr_works_the_queue_on_a_phone(page, live_server, login, shot, inbound_
         box = _on_screen(row.get_by_role("link", name=name, exact=True))
         assert box["height"] >= TAP - 0.5, (name, box)
     expect(row.get_by_role("link", name="Call", exact=True)).to_have_attribute("href", "tel:+493012345678")
-    expect(row.get_by_role("link", name="Email", exact=True)).to_have_attribute("href", re.compile(r"^/mail/compose/\?lead="))
+    expect(row.get_by_role("link", name="Email", exact=True)).to_have_attribute(
+        "href", re.compile(r"^/mail/compose/\?lead=")
+    )
 
     row.get_by_role("link", name="Log touch", exact=True).click()
     form = row.locator("form.q-touch-form")
@@ -250,7 +259,10 @@ def test_am_reads_the_renewals_on_a_phone(page, live_server, login, shot, am, ph
     _on_screen(row.locator(".sla[data-due]").first)
     expect(row.locator("td.num")).to_be_visible()
     assert row.bounding_box()["width"] <= PHONE
-    assert page.evaluate("getComputedStyle(document.querySelector('td.num'), '::before').content") == '"Annual value: "'
+    assert (
+        page.evaluate("getComputedStyle(document.querySelector('td.num'), '::before').content")
+        == '"Annual value: "'
+    )
 
 
 def test_sdr_reads_a_lead_and_calls_it_on_a_phone(page, live_server, login, shot, inbound_sdr, phone_day):
