@@ -248,7 +248,7 @@ def _open_renewals(
             News(
                 recipient_id=c.account.account_manager_id,  # type: ignore[arg-type]  # claimed: has its AM
                 kind=Kind.RENEWAL_OPENED,
-                text=f"Renewal opened: {c.account.name}, the contract ends {c.end_date:%Y-%m-%d}",
+                text=f"Renewal opened: {c.account.name}, the contract ends {day_text(c.end_date)}",
                 url=c.get_absolute_url(),
                 key=f"contract:{c.pk}:start",
             )

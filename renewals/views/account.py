@@ -123,7 +123,7 @@ def _work_log(request, account: Account, may_work: bool, *, form=None, notice: s
         link = getattr(activity, "contract_link", None)
         if link is not None:
             term = link.contract
-            place = f"the {term.start_date:%Y-%m-%d} → {term.end_date:%Y-%m-%d} contract"
+            place = f"the {day_text(term.start_date)} → {day_text(term.end_date)} contract"
             url = reverse("renewals:contract", args=[term.pk])
             entries.append(WorkEntry(activity, place, url, conversation=link.renewal_conversation))
         elif activity.opportunity is not None:

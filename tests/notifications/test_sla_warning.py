@@ -52,7 +52,7 @@ def test_at_the_share_the_owner_is_warned_once(lead, inbound_sdr):
         assert warn_sla_timers() == 0  # the beat's task
 
     [warning] = warnings_for(inbound_sdr)
-    assert warning.text == "SLA about to breach: New MQL, due 2026-11-25 12:00 CET"
+    assert warning.text == "SLA about to breach: New MQL, due Wed 25 Nov 2026, 12:00 CET"
     assert warning.url == f"/leads/{lead.pk}/"
     assert warning.read_at is None
 
@@ -120,4 +120,4 @@ def test_a_timer_tightened_by_a_hand_raise_warns_at_its_new_share(lead, inbound_
     assert warn_due_timers(now=asked + timedelta(minutes=11)) == 0
     assert warn_due_timers(now=asked + timedelta(minutes=12)) == 1
     [warning] = warnings_for(inbound_sdr)
-    assert warning.text == "SLA about to breach: Asked for a call, due 2026-11-25 09:15 CET"
+    assert warning.text == "SLA about to breach: Asked for a call, due Wed 25 Nov 2026, 09:15 CET"

@@ -109,7 +109,7 @@ def test_a_renewal_window_opening_notifies_the_am_once(am):
         (
             "casey",
             Kind.RENEWAL_OPENED,
-            "Renewal opened: Acme GmbH, the contract ends 2027-01-15",
+            "Renewal opened: Acme GmbH, the contract ends Fri 15 Jan 2027",
             f"/contracts/{term.pk}/",
         )
     ]

@@ -15,6 +15,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from kit.display import when_text
 from notifications.models import Kind
 from notifications.services import News, notify
 
@@ -67,7 +68,7 @@ def _warn_batch(now: datetime, limit: int) -> tuple[int, int]:
             News(
                 recipient_id=item.owner_id,
                 kind=Kind.SLA_WARNING,
-                text=f"SLA about to breach: {item.title}, due {due:%Y-%m-%d %H:%M %Z}",
+                text=f"SLA about to breach: {item.title}, due {when_text(due)}",
                 url=url,
                 key=f"workitem:{item.pk}:{item.due_at:%Y%m%d%H%M%S}",
             )
