@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('leads', '0012_nurture_email_activity'),
-        ('team', '0003_api_token'),
+        ('leads', '0013_webform_company'),
+        ('team', '0004_user_timezone'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
