@@ -180,7 +180,9 @@ def _moved(request, left_stage_id: int | None, moved: Opportunity, notice: str):
     context, status = pipeline_context(request)
     columns = {column.dom_id: column for column in context.get("columns", [])}
     left = columns.get(f"col-{left_stage_id}")
-    joined = columns.get(f"col-{moved.stage_id}" if moved.status == Opportunity.Status.OPEN else f"col-{moved.status}")
+    joined = columns.get(
+        f"col-{moved.stage_id}" if moved.status == Opportunity.Status.OPEN else f"col-{moved.status}"
+    )
     if status != 200 or left is None or joined is None or left is joined:
         return _worked(request, moved, notice)
     context.update(left=left, joined=joined, notice=f"{moved.name}: {notice}")

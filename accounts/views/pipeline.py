@@ -93,7 +93,9 @@ def _board(
         if stage.kind == Stage.Kind.OPEN and (stage.is_active or stage.pk in totals):
             more_query = query_string(params, drop=drop, view="list", stage=stage.pk)
             columns.append(
-                Column("open", stage.name, stage, *totals.get(stage.pk, (0, None, None)), more_query=more_query)
+                Column(
+                    "open", stage.name, stage, *totals.get(stage.pk, (0, None, None)), more_query=more_query
+                )
             )
     for kind in closed:
         stage = next((s for s in stages if s.kind == kind and s.is_active), None)

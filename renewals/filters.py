@@ -1,0 +1,66 @@
+"""The renewals list's filters, for the API (``GET /api/v1/renewals/``) with the renewals page's
+parameters: ``am`` (an AM the caller looks across), ``risk=1`` (only the renewals at risk) and
+``bucket`` (30, 60 or 90: due in 30 days, in 31-60, in 61-90). A value outside its choices is
+a 400 naming the parameter, never an empty page."""
+
+from datetime import date
+
+import django_filters
+from django.db.models import QuerySet
+
+from team.models import User
+
+from .access import account_managers_for, looks_across_ams
+from .due import BUCKETS, Risk, bucket_q
+from .models import Contract
+
+
+def _ams(request) -> QuerySet[User]:
+    """The AMs the caller may narrow to: a manager's AM teams' (all for a superuser); an AM
+    only themself."""
+    if request is None:
+        return User.objects.none()
+    user = request.user
+    return account_managers_for(user) if looks_across_ams(user) else User.objects.filter(pk=user.pk)
+
+
+class RenewalFilter(django_filters.FilterSet):
+    """``RenewalFilter(params, queryset=risk.scope(due_contracts(...)), request=request,
+    risk=risk, today=today)``; ``is_valid()``, then ``qs``."""
+
+    am = django_filters.ModelChoiceFilter(
+        field_name="account__account_manager",
+        queryset=_ams,
+        label="Account manager",
+        help_text="An account manager's user id: their renewals only (one of the AMs you look across).",
+    )
+    risk = django_filters.ChoiceFilter(
+        choices=(("1", "Only the renewals at risk"), ("0", "Every renewal")),
+        method="filter_risk",
+        help_text="1: only the renewals at risk (no conversation logged, contacts gone quiet, or a "
+        "renewal item breached).",
+    )
+    bucket = django_filters.ChoiceFilter(
+        choices=tuple((str(days), title) for days, title in BUCKETS),
+        method="filter_bucket",
+        help_text="30: due in 30 days (and those past their end, still open); 60: in 31-60 days; "
+        "90: in 61-90 days.",
+    )
+
+    class Meta:
+        model = Contract
+        fields: list[str] = []
+
+    def __init__(self, *args, risk: Risk | None = None, today: date | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.risk, self.today = risk, today
+
+    def filter_risk(self, queryset, name, value):
+        if value != "1":
+            return queryset
+        assert self.risk is not None  # given by the view
+        return queryset.filter(self.risk.any)
+
+    def filter_bucket(self, queryset, name, value):
+        assert self.today is not None  # given by the view
+        return queryset.filter(bucket_q(int(value), self.today))
