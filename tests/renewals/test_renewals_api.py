@@ -190,3 +190,23 @@ def test_the_list_costs_the_same_queries_whatever_its_size(
         response = client.get(URL)
     assert len(ids(response)) == size
     assert any(row["at_risk"] for row in response.json()["results"])
+
+
+def test_the_schema_documents_the_renewals_list_its_filters_and_rows_without_warnings(api_for, am, tmp_path):
+    from django.core.management import call_command
+
+    schema = api_for(am).get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    operation = schema["paths"][URL]
+    assert set(operation) == {"get"}
+    params = {p["name"]: p for p in operation["get"]["parameters"]}
+    assert {"am", "risk", "bucket", "page"} <= set(params)
+    assert params["bucket"]["schema"]["enum"] == ["30", "60", "90"]
+    page = operation["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit(
+        "/", 1
+    )[1]
+    row = schema["components"]["schemas"][page]["properties"]["results"]["items"]["$ref"].rsplit("/", 1)[1]
+    assert {"days_left", "bucket", "at_risk", "risk_reasons", "annual_value", "end_date"} <= set(
+        schema["components"]["schemas"][row]["properties"]
+    )
+    assert {"400", "403"} <= set(operation["get"]["responses"])
+    call_command("spectacular", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
