@@ -73,7 +73,7 @@ def _board(
     # column key -> (cards, total amount, weighted amount); the weighted sum is amount times the
     # stage's probability (percent, edited in the admin) summed in SQL, divided by 100 here so
     # that SQLite's integer division does not truncate it.
-    totals: dict[object, tuple[int, object, object]] = {}
+    totals: dict[object, tuple[int, object, Decimal | None]] = {}
     grouped = shown.values("status", "stage_id").annotate(
         n=Count("pk"), total=Sum("amount"), points=Sum(F("amount") * F("stage__probability"))
     )
@@ -82,7 +82,7 @@ def _board(
         n, total, weighted = totals.get(key, (0, None, None))
         if row["total"] is not None:
             total = (total or 0) + row["total"]
-            weighted = (weighted or 0) + _decimal(row["points"]) / 100
+            weighted = (weighted or Decimal(0)) + _decimal(row["points"]) / 100
         totals[key] = (n + row["n"], total, weighted)
 
     drop = ("page", "stage", "status", "on", "next", "part")
