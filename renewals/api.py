@@ -259,6 +259,7 @@ class RenewalViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             request=request,
             risk=risk,
             today=today,
+            ams=ams,
         )
         if not renewals.is_valid():
             raise serializers.ValidationError(renewals.errors)

@@ -6,13 +6,34 @@ a 400 naming the parameter, never an empty page."""
 from datetime import date
 
 import django_filters
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.forms import ModelChoiceField
 
 from team.models import User
 
 from .access import account_managers_for, looks_across_ams
 from .due import BUCKETS, Risk, bucket_q
 from .models import Contract
+
+
+class _AmField(ModelChoiceField):
+    """An AM's id among those already read for the page (``known``), without reading them again;
+    the queryset when none were (an AM, who may only name themself)."""
+
+    known: list[User] | None = None
+
+    def to_python(self, value):
+        if value in self.empty_values or self.known is None:
+            return super().to_python(value)
+        chosen = next((am for am in self.known if str(am.pk) == str(value).strip()), None)
+        if chosen is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return chosen
+
+
+class _AmFilter(django_filters.ModelChoiceFilter):
+    field_class = _AmField
 
 
 def _ams(request) -> QuerySet[User]:
@@ -25,24 +46,28 @@ def _ams(request) -> QuerySet[User]:
 
 
 class RenewalFilter(django_filters.FilterSet):
-    """``RenewalFilter(params, queryset=risk.scope(due_contracts(...)), request=request,
-    risk=risk, today=today)``; ``is_valid()``, then ``qs``."""
+    """The renewals page's and API's filters: ``RenewalFilter(params, queryset=risk.scope(
+    due_contracts(...)), request=request, risk=risk, today=today, ams=ams)``; ``is_valid()``,
+    then ``qs`` (a filter whose value is refused is left out of it, as the page wants)."""
 
-    am = django_filters.ModelChoiceFilter(
+    am = _AmFilter(
         field_name="account__account_manager",
         queryset=_ams,
         label="Account manager",
         help_text="An account manager's user id: their renewals only (one of the AMs you look across).",
+        error_messages={"invalid_choice": "Choose an account manager from the list."},
     )
     risk = django_filters.ChoiceFilter(
         choices=(("1", "Only the renewals at risk"), ("0", "Every renewal")),
         method="filter_risk",
+        error_messages={"invalid_choice": "Choose 1 (only the renewals at risk) or 0."},
         help_text="1: only the renewals at risk (no conversation logged, contacts gone quiet, or a "
         "renewal item breached).",
     )
     bucket = django_filters.ChoiceFilter(
         choices=tuple((str(days), title) for days, title in BUCKETS),
         method="filter_bucket",
+        error_messages={"invalid_choice": "Choose 30, 60 or 90 days."},
         help_text="30: due in 30 days (and those past their end, still open); 60: in 31-60 days; "
         "90: in 61-90 days.",
     )
@@ -51,9 +76,22 @@ class RenewalFilter(django_filters.FilterSet):
         model = Contract
         fields: list[str] = []
 
-    def __init__(self, *args, risk: Risk | None = None, today: date | None = None, **kwargs) -> None:
+    def __init__(
+        self,
+        *args,
+        risk: Risk | None = None,
+        today: date | None = None,
+        ams: list[User] | None = None,
+        **kwargs,
+    ) -> None:
+        """``risk`` and ``today``: the rules the filters apply; ``ams``: the AMs the caller looks
+        across, when the caller has read them already."""
         super().__init__(*args, **kwargs)
         self.risk, self.today = risk, today
+        if ams is not None:
+            field = self.form.fields["am"]
+            assert isinstance(field, _AmField)
+            field.known = ams
 
     def filter_risk(self, queryset, name, value):
         if value != "1":

@@ -40,6 +40,7 @@ from ..access import (
     sees_every_am,
 )
 from ..due import BUCKETS, Risk, bucket_of, bucket_q, due_contracts
+from ..filters import RenewalFilter
 from ..models import Contract, RenewalSettings
 from ..presenters import RenewalRow, expansion_items_for
 from ..services import RENEWAL_ITEM_KINDS
@@ -155,26 +156,26 @@ def _renewals_context(request) -> tuple[dict, int]:
     tz = user_zone(user)
     windows, scoring = RenewalSettings.load(), ScoringSettings.load()
     risk = Risk(now=now, today=today, start_days=windows.start_days, scoring=scoring)
-    ams, chosen_am = None, None
-    if looks_across_ams(user):
-        ams = list(account_managers_for(user))
-    scope = risk.scope(due_contracts(user, ams, today))
-    errors = []
-    if looks_across_ams(user):
-        wanted = params.get("am", "")
-        assert ams is not None  # read above for a user who looks across AMs
-        chosen_am = next((am for am in ams if str(am.pk) == wanted), None)
-        if wanted and chosen_am is None:
-            errors.append("Choose an account manager from the list.")
-        if chosen_am is not None:
-            scope = scope.filter(account__account_manager=chosen_am)
-    risk_only = params.get("risk") == "1"
-    if risk_only:
-        scope = scope.filter(risk.any)
-    one = params.get("bucket", "")
-    if one and one not in {str(days) for days, _ in BUCKETS}:
-        errors.append("Choose 30, 60 or 90 days.")
-        one = ""
+    ams = list(account_managers_for(user)) if looks_across_ams(user) else None
+    # One FilterSet with the API (``renewals.filters``): a refused value is shown and left out.
+    renewals = RenewalFilter(
+        params,
+        queryset=risk.scope(due_contracts(user, ams, today)),
+        request=request,
+        risk=risk,
+        today=today,
+        ams=ams,
+    )
+    errors = (
+        []
+        if renewals.is_valid()
+        else [str(e) for field_errors in renewals.errors.values() for e in field_errors]
+    )
+    scope = renewals.qs
+    chosen = renewals.form.cleaned_data
+    chosen_am = chosen.get("am") if ams is not None else None
+    risk_only = chosen.get("risk") == "1"
+    one = chosen.get("bucket") or ""
 
     base_query = query_string(params, drop=("page", "bucket"))
     buckets = [

@@ -210,3 +210,36 @@ def test_the_schema_documents_the_renewals_list_its_filters_and_rows_without_war
     )
     assert {"400", "403"} <= set(operation["get"]["responses"])
     call_command("spectacular", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
+
+
+@pytest.mark.parametrize(
+    "query", [{}, {"risk": "1"}, {"bucket": "30"}, {"bucket": "60", "risk": "1"}, {"am": "robin"}]
+)
+def test_the_api_lists_the_rows_the_renewals_page_shows(
+    client_for, api_for, am_manager, other_am, book, query
+):
+    """One FilterSet serves both (``renewals.filters``)."""
+    import re
+
+    if query.get("am") == "robin":
+        query = {"am": other_am.pk}
+    page = client_for(am_manager).get(reverse("renewals:renewals"), query)
+    assert page.status_code == 200
+    shown = [int(pk) for pk in re.findall(r'<tr id="contract-(\d+)"', page.content.decode())]
+
+    assert ids(api_for(am_manager).get(URL, query)) == shown and shown
+
+
+def test_the_page_and_the_api_refuse_the_same_filter_with_the_same_words(
+    client_for, api_for, am_manager, far_am, book
+):
+    page = client_for(am_manager).get(reverse("renewals:renewals"), {"am": far_am.pk, "bucket": "45"})
+    api = api_for(am_manager).get(URL, {"am": far_am.pk, "bucket": "45"})
+
+    assert page.status_code == api.status_code == 400
+    for message in ("Choose an account manager from the list.", "Choose 30, 60 or 90 days."):
+        assert message in page.content.decode()
+    assert api.json() == {
+        "am": ["Choose an account manager from the list."],
+        "bucket": ["Choose 30, 60 or 90 days."],
+    }
