@@ -1,7 +1,8 @@
-"""The renewals list's filters, for the API (``GET /api/v1/renewals/``) with the renewals page's
-parameters: ``am`` (an AM the caller looks across), ``risk=1`` (only the renewals at risk) and
-``bucket`` (30, 60 or 90: due in 30 days, in 31-60, in 61-90). A value outside its choices is
-a 400 naming the parameter, never an empty page."""
+"""The renewals list's filters, one FilterSet for the renewals page and its API
+(``GET /api/v1/renewals/``): ``am`` (an AM the caller looks across), ``risk=1`` (only the
+renewals at risk) and ``bucket`` (30, 60 or 90: due in 30 days, in 31-60, in 61-90). A value
+outside its choices is a 400 naming the parameter (the page shows the message and leaves that
+filter out), never an empty page."""
 
 from datetime import date
 

@@ -1,7 +1,9 @@
 """One opportunity's page (its qualification, events, lead's timeline and work items) and its
 actions: move to another stage, edit the working details. From the board a form posts with
-htmx and gets back its card (refused) or the whole board (done); from the page, a redirect
-back (done) or the page with the errors (400 for input, 409 for a move the state refuses).
+htmx and gets back its card (refused), the two columns a move changed (moved: their totals and
+cards, and the line for the board's live region) or the whole board (details saved); from the
+page, a redirect back (done) or the page with the errors (400 for input, 409 for a move the
+state refuses).
 """
 
 from zoneinfo import ZoneInfo

@@ -1,5 +1,5 @@
 // The AE's pages (inbox, opportunity): closing a row's panel. Countdowns are countdown.js's;
-// everything else is htmx.
+// everything else is htmx. Below: the pipeline board's drag and drop and keyboard moves.
 (() => {
   "use strict";
   document.addEventListener("click", (event) => {
