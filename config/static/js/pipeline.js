@@ -18,7 +18,7 @@
   let dragged = null; // the card being dragged
   let focusAfter = null; // the id of the card to focus once its move has been swapped in
 
-  const columnOf = (element) => element && element.closest(".col[data-drop]");
+  const columnOf = (element) => (element && element.closest ? element.closest(".col[data-drop]") : null);
 
   function move(card, column) {
     if (!card || !column || column.contains(card)) return;
