@@ -17,6 +17,7 @@
   const board = () => document.getElementById("board");
   let dragged = null; // the card being dragged
   let focusAfter = null; // the id of the card to focus once its move has been swapped in
+  let moving = null; // the card element a move was sent from
 
   const columnOf = (element) => (element && element.closest ? element.closest(".col[data-drop]") : null);
 
@@ -105,10 +106,17 @@
   });
   document.addEventListener("submit", (event) => {
     const form = event.target.closest && event.target.closest("form.oc-move");
-    if (form) focusAfter = form.closest(".opp-card").id;
+    if (!form) return;
+    moving = form.closest(".opp-card");
+    focusAfter = moving.id;
   });
 
   document.addEventListener("htmx:afterSettle", () => {
+    // The columns that come back are the ones the database knew: had another tab moved the
+    // card meanwhile, the card shown in a third column is stale; it goes.
+    if (moving && moving.isConnected && document.querySelectorAll(`[id="${moving.id}"]`).length > 1) {
+      moving.remove();
+    }
     if (!focusAfter || !board()) return;
     const card = document.getElementById(focusAfter);
     focusAfter = null;
