@@ -7,6 +7,7 @@
     POST /api/v1/contracts/import/               add up to 5,000 as a JSON list, with a per-row report
     POST /api/v1/contracts/<id>/conversation/    log a renewal conversation (the account's AM or their manager)
     POST /api/v1/contracts/<id>/outcome/         renewed, expanded, downsized or churned (the same)
+    GET  /api/v1/renewals/                       the renewals page's rows (?am=, ?risk=1, ?bucket=30|60|90)
 
 Who sees what is ``Contract.objects.visible_to``: AMs their accounts' contracts, managers their
 AM teams', marketing/ops and superusers all; AEs and SDRs none (an empty list, 404 for one).
@@ -20,6 +21,7 @@ import django_filters
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -30,10 +32,13 @@ from kit import bounds
 from kit.api_errors import as_bad_input
 from kit.errors import Refused
 from kit.parsers import NestingSafeJSONParser
+from leads.models import ScoringSettings
 from team.models import Role, User
 
 from . import access, book_api, services
-from .models import Contract
+from .due import Risk, due_contracts
+from .filters import RenewalFilter
+from .models import Contract, RenewalSettings
 from .serializers import (
     API_IMPORT_ROWS,
     ContractRowSerializer,
@@ -42,6 +47,7 @@ from .serializers import (
     ImportReportSerializer,
     OutcomeResultSerializer,
     OutcomeSerializer,
+    RenewalSerializer,
 )
 
 
@@ -222,6 +228,55 @@ class ContractViewSet(
         return Response({"contract": ContractSerializer(closed, context=context).data, "new_term": new_term})
 
 
+class RenewalViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The renewals page as an API: the active contracts ending in the next 90 days (and those
+    past their end, still open), soonest first, each with its days left, its bucket and what
+    puts it at risk. An AM's own; a manager's AM teams' (``?am=`` narrows to one); every AM's
+    for a superuser. 403 for every other role, as the page."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = RenewalSerializer
+    filterset_class = RenewalFilter  # for the schema; list() applies it with the page's rules
+    queryset = Contract.objects.none()
+
+    @extend_schema(
+        description="The renewals coming due, with the renewals page's filters (``am``, ``risk``, "
+        "``bucket``); a value outside a filter's choices is a 400 naming it. Paginated, soonest "
+        "end date first."
+    )
+    def list(self, request, *args, **kwargs):
+        user = request.user
+        if not access.can_manage_accounts(user):
+            raise PermissionDenied("Renewals are the account managers' and their managers'.")
+        now = timezone.now()
+        today = timezone.localdate(now)
+        windows, scoring = RenewalSettings.load(), ScoringSettings.load()
+        risk = Risk(now=now, today=today, start_days=windows.start_days, scoring=scoring)
+        ams = list(access.account_managers_for(user)) if access.looks_across_ams(user) else None
+        renewals = RenewalFilter(
+            request.query_params,
+            queryset=risk.scope(due_contracts(user, ams, today)),
+            request=request,
+            risk=risk,
+            today=today,
+            ams=ams,
+        )
+        if not renewals.is_valid():
+            raise serializers.ValidationError(renewals.errors)
+        # The page's ids alone (a top-N read of the due contracts), then those rows with what
+        # they show: the risk flags are computed for one page of rows, not for every match.
+        ids = self.paginate_queryset(renewals.qs.order_by("end_date", "id").values_list("pk", flat=True))
+        rows = (
+            risk.scope(Contract.objects.filter(pk__in=list(ids or [])))
+            .select_related("account__account_manager")
+            .annotate(**risk.flags())
+            .order_by("end_date", "id")
+        )
+        context = {**self.get_serializer_context(), "today": today, "risk": risk}
+        return self.get_paginated_response(RenewalSerializer(rows, many=True, context=context).data)
+
+
 def register(router) -> None:
     router.register("contracts", ContractViewSet, basename="contract")
     book_api.register(router)
+    router.register("renewals", RenewalViewSet, basename="renewal")

@@ -21,8 +21,8 @@ from kit.pages import money_text
 from leads.models import ScoringSettings
 
 from .access import account_managers_for, can_manage_accounts, looks_across_ams, reads_every_account
+from .due import HORIZON_DAYS, Risk
 from .models import Contract, RenewalSettings
-from .views.due import HORIZON_DAYS, Risk
 
 
 class Status:

@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from kit import bounds
 
+from .due import bucket_of
 from .forms import CONVERSATION_MAX
 from .models import CHURN_REASONS, Contract
 from .services import MAX_CONTRACT_ROWS
@@ -82,6 +83,36 @@ class ContractSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
+
+
+class RenewalSerializer(ContractSerializer):
+    """A renewal coming due, as the renewals page shows it: the contract, its days left, its
+    bucket and what puts it at risk."""
+
+    days_left = serializers.SerializerMethodField(
+        help_text="Days to the term's last day (negative: past it)."
+    )
+    bucket = serializers.SerializerMethodField(
+        help_text="30: due in 30 days (or past its end); 60: in 31-60 days; 90: in 61-90 days."
+    )
+    at_risk = serializers.SerializerMethodField()
+    risk_reasons = serializers.SerializerMethodField(help_text="Why it is at risk (empty when it is not).")
+
+    class Meta(ContractSerializer.Meta):
+        fields = [*ContractSerializer.Meta.fields, "days_left", "bucket", "at_risk", "risk_reasons"]
+        read_only_fields = fields
+
+    def get_days_left(self, contract) -> int:
+        return contract.days_left(self.context["today"])
+
+    def get_bucket(self, contract) -> int:
+        return bucket_of(contract.end_date, self.context["today"])
+
+    def get_at_risk(self, contract) -> bool:
+        return bool(self.get_risk_reasons(contract))
+
+    def get_risk_reasons(self, contract) -> list[str]:
+        return self.context["risk"].reasons(contract)
 
 
 class RowResultSerializer(serializers.Serializer):

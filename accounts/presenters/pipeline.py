@@ -76,15 +76,24 @@ def stage_options(movable: list[Stage], current: Stage | None) -> SafeString:
 @dataclass(frozen=True)
 class Column:
     """One board column: an open stage, or the recent wins or losses; how many cards it has in
-    all, their total amount, and the first cards."""
+    all, their total amount and (an open stage's) weighted amount, and the first cards."""
 
     kind: str  # "open", "won" or "lost"
     title: str
     stage: Stage | None = None
     count: int = 0
     total: object = None
+    weighted: object = None  # the amounts times the stage's probability (forecast)
     cards: tuple[Card, ...] = field(default=())
     more_query: str = ""  # the list view narrowed to this column
+
+    @property
+    def drop(self) -> str:
+        """What a card dropped on this column asks for: a move to the stage ("stage"), the lost
+        form ("lost"), or nothing (a won column with no active won stage)."""
+        if self.kind == "lost":
+            return "lost"
+        return "stage" if self.stage is not None and (self.kind == "won" or self.stage.is_active) else ""
 
     @property
     def more(self) -> int:

@@ -1,7 +1,9 @@
 """One opportunity's page (its qualification, events, lead's timeline and work items) and its
 actions: move to another stage, edit the working details. From the board a form posts with
-htmx and gets back its card (refused) or the whole board (done); from the page, a redirect
-back (done) or the page with the errors (400 for input, 409 for a move the state refuses).
+htmx and gets back its card (refused), the two columns a move changed (moved: their totals and
+cards, and the line for the board's live region) or the whole board (details saved); from the
+page, a redirect back (done) or the page with the errors (400 for input, 409 for a move the
+state refuses).
 """
 
 from django.conf import settings
@@ -218,6 +220,29 @@ def _worked(request, opportunity: Opportunity, notice: str):
     return redirect(safe_next(request, opportunity.get_absolute_url()))
 
 
+def _moved(request, left_stage_id: int | None, moved: Opportunity, notice: str):
+    """After a move from the board: the column the card left and the one it joined, each with
+    its totals and first cards as the whole board would show them (same filters), and the
+    notice for the board's live region; the rest of the board stays as it is (and the focus
+    with it). The whole board when the columns themselves changed (a retired stage's column
+    goes when its last card leaves)."""
+    if not (is_htmx(request) and on(request) == "board"):
+        return _worked(request, moved, notice)
+    context, status = pipeline_context(request)
+    columns = {column.dom_id: column for column in context.get("columns", [])}
+    left = columns.get(f"col-{left_stage_id}")
+    joined = columns.get(
+        f"col-{moved.stage_id}" if moved.status == Opportunity.Status.OPEN else f"col-{moved.status}"
+    )
+    if status != 200 or left is None or joined is None or left is joined:
+        return _worked(request, moved, notice)
+    context.update(left=left, joined=joined, notice=f"{moved.name}: {notice}")
+    response = render(request, "accounts/_board_moved.html", context, status=status)
+    response["HX-Retarget"] = f"#{left.dom_id}"
+    response["HX-Reswap"] = "outerHTML"
+    return response
+
+
 def _work_refused(request, opportunity: Opportunity, exc: Refused | None, *, mode: str, **forms):
     """The card (htmx from the board) or the page with the refused form; nothing changed. A
     refusal naming a field goes beside it (400); one about the state goes above (409)."""
@@ -269,7 +294,7 @@ def move(request, pk):
         )
         if moved.early_loss:
             notice += ", flagged as an early loss"
-        return _worked(request, moved, notice)
+        return _moved(request, opportunity.stage_id, moved, notice)
     return _work_refused(request, opportunity, None, mode="lost" if lost else "view", move_form=form)
 
 

@@ -7,6 +7,7 @@ shapes them.
 """
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -69,13 +70,20 @@ def _board(
     shown = queryset.filter(
         Q(status=Opportunity.Status.OPEN) | Q(status__in=closed, closed_at__gte=since)
     ).order_by()
-    totals: dict[object, tuple[int, object]] = {}  # column key -> (cards, total amount)
-    for row in shown.values("status", "stage_id").annotate(n=Count("pk"), total=Sum("amount")):
+    # column key -> (cards, total amount, weighted amount); the weighted sum is amount times the
+    # stage's probability (percent, edited in the admin) summed in SQL, divided by 100 here so
+    # that SQLite's integer division does not truncate it.
+    totals: dict[object, tuple[int, object, Decimal | None]] = {}
+    grouped = shown.values("status", "stage_id").annotate(
+        n=Count("pk"), total=Sum("amount"), points=Sum(F("amount") * F("stage__probability"))
+    )
+    for row in grouped:
         key = row["stage_id"] if row["status"] == Opportunity.Status.OPEN else row["status"]
-        n, total = totals.get(key, (0, None))
+        n, total, weighted = totals.get(key, (0, None, None))
         if row["total"] is not None:
             total = (total or 0) + row["total"]
-        totals[key] = (n + row["n"], total)
+            weighted = (weighted or Decimal(0)) + _decimal(row["points"]) / 100
+        totals[key] = (n + row["n"], total, weighted)
 
     drop = ("page", "stage", "status", "on", "next", "part")
     columns = []
@@ -85,13 +93,15 @@ def _board(
         if stage.kind == Stage.Kind.OPEN and (stage.is_active or stage.pk in totals):
             more_query = query_string(params, drop=drop, view="list", stage=stage.pk)
             columns.append(
-                Column("open", stage.name, stage, *totals.get(stage.pk, (0, None)), more_query=more_query)
+                Column(
+                    "open", stage.name, stage, *totals.get(stage.pk, (0, None, None)), more_query=more_query
+                )
             )
     for kind in closed:
         stage = next((s for s in stages if s.kind == kind and s.is_active), None)
         title = stage.name if stage else Opportunity.Status(kind).label
         more_query = query_string(params, drop=drop, view="list", status=kind)
-        columns.append(Column(kind, title, stage, *totals.get(kind, (0, None)), more_query=more_query))
+        columns.append(Column(kind, title, stage, *totals.get(kind, (0, None, None)), more_query=more_query))
 
     # Each column's first cards, read with its own LIMIT along the pipeline index, in one
     # statement. SQLite (the demo's database) refuses a LIMIT in the members of a UNION but not
@@ -112,6 +122,11 @@ def _board(
     opportunities = card_opportunities(Opportunity.objects.filter(pk__in=ids)) if ids else []
     movable = [s for s in stages if s.is_active and s.kind in (Stage.Kind.OPEN, Stage.Kind.WON)]
     return board_columns(columns, opportunities, now, movable, workable)
+
+
+def _decimal(value) -> Decimal:
+    """A sum as an exact amount (SQLite sums decimals as floats)."""
+    return Decimal(str(value or 0))
 
 
 def card_opportunities(queryset: QuerySet[Opportunity]) -> list[Opportunity]:

@@ -3,12 +3,11 @@ end, still open), the value at stake and what puts each at risk; an AM's own, a 
 AMs' with a filter by AM. Its expansion-lead list is ``views.expansion``'s."""
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
@@ -17,11 +16,8 @@ from django.db.models import (
     Case,
     ExpressionWrapper,
     IntegerField,
-    OuterRef,
     Prefetch,
-    Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
@@ -30,13 +26,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from accounts.models import Contact
 from kit.display import day_text
 from kit.htmx import is_htmx
 from kit.live import live_etag, mark, not_modified, poll_seconds
 from kit.pages import money_text, query_string
 from leads.models import ScoringSettings
-from leads.scoring import threshold_key
 from sdr.views import item_lines
 from team.zones import user_zone
 from work.models import WorkItem
@@ -47,12 +41,12 @@ from ..access import (
     looks_across_ams,
     sees_every_am,
 )
+from ..due import BUCKETS, Risk, bucket_of, bucket_q, due_contracts
+from ..filters import RenewalFilter
 from ..models import Contract, RenewalSettings
 from ..presenters import RenewalRow, expansion_fingerprint, expansion_items_for
 from ..services import RENEWAL_ITEM_KINDS
 
-HORIZON_DAYS = 90
-BUCKETS = ((30, "Due in 30 days"), (60, "Due in 31-60 days"), (90, "Due in 61-90 days"))
 # Rows a bucket shows on the overview, most urgent first; the rest are a click away, a page of
 # the bucket each. 50 a bucket rendered 150 rows (129 KiB): 101 ms at p95 for an AM with 2,563
 # contracts, four fifths of it Python and template.
@@ -60,66 +54,6 @@ ROWS_PER_BUCKET = 20
 
 
 # --- the renewals page ----------------------------------------------------------------------
-
-
-class Risk:
-    """Why a renewal is at risk, as SQL conditions on contracts: nobody has logged a renewal
-    conversation since its window opened; the customer's people have gone quiet (the most
-    engaged contact's lead has decayed below the cold threshold); or a renewal item has
-    breached its SLA.
-
-    The last two are scalar subqueries, one index lookup per contract (contact_account,
-    workitem_subject). Written as EXISTS inside an OR, PostgreSQL hashed them instead: every
-    engaged lead and every open item read once per request (230 ms for one AM at 100,000
-    contracts, against 10 ms now)."""
-
-    REASONS = {
-        "risk_silent": "No renewal conversation logged",
-        "risk_quiet": "Contacts' engagement has decayed",
-        "risk_breached": "A renewal item breached its SLA",
-    }
-
-    def __init__(self, *, now: datetime, today: date, start_days: int, scoring: ScoringSettings) -> None:
-        breached = WorkItem.objects.filter(
-            content_type=ContentType.objects.get_for_model(Contract),
-            object_id=OuterRef("pk"),
-            kind__in=RENEWAL_ITEM_KINDS,
-            state=WorkItem.State.OPEN,
-        ).filter(Q(breached_at__isnull=False) | Q(due_at__lte=now))
-        top_engagement = (
-            Contact.objects.filter(account_id=OuterRef("account_id"), lead__isnull=False)
-            .order_by("-lead__engagement_key")
-            .values("lead__engagement_key")[:1]
-        )
-        self.aliases = {
-            "breached_item": Subquery(breached.values("pk")[:1]),
-            "top_engagement": Subquery(top_engagement),
-        }
-        self.conditions = {
-            "risk_silent": Q(
-                renewal_activity_at__isnull=True, end_date__lte=today + timedelta(days=start_days)
-            ),
-            # No contact with a lead is no evidence either way: not at risk for that.
-            "risk_quiet": Q(
-                top_engagement__lt=threshold_key(scoring.cold_threshold, now, scoring.half_life_days)
-            ),
-            "risk_breached": Q(breached_item__isnull=False),
-        }
-        self.any = Q()
-        for condition in self.conditions.values():
-            self.any |= condition
-
-    def scope(self, contracts: QuerySet[Contract]) -> QuerySet[Contract]:
-        """The contracts with what the conditions read."""
-        return contracts.alias(**self.aliases)
-
-    def flags(self) -> dict:
-        return {
-            name: ExpressionWrapper(q, output_field=BooleanField()) for name, q in self.conditions.items()
-        }
-
-    def reasons(self, row: Contract) -> list[str]:
-        return [text for name, text in self.REASONS.items() if getattr(row, name)]
 
 
 @dataclass
@@ -148,25 +82,13 @@ class Bucket:
         return money_text(self.risk_value or 0)
 
 
-def _bucket_q(days: int, today: date) -> Q:
-    """The first bucket also holds the contracts past their end and still active."""
-    q = Q(end_date__lte=today + timedelta(days=days))
-    if days > BUCKETS[0][0]:
-        q &= Q(end_date__gt=today + timedelta(days=days - 30))
-    return q
-
-
-def _bucket_of(end: date, today: date) -> int:
-    return next((days for days, _ in BUCKETS if end <= today + timedelta(days=days)), BUCKETS[-1][0])
-
-
 def _totals(scope: QuerySet[Contract], risk: Risk, today: date, buckets: list[Bucket]) -> None:
     """Counts and value at stake per bucket, all and at risk: one grouped query.
 
     The risk test is computed once per contract in a subquery that PostgreSQL must not pull
     up (OFFSET 0): pulled up, each aggregate reading it ran its subqueries again (a manager's
     totals at 100,000 contracts took twice as long)."""
-    whens = [When(_bucket_q(days, today), then=Value(days)) for days, _ in BUCKETS]
+    whens = [When(bucket_q(days, today), then=Value(days)) for days, _ in BUCKETS]
     per_contract = (
         scope.annotate(
             bucket=Case(*whens, output_field=IntegerField()),
@@ -236,33 +158,26 @@ def _renewals_context(request) -> tuple[dict, int]:
     tz = user_zone(user)
     windows, scoring = RenewalSettings.load(), ScoringSettings.load()
     risk = Risk(now=now, today=today, start_days=windows.start_days, scoring=scoring)
-    contracts = Contract.objects.visible_to(user)
-    errors = []
-
-    ams, chosen_am = None, None
-    if looks_across_ams(user):
-        ams = list(account_managers_for(user))
-        if ams and not sees_every_am(user):
-            # Their AMs' ids as a list, not visible_to's join through the AM's team: the planner
-            # guessed one AM for a team of 11 and probed every account (342 ms at p95 for 25,630
-            # contracts).
-            contracts = Contract.objects.filter(account__account_manager_id__in=[am.pk for am in ams])
-    scope = risk.scope(contracts.active().filter(end_date__lte=today + timedelta(days=HORIZON_DAYS)))
-    if looks_across_ams(user):
-        wanted = params.get("am", "")
-        assert ams is not None  # read above for a user who looks across AMs
-        chosen_am = next((am for am in ams if str(am.pk) == wanted), None)
-        if wanted and chosen_am is None:
-            errors.append("Choose an account manager from the list.")
-        if chosen_am is not None:
-            scope = scope.filter(account__account_manager=chosen_am)
-    risk_only = params.get("risk") == "1"
-    if risk_only:
-        scope = scope.filter(risk.any)
-    one = params.get("bucket", "")
-    if one and one not in {str(days) for days, _ in BUCKETS}:
-        errors.append("Choose 30, 60 or 90 days.")
-        one = ""
+    ams = list(account_managers_for(user)) if looks_across_ams(user) else None
+    # One FilterSet with the API (``renewals.filters``): a refused value is shown and left out.
+    renewals = RenewalFilter(
+        params,
+        queryset=risk.scope(due_contracts(user, ams, today)),
+        request=request,
+        risk=risk,
+        today=today,
+        ams=ams,
+    )
+    errors = (
+        []
+        if renewals.is_valid()
+        else [str(e) for field_errors in renewals.errors.values() for e in field_errors]
+    )
+    scope = renewals.qs
+    chosen = renewals.form.cleaned_data
+    chosen_am = chosen.get("am") if ams is not None else None
+    risk_only = chosen.get("risk") == "1"
+    one = chosen.get("bucket") or ""
 
     base_query = query_string(params, drop=("page", "bucket"))
     buckets = [
@@ -274,12 +189,12 @@ def _renewals_context(request) -> tuple[dict, int]:
     page = None
     if one:
         bucket = buckets[0]
-        ordered = scope.filter(_bucket_q(bucket.days, today)).order_by("end_date", "id")
+        ordered = scope.filter(bucket_q(bucket.days, today)).order_by("end_date", "id")
         page = Paginator(ordered.values_list("pk", flat=True), ROWS_PER_BUCKET).get_page(params.get("page"))
         bucket.rows = _rows(list(page.object_list), risk, now, today, tz)
     else:
         parts = [
-            scope.filter(_bucket_q(b.days, today))
+            scope.filter(bucket_q(b.days, today))
             .order_by("end_date", "id")
             .values_list("pk", flat=True)[:ROWS_PER_BUCKET]
             for b in buckets
@@ -289,7 +204,7 @@ def _renewals_context(request) -> tuple[dict, int]:
         else:  # SQLite takes no LIMIT inside a UNION: a query per bucket
             ids = [pk for part in parts for pk in part]
         for row in _rows(ids, risk, now, today, tz):
-            next(b for b in buckets if b.days == _bucket_of(row.contract.end_date, today)).rows.append(row)
+            next(b for b in buckets if b.days == bucket_of(row.contract.end_date, today)).rows.append(row)
 
     context = {
         "buckets": buckets,

@@ -177,20 +177,27 @@ def test_an_open_stage_an_admin_retired_keeps_its_column_while_cards_sit_in_it(c
 
 
 @pytest.mark.django_db
-def test_moving_a_card_is_one_step_and_the_board_comes_back_with_it_in_its_new_column(
-    client_for, inbound_sdr, ae
-):
+def test_moving_a_card_answers_with_the_two_columns_it_changed_and_their_totals(client_for, inbound_sdr, ae):
     card = opp(inbound_sdr, ae, amount="4000")
+    stays = opp(inbound_sdr, ae, amount="1000")
     url = reverse("accounts:move", args=[card.pk]) + "?on=board"
 
     response = client_for(ae).post(url, {"stage": stage("Proposal").pk}, **HTMX)
 
     assert response.status_code == 200
-    assert response["HX-Retarget"] == "#board"
+    discovery, proposal = f"col-{stage('Discovery').pk}", f"col-{stage('Proposal').pk}"
+    # The column it left is the swap's target, the one it joined comes out of band; the rest
+    # of the board is left alone.
+    assert (response["HX-Retarget"], response["HX-Reswap"]) == (f"#{discovery}", "outerHTML")
     body = response.content.decode()
-    assert f"{card.name}: Moved to Proposal" in body
-    assert card_ids(column(body, f"col-{stage('Proposal').pk}")) == [card.pk]
-    assert card_ids(column(body, f"col-{stage('Discovery').pk}")) == []
+    assert card_ids(column(body, proposal)) == [card.pk]
+    assert 'hx-swap-oob="true"' in column(body, proposal) and "hx-swap-oob" not in column(body, discovery)
+    assert card_ids(column(body, discovery)) == [stays.pk]
+    assert re.search(r'col-count">1</span> · <span class="col-sum">1,000</span>', column(body, discovery))
+    assert re.search(r'col-count">1</span> · <span class="col-sum">4,000</span>', column(body, proposal))
+    assert 'col-wsum">2,000</span>' in column(body, proposal)  # 50 % of 4,000
+    assert f"col-{stage('Demo').pk}" not in body
+    assert re.search(rf'id="board-status" hx-swap-oob="innerHTML">{card.name}: Moved to Proposal.<', body)
     card.refresh_from_db()
     assert card.stage.name == "Proposal"
 
