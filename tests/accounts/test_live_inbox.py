@@ -95,7 +95,7 @@ def test_a_poll_costs_the_same_queries_whatever_the_inbox(
 
     with django_assert_num_queries(3):  # session, user, the pending handoffs' aggregate
         assert poll(client, etag).status_code == 304
-    # + the team calendar, the scoring settings, my rows and their items, the team's and theirs,
-    # the aggregate again
-    with django_assert_num_queries(10):
+    # + the scoring settings, my rows and their items, the team's and theirs, the aggregate again
+    # (the time zone comes with the user)
+    with django_assert_num_queries(9):
         assert poll(client, '"old"').status_code == 200
