@@ -34,6 +34,11 @@ the same job the cheapest way (raw SQL), in the same run on the same machine.
 9. Sending email (``--only mail``): sends per minute through one worker (``mail.services.send_due``)
    to the SMTP server on loopback (``make mail-servers``), beside a bare ``smtplib`` loop sending
    the same number of messages over one connection (and one opening a connection per message).
+10. Global search (``--only search``): the search dropdown's server time and queries per request
+   for an SDR and a manager on typical queries (an exact email, a company with a typo, a partial
+   phone, a first name shared by thousands, a full name) at a million leads with realistic names,
+   vs the bare trigram lookup on the leads; the plans of those lookups. On the queues and
+   opportunities generators' data set.
 
 Everything runs against a dedicated database, ``refinery_bench``, dropped and re-created at
 the start; Redis database 14 is flushed. Nothing else is touched. Another checkout (CI, a
@@ -63,6 +68,7 @@ from bench import (
     queues,
     renewals,
     report,
+    search,
     sweep,
 )
 from bench.env import (
@@ -98,6 +104,8 @@ class Sizes:
     mail_messages: int  # new messages in the polled mailbox
     mail_leads: int  # leads they are matched against (fewer left by another figure: generated)
     mail_sends: int  # emails sent by each path of the sending figure
+    search_leads: int = 1_000_000  # leads in the search data set (queues generator: 100,000 at least)
+    search_requests: int = 50  # timed requests of each search case
 
 
 FULL = Sizes(
@@ -139,6 +147,8 @@ QUICK = Sizes(
     mail_messages=2_000,
     mail_leads=100_000,
     mail_sends=500,
+    search_leads=100_000,
+    search_requests=20,
 )
 # CI's smoke run (``--ci``): every figure end to end, so that a migration or model change that
 # breaks one fails CI; sizes as small as each figure allows (the figures mean nothing here).
@@ -161,8 +171,10 @@ CI = Sizes(
     mail_messages=500,
     mail_leads=20_000,
     mail_sends=50,
+    search_leads=100_000,
+    search_requests=3,
 )
-FIGURES = ("capture", "import", "sweep", "queues", "opportunities", "renewals", "insight", "mail")
+FIGURES = ("capture", "import", "sweep", "queues", "opportunities", "renewals", "insight", "mail", "search")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -375,6 +387,12 @@ def bench_mail_send(sizes: Sizes) -> mail_send.MailSendFigures:
     return mail_send.measure(sizes.mail_sends, log=log)
 
 
+def bench_search(sizes: Sizes, campaigns: list[int]) -> search.SearchFigures:
+    log(f"search: generating {sizes.search_leads:,} leads and {sizes.opportunities:,} opportunities (queues and"
+        " opportunities generators), realistic names, then the trigram indexes")  # fmt: skip
+    return search.measure(sizes.search_leads, sizes.opportunities, sizes.search_requests, campaigns, log=log)
+
+
 def main(argv: list[str]) -> None:
     args = parse_args(argv)
     args.quick = args.quick or args.ci
@@ -429,6 +447,10 @@ def main(argv: list[str]) -> None:
         results.mail_poll = bench_mail_poll(sizes, owners, campaigns)
         results.mail_send = bench_mail_send(sizes)
         results.load["mail"] = (load_before, os.getloadavg()[0])
+    if "search" in only:
+        load_before = os.getloadavg()[0]
+        results.search = bench_search(sizes, campaigns)
+        results.load["search"] = (load_before, os.getloadavg()[0])
     results.total_seconds = time.perf_counter() - started
 
     print()

@@ -16,9 +16,7 @@ from django.db import connection
 from django.db.models import Case, F, IntegerField, Lookup, Q, QuerySet, Value, When
 from django.db.models.functions import Greatest
 
-from accounts.models import Account, Contact, Opportunity
-from leads.models import Lead
-from renewals.models import Contract
+from accounts.models import Account
 
 from . import access
 from .documents import digits, document
@@ -28,6 +26,8 @@ MAX_LENGTH = 100
 DROPDOWN_LIMIT = 5
 PAGE_LIMIT = 20
 MIN_PHONE_DIGITS = 4
+# A query shared by many records is ranked among this many of them (``_Search._ranked``).
+CANDIDATES = 200
 # After a "+" or "00", the country code (one to three digits) may be written as a 0 at home:
 # "+49 30 1234" is "030 1234" in Germany. Dropping it must leave enough digits to mean much.
 MIN_NATIONAL_DIGITS = 6
@@ -140,13 +140,17 @@ class _Search:
         self.lower = query.lower()
         self.phones = phone_candidates(query)
         self.postgres = connection.vendor == "postgresql"
+        self.fuzzy = "@" not in query and not self.phones
 
     # --- the parts every kind shares -------------------------------------------------------
 
     def _text(self, label: str) -> Q:
+        """The document contains the text, or (PostgreSQL, words only) is similar to it. An
+        email or a phone is looked for as written: their trigrams ("com", ".ex", "555") are in
+        most documents, so a similarity search would recheck a large part of the table."""
         expression = document(label)
         rule = Q(Matches(expression, self.query))
-        if self.postgres:
+        if self.postgres and self.fuzzy:
             rule |= Q(_WordSimilar(expression, self.query))
         return rule
 
@@ -176,41 +180,47 @@ class _Search:
             rules.append(When(~Q(phone="") & Q(_Equals(digits(phone_label), self.phones[0])), then=Value(1)))
         return Case(*rules, default=Value(0), output_field=IntegerField()) if rules else Value(0)
 
-    def _matching_accounts(self) -> QuerySet[Account]:
-        return Account.objects.filter(self._text("accounts.Account")).values("pk")
-
     @staticmethod
-    def _ranked(queryset: QuerySet, limit: int) -> list:
-        return list(queryset.order_by("-exact", "-rank", "-pk")[:limit])
+    def _ranked(visible: QuerySet, rule: Q, limit: int, **ranking) -> QuerySet:
+        """The best ``limit`` of the visible rows matching ``rule``: ranked among the first
+        ``CANDIDATES`` the index returns, so a word shared by thousands of records ("Anna")
+        costs the ranking of a few hundred, not of thousands."""
+        candidates = visible.filter(rule).values("pk")[:CANDIDATES]
+        return visible.filter(pk__in=candidates).annotate(**ranking).order_by("-exact", "-rank", "-pk")[:limit]
 
     # --- the kinds ---------------------------------------------------------------------------
 
     def leads(self, user, limit: int) -> list[Hit]:
         visible = access.leads(user)
-        if not visible.query.is_empty():
-            label = "leads.Lead"
-            found = visible.filter(self._text(label) | self._phone(label)).annotate(
-                exact=self._exact(email=True, phone_label=label), rank=self._rank(document(label))
-            )
-            return [
-                Hit("lead", lead.name or lead.email, _join(lead.company, lead.email, lead.phone), "leads:detail", lead.pk)
-                for lead in self._ranked(found.only("pk", "first_name", "last_name", "email", "company", "phone"), limit)
-            ]  # fmt: skip
-        return []
+        if visible.query.is_empty():
+            return []
+        label = "leads.Lead"
+        found = self._ranked(
+            visible.only("pk", "first_name", "last_name", "email", "company", "phone"),
+            self._text(label) | self._phone(label),
+            limit,
+            exact=self._exact(email=True, phone_label=label),
+            rank=self._rank(document(label)),
+        )
+        return [
+            Hit("lead", lead.name or lead.email, _join(lead.company, lead.email, lead.phone), "leads:detail", lead.pk)
+            for lead in found
+        ]
 
     def contacts(self, user, limit: int) -> list[Hit]:
         visible = access.contacts(user)
         if visible.query.is_empty():
             return []
         label = "accounts.Contact"
-        accounts = self._matching_accounts()
-        found = visible.filter(self._text(label) | self._phone(label) | Q(account__in=accounts)).annotate(
+        found = self._ranked(
+            visible.select_related("account").annotate(opportunity_pk=_first_opportunity(user)),
+            self._text(label) | self._phone(label),
+            limit,
             exact=self._exact(email=True, phone_label=label),
-            rank=self._rank(document(label), F("account__name")),
-            opportunity_pk=_first_opportunity(user),
+            rank=self._rank(document(label)),
         )
         hits = []
-        for contact in self._ranked(found.select_related("account"), limit):
+        for contact in found:
             detail = _join(contact.account.name, contact.email, contact.phone)
             if contact.on_account_page:
                 hit = Hit("contact", str(contact), detail, "renewals:account", contact.account_id, "contacts")
@@ -226,7 +236,10 @@ class _Search:
         if visible.query.is_empty():
             return []
         label = "accounts.Account"
-        found = visible.filter(self._text(label)).annotate(
+        found = self._ranked(
+            visible,
+            self._text(label),
+            limit,
             exact=Case(When(domain=self.lower, then=Value(1)), default=Value(0), output_field=IntegerField()),
             rank=self._rank(document(label)),
         )
@@ -238,38 +251,43 @@ class _Search:
                 "renewals:account" if account.on_account_page else "accounts:target",
                 account.pk,
             )
-            for account in self._ranked(found, limit)
+            for account in found
         ]
 
     def opportunities(self, user, limit: int) -> list[Hit]:
+        """By name, which starts with the account's ("Acme: Jane Doe", "Renewal: Acme ...")."""
         visible = access.opportunities(user)
         if visible.query.is_empty():
             return []
         label = "accounts.Opportunity"
-        found = visible.filter(self._text(label) | Q(account__in=self._matching_accounts())).annotate(
-            exact=Value(0), rank=self._rank(document(label), F("account__name"))
+        found = self._ranked(
+            visible.select_related("account"), self._text(label), limit, exact=Value(0), rank=self._rank(document(label))
         )
         return [
             Hit("opportunity", opportunity.name, _join(opportunity.account.name, opportunity.get_status_display()),
                 "accounts:opportunity", opportunity.pk)
-            for opportunity in self._ranked(found.select_related("account"), limit)
+            for opportunity in found
         ]  # fmt: skip
 
     def contracts(self, user, limit: int) -> list[Hit]:
+        """By number, or by their account's name or domain."""
         visible = access.contracts(user)
         if visible.query.is_empty():
             return []
-        label = "renewals.Contract"
-        found = visible.filter(self._text(label) | Q(account__in=self._matching_accounts())).annotate(
+        accounts = Account.objects.filter(self._text("accounts.Account")).values("pk")[:CANDIDATES]
+        found = self._ranked(
+            visible.select_related("account"),
+            self._text("renewals.Contract") | Q(account__in=accounts),
+            limit,
             exact=Case(When(number=self.query, then=Value(1)), default=Value(0), output_field=IntegerField()),
-            rank=self._rank(document(label), F("account__name")),
+            rank=self._rank(document("renewals.Contract"), F("account__name")),
         )
         return [
             Hit("contract", contract.account.name,
                 _join(contract.number, f"{contract.start_date:%Y-%m-%d} to {contract.end_date:%Y-%m-%d}",
                       contract.get_status_display()),
                 "renewals:contract", contract.pk)
-            for contract in self._ranked(found.select_related("account"), limit)
+            for contract in found
         ]  # fmt: skip
 
 

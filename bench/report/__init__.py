@@ -18,8 +18,10 @@ from ..mdwriter import Bullets, Code, Heading, Paragraph, Section, Table, render
 from ..opportunities import OpportunitiesFigures
 from ..queues import QueuesFigures
 from ..renewals import RenewalsFigures
+from ..search import SearchFigures
 from ..sweep import SweepFigures
 from . import capture, csv_import, insight, mail_poll, mail_send, opportunities, queues, renewals, sweep
+from . import search as search_report
 from .summary import HEADERS, Row
 
 DOCS_PATH = BASE_DIR / "docs" / "benchmarks.md"
@@ -39,6 +41,7 @@ class Results:
     insight: InsightFigures | None = None
     mail_poll: MailPollFigures | None = None
     mail_send: MailSendFigures | None = None
+    search: SearchFigures | None = None
     total_seconds: float = 0.0
     load: dict[str, tuple[float, float]] = field(default_factory=dict)  # 1-minute load avg
 
@@ -54,6 +57,7 @@ class Results:
             (insight, self.insight),
             (mail_poll, self.mail_poll),
             (mail_send, self.mail_send),
+            (search_report, self.search),
         )
         return [(module, figures) for module, figures in measured if figures]
 
