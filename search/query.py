@@ -163,6 +163,11 @@ class _Search:
         # The phone index holds only rows with a phone.
         return rule & ~Q(phone="")
 
+    def _contains(self, label: str) -> Case:
+        """1 where the document contains the text as typed: above a merely similar one."""
+        return Case(When(Q(Matches(document(label), self.query)), then=Value(1)), default=Value(0),
+                    output_field=IntegerField())  # fmt: skip
+
     def _rank(self, *labels_or_fields):
         if self.postgres:
             scores = [TrigramWordSimilarity(self.query, expression) for expression in labels_or_fields]
@@ -186,7 +191,8 @@ class _Search:
         ``CANDIDATES`` the index returns, so a word shared by thousands of records ("Anna")
         costs the ranking of a few hundred, not of thousands."""
         candidates = visible.filter(rule).values("pk")[:CANDIDATES]
-        return visible.filter(pk__in=candidates).annotate(**ranking).order_by("-exact", "-rank", "-pk")[:limit]
+        ranked = visible.filter(pk__in=candidates).annotate(**ranking)
+        return ranked.order_by("-exact", "-contains", "-rank", "-pk")[:limit]
 
     # --- the kinds ---------------------------------------------------------------------------
 
@@ -200,6 +206,7 @@ class _Search:
             self._text(label) | self._phone(label),
             limit,
             exact=self._exact(email=True, phone_label=label),
+            contains=self._contains(label),
             rank=self._rank(document(label)),
         )
         return [
@@ -217,6 +224,7 @@ class _Search:
             self._text(label) | self._phone(label),
             limit,
             exact=self._exact(email=True, phone_label=label),
+            contains=self._contains(label),
             rank=self._rank(document(label)),
         )
         hits = []
@@ -241,6 +249,7 @@ class _Search:
             self._text(label),
             limit,
             exact=Case(When(domain=self.lower, then=Value(1)), default=Value(0), output_field=IntegerField()),
+            contains=self._contains(label),
             rank=self._rank(document(label)),
         )
         return [
@@ -261,7 +270,12 @@ class _Search:
             return []
         label = "accounts.Opportunity"
         found = self._ranked(
-            visible.select_related("account"), self._text(label), limit, exact=Value(0), rank=self._rank(document(label))
+            visible.select_related("account"),
+            self._text(label),
+            limit,
+            exact=Value(0),
+            contains=self._contains(label),
+            rank=self._rank(document(label)),
         )
         return [
             Hit("opportunity", opportunity.name, _join(opportunity.account.name, opportunity.get_status_display()),
@@ -280,6 +294,7 @@ class _Search:
             self._text("renewals.Contract") | Q(account__in=accounts),
             limit,
             exact=Case(When(number=self.query, then=Value(1)), default=Value(0), output_field=IntegerField()),
+            contains=self._contains("renewals.Contract"),
             rank=self._rank(document("renewals.Contract"), F("account__name")),
         )
         return [
