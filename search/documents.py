@@ -24,7 +24,9 @@ class Digits(Func):
     output_field = models.CharField()
 
     def as_postgresql(self, compiler, connection, **extra_context):
-        return self.as_sql(compiler, connection, template="REGEXP_REPLACE(%(expressions)s, '[^0-9]+', '', 'g')")
+        return self.as_sql(
+            compiler, connection, template="REGEXP_REPLACE(%(expressions)s, '[^0-9]+', '', 'g')"
+        )
 
     def as_sql(self, compiler, connection, function=None, template=None, **extra_context):
         if template is None and connection.vendor != "postgresql":

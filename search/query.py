@@ -33,6 +33,8 @@ CANDIDATES = 200
 MIN_NATIONAL_DIGITS = 6
 _PHONE_LIKE = re.compile(r"\+?[\d\s().\-/]+\Z")
 _SPACES = re.compile(r"\s+")
+# An email or a domain ("jane@", "acme.com"): looked for as written, never by similarity.
+_ADDRESS = re.compile(r"@|\w\.\w")
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,7 @@ class _Search:
         self.lower = query.lower()
         self.phones = phone_candidates(query)
         self.postgres = connection.vendor == "postgresql"
-        self.fuzzy = "@" not in query and not self.phones
+        self.fuzzy = not (self.phones or _ADDRESS.search(query))
 
     # --- the parts every kind shares -------------------------------------------------------
 
@@ -164,9 +166,15 @@ class _Search:
         return rule & ~Q(phone="")
 
     def _contains(self, label: str) -> Case:
-        """1 where the document contains the text as typed: above a merely similar one."""
-        return Case(When(Q(Matches(document(label), self.query)), then=Value(1)), default=Value(0),
-                    output_field=IntegerField())  # fmt: skip
+        """2 where the document starts with the text as typed, 1 where it contains it: above a
+        merely similar one (PostgreSQL), and the order among equally similar ones."""
+        expression = document(label)
+        return Case(
+            When(Q(_Starts(expression, self.query)), then=Value(2)),
+            When(Q(Matches(expression, self.query)), then=Value(1)),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
 
     def _rank(self, *labels_or_fields):
         if self.postgres:
@@ -210,7 +218,13 @@ class _Search:
             rank=self._rank(document(label)),
         )
         return [
-            Hit("lead", lead.name or lead.email, _join(lead.company, lead.email, lead.phone), "leads:detail", lead.pk)
+            Hit(
+                "lead",
+                lead.name or lead.email,
+                _join(lead.company, lead.email, lead.phone),
+                "leads:detail",
+                lead.pk,
+            )
             for lead in found
         ]
 
@@ -256,7 +270,10 @@ class _Search:
             Hit(
                 "account",
                 account.name,
-                _join(account.domain, "customer" if account.is_customer else "target" if account.is_target else ""),
+                _join(
+                    account.domain,
+                    "customer" if account.is_customer else "target" if account.is_target else "",
+                ),
                 "renewals:account" if account.on_account_page else "accounts:target",
                 account.pk,
             )
@@ -319,7 +336,7 @@ class _WordSimilar(Lookup):
 
 
 class _Starts(Lookup):
-    """``lhs`` starts with ``rhs`` whatever the case (SQLite's ranking)."""
+    """``lhs`` starts with ``rhs`` whatever the case."""
 
     lookup_name = "search_starts"
     prepare_rhs = False
@@ -327,7 +344,8 @@ class _Starts(Lookup):
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         escaped = self.rhs.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        return f"{lhs} LIKE %s ESCAPE '\\'", [*lhs_params, f"{escaped}%"]
+        operator = "ILIKE" if connection.vendor == "postgresql" else "LIKE"
+        return f"{lhs} {operator} %s ESCAPE '\\'", [*lhs_params, f"{escaped}%"]
 
 
 class _Equals(Lookup):
@@ -342,7 +360,9 @@ class _Equals(Lookup):
 def _first_opportunity(user):
     from django.db.models import OuterRef, Subquery
 
-    return Subquery(access.opportunities(user).filter(contact=OuterRef("pk")).order_by("-pk").values("pk")[:1])
+    return Subquery(
+        access.opportunities(user).filter(contact=OuterRef("pk")).order_by("-pk").values("pk")[:1]
+    )
 
 
 def _join(*parts: str) -> str:

@@ -191,7 +191,11 @@ def _cases(sdr) -> list[Case]:
     own = Lead.objects.filter(owner=sdr).order_by("pk")
     lead = own.filter(phone__startswith="030-")[1]  # a German number, written nationally
     other = own.exclude(pk=lead.pk).order_by("-pk")[3]
-    typo = other.company.replace("y", "i", 1) if "y" in other.company else other.company[:-3] + other.company[-2:]
+    typo = (
+        other.company.replace("y", "i", 1)
+        if "y" in other.company
+        else other.company[:-3] + other.company[-2:]
+    )
     national = lead.phone.removeprefix("030-")
     cases = []
     for who in ("SDR", "manager"):
@@ -238,7 +242,9 @@ def measure(n: int, opportunities: int, requests: int, campaigns: list[int], log
 
     from team.models import Role, Team, User
 
-    data, generate_seconds, names_seconds, index_seconds, sizes = generate(n, opportunities, campaigns, log=log)
+    data, generate_seconds, names_seconds, index_seconds, sizes = generate(
+        n, opportunities, campaigns, log=log
+    )
     call_command("collectstatic", interactive=False, verbosity=0)
     sdr = User.objects.get(pk=data.reps[0])
     manager = User.objects.get(pk=Team.objects.get(pk=sdr.team_id).manager_id)

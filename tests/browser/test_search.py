@@ -22,7 +22,9 @@ def save(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
 
 
-def test_slash_a_typo_arrow_down_and_enter_open_the_lead(page, live_server, login, dialogs, inbound_sdr, other_sdr):
+def test_slash_a_typo_arrow_down_and_enter_open_the_lead(
+    page, live_server, login, dialogs, inbound_sdr, other_sdr
+):
     lead = LeadFactory(owner=inbound_sdr, first_name="Margaret", last_name="Hamilton", company="Apollo Guidance",
                        email="margaret@apollo.example", phone="+1 617 555 0142")  # fmt: skip
     LeadFactory(owner=inbound_sdr, first_name="Marge", last_name="Simpson", company="Springfield Power")
@@ -53,7 +55,9 @@ def test_slash_a_typo_arrow_down_and_enter_open_the_lead(page, live_server, logi
     assert dialogs == []
 
 
-def test_escape_closes_and_enter_without_a_choice_opens_the_results_page(page, live_server, login, inbound_sdr):
+def test_escape_closes_and_enter_without_a_choice_opens_the_results_page(
+    page, live_server, login, inbound_sdr
+):
     LeadFactory(owner=inbound_sdr, first_name="Grace", last_name="Hopper", company="Navy Labs")
     login(inbound_sdr)
     page.keyboard.press("/")

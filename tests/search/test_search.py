@@ -41,7 +41,16 @@ def jane(inbound_sdr):
 
 @pytest.mark.parametrize(
     "q",
-    ["Jane", "jane doe", "Doe", "jane.doe@globex.example", "JANE.DOE@GLOBEX", "Globex", "globex.example", "1234567"],
+    [
+        "Jane",
+        "jane doe",
+        "Doe",
+        "jane.doe@globex.example",
+        "JANE.DOE@GLOBEX",
+        "Globex",
+        "globex.example",
+        "1234567",
+    ],
 )
 def test_sdr_finds_their_lead_by_name_email_company_domain_or_phone(client_for, inbound_sdr, jane, q):
     LeadFactory(owner=inbound_sdr, first_name="Max", last_name="Muster", email="max@initech.example",
@@ -66,7 +75,9 @@ def test_phone_candidates_drop_an_international_prefix():
 
 def test_exact_email_ranks_first(manager, inbound_sdr):
     for n in range(6):
-        LeadFactory(owner=inbound_sdr, first_name="Ann", last_name=f"Other{n}", email=f"ann.lee{n}@acme.example")
+        LeadFactory(
+            owner=inbound_sdr, first_name="Ann", last_name=f"Other{n}", email=f"ann.lee{n}@acme.example"
+        )
     LeadFactory(owner=inbound_sdr, first_name="Ann", last_name="Lee", email="ann.lee@acme.example")
     found = search(manager, "ann.lee@acme.example")
     assert titles(found, "lead")[0] == "Ann Lee"
@@ -83,9 +94,17 @@ def test_dropdown_shows_five_of_a_kind_and_the_page_more(client_for, manager, in
 
 
 @postgres_only
-@pytest.mark.parametrize("typo", ["Globx Corporation", "Globex Corporaton", "Jayne Doe", "Jane Doee", "Globex Corp Jane"])
+@pytest.mark.parametrize(
+    "typo", ["Globx Corporation", "Globex Corporaton", "Jayne Doe", "Jane Doee", "Globex Corp Jane"]
+)
 def test_a_typo_still_finds_the_lead_on_postgresql(inbound_sdr, jane, typo):
-    LeadFactory(owner=inbound_sdr, first_name="Zoe", last_name="Zander", company="Umbrella", email="z@umbrella.example")
+    LeadFactory(
+        owner=inbound_sdr,
+        first_name="Zoe",
+        last_name="Zander",
+        company="Umbrella",
+        email="z@umbrella.example",
+    )
     assert titles(search(inbound_sdr, typo), "lead") == ["Jane Doe"]
 
 
@@ -119,7 +138,9 @@ def test_ae_finds_their_opportunity_and_its_contact(client_for, inbound_sdr, ae)
 
 
 def test_outbound_sdr_finds_their_target_account(outbound_sdr):
-    account = Account.objects.create(name="Cyberdyne Systems", domain="cyberdyne.example", prospector=outbound_sdr)
+    account = Account.objects.create(
+        name="Cyberdyne Systems", domain="cyberdyne.example", prospector=outbound_sdr
+    )
     hits = search(outbound_sdr, "Cyberdyne").groups[0].hits
     assert [(h.kind, h.url_name, h.pk) for h in hits] == [("account", "accounts:target", account.pk)]
 

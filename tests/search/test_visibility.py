@@ -41,15 +41,30 @@ def world(inbound_sdr, other_sdr, manager, outbound_sdr, other_manager, ae, othe
     """Two SDRs' leads, handoffs to two AEs, two AMs' customers with contacts and contracts, a
     target account, an account nobody manages, each named with ``WORD``."""
     other_am = UserFactory(username="otto", role=Role.AM, team=TeamFactory(name="AMs West", kind="am"))
-    LeadFactory(owner=inbound_sdr, first_name="Sam's", last_name="Lead", company=f"{WORD} Sam", email="a@sam.example")
-    LeadFactory(owner=other_sdr, first_name="Lena's", last_name="Lead", company=f"{WORD} Lena", email="b@lena.example")
-    LeadFactory(owner=None, first_name="Nobody's", last_name="Lead", company=f"{WORD} Pool", email="c@pool.example")
-    accepted(inbound_sdr, ae, first_name="Deal", last_name="One", company=f"{WORD} Deal One", email="d1@zenith-one.example")
+    LeadFactory(
+        owner=inbound_sdr, first_name="Sam's", last_name="Lead", company=f"{WORD} Sam", email="a@sam.example"
+    )
+    LeadFactory(
+        owner=other_sdr, first_name="Lena's", last_name="Lead", company=f"{WORD} Lena", email="b@lena.example"
+    )
+    LeadFactory(
+        owner=None, first_name="Nobody's", last_name="Lead", company=f"{WORD} Pool", email="c@pool.example"
+    )
+    accepted(
+        inbound_sdr,
+        ae,
+        first_name="Deal",
+        last_name="One",
+        company=f"{WORD} Deal One",
+        email="d1@zenith-one.example",
+    )
     handed_off(other_sdr, other_ae, first_name="Deal", last_name="Two", company=f"{WORD} Deal Two",
                email="d2@zenith-two.example")  # fmt: skip
     for owner, name in ((am, f"{WORD} Casey Customer"), (other_am, f"{WORD} Otto Customer")):
         account = customer(owner, name=name, domain=f"{owner.username}.example")
-        Contact.objects.create(account=account, email=f"{WORD.lower()}@{owner.username}.example", first_name="Ct")
+        Contact.objects.create(
+            account=account, email=f"{WORD.lower()}@{owner.username}.example", first_name="Ct"
+        )
         contract(account, end=date(2026, 12, 31))
     target = Account.objects.create(name=f"{WORD} Target", domain="target.example", prospector=outbound_sdr)
     Contact.objects.create(account=target, email=f"{WORD.lower()}@target.example", first_name="Prospect")
@@ -68,7 +83,11 @@ def test_what_search_finds_is_what_each_page_opens(world):
         found = search(user, WORD, limit=100)
         hits = {(hit.kind, hit.url_name, hit.pk) for hit in found.hits}
 
-        expected = {("lead", "leads:detail", lead.pk) for lead in Lead.objects.all() if opens(get_lead_for_user, user, lead.pk)}
+        expected = {
+            ("lead", "leads:detail", lead.pk)
+            for lead in Lead.objects.all()
+            if opens(get_lead_for_user, user, lead.pk)
+        }
         for opportunity in Opportunity.objects.all():
             if opens(opportunity_for, user, opportunity.pk):
                 expected.add(("opportunity", "accounts:opportunity", opportunity.pk))
@@ -91,7 +110,9 @@ def test_what_search_finds_is_what_each_page_opens(world):
                         expected.add(("contact", "accounts:opportunity", opportunity.pk))
         # Handoff accounts are named after the lead's company ("Zenith Deal One"), so they count.
         for account in Account.objects.exclude(name__startswith=WORD):
-            assert account.name.startswith(WORD) or not any(h[0] == "account" and h[2] == account.pk for h in hits)
+            assert account.name.startswith(WORD) or not any(
+                h[0] == "account" and h[2] == account.pk for h in hits
+            )
         assert hits == expected, user.username
 
 
@@ -112,7 +133,10 @@ def test_a_manager_finds_every_lead_and_their_teams_handoffs(world):
 def test_an_ae_finds_their_opportunities_not_a_colleagues_accepted_one(world):
     alex = {hit.title for hit in search(world["alex"], WORD, limit=100).hits if hit.kind == "opportunity"}
     ana = {hit.title for hit in search(world["ana"], WORD, limit=100).hits if hit.kind == "opportunity"}
-    assert alex == {"Zenith Deal One: Deal One", "Zenith Deal Two: Deal Two"}  # Ana's handoff waits in the team
+    assert alex == {
+        "Zenith Deal One: Deal One",
+        "Zenith Deal Two: Deal Two",
+    }  # Ana's handoff waits in the team
     assert ana == {"Zenith Deal Two: Deal Two"}  # Alex's is accepted: his alone
     assert not [hit for hit in search(world["alex"], WORD, limit=100).hits if hit.kind == "lead"]
 
@@ -132,13 +156,25 @@ def test_an_integration_finds_nothing(world, client_for):
 
 def test_hidden_records_do_not_show_in_the_count(world, client_for):
     """The page says how many it shows of a kind: for Sam, his two leads, whatever Lena has."""
-    before = client_for(world["sam"]).get(reverse("search:results"), {"q": WORD}).content.decode().split("<main>")[1]
+    before = (
+        client_for(world["sam"])
+        .get(reverse("search:results"), {"q": WORD})
+        .content.decode()
+        .split("<main>")[1]
+    )
     for n in range(30):
         LeadFactory(owner=world["lena"], company=f"{WORD} More {n}")
-    after = client_for(world["sam"]).get(reverse("search:results"), {"q": WORD}).content.decode().split("<main>")[1]
+    after = (
+        client_for(world["sam"])
+        .get(reverse("search:results"), {"q": WORD})
+        .content.decode()
+        .split("<main>")[1]
+    )
     found = search(world["sam"], WORD, limit=1)
     assert before == after
-    assert [len(group.hits) for group in search(world["sam"], WORD, limit=100).groups if group.kind == "lead"] == [2]
+    assert [
+        len(group.hits) for group in search(world["sam"], WORD, limit=100).groups if group.kind == "lead"
+    ] == [2]
     assert [group.more for group in found.groups if group.kind == "lead"] == [True]  # his own second lead
 
 
