@@ -57,7 +57,7 @@ def account_page_filter(user, prefix: str = "") -> Q | None:
     if user.role == Role.MANAGER:
         runs_am_team = Exists(Team.objects.filter(manager=user, kind=Team.Kind.ACCOUNT_MANAGEMENT))
         return Q(**{f"{prefix}account_manager__team__manager": user}) | (
-            Q(**{f"{prefix}account_manager__isnull": True}) & runs_am_team
+            Q(runs_am_team, **{f"{prefix}account_manager__isnull": True})
         )
     return None
 

@@ -185,7 +185,7 @@ class _Search:
             default=Value(0.0),
         )  # fmt: skip
 
-    def _exact(self, email: bool, phone_label: str | None) -> Case:
+    def _exact(self, email: bool, phone_label: str | None) -> Case | Value:
         rules = []
         if email:
             rules.append(When(email=self.lower, then=Value(1)))

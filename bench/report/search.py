@@ -1,6 +1,6 @@
 """Figure 10: global search, the dropdown at a million leads."""
 
-from ..mdwriter import Code, Paragraph, Section, Table, span
+from ..mdwriter import Block, Code, Paragraph, Section, Table, span
 from ..search import SearchFigures, missing_indexes
 from .summary import Row
 from .targets import SEARCH_TARGET_MS
@@ -34,7 +34,7 @@ def section(s: SearchFigures) -> Section:
             for c in s.cases
         ],
     )  # fmt: skip
-    blocks = [
+    blocks: list[Block] = [
         Paragraph(
             f"The queues and opportunities data sets ({s.leads:,} leads, {s.opportunities:,} opportunities with their"
             f" accounts and contacts), generated in {s.generate_seconds:.1f} s; the leads then given realistic names"

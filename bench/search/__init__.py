@@ -174,7 +174,7 @@ def generate(n: int, opportunities: int, campaigns: list[int], log=print):
         for table in ("leads_lead", "accounts_contact", "accounts_account", "accounts_opportunity"):
             conn.execute(f"VACUUM ANALYZE {table}")
         conn.execute("CHECKPOINT")
-        sizes = dict(
+        sizes: dict[str, str] = dict(
             conn.execute(
                 "SELECT relname, pg_size_pretty(pg_relation_size(oid)) FROM pg_class"
                 " WHERE relname LIKE 'search\\_%%' ORDER BY relname"
@@ -240,15 +240,15 @@ def measure(n: int, opportunities: int, requests: int, campaigns: list[int], log
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from team.models import Role, Team, User
+    from team.models import Role, User
 
     data, generate_seconds, names_seconds, index_seconds, sizes = generate(
         n, opportunities, campaigns, log=log
     )
     call_command("collectstatic", interactive=False, verbosity=0)
     sdr = User.objects.get(pk=data.reps[0])
-    manager = User.objects.get(pk=Team.objects.get(pk=sdr.team_id).manager_id)
-    if manager.role != Role.MANAGER:
+    manager = sdr.team.manager if sdr.team else None
+    if manager is None or manager.role != Role.MANAGER:
         raise RuntimeError(f"{manager} is not a manager")
     people = {"SDR": sdr, "manager": manager}
     cases = _cases(sdr)
