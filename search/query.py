@@ -198,7 +198,8 @@ class _Search:
         """The best ``limit`` of the visible rows matching ``rule``: ranked among the first
         ``CANDIDATES`` the index returns, so a word shared by thousands of records ("Anna")
         costs the ranking of a few hundred, not of thousands."""
-        candidates = visible.filter(rule).values("pk")[:CANDIDATES]
+        # No ORDER BY (the models order lists by date): the index's matches, in any order.
+        candidates = visible.filter(rule).order_by().values("pk")[:CANDIDATES]
         ranked = visible.filter(pk__in=candidates).annotate(**ranking)
         return ranked.order_by("-exact", "-contains", "-rank", "-pk")[:limit]
 
