@@ -92,6 +92,12 @@ def phone_candidates(query: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def similarity_applies(query: str) -> bool:
+    """Whether ``query`` is also looked for by similarity (PostgreSQL): words, not an email, a
+    domain or a phone, whose trigrams ("com", ".ex", "555") are in most documents."""
+    return not (phone_candidates(query) or _ADDRESS.search(query))
+
+
 def search(user, raw: str | None, *, limit: int = DROPDOWN_LIMIT) -> Results:
     """What ``user`` finds for ``raw``: up to ``limit`` hits of each kind they may see."""
     query = normalize(raw)
@@ -142,7 +148,7 @@ class _Search:
         self.lower = query.lower()
         self.phones = phone_candidates(query)
         self.postgres = connection.vendor == "postgresql"
-        self.fuzzy = not (self.phones or _ADDRESS.search(query))
+        self.fuzzy = similarity_applies(query)
 
     # --- the parts every kind shares -------------------------------------------------------
 

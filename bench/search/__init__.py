@@ -216,14 +216,18 @@ def _cases(sdr) -> list[Case]:
 
 def _lead_sql(case: Case, person) -> tuple[str, list]:
     """The bare statement doing the leads' part of the search: the same trigram lookup on the
-    same index, the same ranking, six rows."""
-    from search.query import normalize, phone_candidates
+    same index (similarity only for words, as the search does), the same bounded candidates
+    and ranking, six rows."""
+    from search.query import CANDIDATES, normalize, phone_candidates, similarity_applies
 
     query = normalize(case.query)
-    pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     doc = "(first_name || ' ' || last_name || ' ' || email || ' ' || company)"
-    where = f"({doc} ILIKE %s OR {doc} %%> %s)"
-    params: list = [pattern, query]
+    where = f"{doc} ILIKE %s"
+    params: list = [f"%{escaped}%"]
+    if similarity_applies(query):
+        where += f" OR {doc} %%> %s"
+        params.append(query)
     for candidate in phone_candidates(query):
         where += " OR (phone <> '' AND REGEXP_REPLACE(phone, '[^0-9]+', '', 'g') LIKE %s)"
         params.append(f"%{candidate}%")
@@ -232,10 +236,11 @@ def _lead_sql(case: Case, person) -> tuple[str, list]:
         owner = " AND owner_id = %s"
         params.append(person.pk)
     sql = (
-        f"SELECT id, first_name, last_name, email, company, phone FROM leads_lead WHERE ({where}){owner}"
-        f" ORDER BY (email = %s) DESC, word_similarity(%s, {doc}) DESC, id DESC LIMIT 6"
+        "SELECT id, first_name, last_name, email, company, phone FROM leads_lead"
+        f" WHERE id IN (SELECT id FROM leads_lead WHERE ({where}){owner} LIMIT {CANDIDATES})"
+        f" ORDER BY (email = %s) DESC, {doc} ILIKE %s DESC, word_similarity(%s, {doc}) DESC, id DESC LIMIT 6"
     )
-    return sql, [*params, query.lower(), query]
+    return sql, [*params, query.lower(), f"%{escaped}%", query]
 
 
 def reused(log=print):
