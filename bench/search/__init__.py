@@ -237,10 +237,11 @@ def _lead_sql(case: Case, person) -> tuple[str, list]:
         params.append(person.pk)
     sql = (
         "SELECT id, first_name, last_name, email, company, phone FROM leads_lead"
-        f" WHERE id IN (SELECT id FROM leads_lead WHERE ({where}){owner} LIMIT {CANDIDATES})"
+        f" WHERE id IN (SELECT id FROM leads_lead WHERE ({where}){owner}"
+        f" ORDER BY {doc} ILIKE %s DESC LIMIT {CANDIDATES})"
         f" ORDER BY (email = %s) DESC, {doc} ILIKE %s DESC, word_similarity(%s, {doc}) DESC, id DESC LIMIT 6"
     )
-    return sql, [*params, query.lower(), f"%{escaped}%", query]
+    return sql, [*params, f"%{escaped}%", query.lower(), f"%{escaped}%", query]
 
 
 def reused(log=print):
