@@ -47,10 +47,11 @@ test-postgres: install browser mail-servers
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
 # The embedded mode serves every page too: the crawl (tests/test_crawl.py: every demo user opens
-# every page they can reach) on a SQLite test database with the in-memory cache, as `make demo` runs.
+# every page they can reach) and the search's fallback (tests/search/test_embedded.py) on a SQLite test
+# database with the in-memory cache, as `make demo` runs.
 .PHONY: test-sqlite
 test-sqlite: install
-	DATABASE_URL=sqlite:///$(CURDIR)/var/test.sqlite3 REDIS_URL= $(BIN)/pytest -m crawl tests/test_crawl.py $(PYTEST_ARGS)
+	DATABASE_URL=sqlite:///$(CURDIR)/var/test.sqlite3 REDIS_URL= $(BIN)/pytest -m crawl tests/test_crawl.py tests/search/test_embedded.py $(PYTEST_ARGS)
 
 # Every test passes on any date: the whole suite again with the clock a year ahead, then a year back
 # (tests/clock_shift.py; PostgreSQL, Redis and the browser keep the real date).

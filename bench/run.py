@@ -39,6 +39,11 @@ the same job the cheapest way (raw SQL), in the same run on the same machine.
    and the CPU they add, beside the version check's bare SQL; and what a plain request waits while
    every sync worker holds a server-sent-events stream. On the queues generator's data (its own,
    smaller set when the queues figure did not run: the cost is per open page, not per lead).
+10. Global search (``--only search``): the search dropdown's server time and queries per request
+   for an SDR and a manager on typical queries (an exact email, a company with a typo, a partial
+   phone, a first name shared by thousands, a full name) at a million leads with realistic names,
+   vs the bare trigram lookup on the leads; the plans of those lookups. On the queues and
+   opportunities generators' data set.
 
 Everything runs against a dedicated database, ``refinery_bench``, dropped and re-created at
 the start; Redis database 14 is flushed. Nothing else is touched. Another checkout (CI, a
@@ -69,6 +74,7 @@ from bench import (
     queues,
     renewals,
     report,
+    search,
     sweep,
 )
 from bench.env import (
@@ -106,6 +112,8 @@ class Sizes:
     mail_sends: int  # emails sent by each path of the sending figure
     live_leads: int  # leads of the live figure's own data set (queues generator), if queues did not run
     live_seconds: int  # the paced run of 500 open pages
+    search_leads: int = 1_000_000  # leads in the search data set (queues generator: 100,000 at least)
+    search_requests: int = 50  # timed requests of each search case
 
 
 FULL = Sizes(
@@ -151,6 +159,8 @@ QUICK = Sizes(
     mail_sends=500,
     live_leads=100_000,
     live_seconds=45,
+    search_leads=100_000,
+    search_requests=20,
 )
 # CI's smoke run (``--ci``): every figure end to end, so that a migration or model change that
 # breaks one fails CI; sizes as small as each figure allows (the figures mean nothing here).
@@ -175,8 +185,10 @@ CI = Sizes(
     mail_sends=50,
     live_leads=100_000,
     live_seconds=16,
+    search_leads=100_000,
+    search_requests=3,
 )
-FIGURES = ("capture", "import", "sweep", "queues", "opportunities", "renewals", "insight", "mail", "live")
+FIGURES = ("capture", "import", "sweep", "queues", "opportunities", "renewals", "insight", "mail", "live", "search")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -401,6 +413,12 @@ def bench_live(sizes: Sizes, args, campaigns: list[int], queues_data=None) -> li
     )
 
 
+def bench_search(sizes: Sizes, campaigns: list[int]) -> search.SearchFigures:
+    log(f"search: generating {sizes.search_leads:,} leads and {sizes.opportunities:,} opportunities (queues and"
+        " opportunities generators), realistic names, then the trigram indexes")  # fmt: skip
+    return search.measure(sizes.search_leads, sizes.opportunities, sizes.search_requests, campaigns, log=log)
+
+
 def main(argv: list[str]) -> None:
     args = parse_args(argv)
     args.quick = args.quick or args.ci
@@ -459,6 +477,10 @@ def main(argv: list[str]) -> None:
         load_before = os.getloadavg()[0]
         results.live = bench_live(sizes, args, campaigns, results.queues.data if results.queues else None)
         results.load["live"] = (load_before, os.getloadavg()[0])
+    if "search" in only:
+        load_before = os.getloadavg()[0]
+        results.search = bench_search(sizes, campaigns)
+        results.load["search"] = (load_before, os.getloadavg()[0])
     results.total_seconds = time.perf_counter() - started
 
     print()

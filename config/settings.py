@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",  # search: trigram index operator classes (harmless on SQLite)
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
     "renewals",
     "mail",
     "insight",
+    "search",
     "demo",
 ]
 

@@ -37,6 +37,7 @@ urlpatterns = [
     path("", include("renewals.urls")),
     path("", include("team.urls")),
     path("insight/", include("insight.urls")),
+    path("", include("search.urls")),
     path("", include("mail.urls")),
     path("f/<str:key>/", lead_views.web_form, name="web_form"),
     path("api/v1/", include(router.urls)),

@@ -19,8 +19,10 @@ from ..mdwriter import Bullets, Code, Heading, Paragraph, Section, Table, render
 from ..opportunities import OpportunitiesFigures
 from ..queues import QueuesFigures
 from ..renewals import RenewalsFigures
+from ..search import SearchFigures
 from ..sweep import SweepFigures
 from . import capture, csv_import, insight, live, mail_poll, mail_send, opportunities, queues, renewals, sweep
+from . import search as search_report
 from .summary import HEADERS, Row
 
 DOCS_PATH = BASE_DIR / "docs" / "benchmarks.md"
@@ -41,6 +43,7 @@ class Results:
     mail_poll: MailPollFigures | None = None
     mail_send: MailSendFigures | None = None
     live: LiveFigures | None = None
+    search: SearchFigures | None = None
     total_seconds: float = 0.0
     load: dict[str, tuple[float, float]] = field(default_factory=dict)  # 1-minute load avg
 
@@ -57,6 +60,7 @@ class Results:
             (mail_poll, self.mail_poll),
             (mail_send, self.mail_send),
             (live, self.live),
+            (search_report, self.search),
         )
         return [(module, figures) for module, figures in measured if figures]
 
