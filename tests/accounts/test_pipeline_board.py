@@ -27,11 +27,12 @@ def _that_tuesday():
 
 
 def header(body: str, dom_id: str) -> tuple[str, str, str | None]:
-    """A column's count, total and weighted total as its header shows them."""
+    """A column's count, total and weighted total as its header shows them (without the
+    currency they are written with)."""
     html = column(body, dom_id)
     count = re.search(r'class="col-count">([^<]*)<', html).group(1)
-    total = re.search(r'class="col-sum">([^<]*)<', html).group(1)
-    weighted = re.search(r'class="col-wsum">([^<]*)<', html)
+    total = re.search(r'class="col-sum">€([^<]*)<', html).group(1)
+    weighted = re.search(r'class="col-wsum">€([^<]*)<', html)
     return count, total, weighted.group(1) if weighted else None
 
 

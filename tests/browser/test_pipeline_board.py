@@ -38,8 +38,8 @@ def opportunity(sdr, ae, *, company: str, amount: str | None, close: date, to: s
 def expect_header(page, column: str, count: str, total: str, weighted: str) -> None:
     header = page.locator(f"#{column} header")
     expect(header.locator(".col-count")).to_have_text(count)
-    expect(header.locator(".col-sum")).to_have_text(total)
-    expect(header.locator(".col-wsum")).to_have_text(weighted)
+    expect(header.locator(".col-sum")).to_have_text("€" + total)
+    expect(header.locator(".col-wsum")).to_have_text("€" + weighted)
 
 
 def test_an_ae_drags_a_card_moves_one_with_the_keyboard_and_a_refused_drop_stays(
