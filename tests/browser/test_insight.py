@@ -36,8 +36,8 @@ def test_manager_changes_the_period_and_downloads_a_csv(
     expect(page.locator("#period")).to_contain_text("(Europe/Berlin)")
     expect(page.locator("#diagnoses")).to_be_visible()
     # Headline money compact, the exact amount in its title: 5 accepted leads at 1,000.00.
-    expect(page.locator("#number-pipeline .number-value")).to_have_text("5 k")
-    expect(page.locator("#number-pipeline .number-value")).to_have_attribute("title", "5,000.00")
+    expect(page.locator("#number-pipeline .number-value")).to_have_text("€5 k")
+    expect(page.locator("#number-pipeline .number-value")).to_have_attribute("title", "€5,000.00")
     expect(page.get_by_role("link", name="Your weekly summary")).to_have_attribute(
         "href", "/insight/summary/"
     )

@@ -11,6 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.models import Contact
+from kit.display import day_text
 from leads.scoring import engagement_key
 from renewals.models import Contract
 from tests.factories import LeadFactory, contract, customer
@@ -78,7 +79,7 @@ def test_am_logs_the_conversation_and_renews_the_contract(page, live_server, log
     expect(page).to_have_url(re.compile(rf"/accounts/{term.account_id}/$"))
     new = Contract.objects.get(renewed_from=term)
     expect(page.locator(".flash")).to_contain_text(
-        f"Renewed: the new term runs {new.start_date:%Y-%m-%d} to {new.end_date:%Y-%m-%d}, 12,000 a year."
+        f"Renewed: the new term runs {day_text(new.start_date)} to {day_text(new.end_date)}, €12,000 a year."
     )
     first_term = page.locator("#contracts tbody tr").first
     expect(first_term).to_have_id(f"term-{new.pk}")

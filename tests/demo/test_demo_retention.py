@@ -69,7 +69,7 @@ def test_the_ams_retention_page_shows_churn_reasons_and_recent_months(seeded, cl
         text = text_of(client.get("/insight/retention/"))
         overview = text_of(client.get("/insight/"))
     assert "Last 12 months" in text
-    assert f"{churned.churn_reason} 1 {churned.annual_value:,.2f}" in text
+    assert f"{churned.churn_reason} 1 €{churned.annual_value:,.2f}" in text
     assert f"{churned.end_date:%b %Y}" in text
     # The overview's card over the same 12 months: a rate, not a dash.
     assert re.search(r"Net revenue retention \d+\.\d% gross \d+\.\d%", overview)
