@@ -66,7 +66,7 @@ def test_the_ae_logs_a_call_and_the_timeline_comes_back_with_it_on_top(client_fo
     assert html.lstrip().startswith('<section class="card work-log" id="work-log">')
     first, second = entries(html)
     assert "Call" in first and "Budget confirmed: 20k." in first and f"by {ae}" in first
-    assert "2026-11-24 10:00 CET" in first  # the AE's zone (Berlin), named
+    assert "Tue 24 Nov 2026, 10:00 CET" in first  # the AE's zone (Berlin), named
     assert "Sent the deck." in second
     assert "Call logged." in html
     call = Activity.objects.get(kind="call")
@@ -235,7 +235,7 @@ def test_a_call_in_the_renewal_window_is_the_renewal_conversation(client_for, am
     assert "it counts as the renewal conversation" in html
     (entry,) = entries(html)
     assert "They will renew." in entry and "renewal conversation" in entry
-    assert "2026-11-24 10:00" in re.search(r'id="last-conversation">(.*?)</dd>', html, re.S).group(1)
+    assert "Tue 24 Nov 2026, 10:00 CET" in re.search(r'id="last-conversation">(.*?)</dd>', html, re.S).group(1)
     term.refresh_from_db()
     start.refresh_from_db()
     assert term.renewal_activity_at == NOW and start.state == WorkItem.State.DONE

@@ -70,8 +70,8 @@ def test_an_am_sees_every_account_they_manage_soonest_renewal_first(client_for, 
     html = response.content.decode()
     assert names(html) == ["Soon AG", "Wide GmbH", "Gone BV", "Maybe Ltd"]  # no renewal: last
     soon, wide, gone, maybe = rows(html)
-    assert "12,000" in soon and "2026-05-14" in soon and "in 10 days" in soon and "At risk" in soon
-    assert "8,000" in wide and "2026-11-20" in wide and "At risk" not in wide  # two terms, the soonest
+    assert "12,000" in soon and "Thu 14 May 2026" in soon and "in 10 days" in soon and "At risk" in soon
+    assert "8,000" in wide and "Fri 20 Nov 2026" in wide and "At risk" not in wide  # two terms, the soonest
     assert "Churned" in gone and "Not a customer yet" in maybe
     assert f'href="{reverse("renewals:account", args=[book["soon"].pk])}"' in soon
     assert "Robin Co" not in html and "Account manager</th>" not in html

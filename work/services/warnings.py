@@ -59,7 +59,6 @@ def _warn_batch(now: datetime, limit: int) -> tuple[int, int]:
     news = []
     for item in items:
         assert item.owner_id is not None  # filtered above
-        due = item.due_at.astimezone(schedules.for_team(item.team_id).tz)
         subject = item.subject
         url = (
             subject.get_absolute_url() if subject is not None and hasattr(subject, "get_absolute_url") else ""
@@ -68,7 +67,7 @@ def _warn_batch(now: datetime, limit: int) -> tuple[int, int]:
             News(
                 recipient_id=item.owner_id,
                 kind=Kind.SLA_WARNING,
-                text=f"SLA about to breach: {item.title}, due {when_text(due)}",
+                text=f"SLA about to breach: {item.title}, due {when_text(item.due_at, schedules.for_team(item.team_id).tz)}",
                 url=url,
                 key=f"workitem:{item.pk}:{item.due_at:%Y%m%d%H%M%S}",
             )
