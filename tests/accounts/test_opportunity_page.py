@@ -292,10 +292,10 @@ def test_the_page_costs_the_same_queries_whatever_its_history(
     client = client_for(ae)
     client.get(page(opportunity))
 
-    # session, user, the opportunity, its work items, its events, the lead's events and
-    # activities, scoring settings, the stages for the move form, the accounts whose
+    # session, user (with their zone), the opportunity, its work items, its events, the lead's
+    # events and activities, scoring settings, the stages for the move form, the accounts whose
     # contacts the AE may email (the contact's address links to the composer), and the calls,
-    # meetings and notes logged on it with the viewer's zone they are shown in
-    with django_assert_num_queries(12):
+    # meetings and notes logged on it
+    with django_assert_num_queries(11):
         response = client.get(page(opportunity))
     assert response.status_code == 200

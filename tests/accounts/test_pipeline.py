@@ -90,7 +90,7 @@ def test_board_has_a_column_per_stage_with_cards_and_totals(client_for, inbound_
     assert titles == ["Discovery", "Demo", "Proposal", "Negotiation", "Won", "Lost"]
     discovery = column(body, f"col-{stage('Discovery').pk}")
     assert card_ids(discovery) == [b.pk, a.pk]  # soonest close date first
-    assert re.search(r'class="col-count">2</span> · <span class="col-sum">15,001</span>', discovery)
+    assert re.search(r'class="col-count">2</span> · <span class="col-sum">€15,001</span>', discovery)
     card = re.search(rf'id="opp-{a.pk}".*?</article>', discovery, re.S).group(0)
     assert a.name in card and "Acme" in card and "12,000" in card and "20 Dec 2026" in card
     assert "Send the deck" in card and "3 days in stage" in card
@@ -112,7 +112,7 @@ def test_won_and_lost_columns_show_the_closes_of_the_last_30_days(client_for, in
 
     won = column(body, "col-won")
     assert card_ids(won) == [recent_win.pk] and old_win.name not in body
-    assert re.search(r'class="col-count">1</span> · <span class="col-sum">5,000</span>', won)
+    assert re.search(r'class="col-count">1</span> · <span class="col-sum">€5,000</span>', won)
     lost = column(body, "col-lost")
     assert card_ids(lost) == [early.pk]
     assert "early loss" in lost and "Price" in lost
@@ -193,8 +193,8 @@ def test_moving_a_card_answers_with_the_two_columns_it_changed_and_their_totals(
     assert card_ids(column(body, proposal)) == [card.pk]
     assert 'hx-swap-oob="true"' in column(body, proposal) and "hx-swap-oob" not in column(body, discovery)
     assert card_ids(column(body, discovery)) == [stays.pk]
-    assert re.search(r'col-count">1</span> · <span class="col-sum">1,000</span>', column(body, discovery))
-    assert re.search(r'col-count">1</span> · <span class="col-sum">4,000</span>', column(body, proposal))
+    assert re.search(r'col-count">1</span> · <span class="col-sum">€1,000</span>', column(body, discovery))
+    assert re.search(r'col-count">1</span> · <span class="col-sum">€4,000</span>', column(body, proposal))
     assert 'col-wsum">2,000</span>' in column(body, proposal)  # 50 % of 4,000
     assert f"col-{stage('Demo').pk}" not in body
     assert re.search(rf'id="board-status" hx-swap-oob="innerHTML">{card.name}: Moved to Proposal.<', body)
