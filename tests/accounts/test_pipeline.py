@@ -195,7 +195,7 @@ def test_moving_a_card_answers_with_the_two_columns_it_changed_and_their_totals(
     assert card_ids(column(body, discovery)) == [stays.pk]
     assert re.search(r'col-count">1</span> · <span class="col-sum">€1,000</span>', column(body, discovery))
     assert re.search(r'col-count">1</span> · <span class="col-sum">€4,000</span>', column(body, proposal))
-    assert 'col-wsum">2,000</span>' in column(body, proposal)  # 50 % of 4,000
+    assert 'col-wsum">€2,000</span>' in column(body, proposal)  # 50 % of 4,000
     assert f"col-{stage('Demo').pk}" not in body
     assert re.search(rf'id="board-status" hx-swap-oob="innerHTML">{card.name}: Moved to Proposal.<', body)
     card.refresh_from_db()
