@@ -93,6 +93,8 @@ class SseRun:
     healthz_p50_ms: float  # ... every half second during the hold
     healthz_max_ms: float
     healthz_failed: int
+    lists_fetched: int = 0  # the pages' GET of their list after an event with a new version
+    fetches_failed: int = 0
 
 
 @dataclass
@@ -367,6 +369,22 @@ async def _healthz(port: int) -> float:
     return (time_ns() - start) / 1e6 if answer.startswith(b"HTTP/1.1 200") else float("inf")
 
 
+async def _fetch_list(port: int, session: str) -> int:
+    """What a page does on an event with a new version: ``GET /queue/live/`` for its list (the
+    status; 0 when it failed)."""
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(
+            f"GET /queue/live/ HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: sessionid={session}\r\n"
+            "Connection: close\r\n\r\n".encode()
+        )
+        answer = await asyncio.wait_for(reader.read(), timeout=30)
+        writer.close()
+        return int(answer.split(None, 2)[1])
+    except (OSError, TimeoutError, ValueError, IndexError):
+        return 0
+
+
 class _Stream:
     """One open queue page's event stream (``/bench/sse/``) over a raw connection: its status,
     the events and heartbeats it read, and whether the server closed it."""
@@ -377,6 +395,7 @@ class _Stream:
         self.events = self.heartbeats = 0
         self.closed = False
         self.opened = asyncio.Event()
+        self.fetches: list[asyncio.Task[int]] = []
 
     async def run(self) -> None:
         writer = None
@@ -391,7 +410,11 @@ class _Stream:
             self.opened.set()
             while data := await reader.read(1 << 14):
                 # Each message is one chunk of the chunked body: counting its marker is enough.
-                self.events += data.count(b"event: queue")
+                events = data.count(b"event: queue")
+                if events and self.events:
+                    # A new version: the page fetches its list, as a changed poll's answer carries it.
+                    self.fetches.append(asyncio.create_task(_fetch_list(self.port, self.session)))
+                self.events += events
                 self.heartbeats += data.count(b": unchanged")
             self.closed = True
         except (OSError, ValueError, IndexError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
@@ -442,6 +465,7 @@ async def _hold_streams(server: Gunicorn, sessions: list[str], *, interval: int,
     gunicorn_cpu = (_cpu_seconds(server_pids) - gunicorn_before) / elapsed
     postgres_cpu = (_cpu_seconds(backends) - postgres_before) / elapsed
     messages = sum(stream.events + stream.heartbeats for stream in streams) - events_before
+    fetched = [await task for stream in streams for task in stream.fetches]
     still_open = sum(1 for stream in streams if stream.status == 200 and not stream.closed)
     for task in tasks:
         task.cancel()
@@ -468,12 +492,15 @@ async def _hold_streams(server: Gunicorn, sessions: list[str], *, interval: int,
         healthz_p50_ms=percentile(answered, 50) if answered else float("inf"),
         healthz_max_ms=max(healthz, default=float("inf")),
         healthz_failed=len(healthz) - len(answered),
+        lists_fetched=sum(1 for status in fetched if status == 200),
+        fetches_failed=sum(1 for status in fetched if status != 200),
     )
 
 
 def sse_streams(server: Gunicorn, sessions: list[str], *, interval: int, seconds: int) -> SseRun:
     """One event stream per open page (``/bench/sse/``, each checking its version every
-    ``interval``), all held for ``seconds``: the database's transactions and the processes' CPU
+    ``interval``; on a new version the page fetches its list, as a changed poll's answer is),
+    all held for ``seconds``: the database's transactions and the processes' CPU
     over the hold, the workers' memory and threads with the streams open and idle, a plain
     request's time meanwhile (every half second), and how many streams the server kept open."""
     return asyncio.run(_hold_streams(server, sessions, interval=interval, seconds=seconds))
@@ -560,7 +587,7 @@ def measure(
             f" postgres {sse.postgres_cpu:.3f} cores; workers {sse.rss_idle_mb:,.0f} MB idle,"
             f" {sse.rss_streams_mb:,.0f} MB streaming ({sse.threads_idle} to {sse.threads_streams} threads);"
             f" /healthz p50 {sse.healthz_p50_ms:.1f} ms, max {sse.healthz_max_ms:.1f} ms"
-            f" (alone {sse.healthz_alone_ms:.1f} ms)"
+            f" (alone {sse.healthz_alone_ms:.1f} ms); {sse.lists_fetched} lists fetched, {sse.fetches_failed} failed"
         )
     return LiveFigures(
         leads=data.leads,
