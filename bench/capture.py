@@ -55,17 +55,23 @@ class _Process:
 
 
 class Gunicorn(_Process):
-    """gunicorn serving the application (``bench.settings``) on a free local port."""
+    """gunicorn serving the application (``bench.settings``) on a free local port: the WSGI
+    application on ``worker_class`` workers, or with ``production=True`` the ASGI application
+    with production's settings file (``config/gunicorn.py``: uvicorn's workers, the pooled
+    database connections, its timeouts and keep-alive)."""
 
-    def __init__(self, workers: int, worker_class: str = "sync") -> None:
+    def __init__(self, workers: int, worker_class: str = "sync", *, production: bool = False) -> None:
         self.port = _free_port()
         self.log = RESULTS_DIR / "gunicorn.log"
+        if production:
+            application = ["--config=config/gunicorn.py", "config.asgi:application"]
+        else:
+            application = ["config.wsgi:application", f"--worker-class={worker_class}"]
         self.command = [
             GUNICORN,
-            "config.wsgi:application",
+            *application,
             f"--bind=127.0.0.1:{self.port}",
             f"--workers={workers}",
-            f"--worker-class={worker_class}",
             f"--error-logfile={self.log}",
         ]
 

@@ -1,12 +1,12 @@
 -- wrk script for the live-updates figure: each request is one open queue page asking
 -- /queue/live/ whether its queue changed, with its session cookie and the version it shows.
 --
---   wrk -t2 -c500 -d45s --latency -s live.lua URL -- PAGES_FILE MODE PAUSE_MS THREADS
+--   wrk -t2 -c500 -d45s --latency -s live.lua URL -- PAGES_FILE MODE PAUSE_MS THREADS CONNECTIONS
 --
 -- PAGES_FILE: one open page a line, "SESSION_KEY ETAG". MODE "same" sends the page's version
 -- (the server answers 304), "stale" an old one (the server renders the list: a changed poll).
 -- PAUSE_MS: how long a connection waits between its polls (the page's interval; 0: as fast as
--- the server answers).
+-- the server answers). THREADS and CONNECTIONS: wrk's -t and -c.
 
 local threads = {}
 
@@ -26,6 +26,8 @@ function init(args)
    pause = tonumber(args[3] or "0")
    step = tonumber(args[4] or "1")
    counter = thread_id
+   first_delays = math.ceil(tonumber(args[5] or "0") / step)
+   math.randomseed(os.time() + thread_id)
 end
 
 function request()
@@ -33,6 +35,11 @@ function request()
    local page = current
    counter = counter + step
    local headers = { ["Cookie"] = "sessionid=" .. page[1], ["Accept"] = "text/html" }
+   if pause > 0 then
+      -- The server closes a connection idle for longer than its keep-alive (5 s, shorter than
+      -- the interval): a page's browser opens a new one for each poll, and so does wrk.
+      headers["Connection"] = "close"
+   end
    if mode == "same" then
       headers["If-None-Match"] = page[2]
    else
@@ -56,7 +63,14 @@ function response(status, headers, body)
    end
 end
 
+-- Open pages are not in step: a connection's first poll comes at a random point of the first
+-- interval (wrk delays a connection's first request too), then one every interval. Each thread
+-- holds CONNECTIONS / THREADS connections, and their first delays are its first calls.
 function delay()
+   if first_delays > 0 then
+      first_delays = first_delays - 1
+      return math.random(0, pause)
+   end
    return pause
 end
 

@@ -35,9 +35,11 @@ the same job the cheapest way (raw SQL), in the same run on the same machine.
    to the SMTP server on loopback (``make mail-servers``), beside a bare ``smtplib`` loop sending
    the same number of messages over one connection (and one opening a connection per message).
 10. Live updates (``--only live``): 500 open queue pages polling ``/queue/live/`` every 15 s on
-   gunicorn: 304 and changed polls per second with p50/p99, the database transactions per second
-   and the CPU they add, beside the version check's bare SQL; and what a plain request waits while
-   every sync worker holds a server-sent-events stream. On the queues generator's data (its own,
+   gunicorn with production's uvicorn workers: 304 and changed polls per second with p50/p99, the
+   database transactions per second and the CPU they add, beside the version check's bare SQL;
+   and 500 server-sent-events streams (an async view) held as long instead: the same database and
+   CPU figures, the workers' memory, a plain request's time meanwhile, streams kept open. On the
+   queues generator's data (its own,
    smaller set when the queues figure did not run: the cost is per open page, not per lead).
 10. Global search (``--only search``): the search dropdown's server time and queries per request
    for an SDR and a manager on typical queries (an exact email, a company with a typo, a partial
@@ -114,6 +116,7 @@ class Sizes:
     live_seconds: int  # the paced run of 500 open pages
     search_leads: int = 1_000_000  # leads in the search data set (queues generator: 100,000 at least)
     search_requests: int = 50  # timed requests of each search case
+    live_sse_seconds: int | None = None  # the live figure's streams' hold (None: as its paced run)
 
 
 FULL = Sizes(
@@ -187,8 +190,20 @@ CI = Sizes(
     live_seconds=16,
     search_leads=100_000,
     search_requests=3,
+    live_sse_seconds=3,
 )
-FIGURES = ("capture", "import", "sweep", "queues", "opportunities", "renewals", "insight", "mail", "live", "search")
+FIGURES = (
+    "capture",
+    "import",
+    "sweep",
+    "queues",
+    "opportunities",
+    "renewals",
+    "insight",
+    "mail",
+    "live",
+    "search",
+)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -408,6 +423,7 @@ def bench_live(sizes: Sizes, args, campaigns: list[int], queues_data=None) -> li
         workers=args.workers,
         wrk_seconds=sizes.wrk_seconds,
         paced_seconds=sizes.live_seconds,
+        sse_seconds=sizes.live_sse_seconds,
         queues_data=queues_data,
         log=log,
     )
