@@ -22,13 +22,14 @@ from work.models import Breach, WorkItem
 FUTURE_FIELDS = {
     ("WorkItem", "due_at"),
     ("WorkItem", "reassign_at"),
+    ("WorkItem", "warn_at"),  # the SLA warning still to come (before its due time, checked below)
     ("ApiToken", "expires_at"),
     ("Opportunity", "proposed_meeting_at"),
     ("Message", "send_at"),
     # Written by the test database's setup, at the real time, before the clock was frozen.
     ("ScoringSettings", "updated_at"),
 }
-APPS = ("team", "work", "leads", "sdr", "accounts", "renewals", "mail")
+APPS = ("team", "work", "notifications", "leads", "sdr", "accounts", "renewals", "mail")
 pytestmark = pytest.mark.django_db
 
 
@@ -61,6 +62,7 @@ def _assert_history_in_order(now):
     assert items.filter(completed_at__isnull=False).exists()
     assert not items.filter(completed_at__lt=F("created_at")).exists(), "completed before it was created"
     assert not items.filter(due_at__lt=F("created_at")).exists(), "due before it was created"
+    assert not items.filter(warn_at__gt=F("due_at")).exists(), "warned after it was due"
     assert not items.filter(breached_at__lt=F("due_at")).exists(), "breached before it was due"
 
     breaches = Breach.objects.all()
