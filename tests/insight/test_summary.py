@@ -334,7 +334,7 @@ def test_an_sdrs_first_five_lines(week_of_work):
     assert "/queue/items/" in body
     # Every time carries its zone (Sam's team works in Berlin).
     soonest = open_items.order_by("due_at").first().due_at.astimezone(sam.team.calendar.tzinfo)
-    assert f"(due {soonest:%a %-d %b %H:%M} {soonest:%Z})" in body
+    assert f"(due {soonest:%a %-d %b %Y, %H:%M} {soonest:%Z})" in body
 
 
 def test_an_aes_first_five_lines(week_of_work):
