@@ -479,11 +479,11 @@ def test_the_account_page_issues_a_fixed_number_of_queries(client_for, am, am_ma
     latest = Contract.objects.filter(account=customer_account).active().get()
     record_outcome(contract_id=latest.pk, by=am, outcome="renewed", now=NOW)
     large = _count(client_for(am), url), _count(client_for(am_manager), url)
-    # session, user, account, scoring settings, contacts, opportunities, contracts, the two
-    # timelines, the logged calls, meetings and notes and the viewer's zone they are shown in;
-    # a manager: + whether they run the AM's team, + the AMs to assign to, + the accounts
-    # whose contacts they may email (the addresses link to the composer)
-    assert small == large == (11, 14), (small, large)
+    # session, user (with their zone), account, scoring settings, contacts, opportunities,
+    # contracts, the two timelines, the logged calls, meetings and notes; a manager: + whether
+    # they run the AM's team, + the AMs to assign to, + the accounts whose contacts they may
+    # email (the addresses link to the composer)
+    assert small == large == (10, 13), (small, large)
 
 
 # --- the contract page ------------------------------------------------------------------
