@@ -75,8 +75,14 @@ def test_main_pages_fit_a_phone(page, live_server, login, shot, busy, request, r
         shot(f"phone_{role}_{path.strip('/').replace('/', '_').replace('?', '_') or 'home'}")
         scroll_width, inner = page.evaluate(PAGE_WIDTH)
         assert (scroll_width, inner) == (PHONE, PHONE), (path, page.evaluate(STICKING_OUT))
-        # The top bar is one row, the brand and a menu button; its links fold into the menu.
-        assert page.locator("header.topbar").bounding_box()["height"] <= 64, path
+        # The top bar: the brand, the bell and a menu button on one row, the search box on the
+        # next; the links fold into the menu.
+        assert page.locator("header.topbar").bounding_box()["height"] <= 120, path
+        expect(page.locator("header.topbar > .bell")).to_be_visible()
+        search = page.locator("header.topbar .search-box input")
+        expect(search).to_be_visible()
+        box = search.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE + 1 and box["height"] >= TAP - 0.5, path
         expect(page.locator("header.topbar nav a").first).to_be_hidden()
         page.locator("header.topbar summary").click()
         # Opened, every link of the menu on the screen, none cut off, each a 44 px target.
