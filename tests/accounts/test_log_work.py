@@ -235,7 +235,9 @@ def test_a_call_in_the_renewal_window_is_the_renewal_conversation(client_for, am
     assert "it counts as the renewal conversation" in html
     (entry,) = entries(html)
     assert "They will renew." in entry and "renewal conversation" in entry
-    assert "Tue 24 Nov 2026, 10:00 CET" in re.search(r'id="last-conversation">(.*?)</dd>', html, re.S).group(1)
+    assert "Tue 24 Nov 2026, 10:00 CET" in re.search(r'id="last-conversation">(.*?)</dd>', html, re.S).group(
+        1
+    )
     term.refresh_from_db()
     start.refresh_from_db()
     assert term.renewal_activity_at == NOW and start.state == WorkItem.State.DONE

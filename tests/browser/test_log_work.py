@@ -37,7 +37,9 @@ def test_an_ae_logs_a_call_and_sees_it_without_a_reload(
     expect(entry).to_contain_text("Budget of 20k confirmed".lower(), ignore_case=True)
     expect(entry).to_contain_text("Call")
     expect(entry).to_contain_text(f"by {ae}")
-    expect(entry.locator("time")).to_have_text(re.compile(r"^\w{3} \d{1,2} \w{3} \d{4}, \d\d:\d\d [A-Z]{3,4}$"))
+    expect(entry.locator("time")).to_have_text(
+        re.compile(r"^\w{3} \d{1,2} \w{3} \d{4}, \d\d:\d\d [A-Z]{3,4}$")
+    )
     expect(log.get_by_role("status")).to_contain_text("Call logged.")
     assert page.evaluate("window.notReloaded") is True  # htmx swapped the section; no reload
     expect(log.get_by_label("What was said")).to_have_value("")  # a fresh form for the next one
