@@ -3,7 +3,7 @@ the same job the cheapest way (raw SQL), in the same run on the same machine.
 
     .venv/bin/python bench/run.py            # full sizes; writes docs/benchmarks.md
     .venv/bin/python bench/run.py --quick    # smoke run; writes bench/results/benchmarks-quick.md
-    .venv/bin/python bench/run.py --ci       # CI's smoke run: smaller still, strict (.ci/run)
+    .venv/bin/python bench/run.py --ci       # the smoke run: smaller still, strict (before landing a model, migration or bench change)
 
 1. Capture over HTTP: leads/s and p99 of the public web form under wrk, vs a one-insert view.
 2. CSV import: rows/s of ``run_import`` on a Salesforce-shaped export, vs ``COPY``; and its
@@ -470,6 +470,12 @@ def main(argv: list[str]) -> None:
         load_before = os.getloadavg()[0]
         results.queues = bench_queues(sizes, campaigns)
         results.load["queues"] = (load_before, os.getloadavg()[0])
+    # Right after the queues figure, on its reps: the insight figure deactivates the people of
+    # the earlier figures (its own data set), whose sessions the open pages would then lose.
+    if "live" in only:
+        load_before = os.getloadavg()[0]
+        results.live = bench_live(sizes, args, campaigns, results.queues.data if results.queues else None)
+        results.load["live"] = (load_before, os.getloadavg()[0])
     if "opportunities" in only:
         load_before = os.getloadavg()[0]
         # On the queues figure's data set when it ran (its team names are unique), else its own.
@@ -489,10 +495,6 @@ def main(argv: list[str]) -> None:
         results.mail_poll = bench_mail_poll(sizes, owners, campaigns)
         results.mail_send = bench_mail_send(sizes)
         results.load["mail"] = (load_before, os.getloadavg()[0])
-    if "live" in only:
-        load_before = os.getloadavg()[0]
-        results.live = bench_live(sizes, args, campaigns, results.queues.data if results.queues else None)
-        results.load["live"] = (load_before, os.getloadavg()[0])
     if "search" in only:
         load_before = os.getloadavg()[0]
         results.search = bench_search(sizes, campaigns)
