@@ -41,6 +41,7 @@ from ..presenters.pipeline import board_card, days_since, stage_options
 from ..presenters.work_log import WorkEntry, WorkLog, newest
 from .common import STAGE_EVENTS, on, pipeline_stages
 from .pipeline import card_opportunities, pipeline_context
+from .work_log import post_work_log
 
 
 def _details_initial(opportunity: Opportunity) -> dict:
@@ -130,32 +131,17 @@ def log_work(request, pk):
     opportunity = opportunity_for(request.user, pk)
     if not may_log_on_opportunity(request.user, opportunity):
         raise PermissionDenied("Only whoever works this opportunity logs work on it.")
-    form = LogWorkForm(request.POST, auto_id="w_%s")
-    if form.is_valid():
-        try:
-            activity = services.log_work(
-                opportunity_id=opportunity.pk,
-                by=request.user,
-                kind=form.cleaned_data["kind"],
-                note=form.cleaned_data["note"],
-            )
-        except Refused as exc:
-            if not exc.field:
-                raise PermissionDenied(str(exc)) from None
-            add_refusal(form, exc)
-        else:
-            notice = f"{activity.get_kind_display()} logged."
-            if is_htmx(request):
-                return render(
-                    request, "accounts/_work_log.html", {"log": work_log(request, opportunity, notice=notice)}
-                )
-            messages.success(request, notice)
-            return redirect(opportunity.get_absolute_url())
-    if is_htmx(request):
-        log = work_log(request, opportunity, form=form)
-        return render(request, "accounts/_work_log.html", {"log": log}, status=400)
-    return render(
-        request, "accounts/opportunity.html", page_context(request, opportunity, log_form=form), status=400
+    return post_work_log(
+        request,
+        log=lambda **entry: services.log_work(opportunity_id=opportunity.pk, by=request.user, **entry),
+        section=lambda **shown: work_log(request, opportunity, **shown),
+        page=lambda form: render(
+            request,
+            "accounts/opportunity.html",
+            page_context(request, opportunity, log_form=form),
+            status=400,
+        ),
+        back=opportunity.get_absolute_url(),
     )
 
 

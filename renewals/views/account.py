@@ -19,9 +19,9 @@ from accounts.forms.activities import LogWorkForm
 from accounts.models import Account, Activity, OpportunityEvent
 from accounts.presenters.work_log import WorkEntry, WorkLog, newest
 from accounts.services import log_work as log_account_work
+from accounts.views.work_log import post_work_log
 from kit.display import day_text
 from kit.errors import Refused, add_refusal
-from kit.htmx import is_htmx
 from kit.pages import money_text
 from leads.models import ScoringSettings
 from team.zones import user_zone
@@ -247,32 +247,15 @@ def log_work(request, pk):
     account, may_work = account_for(request.user, pk)
     if not may_work:
         raise PermissionDenied("Only the account's AM or their manager logs work on it.")
-    form = LogWorkForm(request.POST, auto_id="w_%s")
-    if form.is_valid():
-        try:
-            activity = log_account_work(
-                account_id=account.pk,
-                by=request.user,
-                kind=form.cleaned_data["kind"],
-                note=form.cleaned_data["note"],
-            )
-        except Refused as exc:
-            if not exc.field:
-                raise PermissionDenied(str(exc)) from None
-            add_refusal(form, exc)
-        else:
-            notice = f"{activity.get_kind_display()} logged."
-            if is_htmx(request):
-                log = _work_log(request, account, may_work, notice=notice)
-                return render(request, "accounts/_work_log.html", {"log": log})
-            messages.success(request, notice)
-            return redirect("renewals:account", pk=account.pk)
-    if is_htmx(request):
-        return render(
+    return post_work_log(
+        request,
+        log=lambda **entry: log_account_work(account_id=account.pk, by=request.user, **entry),
+        section=lambda **shown: _work_log(request, account, may_work, **shown),
+        page=lambda form: render(
             request,
-            "accounts/_work_log.html",
-            {"log": _work_log(request, account, may_work, form=form)},
+            "renewals/account.html",
+            _account_context(request, account, may_work, log_form=form),
             status=400,
-        )
-    context = _account_context(request, account, may_work, log_form=form)
-    return render(request, "renewals/account.html", context, status=400)
+        ),
+        back=reverse("renewals:account", args=[account.pk]),
+    )
