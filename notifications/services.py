@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from kit.mailing import send_claimed
 from team.models import User
 
 from .models import DEFAULT_EMAIL_KINDS, Kind, Notification, Preference
@@ -151,22 +152,13 @@ def send_pending_emails(*, now: datetime | None = None) -> int:
 
 
 def _send(batch: Sequence[Notification]) -> int:
-    messages = [(n, _email(n)) for n in batch if n.recipient.email]
-    done = 0
-    if not messages:
-        return 0
-    try:
-        with get_connection(fail_silently=False) as connection:
-            for _, message in messages:
-                connection.send_messages([message])
-                done += 1
-    except Exception:
-        unsent = [n.pk for n, _ in messages[done:]]
-        Notification.objects.filter(pk__in=unsent, email=Notification.Email.SENT).update(
-            email=Notification.Email.PENDING, emailed_at=None
-        )
-        logger.exception("%d notification emails not sent; the next run retries them", len(unsent))
-    return done
+    return send_claimed(
+        [(n, _email(n)) for n in batch if n.recipient.email],
+        give_back=lambda unsent: Notification.objects.filter(
+            pk__in=[n.pk for n in unsent], email=Notification.Email.SENT
+        ).update(email=Notification.Email.PENDING, emailed_at=None),
+        what="notification emails",
+    )
 
 
 def _email(notification: Notification) -> EmailMessage:

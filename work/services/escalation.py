@@ -1,21 +1,18 @@
 """Escalation emails: each breach whose policy escalates is emailed to its team's manager, at
 most once (claimed in the database before the mail goes out)."""
 
-import logging
 from datetime import datetime
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
 from kit.display import when_text
+from kit.mailing import send_claimed
 from team.zones import user_zone
 
 from ..models import Breach
-
-logger = logging.getLogger(__name__)
-
 
 ESCALATION_BATCH = 200
 
@@ -69,21 +66,13 @@ def _claim_escalations(now: datetime) -> tuple[int, list[tuple[Breach, EmailMess
 def _send_escalations(pairs: list[tuple[Breach, EmailMessage]]) -> int:
     """Send the claimed emails one by one; on a refusal (the mail server is down, say), give
     the unsent breaches back to the next sweep. Returns how many were sent."""
-    if not pairs:
-        return 0
-    done = 0
-    try:
-        with get_connection(fail_silently=False) as mail_connection:
-            for _, message in pairs:
-                mail_connection.send_messages([message])
-                done += 1
-    except Exception:
-        unsent = [breach.pk for breach, _ in pairs[done:]]
-        Breach.objects.filter(pk__in=unsent, escalation=Breach.Escalation.SENT).update(
-            escalation=Breach.Escalation.PENDING, escalated_at=None
-        )
-        logger.exception("%d escalation emails not sent; the next sweep retries them", len(unsent))
-    return done
+    return send_claimed(
+        pairs,
+        give_back=lambda unsent: Breach.objects.filter(
+            pk__in=[breach.pk for breach in unsent], escalation=Breach.Escalation.SENT
+        ).update(escalation=Breach.Escalation.PENDING, escalated_at=None),
+        what="escalation emails",
+    )
 
 
 def _escalation_email(breach: Breach, manager) -> EmailMessage:
