@@ -41,11 +41,10 @@ from .money_tables import MONEY_COLUMNS, money_table, pipeline_table
 from .registry import TABLES, tables_for
 from .retention_tables import RETENTION_COLUMNS, churn_table, retention_table
 from .speed_tables import SPEED_BY, breach_weeks, decay_table, speed_overall, speed_table
-from .table import CSV_UNSAFE, Cell, Table, cells, csv_response, safe_csv_cell
+from .table import Cell, Table, cells, csv_response
 
 __all__ = [
     "COMPACT_UNITS",
-    "CSV_UNSAFE",
     "DROPPED_SHOWN",
     "MONEY_COLUMNS",
     "NO_LEADS",
@@ -75,7 +74,6 @@ __all__ = [
     "prepare_funnel",
     "rate",
     "retention_table",
-    "safe_csv_cell",
     "slices_for",
     "speed_overall",
     "speed_table",

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 
 from django.http import HttpResponse
 
+from kit.csvfiles import safe_cell
+
 from .. import charts
 from ..scope import Scope
-
-CSV_UNSAFE = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -43,12 +43,6 @@ def cells(*values) -> list[Cell]:
     return [v if isinstance(v, Cell) else Cell("" if v is None else str(v)) for v in values]
 
 
-def safe_csv_cell(text: str) -> str:
-    """A cell a spreadsheet will not read as a formula (CSV injection): a leading = + - @ (or a
-    tab or carriage return) gets a quote before it."""
-    return "'" + text if text.startswith(CSV_UNSAFE) else text
-
-
 def csv_response(table: Table, scope: Scope, section: str) -> HttpResponse:
     period = scope.period
     name = f"insight-{section}-{table.key}-{period.start:%Y-%m-%d}-to-{period.end:%Y-%m-%d}.csv"
@@ -56,5 +50,5 @@ def csv_response(table: Table, scope: Scope, section: str) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     writer = csv.writer(response)
     for row in table.csv_rows():
-        writer.writerow([safe_csv_cell(text) for text in row])
+        writer.writerow([safe_cell(text) for text in row])
     return response
