@@ -103,6 +103,17 @@ class Account(models.Model):
         return self.customer_since is not None and self.churned_at is None
 
 
+class AccountRedirect(models.Model):
+    """An account merged into another (``dedupe``): its old id answers with the survivor."""
+
+    old_id = models.PositiveBigIntegerField(primary_key=True)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    merged_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"account {self.old_id} -> {self.account_id}"
+
+
 class Contact(models.Model):
     """A person at an account. A contact made from a lead (at handoff, or a prospect added on
     a target account) keeps the link, so the lead's timeline and the account meet."""

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "renewals",
     "mail",
     "insight",
+    "dedupe",
     "search",
     "demo",
 ]

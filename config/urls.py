@@ -38,6 +38,7 @@ urlpatterns = [
     path("", include("team.urls")),
     path("insight/", include("insight.urls")),
     path("", include("search.urls")),
+    path("duplicates/", include("dedupe.urls")),
     path("", include("mail.urls")),
     path("f/<str:key>/", lead_views.web_form, name="web_form"),
     path("api/v1/", include(router.urls)),

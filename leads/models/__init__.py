@@ -17,8 +17,8 @@ from .choices import (
     Seniority,
     TouchOutcome,
 )
-from .imports import ImportJob, ImportRowError, import_upload_path
-from .leads import NO_ENGAGEMENT, Activity, Lead, LeadEvent, LeadQuerySet
+from .imports import ImportJob, ImportMapping, ImportRowError, LeadImport, import_upload_path
+from .leads import NO_ENGAGEMENT, Activity, Lead, LeadEvent, LeadQuerySet, LeadRedirect, Tag
 from .saved_views import SavedView, SavedViewQuerySet
 from .scoring_settings import (
     DEFAULT_ACTIVITY_POINTS,
@@ -45,14 +45,18 @@ __all__ = [
     "FitField",
     "IdealCustomerProfile",
     "ImportJob",
+    "ImportMapping",
     "ImportRowError",
     "Lead",
     "LeadEvent",
+    "LeadImport",
     "LeadQuerySet",
+    "LeadRedirect",
     "SavedView",
     "SavedViewQuerySet",
     "ScoringSettings",
     "Seniority",
+    "Tag",
     "TouchOutcome",
     "WebForm",
     "WebSubmission",

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from .campaigns import Campaign
@@ -121,8 +122,23 @@ class Lead(models.Model):
     engagement_key = models.FloatField(default=NO_ENGAGEMENT)
 
     external_id = models.CharField(max_length=64, blank=True)
+    external_system = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text="Which system the external id is from (salesforce, hubspot, ...).",
+    )
     external_status = models.CharField(max_length=100, blank=True)
     external_created_at = models.DateTimeField(null=True, blank=True)
+    source_attributes = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What the source system said that Refinery has no field for (score, stage).",
+    )
+    tags = models.ManyToManyField("leads.Tag", blank=True, related_name="leads")
+
+    # When the person was first seen anywhere: the source system's created date for an
+    # imported lead, else the capture. Insight's cohorts count from it.
+    first_seen_at = models.DateTimeField(default=timezone.now)
 
     captured_at = models.DateTimeField(default=timezone.now)
     mql_at = models.DateTimeField(null=True, blank=True)
@@ -161,6 +177,13 @@ class Lead(models.Model):
             models.Index(fields=["-captured_at", "-id"], name="lead_captured"),
             models.Index(fields=["mql_at"], name="lead_mql_at", condition=Q(mql_at__isnull=False)),
             models.Index(fields=["hand_raiser"], name="lead_hand_raisers", condition=Q(hand_raiser=True)),
+            models.Index(fields=["first_seen_at"], name="lead_first_seen"),
+            # A re-import matches a row to its lead by the source system's id.
+            models.Index(
+                fields=["external_system", "external_id"],
+                name="lead_external_id",
+                condition=~Q(external_id=""),
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(fit_score__lte=100), name="fit_score_at_most_100"),
@@ -268,3 +291,28 @@ class LeadEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class Tag(models.Model):
+    """A label on leads, set by an import (or by hand in the admin); names are unique whatever
+    their case."""
+
+    name = models.CharField(max_length=50)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(Lower("name"), name="tag_name_unique_ci")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LeadRedirect(models.Model):
+    """A lead merged into another (``dedupe``): its old id answers with the survivor."""
+
+    old_id = models.PositiveBigIntegerField(primary_key=True)
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
+    merged_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"lead {self.old_id} -> {self.lead_id}"

@@ -183,7 +183,13 @@ def _new_lead(c: Capture, at: datetime, points: float, context: ScoringContext) 
     details = {k: v for k, v in c.details.items() if k in DETAIL_FIELDS}
     source = c.source or (c.campaign.channel if c.campaign else Channel.WEB)
     lead = Lead(
-        email=c.email, campaign=c.campaign, source=source, captured_at=at, status_changed_at=at, **details
+        email=c.email,
+        campaign=c.campaign,
+        source=source,
+        captured_at=at,
+        first_seen_at=at,
+        status_changed_at=at,
+        **details,
     )
     fit = compute_fit(lead, context.criteria)
     lead.fit_score, lead.fit_grade = fit.score, fit.grade

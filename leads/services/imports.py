@@ -180,6 +180,7 @@ def _lead_from_row(row, job: ImportJob, context: ScoringContext, now: datetime) 
         external_created_at=row.external_created_at,
         status=Lead.Status.NURTURE,
         captured_at=now,
+        first_seen_at=min(row.external_created_at or now, now),
         status_changed_at=now,
     )
     fit = compute_fit(lead, context.criteria)
