@@ -335,6 +335,18 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Sales-ready leads not routed at once (crossed the threshold in the engagement sweep, or
     # nobody could take them) are routed here.
+    # Search: the words of new leads, contacts and accounts join the vocabulary that corrects
+    # typos (search.vocabulary); a nightly rebuild drops the words nobody holds any more.
+    "search-vocabulary": {
+        "task": "search.tasks.refresh_vocabulary",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 240},
+    },
+    "search-vocabulary-rebuild": {
+        "task": "search.tasks.rebuild_vocabulary",
+        "schedule": crontab(hour=3, minute=40),
+        "options": {"expires": 3600},
+    },
     "route-waiting-leads": {
         "task": "sdr.tasks.route_waiting_leads",
         "schedule": crontab(minute="*"),

@@ -23,11 +23,16 @@ contract       contracts of the accounts whose page the user may open    the con
 =============  ========================================================  ======================
 
 Every rule is written as a subquery or a filter, never as ids read beforehand, so a search
-issues the same number of queries whoever asks. ``tests/search/test_visibility.py`` checks
+issues the same number of queries whoever asks. The per-row checks (``_flag``, a contact's
+opportunity) are scalar subqueries tested for NULL, not ``EXISTS``: PostgreSQL turns an
+``EXISTS`` inside an ``OR`` into a hash of every row the rule allows (all of a manager's
+100,000 opportunities, read for each search), where a scalar subquery stays a lookup by index
+for each of the few rows the text matched. ``tests/search/test_visibility.py`` checks
 these sets against the pages' own accessors for every demo user.
 """
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.lookups import IsNull
 
 from accounts.access import can_see_targets, sees_opportunities, visible_opportunities
 from accounts.models import Account, Contact, Opportunity
@@ -102,7 +107,7 @@ def contacts(user) -> QuerySet[Contact]:
     found = Contact.objects.annotate(
         on_account_page=_flag(page, Account, "account_id"),
         on_target_page=_flag(target, Account, "account_id"),
-        via_opportunity=Exists(opened),
+        via_opportunity=IsNull(Subquery(opened), False),
     )
     rule = Q(via_opportunity=True)
     if page is not None:
@@ -125,12 +130,11 @@ def _everything(prefix: str) -> Q:
 
 
 def _flag(rule: Q | None, model, ref: str):
-    """Whether the row's account passes ``rule``, as a boolean column."""
-    from django.db.models import BooleanField, Value
-
+    """Whether the row's account passes ``rule``, as a boolean column (a scalar subquery: see
+    the module's docstring)."""
     if rule is None:
         return Value(False, output_field=BooleanField())
-    return Exists(model.objects.filter(rule, pk=OuterRef(ref)))
+    return IsNull(Subquery(model.objects.filter(rule, pk=OuterRef(ref)).values("pk")[:1]), False)
 
 
 def _either(first: Q | None, second: Q | None) -> Q:

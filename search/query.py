@@ -1,12 +1,15 @@
 """One search: what was asked, turned into one query per kind the user may see (so five at most,
 whatever the data size), each ranked exact email or phone first, then by similarity.
 
-On PostgreSQL a document matches when it contains the text (``ILIKE``) or when a word run in it
-is similar enough (pg_trgm's ``%>``, the word-similarity threshold, 0.6 by default): both are
-answered by the document's GIN trigram index, and ``word_similarity`` ranks. On SQLite, which
-has no trigrams, a document matches when it contains the text, and a document starting with it
-ranks first. A query that looks like a phone number also matches the digits of phones
-(``phone_candidates``)."""
+A document matches when it contains every word of the query, in any order (``ILIKE`` on
+PostgreSQL, answered by the document's GIN trigram index, which intersects the words' trigram
+lists; ``LIKE`` on SQLite). On PostgreSQL a word the vocabulary does not know is also tried as
+its most similar known words (``search.vocabulary``): "Sistems" finds "Systems". A whole email
+address is looked up by its unique index; a query that looks like a phone number also matches
+the digits of phones (``phone_candidates``). Ranking, on at most ``CANDIDATES`` matches: an
+exact email or phone, then the text as typed at the start, then inside, then pg_trgm's word
+similarity to what was typed (on SQLite, starting with it).
+"""
 
 import re
 from dataclasses import dataclass, field
@@ -18,7 +21,7 @@ from django.db.models.functions import Greatest
 
 from accounts.models import Account
 
-from . import access
+from . import access, vocabulary
 from .documents import digits, document
 
 MIN_LENGTH = 3  # a trigram: shorter text cannot use the indexes
@@ -28,13 +31,69 @@ PAGE_LIMIT = 20
 MIN_PHONE_DIGITS = 4
 # A query shared by many records is ranked among this many of them (``_Search._ranked``).
 CANDIDATES = 200
-# After a "+" or "00", the country code (one to three digits) may be written as a 0 at home:
-# "+49 30 1234" is "030 1234" in Germany. Dropping it must leave enough digits to mean much.
+# After a "+" or "00", the country code may be written as a 0 at home: "+49 30 1234" is
+# "030 1234" in Germany. Dropping it must leave enough digits to mean much.
 MIN_NATIONAL_DIGITS = 6
+# The ITU's country codes of one and two digits (E.164); every other code has three. Knowing
+# where the code ends keeps a phone search to one national form: trying every length would
+# also look for the last six digits alone, which thousands of numbers contain.
+_SHORT_COUNTRY_CODES = frozenset(
+    [
+        "1",
+        "7",
+        "20",
+        "27",
+        "30",
+        "31",
+        "32",
+        "33",
+        "34",
+        "36",
+        "39",
+        "40",
+        "41",
+        "43",
+        "44",
+        "45",
+        "46",
+        "47",
+        "48",
+        "49",
+        "51",
+        "52",
+        "53",
+        "54",
+        "55",
+        "56",
+        "57",
+        "58",
+        "60",
+        "61",
+        "62",
+        "63",
+        "64",
+        "65",
+        "66",
+        "81",
+        "82",
+        "84",
+        "86",
+        "90",
+        "91",
+        "92",
+        "93",
+        "94",
+        "95",
+        "98",
+    ]
+)
 _PHONE_LIKE = re.compile(r"\+?[\d\s().\-/]+\Z")
 _SPACES = re.compile(r"\s+")
 # An email or a domain ("jane@", "acme.com"): looked for as written, never by similarity.
 _ADDRESS = re.compile(r"@|\w\.\w")
+# A whole email address: looked up by the unique index on email (and its domain on accounts),
+# not searched for inside every document.
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 
 
 @dataclass(frozen=True)
@@ -88,14 +147,41 @@ def phone_candidates(query: str) -> list[str]:
     international = query.startswith("+") or numbers.startswith("00")
     if international:
         rest = numbers[2:] if numbers.startswith("00") else numbers
-        found += [rest[k:] for k in range(0, 4) if len(rest[k:]) >= MIN_NATIONAL_DIGITS]
+        found.append(rest)
+        code = next((rest[:k] for k in (1, 2) if rest[:k] in _SHORT_COUNTRY_CODES), rest[:3])
+        if len(national := rest[len(code) :]) >= MIN_NATIONAL_DIGITS:
+            found.append(national)
     return list(dict.fromkeys(found))
 
 
+def full_email(query: str) -> str | None:
+    """The address, lower case, when the query is a whole email address."""
+    return query.lower() if _EMAIL.match(query) else None
+
+
 def similarity_applies(query: str) -> bool:
-    """Whether ``query`` is also looked for by similarity (PostgreSQL): words, not an email, a
-    domain or a phone, whose trigrams ("com", ".ex", "555") are in most documents."""
+    """Whether ``query``'s words may be corrected (PostgreSQL): words, not an email, a domain or
+    a phone, which are looked for as written."""
     return not (phone_candidates(query) or _ADDRESS.search(query))
+
+
+def words_of(query: str) -> list[str]:
+    """The words a document must contain: those of at least ``MIN_LENGTH`` characters (the
+    trigram index cannot look for shorter ones), or the whole query when it has none."""
+    found = [word for word in query.split() if len(word) >= MIN_LENGTH]
+    return found or [query]
+
+
+def unknown_words(words: list[str]) -> list[str]:
+    """The words the vocabulary may correct: letters only, at least ``MIN_LENGTH`` of them."""
+    return [word.lower() for word in words if word.isalpha() and len(word) >= MIN_LENGTH]
+
+
+def spellings(words: list[str], corrected: dict[str, list[str]]) -> list[list[str]]:
+    """What to look for, word by word: the word itself, and for a word the vocabulary lacks,
+    its corrections too (any of them will do). The word stays: it may be the start of one
+    still being typed ("Marg"), or be newer than the vocabulary."""
+    return [[word, *corrected.get(word.lower(), [])] for word in words]
 
 
 def search(user, raw: str | None, *, limit: int = DROPDOWN_LIMIT) -> Results:
@@ -148,19 +234,43 @@ class _Search:
         self.lower = query.lower()
         self.phones = phone_candidates(query)
         self.postgres = connection.vendor == "postgresql"
-        self.fuzzy = similarity_applies(query)
+        self.email = full_email(query)
+        self.words = words_of(query)
+        corrected: dict[str, list[str]] = {}
+        if self.postgres and similarity_applies(query):
+            corrected = vocabulary.corrections(unknown_words(self.words))
+        self.spellings = spellings(self.words, corrected)
 
     # --- the parts every kind shares -------------------------------------------------------
 
     def _text(self, label: str) -> Q:
-        """The document contains the text, or (PostgreSQL, words only) is similar to it. An
-        email or a phone is looked for as written: their trigrams ("com", ".ex", "555") are in
-        most documents, so a similarity search would recheck a large part of the table."""
+        """The document contains every word; a corrected word, any of its corrections
+        (PostgreSQL). Words, not the phrase: the index intersects each word's trigram lists,
+        where a phrase adds trigrams across its words and was several times slower at a
+        million leads. The corrections are one regular expression (``a|b|c``), which the same
+        index answers in the same scan: an ``OR`` of ``ILIKE`` s made the planner scan for the
+        other words alone and filter thousands of rows."""
+        if self.email:
+            return self._address(label)
         expression = document(label)
-        rule = Q(Matches(expression, self.query))
-        if self.postgres and self.fuzzy:
-            rule |= Q(_WordSimilar(expression, self.query))
+        rule = Q()
+        for options in self.spellings:
+            rule &= (
+                Q(Matches(expression, options[0]))
+                if len(options) == 1
+                else Q(MatchesAny(expression, options))
+            )
         return rule
+
+    def _address(self, label: str) -> Q:
+        """A whole email address: the people with it, the accounts of its domain (unique and
+        indexed columns: no document is read)."""
+        assert self.email
+        if label in ("leads.Lead", "accounts.Contact"):
+            return Q(email=self.email)
+        if label == "accounts.Account":
+            return Q(domain=self.email.rsplit("@", 1)[1])
+        return Q(pk__in=[])
 
     def _phone(self, label: str) -> Q:
         if not self.phones:
@@ -331,16 +441,21 @@ class _Search:
         ]  # fmt: skip
 
 
-class _WordSimilar(Lookup):
-    """pg_trgm's ``%>``: a run of words in ``lhs`` is similar to ``rhs`` (the word-similarity
-    threshold); its GIN trigram index answers it."""
+class MatchesAny(Lookup):
+    """``lhs`` contains one of the words ``rhs`` whatever the case: a regular expression of
+    alternatives (``~*``), which a trigram index answers (PostgreSQL only)."""
 
-    lookup_name = "search_word_similar"
+    lookup_name = "search_matches_any"
+    prepare_rhs = False
 
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} %%> {rhs}", [*lhs_params, *rhs_params]
+        return f"{lhs} ~* %s", [*lhs_params, any_of(self.rhs)]
+
+
+def any_of(words: list[str]) -> str:
+    """A PostgreSQL regular expression matching any of ``words`` literally."""
+    return "(" + "|".join(re.sub(r"([^\w\s])", r"\\\1", word) for word in words) + ")"
 
 
 class _Starts(Lookup):
