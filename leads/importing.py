@@ -1,16 +1,22 @@
-"""Reading an uploaded CRM export: which CRM wrote it, its rows as canonical fields, and each
-row cleaned or refused with a reason a person understands.
+"""Reading an uploaded lead file (any CSV, or the first sheet of an XLSX workbook): which CRM
+wrote it, which column fills which field (suggested, or as the person mapped it), its rows as
+canonical fields, and each row cleaned, shortened with a warning, or refused with a reason a
+person understands.
 
-Streaming throughout: a file is read row by row with the kit's CSV reader (``kit.csvfiles``:
+Streaming throughout: a CSV is read row by row with the kit's CSV reader (``kit.csvfiles``:
 decoding, the byte-order mark, line numbers, a file refused whole with ``ImportFormatError``),
-never whole into memory. Pure Python and free of database access;
-``leads.services.run_import`` does the writing, after ``kit.csvfiles.count_rows`` has read the
-whole file once, so an import fails before writing a single row.
+an XLSX with openpyxl's read-only mode; never whole into memory. Pure Python and free of
+database access (the saved mappings are handed in by the caller); ``leads.services.run_import``
+does the writing, after ``count_rows`` has read the whole file once, so an import fails before
+writing a single row.
 """
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+import hashlib
+import zipfile
+from collections import Counter
+from collections.abc import Generator, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import BinaryIO
 
@@ -46,7 +52,30 @@ CANONICAL_KEYS = (
     "external_status",
     "rating",
     "external_created_at",
+    "source_stage",
+    "source_score",
 )
+
+# How the mapping screen names each canonical key.
+FIELD_LABELS = {
+    "email": "Email",
+    "first_name": "First name",
+    "last_name": "Last name",
+    "company": "Company",
+    "title": "Job title",
+    "phone": "Phone",
+    "industry": "Industry",
+    "employees": "Employees",
+    "annual_revenue": "Annual revenue",
+    "country": "Country",
+    "source": "Source (channel)",
+    "external_id": "Source id",
+    "external_status": "Source status",
+    "source_stage": "Source lifecycle stage",
+    "source_score": "Source score",
+    "rating": "Rating",
+    "external_created_at": "Created date (first seen)",
+}
 
 # Column labels exactly as each CRM prints them in the sample exports.
 SALESFORCE_COLUMNS = {
@@ -81,7 +110,8 @@ HUBSPOT_COLUMNS = {
     "Lead Status": "external_status",
     "Original Source": "source",
     "Create Date": "external_created_at",
-    # "Lifecycle Stage" and "HubSpot Score" have no Refinery field: they are ignored.
+    "Lifecycle Stage": "source_stage",
+    "HubSpot Score": "source_score",
 }
 GENERIC_COLUMNS = {
     "external_id": ("id", "external id", "lead id", "record id", "contact id"),
@@ -106,6 +136,8 @@ GENERIC_COLUMNS = {
     "external_status": ("status", "lead status"),
     "rating": ("rating",),
     "external_created_at": ("created", "created date", "create date", "created at", "date created"),
+    "source_stage": ("lifecycle stage", "lifecyclestage", "stage"),
+    "source_score": ("score", "lead score", "hubspot score"),
 }
 FORMATS = ("salesforce", "hubspot", "generic")
 
@@ -154,25 +186,183 @@ def map_headers(headers: Sequence[str], file_format: str) -> dict[str, int]:
     return dict(sorted(columns.items(), key=lambda item: item[1]))
 
 
-class CsvRows(Iterator[tuple[int, dict[str, str]]]):
-    """The data rows of an uploaded export, streamed: ``(line, raw)`` pairs where ``raw`` maps
-    each canonical key found in the headers to the cell's text, untouched.
+def external_system(file_format: str) -> str:
+    """The source system a lead's ``external_system`` names for a file of this format:
+    "salesforce", "hubspot", or "" for a generic file (whose ids match nothing known)."""
+    return file_format if file_format in ("salesforce", "hubspot") else ""
 
-    The header is read on creation, so ``file_format`` and ``columns`` are known before the
-    first row and a file without an email column fails at once (``ImportFormatError``).
 
-    ``line`` is the 1-based physical line on which the row starts, the header being line 1
-    (``kit.csvfiles``). (A spreadsheet numbers rows, not lines; the two agree unless a cell
-    holds a line break.) Rows with fewer cells than headers read the missing ones as "";
-    extra cells are ignored; rows with nothing but empty cells are skipped.
+def mapping_signature(headers: Sequence[str]) -> str:
+    """What a saved mapping is found by: the sha256 of the normalised header row, so the same
+    report exported again (another day, other rows) gets its mapping back whole."""
+    normalised = "\x1f".join(csvfiles.header_key(header) for header in headers)
+    return hashlib.sha256(normalised.encode()).hexdigest()
+
+
+def mapping_columns(headers: Sequence[str], mapping: Sequence[str]) -> dict[str, str]:
+    """A confirmed mapping as ``ImportMapping.columns`` keeps it: normalised header -> key
+    ("" for an ignored column); the first of two columns with the same header wins."""
+    columns: dict[str, str] = {}
+    for header, key in zip(headers, mapping, strict=False):
+        columns.setdefault(csvfiles.header_key(header), key)
+    return columns
+
+
+def suggest_mapping(
+    headers: Sequence[str],
+    *,
+    exact: Mapping[str, str] | None = None,
+    learned: Mapping[str, str] | None = None,
+) -> list[str]:
+    """Each column's suggested key ("" = ignored), aligned with ``headers``.
+
+    ``exact`` is the saved mapping whose signature matches this header row: it decides every
+    column. Otherwise each column takes, in order, what a saved mapping said for a header of
+    that name (``learned``, normalised header -> key, ignoring included), then the format's
+    own labels (Salesforce, HubSpot), then the generic names. A key goes to one column only,
+    the first that names it.
+    """
+    keys = [csvfiles.header_key(header) for header in headers]
+    if exact is not None:
+        suggested = [exact.get(key, "") for key in keys]
+        return _one_column_per_key(suggested)
+    specific = _COLUMNS_BY_FORMAT.get(detect_format(headers), {})
+    decided: dict[int, str] = {}
+    taken: set[str] = set()
+    for table in (learned or {}, specific, _GENERIC_BY_HEADER):
+        for index, key in enumerate(keys):
+            if index in decided or key not in table:
+                continue
+            value = table[key]
+            if value and (value in taken or value not in CANONICAL_KEYS):
+                continue
+            decided[index] = value
+            if value:
+                taken.add(value)
+    return [decided.get(index, "") for index in range(len(keys))]
+
+
+def _one_column_per_key(mapping: Sequence[str]) -> list[str]:
+    seen: set[str] = set()
+    result = []
+    for key in mapping:
+        keep = key in CANONICAL_KEYS and key not in seen
+        result.append(key if keep else "")
+        if keep:
+            seen.add(key)
+    return result
+
+
+def columns_from_mapping(headers: Sequence[str], mapping: Sequence[str]) -> dict[str, int]:
+    """The column index of each canonical key a confirmed mapping names (entries beyond the
+    header row are ignored). Raises ``ImportFormatError`` for an unknown key, a key given to
+    two columns, or no email column."""
+    columns: dict[str, int] = {}
+    for index, key in enumerate(mapping[: len(headers)]):
+        if not key:
+            continue
+        if key not in CANONICAL_KEYS:
+            raise ImportFormatError(f"Column {index + 1} is mapped to an unknown field {key[:40]!r}.")
+        if key in columns:
+            raise ImportFormatError(f"Two columns are mapped to {FIELD_LABELS[key].lower()}.")
+        columns[key] = index
+    if "email" not in columns:
+        raise ImportFormatError("No column is mapped to the email.")
+    return columns
+
+
+# --- reading a sheet ------------------------------------------------------------------------
+
+SHEET_TYPES = ("csv", "xlsx")
+
+
+def sheet_type_of(name: str, head: bytes) -> str:
+    """ "xlsx" for a workbook (by its name or its zip signature), else "csv"."""
+    if name.lower().endswith((".xlsx", ".xlsm")) or head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    return "csv"
+
+
+def _records(binary_file: BinaryIO | File, sheet_type: str) -> Generator[tuple[int, list[str]], None, None]:
+    if sheet_type == "xlsx":
+        return _xlsx_records(binary_file)
+    return csvfiles.records(binary_file)
+
+
+def _xlsx_records(binary_file: BinaryIO | File) -> Generator[tuple[int, list[str]], None, None]:
+    """``(row number, cells as text)`` of each row of the workbook's first sheet that has a
+    non-blank cell, streamed (openpyxl's read-only mode)."""
+    from openpyxl import load_workbook  # imported when a workbook comes: most imports are CSV
+
+    if binary_file.seekable():
+        binary_file.seek(0)
+    try:
+        workbook = load_workbook(binary_file, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
+        raise ImportFormatError(
+            "The file is not a readable XLSX workbook; save it again from the spreadsheet "
+            "(as .xlsx or CSV UTF-8) and upload it again."
+        ) from exc
+    try:
+        if not workbook.worksheets:
+            return
+        sheet = workbook.worksheets[0]
+        try:
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                cells = [_cell_text(value) for value in values]
+                if any(cell.strip() for cell in cells):
+                    yield number, cells
+        except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+            raise ImportFormatError("The workbook is damaged: its first sheet cannot be read.") from exc
+    finally:
+        workbook.close()
+
+
+def _cell_text(value: object) -> str:
+    """A workbook cell as the text a CSV would hold: dates ISO, whole numbers without ".0"."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, datetime):
+        if value.time() == time(0) and value.tzinfo is None:
+            return value.date().isoformat()
+        return value.isoformat()
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)
+
+
+class SheetRows(Iterator[tuple[int, dict[str, str]]]):
+    """The data rows of an uploaded file, streamed: ``(line, raw)`` pairs where ``raw`` maps
+    each mapped canonical key to the cell's text, untouched; ``last_cells`` holds the current
+    row's cells as read (for a refused row's download).
+
+    The header is read on creation, so ``headers``, ``file_format`` and ``columns`` are known
+    before the first row, and a file without an email column fails at once
+    (``ImportFormatError``). With a ``mapping`` (aligned with the header row: a key or "" per
+    column) the columns are those it names; without, they are recognised from the headers.
+
+    For a CSV, ``line`` is the 1-based physical line on which the row starts, the header being
+    line 1 (``kit.csvfiles``); for an XLSX, the sheet's row number. Rows with fewer cells than
+    headers read the missing ones as ""; extra cells are ignored; rows with nothing but empty
+    cells are skipped.
     """
 
-    def __init__(self, binary_file: BinaryIO | File) -> None:
-        self._records = csvfiles.records(binary_file)
-        self.headers = csvfiles.header_row(self._records)
-        self.file_format = detect_format(self.headers)
+    def __init__(
+        self, binary_file: BinaryIO | File, *, sheet_type: str = "csv", mapping: Sequence[str] | None = None
+    ) -> None:
+        self._records = _records(binary_file, sheet_type)
+        self.last_cells: list[str] = []
         try:
-            self.columns = map_headers(self.headers, self.file_format)
+            self.headers = csvfiles.header_row(self._records)
+            self.file_format = detect_format(self.headers)
+            if mapping is None:
+                self.columns = map_headers(self.headers, self.file_format)
+            else:
+                self.columns = columns_from_mapping(self.headers, mapping)
         except ImportFormatError:
             self.close()
             raise
@@ -180,6 +370,7 @@ class CsvRows(Iterator[tuple[int, dict[str, str]]]):
 
     def __next__(self) -> tuple[int, dict[str, str]]:
         line, cells = next(self._records)
+        self.last_cells = cells
         return line, csvfiles.cells_by_key(cells, self._items)
 
     def close(self) -> None:
@@ -187,29 +378,131 @@ class CsvRows(Iterator[tuple[int, dict[str, str]]]):
         self._records.close()
 
 
-def iter_rows(binary_file: BinaryIO | File) -> CsvRows:
-    """Stream the data rows of an export opened in binary mode, from its start: an iterator of
-    ``(line, raw)`` with ``file_format`` and ``columns`` attributes. See ``CsvRows``."""
-    return CsvRows(binary_file)
+CsvRows = SheetRows
+
+
+def iter_rows(
+    binary_file: BinaryIO | File, *, sheet_type: str = "csv", mapping: Sequence[str] | None = None
+) -> SheetRows:
+    """Stream the data rows of a file opened in binary mode, from its start: an iterator of
+    ``(line, raw)`` with ``headers``, ``file_format``, ``columns`` and ``last_cells``
+    attributes. See ``SheetRows``."""
+    return SheetRows(binary_file, sheet_type=sheet_type, mapping=mapping)
+
+
+def count_rows(binary_file: BinaryIO | File, *, sheet_type: str = "csv") -> int:
+    """Count the data rows (the header aside) from the file's start, for progress; fails
+    early (``ImportFormatError``) on a file that cannot be read."""
+    if sheet_type != "xlsx":
+        return csvfiles.count_rows(binary_file)
+    return max(sum(1 for _ in _xlsx_records(binary_file)) - 1, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """The top of a file, for the mapping screen."""
+
+    headers: list[str]
+    samples: list[list[str]]  # the first data rows, each padded or cut to the headers
+    file_format: str
+
+
+def preview(binary_file: BinaryIO | File, *, sheet_type: str = "csv", rows: int = 3) -> Preview:
+    """Read the header row and the first ``rows`` data rows. Raises ``ImportFormatError`` for
+    a file without a header row or that cannot be read; no column needs to be recognised."""
+    records = _records(binary_file, sheet_type)
+    try:
+        headers = csvfiles.header_row(records)
+        width = len(headers)
+        samples = []
+        for _, cells in records:
+            samples.append((cells + [""] * width)[:width])
+            if len(samples) >= rows:
+                break
+    finally:
+        records.close()
+    return Preview(headers=headers, samples=samples, file_format=detect_format(headers))
+
+
+@dataclass(slots=True)
+class StatusValues:
+    """The distinct source statuses and lifecycle stages of a file, with their row counts;
+    ``complete`` is false when there were more distinct values than were collected."""
+
+    statuses: Counter[str] = field(default_factory=Counter)
+    stages: Counter[str] = field(default_factory=Counter)
+    complete: bool = True
+
+
+def status_values(
+    binary_file: BinaryIO | File,
+    *,
+    sheet_type: str = "csv",
+    mapping: Sequence[str] | None = None,
+    limit: int = 200,
+) -> StatusValues:
+    """Collect the distinct ``external_status`` and ``source_stage`` values (as ``clean_row``
+    stores them) under a mapping, at most ``limit`` of each, for the status map."""
+    found = StatusValues()
+    rows = iter_rows(binary_file, sheet_type=sheet_type, mapping=mapping)
+    try:
+        if "external_status" not in rows.columns and "source_stage" not in rows.columns:
+            return found
+        for _, raw in rows:
+            for key, counter in (("external_status", found.statuses), ("source_stage", found.stages)):
+                value = _status_text(raw.get(key, ""))
+                if not value:
+                    continue
+                if value in counter or len(counter) < limit:
+                    counter[value] += 1
+                else:
+                    found.complete = False
+    finally:
+        rows.close()
+    return found
+
+
+def _status_text(raw: str) -> str:
+    try:
+        return _shortened(raw, _STATUS_MAX_LENGTH, "status", [])
+    except ValueError:
+        return ""
 
 
 # --- cleaning a row -------------------------------------------------------------------------
 
-# Lead model limits; the label is how a refusal names the field.
+# Lead model limits; the label is how a warning or a refusal names the field. A longer value
+# is shortened with a warning: a company name pasted five times over is no reason to lose the
+# person. An id is not text to shorten (a cut id would match another record): refused.
 _TEXT_FIELDS = (
     ("first_name", 100, "first name"),
     ("last_name", 100, "last name"),
     ("company", 200, "company"),
     ("title", 150, "title"),
-    ("external_id", 64, "external id"),
     ("external_status", 100, "external status"),
+    ("source_stage", 100, "source stage"),
+    ("source_score", 40, "source score"),
 )
+_EXTERNAL_ID_MAX_LENGTH = 64
 _INDUSTRY_MAX_LENGTH = 100
+_STATUS_MAX_LENGTH = 100
+
+
+def _shortened(raw: str, max_length: int, label: str, warnings: list[str]) -> str:
+    """``cleaning.clean_text``, but a value longer than ``max_length`` is cut to it and a
+    warning added, instead of refusing the row."""
+    try:
+        return cleaning.clean_text(raw, max_length, label)
+    except ValueError:
+        text = cleaning.clean_text(raw, len(raw) + 1, label)
+    warnings.append(f"{label}: shortened from {len(text):,} to {max_length:,} characters")
+    return text[:max_length]
 
 
 @dataclass(slots=True)
 class CleanRow:
-    """One import row with every field normalized as ``Lead`` stores it."""
+    """One import row with every field normalized as ``Lead`` stores it; ``warnings`` says
+    what was changed to keep it (a value shortened)."""
 
     email: str
     first_name: str
@@ -227,13 +520,17 @@ class CleanRow:
     external_status: str
     rating: str
     external_created_at: datetime | None
+    source_stage: str = ""
+    source_score: str = ""
+    warnings: list[str] = field(default_factory=list)
 
 
 def clean_row(raw: dict[str, str]) -> CleanRow:
     """Clean one raw row from ``iter_rows``. Raises ``RowRefused`` when the email is missing
-    or invalid or a text field is longer than its column; the reason lists every problem
-    of the row ("; "-joined). Unreadable numbers, dates and countries become empty instead:
-    an unknown detail is no reason to lose a lead."""
+    or invalid, the source id or the phone is too long; the reason lists every problem of the
+    row ("; "-joined). A text longer than its column is shortened, with a warning in
+    ``warnings``. Unreadable numbers, dates and countries become empty instead: an unknown
+    detail is no reason to lose a lead."""
     problems: list[str] = []
     # A lone surrogate (JSON's "\ud800", through the prospects API) is no text a database
     # stores: the row is refused, naming the field.
@@ -243,23 +540,24 @@ def clean_row(raw: dict[str, str]) -> CleanRow:
     if problems:
         raise RowRefused("; ".join(problems))
     get = raw.get
+    warnings: list[str] = []
     try:
         email = cleaning.normalize_email(get("email", ""))
     except ValueError as exc:
         problems.append(str(exc))
         email = ""
-    text: dict[str, str] = {}
-    for key, max_length, label in _TEXT_FIELDS:
-        try:
-            text[key] = cleaning.clean_text(get(key, ""), max_length, label)
-        except ValueError as exc:
-            problems.append(str(exc))
+    text = {
+        key: _shortened(get(key, ""), max_length, label, warnings) for key, max_length, label in _TEXT_FIELDS
+    }
+    industry = _shortened(
+        cleaning.normalize_industry(get("industry", "")), _INDUSTRY_MAX_LENGTH, "industry", warnings
+    )
+    external_id = ""
     try:
-        industry = cleaning.clean_text(
-            cleaning.normalize_industry(get("industry", "")), _INDUSTRY_MAX_LENGTH, "industry"
-        )
+        external_id = cleaning.clean_text(get("external_id", ""), _EXTERNAL_ID_MAX_LENGTH, "external id")
     except ValueError as exc:
         problems.append(str(exc))
+    phone = ""
     try:
         phone = cleaning.clean_phone(get("phone", ""))
     except ValueError as exc:
@@ -279,10 +577,13 @@ def clean_row(raw: dict[str, str]) -> CleanRow:
         country=cleaning.normalize_country(get("country", "")),
         phone=phone,
         source=cleaning.channel_from_source(get("source", "")),
-        external_id=text["external_id"],
+        external_id=external_id,
         external_status=text["external_status"],
         rating=cleaning.rating_from_external(get("rating", "")),
         external_created_at=bounds.moment_or_none(
             cleaning.parse_datetime_loose(get("external_created_at", ""))
         ),
+        source_stage=text["source_stage"],
+        source_score=text["source_score"],
+        warnings=warnings,
     )
