@@ -398,6 +398,17 @@ def count_rows(binary_file: BinaryIO | File, *, sheet_type: str = "csv") -> int:
     return max(sum(1 for _ in _xlsx_records(binary_file)) - 1, 0)
 
 
+def read_headers(binary_file: BinaryIO | File, *, sheet_type: str = "csv") -> list[str]:
+    """The header row of a file ([] for an empty one); the file is left open."""
+    records = _records(binary_file, sheet_type)
+    try:
+        return next(records)[1]
+    except StopIteration:
+        return []
+    finally:
+        records.close()
+
+
 @dataclass(frozen=True, slots=True)
 class Preview:
     """The top of a file, for the mapping screen."""
@@ -415,10 +426,11 @@ def preview(binary_file: BinaryIO | File, *, sheet_type: str = "csv", rows: int 
         headers = csvfiles.header_row(records)
         width = len(headers)
         samples = []
-        for _, cells in records:
-            samples.append((cells + [""] * width)[:width])
-            if len(samples) >= rows:
+        while len(samples) < rows:
+            cells = next(records, None)
+            if cells is None:
                 break
+            samples.append((cells[1] + [""] * width)[:width])
     finally:
         records.close()
     return Preview(headers=headers, samples=samples, file_format=detect_format(headers))
@@ -442,15 +454,25 @@ def status_values(
     limit: int = 200,
 ) -> StatusValues:
     """Collect the distinct ``external_status`` and ``source_stage`` values (as ``clean_row``
-    stores them) under a mapping, at most ``limit`` of each, for the status map."""
+    stores them) under a mapping (or the suggested one), at most ``limit`` of each, for the
+    status map. No email column is needed: the mapping may still be unfinished."""
     found = StatusValues()
-    rows = iter_rows(binary_file, sheet_type=sheet_type, mapping=mapping)
+    if mapping is None:
+        headers = read_headers(binary_file, sheet_type=sheet_type)
+        mapping = suggest_mapping(headers)
+    wanted = [
+        (key, counter, mapping.index(key))
+        for key, counter in (("external_status", found.statuses), ("source_stage", found.stages))
+        if key in mapping
+    ]
+    if not wanted:
+        return found
+    records = _records(binary_file, sheet_type)
     try:
-        if "external_status" not in rows.columns and "source_stage" not in rows.columns:
-            return found
-        for _, raw in rows:
-            for key, counter in (("external_status", found.statuses), ("source_stage", found.stages)):
-                value = _status_text(raw.get(key, ""))
+        csvfiles.header_row(records)
+        for _, cells in records:
+            for _key, counter, index in wanted:
+                value = _status_text(cells[index]) if index < len(cells) else ""
                 if not value:
                     continue
                 if value in counter or len(counter) < limit:
@@ -458,7 +480,7 @@ def status_values(
                 else:
                     found.complete = False
     finally:
-        rows.close()
+        records.close()
     return found
 
 

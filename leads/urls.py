@@ -15,4 +15,7 @@ urlpatterns = [
     path("views/<int:pk>/delete/", views.delete_view, name="view_delete"),
     path("imports/", views.import_list, name="imports"),
     path("imports/<int:pk>/", views.import_detail, name="import_detail"),
+    path("imports/<int:pk>/mapping/", views.import_mapping, name="import_mapping"),
+    path("imports/<int:pk>/for-real/", views.import_for_real, name="import_for_real"),
+    path("imports/<int:pk>/refused.csv", views.refused_rows, name="import_refused"),
 ]

@@ -8,6 +8,8 @@ and nothing else is. The work is done in one module per feature:
 - ``scoring``: the scoring configuration captures read, re-scoring after a profile or
   half-life change, and what an edit of the configuration by hand sets off.
 - ``imports``: CSV imports and resuming them.
+- ``mapped_imports``: an import's mapping suggested, confirmed and queued; a dry run imported
+  for real.
 - ``saved_views``: the lead list's saved views (save, share, rename, update, delete).
 - ``webform``: storing web-form posts and capturing them in a worker; forgetting an edited
   form.
@@ -22,6 +24,7 @@ from .capture import Capture, CaptureResult, capture_lead, capture_many, log_act
 from .common import IN_SALES, InvalidTransition
 from .imports import requeue_stalled_imports, run_import
 from .lifecycle import set_rating, transition_lead, update_lead
+from .mapped_imports import ImportOptions, confirm_import, import_for_real, suggested_mapping
 from .saved_views import (
     SavedViewError,
     delete_view,
@@ -48,6 +51,7 @@ __all__ = [
     "Capture",
     "CaptureResult",
     "HalfLifeChange",
+    "ImportOptions",
     "InvalidTransition",
     "SavedViewError",
     "ScoringContext",
@@ -57,8 +61,10 @@ __all__ = [
     "capture_lead",
     "capture_many",
     "change_half_life",
+    "confirm_import",
     "delete_view",
     "edit_view",
+    "import_for_real",
     "log_activity",
     "process_submissions",
     "profile_changed",
@@ -69,6 +75,7 @@ __all__ = [
     "save_view",
     "scoring_changed",
     "set_rating",
+    "suggested_mapping",
     "sweep_engagement_thresholds",
     "transition_lead",
     "update_lead",

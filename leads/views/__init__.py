@@ -2,7 +2,7 @@
 (``imports``) and the public web form (``webform``). ``leads/urls.py`` routes them; the web
 form's route is the site's (``/f/<key>/``, in ``config/urls.py``)."""
 
-from .imports import import_detail, import_list
+from .imports import import_detail, import_for_real, import_list, import_mapping, refused_rows
 from .leads import lead_detail, lead_list, log_activity, set_rating
 from .saved_views import create_view, delete_view, edit_view, update_view
 from .webform import web_form
@@ -12,10 +12,13 @@ __all__ = [
     "delete_view",
     "edit_view",
     "import_detail",
+    "import_for_real",
     "import_list",
+    "import_mapping",
     "lead_detail",
     "lead_list",
     "log_activity",
+    "refused_rows",
     "set_rating",
     "update_view",
     "web_form",
