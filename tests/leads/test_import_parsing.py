@@ -411,7 +411,7 @@ def test_text_fields_follow_the_lead_model_limits(field, limit, label):
 
 
 def test_an_external_id_too_long_is_refused_not_shortened():
-    with pytest.raises(RowRefused, match="^external id is longer than 64 characters$"):
+    with pytest.raises(RowRefused, match=r"^external id is longer than 64 characters$"):
         clean_row(_raw(external_id="x" * 65))
 
 
