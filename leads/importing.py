@@ -425,7 +425,7 @@ def preview(binary_file: BinaryIO | File, *, sheet_type: str = "csv", rows: int 
     try:
         headers = csvfiles.header_row(records)
         width = len(headers)
-        samples = []
+        samples: list[list[str]] = []
         while len(samples) < rows:
             cells = next(records, None)
             if cells is None:
