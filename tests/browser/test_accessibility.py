@@ -66,6 +66,7 @@ PAGES: dict[str, list] = {
         "/teams/",
         "/leads/",
         "/leads/imports/",
+        "an import's mapping",
         "an import",
         "/contracts/import/",
         "/insight/",
@@ -123,9 +124,17 @@ def _check(browser, base: str, username: str, paths: list, viewport: dict, found
     for entry in paths:
         if entry == "web form":
             url = f"{base}/f/{WebForm.objects.get(name='Website demo request').key}/"
+        elif entry == "an import's mapping":  # a file uploaded, waiting for its mapping
+            page.goto(f"{base}/leads/imports/")
+            page.set_input_files("#id_file", str(EXPORT))
+            page.get_by_role("button", name="Upload and map columns").click()
+            page.wait_for_url(re.compile(r"/leads/imports/\d+/mapping/$"))
+            url = page.url
         elif entry == "an import":  # the demo has none: upload one, as marketing would
             page.goto(f"{base}/leads/imports/")
             page.set_input_files("#id_file", str(EXPORT))
+            page.get_by_role("button", name="Upload and map columns").click()
+            page.wait_for_url(re.compile(r"/leads/imports/\d+/mapping/$"))
             page.get_by_role("button", name="Import", exact=True).click()
             page.wait_for_url(re.compile(r"/leads/imports/\d+/$"))
             expect(page.locator("#import-state")).to_have_text("Done", timeout=30_000)

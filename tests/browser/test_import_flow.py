@@ -56,10 +56,15 @@ def test_marketing_imports_salesforce_export_and_inspects_a_lead(
     # --- log in and upload ---------------------------------------------------------------
     login(marketing, screenshot="01_login")
     page.get_by_role("link", name="Imports", exact=True).click()
-    expect(page.get_by_role("heading", name="Import leads from CSV")).to_be_visible()
+    expect(page.get_by_role("heading", name="Import leads")).to_be_visible()
     page.set_input_files("#id_file", str(EXPORT))
-    page.select_option("#id_campaign", label=campaign.name)
     shot("02_import_form")
+    page.get_by_role("button", name="Upload and map columns").click()
+
+    # --- the mapping screen: Salesforce's columns recognised, the campaign chosen -------------
+    page.wait_for_url(re.compile(r"/leads/imports/\d+/mapping/$"))
+    expect(page.locator("#ignored-columns")).to_have_text("Every column is imported.")
+    page.select_option("#id_campaign", label=campaign.name)
     page.get_by_role("button", name="Import", exact=True).click()
 
     # --- progress: the page polls until the job is done -----------------------------------
@@ -282,4 +287,80 @@ def test_lead_list_filters_and_sorts_in_place(page, live_server, login, shot, di
     page.goto(f"{live_server.url}/leads/?status=mql&q=hopper")
     expect(names).to_have_text(["Grace Hopper"])
     expect(page.locator("#id_q")).to_have_value("hopper")
+    assert dialogs == []
+
+
+ODD_HEADERS_CSV = """Electronic Mail,Given,Family,Employer,Where,Stage Of Lead
+ada@engines.example,Ada,Lovelace,Engines Ltd,United Kingdom,Working - Contacted
+grace@navy.example,Grace,Hopper,Navy,United States,Closed - Not Converted
+not-an-email,Bad,Row,Nowhere,France,Working - Contacted
+"""
+
+
+def test_marketing_maps_odd_columns_dry_runs_then_imports_for_real(
+    page, live_server, login, shot, dialogs, marketing, eager_celery, tmp_path
+):
+    path = tmp_path / "trade-show.csv"
+    path.write_text(ODD_HEADERS_CSV, encoding="utf-8")
+    login(marketing)
+    page.goto(f"{live_server.url}/leads/imports/")
+    page.set_input_files("#id_file", str(path))
+    page.get_by_role("button", name="Upload and map columns").click()
+
+    # --- the mapping screen: nothing recognised but the given and family names --------------
+    page.wait_for_url(re.compile(r"/leads/imports/\d+/mapping/$"))
+    job_pk = int(re.search(r"/imports/(\d+)/", page.url).group(1))
+    columns = page.locator("#mapping-columns tbody tr")
+    expect(columns).to_have_count(6)
+    expect(columns.first).to_contain_text("ada@engines.example")
+    expect(page.locator("#ignored-columns")).to_contain_text("Ignored (4)")
+    # Importing without an email column is refused with a form error.
+    page.get_by_role("button", name="Dry run").click()
+    expect(page.locator("#mapping-errors")).to_contain_text("Choose the column that holds the email")
+    shot("20_mapping_no_email")
+
+    page.get_by_label("Field for column 1 (Electronic Mail)").select_option("email")
+    page.get_by_label("Field for column 4 (Employer)").select_option("company")
+    page.get_by_label("Field for column 5 (Where)").select_option("country")
+    page.get_by_label("Field for column 6 (Stage Of Lead)").select_option("external_status")
+    page.get_by_label("Tags (optional)").fill("trade show")
+    shot("21_mapping_done")
+    page.get_by_role("button", name="Dry run").click()
+
+    # --- the dry run's report: what would happen, nothing written ----------------------------
+    page.wait_for_url(re.compile(rf"/leads/imports/{job_pk}/$"))
+    expect(page.locator("#import-state")).to_have_text("Done", timeout=30_000)
+    expect(page.locator("#dry-run-flag")).to_be_visible()
+    expect(page.locator("#created-count")).to_have_text("2")
+    expect(page.locator("#refused-count")).to_have_text("1")
+    expect(page.locator("#refused-rows tbody td").first).to_have_text("4")
+    shot("22_dry_run_report")
+    dry = ImportJob.objects.get(pk=job_pk)
+    assert dry.dry_run and dry.mapping == [
+        "email",
+        "first_name",
+        "last_name",
+        "company",
+        "country",
+        "external_status",
+    ]
+    assert not Lead.objects.exists(), "a dry run wrote leads"
+
+    # --- import for real: the same mapping and options, written this time --------------------
+    page.get_by_role("button", name="Import for real").click()
+    page.wait_for_url(lambda url: re.search(r"/leads/imports/(\d+)/$", url) and f"/{job_pk}/" not in url)
+    expect(page.locator("#import-state")).to_have_text("Done", timeout=30_000)
+    expect(page.locator("#dry-run-flag")).to_have_count(0)
+    expect(page.locator("#created-count")).to_have_text("2")
+    expect(page.locator("#refused-count")).to_have_text("1")
+    shot("23_imported_for_real")
+    real = ImportJob.objects.exclude(pk=job_pk).get()
+    assert not real.dry_run and real.mapping == dry.mapping
+    assert [tag.name for tag in real.tags.all()] == ["trade show"]
+    assert set(Lead.objects.values_list("email", "company")) == {
+        ("ada@engines.example", "Engines Ltd"),
+        ("grace@navy.example", "Navy"),
+    }
+    expect(page.locator("#import-leads-link")).to_have_attribute("href", f"/leads/?import={real.pk}")
+    expect(page.locator("#refused-download")).to_be_visible()
     assert dialogs == []
