@@ -232,3 +232,13 @@ def test_a_saved_mapping_is_suggested_whole_for_the_same_headers_and_per_header_
     assert suggested_mapping(["Firm", "Status", "Email", "Country"]) == ["company", "", "email", "country"]
     # Nothing saved for these headers: the tables only.
     assert suggested_mapping(["Email Address", "Organisation"]) == ["email", "company"]
+
+
+def test_every_canonical_key_can_be_chosen_on_the_mapping_screen():
+    from leads.forms import FIELD_CHOICES
+
+    assert [key for key, _ in FIELD_CHOICES] == [
+        "",
+        *sorted(importing.CANONICAL_KEYS, key=list(importing.FIELD_LABELS).index),
+    ]
+    assert set(importing.FIELD_LABELS) == set(importing.CANONICAL_KEYS)
