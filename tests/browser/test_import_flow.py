@@ -290,7 +290,7 @@ def test_lead_list_filters_and_sorts_in_place(page, live_server, login, shot, di
     assert dialogs == []
 
 
-ODD_HEADERS_CSV = """Electronic Mail,Given,Family,Employer,Where,Stage Of Lead
+ODD_HEADERS_CSV = """Electronic Mail,Given Name,Family Name,Employer,Where,Stage Of Lead
 ada@engines.example,Ada,Lovelace,Engines Ltd,United Kingdom,Working - Contacted
 grace@navy.example,Grace,Hopper,Navy,United States,Closed - Not Converted
 not-an-email,Bad,Row,Nowhere,France,Working - Contacted
