@@ -12,7 +12,6 @@ writing a single row.
 """
 
 import hashlib
-import zipfile
 from collections import Counter
 from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -298,7 +297,9 @@ def _xlsx_records(binary_file: BinaryIO | File) -> Generator[tuple[int, list[str
         binary_file.seek(0)
     try:
         workbook = load_workbook(binary_file, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
+    # An uploaded workbook is anyone's bytes: openpyxl fails on a broken one with whatever its
+    # zip and XML layers raise (BadZipFile, KeyError, ParseError, InvalidFileException...).
+    except Exception as exc:
         raise ImportFormatError(
             "The file is not a readable XLSX workbook; save it again from the spreadsheet "
             "(as .xlsx or CSV UTF-8) and upload it again."
@@ -312,7 +313,7 @@ def _xlsx_records(binary_file: BinaryIO | File) -> Generator[tuple[int, list[str
                 cells = [_cell_text(value) for value in values]
                 if any(cell.strip() for cell in cells):
                     yield number, cells
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        except Exception as exc:  # as above: a damaged sheet fails in many ways
             raise ImportFormatError("The workbook is damaged: its first sheet cannot be read.") from exc
     finally:
         workbook.close()

@@ -88,6 +88,9 @@ def import_mapping(request, pk):
             found = importing.status_values(handle, sheet_type=job.sheet_type, mapping=suggested)
     except ImportFormatError as exc:
         return render(request, "leads/import_unreadable.html", {"job": job, "problem": str(exc)}, status=400)
+    except FileNotFoundError:
+        problem = "The uploaded file is no longer stored; upload it again."
+        return render(request, "leads/import_unreadable.html", {"job": job, "problem": problem}, status=410)
     statuses = _status_rows(found)
     form = MappingForm(request.POST or None, headers=job.headers, suggested=suggested, statuses=statuses)
     if request.method == "POST" and form.is_valid():

@@ -3,6 +3,7 @@ CRM tables and from saved mappings, oversized values shortened with a warning, t
 values of a file, and which source system a format means."""
 
 import io
+import zipfile
 from datetime import date, datetime
 
 import pytest
@@ -242,3 +243,24 @@ def test_every_canonical_key_can_be_chosen_on_the_mapping_screen():
         *sorted(importing.CANONICAL_KEYS, key=list(importing.FIELD_LABELS).index),
     ]
     assert set(importing.FIELD_LABELS) == set(importing.CANONICAL_KEYS)
+
+
+def _zip(files: dict[str, str]) -> io.BytesIO:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buffer
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"notes.txt": "a zip, not a workbook"},
+        {"[Content_Types].xml": "<Types/>"},
+        {"[Content_Types].xml": "<<<", "xl/workbook.xml": "<<"},
+    ],
+)
+def test_a_zip_that_is_no_workbook_fails_with_a_reason(files):
+    with pytest.raises(ImportFormatError, match="not a readable XLSX workbook"):
+        importing.preview(_zip(files), sheet_type="xlsx")
