@@ -168,7 +168,7 @@ def import_for_real(request, pk):
 
 @login_required
 @require_GET
-def refused_rows(request, pk):
+def refused_rows(request, pk: int) -> StreamingHttpResponse:
     """The refused rows as a CSV to fix and upload again: the file's header row and a "Refused
     because" column (ignored when the fixed file is mapped), in line order, formula-safe."""
     require(can_import(request.user))
