@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .views.import_undo import import_undo
 
 app_name = "leads"
 
@@ -15,4 +16,5 @@ urlpatterns = [
     path("views/<int:pk>/delete/", views.delete_view, name="view_delete"),
     path("imports/", views.import_list, name="imports"),
     path("imports/<int:pk>/", views.import_detail, name="import_detail"),
+    path("imports/<int:pk>/undo/", import_undo, name="import_undo"),
 ]

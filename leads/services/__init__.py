@@ -7,7 +7,8 @@ and nothing else is. The work is done in one module per feature:
 - ``sweeps``: the engagement threshold sweep (MQL promotion and cooling).
 - ``scoring``: the scoring configuration captures read, re-scoring after a profile or
   half-life change, and what an edit of the configuration by hand sets off.
-- ``imports``: CSV imports and resuming them.
+- ``imports``: CSV and XLSX imports and resuming them; ``import_write`` writes a batch (merge
+  policies, outcomes, links), ``import_undo`` undoes an import within its period.
 - ``saved_views``: the lead list's saved views (save, share, rename, update, delete).
 - ``webform``: storing web-form posts and capturing them in a worker; forgetting an edited
   form.
@@ -20,6 +21,7 @@ two requests, two workers or two sweeps never both win.
 
 from .capture import Capture, CaptureResult, capture_lead, capture_many, log_activity
 from .common import IN_SALES, InvalidTransition
+from .import_undo import IMPORT_UNDO_PERIOD, ImportUndoRefused, UndoOffer, UndoResult, undo_import, undo_offer
 from .imports import requeue_stalled_imports, run_import
 from .lifecycle import set_rating, transition_lead, update_lead
 from .saved_views import (
@@ -44,14 +46,18 @@ from .sweeps import SweepResult, sweep_engagement_thresholds
 from .webform import accept_submission, process_submissions, web_form_changed
 
 __all__ = [
+    "IMPORT_UNDO_PERIOD",
     "IN_SALES",
     "Capture",
     "CaptureResult",
     "HalfLifeChange",
+    "ImportUndoRefused",
     "InvalidTransition",
     "SavedViewError",
     "ScoringContext",
     "SweepResult",
+    "UndoOffer",
+    "UndoResult",
     "accept_submission",
     "activity_weights_changed",
     "capture_lead",
@@ -71,6 +77,8 @@ __all__ = [
     "set_rating",
     "sweep_engagement_thresholds",
     "transition_lead",
+    "undo_import",
+    "undo_offer",
     "update_lead",
     "update_view_query",
     "validated_query",
