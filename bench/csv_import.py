@@ -21,6 +21,7 @@ SAMPLE = (
     Path(__file__).resolve().parents[1] / "tests" / "data" / "crm_exports" / "salesforce_leads_export.csv"
 )
 EMAIL_COLUMN = "Email"
+ID_COLUMN = "Lead ID"
 LEAD_TABLES = (
     "leads_lead, leads_leadevent, leads_activity, leads_importrowerror, leads_importjob, leads_leadimport"
 )
@@ -33,7 +34,7 @@ def generate_csv(rows: int) -> Path:
         reader = csv.reader(handle)
         header = next(reader)
         sample = list(reader)
-    email = header.index(EMAIL_COLUMN)
+    email, source_id = header.index(EMAIL_COLUMN), header.index(ID_COLUMN)
     with path.open("w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out)  # csv's default line ending is CRLF, as in the sample
         writer.writerow(header)
@@ -41,6 +42,8 @@ def generate_csv(rows: int) -> Path:
             copy, row = divmod(n, len(sample))
             cells = list(sample[row])
             cells[email] = _prefixed_email(cells[email], copy)
+            if copy and cells[source_id]:  # each copy's people have source ids of their own
+                cells[source_id] = f"{cells[source_id]}-{copy}"
             writer.writerow(cells)
     return path
 
@@ -172,8 +175,10 @@ FROM (
 MERGE_BASELINE_SQL = """
 WITH src AS (
     SELECT DISTINCT ON (lower(trim(c5)))
-        lower(trim(c5)) AS email, left(c1, 100) AS first_name, left(c2, 100) AS last_name,
-        left(c3, 150) AS title, left(c4, 200) AS company, left(c6, 40) AS phone, left(c0, 64) AS external_id
+        lower(trim(c5)) AS email, left(coalesce(c1, ''), 100) AS first_name,
+        left(coalesce(c2, ''), 100) AS last_name, left(coalesce(c3, ''), 150) AS title,
+        left(coalesce(c4, ''), 200) AS company, left(coalesce(c6, ''), 40) AS phone,
+        left(coalesce(c0, ''), 64) AS external_id
     FROM bench_rows
     WHERE position('@' IN c5) > 1
     ORDER BY lower(trim(c5))

@@ -127,3 +127,47 @@ def test_a_refused_row_keeps_its_cells_for_the_download(marketing):
     refused = ImportRowError.objects.get(job=job)
     assert refused.line == 2 and not refused.warning and "email" in refused.reason
     assert refused.cells == sf_row(email="not-an-email")
+
+
+def test_a_row_kept_with_a_shortened_value_is_reported_as_a_warning(marketing):
+    from django.db import transaction
+
+    from leads import importing
+    from leads.services import ScoringContext
+    from leads.services.import_write import Seen, SourceRow, write_batch
+    from tests.leads.import_jobs import queue
+
+    job = queue(marketing, b"email\n")
+    shortened = "company: shortened from 5,000 to 200 characters"
+    row = importing.clean_row({"email": "long@x.example", "company": "C" * 200})
+    with transaction.atomic():
+        result = write_batch(
+            job,
+            [SourceRow(line=7, row=row, stage="", score="", warnings=[shortened])],
+            ScoringContext.load(),
+            seen=Seen(),
+            system="",
+            tag_ids=[],
+        )
+
+    assert Lead.objects.get().company == "C" * 200 and result.created == 1
+    [warning] = result.warnings
+    assert (warning.line, warning.reason, warning.warning) == (7, shortened, True)
+
+
+def test_an_import_batch_costs_the_same_queries_whatever_its_size(marketing):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def imported(n: int, offset: int) -> int:
+        for i in range(offset, offset + n, 2):  # every other person is known, with blanks to fill
+            capture_lead(email=f"p{i}@x.example", details={}, via="web")
+        rows = [
+            sf_row(lead_id=f"{i}", email=f"p{i}@x.example", title="CTO") for i in range(offset, offset + n)
+        ]
+        with CaptureQueriesContext(connection) as queries:
+            job = run(marketing, csv_bytes(SF_HEADER, *rows))
+        assert job.created_count == job.updated_count == n // 2
+        return len(queries)
+
+    assert imported(4, 0) == imported(40, 100)
