@@ -90,8 +90,9 @@ class SourceRow:
 
 @dataclass
 class Seen:
-    """Who earlier batches of this job already handled: a person twice in one file counts once,
-    also when a dry run rolled the first one back."""
+    """Who this batch (and, in a dry run, the earlier batches, rolled back) already handled: a
+    person twice in one file counts once. A real import's earlier batches are found through
+    the job's ``LeadImport`` links instead, so its memory does not grow with the file."""
 
     emails: set[str] = field(default_factory=set)
     ids: set[str] = field(default_factory=set)

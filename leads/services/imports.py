@@ -190,7 +190,10 @@ def _import_batch(
         with transaction.atomic():
             result = retrying_on_conflict(attempt)
             _record(job, len(batch), refused, report, result)
-    seen.update(result.seen)
+    if job.dry_run:
+        # A real import finds the people its earlier batches wrote through its links, so only
+        # a dry run (whose batches were rolled back) carries them in memory.
+        seen.update(result.seen)
 
 
 def _record(job, rows: int, refused: int, report: list[ImportRowError], result: BatchResult) -> None:
