@@ -486,11 +486,12 @@ def save_changed_fields(changed: list[tuple[Lead, set[str]]]) -> None:
         groups: dict[frozenset[str], list[Lead]] = defaultdict(list)
         for lead, fields in changed:
             groups[frozenset(fields)].append(lead)
-        for fields, leads in groups.items():
-            Lead.objects.bulk_update(leads, sorted(fields))
+        for group, leads in groups.items():
+            Lead.objects.bulk_update(leads, sorted(group))
         return
     names = sorted(set().union(*(fields for _, fields in changed)))
-    model_fields = [Lead._meta.get_field(name) for name in names]
+    concrete = {f.name: f for f in Lead._meta.concrete_fields}
+    model_fields = [concrete[name] for name in names]
     arrays: list[list] = [[lead.pk for lead, _ in changed]]
     types, sets = ["bigint[]"], []
     for i, column in enumerate(model_fields):

@@ -42,7 +42,11 @@ def run_import(*, job_id: int) -> ImportJob | None:
     job = ImportJob.objects.select_related("campaign", "owner", "team", "uploaded_by").get(pk=job_id)
     try:
         with job.file.open("rb") as handle:
-            job.total_rows = count_rows(handle)
+            # A spreadsheet is counted by reading it once through the reader (CSV: the kit's
+            # line counter), so a file it cannot read fails before a row is written.
+            job.total_rows = (
+                count_rows(handle) if job.sheet_type == "csv" else sum(1 for _ in _open_rows(handle, job))
+            )
         job.save(update_fields=["total_rows"])
         context = ScoringContext.load(fresh=True)
         tag_ids = list(job.tags.values_list("pk", flat=True))
