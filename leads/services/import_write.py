@@ -14,8 +14,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
+from django.urls import reverse
 from django.utils import timezone
 
+from notifications.models import Kind
+from notifications.services import News, notify
 from work import services as work
 from work.models import SlaPolicy, WorkItem
 
@@ -336,6 +339,24 @@ def _announce(job: ImportJob, leads: list[Lead], now: datetime) -> None:
         ],
         now=now,
     )
+    if owner is not None:
+        # One "assigned to you" per batch, as routing writes (the queue lives in sdr, above
+        # leads: a single lead's page for one, the lead list filtered to the owner for several).
+        one = len(ready) == 1
+        notify(
+            [
+                News(
+                    recipient_id=owner.pk,
+                    kind=Kind.ASSIGNED,
+                    text=f"{ready[0]} was assigned to you by import #{job.pk}"
+                    if one
+                    else f"{len(ready)} leads were assigned to you by import #{job.pk}",
+                    url=ready[0].get_absolute_url() if one else f"{reverse('leads:list')}?owner={owner.pk}",
+                )
+            ],
+            by=job.uploaded_by,
+            now=now,
+        )
     where = f"{owner}" if owner is not None else f"{job.team}'s unassigned queue"
     LeadEvent.objects.bulk_create(
         LeadEvent(

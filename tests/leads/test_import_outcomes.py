@@ -11,6 +11,7 @@ from leads import importing
 from leads.models import ImportJob, Lead, LeadEvent, LeadImport, Tag
 from leads.services import ScoringContext, capture_lead
 from leads.services.import_write import REVIEW_TAG, Seen, SourceRow, write_batch
+from notifications.models import Notification
 from tests.leads.import_jobs import SF_HEADER, csv_bytes, queue, run, sf_row
 from work.models import WorkItem
 
@@ -108,6 +109,8 @@ def test_the_imports_owner_gets_its_sales_ready_leads_with_a_timer_and_its_tags(
     item = working.work_items.get()
     assert item.kind == WorkItem.Kind.FIRST_TOUCH and item.owner == inbound_sdr and item.due_at > NOW
     assert working.events.filter(kind=LeadEvent.Kind.ROUTED, message__contains=f"import #{job.pk}").exists()
+    [news] = Notification.objects.filter(recipient=inbound_sdr)
+    assert news.text == f"{working} was assigned to you by import #{job.pk}"
     # the leads that are not sales-ready stay marketing's
     assert not Lead.objects.exclude(pk=working.pk).filter(owner__isnull=False).exists()
     assert set(Lead.objects.filter(tags=tag).values_list("email", flat=True)) == set(statuses())
