@@ -117,6 +117,7 @@ class Sizes:
     search_leads: int = 1_000_000  # leads in the search data set (queues generator: 100,000 at least)
     search_requests: int = 50  # timed requests of each search case
     live_sse_seconds: int | None = None  # the live figure's streams' hold (None: as its paced run)
+    import_existing: int = 1_000_000  # leads already there when the large file is merged in
 
 
 FULL = Sizes(
@@ -145,6 +146,7 @@ QUICK = Sizes(
     wrk_seconds=5,
     wrk_warmup=2,
     import_rows=(1_000, 10_000),
+    import_existing=100_000,
     sweep_leads=(10_000, 100_000),
     queue_leads=100_000,
     queue_requests=50,
@@ -171,6 +173,7 @@ CI = Sizes(
     wrk_seconds=2,
     wrk_warmup=1,
     import_rows=(500, 2_000),
+    import_existing=10_000,
     sweep_leads=(10_000, 20_000),
     queue_leads=100_000,
     queue_requests=5,
@@ -307,12 +310,18 @@ def bench_import(sizes: Sizes, uploader) -> csv_import.ImportFigures:
             f"import: {runs[rows].rows_per_second:,.0f} rows/s, RSS +{runs[rows].rss_growth_kib / 1024:.1f} MiB,"
             f" tracemalloc peak {runs[rows].tracemalloc_peak_kib / 1024:.1f} MiB"
         )
+    log(f"import: merging {large_rows:,} rows (mapping, fill blanks) into {sizes.import_existing:,} leads")
+    merge = csv_import.measure_merge(large, large_rows, sizes.import_existing, uploader)
+    log(
+        f"import: merge {merge.rows_per_second:,.0f} rows/s; bare SQL {merge.baseline_rows_per_second:,.0f} rows/s"
+    )
     csv_import.truncate_leads()
     return csv_import.ImportFigures(
         small=runs[small_rows],
         large=runs[large_rows],
         copy_seconds=copy_seconds,
         file_bytes=large.stat().st_size,
+        merge=merge,
     )
 
 

@@ -13,3 +13,9 @@ sales_ready = Signal()
 
 # Sent with ``lead_ids`` when prospects already in an SDR's queue ask for a call.
 hand_raised = Signal()
+
+# Sent by an import (``leads.services.run_import``) inside the batch's transaction with
+# ``lead_ids`` (leads the file says are customers, now won) and ``job_id``. Accounts and
+# contacts live above ``leads``; ``renewals`` connects its receiver here and makes them
+# customer accounts with an AM.
+customers_imported = Signal()

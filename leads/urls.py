@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .views.import_undo import import_undo
 
 app_name = "leads"
 
@@ -18,4 +19,5 @@ urlpatterns = [
     path("imports/<int:pk>/mapping/", views.import_mapping, name="import_mapping"),
     path("imports/<int:pk>/for-real/", views.import_for_real, name="import_for_real"),
     path("imports/<int:pk>/refused.csv", views.refused_rows, name="import_refused"),
+    path("imports/<int:pk>/undo/", import_undo, name="import_undo"),
 ]

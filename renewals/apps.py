@@ -8,12 +8,18 @@ class RenewalsConfig(AppConfig):
     def ready(self) -> None:
         from accounts.models import Opportunity
         from accounts.signals import opportunity_won
+        from leads.models import Lead
+        from leads.signals import customers_imported
         from sdr.registry import register_claimer
 
         from . import services
 
         opportunity_won.connect(
             services.on_opportunity_won, sender=Opportunity, dispatch_uid="renewals.contract_on_won"
+        )
+        # Leads an import says are customers become contacts at customer accounts with an AM.
+        customers_imported.connect(
+            services.on_customers_imported, sender=Lead, dispatch_uid="renewals.customers_imported"
         )
         # Leads from people at customer accounts go to the account's AM, not to the SDRs.
         register_claimer(services.claim_expansion_leads)

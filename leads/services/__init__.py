@@ -7,7 +7,8 @@ and nothing else is. The work is done in one module per feature:
 - ``sweeps``: the engagement threshold sweep (MQL promotion and cooling).
 - ``scoring``: the scoring configuration captures read, re-scoring after a profile or
   half-life change, and what an edit of the configuration by hand sets off.
-- ``imports``: CSV imports and resuming them.
+- ``imports``: CSV and XLSX imports and resuming them; ``import_write`` writes a batch (merge
+  policies, outcomes, links), ``import_undo`` undoes an import within its period.
 - ``mapped_imports``: an import's mapping suggested, confirmed and queued; a dry run imported
   for real.
 - ``saved_views``: the lead list's saved views (save, share, rename, update, delete).
@@ -22,6 +23,7 @@ two requests, two workers or two sweeps never both win.
 
 from .capture import Capture, CaptureResult, capture_lead, capture_many, log_activity
 from .common import IN_SALES, InvalidTransition
+from .import_undo import IMPORT_UNDO_PERIOD, ImportUndoRefused, UndoOffer, UndoResult, undo_import, undo_offer
 from .imports import requeue_stalled_imports, run_import
 from .lifecycle import set_rating, transition_lead, update_lead
 from .mapped_imports import ImportOptions, confirm_import, import_for_real, suggested_mapping
@@ -47,15 +49,19 @@ from .sweeps import SweepResult, sweep_engagement_thresholds
 from .webform import accept_submission, process_submissions, web_form_changed
 
 __all__ = [
+    "IMPORT_UNDO_PERIOD",
     "IN_SALES",
     "Capture",
     "CaptureResult",
     "HalfLifeChange",
     "ImportOptions",
+    "ImportUndoRefused",
     "InvalidTransition",
     "SavedViewError",
     "ScoringContext",
     "SweepResult",
+    "UndoOffer",
+    "UndoResult",
     "accept_submission",
     "activity_weights_changed",
     "capture_lead",
@@ -78,6 +84,8 @@ __all__ = [
     "suggested_mapping",
     "sweep_engagement_thresholds",
     "transition_lead",
+    "undo_import",
+    "undo_offer",
     "update_lead",
     "update_view_query",
     "validated_query",

@@ -1,51 +1,67 @@
-"""CSV imports: an uploaded CRM export read in batches (``leads.importing`` parses and cleans
-the rows), every valid row kept, every refused row reported, and a job whose worker died
-resumed where it stopped."""
+"""CSV and XLSX imports: an uploaded CRM export read in batches (``leads.importing`` parses and
+cleans the rows), each batch written by ``import_write`` in one transaction, every refused row
+reported with its cells, and a job whose worker died resumed where it stopped.
+
+A dry run takes the same path with each batch rolled back at its end, so its report says
+exactly what the import would do; only the job's counters and its row report are kept."""
 
 import itertools
 from datetime import datetime, timedelta
 
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from kit.csvfiles import ImportFormatError, count_rows
+from kit.csvfiles import ImportFormatError
 
 from .. import importing
-from ..models import ActivitySource, ImportJob, ImportRowError, Lead, LeadEvent
-from ..scoring import compute_fit
+from ..models import ImportJob, ImportRowError
 from .common import retrying_on_conflict
+from .import_write import BatchResult, Seen, SourceRow, write_batch
 from .scoring import ScoringContext
 
 IMPORT_BATCH = 1_000
 
 
 def run_import(*, job_id: int) -> ImportJob | None:
-    """Import one uploaded CSV: every valid row is kept, every refused row is reported with its
-    line number and reason, and known emails become "seen again" on the existing lead.
+    """Import one uploaded file under the job's mapping, status map, merge policy, owner,
+    team, campaign and tags: every valid row is kept (new people become leads, known people
+    are merged by the policy), every refused row is reported with its line, reason and cells.
 
     Streams the file in batches, one transaction each, so memory does not grow with the file
     and progress is visible while it runs. Claiming the job is a compare-and-swap, so a task
     delivered twice imports once. Each batch commits with the job's counters, so a job resumed
     after its worker died (``requeue_stalled_imports``) skips exactly the rows already imported.
+    With ``job.dry_run`` each batch is rolled back and nothing but the report persists.
     """
     now = timezone.now()
     if not ImportJob.objects.filter(pk=job_id, state=ImportJob.State.QUEUED).update(
         state=ImportJob.State.RUNNING, started_at=now, heartbeat_at=now
     ):
         return None
-    job = ImportJob.objects.select_related("campaign").get(pk=job_id)
+    job = ImportJob.objects.select_related("campaign", "owner", "team", "uploaded_by").get(pk=job_id)
     try:
         with job.file.open("rb") as handle:
-            job.total_rows = count_rows(handle)
+            # A spreadsheet is counted by reading it once through the reader (CSV: the kit's
+            # line counter), so a file it cannot read fails before a row is written.
+            job.total_rows = importing.count_rows(handle, sheet_type=job.sheet_type)
         job.save(update_fields=["total_rows"])
         context = ScoringContext.load(fresh=True)
+        tag_ids = list(job.tags.values_list("pk", flat=True))
         with job.file.open("rb") as handle:
-            rows = importing.iter_rows(handle)
+            rows = importing.iter_rows(handle, sheet_type=job.sheet_type, mapping=job.mapping or None)
             job.file_format = rows.file_format
             job.save(update_fields=["file_format"])
+            system = importing.external_system(rows.file_format)
+            seen = Seen()
             done = ImportJob.objects.values_list("processed_rows", flat=True).get(pk=job.pk)
-            for batch in _chunks(itertools.islice(rows, done, None), IMPORT_BATCH):
-                _import_batch(job, batch, context)
+            if done and job.dry_run:
+                # A dry run keeps nothing from its earlier batches: report again from the start.
+                ImportRowError.objects.filter(job=job).delete()
+                _reset_counters(job)
+                done = 0
+            for batch in _chunks(_with_cells(itertools.islice(rows, done, None), rows), IMPORT_BATCH):
+                _import_batch(job, batch, context, system=system, seen=seen, tag_ids=tag_ids)
     except ImportFormatError as exc:
         job.failure = str(exc)[:500]
         job.state = ImportJob.State.FAILED
@@ -55,6 +71,27 @@ def run_import(*, job_id: int) -> ImportJob | None:
     job.save(update_fields=["state", "failure", "finished_at"])
     job.refresh_from_db()  # the counters were advanced in SQL
     return job
+
+
+def _with_cells(rows, reader):
+    """(line, raw, cells): the row's cells as read, for the refused rows' CSV."""
+    for line, raw in rows:
+        yield line, raw, list(reader.last_cells)
+
+
+def _reset_counters(job: ImportJob) -> None:
+    ImportJob.objects.filter(pk=job.pk).update(
+        processed_rows=0,
+        created_count=0,
+        existing_count=0,
+        refused_count=0,
+        updated_count=0,
+        unchanged_count=0,
+        warning_count=0,
+        customer_count=0,
+        review_count=0,
+        disqualified_count=0,
+    )
 
 
 IMPORT_STALLED_AFTER = timedelta(minutes=5)
@@ -90,99 +127,69 @@ def _chunks(iterable, size):
         yield batch
 
 
-def _import_batch(job: ImportJob, batch: list[tuple[int, dict]], context: ScoringContext) -> None:
-    refused: list[ImportRowError] = []
-    clean: dict[str, tuple[int, importing.CleanRow]] = {}
-    repeats: list[tuple[int, str]] = []
-    for line, raw in batch:
+class _DryRunRollback(Exception):
+    """Raised at the end of a dry run's batch to roll it back, carrying what it did."""
+
+    def __init__(self, result: BatchResult) -> None:
+        super().__init__("dry run")
+        self.result = result
+
+
+def _import_batch(
+    job: ImportJob, batch: list[tuple[int, dict, list]], context: ScoringContext, **options
+) -> None:
+    rows: list[SourceRow] = []
+    report: list[ImportRowError] = []
+    for line, raw, cells in batch:
         try:
             row = importing.clean_row(raw)
         except importing.RowRefused as exc:
-            refused.append(
-                ImportRowError(job=job, line=line, reason=str(exc)[:500], email=raw.get("email", "")[:254])
+            report.append(
+                ImportRowError(
+                    job=job,
+                    line=line,
+                    reason=str(exc)[:500],
+                    email=raw.get("email", "")[:254],
+                    cells=cells,
+                )
             )
             continue
-        if row.email in clean:
-            repeats.append((line, row.email))  # the same person twice in one file
-        else:
-            clean[row.email] = (line, row)
+        rows.append(SourceRow.of(line, row, raw))
+    refused = len(report)
+    seen: Seen = options.pop("seen")
 
-    retrying_on_conflict(lambda: _write_import_batch(job, len(batch), clean, repeats, refused, context))
+    def attempt() -> BatchResult:
+        return write_batch(job, rows, context, seen=seen.copy(), **options)
+
+    if job.dry_run:
+        try:
+            with transaction.atomic():
+                raise _DryRunRollback(retrying_on_conflict(attempt))
+        except _DryRunRollback as rolled_back:
+            result = rolled_back.result
+        _record(job, len(batch), refused, report, result)
+    else:
+        with transaction.atomic():
+            result = retrying_on_conflict(attempt)
+            _record(job, len(batch), refused, report, result)
+    if job.dry_run:
+        # A real import finds the people its earlier batches wrote through its links, so only
+        # a dry run (whose batches were rolled back) carries them in memory.
+        seen.update(result.seen)
 
 
-def _write_import_batch(
-    job, rows: int, clean: dict, repeats: list, refused: list, context: ScoringContext
-) -> None:
-    now = timezone.now()
-    existing = dict(Lead.objects.filter(email__in=list(clean)).values_list("email", "pk"))
-    new_leads = [
-        _lead_from_row(row, job, context, now) for email, (_, row) in clean.items() if email not in existing
-    ]
-    Lead.objects.bulk_create(new_leads)  # sets each pk; a lost race retries the batch
-    ids = existing | {lead.email: lead.pk for lead in new_leads}
-    created = {lead.email for lead in new_leads}
-    events = [
-        LeadEvent(
-            lead_id=ids[email],
-            kind=LeadEvent.Kind.CAPTURED,
-            at=now,
-            actor=job.uploaded_by,
-            campaign=job.campaign,
-            via=ActivitySource.IMPORT,
-            to_status=Lead.Status.NURTURE,
-            message=f"Imported from {job.original_name[:200]}, line {line}",
-        )
-        for email, (line, _) in clean.items()
-        if email in created
-    ]
-    seen_again = [(line, email) for email, (line, _) in clean.items() if email not in created] + repeats
-    events += [
-        LeadEvent(
-            lead_id=ids[email],
-            kind=LeadEvent.Kind.RECAPTURED,
-            at=now,
-            actor=job.uploaded_by,
-            campaign=job.campaign,
-            via=ActivitySource.IMPORT,
-            message=f"Seen again in {job.original_name[:200]}, line {line}",
-        )
-        for line, email in seen_again
-    ]
-    LeadEvent.objects.bulk_create(events)
-    ImportRowError.objects.bulk_create(refused)
+def _record(job, rows: int, refused: int, report: list[ImportRowError], result: BatchResult) -> None:
+    ImportRowError.objects.bulk_create(report + result.warnings)
     ImportJob.objects.filter(pk=job.pk).update(
         processed_rows=F("processed_rows") + rows,
-        created_count=F("created_count") + len(created),
-        existing_count=F("existing_count") + len(seen_again),
-        refused_count=F("refused_count") + len(refused),
+        created_count=F("created_count") + result.created,
+        existing_count=F("existing_count") + result.existing,
+        refused_count=F("refused_count") + refused,
+        updated_count=F("updated_count") + result.updated,
+        unchanged_count=F("unchanged_count") + result.unchanged,
+        warning_count=F("warning_count") + len(result.warnings),
+        customer_count=F("customer_count") + result.customers,
+        review_count=F("review_count") + result.reviews,
+        disqualified_count=F("disqualified_count") + result.disqualified,
         heartbeat_at=timezone.now(),
     )
-
-
-def _lead_from_row(row, job: ImportJob, context: ScoringContext, now: datetime) -> Lead:
-    lead = Lead(
-        email=row.email,
-        first_name=row.first_name,
-        last_name=row.last_name,
-        company=row.company,
-        title=row.title,
-        seniority=row.seniority,
-        industry=row.industry,
-        employees=row.employees,
-        annual_revenue=row.annual_revenue,
-        country=row.country,
-        phone=row.phone,
-        source=job.campaign.channel if job.campaign else row.source,
-        campaign=job.campaign,
-        rating=row.rating,
-        external_id=row.external_id,
-        external_status=row.external_status,
-        external_created_at=row.external_created_at,
-        status=Lead.Status.NURTURE,
-        captured_at=now,
-        first_seen_at=min(row.external_created_at or now, now),
-        status_changed_at=now,
-    )
-    fit = compute_fit(lead, context.criteria)
-    lead.fit_score, lead.fit_grade = fit.score, fit.grade
-    return lead

@@ -148,6 +148,8 @@ def import_detail(request, pk):
         request.GET.get("warnings_page")
     )
     context = {"job": job, "errors": errors, "warnings": warnings, "tags": list(job.tags.all())}
+    if (job.is_finished and not job.dry_run) or job.state == ImportJob.State.UNDONE:
+        context["undo"] = services.undo_offer(job)
     template = "leads/_import_progress.html" if is_htmx(request) else "leads/import_detail.html"
     return render(request, template, context)
 

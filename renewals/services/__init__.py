@@ -6,6 +6,7 @@ app's public service API (what other apps, the views, the API, tasks and tests i
     windows     the renewal windows: opening renewals, the reminder (exactly once)
     outcomes    the renewal conversation (and calls, meetings, notes logged on a contract),
                 the outcome, auto-renewals
+    imported_customers  leads an import says are customers: contacts at customer accounts
     daily       the daily run (waiting customers, windows, auto-renewals)
     expansion   people at customers as expansion leads: upsell or "not now"
     imports     contracts from a billing system's CSV or JSON rows (``import_rows`` reads and
@@ -39,6 +40,7 @@ from .expansion import (
     open_upsell,
 )
 from .import_rows import MAX_CONTRACT_ROWS, MAX_UPLOAD_BYTES, ImportReport, RowResult
+from .imported_customers import make_imported_customers, on_customers_imported
 from .imports import add_contract_rows, import_contracts
 from .managers import (
     assign_account_manager,
@@ -83,9 +85,11 @@ __all__ = [
     "in_renewal_window",
     "log_contract_work",
     "log_conversation",
+    "make_imported_customers",
     "match_customers",
     "next_terms",
     "not_now",
+    "on_customers_imported",
     "on_opportunity_won",
     "open_upsell",
     "open_windows",
