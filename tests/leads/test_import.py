@@ -36,11 +36,13 @@ def test_salesforce_export_keeps_every_valid_row_and_reports_the_rest(marketing,
 
     assert job.state == ImportJob.State.DONE and job.file_format == "salesforce"
     assert job.total_rows == job.processed_rows == 2000
-    assert job.refused_count == 47 == ImportRowError.objects.filter(job=job).count()
+    assert job.refused_count == 47 == ImportRowError.objects.filter(job=job, warning=False).count()
     assert job.created_count == Lead.objects.count()
     assert job.created_count + job.existing_count + job.refused_count == 2000
-    refused = dict(ImportRowError.objects.filter(job=job).values_list("line", "reason"))
+    refused = dict(ImportRowError.objects.filter(job=job, warning=False).values_list("line", "reason"))
+    warned = dict(ImportRowError.objects.filter(job=job, warning=True).values_list("line", "reason"))
     assert 1000 not in refused  # its 5,005-character company is shortened, the row kept
+    assert warned[1000].startswith("company: shortened from 5,005 to 200 characters")
     assert "x y@z.com" in refused[86] and refused[166] == "email is missing"
     assert set(Lead.objects.values_list("campaign", flat=True)) == {campaign.pk}
 
@@ -270,7 +272,7 @@ def test_an_import_whose_worker_died_resumes_where_it_stopped(marketing, monkeyp
     assert LeadEvent.objects.filter(kind="captured").count() == job.created_count
     assert not LeadEvent.objects.exclude(kind="captured").exists()
     assert job.updated_count == job.unchanged_count == 0
-    assert job.refused_count == 47 and ImportRowError.objects.filter(job=job).count() == 47
+    assert job.refused_count == 47 and ImportRowError.objects.filter(job=job, warning=False).count() == 47
 
 
 @pytest.mark.django_db(transaction=True)
