@@ -82,7 +82,7 @@ def test_marketing_imports_salesforce_export_and_inspects_a_lead(
     def shown(selector: str) -> int:
         return int(page.locator(selector).inner_text().replace(",", ""))
 
-    refused = ImportRowError.objects.filter(job=job)
+    refused = ImportRowError.objects.filter(job=job, warning=False)
     assert shown("#created-count") == Lead.objects.count() == job.created_count
     assert shown("#refused-count") == refused.count() == job.refused_count
     assert job.refused_count > 0
@@ -137,7 +137,7 @@ def test_marketing_imports_salesforce_export_and_inspects_a_lead(
     captured = timeline.locator("li.tl-captured")
     expect(captured).to_have_count(1)
     expect(captured).to_contain_text("Captured")
-    expect(captured).to_contain_text(f"Imported from {EXPORT.name}, line {_line_of(PERSON_EMAIL)}")
+    expect(captured).to_contain_text(f"Import #{job.pk} from {EXPORT.name}, line {_line_of(PERSON_EMAIL)}")
     expect(captured).to_contain_text(campaign.name)
 
     explanation = page.locator("#score-explanation")
@@ -363,4 +363,14 @@ def test_marketing_maps_odd_columns_dry_runs_then_imports_for_real(
     }
     expect(page.locator("#import-leads-link")).to_have_attribute("href", f"/leads/?import={real.pk}")
     expect(page.locator("#refused-download")).to_be_visible()
+
+    # --- undo: the two new leads nobody has worked on go ----------------------------------
+    undo = page.locator(".import-undo")
+    expect(undo).to_contain_text("removes the 2 leads this import created")
+    undo.get_by_role("button", name=f"Undo import #{real.pk}").click()
+    page.wait_for_url(re.compile(rf"/leads/imports/{real.pk}/$"))
+    expect(page.locator("#import-state")).to_have_text("Undone")
+    expect(page.get_by_text(f"Import #{real.pk} undone: 2 new leads removed")).to_be_visible()
+    shot("24_undone")
+    assert not Lead.objects.exists()
     assert dialogs == []
