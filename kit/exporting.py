@@ -56,10 +56,11 @@ def day(value: date | None) -> str:
 
 
 def amount(value: Decimal | float | int | None) -> str:
-    """An amount as a plain number (``12000.50``): no symbol, no thousands separator."""
+    """An amount as a plain number with its cents (``12000.50``): no symbol, no thousands
+    separator."""
     if value is None:
         return ""
-    return f"{Decimal(str(value)):f}"
+    return f"{Decimal(str(value)):.2f}"
 
 
 def yes_no(value: bool | None) -> str:

@@ -30,7 +30,8 @@ def test_a_moment_is_written_in_utc_with_a_z_whatever_its_zone():
 def test_days_amounts_and_flags_are_plain():
     assert day(date(2027, 1, 31)) == "2027-01-31" and day(None) == ""
     assert amount(Decimal("12000.50")) == "12000.50"
-    assert amount(Decimal("1E+6")) == "1000000"  # never scientific notation
+    assert amount(Decimal("1E+6")) == "1000000.00"  # never scientific notation
+    assert amount(0) == "0.00"
     assert amount(None) == ""
     assert (yes_no(True), yes_no(False), yes_no(None)) == ("yes", "no", "")
 
