@@ -54,7 +54,7 @@ def test_a_row_is_read_once_and_split_among_its_columns():
     )
     assert export.keys == ["id", "owner__first_name", "owner__last_name", "owner__username", "captured_at"]
     assert export.header == ["id", "owner", "currency", "at"]
-    assert export.row([7, "Sam", "", "sam", NOW]) == [7, "Sam", "EUR", "2026-12-07T09:30:00Z"]
+    assert export.row([7, "=Sam", "", "sam", NOW]) == ["7", "'=Sam", "EUR", "2026-12-07T09:30:00Z"]
 
 
 def test_a_refusal_asked_for_as_csv_is_a_field_message_file():
@@ -64,11 +64,12 @@ def test_a_refusal_asked_for_as_csv_is_a_field_message_file():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_file_streams_row_by_row_under_asgi(manager):
+def test_the_file_streams_block_by_block_under_asgi(manager, monkeypatch):
     """Production serves the ASGI app: there a synchronous iterator would be read whole into
     memory (Django warns), so the export hands Django an asynchronous one. The request runs in a
     thread of its own, on committed rows, and closes the connections it opened there."""
-    leads = [LeadFactory(first_name="=cmd|' /C calc'!A0"), LeadFactory(first_name="Bo")]
+    monkeypatch.setattr("kit.exporting.BLOCK_LINES", 2)
+    leads = [LeadFactory(first_name="=cmd|' /C calc'!A0"), LeadFactory(first_name="Bo"), LeadFactory()]
     client = AsyncClient()
     client.force_login(manager)
 
@@ -84,7 +85,7 @@ def test_the_file_streams_row_by_row_under_asgi(manager):
             warnings.filterwarnings("error", message="StreamingHttpResponse must consume")
             response, chunks = thread.submit(asyncio.run, download(url)).result()
         assert response.status_code == 200 and response.is_async
-        assert len(chunks) == 3  # the header, then each row: line by line, not one buffer
+        assert len(chunks) == 2  # the header and a row, then two rows: a block at a time, not one buffer
         rows = list(csv.reader(io.StringIO(b"".join(chunks).decode()[1:])))
         assert {row[0] for row in rows[1:]} == {str(lead.pk) for lead in leads}
         assert "'=cmd|' /C calc'!A0" in {row[1] for row in rows[1:]}

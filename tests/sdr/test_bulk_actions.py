@@ -250,11 +250,12 @@ def test_the_export_is_formula_safe_and_holds_only_visible_rows(client_for, inbo
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_export_streams_row_by_row_under_asgi(manager, inbound_sdr):
+def test_the_export_streams_row_by_row_under_asgi(manager, inbound_sdr, monkeypatch):
     """Production serves the ASGI app: there a synchronous iterator would be read whole into
     memory (Django warns), so the export hands Django an asynchronous one. The request runs
     in a thread of its own (the browser tests' Playwright keeps an event loop in this one), on
     committed rows, and closes the connections it opened there."""
+    monkeypatch.setattr("kit.exporting.BLOCK_LINES", 1)  # a block a line (500 lines otherwise)
     lead = routed_lead(inbound_sdr, now=NOW, first_name="=cmd|' /C calc'!A0")
     client = AsyncClient()
     client.force_login(manager)
