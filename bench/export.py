@@ -56,7 +56,7 @@ def export_statement(user_id: int) -> tuple[str, tuple]:
     from team.models import User
 
     user = User.objects.get(pk=user_id)
-    leads = Lead.objects.visible_to(user).order_by("-captured_at", "-id").values_list(*LEAD_EXPORT.keys)
+    leads = LEAD_EXPORT.values(Lead.objects.visible_to(user).order_by("-captured_at", "-id"))
     return leads.query.sql_with_params()
 
 

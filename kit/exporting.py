@@ -140,8 +140,11 @@ async def _ablocks(lines: AsyncIterator[str]) -> AsyncIterator[str]:
 class Export:
     """The columns of one kind of export, and how its rows are read and written."""
 
-    def __init__(self, columns: Sequence[Column]):
+    def __init__(self, columns: Sequence[Column], *, annotations: Mapping[str, Any] | None = None):
+        """``annotations``: expressions the columns read by name (a correlated subquery, say),
+        added to the one query."""
         self.columns = list(columns)
+        self.annotations = dict(annotations or {})
         self.header = [column.header for column in self.columns]
         keys: list[str] = []
         cells = []
@@ -161,10 +164,16 @@ class Export:
         # every row cost more than formatting the cells (a million rows, 32 columns).
         self.row: Callable[[Sequence[Any]], list[Any]] = eval(f"lambda v: [{', '.join(cells)}]", names)
 
+    def values(self, queryset: QuerySet) -> QuerySet:
+        """The one query an export sends: the columns' values of ``queryset``'s rows, in its order."""
+        if self.annotations:
+            queryset = queryset.annotate(**self.annotations)
+        return queryset.values_list(*self.keys)
+
     def rows(self, queryset: QuerySet) -> Iterator[list[Any]]:
         """Every row of ``queryset``, a chunk at a time (one query whatever the count)."""
         row = self.row
-        for values in queryset.values_list(*self.keys).iterator(chunk_size=EXPORT_CHUNK):
+        for values in self.values(queryset).iterator(chunk_size=EXPORT_CHUNK):
             yield row(values)
 
     async def arows(self, queryset: QuerySet) -> AsyncIterator[list[Any]]:
@@ -174,7 +183,7 @@ class Export:
         ``aiterator`` does for model rows."""
         row = self.row
         # A generator: nothing runs until the first chunk is asked for, in that thread.
-        values = queryset.values_list(*self.keys).iterator(chunk_size=EXPORT_CHUNK)
+        values = self.values(queryset).iterator(chunk_size=EXPORT_CHUNK)
         fetch = sync_to_async(_chunk)
         while chunk := await fetch(values):
             for one in chunk:
