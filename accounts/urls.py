@@ -3,7 +3,7 @@ the manager's early losses, the SDR's hand-off form, and the outbound SDR's targ
 
 from django.urls import path
 
-from .views import early_losses, handoff, inbox, opportunity, pipeline, targets
+from .views import early_losses, exports, handoff, inbox, opportunity, pipeline, targets
 
 app_name = "accounts"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/live/", inbox.inbox_live, name="inbox_live"),
     path("pipeline/", pipeline.pipeline, name="pipeline"),
+    path("pipeline/export/", exports.pipeline_export, name="pipeline_export"),
     path("opportunities/early-losses/", early_losses.early_losses, name="early_losses"),
     path("opportunities/<int:pk>/", opportunity.opportunity_page, name="opportunity"),
     path("opportunities/<int:pk>/accept/", inbox.accept, name="accept"),

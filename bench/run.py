@@ -46,6 +46,9 @@ the same job the cheapest way (raw SQL), in the same run on the same machine.
    phone, a first name shared by thousands, a full name) at a million leads with realistic names,
    vs the bare trigram lookup on the leads; the plans of those lookups. On the queues and
    opportunities generators' data set.
+11. Lead CSV export (``--only export``): ``/leads/export/`` of every lead streamed through the
+   view and read to the end (rows/s, and the peak memory at two sizes: flat), vs ``COPY (SELECT
+   ...) TO STDOUT WITH CSV`` of the same statement. On the sweep generator's leads.
 
 Everything runs against a dedicated database, ``refinery_bench``, dropped and re-created at
 the start; Redis database 14 is flushed. Nothing else is touched. Another checkout (CI, a
@@ -68,6 +71,7 @@ import django
 from bench import (
     capture,
     csv_import,
+    export,
     insight,
     live,
     mail_poll,
@@ -116,6 +120,10 @@ class Sizes:
     live_seconds: int  # the paced run of 500 open pages
     search_leads: int = 1_000_000  # leads in the search data set (queues generator: 100,000 at least)
     search_requests: int = 50  # timed requests of each search case
+    export_leads: tuple[int, int] = (
+        100_000,
+        1_000_000,
+    )  # (small, large) leads exported: the figure is the large one
     live_sse_seconds: int | None = None  # the live figure's streams' hold (None: as its paced run)
     import_existing: int = 1_000_000  # leads already there when the large file is merged in
 
@@ -166,6 +174,7 @@ QUICK = Sizes(
     live_seconds=45,
     search_leads=100_000,
     search_requests=20,
+    export_leads=(10_000, 100_000),
 )
 # CI's smoke run (``--ci``): every figure end to end, so that a migration or model change that
 # breaks one fails CI; sizes as small as each figure allows (the figures mean nothing here).
@@ -194,6 +203,7 @@ CI = Sizes(
     search_leads=100_000,
     search_requests=3,
     live_sse_seconds=3,
+    export_leads=(2_000, 20_000),
 )
 FIGURES = (
     "capture",
@@ -206,6 +216,7 @@ FIGURES = (
     "mail",
     "live",
     "search",
+    "export",
 )
 
 
@@ -444,6 +455,14 @@ def bench_search(sizes: Sizes, campaigns: list[int]) -> search.SearchFigures:
     return search.measure(sizes.search_leads, sizes.opportunities, sizes.search_requests, campaigns, log=log)
 
 
+def bench_export(sizes: Sizes, uploader, owners: list[int], campaigns: list[int]) -> export.ExportFigures:
+    small, large = sizes.export_leads
+    log(f"export: the lead list's CSV export of {small:,} and {large:,} leads (sweep generator)")
+    return export.measure_sizes(
+        sizes.export_leads, user_id=uploader.pk, owners=owners, campaigns=campaigns, log=log
+    )
+
+
 def main(argv: list[str]) -> None:
     args = parse_args(argv)
     args.quick = args.quick or args.ci
@@ -508,6 +527,10 @@ def main(argv: list[str]) -> None:
         load_before = os.getloadavg()[0]
         results.search = bench_search(sizes, campaigns)
         results.load["search"] = (load_before, os.getloadavg()[0])
+    if "export" in only:
+        load_before = os.getloadavg()[0]
+        results.export = bench_export(sizes, uploader, owners, campaigns)
+        results.load["export"] = (load_before, os.getloadavg()[0])
     results.total_seconds = time.perf_counter() - started
 
     print()

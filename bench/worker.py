@@ -3,6 +3,7 @@ its memory figures belong to that work alone. Prints one JSON line.
 
     python -m bench.worker import JOB_ID [--trace]
     python -m bench.worker sweep [--trace]
+    python -m bench.worker export USER_ID [--trace]
 
 Memory is reported two ways: ``rss_growth_kib``, how far the resident set peaked above its
 size when the work started, always; and with ``--trace``, ``tracemalloc_peak_kib``, the peak
@@ -94,17 +95,40 @@ def _sweep() -> dict:
     return {"promoted": result.promoted, "cooled": result.cooled}
 
 
+def _export(user_id: int) -> dict:
+    """The lead list's CSV export as the user downloads it: the request through the whole
+    middleware stack (Django's test client), the file's chunks counted and dropped as they come."""
+    from django.test import Client
+
+    from team.models import User
+
+    client = Client(SERVER_NAME="127.0.0.1")
+    client.force_login(User.objects.get(pk=user_id))
+    response = client.get("/leads/export/")
+    if response.status_code != 200 or not response.streaming:
+        raise SystemExit(f"the export answered {response.status_code}")
+    lines = size = 0
+    for chunk in response.streaming_content:  # type: ignore[attr-defined]  # the test client's response type omits it
+        lines += chunk.count(b"\n")
+        size += len(chunk)
+    response.close()
+    return {"rows": lines - 1, "bytes": size}
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.worker")
     parser.add_argument("--trace", action="store_true", help="also measure the tracemalloc peak")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("import").add_argument("job_id", type=int)
     commands.add_parser("sweep")
+    commands.add_parser("export").add_argument("user_id", type=int)
     args = parser.parse_args(argv)
 
     django.setup()
     if args.command == "import":
         result = _measure(lambda: _import(args.job_id), args.trace)
+    elif args.command == "export":
+        result = _measure(lambda: _export(args.user_id), args.trace)
     else:
         result = _measure(_sweep, args.trace)
     print(json.dumps(result))

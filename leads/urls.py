@@ -7,6 +7,7 @@ app_name = "leads"
 
 urlpatterns = [
     path("", views.lead_list, name="list"),
+    path("export/", views.lead_export, name="export"),
     path("<int:pk>/", views.lead_detail, name="detail"),
     path("<int:pk>/activities/", views.log_activity, name="log_activity"),
     path("<int:pk>/rating/", views.set_rating, name="set_rating"),

@@ -7,6 +7,7 @@
     POST /api/v1/contracts/import/               add up to 5,000 as a JSON list, with a per-row report
     POST /api/v1/contracts/<id>/conversation/    log a renewal conversation (the account's AM or their manager)
     POST /api/v1/contracts/<id>/outcome/         renewed, expanded, downsized or churned (the same)
+    GET  /api/v1/contracts/export/               the contracts the filters select, as a CSV file
     GET  /api/v1/renewals/                       the renewals page's rows (?am=, ?risk=1, ?bucket=30|60|90)
 
 Who sees what is ``Contract.objects.visible_to``: AMs their accounts' contracts, managers their
@@ -31,12 +32,14 @@ from accounts.models import Account
 from kit import bounds
 from kit.api_errors import as_bad_input
 from kit.errors import Refused
+from kit.exporting import EXPORT_RENDERERS, export_schema
 from kit.parsers import NestingSafeJSONParser
 from leads.models import ScoringSettings
 from team.models import Role, User
 
 from . import access, book_api, services
 from .due import Risk, due_contracts
+from .exports import CONTRACT_EXPORT
 from .filters import RenewalFilter
 from .models import Contract, RenewalSettings
 from .serializers import (
@@ -98,6 +101,15 @@ class ContractViewSet(
     def _answer(self, contract_id: int) -> dict:
         contract = Contract.objects.select_related("account__account_manager").get(pk=contract_id)
         return ContractSerializer(contract, context=self.get_serializer_context()).data
+
+    @export_schema("contracts")
+    @action(detail=False, methods=["get"], renderer_classes=EXPORT_RENDERERS)
+    def export(self, request):
+        """The contracts the list's filters select, as a CSV file (every row, streamed)."""
+        contracts = self.filter_queryset(self.get_queryset()).order_by(
+            "account__name", "account_id", "end_date", "id"
+        )
+        return CONTRACT_EXPORT.response(request, contracts, name="contracts")
 
     # --- adding contracts ----------------------------------------------------------------------
 

@@ -4,6 +4,9 @@
                                   ?renewal_within=, ?risk=, ?owner= for a manager, ?sort=),
                                   paged like every list
     GET  /api/v1/accounts/<id>/   one of them
+    GET  /api/v1/accounts/export/            the accounts the filters select, as a CSV file
+    GET  /api/v1/accounts/contacts/export/   the contacts at those accounts, as a CSV file
+      (contacts have no API of their own: they are exported from the accounts they work at)
 
 Who sees what is ``renewals.book.book_accounts``, as on ``/accounts/``: an AM their accounts, a
 manager their AMs', superusers and marketing/ops every account an AM has or had; AEs and SDRs
@@ -14,10 +17,13 @@ from django.db.models import F
 from django.http import Http404
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import mixins, permissions, serializers, viewsets
+from rest_framework.decorators import action
 
-from accounts.models import Account
+from accounts.models import Account, Contact
+from kit.exporting import EXPORT_RENDERERS, export_schema
 
 from .book import Status, book_accounts, with_figures
+from .exports import ACCOUNT_EXPORT, CONTACT_EXPORT
 from .filters import AccountBookFilter
 
 
@@ -93,6 +99,23 @@ class AccountBookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             raise Http404("No such account.") from None
         self.check_object_permissions(self.request, account)
         return account
+
+    @export_schema("accounts")
+    @action(detail=False, methods=["get"], renderer_classes=EXPORT_RENDERERS)
+    def export(self, request):
+        """The accounts the list's filters select, as a CSV file (every row, streamed)."""
+        accounts = self.filter_queryset(self.get_queryset())
+        return ACCOUNT_EXPORT.response(request, accounts, name="accounts")
+
+    @export_schema("contacts at the accounts")
+    @action(detail=False, methods=["get"], url_path="contacts/export", renderer_classes=EXPORT_RENDERERS)
+    def contacts_export(self, request):
+        """The contacts at the accounts the list's filters select, as a CSV file."""
+        accounts = self.filter_queryset(self.get_queryset()).order_by().values("pk")
+        contacts = Contact.objects.filter(account_id__in=accounts).order_by(
+            "account__name", "account_id", "id"
+        )
+        return CONTACT_EXPORT.response(request, contacts, name="contacts")
 
 
 def register(router) -> None:

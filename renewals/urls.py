@@ -3,13 +3,16 @@ the contract import."""
 
 from django.urls import path
 
-from .views import account, book, contract, due, expansion, imports
+from .views import account, book, contract, due, expansion, exports, imports
 
 app_name = "renewals"
 
 urlpatterns = [
     path("renewals/", due.renewals, name="renewals"),
+    path("renewals/export/", exports.renewals_export, name="renewals_export"),
     path("accounts/", book.accounts, name="accounts"),
+    path("accounts/export/", exports.accounts_export, name="accounts_export"),
+    path("accounts/contacts/export/", exports.contacts_export, name="contacts_export"),
     path("renewals/expansion-leads/live/", due.expansion_live, name="expansion_live"),
     path("accounts/<int:pk>/", account.account, name="account"),
     path("accounts/<int:pk>/account-manager/", account.assign_am, name="assign_am"),

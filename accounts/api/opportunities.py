@@ -6,6 +6,7 @@
     POST  /api/v1/opportunities/<id>/reject/     reason and note: the lead goes back to its SDR
     POST  /api/v1/opportunities/<id>/move/       another stage (lost: a reason; won: an amount)
     PATCH /api/v1/opportunities/<id>/details/    amount, close date, next step (POST works too)
+    GET   /api/v1/opportunities/export/          the list's rows (same filters) as a CSV file
     GET   /api/v1/stages/                        the pipeline's stages
 
 The list takes the pipeline page's FilterSet (``accounts.filters``). Who sees what is
@@ -24,6 +25,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from kit import bounds
+from kit.exporting import EXPORT_RENDERERS, export_schema
 from sdr.serializers import WorkItemSerializer
 
 from .. import services
@@ -34,6 +36,7 @@ from ..access import (
     visible_opportunities,
     workable_for,
 )
+from ..exports import OPPORTUNITY_EXPORT
 from ..filters import SORTS, OpportunityFilter
 from ..models import LOST_REASONS, REJECT_REASONS, Opportunity, OpportunityEvent, Qualification, Stage
 
@@ -260,6 +263,13 @@ class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def _answer(self, opportunity_id: int) -> Response:
         opportunity = opportunity_for(self.request.user, opportunity_id)
         return Response(OpportunityDetailSerializer(opportunity, context=self.get_serializer_context()).data)
+
+    @export_schema("opportunities")
+    @action(detail=False, methods=["get"], renderer_classes=EXPORT_RENDERERS)
+    def export(self, request):
+        """The opportunities the list's filters select, as a CSV file (every row, streamed)."""
+        opportunities = self.filter_queryset(self.get_queryset())
+        return OPPORTUNITY_EXPORT.response(request, opportunities, name="opportunities")
 
     @extend_schema(request=None, responses={200: OpportunityDetailSerializer, **REFUSALS})
     @action(detail=True, methods=["post"])

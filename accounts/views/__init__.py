@@ -2,6 +2,7 @@
 
 - ``inbox``: the AE's inbox, accept and reject;
 - ``pipeline``: the pipeline board and list (and the cards the other pages re-render);
+- ``exports``: the pipeline's opportunities as a CSV file;
 - ``opportunity``: one opportunity's page, move and details;
 - ``early_losses``: the manager's early losses and rejections;
 - ``handoff``: the SDR's qualify & hand-off form;

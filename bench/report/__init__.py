@@ -11,6 +11,7 @@ from typing import Any
 from ..capture import CaptureFigures
 from ..csv_import import ImportFigures
 from ..env import BASE_DIR, BENCH_ENV, DB_NAME
+from ..export import ExportFigures
 from ..insight import InsightFigures
 from ..live import LiveFigures
 from ..mail_poll import MailPollFigures
@@ -22,6 +23,7 @@ from ..renewals import RenewalsFigures
 from ..search import SearchFigures
 from ..sweep import SweepFigures
 from . import capture, csv_import, insight, live, mail_poll, mail_send, opportunities, queues, renewals, sweep
+from . import export as export_report
 from . import search as search_report
 from .summary import HEADERS, Row
 
@@ -44,6 +46,7 @@ class Results:
     mail_send: MailSendFigures | None = None
     live: LiveFigures | None = None
     search: SearchFigures | None = None
+    export: ExportFigures | None = None
     total_seconds: float = 0.0
     load: dict[str, tuple[float, float]] = field(default_factory=dict)  # 1-minute load avg
 
@@ -61,6 +64,7 @@ class Results:
             (mail_send, self.mail_send),
             (live, self.live),
             (search_report, self.search),
+            (export_report, self.export),
         )
         return [(module, figures) for module, figures in measured if figures]
 

@@ -6,8 +6,11 @@ from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from kit.exporting import EXPORT_RENDERERS, export_schema
+
 from .. import services
 from ..access import can_capture_leads, can_read_campaigns, can_work_leads, get_lead_for_user, may_see_lead
+from ..exports import LEAD_EXPORT
 from ..filters import LeadFilter
 from ..models import ActivitySource, Campaign, Lead
 from .serializers import (
@@ -134,6 +137,13 @@ class LeadViewSet(
             }
             body = CaptureReceiptSerializer(receipt).data
         return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
+
+    @export_schema("leads")
+    @action(detail=False, methods=["get"], renderer_classes=EXPORT_RENDERERS)
+    def export(self, request):
+        """The leads the list's filters select, as a CSV file (every row, streamed)."""
+        leads = self.filter_queryset(self.get_queryset())
+        return LEAD_EXPORT.response(request, leads, name="leads")
 
     @extend_schema(request=ActivityCreateSerializer, responses={201: ActivitySerializer})
     @action(detail=True, methods=["post"])

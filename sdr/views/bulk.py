@@ -6,21 +6,16 @@ rows chosen, or every lead the list's filters match (re-validated by ``LeadFilte
 does). An action that changes leads first shows a review page with how many leads it will touch;
 applying it calls one ``sdr.services.bulk`` function and shows its per-lead report. "All
 matching" applies only if the filter still matches the number confirmed. An export streams the
-rows as a formula-safe CSV file."""
-
-from collections.abc import AsyncIterator, Iterator
-from datetime import UTC
+rows as the lead list's CSV file (``leads.exports``, as ``/leads/export/`` does)."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.handlers.asgi import ASGIRequest
-from django.http import QueryDict, StreamingHttpResponse
+from django.http import QueryDict
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from kit.csvfiles import acsv_lines, csv_lines
 from kit.errors import Refused, add_refusal
 from leads.access import can_work_leads, require
+from leads.exports import LEAD_EXPORT
 from leads.filters import LeadFilter, clean_list_query
 from leads.models import Lead, LeadQuerySet
 
@@ -31,46 +26,6 @@ REVIEW = "sdr/bulk_review.html"
 RESULT = "sdr/bulk_result.html"
 SAMPLE = 20  # leads named on the review page
 SELECTION = {"action", "lead", "scope", "query", "step"}  # the fields that say which leads, and what
-
-CSV_HEADER = [
-    "id",
-    "first name",
-    "last name",
-    "email",
-    "phone",
-    "company",
-    "title",
-    "country",
-    "status",
-    "fit grade",
-    "rating",
-    "hand-raiser",
-    "campaign",
-    "source",
-    "owner",
-    "captured at (UTC)",
-]
-
-
-def _csv_row(lead: Lead) -> list:
-    return [
-        lead.pk,
-        lead.first_name,
-        lead.last_name,
-        lead.email,
-        lead.phone,
-        lead.company,
-        lead.title,
-        lead.country,
-        lead.get_status_display(),
-        lead.fit_grade,
-        lead.rating,
-        "yes" if lead.hand_raiser else "no",
-        lead.campaign.name if lead.campaign else "",
-        lead.get_source_display(),
-        str(lead.owner) if lead.owner else "",
-        lead.captured_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
-    ]
 
 
 def chosen_leads(form: BulkForm, user) -> LeadQuerySet | None:
@@ -98,25 +53,6 @@ def chosen_leads(form: BulkForm, user) -> LeadQuerySet | None:
         )
         return None
     return leads
-
-
-def _export(request, leads: LeadQuerySet) -> StreamingHttpResponse:
-    """The leads as a CSV file, streamed a chunk of rows at a time (the rows are read with
-    their campaign and owner, so writing a row reads nothing more)."""
-    if isinstance(request, ASGIRequest):
-        # Under ASGI Django streams only an asynchronous iterator (a synchronous one it reads
-        # whole first); the tests' client and a WSGI server take the synchronous one.
-        async def rows():
-            async for lead in leads.aiterator(chunk_size=2000):
-                yield _csv_row(lead)
-
-        content: Iterator[str] | AsyncIterator[str] = acsv_lines(CSV_HEADER, rows())
-    else:
-        content = csv_lines(CSV_HEADER, (_csv_row(lead) for lead in leads.iterator(chunk_size=2000)))
-    response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
-    name = f"leads-{timezone.now():%Y-%m-%d-%H%M}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
 
 
 def _apply(form: BulkForm, user, ids: list[int]) -> services.BulkReport:
@@ -162,7 +98,7 @@ def bulk(request):
         return _review(request, form, leads, leads.count(), status=400)
     data = form.cleaned_data
     if data["action"] == "export":
-        return _export(request, leads)
+        return LEAD_EXPORT.response(request, leads, name="leads")
     count = leads.count()
     if data["step"] != "apply":
         return _review(request, form, leads, count)
