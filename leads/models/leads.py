@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Now
 from django.utils import timezone
 
 from .campaigns import Campaign
@@ -122,15 +122,19 @@ class Lead(models.Model):
     engagement_key = models.FloatField(default=NO_ENGAGEMENT)
 
     external_id = models.CharField(max_length=64, blank=True)
+    # The database defaults of the fields added with imports keep bulk inserts in SQL (the
+    # bench generators, a DBA's load) working without naming them.
     external_system = models.CharField(
         max_length=20,
         blank=True,
+        db_default="",
         help_text="Which system the external id is from (salesforce, hubspot, ...).",
     )
     external_status = models.CharField(max_length=100, blank=True)
     external_created_at = models.DateTimeField(null=True, blank=True)
     source_attributes = models.JSONField(
         default=dict,
+        db_default={},
         blank=True,
         help_text="What the source system said that Refinery has no field for (score, stage).",
     )
@@ -138,7 +142,7 @@ class Lead(models.Model):
 
     # When the person was first seen anywhere: the source system's created date for an
     # imported lead, else the capture. Insight's cohorts count from it.
-    first_seen_at = models.DateTimeField(default=timezone.now)
+    first_seen_at = models.DateTimeField(default=timezone.now, db_default=Now())
 
     captured_at = models.DateTimeField(default=timezone.now)
     mql_at = models.DateTimeField(null=True, blank=True)
