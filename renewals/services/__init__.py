@@ -35,6 +35,7 @@ from .expansion import (
     NOT_NOW_REASONS,
     claim_expansion_leads,
     match_customers,
+    move_expansion_leads,
     not_now,
     open_upsell,
 )
@@ -84,6 +85,7 @@ __all__ = [
     "log_contract_work",
     "log_conversation",
     "match_customers",
+    "move_expansion_leads",
     "next_terms",
     "not_now",
     "on_opportunity_won",
