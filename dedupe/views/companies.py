@@ -85,7 +85,7 @@ def merge(request, first: int, second: int):
         if (went := _merged_away(request, first, second)) is not None:
             return went
         raise
-    form = AccountMergeForm(request.POST or None, first=a, second=b)
+    form = AccountMergeForm(request.POST if request.method == "POST" else None, first=a, second=b)
     status = 200
     if request.method == "POST":
         status = 400
