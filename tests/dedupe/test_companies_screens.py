@@ -127,3 +127,19 @@ def test_the_screen_issues_the_same_queries_whatever_the_accounts_hold(client_fo
         response = client.get(url(acme, dup))
     assert "41 contacts" in response.content.decode()
     assert len(many) == len(few)
+
+
+@pytest.mark.parametrize("junk", ["99999999999999999999", "9223372036854775808", "0"])
+def test_junk_ids_answer_404_never_500(client_for, am_manager, pair, junk):
+    acme, _ = pair
+    client = client_for(am_manager)
+    assert client.get(f"/duplicates/companies/{acme.pk}/{junk}/").status_code == 404
+    assert client.post(f"/duplicates/companies/{junk}/{acme.pk}/", {"survivor": acme.pk}).status_code == 404
+    assert client.post(f"/duplicates/companies/{acme.pk}/{junk}/dismiss/").status_code == 404
+    assert client.get(f"/accounts/{junk}/").status_code == 404
+    assert client.get(f"/targets/{junk}/").status_code == 404
+
+
+@pytest.mark.parametrize("page", ["x", "-1", "0", "99999999999999999999", "1e9", ""])
+def test_junk_page_numbers_show_a_page(client_for, am_manager, pair, page):
+    assert client_for(am_manager).get(reverse("dedupe:companies"), {"page": page}).status_code == 200
