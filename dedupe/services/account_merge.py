@@ -1,8 +1,9 @@
 """Merging two accounts that are one company: everything on the merged account moves to the
 survivor in one transaction, the merged account is deleted and its id redirects.
 
-Both rows are locked in id order, so two people merging the same pair (either way round) at
-once queue on the first lock; the second finds the merged row gone and is refused with a clear
+Both rows are locked in id order (``FOR NO KEY UPDATE``, the merged one ``FOR UPDATE`` just
+before its rows move), so two people merging the same pair (either way round) at once queue on
+the first lock; the second finds the merged row gone and is refused with a clear
 message (``AccountMergeRefused``), never half a merge. Every foreign key to ``Account`` is in
 ``MOVED_RELATIONS``; the service refuses to run when a model gained one it does not know (and a
 test enumerates ``Account._meta`` against that table), so no row is silently cascaded away.
@@ -93,9 +94,11 @@ def _checked_choices(chosen: dict[str, str] | None, survivor: Account, merged: A
 
 def _locked_pair(survivor_id: int, merged_id: int) -> tuple[Account, Account]:
     """Both accounts locked in id order; refused when either is gone (merged meanwhile)."""
+    # NO KEY UPDATE: two merges still queue on these rows, but a daily renewal run writing rows
+    # that point at them (FOR KEY SHARE) goes on instead of deadlocking with open_windows below.
     rows = {
         a.pk: a
-        for a in Account.objects.select_for_update(of=("self",))
+        for a in Account.objects.select_for_update(of=("self",), no_key=True)
         .select_related("account_manager", "prospector")
         .filter(pk__in=[survivor_id, merged_id])
         .order_by("pk")
@@ -172,6 +175,9 @@ def merge_accounts(
         am = keep.account_manager or gone.account_manager
         moved: dict[str, int] = {"expansion_leads": _follow_account_manager(keep, gone, am, now)}
 
+        # The merged row is deleted: take the full lock now, after whatever committed rows pointing
+        # at it meanwhile (the moves below read them), and before moving everything.
+        list(Account.objects.select_for_update().filter(pk=gone.pk).values_list("pk", flat=True))
         for label, name, model in account_relations():
             moved[MOVED_RELATIONS[(label, name)]] = model._base_manager.filter(**{name: gone.pk}).update(
                 **{name: keep.pk}

@@ -123,6 +123,7 @@ def merge(request, first: int, second: int):
         "first": a,
         "second": b,
         "both": (a, b),
+        "moves": ((a, b), (b, a)),
         "rows": rows,
         "evidence": evidence_for(a, b),
         "may_merge": may_merge_accounts(request.user),

@@ -44,6 +44,11 @@ def test_the_screen_shows_both_sides_and_a_choice_per_differing_field(client_for
         assert f'name="{name}"' in body
     assert 'name="country"' not in body  # the same on both: no choice
     assert "2 contacts" in body and "1 contact," in body
+    assert (
+        f"If <strong>Acme GmbH</strong> (account {acme.pk}) stays: 1 contact, 0 opportunities and 0 contracts move"
+        in body
+    )
+    assert f"If <strong>ACME Inc.</strong> (account {dup.pk}) stays: 2 contacts, 0 opportunities" in body
     # the customer with more attached is proposed as the survivor
     assert response.context["form"]["survivor"].value() == str(acme.pk)
 
