@@ -16,7 +16,7 @@ from kit.errors import Refused, add_refusal
 from renewals.access import account_for
 
 from ..access_companies import may_dismiss_company_pair, may_merge_accounts, require_company_duplicates
-from ..companies import evidence_for, find_pair_keys, finds_similar_names, load_pairs, with_counts
+from ..companies import evidence_for, find_pair_keys, load_pairs, with_counts
 from ..forms.companies import AccountMergeForm, shown
 from ..models import DismissedPair, Kind
 from ..services import merge_accounts
@@ -38,7 +38,6 @@ def companies(request):
             "pairs": load_pairs(list(page.object_list)),
             "may_merge": may_merge_accounts(request.user),
             "may_dismiss": may_dismiss_company_pair(request.user),
-            "similar_names": finds_similar_names(),
         },
     )
 

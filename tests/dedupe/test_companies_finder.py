@@ -5,12 +5,12 @@ import hashlib
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Account
-from dedupe.companies import find_pair_keys, normalised_name, registrable_domain
+from dedupe.companies import find_pair_keys, normalised_name, registrable_domain, similarity, trigrams
 from dedupe.models import DismissedPair, Kind
 from team.models import Role
 from tests.factories import UserFactory, customer
@@ -106,32 +106,34 @@ def test_domain_and_name_together_are_the_strongest_evidence(db):
     assert next(iter(found)) == ("Acme GmbH", "ACME Inc.")  # strongest first
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_trgm is PostgreSQL's")
-def test_similar_names_are_proposed_on_postgresql(db):
-    account("Initech Solutions", "initech.example")
+def test_similar_names_are_proposed(db):
+    account("Initech Solutions GmbH", "initech.example")
     account("Initech Solution", "initech-solution.example")
+    account("Initrode", "initrode.example")
     account("Globex", "globex.example")
 
     found = pairs()
-    assert set(found) == {("Initech Solutions", "Initech Solution")}
-    kinds, strength = found[("Initech Solutions", "Initech Solution")]
+    assert set(found) == {("Initech Solutions GmbH", "Initech Solution")}
+    kinds, strength = found[("Initech Solutions GmbH", "Initech Solution")]
     assert kinds == {"similar"} and 48 <= strength < 80
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_trgm is PostgreSQL's")
-def test_the_similar_name_probe_is_served_by_searchs_trigram_index(db):
-    from dedupe import companies
-
-    captured = []
-    with CaptureQueriesContext(connection) as queries:
-        companies._similar_names()
-    captured = [q["sql"] for q in queries.captured_queries if "similarity" in q["sql"]]
-    assert len(captured) == 1
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(f"EXPLAIN {captured[0]}")
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "search_account_document" in plan
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("acme widgets", "acme widget"),
+        ("initech", "initrode"),
+        ("acme-widgets 42", "acme widgets"),
+        ("a", "b"),
+        ("x", ""),
+    ],
+)
+def test_the_similarity_is_pg_trgms(db, a, b):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT similarity(%s, %s)", [a, b])
+        expected = cursor.fetchone()[0]
+    assert similarity(trigrams(a), trigrams(b)) == pytest.approx(expected, abs=1e-6)
 
 
 def test_a_dismissed_pair_is_not_proposed_again(client_for, manager):
