@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from kit.bounds import INT_MAX
 from kit.errors import Refused, add_refusal
 from kit.htmx import is_htmx
 from kit.pages import query_string
@@ -178,7 +179,11 @@ def target(request, pk):
     try:
         account = _account(request, pk)
     except Http404:
-        survivor = AccountRedirect.objects.filter(old_id=pk).values_list("account_id", flat=True).first()
+        survivor = (
+            AccountRedirect.objects.filter(old_id=pk).values_list("account_id", flat=True).first()
+            if 1 <= pk <= INT_MAX  # kit.bounds' ids: SQLite overflows on larger ones
+            else None
+        )
         if survivor is None or request.method != "GET":
             raise
         return redirect("accounts:target", pk=_account(request, survivor).pk)

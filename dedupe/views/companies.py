@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Account, AccountRedirect
+from kit.bounds import INT_MAX
 from kit.errors import Refused, add_refusal
 from renewals.access import account_for
 
@@ -46,6 +47,8 @@ def _pair(first: int, second: int) -> tuple[Account, Account]:
     """Both accounts with their counts, in id order; 404 when either is missing."""
     if first == second:
         raise Http404("A pair is two accounts.")
+    if not (1 <= first <= INT_MAX and 1 <= second <= INT_MAX):
+        raise Http404("No such account.")  # ids are in kit.bounds' range (SQLite overflows past it)
     accounts = {a.pk: a for a in with_counts(Account.objects.filter(pk__in=[first, second]))}
     if len(accounts) != 2:
         raise Http404("No such account.")
@@ -55,7 +58,8 @@ def _pair(first: int, second: int) -> tuple[Account, Account]:
 
 def _merged_away(request, first: int, second: int):
     """When one of the pair was merged already: say so and go back to the list."""
-    gone = AccountRedirect.objects.filter(old_id__in=[first, second]).first()
+    ids = [pk for pk in (first, second) if 1 <= pk <= INT_MAX]
+    gone = AccountRedirect.objects.filter(old_id__in=ids).first() if ids else None
     if gone is None:
         return None
     messages.info(request, f"Account {gone.old_id} was already merged; nothing left to compare.")

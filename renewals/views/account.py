@@ -21,6 +21,7 @@ from accounts.models import Account, AccountRedirect, Activity, OpportunityEvent
 from accounts.presenters.work_log import WorkEntry, WorkLog, newest
 from accounts.services import log_work as log_account_work
 from accounts.views.work_log import post_work_log
+from kit.bounds import INT_MAX
 from kit.display import day_text
 from kit.errors import Refused, add_refusal
 from kit.pages import money_text
@@ -189,7 +190,11 @@ def account(request, pk):
         account, may_work = account_for(request.user, pk)
     except Http404:
         # A merged account (``dedupe``): its old id answers with the survivor, if the user may see it.
-        survivor = AccountRedirect.objects.filter(old_id=pk).values_list("account_id", flat=True).first()
+        survivor = (
+            AccountRedirect.objects.filter(old_id=pk).values_list("account_id", flat=True).first()
+            if 1 <= pk <= INT_MAX  # kit.bounds' ids: SQLite overflows on larger ones
+            else None
+        )
         if survivor is None:
             raise
         return redirect("renewals:account", pk=account_for(request.user, survivor)[0].pk)
