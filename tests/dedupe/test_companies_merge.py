@@ -280,3 +280,20 @@ def test_a_failure_half_way_leaves_both_accounts_whole(acme, acme_inc, am_manage
     contact.refresh_from_db()
     assert contact.account_id == acme_inc.pk
     assert Account.objects.filter(pk=acme_inc.pk).exists() and not AccountRedirect.objects.exists()
+
+
+def test_a_relation_the_merge_does_not_know_stops_it_before_anything_moves(
+    acme, acme_inc, am_manager, monkeypatch
+):
+    from dedupe.services import account_merge
+
+    contact = Contact.objects.create(account=acme_inc, email="pat@acme-inc.example")
+    known = dict(account_merge.MOVED_RELATIONS)
+    del known[("accounts.Contact", "account")]
+    monkeypatch.setattr(account_merge, "MOVED_RELATIONS", known)
+
+    with pytest.raises(RuntimeError, match=r"accounts\.Contact"):
+        merge(acme, acme_inc, am_manager)
+
+    contact.refresh_from_db()
+    assert contact.account_id == acme_inc.pk and Account.objects.filter(pk=acme_inc.pk).exists()
