@@ -1,5 +1,7 @@
-from django.urls import path  # noqa: F401  (the finder's and the merge screens' routes)
+from django.urls import include, path
 
 app_name = "dedupe"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("companies/", include("dedupe.urls_companies")),
+]

@@ -13,10 +13,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from kit.bounds import INT_MAX
 from kit.errors import Refused, add_refusal
 from kit.htmx import is_htmx
 from kit.pages import query_string
@@ -32,7 +34,7 @@ from ..forms.targets import (
     ProspectUploadForm,
     TargetAccountForm,
 )
-from ..models import Account, Contact
+from ..models import Account, AccountRedirect, Contact
 from ..services import prospects
 
 TARGETS_PER_PAGE = 50
@@ -172,8 +174,20 @@ def _live(request, account: Account, status: int = 200, **extra):
 
 @login_required
 def target(request, pk):
-    """One account: its facts, its prospects with their lead status and cadence, the forms."""
-    return _live(request, _account(request, pk))
+    """One account: its facts, its prospects with their lead status and cadence, the forms. A
+    merged account's old id redirects to the survivor (when the user may see that)."""
+    try:
+        account = _account(request, pk)
+    except Http404:
+        survivor = (
+            AccountRedirect.objects.filter(old_id=pk).values_list("account_id", flat=True).first()
+            if 1 <= pk <= INT_MAX  # kit.bounds' ids: SQLite overflows on larger ones
+            else None
+        )
+        if survivor is None or request.method != "GET":
+            raise
+        return redirect("accounts:target", pk=_account(request, survivor).pk)
+    return _live(request, account)
 
 
 @login_required

@@ -36,6 +36,7 @@ from .expansion import (
     NOT_NOW_REASONS,
     claim_expansion_leads,
     match_customers,
+    move_expansion_leads,
     not_now,
     open_upsell,
 )
@@ -87,6 +88,7 @@ __all__ = [
     "log_conversation",
     "make_imported_customers",
     "match_customers",
+    "move_expansion_leads",
     "next_terms",
     "not_now",
     "on_customers_imported",

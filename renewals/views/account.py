@@ -10,16 +10,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.forms.activities import LogWorkForm
-from accounts.models import Account, Activity, OpportunityEvent
+from accounts.models import Account, AccountRedirect, Activity, OpportunityEvent
 from accounts.presenters.work_log import WorkEntry, WorkLog, newest
 from accounts.services import log_work as log_account_work
 from accounts.views.work_log import post_work_log
+from kit.bounds import INT_MAX
 from kit.display import day_text
 from kit.errors import Refused, add_refusal
 from kit.pages import money_text
@@ -184,7 +186,18 @@ def _account_context(request, account: Account, may_work: bool, **forms) -> dict
 def account(request, pk):
     """A customer account: who manages it, its contracts (every term), its people, its
     opportunities of every kind, and its timeline."""
-    account, may_work = account_for(request.user, pk)
+    try:
+        account, may_work = account_for(request.user, pk)
+    except Http404:
+        # A merged account (``dedupe``): its old id answers with the survivor, if the user may see it.
+        survivor = (
+            AccountRedirect.objects.filter(old_id=pk).values_list("account_id", flat=True).first()
+            if 1 <= pk <= INT_MAX  # kit.bounds' ids: SQLite overflows on larger ones
+            else None
+        )
+        if survivor is None:
+            raise
+        return redirect("renewals:account", pk=account_for(request.user, survivor)[0].pk)
     return render(request, "renewals/account.html", _account_context(request, account, may_work))
 
 
