@@ -181,6 +181,10 @@ class LeadAdmin(admin.ModelAdmin):
         "captured_at",
         "mql_at",
         "status_changed_at",
+        # where the lead came from, as its import wrote it
+        "first_seen_at",
+        "external_system",
+        "source_attributes",
     )
 
     def save_model(self, request, obj, form, change):
