@@ -1,0 +1,256 @@
+"""The person duplicate finder: pairs of leads that are likely one person under two emails.
+
+Three rules, each a normalised key the leads are grouped by:
+
+- ``company``: the same full name (first and last both given; lower case, spaces collapsed) and
+  the same company (lower case, punctuation dropped, legal suffixes such as GmbH, Inc, Ltd,
+  S.A. stripped from its end);
+- ``phone``: the same phone, compared on its digits (at least 7 of them; the last 9, so
+  ``+49 30 1234567`` and ``030 1234567`` are one number);
+- ``domain``: the same full name and the same email domain (free-mail domains such as
+  gmail.com left out: two John Smiths at gmail.com are two people).
+
+On PostgreSQL it is one set-based statement: the keys computed in one scan of the leads, a
+``GROUP BY`` per rule, the pairs made inside each group. A group of more than
+``MAX_GROUP_PAIRS`` leads (a shared switchboard number, a placeholder name) is reported as a
+group, not as its n² pairs. On SQLite (the embedded mode) the same keys are computed in Python
+over one pass of the leads. Pairs a person dismissed (``DismissedPair``) are not proposed again.
+
+Each pair carries the rules it matched (its evidence) and a strength to sort by: the strongest
+rule's weight, plus 5 for each further rule that agrees.
+"""
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import QuerySet
+
+from leads.models import Lead
+
+from .models import DismissedPair, Kind
+
+MAX_GROUP_PAIRS = 20  # leads in a group beyond which it is shown as a group, not as pairs
+MIN_PHONE_DIGITS = 7
+PHONE_DIGITS_COMPARED = 9
+
+# Most specific first: a name at one company is stronger than a shared phone (a switchboard),
+# which is stronger than a name at one email domain (a large company has two Maria Müllers).
+RULE_WEIGHTS = {"company": 90, "phone": 80, "domain": 70}
+RULE_LABELS = {
+    "company": "same name and company",
+    "phone": "same phone",
+    "domain": "same name and email domain",
+}
+
+LEGAL_SUFFIXES = (
+    "gmbh", "mbh", "ag", "kg", "ohg", "ug", "se", "inc", "incorporated", "corp", "corporation",
+    "co", "company", "ltd", "limited", "llc", "llp", "lp", "plc", "sa", "sas", "sarl", "srl",
+    "spa", "bv", "nv", "oy", "ab", "as", "asa", "aps", "pty", "kk",
+)  # fmt: skip
+FREE_MAIL_DOMAINS = (
+    "gmail.com", "googlemail.com", "yahoo.com", "hotmail.com", "outlook.com", "live.com",
+    "icloud.com", "me.com", "aol.com", "gmx.de", "gmx.net", "web.de", "t-online.de",
+    "proton.me", "protonmail.com", "mail.com", "yandex.ru",
+)  # fmt: skip
+
+# The normalisations, written once as regular expressions both Python and PostgreSQL read the
+# same way (the ``re`` and ARE dialects agree on these).
+_DROPPED = r"""[.,'"()\[\]!?]"""
+_SPACED = r"[-/&;:+_]"
+_SUFFIXES = r"( (" + "|".join(LEGAL_SUFFIXES) + r"))+$"
+
+
+def name_key(first_name: str, last_name: str) -> str:
+    """The full name compared: lower case, spaces collapsed; empty unless both parts are given."""
+    first, last = first_name.strip(), last_name.strip()
+    if not first or not last:
+        return ""
+    return re.sub(r"\s+", " ", f"{first} {last}".lower())
+
+
+def company_key(company: str) -> str:
+    """The company compared: lower case, punctuation dropped, legal suffixes stripped."""
+    text = re.sub(_SPACED, " ", re.sub(_DROPPED, "", company.lower()))
+    text = re.sub(r"\s+", " ", text).strip()
+    return re.sub(_SUFFIXES, "", text).strip()
+
+
+def phone_key(phone: str) -> str:
+    """The phone compared: its last digits, or empty when it has too few."""
+    digits = re.sub(r"[^0-9]", "", phone)
+    return digits[-PHONE_DIGITS_COMPARED:] if len(digits) >= MIN_PHONE_DIGITS else ""
+
+
+def domain_key(email: str) -> str:
+    domain = email.rpartition("@")[2].lower()
+    return "" if domain in FREE_MAIL_DOMAINS else domain
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Two leads (``first_id`` < ``second_id``) and the rules they matched."""
+
+    first_id: int
+    second_id: int
+    rules: tuple[str, ...]
+
+    @property
+    def strength(self) -> int:
+        weights = sorted((RULE_WEIGHTS[r] for r in self.rules), reverse=True)
+        return min(100, weights[0] + 5 * (len(weights) - 1))
+
+
+@dataclass(frozen=True)
+class Group:
+    """More leads sharing one key than are worth pairing: shown whole, with a few of its ids."""
+
+    rule: str
+    key: str
+    size: int
+    sample_ids: tuple[int, ...]
+
+
+@dataclass
+class Found:
+    pairs: list[Pair] = field(default_factory=list)
+    groups: list[Group] = field(default_factory=list)
+
+
+def find_people(*, leads: QuerySet[Lead] | None = None, max_group: int = MAX_GROUP_PAIRS) -> Found:
+    """Every likely duplicate pair among ``leads`` (all leads by default; a page passes
+    ``Lead.objects.visible_to(user)``, so both leads of every pair are visible), strongest first
+    (then by ids), and the groups too large to pair."""
+    if connection.vendor == "postgresql":
+        raw_pairs, groups = _find_in_sql(leads, max_group)
+    else:
+        raw_pairs, groups = _find_in_python(leads, max_group)
+    dismissed = set(DismissedPair.objects.filter(kind=Kind.LEAD).values_list("first_id", "second_id"))
+    pairs = [p for p in _combine(raw_pairs) if (p.first_id, p.second_id) not in dismissed]
+    pairs.sort(key=lambda p: (-p.strength, p.first_id, p.second_id))
+    groups.sort(key=lambda g: (-g.size, g.rule, g.key))
+    return Found(pairs=pairs, groups=groups)
+
+
+def _combine(raw: Iterable[tuple[str, int, int]]) -> list[Pair]:
+    rules: dict[tuple[int, int], set[str]] = defaultdict(set)
+    for rule, first, second in raw:
+        rules[(first, second)].add(rule)
+    order = list(RULE_WEIGHTS)
+    return [Pair(a, b, tuple(sorted(r, key=order.index))) for (a, b), r in rules.items()]
+
+
+def _find_in_python(
+    leads: QuerySet[Lead] | None, max_group: int
+) -> tuple[list[tuple[str, int, int]], list[Group]]:
+    keyed: dict[tuple[str, str], list[int]] = defaultdict(list)
+    rows = (
+        (Lead.objects.all() if leads is None else leads)
+        .order_by("pk")
+        .values_list("pk", "first_name", "last_name", "company", "phone", "email")
+    )
+    for pk, first, last, company, phone, email in rows.iterator(chunk_size=5000):
+        name = name_key(first, last)
+        if name and (firm := company_key(company)):
+            keyed[("company", f"{name}|{firm}")].append(pk)
+        if digits := phone_key(phone):
+            keyed[("phone", digits)].append(pk)
+        if name and (domain := domain_key(email)):
+            keyed[("domain", f"{name}|{domain}")].append(pk)
+    pairs: list[tuple[str, int, int]] = []
+    groups: list[Group] = []
+    for (rule, key), ids in keyed.items():
+        if len(ids) < 2:
+            continue
+        if len(ids) > max_group:
+            groups.append(Group(rule, key, len(ids), tuple(ids[:5])))
+            continue
+        pairs.extend((rule, a, b) for i, a in enumerate(ids) for b in ids[i + 1 :])
+    return pairs, groups
+
+
+def _lit(pattern: str) -> str:
+    """A pattern as an SQL string literal."""
+    return "'" + pattern.replace("'", "''") + "'"
+
+
+def _sql_name(first: str, last: str) -> str:
+    return (
+        f"CASE WHEN btrim({first}) <> '' AND btrim({last}) <> '' THEN"
+        rf" regexp_replace(lower(btrim({first}) || ' ' || btrim({last})), '\s+', ' ', 'g') ELSE '' END"
+    )
+
+
+def _sql_company(column: str) -> str:
+    text = f"regexp_replace(regexp_replace(lower({column}), {_lit(_DROPPED)}, '', 'g'), {_lit(_SPACED)}, ' ', 'g')"
+    text = rf"btrim(regexp_replace({text}, '\s+', ' ', 'g'))"
+    return f"btrim(regexp_replace({text}, {_lit(_SUFFIXES)}, ''))"
+
+
+def _sql_phone(column: str) -> str:
+    digits = f"regexp_replace({column}, '[^0-9]', '', 'g')"
+    return f"CASE WHEN length({digits}) >= {MIN_PHONE_DIGITS} THEN right({digits}, {PHONE_DIGITS_COMPARED}) ELSE '' END"
+
+
+FINDER_SQL = """
+WITH keyed AS MATERIALIZED (
+    SELECT id,
+           {name} AS name_key,
+           {company} AS company_key,
+           {phone} AS phone_key,
+           lower(split_part(email, '@', 2)) AS domain_key
+      FROM leads_lead {where}
+), grouped AS (
+    SELECT 'company' AS rule, name_key || '|' || company_key AS key, array_agg(id ORDER BY id) AS ids
+      FROM keyed WHERE name_key <> '' AND company_key <> ''
+     GROUP BY name_key, company_key HAVING count(*) > 1
+    UNION ALL
+    SELECT 'phone', phone_key, array_agg(id ORDER BY id)
+      FROM keyed WHERE phone_key <> ''
+     GROUP BY phone_key HAVING count(*) > 1
+    UNION ALL
+    SELECT 'domain', name_key || '|' || domain_key, array_agg(id ORDER BY id)
+      FROM keyed WHERE name_key <> '' AND domain_key <> '' AND domain_key <> ALL(%s)
+     GROUP BY name_key, domain_key HAVING count(*) > 1
+)
+SELECT rule, key, a.id, b.id, '' AS size
+  FROM grouped, unnest(ids) AS a(id), unnest(ids) AS b(id)
+ WHERE a.id < b.id AND cardinality(ids) <= %s
+UNION ALL
+SELECT rule, key, ids[1], ids[2], cardinality(ids) || ':' || array_to_string(ids[1:5], ',')
+  FROM grouped WHERE cardinality(ids) > %s
+"""
+
+
+def finder_sql(leads: QuerySet[Lead] | None = None, max_group: int = MAX_GROUP_PAIRS) -> tuple[str, list]:
+    """The finder's one statement and its parameters (also what the bench runs bare)."""
+    where, params = "", []
+    if leads is not None:
+        subquery, sub_params = leads.order_by().values("pk").query.sql_with_params()
+        where, params = f"WHERE id IN ({subquery})", list(sub_params)
+    sql = FINDER_SQL.format(
+        name=_sql_name("first_name", "last_name"),
+        company=_sql_company("company"),
+        phone=_sql_phone("phone"),
+        where=where,
+    )
+    return sql, [*params, list(FREE_MAIL_DOMAINS), max_group, max_group]
+
+
+def _find_in_sql(
+    leads: QuerySet[Lead] | None, max_group: int
+) -> tuple[list[tuple[str, int, int]], list[Group]]:
+    pairs: list[tuple[str, int, int]] = []
+    groups: list[Group] = []
+    sql, params = finder_sql(leads, max_group)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for rule, key, first, second, size in cursor.fetchall():
+            if not size:
+                pairs.append((rule, first, second))
+            else:
+                count, _, sample = str(size).partition(":")
+                groups.append(Group(rule, key, int(count), tuple(int(i) for i in sample.split(","))))
+    return pairs, groups
