@@ -124,9 +124,9 @@ def find_people(*, leads: QuerySet[Lead] | None = None, max_group: int = MAX_GRO
     ``Lead.objects.visible_to(user)``, so both leads of every pair are visible), strongest first
     (then by ids), and the groups too large to pair."""
     if connection.vendor == "postgresql":
-        raw_pairs, groups = _find_in_sql(leads, max_group)
+        raw_pairs, groups = pairs_by_sql(leads, max_group)
     else:
-        raw_pairs, groups = _find_in_python(leads, max_group)
+        raw_pairs, groups = pairs_by_python(leads, max_group)
     dismissed = set(DismissedPair.objects.filter(kind=Kind.LEAD).values_list("first_id", "second_id"))
     pairs = [p for p in _combine(raw_pairs) if (p.first_id, p.second_id) not in dismissed]
     pairs.sort(key=lambda p: (-p.strength, p.first_id, p.second_id))
@@ -142,9 +142,11 @@ def _combine(raw: Iterable[tuple[str, int, int]]) -> list[Pair]:
     return [Pair(a, b, tuple(sorted(r, key=order.index))) for (a, b), r in rules.items()]
 
 
-def _find_in_python(
+def pairs_by_python(
     leads: QuerySet[Lead] | None, max_group: int
 ) -> tuple[list[tuple[str, int, int]], list[Group]]:
+    """The embedded mode's finder (SQLite): the keys computed in Python over one pass of the
+    leads. Returns ``(rule, first_id, second_id)`` rows and the groups too large to pair."""
     keyed: dict[tuple[str, str], list[int]] = defaultdict(list)
     rows = (
         (Lead.objects.all() if leads is None else leads)
@@ -239,9 +241,10 @@ def finder_sql(leads: QuerySet[Lead] | None = None, max_group: int = MAX_GROUP_P
     return sql, [*params, list(FREE_MAIL_DOMAINS), max_group, max_group]
 
 
-def _find_in_sql(
+def pairs_by_sql(
     leads: QuerySet[Lead] | None, max_group: int
 ) -> tuple[list[tuple[str, int, int]], list[Group]]:
+    """PostgreSQL's finder: ``finder_sql`` run, its rows split into pairs and groups."""
     pairs: list[tuple[str, int, int]] = []
     groups: list[Group] = []
     sql, params = finder_sql(leads, max_group)

@@ -11,6 +11,7 @@ from .lead_merge import (
     default_choice,
     default_survivor,
     merge_leads,
+    relation_key,
 )
 
 __all__ = [
@@ -21,4 +22,5 @@ __all__ = [
     "default_choice",
     "default_survivor",
     "merge_leads",
+    "relation_key",
 ]

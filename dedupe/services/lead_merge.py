@@ -30,6 +30,10 @@ The merged lead's email is kept in ``MergeRecord.merged_values`` and said in the
 timeline, not as a second address: a later capture with that old email creates a new lead,
 which the finder then proposes again (same name and company, or phone).
 
+Refused: a lead already merged (gone), the same lead twice, an unknown field or side in
+``chosen``, and two leads that each have a live opportunity (handed off or open: a lead has one
+at most, so one must be closed first).
+
 Concurrency: both rows are locked in id order (``SELECT ... FOR UPDATE``), so two people merging
 the same pair at once, or one A into B while another B into A, end with one merge; the second
 finds a lead gone and is refused with "already merged into lead N".
@@ -77,26 +81,36 @@ MERGE_FIELDS: dict[str, tuple[str, ...]] = {
     "external": ("external_system", "external_id", "external_status", "external_created_at"),
 }
 CHOICES = ("survivor", "merged")
+# The opportunity statuses of which a lead has one at most (accounts' one_live_opportunity_per_lead).
+LIVE_OPPORTUNITY = (Opportunity.Status.HANDED_OFF, Opportunity.Status.OPEN)
 
-# Every relation of Lead (its _meta related objects and many-to-many fields, by accessor or
-# field name), and how the merge treats it. tests/dedupe/test_people_merge.py compares this
-# with Lead._meta: a relation added later fails that test until it is handled here.
+# Every relation of Lead, named by ``relation_key`` (the related model and its field, or a
+# forward field's name), and how the merge treats it. tests/dedupe/test_people_merge.py compares
+# this with Lead._meta: a relation added later fails that test until it is handled here.
 LEAD_RELATIONS = {
-    "activities": "moved",
-    "events": "moved",
-    "email_messages": "moved",
-    "opportunities": "moved",
-    "enrollments": "moved (the merged lead's active cadence stopped when both have one)",
-    "import_links": "moved (one link per import)",
-    "contact": "moved when the survivor has none, else unlinked",
+    "leads.Activity.lead": "moved",
+    "leads.LeadEvent.lead": "moved",
+    "mail.Message.lead": "moved",
+    "accounts.Opportunity.lead": "moved",
+    "sdr.Enrollment.lead": "moved (the merged lead's active cadence stopped when both have one)",
+    "leads.LeadImport.lead": "moved (one link per import)",
+    "accounts.Contact.lead": "moved when the survivor has none, else unlinked",
+    "leads.Lead_tags.lead": "united (the tags' through table)",
     "tags": "united",
     "work_items": "moved",
-    "leadredirect": "repointed, and one added for the merged id",
-    "leadfact": "deleted with the merged lead; the survivor's refreshed by the rollup",
+    "leads.LeadRedirect.lead": "repointed, and one added for the merged id",
+    "insight.LeadFact.lead": "deleted with the merged lead; the survivor's refreshed by the rollup",
     "campaign": "chosen (a field)",
     "owner": "the survivor's",
     "team": "the survivor's",
 }
+
+
+def relation_key(field) -> str:
+    """How ``LEAD_RELATIONS`` names one of ``Lead._meta.get_fields()``'s relations."""
+    if field.auto_created and not field.concrete:  # a reverse relation: another model's field
+        return f"{field.related_model._meta.label}.{field.field.name}"
+    return field.name
 
 
 class MergeRefused(Refused):
@@ -182,6 +196,20 @@ def _lock_pair(survivor_id: int, merged_id: int) -> tuple[Lead, Lead]:
     return locked[survivor_id], locked[merged_id]
 
 
+def _check_live_opportunities(keep: Lead, gone: Lead) -> None:
+    """A lead has one live opportunity at most (handed off or open): two cannot meet on one."""
+    live = dict(
+        Opportunity.objects.filter(lead__in=[keep, gone], status__in=LIVE_OPPORTUNITY).values_list(
+            "lead_id", "pk"
+        )
+    )
+    if len(live) == 2:
+        raise MergeRefused(
+            f"Both leads have a live opportunity ({live[keep.pk]} and {live[gone.pk]}): "
+            "win, lose or reject one of them first, then merge."
+        )
+
+
 def _check_chosen(chosen: dict) -> None:
     for key, side in chosen.items():
         if key not in MERGE_FIELDS:
@@ -209,6 +237,7 @@ def merge_leads(
     now = now or timezone.now()
     with transaction.atomic():
         keep, gone = _lock_pair(survivor_id, merged_id)
+        _check_live_opportunities(keep, gone)
         before = _snapshot(gone)
         moved = _move_relations(keep, gone, by=by, now=now)
         _take_values(keep, gone, chosen)
@@ -223,9 +252,9 @@ def merge_leads(
             moved=moved,
         )
         gone_email = gone.email
+        LeadRedirect.objects.filter(lead_id=gone.pk).update(lead_id=keep.pk)  # before the cascade
         gone.delete()
         keep.save()
-        LeadRedirect.objects.filter(lead_id=gone.pk).update(lead_id=keep.pk)
         LeadRedirect.objects.create(old_id=merged_id, lead=keep, merged_at=now)
         taken = [k for k in MERGE_FIELDS if chosen.get(k) == "merged"]
         LeadEvent.objects.create(
