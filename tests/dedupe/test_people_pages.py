@@ -1,9 +1,8 @@
 """The duplicate people pages: the pairs, the merge screen, dismissing, the old id's redirect,
 who may use them and what they cost."""
 
-from datetime import UTC, datetime
-
 import re
+from datetime import UTC, datetime
 
 import pytest
 from django.db import connection
