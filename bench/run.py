@@ -47,6 +47,12 @@ the same job the cheapest way (raw SQL), in the same run on the same machine.
    vs the bare trigram lookup on the leads; the plans of those lookups. On the queues and
    opportunities generators' data set.
 
+11. Duplicate people (``--only dedupe``): the person duplicate finder over a million generated
+   leads with 1% planted duplicates (another email; the same name at the same company written
+   another way, the same phone written another way, the same name at the same email domain):
+   seconds beside its own statement bare and a plain GROUP BY, recall and precision on the planted
+   pairs, the page's server time and queries. Its own data set.
+
 Everything runs against a dedicated database, ``refinery_bench``, dropped and re-created at
 the start; Redis database 14 is flushed. Nothing else is touched. Another checkout (CI, a
 second worktree) chooses its own with ``REFINERY_BENCH_DB`` and ``REFINERY_BENCH_REDIS_URL``.
@@ -68,6 +74,7 @@ import django
 from bench import (
     capture,
     csv_import,
+    dedupe,
     insight,
     live,
     mail_poll,
@@ -114,6 +121,7 @@ class Sizes:
     mail_sends: int  # emails sent by each path of the sending figure
     live_leads: int  # leads of the live figure's own data set (queues generator), if queues did not run
     live_seconds: int  # the paced run of 500 open pages
+    dedupe_leads: int = 1_000_000  # leads the person duplicate finder searches (1% more planted)
     search_leads: int = 1_000_000  # leads in the search data set (queues generator: 100,000 at least)
     search_requests: int = 50  # timed requests of each search case
     live_sse_seconds: int | None = None  # the live figure's streams' hold (None: as its paced run)
@@ -164,6 +172,7 @@ QUICK = Sizes(
     live_seconds=45,
     search_leads=100_000,
     search_requests=20,
+    dedupe_leads=200_000,
 )
 # CI's smoke run (``--ci``): every figure end to end, so that a migration or model change that
 # breaks one fails CI; sizes as small as each figure allows (the figures mean nothing here).
@@ -191,6 +200,7 @@ CI = Sizes(
     search_leads=100_000,
     search_requests=3,
     live_sse_seconds=3,
+    dedupe_leads=20_000,
 )
 FIGURES = (
     "capture",
@@ -203,6 +213,7 @@ FIGURES = (
     "mail",
     "live",
     "search",
+    "dedupe",
 )
 
 
@@ -499,6 +510,11 @@ def main(argv: list[str]) -> None:
         load_before = os.getloadavg()[0]
         results.search = bench_search(sizes, campaigns)
         results.load["search"] = (load_before, os.getloadavg()[0])
+    if "dedupe" in only:
+        load_before = os.getloadavg()[0]
+        log(f"dedupe: the person duplicate finder over {sizes.dedupe_leads:,} leads")
+        results.dedupe = dedupe.measure(sizes.dedupe_leads, log=log)
+        results.load["dedupe"] = (load_before, os.getloadavg()[0])
     results.total_seconds = time.perf_counter() - started
 
     print()

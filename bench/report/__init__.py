@@ -10,6 +10,7 @@ from typing import Any
 
 from ..capture import CaptureFigures
 from ..csv_import import ImportFigures
+from ..dedupe import DedupeFigures
 from ..env import BASE_DIR, BENCH_ENV, DB_NAME
 from ..insight import InsightFigures
 from ..live import LiveFigures
@@ -22,6 +23,7 @@ from ..renewals import RenewalsFigures
 from ..search import SearchFigures
 from ..sweep import SweepFigures
 from . import capture, csv_import, insight, live, mail_poll, mail_send, opportunities, queues, renewals, sweep
+from . import dedupe as dedupe_report
 from . import search as search_report
 from .summary import HEADERS, Row
 
@@ -44,6 +46,7 @@ class Results:
     mail_send: MailSendFigures | None = None
     live: LiveFigures | None = None
     search: SearchFigures | None = None
+    dedupe: DedupeFigures | None = None
     total_seconds: float = 0.0
     load: dict[str, tuple[float, float]] = field(default_factory=dict)  # 1-minute load avg
 
@@ -61,6 +64,7 @@ class Results:
             (mail_send, self.mail_send),
             (live, self.live),
             (search_report, self.search),
+            (dedupe_report, self.dedupe),
         )
         return [(module, figures) for module, figures in measured if figures]
 
