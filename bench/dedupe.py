@@ -165,10 +165,9 @@ def measure(n: int, log=print) -> DedupeFigures:
             found = find_people()
         figures.finder_seconds.append(timer.seconds)
         sql, params = finder_sql()
-        with connect() as conn, Timer() as timer:
-            with conn.transaction():
-                conn.execute(f"SET LOCAL work_mem = '{FINDER_WORK_MEM}'")
-                conn.execute(sql, params).fetchall()
+        with connect() as conn, Timer() as timer, conn.transaction():
+            conn.execute(f"SET LOCAL work_mem = '{FINDER_WORK_MEM}'")
+            conn.execute(sql, params).fetchall()
         figures.bare_seconds.append(timer.seconds)
         with connect() as conn, Timer() as timer:
             one_row(conn, BASELINE_SQL)
