@@ -25,6 +25,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import QuerySet
 
@@ -33,6 +34,8 @@ from leads.models import Lead
 from .models import DismissedPair, Kind
 
 MAX_GROUP_PAIRS = 20  # leads in a group beyond which it is shown as a group, not as pairs
+FINDER_CACHE_SECONDS = 300
+GENERATION_KEY = "dedupe:people:generation"
 FINDER_WORK_MEM = "256MB"  # PostgreSQL: for the finder's statement only (SET LOCAL)
 MIN_PHONE_DIGITS = 7
 PHONE_DIGITS_COMPARED = 9
@@ -127,7 +130,37 @@ class Found:
     groups: list[Group] = field(default_factory=list)
 
 
-def find_people(*, leads: QuerySet[Lead] | None = None, max_group: int = MAX_GROUP_PAIRS) -> Found:
+def find_people_cached(*, user, leads: QuerySet[Lead]) -> Found:
+    """The page's finder: ``find_people`` over ``leads`` (the user's visible leads), kept in the
+    cache for ``FINDER_CACHE_SECONDS`` per user and recomputed after any merge or dismissal
+    (``forget_found``); dismissed pairs are always left out fresh. Over a million leads the
+    statement takes seconds: a person paging through the pairs pays it once."""
+    key = f"dedupe:people:{cache.get(GENERATION_KEY, 0)}:{user.pk}"
+    raw = cache.get(key)
+    if raw is None:
+        raw = find_people(leads=leads, exclude_dismissed=False)
+        cache.set(key, raw, FINDER_CACHE_SECONDS)
+    dismissed = _dismissed()
+    return Found(
+        pairs=[p for p in raw.pairs if (p.first_id, p.second_id) not in dismissed], groups=list(raw.groups)
+    )
+
+
+def forget_found() -> None:
+    """After a merge or a dismissal: every person's cached pairs are recomputed."""
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:  # not set yet
+        cache.set(GENERATION_KEY, 1, None)
+
+
+def _dismissed() -> set[tuple[int, int]]:
+    return set(DismissedPair.objects.filter(kind=Kind.LEAD).values_list("first_id", "second_id"))
+
+
+def find_people(
+    *, leads: QuerySet[Lead] | None = None, max_group: int = MAX_GROUP_PAIRS, exclude_dismissed: bool = True
+) -> Found:
     """Every likely duplicate pair among ``leads`` (all leads by default; a page passes
     ``Lead.objects.visible_to(user)``, so both leads of every pair are visible), strongest first
     (then by ids), and the groups too large to pair."""
@@ -135,7 +168,7 @@ def find_people(*, leads: QuerySet[Lead] | None = None, max_group: int = MAX_GRO
         raw_pairs, groups = pairs_by_sql(leads, max_group)
     else:
         raw_pairs, groups = pairs_by_python(leads, max_group)
-    dismissed = set(DismissedPair.objects.filter(kind=Kind.LEAD).values_list("first_id", "second_id"))
+    dismissed = _dismissed() if exclude_dismissed else set()
     pairs = [p for p in _combine(raw_pairs) if (p.first_id, p.second_id) not in dismissed]
     pairs.sort(key=lambda p: (-p.strength, p.first_id, p.second_id))
     groups.sort(key=lambda g: (-g.size, g.rule, g.key))

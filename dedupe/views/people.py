@@ -23,7 +23,7 @@ from work.models import WorkItem
 
 from ..access import get_pair_for_user, require_people_merging
 from ..models import DismissedPair, Kind
-from ..people import RULE_LABELS, Group, Pair, find_people
+from ..people import RULE_LABELS, Group, Pair, find_people_cached, forget_found
 from ..services import MERGE_FIELDS, MergeRefused, default_choice, default_survivor, merge_leads
 
 PAIRS_PER_PAGE = 25
@@ -81,7 +81,7 @@ def _evidence(pair: Pair, a: Lead, b: Lead) -> list[str]:
 def people(request):
     require_people_merging(request.user)
     visible = Lead.objects.visible_to(request.user)
-    found = find_people(leads=visible)
+    found = find_people_cached(user=request.user, leads=visible)
     page = Paginator(found.pairs, PAIRS_PER_PAGE).get_page(request.GET.get("page"))
     groups: list[Group] = found.groups[:20]
     ids = {i for p in page for i in (p.first_id, p.second_id)} | {i for g in groups for i in g.sample_ids}
@@ -249,6 +249,7 @@ def people_merge(request, merged_id, survivor_id):
                 add_refusal(form, exc)
                 status = exc.status
             else:
+                forget_found()
                 messages.success(request, f"Lead {merged.pk} ({merged.email}) was merged into this lead.")
                 return redirect("leads:detail", survivor.pk)
         else:
@@ -290,5 +291,6 @@ def people_dismiss(request, first_id, second_id):
     DismissedPair.objects.get_or_create(
         kind=Kind.LEAD, first_id=low, second_id=high, defaults={"dismissed_by": request.user}
     )
+    forget_found()
     messages.success(request, f"Leads {low} and {high} will not be proposed again.")
     return redirect("dedupe:people")

@@ -5,6 +5,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -91,6 +92,7 @@ def test_the_list_costs_the_same_queries_whatever_the_number_of_pairs(client_for
     c.get(reverse("dedupe:people"))  # the session and the user, cached like any later page
 
     def queries() -> int:
+        cache.clear()  # the finder's statement included, not its cached pairs
         with CaptureQueriesContext(connection) as captured:
             assert c.get(reverse("dedupe:people")).status_code == 200
         return len(captured)
@@ -209,3 +211,18 @@ def test_a_dismissed_pair_leaves_the_list(client_for, manager):
         c.post(reverse("dedupe:people_dismiss", args=[kept.pk, other.pk])).status_code == 302
     )  # twice: fine
     assert DismissedPair.objects.count() == 1
+
+
+def test_the_pairs_are_kept_a_while_and_recomputed_after_a_dismissal(client_for, manager):
+    kept, other = pair(0)
+    c = client_for(manager)
+    assert c.get(reverse("dedupe:people")).context["page"].paginator.count == 1
+    kept1, other1 = pair(1)  # new leads: shown once the cached pairs expire, or after a merge or dismissal
+
+    assert c.get(reverse("dedupe:people")).context["page"].paginator.count == 1
+    c.post(reverse("dedupe:people_dismiss", args=[kept.pk, other.pk]))
+    found = c.get(reverse("dedupe:people")).context["page"]
+    assert {(p.first_id, p.second_id) for p in found} == {
+        (kept1.pk, other1.pk),
+        (other.pk, other1.pk),
+    }  # a phone
