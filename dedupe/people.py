@@ -236,16 +236,12 @@ def _sql_company_key(words: str) -> str:
     """The words joined back without up to ``MAX_SUFFIX_WORDS`` trailing legal suffixes."""
     suffixes = "ARRAY[" + ", ".join(_lit(s) for s in LEGAL_SUFFIXES) + "]"
     n = f"cardinality({words})"
-    # k words are stripped when the last k are all suffixes and at least one word stays
-    checks = [f"{words}[{n} - {i}] = ANY({suffixes})" for i in range(MAX_SUFFIX_WORDS)]
-    stripped = (
-        "CASE"
-        + "".join(
-            f" WHEN {n} > {k} AND " + " AND ".join(checks[:k]) + f" THEN {k}"
-            for k in range(MAX_SUFFIX_WORDS, 0, -1)
-        )
-        + " ELSE 0 END"
-    )
+    # k words are stripped when the last k are all suffixes and at least one word stays; nested
+    # from the last word inwards, so a company without a suffix costs one lookup
+    stripped = str(MAX_SUFFIX_WORDS)
+    for k in range(MAX_SUFFIX_WORDS, 0, -1):
+        word = f"{words}[{n} - {k - 1}]"
+        stripped = f"CASE WHEN {n} > {k} AND {word} = ANY({suffixes}) THEN {stripped} ELSE {k - 1} END"
     return f"array_to_string({words}[1:{n} - ({stripped})], ' ')"
 
 
