@@ -93,7 +93,7 @@ LEAD_RELATIONS = {
     "mail.Message.lead": "moved",
     "accounts.Opportunity.lead": "moved",
     "sdr.Enrollment.lead": "moved (the merged lead's active cadence stopped when both have one)",
-    "leads.LeadImport.lead": "moved (one link per import)",
+    "leads.LeadImport.lead": "moved (one link per import; a created link arrives as unchanged)",
     "accounts.Contact.lead": "moved when the survivor has none, else unlinked",
     "leads.Lead_tags.lead": "united (the tags' through table)",
     "tags": "united",
@@ -294,6 +294,11 @@ def _move_relations(keep: Lead, gone: Lead, *, by, now: datetime) -> dict[str, i
     )
 
     LeadImport.objects.filter(lead=gone, job__in=LeadImport.objects.filter(lead=keep).values("job")).delete()
+    # The survivor was not created by the merged lead's imports: undoing one of them must not
+    # delete it, so a "created" link arrives as "unchanged".
+    LeadImport.objects.filter(lead=gone, action=LeadImport.Action.CREATED).update(
+        action=LeadImport.Action.UNCHANGED
+    )
     moved["import_links"] = LeadImport.objects.filter(lead=gone).update(lead=keep)
 
     moved["contact"] = 0

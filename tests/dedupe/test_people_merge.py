@@ -90,6 +90,8 @@ def test_merge_moves_every_relation_to_the_survivor(inbound_sdr, ae, manager):
     LeadImport.objects.create(job=both, lead=survivor, line=2, action="created")
     LeadImport.objects.create(job=both, lead=merged, line=3, action="created")
     LeadImport.objects.create(job=only_merged, lead=merged, line=2, action="updated")
+    created_it = make_job(manager, "created.csv")
+    LeadImport.objects.create(job=created_it, lead=merged, line=4, action="created")
     fair, vip = Tag.objects.create(name="Fair 2026"), Tag.objects.create(name="VIP")
     merged.tags.add(fair, vip)
     survivor.tags.add(vip)
@@ -118,12 +120,9 @@ def test_merge_moves_every_relation_to_the_survivor(inbound_sdr, ae, manager):
     for kind in ("activities", "messages", "opportunities", "enrollments", "work_items", "contacts"):
         assert after[kind] == before_survivor[kind] + before_merged[kind], kind
     assert after["events"] == before_survivor["events"] + before_merged["events"] + 1  # + the merge's line
-    assert after["imports"] == 2 and set(
-        LeadImport.objects.filter(lead=survivor).values_list("job", "line")
-    ) == {
-        (both.pk, 2),
-        (only_merged.pk, 2),
-    }
+    links = set(LeadImport.objects.filter(lead=survivor).values_list("job", "line", "action"))
+    # an import that created the merged lead did not create the survivor: its undo must not delete it
+    assert links == {(both.pk, 2, "created"), (only_merged.pk, 2, "updated"), (created_it.pk, 4, "unchanged")}
     assert after["tags"] == 2
     assert (
         before_merged["opportunities"] == before_merged["contacts"] == 1 and before_merged["work_items"] >= 1
