@@ -49,6 +49,11 @@ the same job the cheapest way (raw SQL), in the same run on the same machine.
 11. Lead CSV export (``--only export``): ``/leads/export/`` of every lead streamed through the
    view and read to the end (rows/s, and the peak memory at two sizes: flat), vs ``COPY (SELECT
    ...) TO STDOUT WITH CSV`` of the same statement. On the sweep generator's leads.
+12. Duplicate people (``--only dedupe``): the person duplicate finder over a million generated
+   leads with 1% planted duplicates (another email; the same name at the same company written
+   another way, the same phone written another way, the same name at the same email domain):
+   seconds beside its own statement bare and a plain GROUP BY, recall and precision on the planted
+   pairs, the page's server time and queries. Its own data set.
 
 Everything runs against a dedicated database, ``refinery_bench``, dropped and re-created at
 the start; Redis database 14 is flushed. Nothing else is touched. Another checkout (CI, a
@@ -72,6 +77,7 @@ from bench import (
     capture,
     csv_import,
     export,
+    dedupe,
     insight,
     live,
     mail_poll,
@@ -118,6 +124,7 @@ class Sizes:
     mail_sends: int  # emails sent by each path of the sending figure
     live_leads: int  # leads of the live figure's own data set (queues generator), if queues did not run
     live_seconds: int  # the paced run of 500 open pages
+    dedupe_leads: int = 1_000_000  # leads the person duplicate finder searches (1% more planted)
     search_leads: int = 1_000_000  # leads in the search data set (queues generator: 100,000 at least)
     search_requests: int = 50  # timed requests of each search case
     export_leads: tuple[int, int] = (
@@ -175,6 +182,7 @@ QUICK = Sizes(
     search_leads=100_000,
     search_requests=20,
     export_leads=(10_000, 100_000),
+    dedupe_leads=200_000,
 )
 # CI's smoke run (``--ci``): every figure end to end, so that a migration or model change that
 # breaks one fails CI; sizes as small as each figure allows (the figures mean nothing here).
@@ -204,6 +212,7 @@ CI = Sizes(
     search_requests=3,
     live_sse_seconds=3,
     export_leads=(2_000, 20_000),
+    dedupe_leads=20_000,
 )
 FIGURES = (
     "capture",
@@ -217,6 +226,7 @@ FIGURES = (
     "live",
     "search",
     "export",
+    "dedupe",
 )
 
 
@@ -531,6 +541,11 @@ def main(argv: list[str]) -> None:
         load_before = os.getloadavg()[0]
         results.export = bench_export(sizes, uploader, owners, campaigns)
         results.load["export"] = (load_before, os.getloadavg()[0])
+    if "dedupe" in only:
+        load_before = os.getloadavg()[0]
+        log(f"dedupe: the person duplicate finder over {sizes.dedupe_leads:,} leads")
+        results.dedupe = dedupe.measure(sizes.dedupe_leads, log=log)
+        results.load["dedupe"] = (load_before, os.getloadavg()[0])
     results.total_seconds = time.perf_counter() - started
 
     print()

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..capture import CaptureFigures
 from ..csv_import import ImportFigures
+from ..dedupe import DedupeFigures
 from ..env import BASE_DIR, BENCH_ENV, DB_NAME
 from ..export import ExportFigures
 from ..insight import InsightFigures
@@ -24,6 +25,7 @@ from ..search import SearchFigures
 from ..sweep import SweepFigures
 from . import capture, csv_import, insight, live, mail_poll, mail_send, opportunities, queues, renewals, sweep
 from . import export as export_report
+from . import dedupe as dedupe_report
 from . import search as search_report
 from .summary import HEADERS, Row
 
@@ -47,6 +49,7 @@ class Results:
     live: LiveFigures | None = None
     search: SearchFigures | None = None
     export: ExportFigures | None = None
+    dedupe: DedupeFigures | None = None
     total_seconds: float = 0.0
     load: dict[str, tuple[float, float]] = field(default_factory=dict)  # 1-minute load avg
 
@@ -65,6 +68,7 @@ class Results:
             (live, self.live),
             (search_report, self.search),
             (export_report, self.export),
+            (dedupe_report, self.dedupe),
         )
         return [(module, figures) for module, figures in measured if figures]
 

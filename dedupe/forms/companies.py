@@ -5,7 +5,7 @@ from django import forms
 
 from accounts.models import Account
 
-from ..services import MERGE_FIELDS
+from ..services import ACCOUNT_FIELDS
 
 LABELS = {
     "name": "Name",
@@ -27,7 +27,7 @@ def _raw(account: Account, name: str):
 
 
 def differing_fields(first: Account, second: Account) -> list[str]:
-    return [name for name in MERGE_FIELDS if _raw(first, name) != _raw(second, name)]
+    return [name for name in ACCOUNT_FIELDS if _raw(first, name) != _raw(second, name)]
 
 
 def default_survivor(first: Account, second: Account) -> Account:

@@ -38,7 +38,7 @@ MOVED_RELATIONS: dict[tuple[str, str], str] = {
     ("accounts.AccountRedirect", "account"): "redirects",
 }
 # The values a person chooses between, field by field; the rest follow rules (docstring).
-MERGE_FIELDS = ("name", "domain", "industry", "country", "employees", "prospector")
+ACCOUNT_FIELDS = ("name", "domain", "industry", "country", "employees", "prospector")
 SURVIVOR, MERGED = "survivor", "merged"
 
 
@@ -77,11 +77,11 @@ def _checked_choices(chosen: dict[str, str] | None, survivor: Account, merged: A
     """Which record's value each field keeps: as chosen, else the survivor's, unless it is blank
     and the merged account's is not (fill blanks)."""
     chosen = dict(chosen or {})
-    unknown = set(chosen) - set(MERGE_FIELDS)
+    unknown = set(chosen) - set(ACCOUNT_FIELDS)
     if unknown:
         raise AccountMergeRefused(f"Unknown field: {', '.join(sorted(unknown))}.", field="chosen")
     result = {}
-    for name in MERGE_FIELDS:
+    for name in ACCOUNT_FIELDS:
         side = chosen.get(name)
         if side is None:
             blank = _value(survivor, name) in ("", None)
@@ -149,7 +149,7 @@ def merge_accounts(
     by: User,
     now: datetime | None = None,
 ) -> MergeRecord:
-    """Merge ``merged`` into ``survivor``: ``chosen`` says, per field of ``MERGE_FIELDS``,
+    """Merge ``merged`` into ``survivor``: ``chosen`` says, per field of ``ACCOUNT_FIELDS``,
     whose value stays ("survivor" or "merged"; by default the survivor's, blanks filled).
     Contacts, opportunities, logged work, contracts (with their renewal work), the timeline and
     older redirects move; notifications pointing at the merged account point at the survivor;
@@ -188,7 +188,7 @@ def merge_accounts(
         if sides["domain"] == MERGED and gone.domain:
             # The domain is unique: the merged row lets go of it before the survivor takes it.
             Account.objects.filter(pk=gone.pk).update(domain="")
-        for name in MERGE_FIELDS:
+        for name in ACCOUNT_FIELDS:
             if sides[name] == MERGED:
                 setattr(keep, f"{name}_id" if name == "prospector" else name, _value(gone, name))
         keep.account_manager = am
@@ -201,7 +201,7 @@ def merge_accounts(
         keep.created_at = min(keep.created_at, gone.created_at)
         keep.save(
             update_fields=[
-                *(f"{n}" for n in MERGE_FIELDS),
+                *(f"{n}" for n in ACCOUNT_FIELDS),
                 "account_manager",
                 "customer_since",
                 "churned_at",

@@ -1,1 +1,2 @@
-"""The duplicate finder's pages: a module per kind of record (``companies``: accounts)."""
+"""The duplicate finder's pages, a module per kind of record: ``people`` (leads) and
+``companies`` (accounts)."""

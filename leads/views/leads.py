@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import QueryDict
+from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -17,7 +17,7 @@ from .. import services
 from ..access import can_work_leads, get_lead_for_user, may_change_view, require
 from ..filters import LeadFilter, clean_list_query
 from ..forms import ActivityForm, RatingForm, SavedViewForm
-from ..models import ActivitySource, Lead, SavedView, ScoringSettings
+from ..models import ActivitySource, Lead, LeadRedirect, SavedView, ScoringSettings
 from ..presenters import scored
 from ..scoring import compute_fit
 
@@ -114,7 +114,15 @@ def _detail_context(request, lead: Lead, **extra) -> dict:
 
 @login_required
 def lead_detail(request, pk):
-    lead = get_lead_for_user(request.user, pk)
+    try:
+        lead = get_lead_for_user(request.user, pk)
+    except Http404:
+        # A lead merged into another (dedupe): its old address opens the survivor, for whoever
+        # may see the survivor (anyone else gets the same 404 as for any lead not theirs).
+        survivor = LeadRedirect.objects.filter(old_id=pk).values_list("lead_id", flat=True).first()
+        if survivor is None or not Lead.objects.visible_to(request.user).filter(pk=survivor).exists():
+            raise
+        return redirect("leads:detail", survivor)
     return render(request, "leads/lead_detail.html", _detail_context(request, lead))
 
 
