@@ -76,8 +76,8 @@ import django
 from bench import (
     capture,
     csv_import,
-    export,
     dedupe,
+    export,
     insight,
     live,
     mail_poll,

@@ -24,8 +24,8 @@ from ..renewals import RenewalsFigures
 from ..search import SearchFigures
 from ..sweep import SweepFigures
 from . import capture, csv_import, insight, live, mail_poll, mail_send, opportunities, queues, renewals, sweep
-from . import export as export_report
 from . import dedupe as dedupe_report
+from . import export as export_report
 from . import search as search_report
 from .summary import HEADERS, Row
 
