@@ -38,54 +38,8 @@ MIN_NATIONAL_DIGITS = 6
 # where the code ends keeps a phone search to one national form: trying every length would
 # also look for the last six digits alone, which thousands of numbers contain.
 _SHORT_COUNTRY_CODES = frozenset(
-    [
-        "1",
-        "7",
-        "20",
-        "27",
-        "30",
-        "31",
-        "32",
-        "33",
-        "34",
-        "36",
-        "39",
-        "40",
-        "41",
-        "43",
-        "44",
-        "45",
-        "46",
-        "47",
-        "48",
-        "49",
-        "51",
-        "52",
-        "53",
-        "54",
-        "55",
-        "56",
-        "57",
-        "58",
-        "60",
-        "61",
-        "62",
-        "63",
-        "64",
-        "65",
-        "66",
-        "81",
-        "82",
-        "84",
-        "86",
-        "90",
-        "91",
-        "92",
-        "93",
-        "94",
-        "95",
-        "98",
-    ]
+    "1 7 20 27 30 31 32 33 34 36 39 40 41 43 44 45 46 47 48 49 51 52 53 54 55 56 57 58 60 61 62 63 64 65"
+    " 66 81 82 84 86 90 91 92 93 94 95 98".split()
 )
 _PHONE_LIKE = re.compile(r"\+?[\d\s().\-/]+\Z")
 _SPACES = re.compile(r"\s+")
@@ -311,12 +265,12 @@ class _Search:
 
     @staticmethod
     def _ranked(visible: QuerySet, rule: Q, limit: int, **ranking) -> QuerySet:
-        """The best ``limit`` of the visible rows matching ``rule``: ranked by similarity among
-        ``CANDIDATES`` of them, those containing the text first, so a word shared by thousands
-        of records ("Anna") costs the ranking of a few hundred, not of thousands. Ordering the
-        candidates (a cheap ``ILIKE`` per match) also keeps the planner from a sequential scan
-        "until 200 are found", which it chose for a rare match with a ``LIMIT`` alone."""
-        candidates = visible.filter(rule).order_by(ranking["contains"].desc()).values("pk")[:CANDIDATES]
+        """The best ``limit`` of the visible rows matching ``rule``, ranked among the first
+        ``CANDIDATES`` the index finds: a word shared by tens of thousands of records ("North"
+        in 55,000 companies) costs the ranking of a few hundred, not the reading of every match.
+        (Ordering the candidates, as a first version did, read all 55,000 rows: 1.5 s.) The
+        query's words narrow the matches; the person types more to find one among thousands."""
+        candidates = visible.filter(rule).order_by().values("pk")[:CANDIDATES]  # no ordering: see above
         ranked = visible.filter(pk__in=candidates).annotate(**ranking)
         return ranked.order_by("-exact", "-contains", "-rank", "-pk")[:limit]
 

@@ -209,6 +209,7 @@ def _cases(sdr) -> list[Case]:
             Case(who, "a company name with a typo", typo.replace("a", "e", 1)),
             Case(who, "a partial phone, written internationally", f"+49 30 {national[:3]} {national[3:5]}"),
             Case(who, "a first name (~5,000 leads each)", "Margaret"),
+            Case(who, "a word in 55,000 companies", "North"),
             Case(who, "a first and last name", f"{other.first_name} {other.last_name}"),
         ]
     return cases
@@ -254,11 +255,10 @@ def _lead_sql(case: Case, person) -> tuple[str, list]:
     escaped = escape(query)
     sql = (
         "SELECT id, first_name, last_name, email, company, phone FROM leads_lead"
-        f" WHERE id IN (SELECT id FROM leads_lead WHERE ({where}){owner}"
-        f" ORDER BY {doc} ILIKE %s DESC LIMIT {CANDIDATES})"
+        f" WHERE id IN (SELECT id FROM leads_lead WHERE ({where}){owner} LIMIT {CANDIDATES})"
         f" ORDER BY (email = %s) DESC, {doc} ILIKE %s DESC, word_similarity(%s, {doc}) DESC, id DESC LIMIT 6"
     )
-    return sql, [*params, f"%{escaped}%", query.lower(), f"%{escaped}%", query]
+    return sql, [*params, query.lower(), f"%{escaped}%", query]
 
 
 def _unknown_words(query: str, words: list[str]) -> list[str]:
