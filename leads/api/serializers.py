@@ -36,6 +36,12 @@ class LeadSerializer(serializers.ModelSerializer):
     owner_name = serializers.SerializerMethodField()
     engagement = serializers.SerializerMethodField()
     grade = serializers.SerializerMethodField()
+    source_attributes = serializers.DictField(
+        child=serializers.JSONField(),
+        read_only=True,
+        help_text="What the source system said that Refinery has no field for (its lifecycle stage, score).",
+    )
+    tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
 
     class Meta:
         model = Lead
@@ -67,6 +73,10 @@ class LeadSerializer(serializers.ModelSerializer):
             "engagement",
             "grade",
             "captured_at",
+            "first_seen_at",
+            "external_system",
+            "source_attributes",
+            "tags",
             "mql_at",
             "status_changed_at",
         ]
