@@ -107,7 +107,11 @@ def provenance(lead: Lead) -> Provenance:
     said = []
     if lead.external_status:
         said.append(("status", in_words(lead.external_status)))
-    for key, value in (lead.source_attributes or {}).items():
+    attributes = lead.source_attributes if isinstance(lead.source_attributes, dict) else {}
+    # The known ones in the order of ATTRIBUTE_LABELS, then the rest by name (jsonb keeps no order).
+    order = {key: i for i, key in enumerate(ATTRIBUTE_LABELS)}
+    for key in sorted(attributes, key=lambda k: (order.get(k, len(order)), k)):
+        value = attributes[key]
         if value in ("", None) or isinstance(value, dict | list):
             continue
         said.append((ATTRIBUTE_LABELS.get(key, key.replace("_", " ")), in_words(value)))
@@ -125,7 +129,9 @@ def provenance(lead: Lead) -> Provenance:
                 at=link.job.created_at,
                 action=link.action,
                 action_label=link.get_action_display(),
-                fields=[key.replace("_", " ") for key in sorted(link.before)] if isinstance(link.before, dict) else [],
+                fields=[key.replace("_", " ") for key in sorted(link.before)]
+                if isinstance(link.before, dict)
+                else [],
                 undone=link.job.state == ImportJob.State.UNDONE,
             )
             for link in links[:IMPORTS_SHOWN]
