@@ -179,6 +179,7 @@ class LeadAdmin(admin.ModelAdmin):
         "fit_grade",
         "engagement_key",
         "captured_at",
+        "first_seen_at",  # set by the capture or the import (the source's created date)
         "mql_at",
         "status_changed_at",
     )
