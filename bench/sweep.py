@@ -55,7 +55,7 @@ WITH g AS (
 INSERT INTO leads_lead (
     id, email, first_name, last_name, company, title, seniority, industry, employees,
     annual_revenue, country, phone, source, status, status_reason, hand_raiser, rating,
-    fit_score, fit_grade, engagement_key, external_id, external_status, external_created_at,
+    fit_score, fit_grade, engagement_key, external_id, external_status, external_created_at, external_system, source_attributes, first_seen_at,
     captured_at, mql_at, status_changed_at, updated_at, campaign_id, owner_id
 )
 SELECT
@@ -93,6 +93,9 @@ SELECT
     '',
     '',
     NULL,
+    '',
+    '{}'::jsonb,
+    captured,
     captured,
     CASE WHEN kind IN ('cool', 'mql', 'working', 'handed_off', 'won', 'lost') THEN captured END,
     captured,
