@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from kit.display import when_text
@@ -263,3 +265,27 @@ def test_the_schema_documents_the_new_filters_and_fields(client, marketing):
     lead = schema["components"]["schemas"]["Lead"]["properties"]
     assert {"first_seen_at", "external_system", "source_attributes", "tags"} <= set(lead)
     assert lead["tags"]["type"] == "array"
+
+
+def test_the_filtered_list_issues_the_same_queries_at_two_sizes(client_for, marketing, manager):
+    job = import_job(marketing)
+    tag = Tag.objects.create(name="vip")
+    client = client_for(manager)
+
+    def queries_for(size: int) -> int:
+        for lead in LeadFactory.create_batch(size, owner=None):
+            lead.tags.add(tag)
+            link(job, lead)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(LIST, {"import": job.pk, "tag": "vip"})
+        assert response.status_code == 200
+        return len(captured.captured_queries)
+
+    assert queries_for(1) == queries_for(30)
+
+
+def test_roles_that_never_see_leads_get_403_with_the_new_filters(client_for, api_for, marketing, ae, am):
+    job = import_job(marketing)
+    for user in (ae, am):
+        assert client_for(user).get(LIST, {"import": job.pk, "tag": "x"}).status_code == 403
+        assert api_for(user).get("/api/v1/leads/", {"import": job.pk}).status_code == 403
