@@ -123,6 +123,7 @@ def set_up(n: int, box: str):
                 status=Lead.Status.WORKING,
                 owner=rep,
                 captured_at=now,
+                first_seen_at=now,
                 status_changed_at=now,
             )
             for i in range(n)

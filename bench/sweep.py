@@ -56,8 +56,8 @@ INSERT INTO leads_lead (
     id, email, first_name, last_name, company, title, seniority, industry, employees,
     annual_revenue, country, phone, source, status, status_reason, hand_raiser, rating,
     fit_score, fit_grade, engagement_key, external_id, external_status, external_created_at,
-    captured_at, mql_at, status_changed_at, updated_at, campaign_id, owner_id,
-    external_system, source_attributes, first_seen_at
+    external_system, source_attributes, first_seen_at,
+    captured_at, mql_at, status_changed_at, updated_at, campaign_id, owner_id
 )
 SELECT
     i,
@@ -94,6 +94,9 @@ SELECT
     '',
     '',
     NULL,
+    '',
+    '{}'::jsonb,
+    captured,
     captured,
     CASE WHEN kind IN ('cool', 'mql', 'working', 'handed_off', 'won', 'lost') THEN captured END,
     captured,
@@ -102,10 +105,7 @@ SELECT
     CASE
         WHEN kind IN ('working', 'handed_off', 'won', 'lost') OR (kind = 'mql' AND i %% 2 = 0)
         THEN (%(owners)s::bigint[])[1 + i %% cardinality(%(owners)s::bigint[])]
-    END,
-    '',
-    '{}'::jsonb,
-    captured
+    END
 FROM k
 """
 

@@ -1,7 +1,8 @@
 """The funnel: how many leads reach each stage, how many convert to the next and how long it
 takes, sliced by where they came from and who worked them, and where they fall out and why.
 
-Two views of a period. A *cohort* follows the leads captured in the period to today: a lead
+Two views of a period. A *cohort* follows the leads first seen in the period (an imported
+lead when its source system first saw the person) to today: a lead
 counts at a stage if it ever reached it (its first moment there is recorded), whatever came
 after, so a lead won and later churned still counts as won. A *flow* counts what happened in
 the period: the leads whose first moment at a stage falls in it, whatever their capture date.
@@ -39,7 +40,9 @@ class Stage(NamedTuple):
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage("captured", "Captured", "captured_at"),
+    # The first stage keeps its key ("captured") for the API; its moment is when the person
+    # was first seen (an imported lead's source created date), as the cohort's.
+    Stage("captured", "First seen", "first_seen_at"),
     Stage("mql", "MQL or hand-raiser", "mql_at"),
     Stage("worked", "Worked (first touch)", "first_touch_at"),
     Stage("handed_off", "Handed off", "handed_off_at"),

@@ -78,7 +78,11 @@ class LeadFact(models.Model):
     status = models.CharField(max_length=16, blank=True, help_text="The lead's status now.")
 
     # Moments (UTC). Each is the first time the lead reached the stage.
-    captured_at = models.DateTimeField()
+    captured_at = models.DateTimeField(help_text="Captured into Refinery: speed to lead counts from it.")
+    first_seen_at = models.DateTimeField(
+        help_text="First seen anywhere (the source's created date for an imported lead, else the"
+        " capture): the cohorts cut on it."
+    )
     mql_at = models.DateTimeField(null=True, blank=True, help_text="First MQL (or hand-raise).")
     routed_at = models.DateTimeField(null=True, blank=True, help_text="First routed to a rep.")
     first_touch_at = models.DateTimeField(null=True, blank=True)
@@ -123,7 +127,7 @@ class LeadFact(models.Model):
             # Each flow the overview, the funnel and the diagnoses count (a moment in the
             # period, the previous stage's moment the funnel's median starts from, and the
             # columns their rules compare) is read from its own index alone.
-            keyed("fact_mql", "mql_at", "captured_at", condition=Q(mql_at__isnull=False)),
+            keyed("fact_mql", "mql_at", "first_seen_at", condition=Q(mql_at__isnull=False)),
             # The speed page: a period's first touches, their clocks and the MQL moment.
             keyed(
                 "fact_touch",
@@ -153,7 +157,7 @@ class LeadFact(models.Model):
             keyed("fact_lost", "lost_at", "accepted_at", condition=Q(lost_at__isnull=False)),
             keyed("fact_routed", "routed_at", "first_touch_breached", condition=Q(routed_at__isnull=False)),
             # The cohort's qualified leads (the overview's cost per qualified opportunity).
-            keyed("fact_qualified", "captured_at", condition=Q(accepted_at__isnull=False)),
+            keyed("fact_qualified", "first_seen_at", condition=Q(accepted_at__isnull=False)),
             # Dropped on the floor (``insight.funnel.dropped``): the leads in sales (MQL,
             # working), by the moment they went quiet, the very expression the rule compares.
             # The expression's columns and the filters' follow as keys (not INCLUDE: SQLite
@@ -168,13 +172,13 @@ class LeadFact(models.Model):
                 name="fact_dropped",
                 condition=Q(status__in=("mql", "working")),
             ),
-            # The cohort (the leads captured in the period): the money page's counts and sums
+            # The cohort (the leads first seen in the period): the money page's counts and sums
             # (``insight.money.measure``), the funnel's cohort and slices and the speed page's
             # decay curve. Every column they read is carried (INCLUDE, PostgreSQL only: SQLite
             # keeps the key alone), so each pass is an index-only scan whatever the filter and
-            # the viewer. It serves every other range of captured_at too (no plain index).
+            # the viewer. It serves every other range of first_seen_at too (no plain index).
             models.Index(
-                fields=["captured_at"],
+                fields=["first_seen_at"],
                 include=[
                     "mql_at",
                     "routed_at",
@@ -192,7 +196,7 @@ class LeadFact(models.Model):
             # The funnel's dispositions: the cohort's closed-out, rejected and lost leads, each
             # read from a small partial index carrying its reasons.
             models.Index(
-                fields=["captured_at"],
+                fields=["first_seen_at"],
                 include=[
                     "closed_out_at",
                     "mql_at",
@@ -207,13 +211,13 @@ class LeadFact(models.Model):
                 condition=Q(closed_out_at__isnull=False),
             ),
             models.Index(
-                fields=["captured_at"],
+                fields=["first_seen_at"],
                 include=["reject_reason", *FILTER_COLUMNS],
                 name="fact_rejected",
                 condition=Q(rejected_at__isnull=False),
             ),
             models.Index(
-                fields=["captured_at"],
+                fields=["first_seen_at"],
                 include=["early_loss", "lost_reason", *FILTER_COLUMNS],
                 name="fact_lost_cohort",
                 condition=Q(lost_at__isnull=False),

@@ -82,7 +82,8 @@ UNREAD = object()  # a scope's facts generation before it is read
 @dataclass
 class Scope:
     """``facts``: the lead facts ``user`` may see with the filters applied, not yet cut to the
-    period (a cohort cuts on ``captured_at``, a flow on each stage's own moment).
+    period (a cohort cuts on ``first_seen_at``, when the person arrived; a flow on each stage's
+    own moment).
     ``generation``: the facts' generation the question is asked of (``insight.answers``:
     what its statements answered is remembered under it), read when the scope is made for a
     person, else at its first statement."""
@@ -99,8 +100,11 @@ class Scope:
         return cls(user=user, period=period, facts=facts, filters=filters, generation=generation(facts.db))
 
     def cohort(self) -> QuerySet[LeadFact]:
-        """The leads captured in the period."""
-        return self.facts.filter(captured_at__gte=self.period.start_at, captured_at__lt=self.period.end_at)
+        """The leads first seen in the period: an imported lead counts when its source system
+        first saw the person, not in the month of the import (``LeadFact.first_seen_at``)."""
+        return self.facts.filter(
+            first_seen_at__gte=self.period.start_at, first_seen_at__lt=self.period.end_at
+        )
 
     def moment_in_period(self, field_name: str) -> QuerySet[LeadFact]:
         """The facts whose ``field_name`` moment falls in the period (a flow)."""

@@ -109,7 +109,10 @@ class DispositionSerializer(serializers.Serializer):
 
 class FunnelSerializer(serializers.Serializer):
     period = PeriodSerializer()
-    cohort = StageSerializer(many=True, help_text="The leads captured in the period, followed to today.")
+    cohort = StageSerializer(
+        many=True,
+        help_text="The leads first seen in the period (an imported lead: when its source created it), followed to today.",
+    )
     flow = StageSerializer(many=True, help_text="What reached each stage in the period.")
     slice = SliceSerializer()
     dispositions = DispositionSerializer(many=True)

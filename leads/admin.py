@@ -179,10 +179,10 @@ class LeadAdmin(admin.ModelAdmin):
         "fit_grade",
         "engagement_key",
         "captured_at",
+        "first_seen_at",  # set by the capture or the import (the source's created date)
         "mql_at",
         "status_changed_at",
         # where the lead came from, as its import wrote it
-        "first_seen_at",
         "external_system",
         "source_attributes",
     )

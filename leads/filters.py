@@ -5,13 +5,14 @@ import re
 import django_filters
 from django import forms
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.http import QueryDict
 from django.utils import timezone
 
 from kit import bounds
 
 from .access import lead_owners
-from .models import Campaign, Channel, Lead
+from .models import Campaign, Channel, ImportJob, Lead, Tag
 from .scoring import digit_key_range
 
 GRADE_RE = re.compile(r"^\s*([ABCD])?\s*([1-4])?\s*$", re.IGNORECASE)
@@ -71,6 +72,20 @@ class LeadFilter(django_filters.FilterSet):
     hand_raiser = StrictBooleanFilter(label="Hand-raiser")
     rating = django_filters.ChoiceFilter(choices=Lead.Rating.choices)
     captured = bounds.IsoDateTimeFromToRangeFilter(field_name="captured_at")
+    tag = django_filters.CharFilter(
+        method="filter_tag",
+        label="Tag",
+        max_length=50,
+        widget=forms.TextInput(attrs={"placeholder": "salesforce-2026", "size": 14}),
+    )
+    # ``?import=N`` (a keyword in Python, so declared under another name and renamed below).
+    from_import = django_filters.ModelChoiceFilter(
+        queryset=ImportJob.objects.all(),
+        method="filter_import",
+        label="From import #",
+        widget=forms.NumberInput(attrs={"min": 1, "size": 6}),
+        error_messages={"invalid_choice": "There is no import with this number."},
+    )
     sort = django_filters.ChoiceFilter(
         # No empty option: it would be a second "Newest" (the default, listed first).
         method="sort_by",
@@ -116,8 +131,32 @@ class LeadFilter(django_filters.FilterSet):
                 queryset = queryset.filter(engagement_key__lt=high)
         return queryset
 
+    def filter_tag(self, queryset, name, value):
+        """The leads with this tag, whatever its case; an unknown tag matches nobody."""
+        value = value.strip()
+        if not value:
+            return queryset
+        tags = Tag.objects.annotate(folded=Lower("name")).filter(folded=value.lower())
+        return queryset.filter(tags__in=tags)
+
+    def filter_import(self, queryset, name, value):
+        """The leads an import touched (created, updated or found unchanged): a lead has one
+        link per import, so no row repeats."""
+        return queryset.filter(import_links__job=value)
+
     def sort_by(self, queryset, name, value):
         return SORTS.get(value, SORTS["newest"])(queryset)
+
+
+def _rename_filter(filterset: type[django_filters.FilterSet], old: str, new: str) -> None:
+    """Serve a filter under a query key that cannot be a Python name, keeping its place."""
+    for filters in (filterset.base_filters, filterset.declared_filters):
+        renamed = {(new if key == old else key): value for key, value in filters.items()}
+        filters.clear()
+        filters.update(renamed)
+
+
+_rename_filter(LeadFilter, "from_import", "import")
 
 
 def list_params() -> frozenset[str]:

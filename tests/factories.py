@@ -86,6 +86,8 @@ class LeadFactory(factory.django.DjangoModelFactory):
     company = factory.Faker("company")
     title = "Analyst"
     captured_at = factory.LazyFunction(timezone.now)
+    # First seen is the capture unless the lead came from another system (pass it then).
+    first_seen_at = factory.SelfAttribute("captured_at")
 
 
 def make_profile(**points) -> IdealCustomerProfile:

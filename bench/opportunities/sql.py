@@ -70,7 +70,7 @@ LEADS_SQL = """
 INSERT INTO leads_lead (
     id, email, first_name, last_name, company, title, seniority, industry, employees,
     annual_revenue, country, phone, source, status, status_reason, hand_raiser, rating,
-    fit_score, fit_grade, engagement_key, external_id, external_status, external_created_at,
+    fit_score, fit_grade, engagement_key, external_id, external_status, external_created_at, external_system, source_attributes, first_seen_at,
     captured_at, mql_at, status_changed_at, updated_at, campaign_id, owner_id, team_id
 )
 SELECT
@@ -92,7 +92,7 @@ SELECT
     '', h %% 7 = 0, '', 40 + h %% 60,
     CASE WHEN 40 + h %% 60 >= 75 THEN 'A' ELSE 'B' END,
     ln(15 + h %% 200) / ln(2) + %(half_lives)s,
-    '', '', NULL,
+    '', '', NULL, '', '{}'::jsonb, handed_off_at - interval '10 days',
     handed_off_at - interval '10 days', handed_off_at - interval '9 days',
     COALESCE(closed_at, rejected_at, handed_off_at), COALESCE(closed_at, rejected_at, handed_off_at),
     CASE WHEN h %% 3 = 0 THEN NULL ELSE (%(campaigns)s::bigint[])[1 + h %% cardinality(%(campaigns)s::bigint[])] END,

@@ -15,7 +15,7 @@ FRESH_LEADS_SQL = """
 INSERT INTO leads_lead (
     email, first_name, last_name, company, title, seniority, industry, employees,
     annual_revenue, country, phone, source, status, status_reason, hand_raiser, rating,
-    fit_score, fit_grade, engagement_key, external_id, external_status, external_created_at,
+    fit_score, fit_grade, engagement_key, external_id, external_status, external_created_at, external_system, source_attributes, first_seen_at,
     captured_at, mql_at, status_changed_at, updated_at, campaign_id, owner_id, team_id
 )
 SELECT
@@ -25,7 +25,8 @@ SELECT
     CASE WHEN i %% 5 = 0 THEN NULL ELSE 1 + (i * 31) %% 10000 END,
     NULL,
     (%(countries)s::text[])[1 + (i * 7) %% cardinality(%(countries)s::text[])],
-    '', 'web', 'mql', '', i %% 10 = 3, '', 60, 'B', %(key)s, '', '', NULL,
+    '', 'web', 'mql', '', i %% 10 = 3, '', 60, 'B', %(key)s, '', '', NULL, '', '{}'::jsonb,
+    %(now)s::timestamptz - i * interval '1 second',
     %(now)s::timestamptz - i * interval '1 second', %(now)s::timestamptz - i * interval '1 second',
     %(now)s::timestamptz, %(now)s::timestamptz,
     (%(campaigns)s::bigint[])[1 + i %% cardinality(%(campaigns)s::bigint[])], NULL, NULL

@@ -43,7 +43,7 @@ WITH g AS (
 INSERT INTO leads_lead (
     id, email, first_name, last_name, company, title, seniority, industry, employees,
     annual_revenue, country, phone, source, status, status_reason, hand_raiser, rating,
-    fit_score, fit_grade, engagement_key, external_id, external_status, external_created_at,
+    fit_score, fit_grade, engagement_key, external_id, external_status, external_created_at, external_system, source_attributes, first_seen_at,
     captured_at, mql_at, status_changed_at, updated_at, campaign_id, owner_id, team_id
 )
 SELECT
@@ -71,7 +71,8 @@ SELECT
         WHEN kind IN ('nurture', 'recycled') THEN ln(1 + spread %% 30) / ln(2) + %(half_lives)s
         ELSE ln(15 + spread %% 200) / ln(2) + %(half_lives)s
     END,
-    '', '', NULL,
+    '', '', NULL, '', '{{}}'::jsonb,
+    CASE WHEN kind = 'open' THEN LEAST(captured, due - interval '5 hours') ELSE captured END,
     CASE WHEN kind = 'open' THEN LEAST(captured, due - interval '5 hours') ELSE captured END,
     CASE
         -- the open timer started when the lead became an MQL (before the sweep instant)

@@ -23,7 +23,7 @@ LEADS_SQL = """
 INSERT INTO leads_lead (
     id, email, first_name, last_name, company, title, seniority, industry, employees, annual_revenue,
     country, phone, source, status, status_reason, hand_raiser, rating, fit_score, fit_grade,
-    engagement_key, external_id, external_status, external_created_at, captured_at, mql_at,
+    engagement_key, external_id, external_status, external_created_at, external_system, source_attributes, first_seen_at, captured_at, mql_at,
     status_changed_at, updated_at, campaign_id, owner_id, team_id
 )
 SELECT %(base_lead)s + k + 1, 'contact' || k || '@customer' || (k / 2) || '.example',
@@ -37,7 +37,7 @@ SELECT %(base_lead)s + k + 1, 'contact' || k || '@customer' || (k / 2) || '.exam
        '+1-555-' || lpad((k %% 10000)::text, 4, '0'), 'web', 'won', '', false, '', 60, 'B',
        CASE WHEN h %% 4 = 0 THEN %(no_engagement)s
             ELSE %(half_lives)s + ln((ARRAY[2, 20, 80])[h %% 4]) / ln(2) END,
-       '', '', NULL,
+       '', '', NULL, '', '{}'::jsonb, %(now)s::timestamptz - interval '1200 days',
        %(now)s::timestamptz - interval '1200 days', %(now)s::timestamptz - interval '1190 days',
        %(now)s::timestamptz - interval '1000 days', %(now)s::timestamptz - (h %% 200) * interval '1 day',
        NULL, NULL, NULL

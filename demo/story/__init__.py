@@ -9,6 +9,7 @@ outbound prospects and a customer base with renewals coming due. ``seed`` makes 
     deals       handoffs, the AEs' answers and the pipeline's moves
     customers   contracts, renewals and their outcomes, the daily renewal runs, an expansion lead
     emails      the nurture track's emails and an "email first" cadence, sent as beat sends them
+    imports     marketing's Salesforce import of weeks ago: leads first seen months earlier, tagged
     notifications  what the replay notified, mostly read by now; beat's first SLA warnings
     common      what the storylines share (names, a lead's details, a touch by the lead's owner)
     seed        all of it in order, replayed in time (``demo.history``)

@@ -18,6 +18,7 @@ from .cast import set_up
 from .customers import add_customer_stories
 from .deals import add_deal_stories
 from .emails import add_email_stories
+from .imports import add_import_story
 from .marketing import add_lead_stories
 from .notifications import settle_notifications
 from .outbound import add_target_stories
@@ -50,6 +51,7 @@ def seed(*, leads: int, now: datetime) -> Seeded:
         add_deal_stories(replay, now)
         customers_seeded = add_customer_stories(replay, now)
         add_email_stories(replay, now)
+        add_import_story(replay, now)
         replay.run()
         # What beat does in its first minute, so that nothing long overdue waits for it
         # (an item days past due shows as breached, not as "at risk").

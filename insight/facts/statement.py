@@ -16,7 +16,9 @@ aggregating one source table. What each column means (and where the services rec
   ``hand_off`` decides an opportunity's origin, and every prospect added on a target
   account is captured with that source) or any of its new-business opportunities is
   outbound; inbound otherwise.
-- ``captured_at``: ``lead.captured_at``.
+- ``captured_at``: ``lead.captured_at``, when Refinery could act (speed to lead starts here).
+- ``first_seen_at``: ``lead.first_seen_at``, when the person arrived anywhere: the source
+  system's created date for an imported lead, else the capture. Cohorts cut on it.
 - ``mql_at``: the first time it became an MQL or raised its hand: the earliest of a
   ``captured`` or ``status`` event to MQL, a ``hand_raised`` event, and ``lead.mql_at`` (the
   last promotion; it covers leads written without events). An outbound prospect starts as
@@ -87,6 +89,7 @@ COLUMNS = (
     "hand_raiser",
     "status",
     "captured_at",
+    "first_seen_at",
     "mql_at",
     "routed_at",
     "first_touch_at",
@@ -239,7 +242,7 @@ def facts_select(targets: tuple[str, list] | None, now: datetime) -> tuple[str, 
             COALESCE(opp.accepted_owner_id, opp.first_owner_id) AS ae_id,
             CASE WHEN l.source = '{LeadFact.Origin.OUTBOUND}' OR opp.outbound = 1
                 THEN '{LeadFact.Origin.OUTBOUND}' ELSE '{LeadFact.Origin.INBOUND}' END AS origin,
-            l.fit_grade, l.hand_raiser, l.status, l.captured_at,
+            l.fit_grade, l.hand_raiser, l.status, l.captured_at, l.first_seen_at,
             {mql_at} AS mql_at, ev.routed_at, touch.first_at AS first_touch_at, touch.last_at AS last_touch_at,
             opp.handed_off_at, opp.accepted_at, opp.rejected_at, opp.won_at, opp.lost_at,
             closeout.at AS closed_out_at, opp.accepted_amount, opp.won_amount,
@@ -262,7 +265,7 @@ def facts_select(targets: tuple[str, list] | None, now: datetime) -> tuple[str, 
         WHERE 1 = 1
     )
     SELECT b.lead_id, b.campaign_id, b.channel, b.source, b.team_id, b.sdr_id, b.ae_id, b.origin,
-        b.fit_grade, b.hand_raiser, b.status, b.captured_at, b.mql_at, b.routed_at,
+        b.fit_grade, b.hand_raiser, b.status, b.captured_at, b.first_seen_at, b.mql_at, b.routed_at,
         b.first_touch_at, b.last_touch_at, b.handed_off_at, b.accepted_at, b.rejected_at,
         b.won_at, b.lost_at, b.closed_out_at,
         CASE WHEN b.first_touch_at IS NULL THEN NULL

@@ -10,7 +10,7 @@ Definitions (every number is computed in SQL, on PostgreSQL and SQLite alike):
   to the total exactly. Spend belongs to campaigns and channels only: the campaign and
   channel filters narrow it, the other filters (team, SDR, source, origin, fit) narrow the
   leads and leave the spend whole.
-- **Leads, MQLs, qualified, won, pipeline, won amount**: of the cohort (the leads captured in
+- **Leads, MQLs, qualified, won, pipeline, won amount**: of the cohort (the leads first seen in
   the period, followed to today): how many there are, how many became an MQL (or raised a
   hand), were accepted by an AE (qualified), were won; the amounts of the accepted
   opportunities (pipeline) and of the won ones. Won amount by source campaign is the

@@ -39,8 +39,8 @@ def funnel_cohort(scope: Scope) -> Table:
     return _stage_rows(
         funnel.cohort(scope),
         "cohort",
-        "Funnel: the leads captured in the period",
-        "Each stage counts the leads captured in the period that have reached it by today.",
+        "Funnel: the leads first seen in the period",
+        "Each stage counts the leads first seen in the period (an imported lead when its source system first saw the person) that have reached it by today.",
     )
 
 

@@ -54,7 +54,7 @@ def money_table(scope: Scope, by: str) -> Table:
         [_money_cells(row) for row in rows],
         numeric=set(range(1, len(MONEY_COLUMNS) + 1)),
         foot=foot,
-        note="Spend is the campaign's cost spread over the days it runs; leads are those captured "
+        note="Spend is the campaign's cost spread over the days it runs; leads are those first seen "
         "in the period, followed to today; qualified means accepted by an AE.",
     )
 

@@ -95,7 +95,7 @@ def decay_table(scope: Scope) -> Table:
             for row in rows
         ],
         numeric=set(range(1, 8)),
-        note="The leads captured in the period, by how long their first touch took.",
+        note="The leads first seen in the period, by how long their first touch took (counted from their capture into Refinery).",
     )
 
     def rates(attr):

@@ -77,8 +77,8 @@ def headline_measures(scope: Scope) -> dict:
     }
 
 
-# The money card's cohort: the leads captured in the period that were accepted (qualified).
-COHORT_QUALIFIED = {("captured_at", Q(accepted_at__isnull=False)): {"cohort_qualified": rows_counted()}}
+# The money card's cohort: the leads first seen in the period that were accepted (qualified).
+COHORT_QUALIFIED = {("first_seen_at", Q(accepted_at__isnull=False)): {"cohort_qualified": rows_counted()}}
 
 
 def overview_counts(scope: Scope, settings=None) -> dict:
@@ -147,7 +147,7 @@ def _numbers(scope: Scope, retention_scope: Scope | None = None, counts: dict | 
                 "value": tables.compact_money(cost),
                 "exact": tables.money(cost),
                 "note": f"spend {tables.money(spend)} over {tables.count(qualified)} qualified "
-                "from the leads captured in the period",
+                "from the leads first seen in the period",
                 "link": "money",
             }
         )

@@ -36,6 +36,12 @@ class LeadSerializer(serializers.ModelSerializer):
     owner_name = serializers.SerializerMethodField()
     engagement = serializers.SerializerMethodField()
     grade = serializers.SerializerMethodField()
+    source_attributes = serializers.DictField(
+        child=serializers.JSONField(),
+        read_only=True,
+        help_text="What the source system said that Refinery has no field for (its lifecycle stage, score).",
+    )
+    tags = serializers.SerializerMethodField(help_text="The lead's tags, by name.")
 
     class Meta:
         model = Lead
@@ -67,6 +73,10 @@ class LeadSerializer(serializers.ModelSerializer):
             "engagement",
             "grade",
             "captured_at",
+            "first_seen_at",
+            "external_system",
+            "source_attributes",
+            "tags",
             "mql_at",
             "status_changed_at",
         ]
@@ -75,6 +85,11 @@ class LeadSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_owner_name(self, lead):
         return str(lead.owner) if lead.owner_id else None
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_tags(self, lead) -> list[str]:
+        # From the list's prefetch (one query a page), so no ordering in SQL here.
+        return sorted(tag.name for tag in lead.tags.all())
 
     def _scoring_clock(self) -> tuple:
         # Read once per response, not once per lead.

@@ -57,7 +57,10 @@ class LeadViewSet(
 
     def get_queryset(self):
         return (
-            Lead.objects.visible_to(self.request.user).with_list_relations().order_by("-captured_at", "-id")
+            Lead.objects.visible_to(self.request.user)
+            .with_list_relations()
+            .prefetch_related("tags")
+            .order_by("-captured_at", "-id")
         )
 
     def get_object(self):

@@ -14,11 +14,11 @@ from kit.pages import query_string
 from work.models import WorkItem
 
 from .. import services
-from ..access import can_work_leads, get_lead_for_user, may_change_view, require
+from ..access import can_import, can_work_leads, get_lead_for_user, may_change_view, require
 from ..filters import LeadFilter, clean_list_query
 from ..forms import ActivityForm, RatingForm, SavedViewForm
 from ..models import ActivitySource, Lead, LeadRedirect, SavedView, ScoringSettings
-from ..presenters import scored
+from ..presenters import provenance, scored
 from ..scoring import compute_fit
 
 LEADS_PER_PAGE = 50
@@ -101,6 +101,8 @@ def _detail_context(request, lead: Lead, **extra) -> dict:
         "fit": compute_fit(lead),
         "scoring": scoring,
         "timeline": lead.timeline(),
+        "provenance": provenance(lead),
+        "may_see_imports": can_import(request.user),
         "work_items": list(
             WorkItem.objects.for_subject(lead)
             .select_related("policy", "owner", "breach")

@@ -30,8 +30,9 @@ def test_seed_demo_builds_the_cast_and_is_idempotent():
         Campaign.objects.count(),
         Lead.objects.count(),
     ) == counts
-    # the leads, the pipeline deals' leads, the target accounts' prospects, a customer's expansion lead
-    assert counts[3] == 60 + 40 + 8 + 1
+    # the leads, the pipeline deals' leads, the target accounts' prospects, a customer's expansion
+    # lead, and marketing's Salesforce import
+    assert counts[3] == 60 + 40 + 8 + 1 + 20
     # Every role has a demo login, but the integration role: a service account, not a person.
     assert set(User.objects.values_list("role", flat=True)) == set(Role.values) - {Role.INTEGRATION}
     assert set(BusinessCalendar.objects.values_list("timezone", flat=True)) == {

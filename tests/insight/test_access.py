@@ -86,7 +86,7 @@ def test_an_sdr_sees_only_their_own_numbers_even_asking_for_anothers(client_for,
     sam, lena = two_sdrs
     client = client_for(sam)
     cohort = tables_of(client.get("/insight/funnel/"))["cohort"]
-    assert cohort[1][:2] == ["Captured", "2"]
+    assert cohort[1][:2] == ["First seen", "2"]
     # Asking for Lena's: a form error, not her numbers.
     response = client.get("/insight/funnel/", {"sdr": lena.pk})
     assert response.status_code == 400

@@ -21,6 +21,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 def fact(**fields) -> LeadFact:
     fields.setdefault("captured_at", IN_MARCH - timedelta(days=30))
+    fields.setdefault("first_seen_at", fields["captured_at"])
     return LeadFact.objects.create(lead=LeadFactory(captured_at=fields["captured_at"]), **fields)
 
 

@@ -30,6 +30,7 @@ _ids = count(1)
 
 def fact(captured_at=INSIDE, **fields) -> LeadFact:
     """A lead fact written directly (the lead row is not needed: no database constraint)."""
+    fields.setdefault("first_seen_at", captured_at)
     return LeadFact.objects.create(lead_id=next(_ids), captured_at=captured_at, **fields)
 
 
@@ -52,7 +53,7 @@ H, M, D = timedelta(hours=1), timedelta(minutes=1), timedelta(days=1)
 
 def test_stages_are_the_contracted_ones_in_order():
     assert [(s.key, s.label, s.field) for s in funnel.STAGES] == [
-        ("captured", "Captured", "captured_at"),
+        ("captured", "First seen", "first_seen_at"),
         ("mql", "MQL or hand-raiser", "mql_at"),
         ("worked", "Worked (first touch)", "first_touch_at"),
         ("handed_off", "Handed off", "handed_off_at"),

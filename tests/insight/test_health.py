@@ -29,6 +29,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 def fact(**fields) -> LeadFact:
     """A lead and its fact, written directly (the refresh is tested on its own)."""
     fields.setdefault("captured_at", IN_MARCH - timedelta(days=30))
+    fields.setdefault("first_seen_at", fields["captured_at"])
     lead = fields.pop("lead", None) or LeadFactory(captured_at=fields["captured_at"])
     return LeadFact.objects.create(lead=lead, **fields)
 

@@ -48,6 +48,7 @@ def fact(
         campaign=campaign,
         channel=campaign.channel if campaign else "",
         captured_at=captured,
+        first_seen_at=captured,
         mql_at=mql,
         accepted_at=accepted,
         accepted_amount=Decimal(amount) if amount else None,

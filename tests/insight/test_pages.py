@@ -29,7 +29,7 @@ NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 def fact(*, captured: datetime, **fields) -> LeadFact:
     """A lead and its fact row, as the rollup would leave it."""
     lead = LeadFactory(captured_at=captured)
-    return LeadFact.objects.create(lead=lead, captured_at=captured, **fields)
+    return LeadFact.objects.create(lead=lead, captured_at=captured, first_seen_at=captured, **fields)
 
 
 def funnel_lead(sdr, ae, campaign, *, captured: datetime, accepted: bool = True, amount="1000.00", won=False):
@@ -195,13 +195,13 @@ def test_the_period_is_cut_in_the_viewers_time_zone(client_for, manager, inbound
     client = client_for(manager)
     november = {"start": "2026-11-01", "end": "2026-11-25"}
     cohort = tables_of(client.get("/insight/funnel/", november))["cohort"]
-    assert cohort[1][:2] == ["Captured", "1"]
+    assert cohort[1][:2] == ["First seen", "1"]
     utc = BusinessCalendar.objects.create(name="UTC office", timezone="UTC")
     manager.team.calendar = utc
     manager.team.save(update_fields=["calendar"])
     response = client.get("/insight/funnel/", november)
     assert "(UTC)" in text_of(response)
-    assert tables_of(response)["cohort"][1][:2] == ["Captured", "0"]
+    assert tables_of(response)["cohort"][1][:2] == ["First seen", "0"]
 
 
 # -- sections, tables and CSV ---------------------------------------------------------------------
@@ -215,7 +215,7 @@ def test_funnel_page_tables_and_their_csv_match(client_for, manager, history):
     cohort = page["cohort"]
     assert cohort[0] == ["Stage", "Leads", "Conversion", "Median time from previous stage"]
     counts = {row[0]: row[1] for row in cohort[1:]}
-    assert counts["Captured"] == "5"
+    assert counts["First seen"] == "5"
     assert counts["Accepted by an AE"] == "3"
     assert counts["Won"] == "1"
     assert "<svg" in response.content.decode() and "<title" in response.content.decode()
@@ -441,6 +441,7 @@ def test_dropped_shows_status_labels_longest_idle_first(client_for, manager, inb
         LeadFact.objects.create(
             lead=lead,
             captured_at=NOW - timedelta(days=days_in),
+            first_seen_at=NOW - timedelta(days=days_in),
             team=inbound_sdr.team,
             sdr=inbound_sdr,
             status=status,

@@ -37,6 +37,7 @@ def am(am, manager):
 
 def fact(**fields) -> LeadFact:
     fields.setdefault("captured_at", IN_MARCH - timedelta(days=30))
+    fields.setdefault("first_seen_at", fields["captured_at"])
     lead = fields.pop("lead", None) or LeadFactory(captured_at=fields["captured_at"])
     return LeadFact.objects.create(lead=lead, **fields)
 

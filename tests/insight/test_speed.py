@@ -27,6 +27,7 @@ M, H = 60, 3600
 
 
 def fact(captured_at=INSIDE, **fields) -> LeadFact:
+    fields.setdefault("first_seen_at", captured_at)
     return LeadFact.objects.create(lead_id=next(_ids), captured_at=captured_at, **fields)
 
 

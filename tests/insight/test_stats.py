@@ -20,6 +20,7 @@ _ids = count(1)
 def fact(**fields) -> LeadFact:
     """A lead fact written directly (the lead itself is not needed: no database constraint)."""
     fields.setdefault("captured_at", T0)
+    fields.setdefault("first_seen_at", fields["captured_at"])
     return LeadFact.objects.create(lead_id=next(_ids), **fields)
 
 

@@ -774,7 +774,7 @@ def test_the_money_csv_equals_the_truth(history, now, client):
 
 
 STAGE_LABELS = {
-    "captured": "Captured",
+    "captured": "First seen",
     "mql": "MQL or hand-raiser",
     "worked": "Worked (first touch)",
     "handed_off": "Handed off",

@@ -217,7 +217,8 @@ def test_list_issues_a_fixed_number_of_queries(api_for, manager, django_assert_n
     campaign = CampaignFactory()
     LeadFactory.create_batch(size, campaign=campaign, owner=None)
     client = api_for(manager)
-    with django_assert_num_queries(3):  # count, page, scoring settings (auth is forced: no session)
+    # count, page, the page's tags (one prefetch), scoring settings (auth is forced: no session)
+    with django_assert_num_queries(4):
         response = client.get("/api/v1/leads/")
     assert response.status_code == 200 and len(response.json()["results"]) == size
 

@@ -85,9 +85,10 @@ def test_detail_page_issues_a_fixed_number_of_queries(
         capture_lead(email="a@b.example", details={}, via="api")
     client = client_for(manager)
     ContentType.objects.get_for_model(Lead)  # cached per process after its first use
-    # session, user, lead, settings, profile, criteria, events, activities, work items, and
-    # whether the manager may email the lead (the teams they manage and their members)
-    with django_assert_num_queries(10):
+    # session, user, lead, settings, profile, criteria, events, activities, work items, its
+    # tags and its imports (provenance), and whether the manager may email the lead (the teams
+    # they manage and their members)
+    with django_assert_num_queries(12):
         response = client.get(lead.get_absolute_url())
     assert response.status_code == 200
     assert response.content.decode().count('class="tl-activity') == activities
