@@ -81,6 +81,7 @@ class LeadFilter(django_filters.FilterSet):
     # ``?import=N`` (a keyword in Python, so declared under another name and renamed below).
     from_import = django_filters.ModelChoiceFilter(
         queryset=ImportJob.objects.all(),
+        field_name="import_links__job",  # what the filter reads (and the schema types it by)
         method="filter_import",
         label="From import #",
         widget=forms.NumberInput(attrs={"min": 1, "size": 6}),

@@ -511,12 +511,18 @@ _INDUSTRY_MAX_LENGTH = 100
 _STATUS_MAX_LENGTH = 100
 
 
-def _shortened(raw: str, max_length: int, label: str, warnings: list[str]) -> str:
+def _shortened(
+    raw: str, max_length: int, label: str, warnings: list[str], problems: list[str] | None = None
+) -> str:
     """``cleaning.clean_text``, but a value longer than ``max_length`` is cut to it and a
-    warning added, instead of refusing the row."""
+    warning added, instead of refusing the row; with ``problems`` (no shortening) the refusal
+    is added there instead."""
     try:
         return cleaning.clean_text(raw, max_length, label)
-    except ValueError:
+    except ValueError as exc:
+        if problems is not None:
+            problems.append(str(exc))
+            return ""
         text = cleaning.clean_text(raw, len(raw) + 1, label)
     warnings.append(f"{label}: shortened from {len(text):,} to {max_length:,} characters")
     return text[:max_length]
@@ -548,11 +554,12 @@ class CleanRow:
     warnings: list[str] = field(default_factory=list)
 
 
-def clean_row(raw: dict[str, str]) -> CleanRow:
+def clean_row(raw: dict[str, str], *, shorten: bool = True) -> CleanRow:
     """Clean one raw row from ``iter_rows``. Raises ``RowRefused`` when the email is missing
     or invalid, the source id or the phone is too long; the reason lists every problem of the
     row ("; "-joined). A text longer than its column is shortened, with a warning in
-    ``warnings``. Unreadable numbers, dates and countries become empty instead: an unknown
+    ``warnings`` (an import keeps the person); with ``shorten=False`` it is refused (a person
+    typing one prospect, or an API client, is told and corrects it). Unreadable numbers, dates and countries become empty instead: an unknown
     detail is no reason to lose a lead."""
     problems: list[str] = []
     # A lone surrogate (JSON's "\ud800", through the prospects API) is no text a database
@@ -569,11 +576,17 @@ def clean_row(raw: dict[str, str]) -> CleanRow:
     except ValueError as exc:
         problems.append(str(exc))
         email = ""
+    refuse_long = None if shorten else problems
     text = {
-        key: _shortened(get(key, ""), max_length, label, warnings) for key, max_length, label in _TEXT_FIELDS
+        key: _shortened(get(key, ""), max_length, label, warnings, refuse_long)
+        for key, max_length, label in _TEXT_FIELDS
     }
     industry = _shortened(
-        cleaning.normalize_industry(get("industry", "")), _INDUSTRY_MAX_LENGTH, "industry", warnings
+        cleaning.normalize_industry(get("industry", "")),
+        _INDUSTRY_MAX_LENGTH,
+        "industry",
+        warnings,
+        refuse_long,
     )
     external_id = ""
     try:

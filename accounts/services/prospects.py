@@ -123,7 +123,7 @@ def add_prospects(
     for line, raw in zip(lines, rows, strict=True):
         text = {key: _text(raw.get(key)) for key in PROSPECT_FIELDS}
         try:
-            row = importing.clean_row(text)
+            row = importing.clean_row(text, shorten=False)
         except importing.RowRefused as exc:
             result.refused.append(RefusedProspect(line, text["email"].strip()[:254], exc.reason))
             continue

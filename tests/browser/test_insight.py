@@ -55,7 +55,7 @@ def test_manager_changes_the_period_and_downloads_a_csv(
     # The funnel, with the period kept, and its CSV.
     page.locator("#number-qualified").click()
     expect(page).to_have_url(re.compile(r"/insight/funnel/\?.*preset=7d"))
-    expect(page.locator("#table-cohort")).to_contain_text("Captured")
+    expect(page.locator("#table-cohort")).to_contain_text("First seen")
     expect(page.locator("#cohort svg title").first).to_have_text(re.compile("Funnel"))
     shot("insight_02_funnel_1280")
     with page.expect_download() as info:
@@ -66,7 +66,7 @@ def test_manager_changes_the_period_and_downloads_a_csv(
     )
     rows = list(csv.reader(io.StringIO(download.path().read_text(encoding="utf-8"))))
     assert rows[0] == ["Stage", "Leads", "Conversion", "Median time from previous stage"]
-    assert rows[1][:2] == ["Captured", "3"]
+    assert rows[1][:2] == ["First seen", "3"]
     shown = [
         [cell.inner_text().strip() for cell in row.locator("td").all()]
         for row in page.locator("#table-cohort tbody tr").all()
