@@ -114,6 +114,8 @@ def provenance(lead: Lead) -> Provenance:
         value = attributes[key]
         if value in ("", None) or isinstance(value, dict | list):
             continue
+        if key == "status" and value == lead.external_status:
+            continue  # the import keeps the status it read among the attributes too: said once
         said.append((ATTRIBUTE_LABELS.get(key, key.replace("_", " ")), in_words(value)))
     earlier = lead.captured_at - lead.first_seen_at >= FIRST_SEEN_SHOWN_FROM
     return Provenance(
