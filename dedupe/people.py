@@ -29,6 +29,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import QuerySet
 
+from accounts.services import FREE_MAIL_DOMAINS, email_domain
 from leads.models import Lead
 
 from .models import DismissedPair, Kind
@@ -53,11 +54,6 @@ LEGAL_SUFFIXES = (
     "gmbh", "mbh", "ag", "kg", "ohg", "ug", "se", "inc", "incorporated", "corp", "corporation",
     "co", "company", "ltd", "limited", "llc", "llp", "lp", "plc", "sa", "sas", "sarl", "srl",
     "spa", "bv", "nv", "oy", "ab", "as", "asa", "aps", "pty", "kk",
-)  # fmt: skip
-FREE_MAIL_DOMAINS = (
-    "gmail.com", "googlemail.com", "yahoo.com", "hotmail.com", "outlook.com", "live.com",
-    "icloud.com", "me.com", "aol.com", "gmx.de", "gmx.net", "web.de", "t-online.de",
-    "proton.me", "protonmail.com", "mail.com", "yandex.ru",
 )  # fmt: skip
 
 # The normalisations, written once for Python and PostgreSQL alike: characters dropped, characters
@@ -96,8 +92,8 @@ def phone_key(phone: str) -> str:
 
 
 def domain_key(email: str) -> str:
-    domain = email.rpartition("@")[2].lower()
-    return "" if domain in FREE_MAIL_DOMAINS else domain
+    """The company domain of the address; free mail (``accounts.services.email_domain``) has none."""
+    return email_domain(email)
 
 
 @dataclass(frozen=True)
@@ -297,7 +293,7 @@ def finder_sql(leads: QuerySet[Lead] | None = None, max_group: int = MAX_GROUP_P
         phone=_sql_phone("digits"),
         where=where,
     )
-    return sql, [*params, list(FREE_MAIL_DOMAINS), max_group, max_group]
+    return sql, [*params, sorted(FREE_MAIL_DOMAINS), max_group, max_group]
 
 
 def pairs_by_sql(

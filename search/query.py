@@ -168,6 +168,11 @@ def search(user, raw: str | None, *, limit: int = DROPDOWN_LIMIT) -> Results:
     return results
 
 
+def like_escape(text: str) -> str:
+    """``text`` for inside a ``LIKE`` pattern with ``ESCAPE '\\'``: ``%`` and ``_`` taken literally."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 class Matches(Lookup):
     """``lhs`` contains the text ``rhs`` whatever the case, ``%`` and ``_`` taken literally:
     ``ILIKE`` on PostgreSQL (a trigram index answers it), ``LIKE`` on SQLite (case-insensitive
@@ -178,7 +183,7 @@ class Matches(Lookup):
 
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        escaped = self.rhs.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        escaped = like_escape(self.rhs)
         operator = "ILIKE" if connection.vendor == "postgresql" else "LIKE"
         return f"{lhs} {operator} %s ESCAPE '\\'", [*lhs_params, f"%{escaped}%"]
 
@@ -421,7 +426,7 @@ class _Starts(Lookup):
 
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        escaped = self.rhs.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        escaped = like_escape(self.rhs)
         operator = "ILIKE" if connection.vendor == "postgresql" else "LIKE"
         return f"{lhs} {operator} %s ESCAPE '\\'", [*lhs_params, f"{escaped}%"]
 

@@ -17,7 +17,7 @@ Who may do what is ``accounts.access``; the services ask it on the rows they loc
 from .acceptance import accept_handoff, reassign_breached_handoffs, reject_handoff
 from .activities import NOTE_MAX, log_work, record_activity
 from .common import AccountsError, acceptance_policy, ensure_default_stages, first_stage
-from .handoff import Qualifying, contact_for, email_domain, hand_off
+from .handoff import FREE_MAIL_DOMAINS, Qualifying, contact_for, email_domain, hand_off
 from .pipeline import move_stage, update_opportunity
 from .prospects import AddedProspect, ProspectResult, RefusedProspect, add_prospects, import_prospects
 from .targets import (
@@ -30,6 +30,7 @@ from .targets import (
 )
 
 __all__ = [
+    "FREE_MAIL_DOMAINS",
     "NOTE_MAX",
     "AccountsError",
     "AddedProspect",

@@ -221,12 +221,18 @@ def _lead_sql(case: Case, person) -> tuple[str, list]:
     unique index), the same bounded candidates and ranking, six rows. The vocabulary's
     corrections are read first, as the search does (``_corrections_sql``)."""
     from search import vocabulary
-    from search.query import CANDIDATES, any_of, full_email, normalize, phone_candidates, spellings, words_of
+    from search.query import (
+        CANDIDATES,
+        any_of,
+        full_email,
+        like_escape,
+        normalize,
+        phone_candidates,
+        spellings,
+        words_of,
+    )
 
     query = normalize(case.query)
-
-    def escape(text: str) -> str:
-        return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
     doc = "(first_name || ' ' || last_name || ' ' || email || ' ' || company)"
     params: list = []
@@ -240,7 +246,7 @@ def _lead_sql(case: Case, person) -> tuple[str, list]:
         for options in spellings(words, vocabulary.corrections(unknown) if unknown else {}):
             if len(options) == 1:
                 ands.append(f"{doc} ILIKE %s")
-                params.append(f"%{escape(options[0])}%")
+                params.append(f"%{like_escape(options[0])}%")
             else:
                 ands.append(f"{doc} ~* %s")
                 params.append(any_of(options))
@@ -252,7 +258,7 @@ def _lead_sql(case: Case, person) -> tuple[str, list]:
     if person.is_sdr:
         owner = " AND owner_id = %s"
         params.append(person.pk)
-    escaped = escape(query)
+    escaped = like_escape(query)
     sql = (
         "SELECT id, first_name, last_name, email, company, phone FROM leads_lead"
         f" WHERE id IN (SELECT id FROM leads_lead WHERE ({where}){owner} LIMIT {CANDIDATES})"
