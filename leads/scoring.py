@@ -178,6 +178,16 @@ def _matches(criterion: FitCriterion, value) -> bool:
     return value in criterion.accepted
 
 
+def fit_of(lead, criteria: list[FitCriterion]) -> tuple[int, str]:
+    """``compute_fit``'s score and grade alone, without the per-criterion explanation: what a
+    writer of many leads at once (an import) stores."""
+    max_points = sum(c.points for c in criteria)
+    if not max_points:
+        return 0, fit_letter(0)
+    score = 100 * sum(c.points for c in criteria if _matches(c, getattr(lead, c.field))) // max_points
+    return score, fit_letter(score)
+
+
 def compute_fit(lead, criteria: list[FitCriterion] | None = None) -> FitResult:
     """Score one lead against the profile, criterion by criterion."""
     criteria = active_criteria() if criteria is None else criteria
