@@ -246,11 +246,20 @@ class Activity(models.Model):
     )
     note = models.TextField(blank=True, max_length=2000)
     outcome = models.CharField(max_length=16, choices=TouchOutcome.choices, blank=True)
+    # The import whose row said the person did this (its undo removes it).
+    import_job = models.ForeignKey(
+        "leads.ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
         verbose_name_plural = "activities"
-        indexes = [models.Index(fields=["lead", "-occurred_at"], name="activity_lead_time")]
+        indexes = [
+            models.Index(fields=["lead", "-occurred_at"], name="activity_lead_time"),
+            models.Index(
+                fields=["import_job"], name="activity_import", condition=Q(import_job__isnull=False)
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.points:g})"

@@ -116,6 +116,7 @@ class BatchResult:
     customers: int = 0
     reviews: int = 0
     disqualified: int = 0
+    activities: int = 0
     warnings: list[ImportRowError] = field(default_factory=list)
     seen: Seen = field(default_factory=Seen)
 
@@ -192,6 +193,11 @@ def write_batch(
     won: list[int] = []
     created = _create_leads(job, new, context, now, system=system, tag_ids=tag_ids, result=result, won=won)
     _merge_known(job, known, context, now, system=system, result=result, won=won)
+    from .import_activity import record_source_activities  # it builds on this module's helpers
+
+    result.activities = record_source_activities(
+        job, [*zip(new, created, strict=True), *known], context, now, system=system
+    )
     result.warnings = [
         ImportRowError(
             job=job, line=r.line, reason="; ".join(r.warnings)[:500], email=r.row.email[:254], warning=True
