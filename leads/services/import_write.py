@@ -24,7 +24,7 @@ from work.models import SlaPolicy, WorkItem
 
 from .. import importing
 from ..import_status import resolve_outcome
-from ..models import ActivitySource, ImportJob, ImportRowError, Lead, LeadEvent, LeadImport, Tag
+from ..models import ActivitySource, ImportJob, ImportRowError, Lead, LeadEvent, LeadImport, LeadRedirect, Tag
 from ..scoring import compute_fit
 from ..signals import customers_imported, sales_ready
 from .common import FIT_FIELDS, PROMOTABLE
@@ -158,6 +158,9 @@ def write_batch(
         lead.email: lead
         for lead in Lead.objects.select_for_update(of=("self",)).filter(email__in={r.row.email for r in rows})
     }
+    by_email |= LeadRedirect.objects.survivors_by_email(
+        {r.row.email for r in rows} - by_email.keys(), lock=True
+    )
     matched = {lead.pk for lead in [*by_id.values(), *by_email.values()]}
     linked = (
         set(LeadImport.objects.filter(job=job, lead_id__in=matched).values_list("lead_id", flat=True))
