@@ -6,13 +6,16 @@ by the undo."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.contrib.messages import get_messages
 from django.db import connection
+from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from leads import importing
 from leads.models import NO_ENGAGEMENT, Activity, ActivityKind, ActivitySource, ActivityWeight, Lead
 from leads.scoring import engagement_value
-from leads.services import capture_lead, undo_import
+from leads.services import capture_lead, undo_import, undo_offer
 from tests.leads.import_jobs import csv_bytes, run
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
@@ -167,8 +170,6 @@ def test_the_activities_cost_the_same_queries_whatever_the_batch_size(marketing)
 
 def test_the_import_page_says_how_many_activities_were_recorded(marketing, client_for):
     job = run(marketing, csv_bytes(HS, hs_row()))
-    from django.urls import reverse
-
     page = client_for(marketing).get(reverse("leads:import_detail", args=[job.pk]))
     assert 'id="activity-count">1</strong> activities recorded' in page.content.decode()
 
@@ -178,3 +179,16 @@ def test_an_activity_older_than_everything_else_still_counts_its_decayed_share(m
 
     value = engagement_value(Lead.objects.get().engagement_key, NOW)
     assert value == pytest.approx(20 * 2 ** (-140 / 14 - 9 / 24 / 14))
+
+
+def test_the_undo_says_it_took_the_activities_out(marketing, client_for, frozen):
+    capture_lead(email="ana@lima.example", details={}, via="web")
+    job = run(marketing, csv_bytes(HS, hs_row()))
+    frozen.shift(3600)
+    offer = render_to_string("leads/_import_undo.html", {"job": job, "undo": undo_offer(job)})
+    assert "takes out the activities it recorded" in offer
+
+    response = client_for(marketing).post(reverse("leads:import_undo", args=[job.pk]))
+
+    [message] = [str(m) for m in get_messages(response.wsgi_request)]
+    assert message.endswith("1 known leads put back. 1 imported activities were taken out.")
