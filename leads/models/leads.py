@@ -332,7 +332,7 @@ class LeadRedirectQuerySet(models.QuerySet["LeadRedirect"]):
         redirects = (
             self.filter(email__in=emails)
             .exclude(email="")
-            .select_related("lead")
+            .select_related("lead__owner")  # a refusal names the owner (prospects)
             .order_by("merged_at", "old_id")
         )
         if lock:

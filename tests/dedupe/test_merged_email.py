@@ -9,6 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accounts import services as prospecting
+from accounts.models import Account
 from dedupe.services import merge_leads
 from leads.models import Lead, LeadRedirect
 from leads.services import capture_lead, process_submissions
@@ -114,3 +116,14 @@ def test_the_redirect_is_looked_up_once_and_only_for_an_address_no_lead_has(surv
     assert redirect_lookups("someone@else.example") == 1
     assert redirect_lookups("ana@old.example") == 1
     assert Lead.objects.count() == 2
+
+
+def test_a_prospect_with_the_old_address_is_refused_as_the_known_lead(survivor, outbound_sdr):
+    acme = Account.objects.create(name="Acme", domain="old.example", prospector=outbound_sdr)
+    result = prospecting.add_prospects(
+        account_id=acme.pk, by=outbound_sdr, rows=[{"email": "ana@old.example"}], via="manual"
+    )
+
+    assert result.created == []
+    assert result.refused[0].reason == "already a lead (status Nurture, no owner)"
+    only_ana(survivor)
