@@ -69,15 +69,19 @@ def row_activities(row: importing.CleanRow, *, system: str, now: datetime) -> It
 
 def record_source_activities(
     job: ImportJob,
-    pairs: Iterable[tuple[SourceRow, Lead]],
+    *,
+    new: Iterable[tuple[SourceRow, Lead]],
+    known: Iterable[tuple[SourceRow, Lead]],
     context: ScoringContext,
     now: datetime,
-    *,
     system: str,
 ) -> int:
-    """Add the activities the rows say happened to their leads (new or known) and their points
-    to the leads' engagement; returns how many were added (a dry run counts them too: its
-    batch is rolled back). ``pairs`` are each row with its lead, every lead once."""
+    """Add the activities the rows say happened to their leads and their points to the leads'
+    engagement; returns how many were added (a dry run counts them too: its batch is rolled
+    back). ``new`` and ``known`` are each row with its lead (just created, or matched), every
+    lead once. Under the *keep* policy ("change nothing on known people") known people get
+    none."""
+    pairs = [*new, *(known if job.merge_policy != ImportJob.MergePolicy.KEEP else ())]
     wanted = [
         (lead, activity) for r, lead in pairs for activity in row_activities(r.row, system=system, now=now)
     ]

@@ -199,7 +199,7 @@ def write_batch(
     from .import_activity import record_source_activities  # it builds on this module's helpers
 
     result.activities = record_source_activities(
-        job, [*zip(new, created, strict=True), *known], context, now, system=system
+        job, new=zip(new, created, strict=True), known=known, context=context, now=now, system=system
     )
     result.warnings = [
         ImportRowError(

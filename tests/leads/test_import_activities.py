@@ -13,7 +13,15 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from leads import importing
-from leads.models import NO_ENGAGEMENT, Activity, ActivityKind, ActivitySource, ActivityWeight, Lead
+from leads.models import (
+    NO_ENGAGEMENT,
+    Activity,
+    ActivityKind,
+    ActivitySource,
+    ActivityWeight,
+    ImportJob,
+    Lead,
+)
 from leads.scoring import engagement_value
 from leads.services import capture_lead, undo_import, undo_offer
 from tests.leads.import_jobs import csv_bytes, run
@@ -192,3 +200,18 @@ def test_the_undo_says_it_took_the_activities_out(marketing, client_for, frozen)
 
     [message] = [str(m) for m in get_messages(response.wsgi_request)]
     assert message.endswith("1 known leads put back. 1 imported activities were taken out.")
+
+
+def test_keep_changes_nothing_on_a_known_person_not_even_their_activities(marketing):
+    known = capture_lead(email="ana@lima.example", details={}, via="web").lead
+    before = Lead.objects.values().get(pk=known.pk)
+
+    job = run(
+        marketing,
+        csv_bytes(HS, hs_row(), hs_row(email="new@x.example")),
+        merge_policy=ImportJob.MergePolicy.KEEP,
+    )
+
+    assert Lead.objects.values().get(pk=known.pk) == before
+    assert not known.activities.filter(source=ActivitySource.IMPORT).exists()
+    assert job.activity_count == 1  # the new person's
