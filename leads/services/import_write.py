@@ -20,12 +20,13 @@ from notifications.services import News, notify
 from work import services as work
 from work.models import SlaPolicy, WorkItem
 
-from .. import importing
 from ..import_status import resolve_outcome
-from ..models import ActivitySource, ImportJob, ImportRowError, Lead, LeadEvent, LeadImport, Tag
+from ..models import ActivitySource, ImportJob, ImportRowError, Lead, LeadEvent, LeadImport, LeadRedirect, Tag
 from ..scoring import fit_of
 from ..signals import customers_imported, sales_ready
 from .common import FIT_FIELDS, PROMOTABLE
+from .import_activity import record_source_activities
+from .import_rows import SYSTEM_NAMES, SourceRow
 from .scoring import ScoringContext
 
 Outcome = ImportJob.Outcome
@@ -50,6 +51,7 @@ MERGE_FIELDS = (
 # What matching and merging read of a known lead (a batch loads up to a thousand of them).
 KNOWN_LEAD_FIELDS = (
     "id",
+    "engagement_key",  # an imported activity adds to it
     "email",
     *MERGE_FIELDS,
     "external_id",
@@ -60,7 +62,6 @@ KNOWN_LEAD_FIELDS = (
     "status_reason",
 )
 REVIEW_TAG = "Review: open opportunity"
-SYSTEM_NAMES = {"salesforce": "Salesforce", "hubspot": "HubSpot"}
 # A known lead takes the file's outcome only from marketing's hands, and only when the file
 # says it is over: a lead an SDR or an AE is working is not moved by a file.
 KNOWN_LEAD_OUTCOMES: dict[str, str] = {
@@ -74,28 +75,6 @@ NEW_LEAD_STATUS: dict[str, str] = {
     Outcome.CUSTOMER: Lead.Status.WON,
     Outcome.DISQUALIFIED: Lead.Status.DISQUALIFIED,
 }
-
-
-@dataclass(slots=True)
-class SourceRow:
-    """One cleaned row and what the source said beyond the lead's fields."""
-
-    line: int
-    row: importing.CleanRow
-    stage: str
-    score: str
-    warnings: list[str]
-
-    @classmethod
-    def of(cls, line: int, row: importing.CleanRow, raw: dict) -> "SourceRow":
-        return cls(
-            line=line, row=row, stage=row.source_stage, score=row.source_score, warnings=list(row.warnings)
-        )
-
-    @property
-    def attributes(self) -> dict[str, str]:
-        found = {"stage": self.stage, "score": self.score, "status": self.row.external_status}
-        return {key: value for key, value in found.items() if value}
 
 
 @dataclass
@@ -126,6 +105,7 @@ class BatchResult:
     customers: int = 0
     reviews: int = 0
     disqualified: int = 0
+    activities: int = 0
     warnings: list[ImportRowError] = field(default_factory=list)
     seen: Seen = field(default_factory=Seen)
 
@@ -170,6 +150,9 @@ def write_batch(
         .only(*KNOWN_LEAD_FIELDS)
         .filter(email__in={r.row.email for r in rows})
     }
+    by_email |= LeadRedirect.objects.survivors_by_email(
+        {r.row.email for r in rows} - by_email.keys(), lock=True
+    )
     matched = {lead.pk for lead in [*by_id.values(), *by_email.values()]}
     linked = (
         set(LeadImport.objects.filter(job=job, lead_id__in=matched).values_list("lead_id", flat=True))
@@ -205,6 +188,9 @@ def write_batch(
     won: list[int] = []
     created = _create_leads(job, new, context, now, system=system, tag_ids=tag_ids, result=result, won=won)
     _merge_known(job, known, context, now, system=system, result=result, won=won)
+    result.activities = record_source_activities(
+        job, new=zip(new, created, strict=True), known=known, context=context, now=now, system=system
+    )
     result.warnings = [
         ImportRowError(
             job=job, line=r.line, reason="; ".join(r.warnings)[:500], email=r.row.email[:254], warning=True
