@@ -139,7 +139,10 @@ class LeadImport(models.Model):
         UPDATED = "updated", "Updated"
         UNCHANGED = "unchanged", "Already known, unchanged"
 
-    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="lead_links")
+    # No index of its own: the unique (job, lead) serves "the job's links", and without a
+    # job-only index the planner cannot pick it to filter a whole job's links by a batch's
+    # leads (stale statistics during an import made it do so, once per batch).
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="lead_links", db_index=False)
     lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="import_links")
     line = models.PositiveIntegerField()
     action = models.CharField(max_length=10, choices=Action.choices)

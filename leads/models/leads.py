@@ -183,8 +183,11 @@ class Lead(models.Model):
             models.Index(fields=["hand_raiser"], name="lead_hand_raisers", condition=Q(hand_raiser=True)),
             models.Index(fields=["first_seen_at"], name="lead_first_seen"),
             # A re-import matches a row to its lead by the source system's id.
+            # The source's id first: an import looks up a batch's ids with "IN (...)", which
+            # is then the index condition whatever the statistics say of the system (stale
+            # during an import, they once made PostgreSQL filter every Salesforce lead).
             models.Index(
-                fields=["external_system", "external_id"],
+                fields=["external_id", "external_system"],
                 name="lead_external_id",
                 condition=~Q(external_id=""),
             ),

@@ -140,6 +140,7 @@ def write_batch(
             .only(*KNOWN_LEAD_FIELDS)
             .filter(external_system=system, external_id__in=ids)
             .exclude(external_id="")
+            .order_by("pk")  # locks taken in one order by every writer
         }
         if ids
         else {}
@@ -149,16 +150,21 @@ def write_batch(
         for lead in Lead.objects.select_for_update(of=("self",))
         .only(*KNOWN_LEAD_FIELDS)
         .filter(email__in={r.row.email for r in rows})
+        .order_by("pk")
     }
     by_email |= LeadRedirect.objects.survivors_by_email(
         {r.row.email for r in rows} - by_email.keys(), lock=True
     )
     matched = {lead.pk for lead in [*by_id.values(), *by_email.values()]}
-    linked = (
-        set(LeadImport.objects.filter(job=job, lead_id__in=matched).values_list("lead_id", flat=True))
-        if matched
-        else set()
-    )
+    # The batch's leads' links, filtered to this job here: asked by lead only, the query can
+    # only be answered by the (lead, job) index, one probe per lead. With the job in the query,
+    # statistics that lag behind a running import made PostgreSQL read every link of the job
+    # for every batch. A lead has one link per import that touched it.
+    linked = {
+        lead_id
+        for lead_id, job_id in LeadImport.objects.filter(lead_id__in=matched).values_list("lead_id", "job_id")
+        if job_id == job.pk
+    }
     new: list[SourceRow] = []
     known: list[tuple[SourceRow, Lead]] = []
     for r in rows:
