@@ -7,7 +7,8 @@ Evidence, strongest first:
   ``www.acme.com``, ``eu.acme.com`` and ``acme.com`` meet; ``acme.co.uk`` keeps its three
   labels). A free-mail domain (``accounts.services.email_domain``'s list) never counts;
 - ``name``: the same normalised name (lower case, accents, punctuation and legal suffixes such
-  as GmbH, AG, Inc, Ltd, LLC, S.A., S.L., SAS, BV removed: "ACME GmbH" and "Acme, Inc." meet);
+  as GmbH, AG, Inc, Ltd, LLC, S.A., S.L., SAS, BV removed, the list the person finder strips
+  too, ``kit.legal_forms``: "ACME GmbH" and "Acme, Inc." meet);
 - ``similar``: normalised names pg_trgm's ``similarity`` (the same trigrams, computed here)
   finds alike ("Acme Widgets" and "Acme Widget"). Each name is compared with the few that follow
   it in sorted order, on PostgreSQL and SQLite alike. A self-join probing search's trigram
@@ -35,14 +36,11 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import Account, Contact, Opportunity
 from accounts.services import email_domain
+from kit.legal_forms import LEGAL_SUFFIXES
 from renewals.models import Contract
 
 from .models import DismissedPair, Kind
 
-# Tokens dropped from the end of a name: the legal forms in a company's name, not its identity.
-LEGAL_SUFFIXES = frozenset(
-    ["gmbh", "ag", "inc", "ltd", "llc", "sa", "sl", "sas", "bv", "kg", "co", "corp", "plc", "limited", "srl"]
-)
 # Second-level labels under a country code that are registries, not companies (acme.co.uk).
 _SECOND_LEVEL = frozenset(["co", "com", "net", "org", "ac", "gov", "edu", "ne", "or", "gv", "ltd", "plc"])
 # A name shared by more accounts than this pairs each with the oldest only (not n² pairs).
