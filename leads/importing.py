@@ -53,6 +53,12 @@ CANONICAL_KEYS = (
     "external_created_at",
     "source_stage",
     "source_score",
+    # What the person last did, in the source's words: each date becomes an activity
+    # (``leads.services.import_activity``).
+    "last_activity_at",
+    "last_engagement_at",
+    "recent_conversion_at",
+    "recent_conversion",
 )
 
 # How the mapping screen names each canonical key.
@@ -74,6 +80,10 @@ FIELD_LABELS = {
     "source_score": "Source score",
     "rating": "Rating",
     "external_created_at": "Created date (first seen)",
+    "last_activity_at": "Last activity date",
+    "last_engagement_at": "Last engagement date",
+    "recent_conversion_at": "Recent conversion date",
+    "recent_conversion": "Recent conversion (form name)",
 }
 
 # Column labels exactly as each CRM prints them in the sample exports.
@@ -93,6 +103,8 @@ SALESFORCE_COLUMNS = {
     "Country": "country",
     "Rating": "rating",
     "Created Date": "external_created_at",
+    "Last Activity": "last_activity_at",
+    "Last Activity Date": "last_activity_at",
 }
 HUBSPOT_COLUMNS = {
     "Record ID": "external_id",
@@ -111,6 +123,10 @@ HUBSPOT_COLUMNS = {
     "Create Date": "external_created_at",
     "Lifecycle Stage": "source_stage",
     "HubSpot Score": "source_score",
+    "Last Activity Date": "last_activity_at",
+    "Last Engagement Date": "last_engagement_at",
+    "Recent Conversion Date": "recent_conversion_at",
+    "Recent Conversion": "recent_conversion",
 }
 GENERIC_COLUMNS = {
     "external_id": ("id", "external id", "lead id", "record id", "contact id"),
@@ -137,6 +153,10 @@ GENERIC_COLUMNS = {
     "external_created_at": ("created", "created date", "create date", "created at", "date created"),
     "source_stage": ("lifecycle stage", "lifecyclestage", "stage"),
     "source_score": ("score", "lead score", "hubspot score"),
+    "last_activity_at": ("last activity", "last activity date"),
+    "last_engagement_at": ("last engagement", "last engagement date"),
+    "recent_conversion_at": ("recent conversion date", "last conversion date"),
+    "recent_conversion": ("recent conversion", "last conversion"),
 }
 FORMATS = ("salesforce", "hubspot", "generic")
 
@@ -505,7 +525,10 @@ _TEXT_FIELDS = (
     ("external_status", 100, "external status"),
     ("source_stage", 100, "source stage"),
     ("source_score", 40, "source score"),
+    ("recent_conversion", 200, "recent conversion"),
 )
+# The columns saying when the person last did something, read like the created date.
+ACTIVITY_DATE_KEYS = ("recent_conversion_at", "last_engagement_at", "last_activity_at")
 _EXTERNAL_ID_MAX_LENGTH = 64
 _INDUSTRY_MAX_LENGTH = 100
 _STATUS_MAX_LENGTH = 100
@@ -551,6 +574,10 @@ class CleanRow:
     external_created_at: datetime | None
     source_stage: str = ""
     source_score: str = ""
+    # When the source says the person last did something (``ACTIVITY_DATE_KEYS``), and the
+    # form of their recent conversion.
+    activity_dates: dict[str, datetime] = field(default_factory=dict)
+    recent_conversion: str = ""
     warnings: list[str] = field(default_factory=list)
 
 
@@ -616,10 +643,17 @@ def clean_row(raw: dict[str, str], *, shorten: bool = True) -> CleanRow:
         external_id=external_id,
         external_status=text["external_status"],
         rating=cleaning.rating_from_external(get("rating", "")),
-        external_created_at=bounds.moment_or_none(
-            cleaning.parse_datetime_loose(get("external_created_at", ""))
-        ),
+        external_created_at=_moment(get("external_created_at", "")),
         source_stage=text["source_stage"],
         source_score=text["source_score"],
+        activity_dates={key: moment for key in ACTIVITY_DATE_KEYS if (moment := _moment(get(key, "")))},
+        recent_conversion=text["recent_conversion"],
         warnings=warnings,
     )
+
+
+def _moment(raw: str) -> datetime | None:
+    """A date column (created, last activity...): the moment, or None when it is empty or
+    unreadable (an unknown detail is no reason to lose a lead). A future moment is kept as
+    written; the writer clamps what it records to the import's time."""
+    return bounds.moment_or_none(cleaning.parse_datetime_loose(raw))

@@ -101,6 +101,19 @@ def add_engagement(key: float, points: float, at: datetime, half_life_days: floa
     return high + math.log2(1.0 + 2.0 ** (low - high)) + time_term
 
 
+def remove_engagement(key: float, points: float, at: datetime, half_life_days: float | None = None) -> float:
+    """The key after taking back ``points`` that arrived at ``at`` (undoing an activity): the
+    inverse of ``add_engagement``, in log space as well. Nothing left (or less than rounding
+    leaves) is ``NO_ENGAGEMENT``."""
+    if key <= NO_ENGAGEMENT or points <= 0:
+        return key
+    taken = engagement_key(points, at, half_life_days)
+    # 2**key - 2**taken, as log2: key + log2(1 - 2**(taken - key)).
+    if taken >= key - 1e-9:
+        return NO_ENGAGEMENT
+    return key + math.log2(1.0 - 2.0 ** (taken - key))
+
+
 def engagement_digit(key: float, now: datetime | None = None, half_life_days: float | None = None) -> int:
     value = engagement_value(key, now, half_life_days)
     for digit, floor in ENGAGEMENT_DIGITS:
@@ -176,6 +189,16 @@ def _matches(criterion: FitCriterion, value) -> bool:
             return False
         return not (criterion.maximum is not None and value > criterion.maximum)
     return value in criterion.accepted
+
+
+def fit_of(lead, criteria: list[FitCriterion]) -> tuple[int, str]:
+    """``compute_fit``'s score and grade alone, without the per-criterion explanation: what a
+    writer of many leads at once (an import) stores."""
+    max_points = sum(c.points for c in criteria)
+    if not max_points:
+        return 0, fit_letter(0)
+    score = 100 * sum(c.points for c in criteria if _matches(c, getattr(lead, c.field))) // max_points
+    return score, fit_letter(score)
 
 
 def compute_fit(lead, criteria: list[FitCriterion] | None = None) -> FitResult:

@@ -19,3 +19,9 @@ hand_raised = Signal()
 # contacts live above ``leads``; ``renewals`` connects its receiver here and makes them
 # customer accounts with an AM.
 customers_imported = Signal()
+
+# Sent while an import is undone (``leads.services.undo_import``), inside its transaction,
+# with ``job_id``, ``lead_ids`` (the leads it created that the undo is about to remove, still
+# there) and ``since`` (when the import finished). ``renewals`` removes the customer accounts
+# and contacts the import made for them that nobody touched since.
+import_undone = Signal()

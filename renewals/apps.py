@@ -9,7 +9,7 @@ class RenewalsConfig(AppConfig):
         from accounts.models import Opportunity
         from accounts.signals import opportunity_won
         from leads.models import Lead
-        from leads.signals import customers_imported
+        from leads.signals import customers_imported, import_undone
         from sdr.registry import register_claimer
 
         from . import services
@@ -21,5 +21,7 @@ class RenewalsConfig(AppConfig):
         customers_imported.connect(
             services.on_customers_imported, sender=Lead, dispatch_uid="renewals.customers_imported"
         )
+        # Undoing such an import removes the accounts and contacts it made, untouched since.
+        import_undone.connect(services.on_import_undone, sender=Lead, dispatch_uid="renewals.import_undone")
         # Leads from people at customer accounts go to the account's AM, not to the SDRs.
         register_claimer(services.claim_expansion_leads)

@@ -298,3 +298,26 @@ class ContractActivity(models.Model):
 
     def __str__(self) -> str:
         return f"Activity {self.activity_id} on contract {self.contract_id}"
+
+
+class ImportedRecord(models.Model):
+    """An account or a contact an import made for a customer in its file
+    (``services.imported_customers``): what undoing that import removes again, while nobody
+    touched it since (``services.remove_imported_customers``)."""
+
+    job = models.ForeignKey("leads.ImportJob", on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    contact = models.ForeignKey(
+        "accounts.Contact", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(account__isnull=True) ^ Q(contact__isnull=True), name="imported_record_one_kind"
+            )
+        ]
+
+    def __str__(self) -> str:
+        made = f"account {self.account_id}" if self.account_id else f"contact {self.contact_id}"
+        return f"import {self.job_id} made {made}"

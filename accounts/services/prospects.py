@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from kit.csvfiles import ImportFormatError
 from leads import importing
-from leads.models import ActivityKind, ActivitySource, Channel, Lead
+from leads.models import ActivityKind, ActivitySource, Channel, Lead, LeadRedirect
 from leads.services import Capture, capture_many
 from team.models import User
 
@@ -153,6 +153,7 @@ def _write(
     emails = [r.clean.email for r in rows]
     with transaction.atomic():
         leads = {lead.email: lead for lead in Lead.objects.select_related("owner").filter(email__in=emails)}
+        leads |= LeadRedirect.objects.survivors_by_email(set(emails) - leads.keys())  # merged addresses
         contacts = {
             contact.email: contact
             for contact in Contact.objects.select_related("account").filter(email__in=emails)

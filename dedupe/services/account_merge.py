@@ -36,6 +36,8 @@ MOVED_RELATIONS: dict[tuple[str, str], str] = {
     ("renewals.Contract", "account"): "contracts",
     ("renewals.AccountEvent", "account"): "events",
     ("accounts.AccountRedirect", "account"): "redirects",
+    # That an import made the account: undoing it finds the survivor, touched (it has a redirect).
+    ("renewals.ImportedRecord", "account"): "import_records",
 }
 # The values a person chooses between, field by field; the rest follow rules (docstring).
 ACCOUNT_FIELDS = ("name", "domain", "industry", "country", "employees", "prospector")

@@ -28,8 +28,9 @@ moments are the earlier ones; the source attributes are united (the survivor's w
 is recomputed from the merged values.
 
 The merged lead's email is kept in ``MergeRecord.merged_values`` and said in the survivor's
-timeline, not as a second address: a later capture with that old email creates a new lead,
-which the finder then proposes again (same name and company, or phone).
+timeline, not as a second address; the address the survivor does not keep is on its redirect
+(``LeadRedirect.email``), so a later web form, API call, capture or import row with it finds the
+survivor instead of making the person again.
 
 Refused: a lead already merged (gone), the same lead twice, an unknown field or side in
 ``chosen``, and two leads that each have a live opportunity (handed off or open: a lead has one
@@ -241,6 +242,7 @@ def merge_leads(
         keep, gone = _lock_pair(survivor_id, merged_id)
         _check_live_opportunities(keep, gone)
         before = _snapshot(gone)
+        addresses = {keep.email, gone.email}
         moved = _move_relations(keep, gone, by=by, now=now)
         _take_values(keep, gone, chosen)
         record = MergeRecord.objects.create(
@@ -257,7 +259,9 @@ def merge_leads(
         LeadRedirect.objects.filter(lead_id=gone.pk).update(lead_id=keep.pk)  # before the cascade
         gone.delete()
         keep.save()
-        LeadRedirect.objects.create(old_id=merged_id, lead=keep, merged_at=now)
+        # The address the survivor does not keep goes on reaching it (capture, API, imports).
+        (left,) = addresses - {keep.email} or {""}
+        LeadRedirect.objects.create(old_id=merged_id, lead=keep, merged_at=now, email=left)
         taken = [k for k in LEAD_FIELDS if chosen.get(k) == "merged"]
         LeadEvent.objects.create(
             lead=keep,

@@ -352,7 +352,9 @@ def _marketing(user, scope: Scope, now: datetime) -> tuple[list[Line], list[Sect
     for r in ranked[:3]:
         each = money(r.cost_per_qualified) if r.cost_per_qualified is not None else "—"
         lines.append(Line(r.label, f"{each} per qualified ({r.qualified:,} qualified)", overview_path()))
-    lines.append(Line("Leads captured", f"{total.leads:,} ({total.mqls:,} MQLs)", overview_path()))
+    # The cohort's count, as the money page counts it: an imported lead is new in the week its
+    # source first saw the person, not in the week of the import.
+    lines.append(Line("New leads (first seen)", f"{total.leads:,} ({total.mqls:,} MQLs)", overview_path()))
     sections = [
         Section(
             "By campaign: spend, leads, qualified, cost per qualified",

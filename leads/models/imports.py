@@ -75,6 +75,11 @@ class ImportJob(models.Model):
     customer_count = models.PositiveIntegerField(default=0)
     review_count = models.PositiveIntegerField(default=0)
     disqualified_count = models.PositiveIntegerField(default=0)
+    activity_count = models.PositiveIntegerField(
+        default=0,
+        db_default=0,
+        help_text="Activities recorded from the rows' last-activity and conversion dates.",
+    )
     failure = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -246,11 +246,20 @@ class Activity(models.Model):
     )
     note = models.TextField(blank=True, max_length=2000)
     outcome = models.CharField(max_length=16, choices=TouchOutcome.choices, blank=True)
+    # The import whose row said the person did this (its undo removes it).
+    import_job = models.ForeignKey(
+        "leads.ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
         verbose_name_plural = "activities"
-        indexes = [models.Index(fields=["lead", "-occurred_at"], name="activity_lead_time")]
+        indexes = [
+            models.Index(fields=["lead", "-occurred_at"], name="activity_lead_time"),
+            models.Index(
+                fields=["import_job"], name="activity_import", condition=Q(import_job__isnull=False)
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.points:g})"
@@ -311,12 +320,46 @@ class Tag(models.Model):
         return self.name
 
 
+class LeadRedirectQuerySet(models.QuerySet["LeadRedirect"]):
+    def survivors_by_email(self, emails: "set[str]", *, lock: bool = False) -> dict[str, Lead]:
+        """The survivor each of these emails (normalised) reaches through a merge: one indexed
+        query, for the emails no lead has (a capture or an import asks only for those). With
+        ``lock`` the survivors are locked, as the leads found by their own email are. The most
+        recent merge wins when an address was left twice."""
+        if not emails:
+            return {}
+        # "<> ''" lets PostgreSQL use the partial index for a long list (an import's batch).
+        redirects = (
+            self.filter(email__in=emails)
+            .exclude(email="")
+            .select_related("lead__owner")  # a refusal names the owner (prospects)
+            .order_by("merged_at", "old_id")
+        )
+        if lock:
+            redirects = redirects.select_for_update(of=("lead",))
+        return {redirect.email: redirect.lead for redirect in redirects}
+
+
 class LeadRedirect(models.Model):
-    """A lead merged into another (``dedupe``): its old id answers with the survivor."""
+    """A lead merged into another (``dedupe``): its old id answers with the survivor, and so
+    does the address the survivor no longer has (``email``), so a web form, the API or an import
+    with it finds the survivor instead of making the person again."""
 
     old_id = models.PositiveBigIntegerField(primary_key=True)
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
     merged_at = models.DateTimeField(default=timezone.now)
+    email = models.CharField(
+        max_length=254,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The address the merge left behind (normalised), reaching the survivor.",
+    )
+
+    objects = LeadRedirectQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["email"], name="lead_redirect_email", condition=~Q(email=""))]
 
     def __str__(self) -> str:
         return f"lead {self.old_id} -> {self.lead_id}"

@@ -21,6 +21,7 @@ from ..models import (
     Channel,
     Lead,
     LeadEvent,
+    LeadRedirect,
 )
 from ..scoring import add_engagement, compute_fit
 from ..signals import hand_raised, sales_ready
@@ -104,6 +105,7 @@ def _capture_attempt(captures: Sequence[Capture], context: ScoringContext) -> li
         lead.email: lead
         for lead in Lead.objects.select_for_update().filter(email__in={c.email for c in captures})
     }
+    leads |= _survivors(leads, {c.email for c in captures} - leads.keys())
     new: dict[str, Lead] = {}
     changed: dict[str, set[str]] = {}
     activities: list[Activity] = []
@@ -148,7 +150,8 @@ def _capture_attempt(captures: Sequence[Capture], context: ScoringContext) -> li
     if new:
         Lead.objects.bulk_create(new.values())  # an IntegrityError here retries the batch
     if changed:
-        to_update = [leads[email] for email in changed]
+        # A survivor reached by its own address and a merged one is one lead: written once.
+        to_update = list({id(leads[email]): leads[email] for email in changed}.values())
         for lead in to_update:
             lead.updated_at = now  # bulk_update does not apply auto_now
         Lead.objects.bulk_update(to_update, sorted(set().union(*changed.values()) | {"updated_at"}))
@@ -157,9 +160,26 @@ def _capture_attempt(captures: Sequence[Capture], context: ScoringContext) -> li
         item.lead_id = item.lead.pk  # the new leads have their ids now
     Activity.objects.bulk_create(activities)
     LeadEvent.objects.bulk_create(events)
-    _announce_sales_ready(leads.values())
-    _announce_hands_raised([leads[email] for email, fields in changed.items() if "hand_raiser" in fields])
+    _announce_sales_ready({id(lead): lead for lead in leads.values()}.values())
+    _announce_hands_raised(
+        list(
+            {
+                id(leads[email]): leads[email] for email, fields in changed.items() if "hand_raiser" in fields
+            }.values()
+        )
+    )
     return results
+
+
+def _survivors(found: dict[str, Lead], missing: set[str]) -> dict[str, Lead]:
+    """The leads that addresses no lead has reach through a merge (``LeadRedirect``), locked;
+    the same object as ``found``'s when a survivor was also captured by its own address. One
+    indexed query, and only when an address was not found."""
+    by_pk = {lead.pk: lead for lead in found.values()}
+    return {
+        email: by_pk.setdefault(lead.pk, lead)
+        for email, lead in LeadRedirect.objects.survivors_by_email(missing, lock=True).items()
+    }
 
 
 def _announce_sales_ready(leads) -> None:

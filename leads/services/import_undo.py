@@ -14,7 +14,9 @@ from work.models import WorkItem
 
 from ..models import Activity, ActivitySource, ImportJob, Lead, LeadEvent, LeadImport
 from ..scoring import compute_fit
+from ..signals import import_undone
 from .common import FIT_FIELDS
+from .import_activity import remove_import_activities
 from .import_write import as_json
 from .scoring import ScoringContext
 
@@ -33,6 +35,7 @@ class UndoResult:
     kept: int = 0  # leads the import created that someone worked on since: left
     reverted: int = 0  # known leads the import changed, put back
     not_reverted: int = 0  # known leads whose every imported change was changed again since
+    activities: int = 0  # activities the rows said happened, taken out (with their engagement)
 
 
 def touched_since(job: ImportJob) -> Q:
@@ -80,9 +83,12 @@ def undo_import(*, job: ImportJob, by, now: datetime | None = None) -> UndoResul
                 .distinct()
             )
             gone = [pk for pk in chunk if pk not in touched]
+            if gone:
+                import_undone.send(sender=Lead, job_id=job.pk, lead_ids=gone, since=job.finished_at)
             Lead.objects.filter(pk__in=gone).delete()
             result.removed += len(gone)
             result.kept += len(touched)
+        result.activities = remove_import_activities(job=job)
         _revert_updates(job, by, now, result)
         job.state, job.undone_at, job.undone_by = ImportJob.State.UNDONE, now, by
         job.save(update_fields=["state", "undone_at", "undone_by"])

@@ -6,28 +6,27 @@ Set-based: one lookup by external id and one by email per batch, one INSERT per 
 UPDATE per set of changed fields. ``run_import`` owns the transaction (and, in a dry run, its
 rollback)."""
 
-import json
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from kit import bulk
 from notifications.models import Kind
 from notifications.services import News, notify
 from work import services as work
 from work.models import SlaPolicy, WorkItem
 
-from .. import importing
 from ..import_status import resolve_outcome
-from ..models import ActivitySource, ImportJob, ImportRowError, Lead, LeadEvent, LeadImport, Tag
-from ..scoring import compute_fit
+from ..models import ActivitySource, ImportJob, ImportRowError, Lead, LeadEvent, LeadImport, LeadRedirect, Tag
+from ..scoring import fit_of
 from ..signals import customers_imported, sales_ready
 from .common import FIT_FIELDS, PROMOTABLE
+from .import_activity import record_source_activities
+from .import_rows import SYSTEM_NAMES, SourceRow
 from .scoring import ScoringContext
 
 Outcome = ImportJob.Outcome
@@ -49,8 +48,20 @@ MERGE_FIELDS = (
     "external_status",
     "rating",
 )
+# What matching and merging read of a known lead (a batch loads up to a thousand of them).
+KNOWN_LEAD_FIELDS = (
+    "id",
+    "engagement_key",  # an imported activity adds to it
+    "email",
+    *MERGE_FIELDS,
+    "external_id",
+    "external_system",
+    "source_attributes",
+    "first_seen_at",
+    "status",
+    "status_reason",
+)
 REVIEW_TAG = "Review: open opportunity"
-SYSTEM_NAMES = {"salesforce": "Salesforce", "hubspot": "HubSpot"}
 # A known lead takes the file's outcome only from marketing's hands, and only when the file
 # says it is over: a lead an SDR or an AE is working is not moved by a file.
 KNOWN_LEAD_OUTCOMES: dict[str, str] = {
@@ -64,28 +75,6 @@ NEW_LEAD_STATUS: dict[str, str] = {
     Outcome.CUSTOMER: Lead.Status.WON,
     Outcome.DISQUALIFIED: Lead.Status.DISQUALIFIED,
 }
-
-
-@dataclass(slots=True)
-class SourceRow:
-    """One cleaned row and what the source said beyond the lead's fields."""
-
-    line: int
-    row: importing.CleanRow
-    stage: str
-    score: str
-    warnings: list[str]
-
-    @classmethod
-    def of(cls, line: int, row: importing.CleanRow, raw: dict) -> "SourceRow":
-        return cls(
-            line=line, row=row, stage=row.source_stage, score=row.source_score, warnings=list(row.warnings)
-        )
-
-    @property
-    def attributes(self) -> dict[str, str]:
-        found = {"stage": self.stage, "score": self.score, "status": self.row.external_status}
-        return {key: value for key, value in found.items() if value}
 
 
 @dataclass
@@ -116,6 +105,7 @@ class BatchResult:
     customers: int = 0
     reviews: int = 0
     disqualified: int = 0
+    activities: int = 0
     warnings: list[ImportRowError] = field(default_factory=list)
     seen: Seen = field(default_factory=Seen)
 
@@ -147,6 +137,7 @@ def write_batch(
             lead.external_id: lead
             # "<> ''" lets PostgreSQL use the partial index lead_external_id for a long id list.
             for lead in Lead.objects.select_for_update(of=("self",))
+            .only(*KNOWN_LEAD_FIELDS)
             .filter(external_system=system, external_id__in=ids)
             .exclude(external_id="")
         }
@@ -155,8 +146,13 @@ def write_batch(
     )
     by_email = {
         lead.email: lead
-        for lead in Lead.objects.select_for_update(of=("self",)).filter(email__in={r.row.email for r in rows})
+        for lead in Lead.objects.select_for_update(of=("self",))
+        .only(*KNOWN_LEAD_FIELDS)
+        .filter(email__in={r.row.email for r in rows})
     }
+    by_email |= LeadRedirect.objects.survivors_by_email(
+        {r.row.email for r in rows} - by_email.keys(), lock=True
+    )
     matched = {lead.pk for lead in [*by_id.values(), *by_email.values()]}
     linked = (
         set(LeadImport.objects.filter(job=job, lead_id__in=matched).values_list("lead_id", flat=True))
@@ -192,6 +188,9 @@ def write_batch(
     won: list[int] = []
     created = _create_leads(job, new, context, now, system=system, tag_ids=tag_ids, result=result, won=won)
     _merge_known(job, known, context, now, system=system, result=result, won=won)
+    result.activities = record_source_activities(
+        job, new=zip(new, created, strict=True), known=known, context=context, now=now, system=system
+    )
     result.warnings = [
         ImportRowError(
             job=job, line=r.line, reason="; ".join(r.warnings)[:500], email=r.row.email[:254], warning=True
@@ -203,6 +202,46 @@ def write_batch(
     if won:
         customers_imported.send(sender=Lead, lead_ids=won, job_id=job.pk)
     return result
+
+
+# The timeline lines and import links an import writes, as rows (``kit.bulk.insert_rows``).
+EVENT_COLUMNS = (
+    "lead_id",
+    "kind",
+    "at",
+    "actor_id",
+    "campaign_id",
+    "via",
+    "from_status",
+    "to_status",
+    "message",
+)
+LINK_COLUMNS = ("job_id", "lead_id", "line", "action", "before")
+
+
+def _event(
+    job: ImportJob,
+    now: datetime,
+    lead_id: int,
+    kind: str,
+    message: str,
+    *,
+    from_status: str = "",
+    to_status: str = "",
+    campaign_id: int | None = None,
+) -> tuple:
+    """A timeline line by the import's uploader, as a row of ``EVENT_COLUMNS``."""
+    return (
+        lead_id,
+        kind,
+        now,
+        job.uploaded_by_id,
+        campaign_id,
+        ActivitySource.IMPORT,
+        from_status,
+        to_status,
+        message[:500],
+    )
 
 
 def _status_reason(system: str, r: SourceRow) -> str:
@@ -234,29 +273,36 @@ def _create_leads(
             lead.status_reason = _status_reason(system, r)
         leads.append(lead)
         outcomes.append(outcome)
-    Lead.objects.bulk_create(leads)  # sets each pk; a lost race retries the batch
+    bulk.insert(Lead, leads, with_ids=True)  # a lost race on an email retries the batch
     result.created += len(leads)
     result.customers += outcomes.count(Outcome.CUSTOMER)
     result.reviews += outcomes.count(Outcome.REVIEW)
     result.disqualified += outcomes.count(Outcome.DISQUALIFIED)
     won.extend(lead.pk for lead in leads if lead.status == Lead.Status.WON)
-    LeadEvent.objects.bulk_create(
-        LeadEvent(
-            lead_id=lead.pk,
-            kind=LeadEvent.Kind.CAPTURED,
-            at=now,
-            actor=job.uploaded_by,
-            campaign=job.campaign,
-            via=ActivitySource.IMPORT,
-            to_status=lead.status,
-            message=f"Import #{job.pk} from {job.original_name[:200]}, line {r.line}"
-            + (f": {lead.status_reason}" if lead.status_reason else ""),
-        )
-        for r, lead in zip(rows, leads, strict=True)
+    bulk.insert_rows(
+        LeadEvent,
+        EVENT_COLUMNS,
+        [
+            _event(
+                job,
+                now,
+                lead.pk,
+                LeadEvent.Kind.CAPTURED,
+                f"Import #{job.pk} from {job.original_name[:200]}, line {r.line}"
+                + (f": {lead.status_reason}" if lead.status_reason else ""),
+                to_status=lead.status,
+                campaign_id=job.campaign_id,
+            )
+            for r, lead in zip(rows, leads, strict=True)
+        ],
     )
-    LeadImport.objects.bulk_create(
-        LeadImport(job=job, lead_id=lead.pk, line=r.line, action=LeadImport.Action.CREATED)
-        for r, lead in zip(rows, leads, strict=True)
+    bulk.insert_rows(
+        LeadImport,
+        LINK_COLUMNS,
+        [
+            (job.pk, lead.pk, r.line, LeadImport.Action.CREATED, None)
+            for r, lead in zip(rows, leads, strict=True)
+        ],
     )
     links = [(lead.pk, tag_id) for lead in leads for tag_id in tag_ids]
     if Outcome.REVIEW in outcomes:
@@ -268,10 +314,8 @@ def _create_leads(
             for lead, outcome in zip(leads, outcomes, strict=True)
             if outcome == Outcome.REVIEW
         ]
-    Through = Lead.tags.through
-    Through.objects.bulk_create(
-        [Through(lead_id=lead_id, tag_id=tag_id) for lead_id, tag_id in links], ignore_conflicts=True
-    )
+    Through = Lead.tags.through  # the leads are new: no link can exist yet
+    bulk.insert(Through, [Through(lead_id=lead_id, tag_id=tag_id) for lead_id, tag_id in links])
     return leads
 
 
@@ -304,8 +348,7 @@ def _lead_from_row(
         status_changed_at=now,
         updated_at=now,
     )
-    fit = compute_fit(lead, context.criteria)
-    lead.fit_score, lead.fit_grade = fit.score, fit.grade
+    lead.fit_score, lead.fit_grade = fit_of(lead, context.criteria)
     return lead
 
 
@@ -423,7 +466,9 @@ def _merge_known(
     if not known:
         return
     verb = "overwrote" if job.merge_policy == Policy.OVERWRITE else "filled"
-    links, events, changed = [], [], []
+    links: list[tuple] = []
+    events: list[tuple] = []
+    changed: list[tuple[Lead, set[str]]] = []
     for r, lead in known:
         changes = merged_values(lead, r, job.merge_policy, system)
         before = {name: [as_json(getattr(lead, name)), as_json(value)] for name, value in changes.items()}
@@ -431,19 +476,17 @@ def _merge_known(
         for name, value in changes.items():
             setattr(lead, name, value)
         if FIT_FIELDS & fields:
-            fit = compute_fit(lead, context.criteria)
-            lead.fit_score, lead.fit_grade = fit.score, fit.grade
+            lead.fit_score, lead.fit_grade = fit_of(lead, context.criteria)
             fields |= {"fit_score", "fit_grade"}
         described = [name.replace("_", " ") for name in changes]
         if described:
             events.append(
-                LeadEvent(
-                    lead_id=lead.pk,
-                    kind=LeadEvent.Kind.UPDATED,
-                    at=now,
-                    actor=job.uploaded_by,
-                    via=ActivitySource.IMPORT,
-                    message=f"Import #{job.pk} {verb} {', '.join(described)}"[:500],
+                _event(
+                    job,
+                    now,
+                    lead.pk,
+                    LeadEvent.Kind.UPDATED,
+                    f"Import #{job.pk} {verb} {', '.join(described)}",
                 )
             )
         outcome = resolve_outcome(job.status_map, r.row.external_status, r.stage)
@@ -453,17 +496,14 @@ def _merge_known(
             before["status"] = [lead.status, to]
             before["status_reason"] = [lead.status_reason, reason]
             events.append(
-                LeadEvent(
-                    lead_id=lead.pk,
-                    kind=LeadEvent.Kind.STATUS,
-                    at=now,
-                    actor=job.uploaded_by,
-                    via=ActivitySource.IMPORT,
+                _event(
+                    job,
+                    now,
+                    lead.pk,
+                    LeadEvent.Kind.STATUS,
+                    f"Import #{job.pk}: {reason or 'a customer in ' + SYSTEM_NAMES.get(system, 'the source')}",
                     from_status=lead.status,
                     to_status=to,
-                    message=f"Import #{job.pk}: {reason or 'a customer in ' + SYSTEM_NAMES.get(system, 'the source')}"[
-                        :500
-                    ],
                 )
             )
             lead.status, lead.status_reason, lead.status_changed_at, lead.team_id = to, reason, now, None
@@ -479,57 +519,8 @@ def _merge_known(
             result.updated += 1
         else:
             result.unchanged += 1
-        links.append(
-            LeadImport(
-                job=job,
-                lead_id=lead.pk,
-                line=r.line,
-                action=LeadImport.Action.UPDATED if before else LeadImport.Action.UNCHANGED,
-                before=before or None,
-            )
-        )
-    save_changed_fields(changed)
-    LeadEvent.objects.bulk_create(events)
-    LeadImport.objects.bulk_create(links)
-
-
-def save_changed_fields(changed: list[tuple[Lead, set[str]]]) -> None:
-    """Write each lead's changed fields, and only those. On PostgreSQL one ``UPDATE ... FROM
-    UNNEST(...)`` for the batch (a column is set only on the rows that changed it); Django's
-    ``bulk_update`` builds a CASE per row and field in Python, slower than the import itself.
-    Elsewhere (SQLite) one ``bulk_update`` per set of changed fields."""
-    if not changed:
-        return
-    if connection.vendor != "postgresql":
-        groups: dict[frozenset[str], list[Lead]] = defaultdict(list)
-        for lead, fields in changed:
-            groups[frozenset(fields)].append(lead)
-        for group, leads in groups.items():
-            Lead.objects.bulk_update(leads, sorted(group))
-        return
-    names = sorted(set().union(*(fields for _, fields in changed)))
-    concrete = {f.name: f for f in Lead._meta.concrete_fields}
-    model_fields = [concrete[name] for name in names]
-    arrays: list[list] = [[lead.pk for lead, _ in changed]]
-    types, sets = ["bigint[]"], []
-    for i, column in enumerate(model_fields):
-        is_json = column.get_internal_type() == "JSONField"
-        db_type = "text" if is_json else column.db_type(connection)  # a foreign key: its target's
-        values = []
-        for lead, fields in changed:
-            value = getattr(lead, column.attname) if column.name in fields else None
-            if value is not None:
-                value = json.dumps(value) if is_json else column.get_db_prep_save(value, connection)
-            values.append(value)
-        arrays += [[column.name in fields for _, fields in changed], values]
-        types += ["boolean[]", f"{db_type}[]"]
-        new = f"v.c{i}::jsonb" if is_json else f"v.c{i}"
-        sets.append(f'"{column.column}" = CASE WHEN v.s{i} THEN {new} ELSE l."{column.column}" END')
-    columns = ", ".join(["id", *(f"s{i}, c{i}" for i in range(len(model_fields)))])
-    unnest = ", ".join(f"%s::{t}" for t in types)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Lead._meta.db_table} AS l SET {', '.join(sets)} "
-            f"FROM UNNEST({unnest}) AS v({columns}) WHERE l.id = v.id",
-            arrays,
-        )
+        action = LeadImport.Action.UPDATED if before else LeadImport.Action.UNCHANGED
+        links.append((job.pk, lead.pk, r.line, action, before or None))
+    bulk.update(Lead, changed)
+    bulk.insert_rows(LeadEvent, EVENT_COLUMNS, events)
+    bulk.insert_rows(LeadImport, LINK_COLUMNS, links)

@@ -91,6 +91,7 @@ def _reset_counters(job: ImportJob) -> None:
         customer_count=0,
         review_count=0,
         disqualified_count=0,
+        activity_count=0,
     )
 
 
@@ -191,5 +192,6 @@ def _record(job, rows: int, refused: int, report: list[ImportRowError], result: 
         customer_count=F("customer_count") + result.customers,
         review_count=F("review_count") + result.reviews,
         disqualified_count=F("disqualified_count") + result.disqualified,
+        activity_count=F("activity_count") + result.activities,
         heartbeat_at=timezone.now(),
     )

@@ -21,6 +21,8 @@ def import_undo(request, pk):
         messages.error(request, str(exc))
     else:
         text = f"Import #{job.pk} undone: {done.removed:,} new leads removed, {done.reverted:,} known leads put back."
+        if done.activities:
+            text += f" {done.activities:,} imported activities were taken out."
         if done.kept:
             text += f" {done.kept:,} new leads were kept: someone worked on them since."
         if done.not_reverted:

@@ -26,6 +26,8 @@ from ..models import ImportJob, ImportRowError
 ERRORS_PER_PAGE = 100
 SAMPLE_VALUES = 3
 REFUSED_COLUMN = "Refused because"
+# The mapping screen's options, kept as chosen when the screen is drawn again for a new mapping.
+OPTION_FIELDS = ("merge_policy", "owner", "team", "campaign", "tags")
 
 
 @login_required
@@ -72,28 +74,75 @@ def _status_rows(found: importing.StatusValues) -> list[StatusRow]:
     return rows
 
 
+def _posted_mapping(post, headers: list[str]) -> list[str] | None:
+    """The mapping as the screen holds it (each ``column_<i>``; an unknown key is "", which the
+    form then refuses), or None when the request carries none (the page's first load)."""
+    if not any(f"column_{index}" in post for index in range(len(headers))):
+        return None
+    return [
+        key if (key := post.get(f"column_{index}", "")) in importing.CANONICAL_KEYS else ""
+        for index in range(len(headers))
+    ]
+
+
+def _carried_outcomes(post, statuses: list[StatusRow]) -> dict[str, str]:
+    """The outcomes chosen on the screen, moved to the rows of ``statuses`` holding the same
+    value: each status row posts its key beside its outcome (``status_key_<i>``), so a status
+    map listed again for another mapping keeps what was chosen for the values still there."""
+    chosen = {
+        post[name]: post.get(f"outcome_{name.removeprefix('status_key_')}", "")
+        for name in post
+        if name.startswith("status_key_")
+    }
+    return {f"outcome_{index}": chosen[row.key] for index, row in enumerate(statuses) if chosen.get(row.key)}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_mapping(request, pk):
     """The mapping screen of a job waiting for its mapping: each column with sample values and
-    its suggested field, the status map, the options; "Dry run" or "Import" queues it."""
+    its suggested field, the status map, the options; "Dry run" or "Import" queues it.
+
+    A column's field changed on the screen posts the form with ``action=refresh`` (htmx): the
+    answer is the status map (the values the mapping's status columns hold, with the outcomes
+    chosen so far kept) and the ignored columns, read again for that mapping; without
+    JavaScript, the page again with them."""
     require(can_import(request.user))
     job = get_object_or_404(ImportJob, pk=pk)
     if job.state != ImportJob.State.MAPPING:
         return redirect("leads:import_detail", pk=job.pk)
     suggested = services.suggested_mapping(job.headers)
+    current = _posted_mapping(request.POST, job.headers) or suggested
     try:
         with job.file.open("rb") as handle:
             top = importing.preview(handle, sheet_type=job.sheet_type, rows=SAMPLE_VALUES)
-            found = importing.status_values(handle, sheet_type=job.sheet_type, mapping=suggested)
+            found = importing.status_values(handle, sheet_type=job.sheet_type, mapping=current)
     except ImportFormatError as exc:
         return render(request, "leads/import_unreadable.html", {"job": job, "problem": str(exc)}, status=400)
     except FileNotFoundError:
         problem = "The uploaded file is no longer stored; upload it again."
         return render(request, "leads/import_unreadable.html", {"job": job, "problem": problem}, status=410)
     statuses = _status_rows(found)
-    form = MappingForm(request.POST or None, headers=job.headers, suggested=suggested, statuses=statuses)
-    if request.method == "POST" and form.is_valid():
+    refresh = request.method == "POST" and request.POST.get("action") == "refresh"
+    if refresh:
+        # Not a submission: the screen as it stands, every choice kept, nothing refused yet.
+        initial = {name: request.POST.get(name) for name in OPTION_FIELDS if name in request.POST}
+        form = MappingForm(
+            initial=initial | _carried_outcomes(request.POST, statuses),
+            headers=job.headers,
+            suggested=current,
+            statuses=statuses,
+        )
+    elif request.method == "POST":
+        data = request.POST.copy()
+        if any(name.startswith("status_key_") for name in data):
+            for name in [name for name in data if name.startswith("outcome_")]:
+                del data[name]
+            data.update(_carried_outcomes(request.POST, statuses))
+        form = MappingForm(data, headers=job.headers, suggested=suggested, statuses=statuses)
+    else:
+        form = MappingForm(headers=job.headers, suggested=suggested, statuses=statuses)
+    if request.method == "POST" and not refresh and form.is_valid():
         data = form.cleaned_data
         options = services.ImportOptions(
             mapping=data["mapping"],
@@ -128,8 +177,10 @@ def import_mapping(request, pk):
         "ignored": ignored,
         "statuses": list(zip(statuses, form.outcome_fields(), strict=True)),
         "statuses_complete": found.complete,
-        "status_column_found": any(key in suggested for key in ("external_status", "source_stage")),
+        "status_column_found": any(key in current for key in ("external_status", "source_stage")),
     }
+    if refresh and is_htmx(request):
+        return render(request, "leads/_import_mapping_live.html", context)
     return render(request, "leads/import_mapping.html", context, status=400 if form.is_bound else 200)
 
 

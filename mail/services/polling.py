@@ -39,7 +39,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Contact
-from leads.models import Lead
+from leads.models import Lead, LeadRedirect
 
 from .. import inbound
 from ..crypto import CredentialError
@@ -341,13 +341,19 @@ def _before_connection(mailbox: Mailbox, message: Inbound) -> bool:
 
 
 def people(addresses: Iterable[str]) -> dict[str, Person]:
-    """The leads and contacts with these addresses (normalised), one query each."""
+    """The leads and contacts with these addresses (normalised), one query each, and one more
+    for the addresses no lead has (a merged lead's old address reaches the survivor)."""
     wanted = {a for a in addresses if a}
     if not wanted:
         return {}
     found = {
         email: Person(lead_id=pk)
         for email, pk in Lead.objects.filter(email__in=wanted).order_by().values_list("email", "pk")
+    }
+    # An address a merge left behind reaches the survivor (one more query, only for the rest).
+    found |= {
+        email: Person(lead_id=lead.pk)
+        for email, lead in LeadRedirect.objects.survivors_by_email(wanted - found.keys()).items()
     }
     contacts = Contact.objects.filter(email__in=wanted).order_by().values_list("email", "pk", "lead_id")
     for email, pk, lead_id in contacts:

@@ -41,7 +41,12 @@ from .expansion import (
     open_upsell,
 )
 from .import_rows import MAX_CONTRACT_ROWS, MAX_UPLOAD_BYTES, ImportReport, RowResult
-from .imported_customers import make_imported_customers, on_customers_imported
+from .imported_customers import (
+    make_imported_customers,
+    on_customers_imported,
+    on_import_undone,
+    remove_imported_customers,
+)
 from .imports import add_contract_rows, import_contracts
 from .managers import (
     assign_account_manager,
@@ -92,11 +97,13 @@ __all__ = [
     "next_terms",
     "not_now",
     "on_customers_imported",
+    "on_import_undone",
     "on_opportunity_won",
     "open_upsell",
     "open_windows",
     "pick_account_manager",
     "record_outcome",
+    "remove_imported_customers",
     "renewal_policies",
     "run_renewals",
     "term_end",

@@ -1,20 +1,23 @@
 """Customers from an import: a lead the source system said is a customer becomes a contact at a
 customer account with an AM, in the import batch's transaction (``leads.signals.
-customers_imported``). Set-based per batch: a fixed number of statements whatever its size."""
+customers_imported``); the accounts and contacts made are recorded (``ImportedRecord``), so
+undoing the import (``leads.signals.import_undone``) removes those nobody touched since.
+Set-based per batch: a fixed number of statements whatever its size."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from accounts.models import Account, Contact
+from accounts.models import Account, AccountRedirect, Activity, Contact, Opportunity
 from accounts.services import email_domain
 from leads.models import Lead
 from notifications.services import notify
 
-from ..models import AccountEvent
+from ..models import AccountEvent, Contract, ImportedRecord
 from .managers import account_news, pick_account_managers
 
 
@@ -83,6 +86,10 @@ def make_imported_customers(
         for lead in homeless
     ]
     Contact.objects.bulk_create(new_contacts)
+    ImportedRecord.objects.bulk_create(
+        [ImportedRecord(job_id=job_id, account=account) for account in fresh.values()]
+        + [ImportedRecord(job_id=job_id, contact=contact) for contact in new_contacts]
+    )
     unlinked = [
         c
         for lead in leads
@@ -133,3 +140,52 @@ def _make_customers(accounts: list[Account], job_id: int, now: datetime) -> None
         )
     AccountEvent.objects.bulk_create(events)
     notify(account_news(picked, " (a customer from an import)"), now=now)
+
+
+def on_import_undone(sender, *, job_id: int, lead_ids: Sequence[int], since: datetime, **kwargs) -> None:
+    """``leads.signals.import_undone`` receiver (see ``remove_imported_customers``)."""
+    remove_imported_customers(job_id=job_id, lead_ids=lead_ids, since=since)
+
+
+@dataclass(frozen=True)
+class RemovedCustomers:
+    contacts: int
+    accounts: int
+
+
+def remove_imported_customers(*, job_id: int, lead_ids: Sequence[int], since: datetime) -> RemovedCustomers:
+    """Undoing an import, before its leads ``lead_ids`` are removed: the contacts it made for
+    them go, unless someone logged work with them, handed them an opportunity or wrote to them;
+    then the accounts it made that are left without contacts go, unless someone worked on them
+    since ``since`` (the import's end): work logged, an opportunity, a contract, an event of
+    their own (an AM changed, a renewal...), made a target or merged with another. Accounts
+    it only made customers (they existed before) stay as they are. Call inside the undo's
+    transaction; a fixed number of statements whatever the number of leads."""
+    made = ImportedRecord.objects.filter(job_id=job_id)
+    contacts = list(
+        Contact.objects.filter(
+            pk__in=made.filter(contact__isnull=False).values("contact"),
+            lead_id__in=list(lead_ids),
+            activities__isnull=True,
+            opportunities__isnull=True,
+            email_messages__isnull=True,  # mail sits above renewals: its reverse name only
+        ).values_list("pk", "account_id")
+    )
+    if not contacts:
+        return RemovedCustomers(contacts=0, accounts=0)
+    Contact.objects.filter(pk__in=[pk for pk, _ in contacts]).delete()
+    accounts = (
+        Account.objects.filter(
+            pk__in=made.filter(account_id__in={account_id for _, account_id in contacts}).values("account"),
+            prospector__isnull=True,
+        )
+        .exclude(Exists(Contact.objects.filter(account=OuterRef("pk"))))
+        .exclude(Exists(Activity.objects.filter(account=OuterRef("pk"))))
+        .exclude(Exists(Opportunity.objects.filter(account=OuterRef("pk"))))
+        .exclude(Exists(Contract.objects.filter(account=OuterRef("pk"))))
+        .exclude(Exists(AccountEvent.objects.filter(account=OuterRef("pk"), at__gt=since)))
+        .exclude(Exists(AccountRedirect.objects.filter(account=OuterRef("pk"))))
+    )
+    accounts.delete()
+    left = Account.objects.filter(pk__in={account_id for _, account_id in contacts}).count()
+    return RemovedCustomers(contacts=len(contacts), accounts=len({a for _, a in contacts}) - left)

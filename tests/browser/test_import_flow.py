@@ -374,3 +374,48 @@ def test_marketing_maps_odd_columns_dry_runs_then_imports_for_real(
     shot("24_undone")
     assert not Lead.objects.exists()
     assert dialogs == []
+
+
+ODD_CSV = (
+    "Electronic Mail,Given,Family,Org,Stage Of Lead,Notes\n"
+    "ada@engines.example,Ada,Lovelace,Engines Ltd,Working - Contacted,likes maths\n"
+    "grace@navy.example,Grace,Hopper,Navy,Closed - Not Converted,\n"
+)
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_the_status_map_follows_the_mapping_without_a_reload(
+    page, live_server, login, shot, dialogs, marketing, width
+):
+    page.set_viewport_size({"width": width, "height": 900})
+    login(marketing)
+    page.goto(f"{live_server.url}/leads/imports/")
+    page.set_input_files("#id_file", {"name": "odd.csv", "mimeType": "text/csv", "buffer": ODD_CSV.encode()})
+    page.get_by_role("button", name="Upload and map columns").click()
+    page.wait_for_url(re.compile(r"/leads/imports/\d+/mapping/$"))
+    page.evaluate("window.__noReload = true")
+    status_map = page.locator("#status-map")
+    expect(status_map).to_contain_text("No status or lifecycle stage column")
+    expect(page.locator("#ignored-columns")).to_contain_text("Ignored (6)")
+
+    page.select_option("#id_column_0", "email")
+    expect(page.locator("#ignored-columns")).to_contain_text("Ignored (5)")
+    page.select_option("#id_column_4", "external_status")
+    expect(status_map).to_contain_text("Working - Contacted")
+    expect(status_map).to_contain_text("Closed - Not Converted")
+    expect(page.locator("#ignored-columns")).to_have_text("Ignored (4): Given, Family, Org, Notes")
+    closed = status_map.get_by_label("Status Closed - Not Converted")
+    expect(closed).to_have_value("disqualified")
+    closed.select_option("review")
+    page.select_option("#id_column_5", "title")  # another change keeps the outcome chosen
+    expect(page.locator("#ignored-columns")).to_have_text("Ignored (3): Given, Family, Org")
+    expect(status_map.get_by_label("Status Closed - Not Converted")).to_have_value("review")
+    assert page.evaluate("window.__noReload") is True, "the page reloaded"
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    shot(f"import_mapping_live_{width}")
+
+    page.get_by_role("button", name="Import", exact=True).click()
+    page.wait_for_url(re.compile(r"/leads/imports/\d+/$"))
+    job = ImportJob.objects.latest("pk")
+    assert job.status_map == {"status:Working - Contacted": "mql", "status:Closed - Not Converted": "review"}
+    assert dialogs == []

@@ -24,6 +24,7 @@ from team.models import Role
 from tests.factories import (
     CalendarFactory,
     CampaignFactory,
+    LeadFactory,
     TeamFactory,
     UserFactory,
     contract,
@@ -402,7 +403,7 @@ def test_marketings_first_lines_cost_per_qualified_opportunity_by_campaign(campa
         "Cost per qualified opportunity: €2,733.33 (3 qualified, spend €8,200)",
         "Google Ads: €3,500 per qualified (2 qualified)",
         "Trade fair: €700 per qualified (1 qualified)",
-        "Leads captured: 7 (7 MQLs)",
+        "New leads (first seen): 7 (7 MQLs)",
     ]
 
 
@@ -488,3 +489,20 @@ def test_the_switch_turns_the_email_off_and_on_with_csrf(cast, summary_urls):
     assert SummaryPreference.objects.get(user=bernd).weekly_summary is True
     run_at(datetime(2026, 3, 16, 7, 30, tzinfo=UTC))
     assert bernd.email in recipients()
+
+
+def test_marketings_new_leads_are_those_first_seen_in_the_week_not_those_imported_in_it(
+    marketing, refresh_facts
+):
+    """An import in the week brings two people: one its source first saw that week (new), one
+    it saw a year before (not new this week). The summary counts them as the insight pages do."""
+    with time_machine.travel(at(4, 10), tick=False):
+        LeadFactory(email="new@example.com", captured_at=at(4, 10), first_seen_at=at(3, 9))
+        LeadFactory(
+            email="old@example.com", captured_at=at(4, 10), first_seen_at=at(3, 9) - timedelta(days=365)
+        )
+    refresh_facts()
+    run_at(SEND)
+    new_leads = [line for line in email_to(marketing).body.splitlines() if line.startswith("New leads")]
+    assert new_leads == ["New leads (first seen): 1 (0 MQLs)"]
+    assert "Leads captured" not in email_to(marketing).body

@@ -1115,4 +1115,4 @@ def test_marketings_weekly_summary_equals_the_truth(history, now):
         for _, cost, name, truth in ranked[:3]
     ]
     assert lines[1:-1] == expected
-    assert lines[-1] == ("Leads captured", f"{total['leads']:,} ({total['mqls']:,} MQLs)")
+    assert lines[-1] == ("New leads (first seen)", f"{total['leads']:,} ({total['mqls']:,} MQLs)")

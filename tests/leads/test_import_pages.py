@@ -139,7 +139,11 @@ def test_confirming_saves_mapping_and_options_and_queues_once(
     assert sorted(tag.name for tag in job.tags.all()) == ["Migrated", "Trade show"]
     assert Tag.objects.count() == 2
     # The status map holds the statuses found under the confirmed mapping, defaulted.
-    assert job.status_map == {}  # "Stage Of Lead" was not suggested as a status when the page was built
+    # ("Stage Of Lead" was mapped by hand: its values are read under the mapping posted.)
+    assert job.status_map == {
+        "status:Working - Contacted": "mql",
+        "status:Closed - Not Converted": "disqualified",
+    }
     saved = ImportMapping.objects.get()
     assert saved.signature == importing.mapping_signature(job.headers)
     assert saved.columns["electronic mail"] == "email" and saved.columns["notes"] == ""

@@ -8,11 +8,13 @@ from hypothesis import strategies as st
 
 from leads.models import NO_ENGAGEMENT, ActivityKind, ActivitySource, Lead, LeadEvent, ScoringSettings
 from leads.scoring import (
+    active_criteria,
     add_engagement,
     compute_fit,
     engagement_digit,
     engagement_key,
     engagement_value,
+    fit_of,
     threshold_key,
 )
 from leads.services import capture_lead, change_half_life, log_activity, recompute_fit_scores
@@ -168,6 +170,24 @@ def test_set_based_rescore_agrees_with_the_per_lead_score(profile):
         lead.refresh_from_db()
         expected = compute_fit(lead)
         assert (lead.fit_score, lead.fit_grade) == (expected.score, expected.grade), lead.industry
+
+
+@pytest.mark.django_db
+def test_the_import_s_score_alone_agrees_with_the_explained_one(profile):
+    criteria = active_criteria()
+    shapes = [
+        {"industry": "Technology", "employees": 100, "seniority": "vp", "country": "US"},
+        {"industry": "Financial Services", "employees": 5000, "seniority": "manager", "country": ""},
+        {"industry": "", "employees": None, "seniority": "", "country": "DE"},
+        {"industry": "Technology", "employees": 300, "seniority": "individual", "country": "FR"},
+    ]
+    scores = [fit_of(Lead(**shape), criteria) for shape in shapes]
+
+    assert scores == [
+        (compute_fit(Lead(**shape)).score, compute_fit(Lead(**shape)).grade) for shape in shapes
+    ]
+    assert scores[3] == (70, "B")
+    assert fit_of(Lead(industry="Technology"), []) == (0, "D")
 
 
 @pytest.mark.django_db

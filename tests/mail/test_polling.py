@@ -559,3 +559,19 @@ def test_a_poller_that_finds_the_folder_held_by_another_reads_nothing(outbound_s
     [inbox] = [f for f in busy.folders if f.folder == "INBOX"]
     assert inbox.busy and busy.count("read") == 0 and not replies(lead).exists()
     assert poll(mailbox).count("reply") == 1
+
+
+@pytest.mark.django_db
+def test_a_reply_from_a_merged_leads_old_address_reaches_the_survivor(mailbox, cadence, manager):
+    from dedupe.services import merge_leads
+
+    survivor = prospect(mailbox.user, cadence, email="ada@new.example")
+    old = LeadFactory(email="ada@old.example")
+    merge_leads(survivor=survivor, merged=old, chosen={}, by=manager)
+    raw = email(sender="Ada <ada@old.example>", to=mailbox.from_address, subject="Hello", date=NOW)
+    imap_append(mailbox.imap_username, raw)
+
+    assert poll(mailbox).count("reply") == 1
+
+    assert Enrollment.objects.get(lead=survivor).state == Enrollment.State.REPLIED
+    assert replies(survivor).count() == 1 and Lead.objects.filter(email="ada@old.example").count() == 0

@@ -1,15 +1,17 @@
 """Leads an import says are customers become contacts at customer accounts with an AM, in the
 import's transaction; never leads in a marketing flow."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
 from accounts.models import Account, Contact
+from accounts.services import log_work
 from leads.models import Lead
+from leads.services import undo_import
 from notifications.models import Notification
-from renewals.models import AccountEvent
-from tests.factories import customer
+from renewals.models import AccountEvent, ImportedRecord
+from tests.factories import contract, customer
 from tests.leads.import_jobs import SF_HEADER, csv_bytes, run, sf_row
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
@@ -84,3 +86,73 @@ def test_a_batch_of_customers_costs_a_fixed_number_of_queries(
         return len(queries)
 
     assert customers(2, 0) == customers(20, 100)
+
+
+# --- undoing the import ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def customers_imported(marketing, am, am_rule, frozen):
+    """An import of three customers (two at a new Acme account, one at an existing named
+    account) and a prospect, an hour ago."""
+    named = Account.objects.create(name="Cyan Ltd")
+    job = run(
+        marketing,
+        csv_bytes(
+            SF_HEADER,
+            sf_row(lead_id="1", email="ana@acme.example", company="Acme", status=WON),
+            sf_row(lead_id="2", email="bo@acme.example", company="Acme", status=WON),
+            sf_row(lead_id="3", email="cy@gmail.com", company="Cyan Ltd", status=WON),
+            sf_row(lead_id="4", email="dee@open.example", status="Open - Not Contacted"),
+        ),
+    )
+    frozen.shift(3600)
+    return job, named
+
+
+def test_undo_removes_the_accounts_and_contacts_the_import_made_and_nothing_else(
+    customers_imported, marketing
+):
+    job, named = customers_imported
+    before = Contact.objects.create(account=named, email="old@cyan.example")  # not the import's
+    done = undo_import(job=job, by=marketing)
+
+    assert done.removed == 4
+    assert not Account.objects.filter(domain="acme.example").exists()
+    assert not Contact.objects.filter(
+        email__in=["ana@acme.example", "bo@acme.example", "cy@gmail.com"]
+    ).exists()
+    assert set(Account.objects.values_list("name", flat=True)) == {"Cyan Ltd"}  # it existed before
+    assert Contact.objects.filter(pk=before.pk).exists()
+    assert not ImportedRecord.objects.exists()
+
+
+def test_a_contact_someone_worked_with_stays_and_so_does_its_account(customers_imported, marketing, am):
+    job, _ = customers_imported
+    ana = Contact.objects.get(email="ana@acme.example")
+    log_work(by=am, kind="call", note="Kick-off", account_id=ana.account_id, contact_id=ana.pk)
+
+    undo_import(job=job, by=marketing)
+
+    ana.refresh_from_db()
+    assert ana.lead is None  # the lead the import created went; the person at the customer stays
+    assert Account.objects.filter(domain="acme.example").exists()
+    assert not Contact.objects.filter(email="bo@acme.example").exists()
+
+
+def test_an_account_someone_worked_on_since_stays_without_the_contacts(
+    customers_imported, marketing, am, frozen
+):
+    job, _ = customers_imported
+    acme = Account.objects.get(domain="acme.example")
+    contract(acme, end=date(2027, 3, 1), start=date(2026, 3, 1))
+
+    undo_import(job=job, by=marketing)
+
+    assert Account.objects.filter(pk=acme.pk).exists() and not acme.contacts.exists()
+
+
+def test_a_dry_run_records_nothing_to_undo(marketing, am, am_rule):
+    run(marketing, csv_bytes(SF_HEADER, sf_row(email="ana@acme.example", status=WON)), dry_run=True)
+
+    assert not ImportedRecord.objects.exists() and not Account.objects.exists()
