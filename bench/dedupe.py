@@ -5,9 +5,16 @@ legal suffix, 70% with a phone of their own, 200 sharing one switchboard number)
 duplicates of random leads under another email, a third of each kind: the same name at the same
 company written another way ("COMPANY 17 GmbH" for "Company 17 Inc."), the same phone written
 another way under another name, the same name at the same email domain with no company. The
-finder (``dedupe.people.find_people``, what the page runs) is timed beside its own statement run
-bare through a cursor and beside the plainest set-based grouping (exact lower-case name and
-company, no normalisation). Recall is the planted pairs found; precision the share of the pairs
+leads were written a day ago (their ``updated_at``), as leads mostly were.
+
+The finder groups stored keys (``dedupe.keys``): their first build over every lead is timed
+(``dedupe.people.refresh(full=True)``, then ``VACUUM ANALYZE`` of the key table, as autovacuum
+would do after it), then the finder (``dedupe.people.find_people``, what the page runs: the keys of
+the leads written since the last refresh refreshed, then the grouping) beside its grouping
+statement run bare through a cursor and beside the plainest set-based grouping (exact lower-case
+name and company, no normalisation). The refresh is timed with nothing written since the last one
+and after ``EDITED`` leads were edited (a field that is not a key: their keys are recomputed,
+none changes), which is the step a page view takes before grouping. Recall is the planted pairs found; precision the share of the pairs
 found that were planted (the rest are generated people who share a name and a company by
 chance, or the switchboard's group, reported as a group). The page ``/duplicates/people/`` is
 requested as a marketing user: page 1 computing the pairs, then page 2 from the cache (server time
@@ -21,6 +28,7 @@ from .env import connect, one_row
 from .timing import Timer
 
 PLANTED_SHARE = 100  # one planted duplicate per this many leads
+EDITED = 1_000  # leads edited before the incremental refresh is timed
 SWITCHBOARD = 5_000  # one lead in this many shares the switchboard number
 RUNS = 3
 
@@ -41,7 +49,7 @@ SELECT i, 'lead' || i || '@c' || c || '.example', 'First' || f, 'Last' || l,
        CASE WHEN i %% %(switchboard)s = 7 THEN '+1 800 555 0100'
             WHEN i %% 10 < 7 THEN '+1 555 ' || lpad(i::text, 7, '0') ELSE '' END,
        'web', 'nurture', '', false, '', 0, 'D', %(no_engagement)s, '', '', '', '{}',
-       now(), now(), now(), now()
+       now(), now(), now(), now() - interval '1 day'
   FROM g
 """
 
@@ -71,7 +79,7 @@ SELECT %(n)s + j,
        '', '', '', '',
        CASE how WHEN 'phone' THEN '(555) ' || substr(phone, 8, 3) || '-' || substr(phone, 11, 4) ELSE '' END,
        'web', 'nurture', '', false, '', 0, 'D', %(no_engagement)s, '', '', '', '{}',
-       now(), now(), now(), now()
+       now(), now(), now(), now() - interval '1 day'
   FROM k
 RETURNING CASE WHEN phone <> '' THEN 'phone' WHEN company = '' THEN 'domain' ELSE 'company' END
 """
@@ -90,6 +98,10 @@ class DedupeFigures:
     planted: int
     planted_by_rule: dict[str, int]
     generate_seconds: float
+    build_seconds: float = 0.0  # the keys of every lead, first computed
+    refresh_idle_seconds: float = 0.0  # the refresh with nothing written since the last one
+    refresh_edited_seconds: float = 0.0  # the refresh after EDITED leads were edited
+    refreshed_changed: int = 0
     finder_seconds: list[float] = field(default_factory=list)
     bare_seconds: list[float] = field(default_factory=list)
     baseline_seconds: list[float] = field(default_factory=list)
@@ -151,7 +163,7 @@ def measure(n: int, log=print) -> DedupeFigures:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from dedupe.people import FINDER_WORK_MEM, find_people, finder_sql
+    from dedupe.people import FINDER_WORK_MEM, find_people, finder_sql, refresh
     from team.models import User
 
     log(f"dedupe: generating {n:,} leads and {n // PLANTED_SHARE:,} planted duplicates")
@@ -160,6 +172,13 @@ def measure(n: int, log=print) -> DedupeFigures:
         leads=n + planted, planted=planted, planted_by_rule=by_rule, generate_seconds=seconds
     )
     log(f"dedupe: generated in {seconds:.1f} s ({by_rule})")
+
+    with Timer() as timer:
+        built = refresh(full=True)
+    figures.build_seconds = timer.seconds
+    with connect() as conn:
+        conn.execute("VACUUM ANALYZE dedupe_leadkey")
+    log(f"dedupe: the keys of {built.changed:,} leads built in {timer.seconds:.1f} s")
 
     found = None
     for _ in range(RUNS):
@@ -179,9 +198,25 @@ def measure(n: int, log=print) -> DedupeFigures:
     figures.pairs, figures.groups = len(found.pairs), len(found.groups)
     figures.planted_found = sum((p.first_id, p.second_id) in planted_pairs for p in found.pairs)
     log(
-        f"dedupe: finder median {figures.finder_median:.2f} s (bare statement {figures.bare_median:.2f} s,"
+        f"dedupe: finder median {figures.finder_median:.2f} s (bare grouping statement {figures.bare_median:.2f} s,"
         f" plain GROUP BY {figures.baseline_median:.2f} s); {figures.pairs:,} pairs, {figures.groups} groups;"
         f" recall {figures.recall:.1%}, precision {figures.precision:.1%}"
+    )
+
+    with Timer() as timer:
+        refresh()
+    figures.refresh_idle_seconds = timer.seconds
+    with connect() as conn:
+        conn.execute(
+            "UPDATE leads_lead SET title = 'Edited', updated_at = now() WHERE id %% %s = 3", [n // EDITED]
+        )
+    with Timer() as timer:
+        edited = refresh()
+    figures.refresh_edited_seconds, figures.refreshed_changed = timer.seconds, edited.changed
+    log(
+        f"dedupe: refresh {figures.refresh_idle_seconds * 1000:.0f} ms with nothing written,"
+        f" {figures.refresh_edited_seconds * 1000:.0f} ms after {EDITED:,} leads were edited"
+        f" ({edited.changed} keys changed)"
     )
 
     call_command("collectstatic", interactive=False, verbosity=0)

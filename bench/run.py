@@ -52,8 +52,9 @@ the same job the cheapest way (raw SQL), in the same run on the same machine.
 12. Duplicate people (``--only dedupe``): the person duplicate finder over a million generated
    leads with 1% planted duplicates (another email; the same name at the same company written
    another way, the same phone written another way, the same name at the same email domain):
-   seconds beside its own statement bare and a plain GROUP BY, recall and precision on the planted
-   pairs, the page's server time and queries. Its own data set.
+   the stored keys' first build and the refresh a run starts with (idle, and after 1,000 edits),
+   the finder's seconds beside its grouping statement bare and a plain GROUP BY, recall and
+   precision on the planted pairs, the page's server time and queries. Its own data set.
 
 Everything runs against a dedicated database, ``refinery_bench``, dropped and re-created at
 the start; Redis database 14 is flushed. Nothing else is touched. Another checkout (CI, a

@@ -347,6 +347,19 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=40),
         "options": {"expires": 3600},
     },
+    # The person duplicate finder's stored keys (dedupe.keys): the leads written since the last
+    # refresh (the page refreshes them too, so its own step stays small); every lead at night,
+    # which also corrects what no watermark sees.
+    "dedupe-refresh-keys": {
+        "task": "dedupe.tasks.refresh_keys",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 240},
+    },
+    "dedupe-rebuild-keys": {
+        "task": "dedupe.tasks.rebuild_keys",
+        "schedule": crontab(hour=3, minute=20),
+        "options": {"expires": 3600},
+    },
     "route-waiting-leads": {
         "task": "sdr.tasks.route_waiting_leads",
         "schedule": crontab(minute="*"),

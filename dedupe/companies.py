@@ -7,7 +7,8 @@ Evidence, strongest first:
   ``www.acme.com``, ``eu.acme.com`` and ``acme.com`` meet; ``acme.co.uk`` keeps its three
   labels). A free-mail domain (``accounts.services.email_domain``'s list) never counts;
 - ``name``: the same normalised name (lower case, accents, punctuation and legal suffixes such
-  as GmbH, AG, Inc, Ltd, LLC, S.A., S.L., SAS, BV removed: "ACME GmbH" and "Acme, Inc." meet);
+  as GmbH, AG, Inc, Ltd, LLC, S.A., S.L., SAS, BV removed, the list the person finder strips
+  too, ``kit.legal_forms``: "ACME GmbH" and "Acme, Inc." meet);
 - ``similar``: normalised names pg_trgm's ``similarity`` (the same trigrams, computed here)
   finds alike ("Acme Widgets" and "Acme Widget"). Each name is compared with the few that follow
   it in sorted order, on PostgreSQL and SQLite alike. A self-join probing search's trigram
@@ -20,29 +21,30 @@ Evidence, strongest first:
 A pair someone dismissed (``dedupe.DismissedPair``, kind account) is not proposed again. The
 finder reads every account's id, name and domain in one query and groups them in memory (an
 installation has thousands of accounts, not millions: the lead finder is the one that scales
-to a million rows); a page of pairs is then loaded in one more query, so the page issues a fixed
-number of queries whatever the number of accounts or pairs.
+to a million rows), and caches the pairs under a digest of what it read, so a page view after
+the first one only reads and hashes the rows until an account changes; a page of pairs is then
+loaded in one more query, so the page issues a fixed number of queries whatever the number of
+accounts or pairs.
 """
 
+import hashlib
 import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
 from accounts.models import Account, Contact, Opportunity
 from accounts.services import email_domain
+from kit.legal_forms import LEGAL_SUFFIXES
 from renewals.models import Contract
 
 from .models import DismissedPair, Kind
 
-# Tokens dropped from the end of a name: the legal forms in a company's name, not its identity.
-LEGAL_SUFFIXES = frozenset(
-    ["gmbh", "ag", "inc", "ltd", "llc", "sa", "sl", "sas", "bv", "kg", "co", "corp", "plc", "limited", "srl"]
-)
 # Second-level labels under a country code that are registries, not companies (acme.co.uk).
 _SECOND_LEVEL = frozenset(["co", "com", "net", "org", "ac", "gov", "edu", "ne", "or", "gv", "ltd", "plc"])
 # A name shared by more accounts than this pairs each with the oldest only (not n² pairs).
@@ -53,6 +55,10 @@ NAME_SIMILARITY = 0.6
 SIMILAR_WINDOW = 5
 
 STRENGTH = {"domain": 95, "name": 85}
+# The pairs are cached under a digest of the accounts (``find_pair_keys``): the time only bounds
+# the memory a digest nobody asks for again holds. The version changes with the rules.
+FINDER_CACHE_SECONDS = 3600
+FINDER_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -165,11 +171,32 @@ def _similar_names(names: dict[int, str]) -> list[tuple[int, int, float]]:
 
 
 def find_pair_keys() -> list[PairKey]:
-    """Every proposed pair (dismissed ones left out), strongest first: two or three queries."""
+    """Every proposed pair (dismissed ones left out), strongest first: two queries, and the
+    grouping only when an account's name or domain changed since it was last done.
+
+    The pairs are cached under a digest of every account's id, name and domain (read in the
+    first query): an account added, renamed, given another domain, merged or deleted is another
+    digest, so the cache never answers for accounts that changed, and no writer of accounts has
+    to say it wrote one. Dismissed pairs are left out fresh (the second query)."""
+    rows = list(Account.objects.order_by("pk").values_list("pk", "name", "domain"))
+    digest = hashlib.blake2b(repr(rows).encode(), digest_size=16).hexdigest()
+    key = f"dedupe:companies:{FINDER_VERSION}:{digest}"
+    found = cache.get(key)
+    if found is None:
+        found = _pair_keys(rows)
+        cache.set(key, found, FINDER_CACHE_SECONDS)
+    dismissed = set(
+        DismissedPair.objects.filter(kind=Kind.ACCOUNT).values_list("first_id", "second_id").iterator()
+    )
+    return [pair for pair in found if (pair.first_id, pair.second_id) not in dismissed]
+
+
+def _pair_keys(rows: list[tuple[int, str, str]]) -> list[PairKey]:
+    """Every pair among the accounts' ``(id, name, domain)`` rows, strongest first."""
     by_domain: dict[str, list[int]] = defaultdict(list)
     by_name: dict[str, list[int]] = defaultdict(list)
     normal_names: dict[int, str] = {}
-    for pk, name, domain in Account.objects.order_by().values_list("pk", "name", "domain").iterator():
+    for pk, name, domain in rows:
         if registered := registrable_domain(domain):
             by_domain[registered].append(pk)
         if normal := normalised_name(name):
@@ -190,10 +217,7 @@ def find_pair_keys() -> list[PairKey]:
     for a, b, alike in _similar_names(normal_names):
         if not _has(pairs, a, b, "name"):
             add(a, b, Evidence("similar", f"{alike:.0%} alike"), round(alike * 80))
-    dismissed = set(
-        DismissedPair.objects.filter(kind=Kind.ACCOUNT).values_list("first_id", "second_id").iterator()
-    )
-    found = [pair for key, pair in pairs.items() if key not in dismissed]
+    found = list(pairs.values())
     for pair in found:
         if len(pair.evidence) > 1:  # two kinds of evidence agree: stronger than either
             pair.strength = min(100, pair.strength + 5)

@@ -55,3 +55,52 @@ class MergeRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.merged_id} -> {self.survivor_id}"
+
+
+class LeadKey(models.Model):
+    """One lead's keys as the person finder compares them (``dedupe.keys``): its full name, its
+    company without legal suffixes, its phone's last digits and its company email domain, each
+    empty when the lead has none. Kept current by ``dedupe.keys.refresh_keys``; the finder groups
+    these rows instead of normalising every lead on every run."""
+
+    lead = models.OneToOneField("leads.Lead", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    name_key = models.TextField(blank=True, default="")
+    company_key = models.TextField(blank=True, default="")
+    phone_key = models.TextField(blank=True, default="")
+    domain_key = models.TextField(blank=True, default="")
+
+    class Meta:
+        # One per rule, holding only the leads the rule can pair, ids included: each GROUP BY
+        # reads its own index alone.
+        indexes = [
+            models.Index(
+                fields=["name_key", "company_key"],
+                include=["lead"],
+                condition=~Q(name_key="") & ~Q(company_key=""),
+                name="leadkey_by_company",
+            ),
+            models.Index(
+                fields=["phone_key"], include=["lead"], condition=~Q(phone_key=""), name="leadkey_by_phone"
+            ),
+            models.Index(
+                fields=["name_key", "domain_key"],
+                include=["lead"],
+                condition=~Q(name_key="") & ~Q(domain_key=""),
+                name="leadkey_by_domain",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"lead {self.lead_id}: {self.name_key} | {self.company_key} | {self.phone_key} | {self.domain_key}"
+
+
+class KeyWatermark(models.Model):
+    """How far ``LeadKey`` is current (one row, id 1): the leads written since
+    ``refreshed_through`` and those above ``keyed_through_id`` are the next refresh's."""
+
+    refreshed_through = models.DateTimeField()
+    keyed_through_id = models.BigIntegerField(default=0)
+    rebuilt_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"keys through {self.refreshed_through:%Y-%m-%d %H:%M:%S}, id {self.keyed_through_id}"

@@ -1,6 +1,6 @@
 """Figure ``dedupe``: the person duplicate finder over a million leads."""
 
-from ..dedupe import DedupeFigures
+from ..dedupe import EDITED, DedupeFigures
 from ..mdwriter import Paragraph, Section, Table
 from .summary import Row
 from .targets import DEDUPE_TARGET_S
@@ -24,7 +24,7 @@ def rows(d: DedupeFigures) -> list[Row]:
 
 def section(d: DedupeFigures) -> Section:
     table = Table(
-        ("run", "finder s", "its statement bare s", "plain GROUP BY s"),
+        ("run", "finder s", "its grouping statement bare s", "plain GROUP BY s"),
         [
             (str(i + 1), f"{a:.2f}", f"{b:.2f}", f"{c:.2f}")
             for i, (a, b, c) in enumerate(
@@ -42,8 +42,14 @@ def section(d: DedupeFigures) -> Section:
                 f" {d.recall:.1%}) among {d.pairs:,} pairs (precision {d.precision:.1%}: the others are generated"
                 f" people sharing a name and a company or a domain by chance); {d.groups} group(s) too large to pair"
                 " (the switchboard number).",
-                f"The page `/duplicates/people/` as marketing: {d.page_cold_ms:.0f} ms computing the pairs (page 1),"
-                f" {d.page_ms:.0f} ms and {d.page_queries} queries with the pairs cached (page 2).",
+                f"The finder groups stored keys (`dedupe.keys`): their first build over every lead took"
+                f" {d.build_seconds:.1f} s (the nightly rebuild's work); the refresh a run starts with took"
+                f" {d.refresh_idle_seconds * 1000:.0f} ms with nothing written since the last one and"
+                f" {d.refresh_edited_seconds * 1000:.0f} ms after {EDITED:,} leads were edited"
+                f" ({d.refreshed_changed} keys changed).",
+                f"The page `/duplicates/people/` as marketing: {d.page_cold_ms:.0f} ms refreshing the keys and"
+                f" computing the pairs (page 1), {d.page_ms:.0f} ms and {d.page_queries} queries with the pairs"
+                " cached (page 2).",
             ),
             table,
         ],

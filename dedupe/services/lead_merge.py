@@ -14,7 +14,8 @@ fails when a new one appears that is not handled here):
 - notifications that open the merged lead's page open the survivor's; redirects that pointed at
   the merged lead point at the survivor; pairs dismissed with the merged lead are forgotten.
 - the insight fact of the merged lead is deleted with it; the survivor's is refreshed by the
-  rollup (the merge writes a timeline event on it).
+  rollup (the merge writes a timeline event on it). So are the finder's stored keys
+  (``dedupe.keys``): the survivor's are refreshed by the finder's next run (its ``updated_at``).
 
 Field values: per ``LEAD_FIELDS`` key, the survivor's or the merged lead's (``chosen``); an
 unnamed field keeps the survivor's. Status, owner and team stay the survivor's (the lifecycle is
@@ -101,6 +102,7 @@ LEAD_RELATIONS = {
     "work_items": "moved",
     "leads.LeadRedirect.lead": "repointed, and one added for the merged id",
     "insight.LeadFact.lead": "deleted with the merged lead; the survivor's refreshed by the rollup",
+    "dedupe.LeadKey.lead": "deleted with the merged lead; the survivor's refreshed by the finder's next run",
     "campaign": "chosen (a field)",
     "owner": "the survivor's",
     "team": "the survivor's",

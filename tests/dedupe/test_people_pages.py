@@ -104,7 +104,8 @@ def test_the_list_costs_the_same_queries_whatever_the_number_of_pairs(client_for
         pair(n)
     LeadFactory.create_batch(25, phone="+1 800 555 0100")  # a large group too
     many = queries()
-    assert few == many <= 8
+    # the key refresh is two statements on PostgreSQL, a few ORM ones on SQLite
+    assert few == many <= (12 if connection.vendor == "postgresql" else 16)
 
 
 def test_the_merge_screen_shows_both_and_proposes_a_value_per_differing_field(client_for, manager):
@@ -213,16 +214,37 @@ def test_a_dismissed_pair_leaves_the_list(client_for, manager):
     assert DismissedPair.objects.count() == 1
 
 
-def test_the_pairs_are_kept_a_while_and_recomputed_after_a_dismissal(client_for, manager):
+def test_the_pairs_are_kept_until_a_key_changes_or_a_pair_is_dismissed(client_for, manager):
     kept, other = pair(0)
     c = client_for(manager)
     assert c.get(reverse("dedupe:people")).context["page"].paginator.count == 1
-    kept1, other1 = pair(1)  # new leads: shown once the cached pairs expire, or after a merge or dismissal
+    other.title = "CEO"
+    other.save()  # written, but no key changed
+    with CaptureQueriesContext(connection) as captured:
+        assert c.get(reverse("dedupe:people")).context["page"].paginator.count == 1
+    assert not any("GROUP BY" in q["sql"] for q in captured)  # from the cache: no key changed
 
-    assert c.get(reverse("dedupe:people")).context["page"].paginator.count == 1
-    c.post(reverse("dedupe:people_dismiss", args=[kept.pk, other.pk]))
+    kept1, other1 = pair(1)  # new leads: found at once
     found = c.get(reverse("dedupe:people")).context["page"]
     assert {(p.first_id, p.second_id) for p in found} == {
+        (kept.pk, other.pk),
         (kept1.pk, other1.pk),
-        (other.pk, other1.pk),
-    }  # a phone
+        (other.pk, other1.pk),  # a phone
+    }
+
+    c.post(reverse("dedupe:people_dismiss", args=[kept.pk, other.pk]))
+    found = c.get(reverse("dedupe:people")).context["page"]
+    assert {(p.first_id, p.second_id) for p in found} == {(kept1.pk, other1.pk), (other.pk, other1.pk)}
+
+
+def test_a_lead_edited_a_second_before_the_page_is_opened_is_grouped_by_its_new_keys(
+    client_for, manager, frozen
+):
+    _kept, other = pair(0)
+    c = client_for(manager)
+    assert c.get(reverse("dedupe:people")).context["page"].paginator.count == 1
+    frozen.shift(1)
+    other.first_name, other.phone = "Augusta", ""
+    other.save()
+
+    assert c.get(reverse("dedupe:people")).context["page"].paginator.count == 0
