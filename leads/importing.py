@@ -591,10 +591,11 @@ def clean_row(raw: dict[str, str], *, shorten: bool = True) -> CleanRow:
     problems: list[str] = []
     # A lone surrogate (JSON's "\ud800", through the prospects API) is no text a database
     # stores: the row is refused, naming the field.
-    for key, value in raw.items():
-        if isinstance(value, str) and (problem := bounds.utf8_problem(value)):
-            problems.append(f"{key.replace('_', ' ')}: {problem}")
-    if problems:
+    # One check of the whole row first (a file's rows have none): then each value, to name it.
+    if bounds.utf8_problem("".join(value for value in raw.values() if isinstance(value, str))):
+        for key, value in raw.items():
+            if isinstance(value, str) and (problem := bounds.utf8_problem(value)):
+                problems.append(f"{key.replace('_', ' ')}: {problem}")
         raise RowRefused("; ".join(problems))
     get = raw.get
     warnings: list[str] = []
@@ -656,4 +657,6 @@ def _moment(raw: str) -> datetime | None:
     """A date column (created, last activity...): the moment, or None when it is empty or
     unreadable (an unknown detail is no reason to lose a lead). A future moment is kept as
     written; the writer clamps what it records to the import's time."""
+    if not raw:
+        return None  # most rows leave most date columns empty, or the file has none
     return bounds.moment_or_none(cleaning.parse_datetime_loose(raw))

@@ -20,7 +20,7 @@ from .common import retrying_on_conflict
 from .import_write import BatchResult, Seen, SourceRow, write_batch
 from .scoring import ScoringContext
 
-IMPORT_BATCH = 1_000
+IMPORT_BATCH = 5_000
 
 
 def run_import(*, job_id: int) -> ImportJob | None:

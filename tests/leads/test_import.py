@@ -250,6 +250,7 @@ def test_an_import_whose_worker_died_resumes_where_it_stopped(marketing, monkeyp
         real_batch(job, batch, context, **options)
 
     monkeypatch.setattr(imports, "_import_batch", die_on_second_batch)
+    monkeypatch.setattr(imports, "IMPORT_BATCH", 1000)  # the 2,000-row file in two batches
     job = make_job(marketing, SALESFORCE)
     with pytest.raises(KeyboardInterrupt):
         run_import(job_id=job.pk)
