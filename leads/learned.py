@@ -40,6 +40,10 @@ class Explanation:
     factors: tuple[Factor, ...]
 
     @property
+    def percent(self) -> str:
+        return f"{self.probability:.0%}"
+
+    @property
     def log_odds(self) -> float:
         return self.intercept + sum(f.contribution for f in self.factors)
 
