@@ -17,7 +17,8 @@ class Command(BaseCommand):
         targets = [target] if target else [Target.WON, Target.RENEWED, Target.ACCEPTED]
         for t in targets:
             version = services.train(target=t, activate=not no_activate)
-            self.stdout.write(describe(version))
+            if options["verbosity"] >= 1:
+                self.stdout.write(describe(version))
 
 
 def describe(version: ModelVersion) -> str:
