@@ -145,8 +145,8 @@ def encode(rows: Sequence[tuple], vocab: Vocabulary, *, grow: bool = False) -> n
     adds what training meets). Rows are in ``columns()`` order."""
     if not rows:
         return np.empty((0, N_COLUMNS), dtype=np.int64)
-    (seniority, industry, employees, revenue, country, channel, campaign, hand, system, captured, touched) = zip(
-        *rows, strict=True
+    (seniority, industry, employees, revenue, country, channel, campaign, hand, system, captured, touched) = (
+        zip(*rows, strict=True)
     )
     speed = [
         None if t is None or c is None else max((t - c).total_seconds(), 0.0)

@@ -20,7 +20,13 @@ from . import features
 from .models import Target
 
 CLOSED_WITHOUT = (Lead.Status.DISQUALIFIED, Lead.Status.RECYCLED, Lead.Status.LOST)
-OPEN = (Lead.Status.NURTURE, Lead.Status.MQL, Lead.Status.WORKING, Lead.Status.HANDED_OFF, Lead.Status.RECYCLED)
+OPEN = (
+    Lead.Status.NURTURE,
+    Lead.Status.MQL,
+    Lead.Status.WORKING,
+    Lead.Status.HANDED_OFF,
+    Lead.Status.RECYCLED,
+)
 
 
 def _flag(q: Q) -> Case:

@@ -53,7 +53,9 @@ class ModelVersion(models.Model):
     brier = models.FloatField(null=True, blank=True)
     fit_auc = models.FloatField(null=True, blank=True)
     calibration = models.JSONField(
-        default=list, blank=True, help_text="Bins of predicted probability: mean predicted, observed rate, count."
+        default=list,
+        blank=True,
+        help_text="Bins of predicted probability: mean predicted, observed rate, count.",
     )
     # {"intercept": b, "features": [{"key", "weight", "n", "positives"}, ...]}
     coefficients = models.JSONField(default=dict, blank=True)
@@ -92,7 +94,9 @@ class ModelVersion(models.Model):
     def beats_fit(self, margin: float) -> bool:
         """Whether its held-out AUC beats the fit score's on the same leads by ``margin``."""
         gain = self.auc_gain
-        return self.status == self.Status.READY and gain is not None and not math.isnan(gain) and gain >= margin
+        return (
+            self.status == self.Status.READY and gain is not None and not math.isnan(gain) and gain >= margin
+        )
 
     @property
     def intercept(self) -> float:

@@ -77,7 +77,9 @@ def plant(n: int, *, start: datetime, ae, seed: int = 7) -> Drawn:
             country=d.country[i],
             employees=int(d.employees[i]),
             hand_raiser=bool(d.hand_raiser[i]),
-            status=(Lead.Status.WON if i % 2 else Lead.Status.LOST) if d.accepted[i] else Lead.Status.DISQUALIFIED,
+            status=(Lead.Status.WON if i % 2 else Lead.Status.LOST)
+            if d.accepted[i]
+            else Lead.Status.DISQUALIFIED,
             captured_at=start + timedelta(minutes=i),
             first_seen_at=start + timedelta(minutes=i),
             status_changed_at=start + timedelta(minutes=i, days=20),

@@ -25,8 +25,8 @@ class Attribute:
 
     @property
     def odds(self) -> str:
-        """How the odds change, as a reader says it ("×2.1", "×0.4")."""
-        return f"×{math.exp(self.weight):.1f}"
+        """How the odds change, as a reader says it: times 2.1, times 0.4 (a multiplication sign)."""
+        return f"\N{MULTIPLICATION SIGN}{math.exp(self.weight):.1f}"
 
     @property
     def rate(self) -> str:
@@ -108,7 +108,7 @@ class Suggestions:
         return any(r.changes for r in self.rows)
 
 
-GROUP = {
+GROUP: dict[str, str] = {
     FitField.INDUSTRY: "industry",
     FitField.SENIORITY: "seniority",
     FitField.COUNTRY: "country",
@@ -146,7 +146,11 @@ def effect(criterion: FitCriterion, version: ModelVersion) -> float | None:
     """The log-odds of a lead matching the criterion against one of the same field that does
     not: the mean weight of the matching features minus that of the others, each weighted by
     the outcomes behind it."""
-    rows = [f for f in version.coefficients.get("features", []) if f["key"].split("=")[0] == GROUP[criterion.field]]
+    rows = [
+        f
+        for f in version.coefficients.get("features", [])
+        if f["key"].split("=")[0] == GROUP[criterion.field]
+    ]
     inside = [(float(f["weight"]), int(f["n"])) for f in rows if _matches(criterion, f["key"])]
     outside = [(float(f["weight"]), int(f["n"])) for f in rows if not _matches(criterion, f["key"])]
 

@@ -15,6 +15,7 @@ from leads.models import TOUCH_KINDS
 
 from . import features
 from .models import ModelVersion, Target
+
 ACTIVE_STAMP_KEY = "propensity:active"
 
 
@@ -40,7 +41,11 @@ class ActiveModelScorer:
         if self._loaded is None or stamp != self._stamp:
             version = ModelVersion.objects.active(Target.ACCEPTED)
             keys = list(version.weights) if version else []
-            words = {f["key"]: f.get("words", f["key"]) for f in version.coefficients["features"]} if version else {}
+            words = (
+                {f["key"]: f.get("words", f["key"]) for f in version.coefficients["features"]}
+                if version
+                else {}
+            )
             self._loaded, self._stamp = Loaded(version, features.Vocabulary(keys), words), stamp
         return self._loaded
 
@@ -66,7 +71,10 @@ class ActiveModelScorer:
         if loaded.version is None or lead.pk is None:
             return None
         first_touch = (
-            lead.activities.filter(kind__in=TOUCH_KINDS).order_by("occurred_at").values_list("occurred_at", flat=True).first()
+            lead.activities.filter(kind__in=TOUCH_KINDS)
+            .order_by("occurred_at")
+            .values_list("occurred_at", flat=True)
+            .first()
         )
         weights = loaded.version.weights
         keys = self._active_keys(loaded, features.lead_row(lead, first_touch))
@@ -82,7 +90,10 @@ class ActiveModelScorer:
     def verdict(self) -> Verdict:
         version = ModelVersion.objects.active(Target.ACCEPTED)
         if version is None:
-            return Verdict(False, "No learned model is in use: the history was too short to train one, or no training ran yet.")
+            return Verdict(
+                False,
+                "No learned model is in use: the history was too short to train one, or no training ran yet.",
+            )
         margin = settings.PROPENSITY_MIN_AUC_GAIN
         if not version.beats_fit(margin):
             return Verdict(

@@ -48,11 +48,15 @@ def read_history(target: str, chunk: int = CHUNK) -> Encoded:
         parts.append(features.encode([r[:width] for r in rows], vocab, grow=True).astype(np.int32))
         fits.append(np.fromiter((r[width] for r in rows), dtype=np.float64, count=len(rows)))
         ys.append(np.fromiter((r[width + 1] for r in rows), dtype=np.int8, count=len(rows)))
-        moments.append(np.fromiter((r[width + 2].timestamp() for r in rows), dtype=np.float64, count=len(rows)))
+        moments.append(
+            np.fromiter((r[width + 2].timestamp() for r in rows), dtype=np.float64, count=len(rows))
+        )
     if not parts:
         empty = np.empty(0)
         return Encoded(np.empty((0, width), dtype=np.int32), empty.astype(np.int8), empty, empty, vocab)
-    return Encoded(np.concatenate(parts), np.concatenate(ys), np.concatenate(fits), np.concatenate(moments), vocab)
+    return Encoded(
+        np.concatenate(parts), np.concatenate(ys), np.concatenate(fits), np.concatenate(moments), vocab
+    )
 
 
 def _moment(seconds: float) -> datetime:
@@ -71,7 +75,7 @@ def train(*, target: str, activate: bool = True, now: datetime | None = None) ->
     started = time.monotonic()
     data = read_history(target)
     n = len(data.y)
-    split = int(round(n * (1 - settings.PROPENSITY_HOLDOUT_SHARE)))
+    split = round(n * (1 - settings.PROPENSITY_HOLDOUT_SHARE))
     y_train, y_held = data.y[:split], data.y[split:]
     version = ModelVersion(
         target=target,
@@ -223,7 +227,9 @@ def apply_suggestions(*, version_id: int, suggestions: dict[int, int]) -> int:
     with transaction.atomic():
         active = ModelVersion.objects.filter(pk=version_id, is_active=True).exists()
         if not active:
-            raise PropensityRefused("The model behind these suggestions is no longer in use: reload the page.")
+            raise PropensityRefused(
+                "The model behind these suggestions is no longer in use: reload the page."
+            )
         changed = 0
         for criterion in FitCriterion.objects.select_for_update().filter(pk__in=list(suggestions)):
             points = max(1, min(int(suggestions[criterion.pk]), 1000))

@@ -53,7 +53,8 @@ def apply_suggestions(request):
         return render(request, "propensity/best_customers.html", _context(request, form), status=exc.status)
     if changed:
         messages.success(
-            request, f"{changed} criteria changed; every lead's fit score is being recomputed in the background."
+            request,
+            f"{changed} criteria changed; every lead's fit score is being recomputed in the background.",
         )
     else:
         messages.info(request, "The profile already has the suggested weights.")

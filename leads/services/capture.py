@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from ..learned import score as learned_score
 from ..models import (
     NO_ENGAGEMENT,
     Activity,
@@ -23,7 +24,6 @@ from ..models import (
     LeadEvent,
 )
 from ..scoring import add_engagement, compute_fit
-from ..learned import score as learned_score
 from ..signals import hand_raised, sales_ready
 from .common import (
     FIT_FIELDS,

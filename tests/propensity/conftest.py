@@ -14,7 +14,9 @@ def profile_guess(db):
     """A hand-written profile with one right criterion (VP and C-level titles) and one wrong
     one (retail, which the planted history marks down)."""
     profile = IdealCustomerProfile.objects.create(name="Our guess")
-    seniority = FitCriterion.objects.create(profile=profile, field="seniority", values="vp, c_level", points=10)
+    seniority = FitCriterion.objects.create(
+        profile=profile, field="seniority", values="vp, c_level", points=10
+    )
     retail = FitCriterion.objects.create(profile=profile, field="industry", values="Retail", points=20)
     return seniority, retail
 

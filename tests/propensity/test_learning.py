@@ -31,10 +31,10 @@ def history(db, ae, settings):
 def test_learned_model_is_within_003_of_the_oracle_on_held_out_leads(history):
     version = services.train(target=Target.ACCEPTED)
 
-    held_out = slice(int(round(N * 0.8)), N)
+    held_out = slice(round(N * 0.8), N)
     oracle = roc_auc_score(history.accepted[held_out], history.log_odds[held_out])
     assert version.status == ModelVersion.Status.READY and version.is_active
-    assert version.held_out_outcomes == N - int(round(N * 0.8))
+    assert version.held_out_outcomes == N - round(N * 0.8)
     assert abs(version.auc - oracle) <= 0.03
     # the hand-written profile (one good criterion, one wrong one) loses to the learned model
     assert version.auc > version.fit_auc

@@ -39,7 +39,9 @@ def test_without_history_the_page_says_plainly_the_fit_score_stays(client_for, m
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("trained", [False, True])
-def test_the_page_issues_a_fixed_number_of_queries(client_for, manager, planted_history, trained, django_assert_num_queries):
+def test_the_page_issues_a_fixed_number_of_queries(
+    client_for, manager, planted_history, trained, django_assert_num_queries
+):
     if trained:
         services.train(target=Target.ACCEPTED)
     client = client_for(manager)
@@ -50,14 +52,16 @@ def test_the_page_issues_a_fixed_number_of_queries(client_for, manager, planted_
 
 
 @pytest.mark.django_db
-def test_the_page_shows_what_raises_and_lowers_the_odds_with_the_outcomes_behind(client_for, marketing, planted_history):
+def test_the_page_shows_what_raises_and_lowers_the_odds_with_the_outcomes_behind(
+    client_for, marketing, planted_history
+):
     version = services.train(target=Target.ACCEPTED)
     body = client_for(marketing).get(URL).content.decode()
     vp = next(f for f in version.coefficients["features"] if f["key"] == "seniority=vp")
     assert "Becoming an accepted opportunity" in body
     assert f"AUC {version.auc:.3f} against the fit score's {version.fit_auc:.3f}" in body
     assert "It beats the fit score." in body
-    assert f"<td>VP-level title</td><td>×" in body
+    assert "<td>VP-level title</td><td>\N{MULTIPLICATION SIGN}" in body
     assert f"{vp['n']:,}" in body
     assert "<td>Came from purchased list</td>" in body
 

@@ -58,7 +58,9 @@ def test_the_factors_and_the_intercept_sum_to_the_stored_score(planted_history):
 
 
 @pytest.mark.django_db
-def test_the_lead_page_shows_the_probability_and_what_raises_and_lowers_it(planted_history, client_for, manager):
+def test_the_lead_page_shows_the_probability_and_what_raises_and_lowers_it(
+    planted_history, client_for, manager
+):
     lead = LeadFactory(status=Lead.Status.MQL, seniority="vp", source="list")
     services.train(target=Target.ACCEPTED)
     lead.refresh_from_db()
@@ -66,8 +68,8 @@ def test_the_lead_page_shows_the_probability_and_what_raises_and_lowers_it(plant
     body = client_for(manager).get(lead.get_absolute_url()).content.decode()
 
     assert f"Learned probability of an accepted opportunity: {lead.propensity:.0%}" in body
-    assert "<li class=\"raises\">VP-level title: raises</li>" in body
-    assert "<li class=\"lowers\">Came from purchased list: lowers</li>" in body
+    assert '<li class="raises">VP-level title: raises</li>' in body
+    assert '<li class="lowers">Came from purchased list: lowers</li>' in body
 
 
 @pytest.mark.django_db
@@ -104,7 +106,9 @@ def test_rolling_back_activates_the_older_version_and_rescores_the_open_leads(pl
     old = services.train(target=Target.ACCEPTED)
     LeadFactory.create_batch(3, status=Lead.Status.MQL, seniority="vp")
     new = services.train(target=Target.ACCEPTED)
-    assert set(Lead.objects.filter(status=Lead.Status.MQL).values_list("propensity_version", flat=True)) == {new.pk}
+    assert set(Lead.objects.filter(status=Lead.Status.MQL).values_list("propensity_version", flat=True)) == {
+        new.pk
+    }
     # the newer version learned from the same outcomes: make it differ so the roll back shows
     ModelVersion.objects.filter(pk=new.pk).update(coefficients={**new.coefficients, "intercept": 3.0})
     services.activate_version(version=ModelVersion.objects.get(pk=new.pk))
