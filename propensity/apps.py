@@ -8,6 +8,6 @@ class PropensityConfig(AppConfig):
     def ready(self) -> None:
         from leads import learned
 
-        from .scorer import ActiveModelScorer
+        from .scorer import SCORER
 
-        learned.register(ActiveModelScorer())
+        learned.register(SCORER)

@@ -1,9 +1,11 @@
 """The learned scorer ``leads`` calls through its hook (``leads.learned``): the active
 accepted-opportunity model, kept in each process and re-read when its stamp in the shared
-cache changes (``services.active_changed``), so scoring a capture costs one cache read and
-arithmetic on a few floats, no query."""
+cache changes (``active_changed``). The stamp is read at most once a second per process, so
+scoring a capture batch costs arithmetic on a few floats, no query, and at most one cache
+read; another process sees a new model within a second of its activation."""
 
 import math
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -17,11 +19,14 @@ from . import features
 from .models import ModelVersion, Target
 
 ACTIVE_STAMP_KEY = "propensity:active"
+RECHECK_SECONDS = 1.0
 
 
 def active_changed() -> None:
-    """Tell every process that an active model changed: each re-reads it at its next score."""
+    """Tell every process that an active model changed: this one re-reads it at its next
+    score, the others within a second."""
     cache.set(ACTIVE_STAMP_KEY, uuid.uuid4().hex, timeout=None)
+    SCORER.forget()
 
 
 @dataclass(frozen=True)
@@ -35,9 +40,18 @@ class ActiveModelScorer:
     def __init__(self) -> None:
         self._stamp: str | None = None
         self._loaded: Loaded | None = None
+        self._checked = float("-inf")
+
+    def forget(self) -> None:
+        """Re-read the stamp and, if it changed, the model at the next score."""
+        self._loaded, self._checked = None, float("-inf")
 
     def loaded(self) -> Loaded:
+        now = time.monotonic()
+        if self._loaded is not None and now - self._checked < RECHECK_SECONDS:
+            return self._loaded
         stamp = cache.get_or_set(ACTIVE_STAMP_KEY, lambda: uuid.uuid4().hex, timeout=None)
+        self._checked = now
         if self._loaded is None or stamp != self._stamp:
             version = ModelVersion.objects.active(Target.ACCEPTED)
             keys = list(version.weights) if version else []
@@ -102,3 +116,6 @@ class ActiveModelScorer:
                 f"(AUC {version.fit_auc or 0:.3f}) by {margin:.2f} on the same held-out leads.",
             )
         return Verdict(True, f"Held-out AUC {version.auc:.3f} against the fit score's {version.fit_auc:.3f}.")
+
+
+SCORER = ActiveModelScorer()
