@@ -82,7 +82,10 @@ def score(lead: "Lead") -> tuple[float, int] | None:
 
 
 def explain(lead: "Lead") -> Explanation | None:
-    return _registered[0].explain(lead) if _registered else None
+    """Why the lead has its learned probability; None for a lead no model scored (no query)."""
+    if not _registered or lead.propensity_version is None:
+        return None
+    return _registered[0].explain(lead)
 
 
 def verdict() -> Verdict:

@@ -169,16 +169,21 @@ def encode(rows: Sequence[tuple], vocab: Vocabulary, *, grow: bool = False) -> n
 
 
 def to_matrix(indices: np.ndarray, n_features: int) -> sparse.csr_matrix:
-    """The 0/1 sparse matrix of rows' feature indices (``encode``'s output)."""
-    rows, cols = np.nonzero(indices >= 0)
-    data = np.ones(len(rows), dtype=np.float64)
-    return sparse.csr_matrix((data, (rows, indices[rows, cols])), shape=(indices.shape[0], n_features))
+    """The 0/1 sparse matrix of rows' feature indices (``encode``'s output), built as CSR
+    directly: a row's columns are its valid indices in order, so no coordinate arrays (two
+    integers per non-zero) are made on the way."""
+    valid = indices >= 0
+    indptr = np.zeros(indices.shape[0] + 1, dtype=np.int64)
+    np.cumsum(valid.sum(axis=1), out=indptr[1:])
+    columns = indices[valid].astype(np.int32)
+    data = np.ones(len(columns), dtype=np.float64)
+    return sparse.csr_matrix((data, columns, indptr), shape=(indices.shape[0], n_features))
 
 
 def remap(indices: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Indices after dropping the columns ``mask`` leaves out (they become -1)."""
-    new = np.full(len(mask) + 1, -1, dtype=np.int64)
-    new[:-1][mask] = np.arange(int(mask.sum()))
+    new = np.full(len(mask) + 1, -1, dtype=indices.dtype)
+    new[:-1][mask] = np.arange(int(mask.sum()), dtype=indices.dtype)
     return new[indices]  # -1 indexes the last slot, which stays -1
 
 
