@@ -186,7 +186,8 @@ def score_rows(rows, version: ModelVersion) -> np.ndarray:
 def rescore_open_leads(*, version: ModelVersion, chunk: int = CHUNK) -> int:
     """Every open lead's probability under ``version``, written set-based: ids in ranges of
     ``chunk``, scored in numpy, written with one statement per range (``UPDATE … FROM
-    UNNEST`` on PostgreSQL, ``executemany`` on SQLite). Returns the number of leads written."""
+    UNNEST`` on PostgreSQL, skipping the leads whose probability is unchanged; ``executemany``
+    on SQLite). Returns the number of open leads scored."""
     bounds = Lead.objects.order_by("pk").values_list("pk", flat=True)
     first, last = bounds.first(), bounds.last()
     if first is None or last is None:
@@ -209,8 +210,10 @@ def write_probabilities(ids: list[int], probabilities: list[float], version_id: 
         if connection.vendor == "postgresql":
             cursor.execute(
                 f"UPDATE {table} AS l SET propensity = v.p, propensity_version = %s "
-                "FROM UNNEST(%s::bigint[], %s::float8[]) AS v(id, p) WHERE l.id = v.id",
-                [version_id, ids, probabilities],
+                "FROM UNNEST(%s::bigint[], %s::float8[]) AS v(id, p) WHERE l.id = v.id "
+                # a lead whose probability is unchanged is not rewritten (a new row version each)
+                "AND (l.propensity IS DISTINCT FROM v.p OR l.propensity_version IS DISTINCT FROM %s)",
+                [version_id, ids, probabilities, version_id],
             )
         else:
             cursor.executemany(
