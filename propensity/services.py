@@ -2,6 +2,7 @@
 probability, and applying the suggested ideal-customer-profile weights."""
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
@@ -222,11 +223,14 @@ def write_probabilities(ids: list[int], probabilities: list[float], version_id: 
             )
 
 
-def apply_suggestions(*, version_id: int, suggestions: dict[int, int]) -> int:
+def apply_suggestions(
+    *, version_id: int, suggestions: dict[int, int], then: Callable[[bool], None] | None = None
+) -> int:
     """Set the profile's criteria to the suggested points (criterion id -> points) in one
     transaction, if ``version_id`` is still the active model the suggestions came from; the
     fit scores are then recomputed in a worker, as an edit in the admin does
-    (``leads.services.profile_changed``). Returns the number of criteria changed."""
+    (``leads.services.profile_changed``, whose ``then`` hears after the commit whether the
+    worker was reached). Returns the number of criteria changed."""
     with transaction.atomic():
         active = ModelVersion.objects.filter(pk=version_id, is_active=True).exists()
         if not active:
@@ -241,5 +245,5 @@ def apply_suggestions(*, version_id: int, suggestions: dict[int, int]) -> int:
                 criterion.save(update_fields=["points"])
                 changed += 1
         if changed:
-            lead_services.profile_changed()
+            lead_services.profile_changed(then=then)
     return changed

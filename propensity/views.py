@@ -1,5 +1,7 @@
 """The "Best customers" page and the one-step application of its suggested profile weights."""
 
+from functools import partial
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -46,16 +48,26 @@ def apply_suggestions(request):
         return render(request, "propensity/best_customers.html", _context(request, form), status=409)
     try:
         changed = services.apply_suggestions(
-            version_id=shown.version.pk, suggestions={r.criterion.pk: r.suggested for r in shown.rows}
+            version_id=shown.version.pk,
+            suggestions={r.criterion.pk: r.suggested for r in shown.rows},
+            then=partial(_say_rescored, request),
         )
     except Refused as exc:
         form.add_error(None, str(exc))
         return render(request, "propensity/best_customers.html", _context(request, form), status=exc.status)
     if changed:
-        messages.success(
-            request,
-            f"{changed} criteria changed; every lead's fit score is being recomputed in the background.",
-        )
+        messages.success(request, f"{changed} criteria changed.")
     else:
         messages.info(request, "The profile already has the suggested weights.")
     return redirect("propensity:best_customers")
+
+
+def _say_rescored(request, queued: bool) -> None:
+    if queued:
+        messages.info(request, "Every lead's fit score is being recomputed in the background.")
+    else:
+        messages.error(
+            request,
+            "The profile is saved, but the task queue is unreachable: fit scores were not recomputed. "
+            "Save the profile again in the admin once the queue is back.",
+        )
