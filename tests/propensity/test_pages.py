@@ -96,7 +96,7 @@ def test_an_admin_applies_the_suggestions_in_one_step(
     assert response.status_code == 302
     # (the re-score's own message is added once the transaction commits, after this response
     # here, where the test captures the commit callbacks)
-    assert [str(m) for m in client.get(URL).context["messages"]][0] == "2 criteria changed."
+    assert next(str(m) for m in client.get(URL).context["messages"]) == "2 criteria changed."
     seniority.refresh_from_db()
     retail.refresh_from_db()
     assert seniority.points > 10 and retail.points == 1
