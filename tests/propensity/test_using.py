@@ -180,3 +180,13 @@ def test_the_queue_orders_by_the_learned_probability_when_switched_on(inbound_sd
         ScoringSettings.load()
         ScoringSettings.objects.filter(pk=1).update(order_queue_by_propensity=True)
         assert order() == [likely.pk, good_fit.pk, unscored.pk]
+
+
+@pytest.mark.django_db
+def test_the_queue_page_says_it_orders_by_the_learned_probability(client_for, inbound_sdr):
+    routed_lead(inbound_sdr, propensity=0.4)
+    client = client_for(inbound_sdr)
+    assert 'id="queue-order"' not in client.get(reverse("sdr:queue")).content.decode()
+    ScoringSettings.load()
+    ScoringSettings.objects.filter(pk=1).update(order_queue_by_propensity=True)
+    assert 'id="queue-order"' in client.get(reverse("sdr:queue")).content.decode()
