@@ -55,6 +55,10 @@ the same job the cheapest way (raw SQL), in the same run on the same machine.
    the stored keys' first build and the refresh a run starts with (idle, and after 1,000 edits),
    the finder's seconds beside its grouping statement bare and a plain GROUP BY, recall and
    precision on the planted pairs, the page's server time and queries. Its own data set.
+13. Learned propensity (``--only propensity``): training on a million closed leads with a planted
+   propensity (seconds, peak traced memory, held-out AUC beside the oracle's and the fit score's)
+   beside scikit-learn's fit alone on the same matrix; scoring a million open leads (read, score,
+   write) beside numpy alone on the same matrix. Its own data set.
 
 Everything runs against a dedicated database, ``refinery_bench``, dropped and re-created at
 the start; Redis database 14 is flushed. Nothing else is touched. Another checkout (CI, a
@@ -84,6 +88,7 @@ from bench import (
     mail_poll,
     mail_send,
     opportunities,
+    propensity,
     queues,
     renewals,
     report,
@@ -126,6 +131,7 @@ class Sizes:
     live_leads: int  # leads of the live figure's own data set (queues generator), if queues did not run
     live_seconds: int  # the paced run of 500 open pages
     dedupe_leads: int = 1_000_000  # leads the person duplicate finder searches (1% more planted)
+    propensity_leads: int = 1_000_000  # closed leads learned from, and as many open leads scored
     search_leads: int = 1_000_000  # leads in the search data set (queues generator: 100,000 at least)
     search_requests: int = 50  # timed requests of each search case
     export_leads: tuple[int, int] = (
@@ -184,6 +190,7 @@ QUICK = Sizes(
     search_requests=20,
     export_leads=(10_000, 100_000),
     dedupe_leads=200_000,
+    propensity_leads=200_000,
 )
 # CI's smoke run (``--ci``): every figure end to end, so that a migration or model change that
 # breaks one fails CI; sizes as small as each figure allows (the figures mean nothing here).
@@ -214,6 +221,7 @@ CI = Sizes(
     live_sse_seconds=3,
     export_leads=(2_000, 20_000),
     dedupe_leads=20_000,
+    propensity_leads=20_000,
 )
 FIGURES = (
     "capture",
@@ -228,6 +236,7 @@ FIGURES = (
     "search",
     "export",
     "dedupe",
+    "propensity",
 )
 
 
@@ -547,6 +556,11 @@ def main(argv: list[str]) -> None:
         log(f"dedupe: the person duplicate finder over {sizes.dedupe_leads:,} leads")
         results.dedupe = dedupe.measure(sizes.dedupe_leads, log=log)
         results.load["dedupe"] = (load_before, os.getloadavg()[0])
+    if "propensity" in only:
+        load_before = os.getloadavg()[0]
+        log(f"propensity: training on {sizes.propensity_leads:,} leads' history, scoring as many open leads")
+        results.propensity = propensity.measure(sizes.propensity_leads, log=log)
+        results.load["propensity"] = (load_before, os.getloadavg()[0])
     results.total_seconds = time.perf_counter() - started
 
     print()

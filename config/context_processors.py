@@ -2,6 +2,7 @@ from dedupe.access import can_merge_people
 from dedupe.access_companies import sees_company_duplicates
 from leads.access import can_import, can_work_leads
 from mail.access import may_have_mailbox
+from propensity.access import may_see_best_customers
 from team.access import can_manage_reps, can_work_queue
 from team.models import Role
 
@@ -17,6 +18,7 @@ def navigation(request):
         "nav_imports": can_import(user),
         "nav_duplicates": can_merge_people(user),
         "nav_duplicate_companies": sees_company_duplicates(user),
+        "nav_best_customers": may_see_best_customers(user),
         "nav_inbox": user.role == Role.AE,
         "nav_pipeline": user.role == Role.AE or can_manage_reps(user),
         "nav_targets": user.role == Role.OUTBOUND_SDR or can_manage_reps(user),

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "renewals",
     "mail",
     "insight",
+    "propensity",
     "dedupe",
     "search",
     "demo",
@@ -211,6 +212,16 @@ WORK_AT_RISK_MINUTES = env.int("WORK_AT_RISK_MINUTES", default=60)
 # How often an open queue, inbox or renewals page asks whether it changed (kit/live.py; the
 # cost of 500 open pages at this interval is measured by `make bench --only live`).
 LIVE_POLL_SECONDS = env.int("LIVE_POLL_SECONDS", default=15)
+
+# Learned propensity (propensity/): a model is trained only when the closed history holds at
+# least this many outcomes of each kind (wins and losses), else "too little history" and the
+# fit score stays; the newest share of the history is held out to measure it; the queue may
+# order by it only when its held-out AUC beats the fit score's by this much; a feature seen
+# fewer times than this in training is left out.
+PROPENSITY_MIN_OUTCOMES = env.int("PROPENSITY_MIN_OUTCOMES", default=50)
+PROPENSITY_HOLDOUT_SHARE = env.float("PROPENSITY_HOLDOUT_SHARE", default=0.2)
+PROPENSITY_MIN_AUC_GAIN = env.float("PROPENSITY_MIN_AUC_GAIN", default=0.01)
+PROPENSITY_MIN_FEATURE_COUNT = env.int("PROPENSITY_MIN_FEATURE_COUNT", default=10)
 
 # Security: strict by default, relaxed only by variables (the demo runs plain HTTP).
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
@@ -382,6 +393,13 @@ CELERY_BEAT_SCHEDULE = {
     "insight-rebuild-facts": {
         "task": "insight.tasks.rebuild_facts",
         "schedule": crontab(hour=2, minute=15),
+        "options": {"expires": 6 * 3600},
+    },
+    # Learned propensity: every model retrained on the closed history, nightly; a ready model
+    # replaces the active one and every open lead's probability is rewritten.
+    "propensity-train": {
+        "task": "propensity.tasks.train_models",
+        "schedule": crontab(hour=3, minute=30),
         "options": {"expires": 6 * 3600},
     },
     # Weekly summaries: due on Monday 08:00 in each team's time zone, so the task runs every

@@ -39,6 +39,7 @@ urlpatterns = [
     path("insight/", include("insight.urls")),
     path("", include("search.urls")),
     path("duplicates/", include("dedupe.urls")),
+    path("best-customers/", include("propensity.urls")),
     path("", include("mail.urls")),
     path("f/<str:key>/", lead_views.web_form, name="web_form"),
     path("api/v1/", include(router.urls)),

@@ -16,6 +16,7 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    FloatField,
     IntegerField,
     Max,
     OuterRef,
@@ -26,9 +27,10 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.lookups import Exact
 from django.utils import timezone
 
-from leads.models import TOUCH_KINDS, Activity, Lead
+from leads.models import TOUCH_KINDS, Activity, Lead, ScoringSettings
 from work.models import WorkItem
 from work.services import at_risk_window
 
@@ -85,6 +87,7 @@ class QueueAnnotations(TypedDict):
     urgent_due: datetime | None
     lead_fit_grade: str
     lead_engagement_key: float
+    learned: float | None
     last_touch_at: datetime | None
     last_touch_kind: str | None
 
@@ -99,6 +102,19 @@ def _bucket(now: datetime) -> Case:
         When(kind__in=SCHEDULED, then=Value(Bucket.LATER)),
         default=Value(Bucket.BY_GRADE),
         output_field=IntegerField(),
+    )
+
+
+def _learned_order() -> Case:
+    """The lead's learned probability when the scoring settings say the queue orders by it
+    (switched on only while the learned model beats the fit score, ``ScoringSettings.clean``),
+    else nothing, so the grade decides. The switch is read inside the statement (an
+    uncorrelated subquery PostgreSQL evaluates once): no query more for any queue."""
+    switched_on = Subquery(ScoringSettings.objects.filter(pk=1).values("order_queue_by_propensity")[:1])
+    return Case(
+        When(Exact(switched_on, True), then=F("lead__propensity")),
+        default=Value(None),
+        output_field=FloatField(),
     )
 
 
@@ -122,12 +138,14 @@ def lead_items(now: datetime | None = None) -> "QuerySet[WithAnnotations[WorkIte
             urgent_due=Case(When(bucket=Bucket.URGENT, then=F("due_at"))),
             lead_fit_grade=F("lead__fit_grade"),
             lead_engagement_key=F("lead__engagement_key"),
+            learned=_learned_order(),
             last_touch_at=Subquery(last_touch.values("occurred_at")[:1]),
             last_touch_kind=Subquery(last_touch.values("kind")[:1]),
         )
         .order_by(
             "bucket",
             F("urgent_due").asc(nulls_last=True),
+            F("learned").desc(nulls_last=True),
             "lead_fit_grade",
             "-lead_engagement_key",
             "due_at",

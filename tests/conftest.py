@@ -74,9 +74,11 @@ def _clear_cache():
 
     from leads.models import WebForm
     from leads.services import webform
+    from propensity.scorer import SCORER
 
     cache.clear()  # also the rate-limit counters: they live in the same Redis database
     WebForm._cache.clear()
+    SCORER.forget()  # the learned model this process kept (its rows are rolled back)
     webform._last_drain_request[0] = float("-inf")
 
 

@@ -120,6 +120,12 @@ class Lead(models.Model):
     fit_score = models.PositiveSmallIntegerField(default=0)
     fit_grade = models.CharField(max_length=1, default="D")
     engagement_key = models.FloatField(default=NO_ENGAGEMENT)
+    # The learned probability that the lead becomes an accepted opportunity, written by the
+    # ``propensity`` app (above ``leads``) after each training and at capture, and the id of
+    # the model version that computed it (an id, not a foreign key: ``leads`` knows nothing of
+    # that app's tables). Empty until a model has been trained on enough history.
+    propensity = models.FloatField(null=True, blank=True)
+    propensity_version = models.PositiveIntegerField(null=True, blank=True)
 
     external_id = models.CharField(max_length=64, blank=True)
     # The database defaults of the fields added with imports keep bulk inserts in SQL (the
@@ -195,6 +201,10 @@ class Lead(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(fit_score__lte=100), name="fit_score_at_most_100"),
             models.CheckConstraint(condition=~Q(email=""), name="lead_email_not_empty"),
+            models.CheckConstraint(
+                condition=Q(propensity__isnull=True) | Q(propensity__gte=0, propensity__lte=1),
+                name="lead_propensity_is_a_probability",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -101,6 +101,14 @@ class ScoringSettings(models.Model):
         validators=[MinValueValidator(0.01)],
         help_text="An untouched MQL whose engagement decays below this goes back to nurture.",
     )
+    order_queue_by_propensity = models.BooleanField(
+        default=False,
+        help_text=(
+            "Order the SDR queue's new leads by the learned probability of becoming an accepted "
+            "opportunity instead of the grade. Allowed only while the current learned model beats "
+            "the fit score on held-out leads."
+        ),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -112,6 +120,15 @@ class ScoringSettings(models.Model):
 
     def __str__(self) -> str:
         return "Scoring settings"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.order_queue_by_propensity:
+            from ..learned import verdict
+
+            judged = verdict()
+            if not judged.beats_fit:
+                raise ValidationError({"order_queue_by_propensity": judged.reason})
 
     @classmethod
     def load(cls) -> "ScoringSettings":

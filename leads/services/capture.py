@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from ..learned import score as learned_score
 from ..models import (
     NO_ENGAGEMENT,
     Activity,
@@ -220,6 +221,11 @@ def _new_lead(c: Capture, at: datetime, points: float, context: ScoringContext) 
     if c.prospector is not None:
         lead.status, lead.mql_at = Lead.Status.WORKING, None
         lead.owner, lead.team_id = c.prospector, c.prospector.team_id
+    # The learned probability, computed in memory from the cached model: written by the same
+    # INSERT, so a capture costs no query more (``leads.learned``).
+    learned = learned_score(lead)
+    if learned is not None:
+        lead.propensity, lead.propensity_version = learned
     lead.updated_at = timezone.now()
     return lead
 

@@ -21,6 +21,7 @@ from work import services as work
 from work.models import SlaPolicy, WorkItem
 
 from ..import_status import resolve_outcome
+from ..learned import score as learned_score
 from ..models import ActivitySource, ImportJob, ImportRowError, Lead, LeadEvent, LeadImport, LeadRedirect, Tag
 from ..scoring import fit_of
 from ..signals import customers_imported, sales_ready
@@ -355,6 +356,10 @@ def _lead_from_row(
         updated_at=now,
     )
     lead.fit_score, lead.fit_grade = fit_of(lead, context.criteria)
+    # The learned probability, as a capture writes it (``leads.learned``; in memory, no query).
+    learned = learned_score(lead)
+    if learned is not None:
+        lead.propensity, lead.propensity_version = learned
     return lead
 
 

@@ -13,7 +13,7 @@ from kit.htmx import is_htmx
 from kit.pages import query_string
 from work.models import WorkItem
 
-from .. import services
+from .. import learned, services
 from ..access import can_import, can_work_leads, get_lead_for_user, may_change_view, require
 from ..filters import LeadFilter, clean_list_query
 from ..forms import ActivityForm, RatingForm, SavedViewForm
@@ -99,6 +99,7 @@ def _detail_context(request, lead: Lead, **extra) -> dict:
         "lead": lead,
         "scored": scored([lead], scoring)[0],
         "fit": compute_fit(lead),
+        "learned": learned.explain(lead),
         "scoring": scoring,
         "timeline": lead.timeline(),
         "provenance": provenance(lead),

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 
 from kit.htmx import is_htmx
 from kit.live import live_etag, mark, not_modified, poll_seconds
+from leads.models import ScoringSettings
 from work.models import WorkItem
 
 from ..access import queue_owner_for, reps_of
@@ -71,8 +72,12 @@ def _etag(request, rep, summary: QueueSummary) -> str:
 
 
 def _context(request, rep, read_only: bool, now: datetime, summary: QueueSummary) -> dict:
-    rows = queue_rows([item for item in queue_for(rep, now)[:QUEUE_PAGE] if item.subject is not None], now)
+    scoring = ScoringSettings.load()  # read once: the rows' grades and the order's note
+    rows = queue_rows(
+        [item for item in queue_for(rep, now)[:QUEUE_PAGE] if item.subject is not None], now, scoring
+    )
     return {
+        "by_learned": scoring.order_queue_by_propensity,
         "rep": rep,
         "read_only": read_only,
         "rows": rows,

@@ -31,6 +31,10 @@ class Command(BaseCommand):
         call_command(
             "insight_refresh", "--full", verbosity=max(0, options["verbosity"] - 1), stdout=self.stdout
         )
+        # The learned propensity models, trained on the demo's closed history as the nightly task
+        # would; at -v 2 each says whether it learned (and how it did against the fit score) or
+        # that the history is too short, which the Best customers page says in any case.
+        call_command("train_propensity", verbosity=max(0, options["verbosity"] - 1), stdout=self.stdout)
         if options["verbosity"] >= 1:
             self._summary(seeded)
 
