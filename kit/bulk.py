@@ -106,14 +106,18 @@ def insert_rows(model: type[models.Model], names: Sequence[str], rows: Sequence[
             copy.write_row(row)
 
 
-def update(model: type[models.Model], changed: Sequence[tuple[models.Model, set[str]]]) -> None:
+def update(model: type[models.Model], changed: Sequence[tuple[Any, set[str]]]) -> None:
     """Store each instance's changed fields (``(instance, field names)`` pairs), and only
-    those, in one statement."""
+    those, in one statement. An "instance" may be any object with ``pk`` and the fields'
+    attributes (an import's ``KnownLead``)."""
     if not changed:
         return
     if connection.vendor != "postgresql":
         groups: dict[frozenset[str], list[models.Model]] = defaultdict(list)
         for obj, names in changed:
+            if not isinstance(obj, model):  # an object with the attributes: an instance of them
+                attnames = [model._meta.get_field(name).attname for name in names]  # type: ignore[union-attr]
+                obj = model(pk=obj.pk, **{attname: getattr(obj, attname) for attname in attnames})
             groups[frozenset(names)].append(obj)
         for group, objs in groups.items():
             model._default_manager.bulk_update(objs, sorted(group))

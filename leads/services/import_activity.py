@@ -24,7 +24,7 @@ from kit import bulk
 from .. import importing
 from ..models import Activity, ActivityKind, ActivitySource, ImportJob, Lead
 from ..scoring import add_engagement, remove_engagement
-from .import_rows import SYSTEM_NAMES, SourceRow
+from .import_rows import SYSTEM_NAMES, KnownLead, SourceRow
 from .scoring import ScoringContext
 
 # Each activity column: the kind it records and how the note names it. In the order of
@@ -73,7 +73,7 @@ def record_source_activities(
     job: ImportJob,
     *,
     new: Iterable[tuple[SourceRow, Lead]],
-    known: Iterable[tuple[SourceRow, Lead]],
+    known: Iterable[tuple[SourceRow, KnownLead]],
     context: ScoringContext,
     now: datetime,
     system: str,
@@ -83,7 +83,10 @@ def record_source_activities(
     back). ``new`` and ``known`` are each row with its lead (just created, or matched), every
     lead once. Under the *keep* policy ("change nothing on known people") known people get
     none."""
-    pairs = [*new, *(known if job.merge_policy != ImportJob.MergePolicy.KEEP else ())]
+    pairs: list[tuple[SourceRow, Lead | KnownLead]] = [
+        *new,
+        *(known if job.merge_policy != ImportJob.MergePolicy.KEEP else ()),
+    ]
     wanted = [
         (lead, activity) for r, lead in pairs for activity in row_activities(r.row, system=system, now=now)
     ]
@@ -101,7 +104,7 @@ def record_source_activities(
         by_note.add((lead_id, kind, note))
     half_life = context.settings.half_life_days
     added: list[Activity] = []
-    engaged: dict[int, Lead] = {}
+    engaged: dict[int, Lead | KnownLead] = {}
     for lead, a in wanted:
         if (lead.pk, a.kind, a.at) in by_time or (a.clamped and (lead.pk, a.kind, a.note) in by_note):
             continue

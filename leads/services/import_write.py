@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -27,7 +28,7 @@ from ..scoring import fit_of
 from ..signals import customers_imported, sales_ready
 from .common import FIT_FIELDS, PROMOTABLE
 from .import_activity import record_source_activities
-from .import_rows import SYSTEM_NAMES, SourceRow
+from .import_rows import KNOWN_LEAD_COLUMNS, SYSTEM_NAMES, KnownLead, SourceRow
 from .scoring import ScoringContext
 
 Outcome = ImportJob.Outcome
@@ -48,19 +49,6 @@ MERGE_FIELDS = (
     "phone",
     "external_status",
     "rating",
-)
-# What matching and merging read of a known lead (a batch loads up to a thousand of them).
-KNOWN_LEAD_FIELDS = (
-    "id",
-    "engagement_key",  # an imported activity adds to it
-    "email",
-    *MERGE_FIELDS,
-    "external_id",
-    "external_system",
-    "source_attributes",
-    "first_seen_at",
-    "status",
-    "status_reason",
 )
 REVIEW_TAG = "Review: open opportunity"
 # A known lead takes the file's outcome only from marketing's hands, and only when the file
@@ -137,25 +125,22 @@ def write_batch(
         {
             lead.external_id: lead
             # "<> ''" lets PostgreSQL use the partial index lead_external_id for a long id list.
-            for lead in Lead.objects.select_for_update(of=("self",))
-            .only(*KNOWN_LEAD_FIELDS)
-            .filter(external_system=system, external_id__in=ids)
-            .exclude(external_id="")
-            .order_by("pk")  # locks taken in one order by every writer
+            for lead in _known(
+                Lead.objects.filter(external_system=system, external_id__in=ids).exclude(external_id="")
+            )
         }
         if ids
         else {}
     )
     by_email = {
-        lead.email: lead
-        for lead in Lead.objects.select_for_update(of=("self",))
-        .only(*KNOWN_LEAD_FIELDS)
-        .filter(email__in={r.row.email for r in rows})
-        .order_by("pk")
+        lead.email: lead for lead in _known(Lead.objects.filter(email__in={r.row.email for r in rows}))
     }
-    by_email |= LeadRedirect.objects.survivors_by_email(
-        {r.row.email for r in rows} - by_email.keys(), lock=True
-    )
+    by_email |= {
+        email: KnownLead.of(lead)
+        for email, lead in LeadRedirect.objects.survivors_by_email(
+            {r.row.email for r in rows} - by_email.keys(), lock=True
+        ).items()
+    }
     matched = {lead.pk for lead in [*by_id.values(), *by_email.values()]}
     # The batch's leads' links, filtered to this job here: asked by lead only, the query can
     # only be answered by the (lead, job) index, one probe per lead. With the job in the query,
@@ -167,7 +152,7 @@ def write_batch(
         if job_id == job.pk
     }
     new: list[SourceRow] = []
-    known: list[tuple[SourceRow, Lead]] = []
+    known: list[tuple[SourceRow, KnownLead]] = []
     for r in rows:
         id_key = r.row.external_id if system and r.row.external_id else ""
         lead = by_id.get(id_key) if id_key else None
@@ -249,6 +234,14 @@ def _event(
         to_status,
         message[:500],
     )
+
+
+def _known(leads: QuerySet[Lead]) -> list[KnownLead]:
+    """The leads as ``KnownLead``, locked in id order (one order for every writer)."""
+    return [
+        KnownLead(*row)
+        for row in leads.select_for_update(of=("self",)).order_by("pk").values_list(*KNOWN_LEAD_COLUMNS)
+    ]
 
 
 def _status_reason(system: str, r: SourceRow) -> str:
@@ -431,7 +424,7 @@ def _first_touch_policy() -> SlaPolicy:
     return policy
 
 
-def merged_values(lead: Lead, r: SourceRow, policy: str, system: str) -> dict[str, Any]:
+def merged_values(lead: KnownLead, r: SourceRow, policy: str, system: str) -> dict[str, Any]:
     """The fields the row changes on a known lead under ``policy``: name -> new value."""
     if policy == Policy.KEEP:
         return {}
@@ -463,7 +456,7 @@ def merged_values(lead: Lead, r: SourceRow, policy: str, system: str) -> dict[st
 
 def _merge_known(
     job: ImportJob,
-    known: list[tuple[SourceRow, Lead]],
+    known: list[tuple[SourceRow, KnownLead]],
     context: ScoringContext,
     now: datetime,
     *,
@@ -479,7 +472,7 @@ def _merge_known(
     verb = "overwrote" if job.merge_policy == Policy.OVERWRITE else "filled"
     links: list[tuple] = []
     events: list[tuple] = []
-    changed: list[tuple[Lead, set[str]]] = []
+    changed: list[tuple[KnownLead, set[str]]] = []
     for r, lead in known:
         changes = merged_values(lead, r, job.merge_policy, system)
         before = {name: [as_json(getattr(lead, name)), as_json(value)] for name, value in changes.items()}

@@ -96,3 +96,16 @@ def test_a_deferred_field_is_not_loaded_while_writing():
     bulk.update(Lead, [(loaded, {"company"})])
 
     assert Lead.objects.get(pk=lead.pk).company == "Acme"
+
+
+def test_an_object_with_the_attributes_is_written_as_an_instance_would_be():
+    class Known:  # what an import loads instead of a model instance
+        def __init__(self, pk, company, team_id):
+            self.pk, self.company, self.team_id = pk, company, team_id
+
+    lead = LeadFactory(company="", title="Kept")
+
+    bulk.update(Lead, [(Known(lead.pk, "Acme", None), {"company", "team"})])
+
+    lead.refresh_from_db()
+    assert (lead.company, lead.title, lead.team_id) == ("Acme", "Kept", None)
