@@ -27,8 +27,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, models, transaction
-from django.db.models import Field
+from django.db.models import Field, Lookup
 from django.db.models.expressions import DatabaseDefault
 from psycopg.types.json import Jsonb
 
@@ -210,3 +211,40 @@ _KNOWN_PREP = {
     models.JSONField.get_db_prep_value,
     models.TextField.get_db_prep_value,
 }
+
+
+class AnyOf(Lookup):
+    """``filter(AnyOf(F("email"), values))``: the column is one of ``values``, sent as one
+    array parameter on PostgreSQL (``email = ANY('{...}'::text[])``, answered by the column's
+    index like ``IN``). Django's ``__in`` prepares each of thousands of values through the field
+    and psycopg then merges as many parameters into the statement in Python: a tenth of an
+    import's time at 5,000 rows a batch. Elsewhere it is ``IN (...)``. The values are strings
+    or integers, as the column holds them."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def get_prep_lookup(self) -> Any:
+        return list(self.rhs)
+
+    def process_rhs(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        values = list(self.rhs)
+        if not values:
+            raise EmptyResultSet
+        if connection.vendor != "postgresql":
+            return f"({', '.join(['%s'] * len(values))})", tuple(values)
+        if all(isinstance(value, int) for value in values):
+            return "ANY(%s::bigint[])", ("{" + ",".join(str(value) for value in values) + "}",)
+        return "ANY(%s::text[])", ("{" + ",".join(_array_element(str(value)) for value in values) + "}",)
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        operator = "=" if connection.vendor == "postgresql" else "IN"
+        return f"{lhs} {operator} {rhs}", (*lhs_params, *rhs_params)
+
+
+def _array_element(value: str) -> str:
+    """A string as an element of a PostgreSQL array literal: quoted, backslash and double
+    quote escaped."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'

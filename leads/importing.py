@@ -591,11 +591,10 @@ def clean_row(raw: dict[str, str], *, shorten: bool = True) -> CleanRow:
     problems: list[str] = []
     # A lone surrogate (JSON's "\ud800", through the prospects API) is no text a database
     # stores: the row is refused, naming the field.
-    # One check of the whole row first (a file's rows have none): then each value, to name it.
-    if bounds.utf8_problem("".join(value for value in raw.values() if isinstance(value, str))):
-        for key, value in raw.items():
-            if isinstance(value, str) and (problem := bounds.utf8_problem(value)):
-                problems.append(f"{key.replace('_', ' ')}: {problem}")
+    for key, value in raw.items():
+        if isinstance(value, str) and (problem := bounds.utf8_problem(value)):
+            problems.append(f"{key.replace('_', ' ')}: {problem}")
+    if problems:
         raise RowRefused("; ".join(problems))
     get = raw.get
     warnings: list[str] = []

@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -126,14 +126,17 @@ def write_batch(
             lead.external_id: lead
             # "<> ''" lets PostgreSQL use the partial index lead_external_id for a long id list.
             for lead in _known(
-                Lead.objects.filter(external_system=system, external_id__in=ids).exclude(external_id="")
+                Lead.objects.filter(bulk.AnyOf(F("external_id"), ids), external_system=system).exclude(
+                    external_id=""
+                )
             )
         }
         if ids
         else {}
     )
     by_email = {
-        lead.email: lead for lead in _known(Lead.objects.filter(email__in={r.row.email for r in rows}))
+        lead.email: lead
+        for lead in _known(Lead.objects.filter(bulk.AnyOf(F("email"), {r.row.email for r in rows})))
     }
     by_email |= {
         email: KnownLead.of(lead)
@@ -148,7 +151,9 @@ def write_batch(
     # for every batch. A lead has one link per import that touched it.
     linked = {
         lead_id
-        for lead_id, job_id in LeadImport.objects.filter(lead_id__in=matched).values_list("lead_id", "job_id")
+        for lead_id, job_id in LeadImport.objects.filter(bulk.AnyOf(F("lead_id"), matched)).values_list(
+            "lead_id", "job_id"
+        )
         if job_id == job.pk
     }
     new: list[SourceRow] = []

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.db.models import F
 
 from kit import bulk
 from leads.models import ImportJob, Lead, LeadEvent, LeadImport, Tag
@@ -109,3 +110,14 @@ def test_an_object_with_the_attributes_is_written_as_an_instance_would_be():
 
     lead.refresh_from_db()
     assert (lead.company, lead.title, lead.team_id) == ("Acme", "Kept", None)
+
+
+def test_any_of_finds_the_rows_whose_column_is_one_of_the_values():
+    odd = LeadFactory(email='o"dd\\one@example.com')
+    plain = LeadFactory(email="plain@example.com")
+    LeadFactory(email="other@example.com")
+
+    emails = {'o"dd\\one@example.com', "plain@example.com", "nobody@example.com"}
+    assert set(Lead.objects.filter(bulk.AnyOf(F("email"), emails))) == {odd, plain}
+    assert list(Lead.objects.filter(bulk.AnyOf(F("id"), [plain.pk]))) == [plain]
+    assert not Lead.objects.filter(bulk.AnyOf(F("email"), [])).exists()
