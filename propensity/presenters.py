@@ -102,6 +102,9 @@ class Suggestions:
     version: ModelVersion | None
     profile: IdealCustomerProfile | None
     rows: list[Suggestion]
+    # Models in use that do not beat the profile on held-out outcomes: nothing is suggested
+    # from them (a model no better than the profile would rewrite it at random).
+    not_better: tuple[ModelVersion, ...] = ()
 
     @property
     def any_change(self) -> bool:
@@ -164,13 +167,17 @@ def effect(criterion: FitCriterion, version: ModelVersion) -> float | None:
 
 def suggestions() -> Suggestions:
     """Suggested points for the active profile's criteria, from the won model (else the
-    accepted one): the profile's total points shared out in proportion to the criteria whose
-    match raises the odds; a criterion whose match lowers them gets one point."""
-    version = ModelVersion.objects.active(Target.WON) or ModelVersion.objects.active(Target.ACCEPTED)
+    accepted one), whichever first beats the profile's fit score on held-out outcomes: the
+    profile's total points shared out in proportion to the criteria whose match raises the
+    odds; a criterion whose match lowers them gets one point."""
+    in_use = [v for v in (ModelVersion.objects.active(t) for t in (Target.WON, Target.ACCEPTED)) if v]
+    better = [v for v in in_use if v.beats_fit(settings.PROPENSITY_MIN_AUC_GAIN)]
+    version = better[0] if better else None
+    not_better = tuple(v for v in in_use if v not in better)
     profile = IdealCustomerProfile.objects.filter(is_active=True).first()
     criteria = list(profile.criteria.all()) if profile else []
     if version is None or profile is None:
-        return Suggestions(version, profile, [])
+        return Suggestions(version, profile, [], not_better)
     effects = {c.pk: effect(c, version) for c in criteria}
     total = sum(c.points for c in criteria)
     positive = sum(e for e in effects.values() if e is not None and e > 0)
@@ -184,4 +191,4 @@ def suggestions() -> Suggestions:
         else:
             suggested = max(1, round(total * e / positive))
         rows.append(Suggestion(c, e, suggested))
-    return Suggestions(version, profile, rows)
+    return Suggestions(version, profile, rows, not_better)

@@ -78,6 +78,30 @@ def test_the_suggested_profile_changes_point_the_right_way(planted_history, prof
 
 
 @pytest.mark.django_db
+def test_suggestions_come_only_from_a_model_that_beats_the_profile(
+    planted_history, profile_guess, client_for, manager
+):
+    from propensity.presenters import suggestions
+
+    # A won model no better than the profile on held-out outcomes (its AUC set to the fit
+    # score's): its weights would rewrite the profile at random.
+    won = services.train(target=Target.WON)
+    won.auc = won.fit_auc
+    won.save(update_fields=["auc"])
+    assert not won.beats_fit(0.01)
+    assert suggestions().rows == []
+    body = client_for(manager).get(URL).content.decode()
+    assert 'id="no-better-model"' in body and "the profile stays as it is" in body
+    assert 'action="/best-customers/apply-suggestions/"' not in body
+
+    accepted = services.train(target=Target.ACCEPTED)
+
+    shown = suggestions()
+    assert shown.version == accepted and shown.not_better == (won,)
+    assert shown.rows
+
+
+@pytest.mark.django_db
 def test_an_admin_applies_the_suggestions_in_one_step(
     client_for, planted_history, profile_guess, settings, django_capture_on_commit_callbacks
 ):
