@@ -3,9 +3,11 @@
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Lower, Now
 from django.utils import timezone
+
+from kit.bulk import AnyOf
 
 from .campaigns import Campaign
 from .choices import ActivityKind, ActivitySource, Channel, Seniority, TouchOutcome
@@ -343,7 +345,8 @@ class LeadRedirectQuerySet(models.QuerySet["LeadRedirect"]):
             return {}
         # "<> ''" lets PostgreSQL use the partial index for a long list (an import's batch).
         redirects = (
-            self.filter(email__in=emails)
+            # One array parameter, however many addresses (an import asks for thousands).
+            self.filter(AnyOf(F("email"), emails))
             .exclude(email="")
             .select_related("lead__owner")  # a refusal names the owner (prospects)
             .order_by("merged_at", "old_id")
