@@ -159,6 +159,50 @@ def facts_ctes() -> list[dict]:
     return [summarise(name, [explain(sql, [])]) for name, sql in cases.items()]
 
 
+def rebuild() -> dict:
+    """The nightly rebuild of every lead's fact (``insight.facts.rebuild``), timed."""
+    from insight import facts
+
+    started = time.perf_counter()
+    written = facts.rebuild(now=NOW)
+    result = {
+        "statement": "facts rebuild (every lead)",
+        "seconds": round(time.perf_counter() - started, 1),
+        "written": written,
+    }
+    print(json.dumps(result), flush=True)
+    return result
+
+
+def refresh(leads: int = 1000) -> dict:
+    """The minute's incremental refresh after ``leads`` leads each got a touch and a timeline
+    line (what ``log_touch`` writes), timed: the watermarks, the changed leads and their facts."""
+    from insight import facts
+
+    facts.refresh(now=NOW)  # catch up first
+    top = Lead.objects.order_by("-id").values_list("id", flat=True).first()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO leads_activity (lead_id, kind, occurred_at, points, source, note, outcome)"
+            " SELECT 1 + (k * 7919) %% %s, 'call', %s, 0, 'manual', '', 'connected' FROM generate_series(1, %s) k",
+            [top, NOW, leads],
+        )
+        cursor.execute(
+            "INSERT INTO leads_leadevent (lead_id, kind, at, via, from_status, to_status, message)"
+            " SELECT 1 + (k * 7919) %% %s, 'status', %s, '', 'mql', 'working', 'worked' FROM generate_series(1, %s) k",
+            [top, NOW, leads],
+        )
+    started = time.perf_counter()
+    written = facts.refresh(now=NOW)
+    result = {
+        "statement": f"facts refresh after {leads:,} leads touched",
+        "ms": round((time.perf_counter() - started) * 1000, 1),
+        "written": written,
+    }
+    print(json.dumps(result), flush=True)
+    return result
+
+
 def sizes() -> list[dict]:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -166,7 +210,7 @@ def sizes() -> list[dict]:
             SELECT c.relname, c.relkind, c.reltuples::bigint, pg_relation_size(c.oid), pg_total_relation_size(c.oid)
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'i', 'I')
-              AND (c.relname LIKE 'leads_leadevent%%' OR c.relname LIKE 'leads_activity%%'
+              AND (c.relname LIKE 'leads_leadevent%%' OR c.relname LIKE 'leads\\_activity\\_%%' OR c.relname = 'leads_activity'
                    OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid IN (
                         SELECT oid FROM pg_class WHERE relname IN ('leads_leadevent', 'leads_activity', 'leads_leadevent_p'))))
             ORDER BY 1
@@ -191,6 +235,10 @@ if __name__ == "__main__":
         results["per_lead"] = per_lead(sample_leads(40))
     if "recent" in what:
         results["recent"] = recent(5)
+    if "rebuild" in what:
+        results["rebuild"] = rebuild()
+    if "refresh" in what:
+        results["refresh"] = [refresh(), refresh()]
     if "ctes" in what:
         results["ctes"] = facts_ctes()
     print(f"# {time.perf_counter() - started:.1f} s", file=sys.stderr)
