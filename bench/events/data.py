@@ -102,9 +102,19 @@ def _definitions(cursor: psycopg.Cursor, table: str) -> tuple[list[tuple[str, st
     return indexes, cursor.fetchall()
 
 
-def generate(dsn: str, leads: int, events: int, activities: int, log=print) -> dict[str, float]:
+def generate(
+    dsn: str,
+    leads: int,
+    events: int,
+    activities: int,
+    steps=("leads", "events", "activities"),
+    schema_dsn=None,
+    log=print,
+) -> dict[str, float]:
     """Write ``leads`` leads and about ``events`` events and ``activities`` activities each;
-    return the seconds each step took (``index <name>`` for each index built)."""
+    return the seconds each step took (``index <name>`` for each index built). ``steps`` runs
+    part of it (a long generation resumed); ``schema_dsn`` names a database migrated alike
+    whose index and key definitions are re-created (when this one's were dropped already)."""
     timings: dict[str, float] = {}
     params = {
         "now": NOW,
@@ -113,23 +123,30 @@ def generate(dsn: str, leads: int, events: int, activities: int, log=print) -> d
         "events": events,
         "activities": activities,
     }
+    saved = {}
+    if schema_dsn:
+        with psycopg.connect(schema_dsn) as conn, conn.cursor() as cursor:
+            saved = {table: _definitions(cursor, table) for table in TABLES}
     with psycopg.connect(dsn, autocommit=True) as conn, conn.cursor() as cursor:
         cursor.execute("SET work_mem = '1GB'")
         cursor.execute("SET maintenance_work_mem = '1GB'")
-        saved = {}
         for table in TABLES:
             indexes, keys = _definitions(cursor, table)
-            saved[table] = (indexes, keys)
+            saved.setdefault(table, (indexes, keys))
             for name, _ in keys:
                 cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
             for name, _ in indexes:
                 cursor.execute(f"DROP INDEX {name}")
         for label, sql in (("leads", LEADS_SQL), ("events", EVENTS_SQL), ("activities", ACTIVITIES_SQL)):
+            if label not in steps:
+                continue
             started = time.perf_counter()
             cursor.execute(sql, params)
             timings[label] = time.perf_counter() - started
             log(f"{label}: {cursor.rowcount:,} rows in {timings[label]:.1f} s")
-        cursor.execute("SELECT setval(pg_get_serial_sequence('leads_lead', 'id'), %s)", [leads])
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('leads_lead', 'id'), (SELECT MAX(id) FROM leads_lead))"
+        )
         for table in TABLES:
             indexes, keys = saved[table]
             for name, definition in indexes:
@@ -156,5 +173,15 @@ if __name__ == "__main__":
     parser.add_argument("--leads", type=int, default=1_000_000)
     parser.add_argument("--events", type=int, default=40)
     parser.add_argument("--activities", type=int, default=60)
+    parser.add_argument("--steps", default="leads,events,activities")
+    parser.add_argument("--schema-from", default=None)
     args = parser.parse_args()
-    generate(args.dsn, args.leads, args.events, args.activities, log=lambda m: print(m, flush=True))
+    generate(
+        args.dsn,
+        args.leads,
+        args.events,
+        args.activities,
+        steps=tuple(args.steps.split(",")),
+        schema_dsn=args.schema_from,
+        log=lambda m: print(m, flush=True),
+    )
