@@ -9,6 +9,7 @@ Run with DJANGO_SETTINGS_MODULE and DATABASE_URL set to the data set's database.
 """
 
 import json
+import os
 import re
 import statistics
 import sys
@@ -28,7 +29,21 @@ from leads.models import TOUCH_KINDS, Activity, Lead, LeadEvent  # noqa: E402
 NOW = datetime(2026, 12, 7, tzinfo=UTC)
 
 
+# "leads_leadevent=leads_leadevent_p,...": the statements read these tables instead (the
+# partitioned copies), without renaming anything.
+TABLES = dict(pair.split("=") for pair in os.environ.get("EVENTS_TABLES", "").split(",") if pair)
+
+
+MATCH = [m for m in os.environ.get("MATCH", "").split(",") if m]  # only the statements naming one
+
+
+def wanted(name: str) -> bool:
+    return not MATCH or any(m in name for m in MATCH)
+
+
 def explain(sql: str, params) -> dict:
+    for table, instead in TABLES.items():
+        sql = re.sub(rf'"?\b{table}\b"?', instead, sql)
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}", params)
         plan = cursor.fetchone()[0]
@@ -98,6 +113,8 @@ def per_lead(leads: list[int]) -> list[dict]:
         ),
     }
     for name, make in cases.items():
+        if not wanted(name):
+            continue
         runs = []
         for pk in leads:
             sql, params = make(pk).query.sql_with_params()
@@ -117,7 +134,7 @@ def recent(repeat: int) -> list[dict]:
     ).values_list("lead_id", flat=True)
     with connection.cursor() as cursor:
         cursor.execute("SELECT (SELECT MAX(id) FROM leads_leadevent), (SELECT MAX(id) FROM leads_activity)")
-        event_max, activity_max = cursor.fetchone()
+        event_max, activity_max = (v or 0 for v in cursor.fetchone())
     state = RefreshState(
         event_id=event_max - 1000,
         activity_id=activity_max - 1000,
@@ -140,6 +157,8 @@ def recent(repeat: int) -> list[dict]:
         ),
     }
     for name, (sql, params) in cases.items():
+        if not wanted(name):
+            continue
         out.append(summarise(name, [explain(sql, params) for _ in range(repeat)]))
     return out
 

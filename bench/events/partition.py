@@ -24,8 +24,19 @@ def months(first: date, last: date) -> list[date]:
     return out
 
 
-def build(dsn: str, tables=tuple(TABLES), log=print) -> dict[str, float]:
+def build(dsn: str, tables=tuple(TABLES), schema_dsn: str | None = None, log=print) -> dict[str, float]:
+    """Copy each table into a partitioned one with the same indexes: the indexes the table
+    has, or those of the same table in ``schema_dsn`` (a database migrated alike), when this
+    one's were dropped for a load."""
     timings: dict[str, float] = {}
+    definitions = {}
+    with psycopg.connect(schema_dsn or dsn) as conn, conn.cursor() as cursor:
+        for table in tables:
+            cursor.execute(
+                "SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = %s::regclass AND NOT indisprimary",
+                [table],
+            )
+            definitions[table] = [row[0] for row in cursor.fetchall()]
     with psycopg.connect(dsn, autocommit=True) as conn, conn.cursor() as cursor:
         cursor.execute("SET maintenance_work_mem = '1GB'")
         for table in tables:
@@ -54,11 +65,7 @@ def build(dsn: str, tables=tuple(TABLES), log=print) -> dict[str, float]:
             )
             started = time.perf_counter()
             cursor.execute(f"ALTER TABLE {copy} ADD PRIMARY KEY (id, {key})")
-            cursor.execute(
-                "SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = %s::regclass AND NOT indisprimary",
-                [table],
-            )
-            for (definition,) in cursor.fetchall():
+            for definition in definitions[table]:
                 # CREATE INDEX name ON public.table USING ... -> the same index on the copy
                 definition = re.sub(
                     r"INDEX (\S+) ON public\.(\S+)", rf"INDEX \1_p ON public.{copy}", definition
@@ -83,7 +90,9 @@ if __name__ == "__main__":
     import sys
 
     dsn, action, *names = sys.argv[1:]
+    schema = next((n.split("=", 1)[1] for n in names if n.startswith("--schema-from=")), None)
+    names = [n for n in names if not n.startswith("--")]
     if action == "build":
-        build(dsn, tuple(names) or tuple(TABLES), log=lambda m: print(m, flush=True))
+        build(dsn, tuple(names) or tuple(TABLES), schema, log=lambda m: print(m, flush=True))
     else:
         swap(dsn, tuple(names) or tuple(TABLES))
