@@ -48,9 +48,11 @@ def build(dsn: str, tables=tuple(TABLES), schema_dsn: str | None = None, log=pri
                 f"CREATE TABLE {copy} (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
                 f" PARTITION BY RANGE ({key})"
             )
-            cursor.execute(
-                f"ALTER TABLE {copy} ALTER COLUMN id SET DEFAULT nextval(pg_get_serial_sequence('{table}', 'id'))"
-            )
+            # The sequence named now (regclass), not looked up by the table's name at each
+            # insert: after a swap that name is the copy's, which owns no sequence.
+            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+            sequence = cursor.fetchone()[0]
+            cursor.execute(f"ALTER TABLE {copy} ALTER COLUMN id SET DEFAULT nextval('{sequence}'::regclass)")
             bounds = months(first, last)
             nxt = months(bounds[-1], date(bounds[-1].year + 1, 1, 1))[1]  # the month after the last
             for start, end in zip(bounds, [*bounds[1:], nxt], strict=True):
