@@ -250,7 +250,9 @@ class Lead(models.Model):
 class Activity(models.Model):
     """Something the prospect did (or a rep did with them) that counts toward engagement."""
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="activities")
+    # Not indexed alone: ``activity_lead_time`` starts with it (a second index on the largest
+    # table would cost every write and gigabytes at a hundred million rows, for nothing).
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="activities", db_index=False)
     kind = models.CharField(max_length=20, choices=ActivityKind.choices)
     occurred_at = models.DateTimeField(default=timezone.now)
     points = models.FloatField(default=0)
@@ -263,7 +265,12 @@ class Activity(models.Model):
     outcome = models.CharField(max_length=16, choices=TouchOutcome.choices, blank=True)
     # The import whose row said the person did this (its undo removes it).
     import_job = models.ForeignKey(
-        "leads.ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "leads.ImportJob",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # in activity_import (partial: only the few rows an import wrote)
     )
 
     class Meta:
@@ -297,7 +304,9 @@ class LeadEvent(models.Model):
         CADENCE = "cadence", "Cadence"
         OPPORTUNITY = "opportunity", "Opportunity"
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="events", db_index=False
+    )  # in event_lead_time
     kind = models.CharField(max_length=16, choices=Kind.choices)
     at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(
