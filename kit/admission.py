@@ -6,8 +6,9 @@ every connection it is offered: past capacity, requests pile up as threads waiti
 the process's pooled database connections, every answer slows down together, and clients
 time out or see their connections reset (at twice the web form's capacity, 5,155 resets and
 2,796 time-outs at a p99 of 33 s). Here each web process lets a bounded number of requests of
-each class into Django; a few more may wait a short, bounded time for a place; the rest are
-refused before Django parses them or touches the database. Refusing costs microseconds, so a
+each class into Django; a few more may wait a short, bounded time for a place (those that
+would likely wait longer are refused on arrival); the rest are refused before Django parses
+them or touches the database. Refusing costs microseconds, so a
 flood cannot starve the process of the CPU it needs for the requests it did admit.
 
 Two classes, each with its own budget, so a flood of one cannot take the other's threads or
@@ -46,21 +47,34 @@ class Budget:
 
 class Gate:
     """A first-come, first-served counting gate with a bounded, time-limited queue. Used from
-    one event loop only (no locks needed: nothing here awaits between check and change)."""
+    one event loop only (no locks needed: nothing here awaits between check and change).
+
+    A request that would likely wait past the bound is refused on arrival rather than after
+    waiting for it: the expected wait is the requests ahead of it times how long a request
+    holds its place (a moving average), shared among the places. So under a sustained flood
+    most refusals take no time at all, and the few that queue on a guess that turns out wrong
+    are refused at the bound."""
+
+    #: How long a request is assumed to hold its place until some have been measured.
+    FIRST_GUESS_SECONDS = 0.05
 
     def __init__(self, budget: Budget) -> None:
         self.budget = budget
         self.in_flight = 0
         self.waiters: deque[asyncio.Future] = deque()
+        self.holding_seconds = self.FIRST_GUESS_SECONDS
         self.refused = 0  # since the last log line
 
+    def expected_wait(self) -> float:
+        return (len(self.waiters) + 1) * self.holding_seconds / self.budget.concurrency
+
     async def enter(self) -> bool:
-        """True once the request has a place; False when it is refused (the queue is full,
-        or no place came free within the wait bound)."""
+        """True once the request has a place; False when it is refused (the queue is full, it
+        would likely wait past the bound, or no place came free within the bound)."""
         if self.in_flight < self.budget.concurrency and not self.waiters:
             self.in_flight += 1
             return True
-        if len(self.waiters) >= self.budget.queue or self.budget.wait_seconds <= 0:
+        if len(self.waiters) >= self.budget.queue or self.expected_wait() > self.budget.wait_seconds:
             return False
         loop = asyncio.get_running_loop()
         place = loop.create_future()
@@ -77,8 +91,11 @@ class Gate:
             if not (place.done() and not place.cancelled() and place.result()):
                 _discard(self.waiters, place)
 
-    def leave(self) -> None:
-        """Give the place to the oldest waiter still waiting, else free it."""
+    def leave(self, held_seconds: float | None = None) -> None:
+        """Give the place to the oldest waiter still waiting, else free it. ``held_seconds``:
+        how long the request that leaves held it."""
+        if held_seconds is not None:
+            self.holding_seconds += 0.1 * (held_seconds - self.holding_seconds)
         while self.waiters:
             place = self.waiters.popleft()
             if not place.done():
@@ -169,12 +186,13 @@ class AdmissionControl:
             return await self._refuse(send)
 
         held = True
+        admitted_at = time.monotonic()
 
         def release() -> None:
             nonlocal held
             if held:
                 held = False
-                gate.leave()
+                gate.leave(time.monotonic() - admitted_at)
 
         async def send_and_release(message):
             if message["type"] == "http.response.start":

@@ -52,7 +52,10 @@ async def call(middleware, path: str, headers=None, body_messages=None) -> dict:
     return started
 
 
-def middleware(app, *, public=Budget(1, 1, 0.05), site=Budget(1, 1, 5.0)) -> AdmissionControl:
+PUBLIC, SITE = Budget(1, 1, 0.05), Budget(1, 1, 5.0)
+
+
+def middleware(app, *, public: Budget = PUBLIC, site: Budget = SITE) -> AdmissionControl:
     return AdmissionControl(
         app, budgets={"public": public, "site": site}, retry_after_seconds=2, session_cookie="sessionid"
     )
@@ -122,6 +125,26 @@ def test_a_waiter_gets_the_next_free_place_and_one_that_waits_too_long_is_refuse
     assert public.in_flight == 0 and not public.waiters
 
 
+def test_a_post_that_would_likely_wait_past_the_bound_is_refused_on_arrival():
+    async def scenario():
+        app = App()
+        gate = middleware(app, public=Budget(1, 10, 0.1))
+        gate.gates["public"].holding_seconds = 0.5  # requests have been holding a place 0.5 s
+        first = asyncio.create_task(call(gate, "/f/a/"))
+        await asyncio.sleep(0.01)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        second = await call(gate, "/f/b/")  # room in the queue, but 0.5 s > 0.1 s: refused now
+        took = loop.time() - started
+        app.release.setdefault("/f/a/", asyncio.Event()).set()
+        await first
+        return second, took
+
+    second, took = asyncio.run(scenario())
+    assert second["status"] == 503
+    assert took < 0.01
+
+
 def test_a_streamed_answer_gives_its_place_back_when_its_headers_are_sent():
     async def scenario():
         app = Streaming()
@@ -163,7 +186,9 @@ def test_requests_are_classed_by_path_and_credentials():
     assert request_class(scope("/f/abc/"), cookie) == "public"
     assert request_class(scope("/api/v1/leads/"), cookie) == "public"
     assert request_class(scope("/api/v1/leads/", [(b"authorization", b"Token x")]), cookie) == "site"
-    assert request_class(scope("/api/v1/leads/", [(b"cookie", b"csrftoken=a; sessionid=b")]), cookie) == "site"
+    assert (
+        request_class(scope("/api/v1/leads/", [(b"cookie", b"csrftoken=a; sessionid=b")]), cookie) == "site"
+    )
     assert request_class(scope("/queue/"), cookie) == "site"
     assert request_class(scope("/login/"), cookie) == "site"
     assert request_class(scope("/healthz"), cookie) is None
