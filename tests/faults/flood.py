@@ -183,6 +183,26 @@ async def flood(
     return report
 
 
+async def capacity(
+    port: int, key: str, *, clients: int = 4, seconds: float = 4.0, prefix: str = "capacity"
+) -> float:
+    """Posts accepted a second when ``clients`` post one after another as fast as answered
+    (closed loop, each post on a fresh connection, as the flood's)."""
+    accepted = 0
+    start = time.monotonic()
+
+    async def client(c: int) -> None:
+        nonlocal accepted
+        n = 0
+        while time.monotonic() - start < seconds:
+            outcome = await post_form(port, key, f"{prefix}.{c}", n, addresses=100_000, timeout=10.0)
+            accepted += isinstance(outcome.result, int) and 200 <= outcome.result < 300
+            n += 1
+
+    await asyncio.gather(*(client(c) for c in range(clients)))
+    return accepted / (time.monotonic() - start)
+
+
 async def until_accepted(port: int, key: str, *, prefix: str, timeout: float = 30.0) -> tuple[float, Outcome]:
     """Post one submission every 0.1 s until one gets a 2xx; returns (seconds, that outcome)."""
     start = time.monotonic()
