@@ -20,7 +20,7 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from tests.faults.flood import FloodReport, flood, percentile, until_accepted
+from tests.faults.flood import FloodReport, flood, percentile, request, until_accepted
 
 from .capture import CeleryWorker, Gunicorn, parse_wrk
 from .env import BENCH_DIR, RESULTS_DIR, connect, scalar
@@ -58,6 +58,7 @@ class OverloadFigures:
     accepted: int = 0
     stored: int = 0  # leads stored for the accepted posts' emails, after the worker drained
     retry_after: list[str] = field(default_factory=list)  # the values the refusals carried
+    page_alone_p95_ms: float = 0.0  # the same page with no flood, just before it
     page_p50_ms: float = 0.0
     page_p95_ms: float = 0.0
     page_max_ms: float = 0.0
@@ -159,6 +160,8 @@ def _flood_run(
             )
             _drain(log)
             rate = 2 * capacity
+        alone = asyncio.run(_page_alone(port, cookie))
+        log(f"overload: {PAGE} alone (no flood): p95 {percentile(alone, 0.95):.1f} ms of {len(alone)}")
         log(f"overload: flood at {rate:,.0f} posts/s for {flood_seconds} s, {PAGE} as an SDR every 0.5 s")
         report = asyncio.run(
             flood(port, key, rate=rate, seconds=flood_seconds, prefix=prefix, addresses=ADDRESSES, page=PAGE,
@@ -182,6 +185,7 @@ def _flood_run(
         accepted=len(accepted),
         stored=stored_leads(accepted),
         retry_after=sorted({o.retry_after for o in report.posts if o.retry_after}),
+        page_alone_p95_ms=percentile(alone, 0.95),
         page_p50_ms=percentile(pages, 0.5),
         page_p95_ms=percentile(pages, 0.95),
         page_max_ms=max(pages, default=0.0),
@@ -197,6 +201,16 @@ def _flood_run(
         f" ({page_statuses}); recovered in {recover:.2f} s; drained in {drain:.1f} s"
     )
     return figures
+
+
+async def _page_alone(port: int, cookie: str, count: int = 20) -> list[float]:
+    """Milliseconds of ``count`` requests of the page one after another, with nothing else
+    running: what the page costs on this machine now, beside its time during the flood."""
+    times = []
+    for _ in range(count):
+        outcome = await request(port, "GET", PAGE, headers={"Cookie": cookie})
+        times.append(outcome.seconds * 1000)
+    return times
 
 
 def _wrk(url: str, seconds: int) -> dict:

@@ -52,7 +52,7 @@ async def call(middleware, path: str, headers=None, body_messages=None) -> dict:
     return started
 
 
-PUBLIC, SITE = Budget(1, 1, 0.05), Budget(1, 1, 5.0)
+PUBLIC, SITE = Budget(1, 1, 5.0), Budget(1, 1, 5.0)
 
 
 def middleware(app, *, public: Budget = PUBLIC, site: Budget = SITE) -> AdmissionControl:
@@ -76,7 +76,7 @@ class Streaming(App):
 def test_past_the_public_budget_a_post_is_refused_at_once_and_reps_pages_still_enter():
     async def scenario():
         app = App()
-        gate = middleware(app)
+        gate = middleware(app, public=Budget(1, 1, 5.0))
         first = asyncio.create_task(call(gate, "/f/a/"))  # runs
         second = asyncio.create_task(call(gate, "/f/b/"))  # waits (queue of 1)
         await asyncio.sleep(0.01)
@@ -103,14 +103,14 @@ def test_past_the_public_budget_a_post_is_refused_at_once_and_reps_pages_still_e
 def test_a_waiter_gets_the_next_free_place_and_one_that_waits_too_long_is_refused():
     async def scenario():
         app = App()
-        gate = middleware(app, public=Budget(1, 5, 0.2))
+        gate = middleware(app, public=Budget(1, 5, 0.5))
         first = asyncio.create_task(call(gate, "/f/a/"))
         await asyncio.sleep(0.01)
         waiter = asyncio.create_task(call(gate, "/f/b/"))
         await asyncio.sleep(0.05)
         app.release.setdefault("/f/a/", asyncio.Event()).set()  # /f/b/ takes its place
         await asyncio.sleep(0.01)
-        late = await call(gate, "/f/c/")  # /f/b/ holds the place past the 0.2 s bound
+        late = await call(gate, "/f/c/")  # /f/b/ holds the place past the 0.5 s bound
         app.release.setdefault("/f/b/", asyncio.Event()).set()
         await asyncio.gather(first, waiter)
         after = asyncio.create_task(call(gate, "/f/d/"))  # free again
