@@ -19,7 +19,7 @@ from django.test import Client
 
 from leads.models import Campaign, Channel, WebForm, WebSubmission
 from team.models import Role, User
-from tests.faults.flood import RESET, TIMEOUT, capacity, flood, percentile, summary, until_accepted
+from tests.faults.flood import RESET, TIMEOUT, capacity, flood, percentile, request, summary, until_accepted
 from tests.faults.slow_clients import get_latency
 from tests.servers import free_port, project_process, wait_for_port
 
@@ -71,6 +71,10 @@ def test_a_flooded_web_form_refuses_quickly_and_honestly_while_reps_pages_keep_w
     }
 
     with gunicorn(log, **env) as port:
+        alone = [
+            asyncio.run(request(port, "GET", "/queue/", headers={"Cookie": cookie})).seconds
+            for _ in range(10)
+        ]
         # Twice what the server takes on this machine now (its load varies), however much that is.
         rate = 2 * asyncio.run(capacity(port, form.key))
         report = asyncio.run(
@@ -90,8 +94,11 @@ def test_a_flooded_web_form_refuses_quickly_and_honestly_while_reps_pages_keep_w
     assert RESET not in counts and TIMEOUT not in counts
     refusals = groups[503]
     assert {o.retry_after for o in refusals} == {"2"}
+    # Quick: before admission control the same flood's p99 was the client's 10 s time-out.
+    refusal_p50 = percentile([o.seconds for o in refusals], 0.5)
     refusal_p99 = percentile([o.seconds for o in refusals], 0.99)
-    assert refusal_p99 < 1.0, f"refusals took {refusal_p99:.2f} s at p99"
+    assert refusal_p50 < 0.5, f"refusals took {refusal_p50:.2f} s at p50"
+    assert refusal_p99 < 2.0, f"refusals took {refusal_p99:.2f} s at p99"
 
     # Every accepted post is stored (the worker captures it from there).
     accepted = report.accepted_emails()
@@ -100,8 +107,14 @@ def test_a_flooded_web_form_refuses_quickly_and_honestly_while_reps_pages_keep_w
     # The rep's page answered every time, within a bound, while the form was flooded.
     assert [o.result for o in report.pages] == [200] * len(report.pages), report.pages
     assert len(report.pages) >= SECONDS * 2 - 1
+    # Typically within 1 s, or 3 times its time alone on a machine so busy that it takes longer
+    # even then; never near the client's time-out (before admission control, nearly every
+    # page request timed out at 10 s during such a flood).
+    typical = percentile([o.seconds for o in report.pages], 0.5)
+    bound = max(1.0, 3 * percentile(alone, 0.5))
+    assert typical < bound, f"/queue/ took {typical:.2f} s at p50 during the flood ({bound:.2f} s allowed)"
     slowest = max(o.seconds for o in report.pages)
-    assert slowest < 2.0, f"/queue/ took {slowest:.2f} s during the flood"
+    assert slowest < 5.0, f"/queue/ took {slowest:.2f} s during the flood"
 
     # The flood over, the form takes posts again by itself, at once.
     assert after.result == 200
