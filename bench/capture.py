@@ -86,6 +86,7 @@ class Gunicorn(_Process):
                         return self
             except OSError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.__exit__()  # not left running: the with block never begins
                     raise RuntimeError(f"gunicorn did not start; see {self.log}") from None
                 time.sleep(0.2)
 
