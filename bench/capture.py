@@ -78,7 +78,7 @@ class Gunicorn(_Process):
     def __enter__(self) -> "Gunicorn":
         self.log.unlink(missing_ok=True)  # gunicorn appends: keep this run's log only
         self.process = subprocess.Popen(self.command, cwd=BASE_DIR, env=os.environ)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a busy shared machine boots workers slowly
         while True:
             try:
                 with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:
@@ -86,6 +86,7 @@ class Gunicorn(_Process):
                         return self
             except OSError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.__exit__()  # not left running: the with block never begins
                     raise RuntimeError(f"gunicorn did not start; see {self.log}") from None
                 time.sleep(0.2)
 

@@ -88,6 +88,7 @@ from bench import (
     mail_poll,
     mail_send,
     opportunities,
+    overload,
     propensity,
     queues,
     renewals,
@@ -237,6 +238,7 @@ FIGURES = (
     "export",
     "dedupe",
     "propensity",
+    "overload",
 )
 
 
@@ -254,6 +256,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     # On 2 cores, 2 to 8 sync workers gave about the same throughput in trials; 4 had the best
     # baseline. The application is CPU-bound per request, so more workers only add queueing.
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers (default 4)")
+    parser.add_argument(
+        "--overload-workers", type=int, default=2, help="uvicorn workers for the overload figure (default 2)"
+    )
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
     return parser.parse_args(argv)
@@ -556,6 +561,14 @@ def main(argv: list[str]) -> None:
         log(f"dedupe: the person duplicate finder over {sizes.dedupe_leads:,} leads")
         results.dedupe = dedupe.measure(sizes.dedupe_leads, log=log)
         results.load["dedupe"] = (load_before, os.getloadavg()[0])
+    if "overload" in only:
+        load_before = os.getloadavg()[0]
+        seconds = 10 if args.quick else 60
+        log(f"overload: the web form at twice its capacity for {seconds} s, a rep's page meanwhile")
+        results.overload = overload.measure(
+            workers=args.overload_workers, capacity_seconds=sizes.wrk_seconds, flood_seconds=seconds, log=log
+        )
+        results.load["overload"] = (load_before, os.getloadavg()[0])
     if "propensity" in only:
         load_before = os.getloadavg()[0]
         log(f"propensity: training on {sizes.propensity_leads:,} leads' history, scoring as many open leads")

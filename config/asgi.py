@@ -4,14 +4,32 @@ Under ASGI, Django reads a request's whole body (spooling it to disk past
 ``FILE_UPLOAD_MAX_MEMORY_SIZE``) before any view can look at its size, so a view's own limit
 (the web form's 16 KB) comes too late to spare the disk. Bodies over ``MAX_BODY_BYTES`` are
 refused here first: a declared length at once (413), a chunked body when it passes the limit.
+Behind that, admission control (``kit.admission``) answers overload with a 503 at once.
 """
 
 import os
 
+from django.conf import settings
 from django.core.asgi import get_asgi_application
+
+from kit.admission import AdmissionControl, Budget
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_application = get_asgi_application()
+if settings.WEB_ADMISSION_CONTROL:
+    django_application = AdmissionControl(
+        django_application,
+        budgets={
+            "public": Budget(
+                settings.WEB_PUBLIC_CONCURRENCY, settings.WEB_PUBLIC_QUEUE, settings.WEB_PUBLIC_WAIT_MS / 1000
+            ),
+            "site": Budget(
+                settings.WEB_SITE_CONCURRENCY, settings.WEB_SITE_QUEUE, settings.WEB_SITE_WAIT_MS / 1000
+            ),
+        },
+        retry_after_seconds=settings.WEB_RETRY_AFTER_SECONDS,
+        session_cookie=settings.SESSION_COOKIE_NAME,
+    )
 
 # The largest legitimate body: a 50 MB lead import (leads/forms.py) and its multipart framing.
 MAX_BODY_BYTES = 64 * 1024 * 1024

@@ -14,6 +14,10 @@ import os
 # connections come from a pool per worker process (config/settings.py), not one per thread.
 os.environ.setdefault("DATABASE_POOL_SIZE", "8")
 
+# Overload is answered by the application's admission control (config/asgi.py, kit/admission.py:
+# a 503 with Retry-After at once, per class of request), not by uvicorn's limit_concurrency, whose
+# 503 carries no Retry-After and counts reps' pages and the flooded public form together. The
+# listen backlog stays gunicorn's 2048: connections are accepted and answered, not left queued.
 wsgi_app = "config.asgi:application"
 worker_class = "uvicorn_worker.UvicornWorker"
 # A worker whose event loop stops answering gunicorn's heartbeat for this long is replaced.

@@ -118,6 +118,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "max_size": env.int("DATABASE_POOL_SIZE"),
             "timeout": 10,
         }
+# Admission control in front of Django in the web processes (config/asgi.py, kit/admission.py):
+# per process, how many requests of each class run at once, how many more may wait for a place
+# and how long; the rest get a 503 with Retry-After at once. The public class (the web form,
+# the API without credentials) gets half the pool's connections, so a flood of it leaves the
+# rest to reps' pages, which have their own budget.
+WEB_ADMISSION_CONTROL = env.bool("WEB_ADMISSION_CONTROL", default=True)
+_POOL = env.int("DATABASE_POOL_SIZE", default=0) or 8
+WEB_PUBLIC_CONCURRENCY = env.int("WEB_PUBLIC_CONCURRENCY", default=max(1, _POOL // 2))
+WEB_PUBLIC_QUEUE = env.int("WEB_PUBLIC_QUEUE", default=4 * WEB_PUBLIC_CONCURRENCY)
+WEB_PUBLIC_WAIT_MS = env.int("WEB_PUBLIC_WAIT_MS", default=250)
+WEB_SITE_CONCURRENCY = env.int("WEB_SITE_CONCURRENCY", default=_POOL)
+WEB_SITE_QUEUE = env.int("WEB_SITE_QUEUE", default=16 * WEB_SITE_CONCURRENCY)
+WEB_SITE_WAIT_MS = env.int("WEB_SITE_WAIT_MS", default=5000)
+WEB_RETRY_AFTER_SECONDS = env.int("WEB_RETRY_AFTER_SECONDS", default=2)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["OPTIONS"] = {
