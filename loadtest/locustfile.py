@@ -35,18 +35,23 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import gevent
 from locust import HttpUser, between, constant_pacing, constant_throughput, events, task
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from loadtest.forms import find_form  # noqa: E402 (after the path is set)
+from loadtest.forms import find_form
 
 CREDENTIALS: dict = json.loads(Path(os.environ["LOADTEST_CREDENTIALS"]).read_text())
 WEBFORM_RATE = float(os.environ.get("LOADTEST_WEBFORM_RATE", "5"))
 API_RATE = float(os.environ.get("LOADTEST_API_RATE", "2"))
-IMPORT_EVERY = float(os.environ.get("LOADTEST_IMPORT_SECONDS", "180"))
+IMPORT_EVERY = float(os.environ.get("LOADTEST_IMPORT_SECONDS", "120"))
 IMPORT_ROWS = int(os.environ.get("LOADTEST_IMPORT_ROWS", "200"))
 RUN = os.environ.get("LOADTEST_RUN", uuid.uuid4().hex[:8])  # new emails each run
+
+# The tests' knobs: waits scaled down (0.01: a hundred times faster), and one user per class.
+PACE = float(os.environ.get("LOADTEST_PACE", "1"))
+ONE_EACH = os.environ.get("LOADTEST_ONE_EACH") == "1"
 
 _accounts: dict[str, Iterator[dict]] = {}
 
@@ -69,22 +74,32 @@ CONTRACT_RE = re.compile(r'href="/contracts/(\d+)/"')
 IMPORT_RE = re.compile(r"/leads/imports/(\d+)/")
 
 
+TAG_RE = re.compile(r"<[^>]+>")
+ERROR_RE = re.compile(r'class="[^"]*(?:error|errorlist|notice-error|refused)[^"]*"[^>]*>(.*?)</', re.S)
+
+
+def why(html: str) -> str:
+    """What a refused form says (its first error), else the start of the page's text."""
+    found = ERROR_RE.search(html)
+    text = found.group(1) if found else html.split("<main", 1)[-1]
+    return " ".join(TAG_RE.sub(" ", text).split())[:160]
+
+
 class Person(HttpUser):
     """A signed-in person: their session cookie is set before the first page, as after a
     login earlier in the day. Each ``flow`` step is one action, then the wait."""
 
     abstract = True
     role = ""
-    wait_time = between(20, 40)
+    wait_time = between(20 * PACE, 40 * PACE)
 
     def on_start(self) -> None:
         self.account = next_account(self.role)
         host = self.host.split("://", 1)[-1].split(":")[0]
         self.client.cookies.set(CREDENTIALS["session_cookie"], self.account["session"], domain=host)
         self._flow = self.flow()
-        # People start at random points of their cycle, not all on the same page at once.
-        for _ in range(random.randrange(3)):
-            next(self._flow)
+        # People arrive over their first wait, not all at the moment they are spawned.
+        gevent.sleep(random.uniform(0, 30 * PACE))
 
     def flow(self) -> Iterator[None]:
         raise NotImplementedError
@@ -96,10 +111,14 @@ class Person(HttpUser):
     # -- the browser's mechanics -------------------------------------------------------------
 
     def page(self, url: str, name: str) -> str:
-        """GET a page; its HTML ("" when it failed, which the stats count)."""
-        with self.client.get(url, name=name, catch_response=True, allow_redirects=False) as response:
+        """GET a page as a browser does (following a redirect, in the action's time); its
+        HTML ("" when it failed, which the stats count)."""
+        with self.client.get(url, name=name, catch_response=True) as response:
             if response.status_code != 200:
                 response.failure(f"{response.status_code}")
+                return ""
+            if "/login/" in response.url:
+                response.failure("signed out: the login page")
                 return ""
             return response.text
 
@@ -110,10 +129,16 @@ class Person(HttpUser):
         if htmx:
             headers["HX-Request"] = "true"
         with self.client.post(
-            url, data=data, files=files, headers=headers, name=name, catch_response=True, allow_redirects=False
+            url,
+            data=data,
+            files=files,
+            headers=headers,
+            name=name,
+            catch_response=True,
+            allow_redirects=False,
         ) as response:
             if response.status_code not in (200, 201, 204, 301, 302, 303):
-                response.failure(f"{response.status_code}: {response.text[:200]!r}")
+                response.failure(f"{response.status_code}: {why(response.text)}")
                 return False
             return True
 
@@ -136,7 +161,10 @@ class Sdr(Person):
             if choice < 0.60:
                 self.post(
                     f"/queue/items/{item}/touch/",
-                    {"kind": random.choice(["call", "call", "email", "voicemail", "social"]), "note": "load test"},
+                    {
+                        "kind": random.choice(["call", "call", "email", "voicemail", "social"]),
+                        "note": "load test",
+                    },
                     "sdr: log touch",
                     htmx=True,
                 )
@@ -178,12 +206,13 @@ class Ae(Person):
             waiting = ACCEPT_RE.findall(html)
             if waiting:
                 opportunity = random.choice(waiting)
-                if random.random() < 0.8:
+                reject = find_form(html, action_contains=f"/opportunities/{opportunity}/reject/")
+                if random.random() < 0.8 or reject is None:
                     self.post(f"/opportunities/{opportunity}/accept/", {}, "ae: accept handoff")
                 else:
-                    form = find_form(html, action_contains=f"/opportunities/{opportunity}/reject/")
-                    data = form.values() if form else {}
-                    data.update(reason=_first_real(form, "reason") or "Not qualified", note="load test")
+                    data = reject.values(
+                        reason=_first_real(reject, "reason"), note="Too small for us: no budget."
+                    )
                     self.post(f"/opportunities/{opportunity}/reject/", data, "ae: reject handoff")
                 yield
             html = self.page("/pipeline/", "ae: pipeline")
@@ -284,7 +313,7 @@ class Importer(Person):
 
     role = "marketing"
     fixed_count = 1
-    wait_time = constant_pacing(IMPORT_EVERY)
+    wait_time = constant_pacing(IMPORT_EVERY * PACE)
 
     def on_start(self) -> None:
         super().on_start()
@@ -303,7 +332,8 @@ class Importer(Person):
             ) as response:  # fmt: skip
                 found = IMPORT_RE.search(response.headers.get("Location", ""))
                 if response.status_code != 302 or not found:
-                    response.failure(f"{response.status_code}: {response.text[:200]!r}")
+                    where = response.headers.get("Location", "")
+                    response.failure(f"{response.status_code} {where}: {why(response.text)}")
                     yield
                     continue
             job = found.group(1)
@@ -324,7 +354,7 @@ class Importer(Person):
                 if form is not None:
                     self.post(form.action, form.values(), "import: for real")
                     break
-                time.sleep(2)
+                time.sleep(max(0.2, 2 * PACE))
             yield
 
 
@@ -388,6 +418,10 @@ class ApiClient(HttpUser):
             "/api/v1/campaigns/", headers={"Authorization": f"Token {next(self.tokens)}"},
             name="api: campaigns",
         )  # fmt: skip
+
+
+if ONE_EACH:
+    Sdr.weight = Ae.weight = Am.weight = Manager.weight = Marketing.weight = 1
 
 
 @events.init_command_line_parser.add_listener

@@ -117,7 +117,9 @@ class Monitor(threading.Thread):
         s.active.append(row[1])
         s.idle_in_transaction.append(row[2])
         s.lock_waiting.append(row[3])
-        s.locks_not_granted.append(conn.execute("SELECT count(*) FROM pg_locks WHERE NOT granted").fetchone()[0])
+        s.locks_not_granted.append(
+            conn.execute("SELECT count(*) FROM pg_locks WHERE NOT granted").fetchone()[0]
+        )
         for (query,) in conn.execute(
             "SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 160) FROM pg_stat_activity"
             " WHERE datname = %s AND wait_event_type = 'Lock'",

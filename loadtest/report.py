@@ -25,15 +25,43 @@ def _actions_table(step: dict) -> list[str]:
 
 
 def _statements(rows: list[dict], title: str) -> list[str]:
-    lines = [f"{title}:", "", "| calls | total ms | mean ms | share | statement |", "| ---: | ---: | ---: | ---: | --- |"]
+    lines = [
+        f"{title}:",
+        "",
+        "| calls | total ms | mean ms | share | statement |",
+        "| ---: | ---: | ---: | ---: | --- |",
+    ]
     for r in rows[:8]:
         query = r["query"].replace("|", "\\|")
-        lines.append(f"| {r['calls']:,} | {r['total_ms']:,.0f} | {r['mean_ms']:.2f} | {r['share'] or 0:.1f}% | `{query}` |")
+        lines.append(
+            f"| {r['calls']:,} | {r['total_ms']:,.0f} | {r['mean_ms']:.2f} | {r['share'] or 0:.1f}% | `{query}` |"
+        )
     return lines
+
+
+def cpu_per_request(step: dict) -> dict[str, float]:
+    """CPU milliseconds per request by process group: robust to a busy machine (a starved
+    process does less work, not more per request), so it projects what a quiet one serves."""
+    agg = next((s for s in step["stats"] if s["name"] == "Aggregated"), None)
+    m = step["monitor"]
+    requests = agg["requests"] if agg else 0
+    if not requests:
+        return {}
+    return {group: cores * m["seconds"] * 1000 / requests for group, cores in m["cpu"].items()}
+
+
+def projected_reps(step: dict, cores: float = 2.0, seconds_per_action: float = 30.0) -> int:
+    """Reps a quiet machine of ``cores`` serves at this step's CPU per request (the web,
+    PostgreSQL, the worker and beat; not Locust, not the shared Redis), each acting every
+    ``seconds_per_action``: the CPU bound, before any queueing."""
+    per = cpu_per_request(step)
+    server_ms = sum(v for k, v in per.items() if k not in ("locust", "redis (shared)"))
+    return int(cores * 1000 / server_ms * seconds_per_action) if server_ms else 0
 
 
 def _step(step: dict) -> list[str]:
     m = step["monitor"]
+    per = cpu_per_request(step)
     verdict = "**passes**" if step["passes"] else "**fails**: " + "; ".join(step["reasons"][:6])
     cpu = ", ".join(f"{k} {v:.2f}" for k, v in m["cpu"].items())
     locks = step["lock_waits_logged"]
@@ -46,6 +74,10 @@ def _step(step: dict) -> list[str]:
         *_actions_table(step),
         "",
         f"- CPU (cores busy, 2 = the whole machine): {cpu}",
+        "- CPU per request (ms): "
+        + ", ".join(f"{k} {v:.1f}" for k, v in per.items() if v >= 0.05)
+        + f"; at that cost a quiet 2-core machine serves about {projected_reps(step):,} reps (one action"
+        " per 30 s), the CPU bound before any queueing",
         f"- database: {step['transactions_per_second']:.1f} commits/s, {step['rollbacks']} rollbacks,"
         f" {step['deadlocks']} deadlocks, {step['blocks_read']:,} blocks read from outside shared buffers",
         f"- connections to the database: mean {m['connections']['mean']}, max {m['connections']['max']};"
@@ -57,27 +89,48 @@ def _step(step: dict) -> list[str]:
         + (f" ({', '.join(locks['kinds'])})" if locks["kinds"] else ""),
     ]
     if locks["statements"]:
-        lines.append("- statements that waited over 200 ms: " + "; ".join(f"`{q}` ×{n}" for q, n in locks["statements"].items()))
+        lines.append(
+            "- statements that waited over 200 ms: "
+            + "; ".join(f"`{q}` x{n}" for q, n in locks["statements"].items())
+        )
     if m["waiting_statements"]:
-        lines.append("- statements seen waiting on a lock: " + "; ".join(f"`{q}` ×{n}" for q, n in m["waiting_statements"].items()))
+        lines.append(
+            "- statements seen waiting on a lock: "
+            + "; ".join(f"`{q}` x{n}" for q, n in m["waiting_statements"].items())
+        )
     if step["failures"]:
-        lines.append("- failures: " + "; ".join(f"{f['name']}: {f['error']} ×{f['occurrences']}" for f in step["failures"][:6]))
-    lines += ["", *_statements(step["statements_by_total"], "Slowest statements by total time (pg_stat_statements, this step)"), ""]
+        lines.append(
+            "- failures: "
+            + "; ".join(f"{f['name']}: {f['error']} x{f['occurrences']}" for f in step["failures"][:6])
+        )
+    lines += [
+        "",
+        *_statements(
+            step["statements_by_total"], "Slowest statements by total time (pg_stat_statements, this step)"
+        ),
+        "",
+    ]
     lines += [*_statements(step["statements_by_mean"], "By mean time (5 calls at least)"), ""]
     return lines
 
 
 def summary_lines(results: dict) -> list[str]:
     lines = [
-        "| mode | reps | verdict | req/s | all p95 ms | worst page (p95 ms) | failed | CPU gunicorn / postgres / celery / locust | load |",
-        "| --- | ---: | --- | ---: | ---: | --- | ---: | --- | ---: |",
+        "| mode | reps | verdict | req/s | all p95 ms | worst page (p95 ms) | failed | CPU gunicorn / postgres / celery / locust | CPU ms per request (web + db + worker) | CPU-bound reps on a quiet 2-core machine | load |",
+        "| --- | ---: | --- | ---: | ---: | --- | ---: | --- | ---: | ---: | ---: |",
     ]
     for mode, data in results["modes"].items():
         for step in data["steps"]:
             agg = next((s for s in step["stats"] if s["name"] == "Aggregated"), None)
-            pages = [s for s in step["stats"] if s["method"] == "GET" and s["name"] != "Aggregated" and s["requests"] >= 5]
+            pages = [
+                s
+                for s in step["stats"]
+                if s["method"] == "GET" and s["name"] != "Aggregated" and s["requests"] >= 5
+            ]
             worst = max(pages, key=lambda s: s["p95"], default=None)
             cpu = step["monitor"]["cpu"]
+            per = cpu_per_request(step)
+            server_ms = sum(v for k, v in per.items() if k not in ("locust", "redis (shared)"))
             celery = cpu.get("celery worker", 0) + cpu.get("celery beat", 0)
             lines.append(
                 f"| {mode} | {step['reps']:,} | {'pass' if step['passes'] else 'fail'} |"
@@ -85,6 +138,7 @@ def summary_lines(results: dict) -> list[str]:
                 f" {worst['name'] + ' (' + _ms(worst['p95']) + ')' if worst else '-'} |"
                 f" {agg['failures'] if agg else 0} |"
                 f" {cpu.get('gunicorn', 0):.2f} / {cpu.get('postgres', 0):.2f} / {celery:.2f} / {cpu.get('locust', 0):.2f} |"
+                f" {server_ms:.0f} | {projected_reps(step):,} |"
                 f" {step['monitor']['load'][0]:.1f} |"
             )
     return lines
@@ -109,6 +163,11 @@ def write(results: dict, report: Path, section: Path) -> None:
         body += [f"## {mode}", ""]
         for step in data["steps"]:
             body += _step(step)
-    body += ["## PostgreSQL settings (loadtest/pg.py)", "", ", ".join(f"{k}={v}" for k, v in results["postgresql"].items()), ""]
+    body += [
+        "## PostgreSQL settings (loadtest/pg.py)",
+        "",
+        ", ".join(f"{k}={v}" for k, v in results["postgresql"].items()),
+        "",
+    ]
     report.write_text("\n".join(body))
     section.write_text("\n".join(["### Mixed load (`make loadtest`)", "", *head]))

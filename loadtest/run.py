@@ -79,7 +79,12 @@ def base_env(db: str) -> dict[str, str]:
     code = "import json; from bench import env; print(json.dumps(env.BENCH_ENV))"
     bench_env = json.loads(
         subprocess.run(
-            [str(BIN / "python"), "-c", code], cwd=BASE_DIR, env=env, check=True, capture_output=True, text=True
+            [str(BIN / "python"), "-c", code],
+            cwd=BASE_DIR,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout
     )
     env.update(bench_env)
@@ -92,6 +97,9 @@ def base_env(db: str) -> dict[str, str]:
         # Emails go to the local SMTP server (bin/mail-servers), as the mail figure's.
         EMAIL_URL=os.environ.get("LOADTEST_EMAIL_URL", "smtp://127.0.0.1:10025"),
         SITE_URL="http://127.0.0.1",
+        # Plain HTTP on loopback (production has TLS in front): cookies a browser would send.
+        SESSION_COOKIE_SECURE="0",
+        CSRF_COOKIE_SECURE="0",
     )
     return env
 
@@ -120,10 +128,27 @@ def ensure_template(leads: int, log) -> str:
     return name
 
 
+def _static_stale() -> bool:
+    manifest = RUN_DIR / "static" / "staticfiles.json"
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime
+    return any(p.stat().st_mtime > built for p in (BASE_DIR / "config" / "static").rglob("*") if p.is_file())
+
+
 def fresh_database(template: str) -> None:
+    """A copy of the template, read into shared buffers (``pg_prewarm``): a production
+    database that has been serving all day has its tables in memory; a fresh copy's first
+    minutes would measure the disk instead."""
     with psycopg.connect(pg.dsn(), autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {RUN_DB} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {RUN_DB} TEMPLATE {template}")
+    with psycopg.connect(pg.dsn(RUN_DB), autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+        conn.execute(
+            "SELECT sum(pg_prewarm(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i', 'm')"
+        )
 
 
 def flush_redis() -> None:
@@ -174,6 +199,14 @@ class Processes:
             ],
         }  # fmt: skip
         (RUN_DIR / "celerybeat-schedule").unlink(missing_ok=True)
+        try:
+            self._start(commands, env, logs)
+        except BaseException:  # an interrupted start leaves nothing running either
+            self.__exit__()
+            raise
+        return self
+
+    def _start(self, commands: dict[str, list[str]], env: dict[str, str], logs: Path) -> None:
         for name, command in commands.items():
             log = (logs / f"{name.replace(' ', '-')}-{self.mode}.log").open("w")
             self.procs[name] = subprocess.Popen(
@@ -187,10 +220,8 @@ class Processes:
                         break
             except OSError:
                 if self.procs["gunicorn"].poll() is not None or time.monotonic() > deadline:
-                    self.__exit__()
                     raise RuntimeError(f"gunicorn did not start; see {logs}") from None
                 time.sleep(0.5)
-        return self
 
     def __exit__(self, *exc) -> None:
         for process in self.procs.values():
@@ -225,7 +256,16 @@ def top_statements(order: str, min_calls: int = 1, limit: int = 10) -> list[dict
     with psycopg.connect(pg.dsn(), autocommit=True) as conn:
         rows = conn.execute(STATEMENTS_SQL.format(order=order), [RUN_DB, min_calls, limit]).fetchall()
     keys = ("calls", "total_ms", "mean_ms", "share", "rows", "query")
-    return [dict(zip(keys, (float(v) if i in (1, 2, 3) and v is not None else v for i, v in enumerate(r)), strict=True)) for r in rows]
+    return [
+        dict(
+            zip(
+                keys,
+                (float(v) if i in (1, 2, 3) and v is not None else v for i, v in enumerate(r)),
+                strict=True,
+            )
+        )
+        for r in rows
+    ]
 
 
 def reset_statements() -> None:
@@ -241,7 +281,9 @@ def db_counters() -> dict[str, float]:
             [RUN_DB],
         ).fetchone()
     assert row is not None
-    return dict(zip(("commits", "rollbacks", "deadlocks", "blks_hit", "blks_read", "temp_bytes"), row, strict=True))
+    return dict(
+        zip(("commits", "rollbacks", "deadlocks", "blks_hit", "blks_read", "temp_bytes"), row, strict=True)
+    )
 
 
 LOCK_WAIT_RE = re.compile(r"still waiting for (\w+) on (.*?) after ([\d.]+) ms")
@@ -403,7 +445,7 @@ def run(args, log=print) -> dict:
     started_pg = pg.start()
     results: dict = {
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
-        "args": {k: v for k, v in vars(args).items()},
+        "args": dict(vars(args)),
         "postgresql": dict(pg.SETTINGS),
         "modes": {},
     }
@@ -417,11 +459,13 @@ def run(args, log=print) -> dict:
             shutil.rmtree(RUN_DIR / "media", ignore_errors=True)
             for name in ("var", "media", "static"):
                 (RUN_DIR / name).mkdir(parents=True, exist_ok=True)
-            # Production serves hashed static files from a manifest (whitenoise): collect them.
-            subprocess.run(
-                [str(BIN / "python"), "manage.py", "collectstatic", "--noinput", "-v", "0"],
-                cwd=BASE_DIR, env=env, check=True,
-            )  # fmt: skip
+            # Production serves hashed static files from a manifest (whitenoise): collect them
+            # (minutes on a busy machine: only when a source file is newer than the manifest).
+            if _static_stale():
+                subprocess.run(
+                    [str(BIN / "python"), "manage.py", "collectstatic", "--noinput", "-v", "0"],
+                    cwd=BASE_DIR, env=env, check=True,
+                )  # fmt: skip
             credentials = RUN_DIR / "credentials.json"
             subprocess.run(
                 [str(BIN / "python"), "-m", "loadtest.dataset", "credentials", "--out", str(credentials)],
@@ -466,12 +510,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=8, help="threads per gthread worker (persistent)")
     parser.add_argument("--concurrency", type=int, default=2, help="Celery worker processes")
     parser.add_argument("--webform-rate", type=float, help="web-form posts/s (default reps / 200)")
-    parser.add_argument("--import-seconds", type=int, default=180, help="seconds between imports")
-    parser.add_argument("--stop-after-failing", type=int, default=2, help="stop after this many failing steps")
+    parser.add_argument("--import-seconds", type=int, default=120, help="seconds between imports")
+    parser.add_argument(
+        "--stop-after-failing", type=int, default=2, help="stop after this many failing steps"
+    )
     parser.add_argument("--keep-pg", action="store_true", help="leave the load test's PostgreSQL running")
     args = parser.parse_args(argv)
     args.leads = args.leads or (200_000 if args.quick else 1_000_000)
-    args.steps = [int(s) for s in (args.steps or ("50,100" if args.quick else "250,500,750,1000,1250")).split(",")]
+    args.steps = [
+        int(s) for s in (args.steps or ("50,100" if args.quick else "250,500,750,1000,1250")).split(",")
+    ]
     args.step_seconds = args.step_seconds or (60 if args.quick else 180)
     args.ramp_seconds = args.ramp_seconds or (20 if args.quick else 60)
     args.modes = [m.strip() for m in args.modes.split(",") if m.strip()]
