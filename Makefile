@@ -89,8 +89,10 @@ bench: install mail-servers
 # cluster with pg_stat_statements under var/loadtest/, the million-lead data set built once into
 # a template database, gunicorn, a Celery worker and beat, and Locust stepping the number of reps.
 # Writes bench/results/loadtest.md. LOADTEST_ARGS: e.g. --quick, --steps 500,1000, --modes pool,persistent.
+# First the locustfile's check (tests/loadtest, -m loadtest: every action once on the demo data).
 loadtest: install mail-servers
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[load]'
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m loadtest tests/loadtest $(PYTEST_ARGS)
 	$(BIN)/python loadtest/run.py $(LOADTEST_ARGS)
 
 clean:
