@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/refinery
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install lock browser mail-servers demo test test-postgres test-dates fuzz lint bench clean
+.PHONY: install lock browser mail-servers demo test test-postgres test-dates fuzz lint bench loadtest clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -18,7 +18,7 @@ install: $(BIN)/python
 
 lock:
 	rm -rf var/lock-venv && $(PY) -m venv var/lock-venv
-	var/lock-venv/bin/pip install --quiet --upgrade pip && var/lock-venv/bin/pip install --quiet '.[dev]'
+	var/lock-venv/bin/pip install --quiet --upgrade pip && var/lock-venv/bin/pip install --quiet '.[dev,load]'
 	{ sed -n '1,3p' constraints.txt; var/lock-venv/bin/pip freeze --exclude refinery; } > constraints.txt.new
 	mv constraints.txt.new constraints.txt && rm -rf var/lock-venv
 
@@ -84,6 +84,16 @@ bench: install mail-servers
 	@command -v wrk >/dev/null || { echo "Installing Debian's wrk for the capture benchmark"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# The mixed load of a sales floor (loadtest/run.py; not part of `make test`): its own PostgreSQL
+# cluster with pg_stat_statements under var/loadtest/, the million-lead data set built once into
+# a template database, gunicorn, a Celery worker and beat, and Locust stepping the number of reps.
+# Writes bench/results/loadtest.md. LOADTEST_ARGS: e.g. --quick, --steps 500,1000, --modes pool,persistent.
+# First the locustfile's check (tests/loadtest, -m loadtest: every action once on the demo data).
+loadtest: install mail-servers
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[load]'
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m loadtest tests/loadtest $(PYTEST_ARGS)
+	$(BIN)/python loadtest/run.py $(LOADTEST_ARGS)
 
 clean:
 	rm -rf var

@@ -29,8 +29,11 @@ CELERY = str(BASE_DIR / ".venv" / "bin" / "celery")
 DB_NAME = os.environ.get("REFINERY_BENCH_DB", "refinery_bench")
 if not re.fullmatch(r"[a-z_][a-z0-9_]*", DB_NAME):  # it is spliced into DROP DATABASE
     raise SystemExit(f"REFINERY_BENCH_DB={DB_NAME!r}: use lower-case letters, digits and _")
-SERVER_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
-BENCH_DSN = f"postgresql://postgres@127.0.0.1:5432/{DB_NAME}"
+# The PostgreSQL server (host:port): the machine's shared one, or a cluster of a run's own
+# (``make loadtest`` starts one with pg_stat_statements preloaded, see loadtest/pg.py).
+PG_ADDRESS = os.environ.get("REFINERY_BENCH_PG", "127.0.0.1:5432")
+SERVER_DSN = f"postgresql://postgres@{PG_ADDRESS}/postgres"
+BENCH_DSN = f"postgresql://postgres@{PG_ADDRESS}/{DB_NAME}"
 # A database of its own, flushed at the start.
 REDIS_URL = os.environ.get("REFINERY_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 
@@ -40,7 +43,7 @@ REDIS_URL = os.environ.get("REFINERY_BENCH_REDIS_URL", "redis://127.0.0.1:6379/1
 BENCH_ENV = {
     "DJANGO_SETTINGS_MODULE": "bench.settings",
     "PYTHONPATH": str(BASE_DIR),
-    "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
+    "DATABASE_URL": f"postgres://postgres@{PG_ADDRESS}/{DB_NAME}",
     "DEBUG": "0",
     "SECRET_KEY": secrets.token_urlsafe(50),  # with DEBUG off the settings refuse to start without one
     "SECURE_SSL_REDIRECT": "0",
