@@ -19,6 +19,7 @@ from ..mail_poll import MailPollFigures
 from ..mail_send import MailSendFigures
 from ..mdwriter import Bullets, Code, Heading, Paragraph, Section, Table, render
 from ..opportunities import OpportunitiesFigures
+from ..parallel import ParallelFigures
 from ..propensity import PropensityFigures
 from ..queues import QueuesFigures
 from ..renewals import RenewalsFigures
@@ -27,6 +28,7 @@ from ..sweep import SweepFigures
 from . import capture, csv_import, insight, live, mail_poll, mail_send, opportunities, queues, renewals, sweep
 from . import dedupe as dedupe_report
 from . import export as export_report
+from . import parallel as parallel_report
 from . import propensity as propensity_report
 from . import search as search_report
 from .summary import HEADERS, Row
@@ -53,6 +55,7 @@ class Results:
     export: ExportFigures | None = None
     dedupe: DedupeFigures | None = None
     propensity: PropensityFigures | None = None
+    parallel: ParallelFigures | None = None
     total_seconds: float = 0.0
     load: dict[str, tuple[float, float]] = field(default_factory=dict)  # 1-minute load avg
 
@@ -73,6 +76,7 @@ class Results:
             (export_report, self.export),
             (dedupe_report, self.dedupe),
             (propensity_report, self.propensity),
+            (parallel_report, self.parallel),
         )
         return [(module, figures) for module, figures in measured if figures]
 
