@@ -683,10 +683,14 @@ def measure(sizes, campaigns: list[int], log=print) -> ParallelFigures:
     from .insight.data import retire_earlier_people
 
     figures = ParallelFigures(cores=os.cpu_count() or 1, parts=[])
-    # The generators' team names are unique: the earlier figures' people step aside.
-    retire_earlier_people()
-    log(f"parallel: generating the queues data set, {sizes.parallel_leads:,} leads, 200 SDRs in 8 teams")
-    data = queues.generate(sizes.parallel_leads, campaigns=campaigns)
+    # REFINERY_BENCH_PARALLEL=routing,email measures only those parts (a partial run).
+    chosen = [name for name in os.environ.get("REFINERY_BENCH_PARALLEL", "").split(",") if name]
+    data = None
+    if not chosen or {"routing", "breaches", "rollup"} & set(chosen):
+        # The generators' team names are unique: the earlier figures' people step aside.
+        retire_earlier_people()
+        log(f"parallel: generating the queues data set, {sizes.parallel_leads:,} leads, 200 SDRs in 8 teams")
+        data = queues.generate(sizes.parallel_leads, campaigns=campaigns)
     steps = (
         ("routing", lambda: measure_routing(data, sizes.parallel_routing, log=log)),
         ("breaches", lambda: [measure_breaches(sizes.parallel_due, log=log)]),
@@ -694,8 +698,6 @@ def measure(sizes, campaigns: list[int], log=print) -> ParallelFigures:
         ("email", lambda: [measure_mail(sizes.parallel_sends, log=log)]),
         ("renewals", lambda: [measure_renewals(sizes.parallel_contracts, log=log)]),
     )
-    # REFINERY_BENCH_PARALLEL=routing,email measures only those parts (a partial run).
-    chosen = [name for name in os.environ.get("REFINERY_BENCH_PARALLEL", "").split(",") if name]
     for name, step in steps:
         if chosen and name not in chosen:
             continue

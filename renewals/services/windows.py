@@ -139,8 +139,8 @@ def open_due_windows(run: RenewalRun, *, now: datetime, only: list[int] | None, 
                         break
                     reminders = handler(run, claimed, now, policies)
                 # Committed: the contracts and the steps are free before the mail server is asked.
-                if reminders:
-                    _send_reminders(run, reminders, now)
+                if reminders and not _send_reminders(run, reminders, now):
+                    return  # the server refused: what is left waits for the next run
                 if chunk is not None:
                     break
 
@@ -325,10 +325,11 @@ def _remind(
     ]
 
 
-def _send_reminders(run: RenewalRun, reminders: list[Reminder], now: datetime) -> None:
+def _send_reminders(run: RenewalRun, reminders: list[Reminder], now: datetime) -> bool:
     """Send a committed batch's reminder emails, one per AM; on a refusal, the reminders of
     the AMs not mailed are given back, so the next run reminds them (and emails them) again,
-    and nobody has a reminder item nobody was told about."""
+    and nobody has a reminder item nobody was told about. False when some were given back
+    (the run stops there rather than claim them again at once)."""
 
     def give_back(unsent: list[list[int]]) -> None:
         ids = [pk for contract_ids in unsent for pk in contract_ids]
@@ -343,7 +344,9 @@ def _send_reminders(run: RenewalRun, reminders: list[Reminder], now: datetime) -
         given = set(ids)
         run.reminded = [pk for pk in run.reminded if pk not in given]
 
-    run.emails += send_claimed(reminders, give_back=give_back, what="renewal reminder emails")
+    sent = send_claimed(reminders, give_back=give_back, what="renewal reminder emails")
+    run.emails += sent
+    return sent == len(reminders)
 
 
 def _reminder_email(am: User, contracts: Sequence[Contract], today: date) -> EmailMessage:
