@@ -97,7 +97,7 @@ class Run:
     contention: Contention
     correct: bool
     check: str  # what was counted
-    load: float = 0.0  # 1-minute load average when it started
+    load: float = 0.0  # 1-minute load average at its end
 
     @property
     def cpu(self) -> float:

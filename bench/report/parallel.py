@@ -37,9 +37,11 @@ def _part_blocks(part: Part) -> list[Block]:
             "wall s",
             f"{part.unit}/s",
             "speed-up",
+            "CPU s",
             "shares",
             "statements",
             "lock waits",
+            "load",
             "exactly once",
         ),
         [
