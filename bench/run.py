@@ -59,6 +59,12 @@ the same job the cheapest way (raw SQL), in the same run on the same machine.
    propensity (seconds, peak traced memory, held-out AUC beside the oracle's and the fit score's)
    beside scikit-learn's fit alone on the same matrix; scoring a million open leads (read, score,
    write) beside numpy alone on the same matrix. Its own data set.
+14. The parts that serialise (``--only parallel``): routing, the breach sweep, the renewal task,
+   the email sender and the insight rollup, each doing the same work in 1, 2, 4 and 8 processes
+   at once: wall time, throughput, each process's share, exactly-once counted in the database,
+   lock waits sampled from ``pg_stat_activity`` and the statements that wait and hold. On the
+   queues generator's data (100,000 leads, its own when the queues figure did not run) and the
+   renewals generator's (20,000 contracts): the parts' costs follow the due rows, not the tables.
 
 Everything runs against a dedicated database, ``refinery_bench``, dropped and re-created at
 the start; Redis database 14 is flushed. Nothing else is touched. Another checkout (CI, a
@@ -89,6 +95,7 @@ from bench import (
     mail_send,
     opportunities,
     overload,
+    parallel,
     propensity,
     queues,
     renewals,
@@ -141,6 +148,13 @@ class Sizes:
     )  # (small, large) leads exported: the figure is the large one
     live_sse_seconds: int | None = None  # the live figure's streams' hold (None: as its paced run)
     import_existing: int = 1_000_000  # leads already there when the large file is merged in
+    # The parts that serialise, each in 1, 2, 4 and 8 processes (bench.parallel).
+    parallel_leads: int = 100_000  # the queues data set, when the queues figure did not run
+    parallel_routing: int = 2_000  # fresh MQLs routed by each run
+    parallel_due: int = 2_000  # open timers past due at the breach sweep's instant
+    parallel_contracts: int = 20_000  # active contracts of the renewal runs
+    parallel_sends: int = 400  # emails due at once, over 8 mailboxes
+    parallel_writes: int = 1_000  # leads touched before each rollup refresh
 
 
 FULL = Sizes(
@@ -192,6 +206,11 @@ QUICK = Sizes(
     export_leads=(10_000, 100_000),
     dedupe_leads=200_000,
     propensity_leads=200_000,
+    parallel_routing=800,
+    parallel_due=800,
+    parallel_contracts=10_000,
+    parallel_sends=160,
+    parallel_writes=400,
 )
 # CI's smoke run (``--ci``): every figure end to end, so that a migration or model change that
 # breaks one fails CI; sizes as small as each figure allows (the figures mean nothing here).
@@ -223,6 +242,11 @@ CI = Sizes(
     export_leads=(2_000, 20_000),
     dedupe_leads=20_000,
     propensity_leads=20_000,
+    parallel_routing=200,
+    parallel_due=200,
+    parallel_contracts=2_000,
+    parallel_sends=40,
+    parallel_writes=50,
 )
 FIGURES = (
     "capture",
@@ -239,6 +263,7 @@ FIGURES = (
     "dedupe",
     "propensity",
     "overload",
+    "parallel",
 )
 
 
@@ -574,6 +599,11 @@ def main(argv: list[str]) -> None:
         log(f"propensity: training on {sizes.propensity_leads:,} leads' history, scoring as many open leads")
         results.propensity = propensity.measure(sizes.propensity_leads, log=log)
         results.load["propensity"] = (load_before, os.getloadavg()[0])
+    if "parallel" in only:
+        load_before = os.getloadavg()[0]
+        log("parallel: the parts that serialise, each in 1, 2, 4 and 8 processes at once")
+        results.parallel = parallel.measure(sizes, campaigns, log=log)
+        results.load["parallel"] = (load_before, os.getloadavg()[0])
     results.total_seconds = time.perf_counter() - started
 
     print()

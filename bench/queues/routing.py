@@ -107,7 +107,7 @@ class RoutingRun:
         return self.leads_per_second / self.baseline_leads_per_second
 
 
-def _reset_routing(data: DataSet) -> None:
+def reset_routing(data: DataSet) -> None:
     with connect() as conn:
         conn.execute(
             "DELETE FROM work_workitem WHERE content_type_id = %s AND object_id > %s",
@@ -182,11 +182,11 @@ def measure_routing(data: DataSet, n: int, log=print) -> list[RoutingRun]:
     ):
         batches = [ids[k : k + batch] for k in range(0, len(ids), batch)]
         # One batch traced (statements by kind, with their execute() time), put back.
-        _reset_routing(data)
+        reset_routing(data)
         with StatementTimer() as traced, Timer() as traced_batch:
             route_leads(lead_ids=batches[0])
         kinds = statement_kinds(traced.statements)
-        _reset_routing(data)
+        reset_routing(data)
         log(f"queues: routing {n:,} leads: {mode}")
         with Timer() as timer:
             if batch == ROUTING_BATCH:
@@ -203,11 +203,11 @@ def measure_routing(data: DataSet, n: int, log=print) -> list[RoutingRun]:
             raise RuntimeError(
                 f"routing assigned {len(assigned)} of {n} ({len(unassigned)} unassigned, {len(unmatched)} unmatched)"
             )
-        _reset_routing(data)
+        reset_routing(data)
         baseline_seconds, baseline_assigned = _routing_baseline(data, batches)
         if baseline_assigned != n:
             raise RuntimeError(f"the routing baseline assigned {baseline_assigned} of {n}")
-        _reset_routing(data)
+        reset_routing(data)
         runs.append(
             RoutingRun(
                 mode=mode,

@@ -20,6 +20,7 @@ from ..mail_send import MailSendFigures
 from ..mdwriter import Bullets, Code, Heading, Paragraph, Section, Table, render
 from ..opportunities import OpportunitiesFigures
 from ..overload import OverloadFigures
+from ..parallel import ParallelFigures
 from ..propensity import PropensityFigures
 from ..queues import QueuesFigures
 from ..renewals import RenewalsFigures
@@ -29,6 +30,7 @@ from . import capture, csv_import, insight, live, mail_poll, mail_send, opportun
 from . import dedupe as dedupe_report
 from . import export as export_report
 from . import overload as overload_report
+from . import parallel as parallel_report
 from . import propensity as propensity_report
 from . import search as search_report
 from .summary import HEADERS, Row
@@ -56,6 +58,7 @@ class Results:
     dedupe: DedupeFigures | None = None
     propensity: PropensityFigures | None = None
     overload: OverloadFigures | None = None
+    parallel: ParallelFigures | None = None
     total_seconds: float = 0.0
     load: dict[str, tuple[float, float]] = field(default_factory=dict)  # 1-minute load avg
 
@@ -77,6 +80,7 @@ class Results:
             (dedupe_report, self.dedupe),
             (propensity_report, self.propensity),
             (overload_report, self.overload),
+            (parallel_report, self.parallel),
         )
         return [(module, figures) for module, figures in measured if figures]
 

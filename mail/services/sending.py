@@ -147,8 +147,15 @@ def _claim(message_id: int, now: datetime) -> tuple[Message, Mailbox] | str:
         if mailbox_id is None:
             return Outcome.SKIPPED
         # The mailbox's lock orders every claim of this mailbox: pace and the daily limit are
-        # read and taken by one worker at a time.
-        mailbox = Mailbox.objects.select_for_update().select_related("user").get(pk=mailbox_id)
+        # read and taken by one worker at a time. Only the mailbox's row, and NO KEY: a plain
+        # FOR UPDATE would also lock the rep's user row and block, until this claim commits,
+        # every transaction inserting a row that refers to the rep or the mailbox (their
+        # foreign keys are checked at COMMIT with a KEY SHARE lock).
+        mailbox = (
+            Mailbox.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("user")
+            .get(pk=mailbox_id)
+        )
         message = Message.objects.filter(pk=message_id).first()
         if message is None or message.status != Message.Status.SCHEDULED:
             return Outcome.SKIPPED

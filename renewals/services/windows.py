@@ -8,6 +8,13 @@ RETURNING``, and only the contracts whose rows this transaction inserted get ite
 worker running at the same time waits on the unique index until the first commits, then finds
 the rows taken. A day the task did not run is caught up by the next run: windows are "the end
 date is at most N days away", not "exactly N days away".
+
+The reminder emails go out after their batch has committed, never inside it: the claimed
+contracts stay locked and the claim's step rows uncommitted until the transaction ends, so a
+mail server taking its time would hold every AM recording a conversation on those contracts,
+and every other run waiting on the unique index, for as long as it took. An email the server
+refuses gives its reminders back (steps, items and events deleted) for the next run to send,
+as a refusal inside the transaction used to roll them back.
 """
 
 from collections import defaultdict
@@ -18,13 +25,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage
 from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Account, Opportunity, OpportunityEvent, Qualification
 from accounts.services import first_stage
 from kit.display import day_text, money_text
+from kit.mailing import send_claimed
 from notifications.models import Kind
 from notifications.services import News, notify
 from team.models import User
@@ -52,6 +60,9 @@ class RenewalRun:
             "emails": self.emails,
         }
 
+
+# An AM's reminder email and the contracts it names (their reminders, committed).
+Reminder = tuple[list[int], EmailMessage]
 
 _T_CONTRACT = Contract._meta.db_table
 _T_STEP = RenewalStep._meta.db_table
@@ -126,7 +137,10 @@ def open_due_windows(run: RenewalRun, *, now: datetime, only: list[int] | None, 
                     claimed = _claim(step, until=until, since=since, now=now, limit=batch_size, only=chunk)
                     if not claimed:
                         break
-                    handler(run, claimed, now, policies)
+                    reminders = handler(run, claimed, now, policies)
+                # Committed: the contracts and the steps are free before the mail server is asked.
+                if reminders and not _send_reminders(run, reminders, now):
+                    return  # the server refused: what is left waits for the next run
                 if chunk is not None:
                     break
 
@@ -173,7 +187,7 @@ def renewal_opportunity(contract: Contract, *, owner_id: int, now: datetime, **f
 
 def _open_renewals(
     run: RenewalRun, ids: Sequence[int], now: datetime, policies: dict[str, SlaPolicy]
-) -> None:
+) -> list[Reminder]:
     """The start window: a renewal opportunity for the AM, "start the renewal conversation"
     under its SLA, and (unless it renews itself) a timer that breaches at the end date."""
     contracts = _contracts(ids)
@@ -259,11 +273,15 @@ def _open_renewals(
     AccountEvent.objects.bulk_create(events)
     OpportunityEvent.objects.bulk_create(opportunity_events)
     run.opened += [c.pk for c in contracts]
+    return []  # the start window emails nobody here: the AM is notified in the app
 
 
-def _remind(run: RenewalRun, ids: Sequence[int], now: datetime, policies: dict[str, SlaPolicy]) -> None:
+def _remind(
+    run: RenewalRun, ids: Sequence[int], now: datetime, policies: dict[str, SlaPolicy]
+) -> list[Reminder]:
     """The reminder window: when nobody has logged a renewal conversation, a reminder item
-    for the AM and one email per AM (copied to their manager) listing their customers."""
+    for the AM and one email per AM (copied to their manager) listing their customers. The
+    emails are returned, to be sent once the batch has committed (``_send_reminders``)."""
     contracts = _contracts(ids)
     talked = [c for c in contracts if c.renewal_activity_at is not None]
     silent = [c for c in contracts if c.renewal_activity_at is None]
@@ -298,16 +316,37 @@ def _remind(run: RenewalRun, ids: Sequence[int], now: datetime, policies: dict[s
         by_am[am].append(contract)
     work.open_items(items, now=now)
     AccountEvent.objects.bulk_create(events)
-    messages = [
-        _reminder_email(am, contracts_of_am, today) for am, contracts_of_am in by_am.items() if am.email
-    ]
-    if messages:
-        # Inside the transaction: if the mail server refuses, the window rolls back and the
-        # next run tries again, instead of reminders that nobody was told about.
-        get_connection(fail_silently=False).send_messages(messages)
     run.reminded += [c.pk for c in silent]
     run.skipped += [c.pk for c in talked]
-    run.emails += len(messages)
+    return [
+        ([c.pk for c in contracts_of_am], _reminder_email(am, contracts_of_am, today))
+        for am, contracts_of_am in by_am.items()
+        if am.email
+    ]
+
+
+def _send_reminders(run: RenewalRun, reminders: list[Reminder], now: datetime) -> bool:
+    """Send a committed batch's reminder emails, one per AM; on a refusal, the reminders of
+    the AMs not mailed are given back, so the next run reminds them (and emails them) again,
+    and nobody has a reminder item nobody was told about. False when some were given back
+    (the run stops there rather than claim them again at once)."""
+
+    def give_back(unsent: list[list[int]]) -> None:
+        ids = [pk for contract_ids in unsent for pk in contract_ids]
+        with transaction.atomic():
+            RenewalStep.objects.filter(
+                contract_id__in=ids, step=RenewalStep.Step.REMINDER, done_at=now
+            ).delete()
+            WorkItem.objects.filter(
+                work.subject_filter(Contract, ids), kind=WorkItem.Kind.RENEWAL_REMINDER, created_at=now
+            ).delete()
+            AccountEvent.objects.filter(contract_id__in=ids, kind=AccountEvent.Kind.REMINDER, at=now).delete()
+        given = set(ids)
+        run.reminded = [pk for pk in run.reminded if pk not in given]
+
+    sent = send_claimed(reminders, give_back=give_back, what="renewal reminder emails")
+    run.emails += sent
+    return sent == len(reminders)
 
 
 def _reminder_email(am: User, contracts: Sequence[Contract], today: date) -> EmailMessage:

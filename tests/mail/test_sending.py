@@ -6,6 +6,7 @@ once and suppresses the address; a worker that dies after the server accepted an
 re-sent under the same Message-ID, and the email is sent (and touched) once."""
 
 import socket
+import threading
 import time
 
 import pytest
@@ -13,7 +14,9 @@ import pytest
 from leads.models import Activity
 from mail import services
 from mail.models import Message, Suppression
+from mail.services import sending
 from sdr.models import Enrollment
+from sdr.services import log_touch
 from tests.concurrency import run_concurrently
 from tests.factories import routed_lead
 from tests.mail.cadence_kit import WED, berlin, email_cadence, enrolled, own_mailbox
@@ -207,3 +210,35 @@ def test_a_password_no_key_can_read_fails_the_email_with_what_to_do(inbound_sdr,
     message.refresh_from_db()
     assert message.status == Message.Status.FAILED
     assert "enter it again" in message.error
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rep_logging_a_touch_does_not_wait_for_a_claim_of_their_mailbox(inbound_sdr, monkeypatch):
+    own_mailbox(inbound_sdr)
+    message = services.schedule_email(
+        sender=inbound_sdr, lead_id=a_lead(inbound_sdr).pk, subject="Held", body="A slow claim."
+    )
+    other = a_lead(inbound_sdr, "other")
+    claiming, touched = threading.Event(), threading.Event()
+    touch_done_during_claim = []
+    pace = sending._pace
+
+    def slow_pace(mailbox, now):  # the claim, mailbox locked, takes its time
+        claiming.set()
+        touch_done_during_claim.append(touched.wait(5))
+        return pace(mailbox, now)
+
+    monkeypatch.setattr(sending, "_pace", slow_pace)
+
+    def touch():
+        assert claiming.wait(30)
+        log_touch(lead_id=other.pk, by=inbound_sdr, kind="call", outcome="connected")
+        touched.set()
+
+    sent, _ = run_concurrently(lambda: services.send_message(message_id=message.pk), touch)
+
+    # The touch committed while the claim still held the mailbox: its activity refers to the
+    # rep, whose row the claim no longer locks.
+    assert touch_done_during_claim == [True]
+    assert sent == services.Outcome.SENT
+    assert Activity.objects.filter(lead=other).count() == 1

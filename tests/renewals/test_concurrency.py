@@ -1,6 +1,7 @@
 """Exactly once under concurrency, on real PostgreSQL transactions in threads: daily runs
 racing each other, and a run racing an AM recording the outcome of the same contract."""
 
+import smtplib
 import threading
 import time
 from collections import Counter
@@ -8,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection, transaction
 
 from accounts.models import Opportunity
@@ -240,3 +242,110 @@ def test_reassigning_the_am_while_the_run_opens_the_renewal_neither_deadlocks_no
         (WorkItem.Kind.RENEWAL_START, dana.pk), (WorkItem.Kind.RENEWAL_DUE, dana.pk),
     }  # fmt: skip
     assert Opportunity.objects.filter(kind=Opportunity.Kind.RENEWAL).count() == 1
+
+
+class HeldMailServer(BaseEmailBackend):
+    """A mail server that takes its time: each send waits until the test releases it (or 5 s
+    pass), and says meanwhile that it is holding a conversation."""
+
+    sending = threading.Event()
+    release = threading.Event()
+    holding = False
+
+    def send_messages(self, messages):
+        cls = type(self)
+        cls.holding = True
+        cls.sending.set()
+        try:
+            released = cls.release.wait(5)
+        finally:
+            cls.holding = False
+        if not released:
+            raise smtplib.SMTPServerDisconnected("the test never released the mail server")
+        mail.outbox.extend(messages)
+        return len(messages)
+
+
+class RefusingMailServer(BaseEmailBackend):
+    def send_messages(self, messages):
+        raise smtplib.SMTPDataError(451, b"Try again later")
+
+
+@pytest.fixture
+def held_mail(settings):
+    HeldMailServer.sending.clear()
+    HeldMailServer.release.clear()
+    settings.EMAIL_BACKEND = f"{__name__}.HeldMailServer"
+    return HeldMailServer
+
+
+@pytest.fixture
+def in_reminder_window(am, am_manager) -> list[Contract]:
+    """Two contracts of one AM whose renewals opened (a month ago): at RUN_AT nobody has
+    talked to either customer, so the run reminds the AM in one email."""
+    terms = [
+        contract(customer(am, name=f"Customer {i}", domain=f"c{i}.example"), end=END, now=at(SIGNED))
+        for i in range(2)
+    ]
+    run_renewals(now=at(date(2026, 5, 1)))
+    mail.outbox = []
+    return terms
+
+
+def test_an_am_logging_a_conversation_does_not_wait_for_the_mail_server_sending_reminders(
+    am, in_reminder_window, held_mail
+):
+    term = in_reminder_window[0]
+
+    def talk():
+        assert held_mail.sending.wait(30)
+        log_conversation(contract_id=term.pk, by=am, note="Renewing, same seats.", now=RUN_AT)
+        done_while_sending = held_mail.holding
+        held_mail.release.set()
+        return done_while_sending
+
+    ran, talked_while_sending = run_concurrently(lambda: run_renewals(now=RUN_AT), talk)
+
+    assert isinstance(ran, RenewalRun), ran
+    assert talked_while_sending is True  # not queued behind the reminder's SMTP conversation
+    assert (sorted(ran.reminded), ran.emails) == (sorted(c.pk for c in in_reminder_window), 1)
+    assert len(mail.outbox) == 1
+    reminder = WorkItem.objects.get(kind=WorkItem.Kind.RENEWAL_REMINDER, object_id=term.pk)
+    assert reminder.state == WorkItem.State.DONE  # the conversation closed the reminder it raced
+
+
+def test_a_second_run_does_not_wait_for_the_first_ones_mail_server_and_sends_nothing_twice(
+    in_reminder_window, held_mail
+):
+    def second():
+        assert held_mail.sending.wait(30)
+        run = run_renewals(now=RUN_AT)
+        done_while_sending = held_mail.holding
+        held_mail.release.set()
+        return run, done_while_sending
+
+    first, (second_run, while_sending) = run_concurrently(lambda: run_renewals(now=RUN_AT), second)
+
+    assert isinstance(first, RenewalRun), first
+    assert while_sending is True
+    assert second_run.as_dict() == {"opened": 0, "reminded": 0, "skipped": 0, "auto_renewed": 0, "emails": 0}
+    assert first.emails == 1 and len(mail.outbox) == 1
+    assert RenewalStep.objects.filter(step="reminder").count() == 2
+    assert WorkItem.objects.filter(kind=WorkItem.Kind.RENEWAL_REMINDER).count() == 2
+
+
+def test_a_refused_reminder_email_gives_the_reminders_back_to_the_next_run(in_reminder_window, settings):
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingMailServer"
+    refused = run_renewals(now=RUN_AT)
+
+    assert (refused.reminded, refused.emails) == ([], 0)
+    assert not RenewalStep.objects.filter(step="reminder").exists()
+    assert not WorkItem.objects.filter(kind=WorkItem.Kind.RENEWAL_REMINDER).exists()
+    assert not AccountEvent.objects.filter(kind=AccountEvent.Kind.REMINDER).exists()
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    retried = run_renewals(now=RUN_AT + timedelta(hours=1))
+
+    assert (len(retried.reminded), retried.emails, len(mail.outbox)) == (2, 1, 1)
+    assert WorkItem.objects.filter(kind=WorkItem.Kind.RENEWAL_REMINDER).count() == 2
+    assert AccountEvent.objects.filter(kind=AccountEvent.Kind.REMINDER).count() == 2
