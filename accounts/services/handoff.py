@@ -130,18 +130,13 @@ def hand_off(
         raise AccountsError(message, field=field)
     if ae is not None and not takes_handoffs(ae):
         raise AccountsError(f"{ae} is not an active account executive.", field="ae")
+    if ae is None:
+        ae = _round_robin_ae(lead_id, by, now)
     with transaction.atomic():
         lead = (
             Lead.objects.select_for_update(of=("self",)).select_related("campaign", "owner").get(pk=lead_id)
         )
         _check_hand_off(lead, by)
-        if ae is None:
-            ae = pick_ae(lead=lead, now=now)
-            if ae is None:
-                raise AccountsError(
-                    "No AE territory rule matches this lead, or every AE in it is away: choose an AE.",
-                    field="ae",
-                )
         contact = contact_for(lead, now)
         opportunity = Opportunity.objects.create(
             name=_opportunity_name(contact.account, lead),
@@ -214,6 +209,27 @@ def hand_off(
             now=now,
         )
     return opportunity
+
+
+def _round_robin_ae(lead_id: int, by: User, now: datetime) -> User:
+    """The territory's next AE, picked in a transaction of its own that commits at once.
+
+    The team's round-robin row is locked from the pick to the commit. Inside the handoff's
+    transaction it stayed locked while the account, contact, opportunity, timers and lead
+    were written, and every handoff into the team queued behind it: under the mixed load
+    (``make loadtest``) those waits were the database's largest share at 500 reps. The
+    price: a handoff that fails after its pick (the lead was handed off meanwhile) has
+    moved the team's position by one, as if that AE had had a turn."""
+    with transaction.atomic():
+        lead = Lead.objects.select_related("campaign", "owner").get(pk=lead_id)
+        _check_hand_off(lead, by)
+        ae = pick_ae(lead=lead, now=now)
+    if ae is None:
+        raise AccountsError(
+            "No AE territory rule matches this lead, or every AE in it is away: choose an AE.",
+            field="ae",
+        )
+    return ae
 
 
 def _check_hand_off(lead: Lead, by: User) -> None:

@@ -168,8 +168,11 @@ def route_leads(*, lead_ids: Sequence[int], now: datetime | None = None, wait: b
 def pick_ae(*, lead: Lead, now: datetime | None = None) -> User | None:
     """The AE a handoff of ``lead`` goes to: the first active rule naming a team of AEs that
     matches the lead picks the team, and the team's round-robin (skipping AEs who are away)
-    picks the AE. None when no rule matches or nobody in the team can take it. Call it inside
-    the handoff's transaction: the team's position is locked until it commits."""
+    picks the AE. None when no rule matches or nobody in the team can take it.
+
+    The team's position stays locked until the caller's transaction commits: call it in a
+    short transaction of its own (as ``accounts.services.handoff`` does), or every other
+    handoff into the team waits for the rest of the caller's work."""
     rules = TerritoryRule.objects.filter(is_active=True, team__kind=Team.Kind.SALES).select_related("team")
     rule = next((r for r in rules if r.matches(lead)), None)
     if rule is None:

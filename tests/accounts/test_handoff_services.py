@@ -1,5 +1,6 @@
 """Handoff, acceptance and rejection: each transition, and each refusal leaving nothing changed."""
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -279,3 +280,44 @@ def test_a_policy_that_reassigns_moves_an_unanswered_handoff_to_the_next_ae(inbo
     assert item.owner == other_ae and item.state == WorkItem.State.OPEN
     assert "the acceptance SLA breached" in opportunity.events.first().message
     assert Breach.objects.get().reassigned_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_handoff_does_not_hold_its_teams_round_robin_while_it_writes(inbound_sdr, ae, other_ae, ae_rule):
+    """Handoffs into one AE team must not queue behind each other's whole transaction: the
+    round-robin row is free again by the time the handoff writes its opportunity (under the
+    mixed load these waits were the database's largest share)."""
+    from django.db import connection
+
+    from sdr.models import RoundRobin
+
+    RoundRobin.objects.create(team=ae.team)  # the team has routed before
+    lead = routed_lead(inbound_sdr, email="p@firm.example")
+    seen: list[str] = []
+
+    def probe():
+        """From another connection: take the team's round-robin row without waiting."""
+        from django.db import DatabaseError, transaction
+        from django.db import connection as other
+
+        try:
+            with transaction.atomic():
+                RoundRobin.objects.select_for_update(nowait=True).get(team=ae.team)
+            seen.append("free")
+        except DatabaseError:
+            seen.append("locked")
+        finally:
+            other.close()
+
+    def at_the_opportunity(execute, sql, params, many, context):
+        if sql.startswith('INSERT INTO "accounts_opportunity"'):
+            thread = threading.Thread(target=probe)
+            thread.start()
+            thread.join()
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(at_the_opportunity):
+        opportunity = hand_off(lead_id=lead.pk, by=inbound_sdr, qualifying=qualifying())
+    assert seen == ["free"]
+    assert opportunity.owner in (ae, other_ae)
+    assert RoundRobin.objects.get(team=ae.team).last_user_id == opportunity.owner_id
