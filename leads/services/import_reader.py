@@ -101,9 +101,9 @@ def read_ahead(
     os.close(write_end)
     incoming = os.fdopen(read_end, "rb")
     try:
-        file_format = _receive(incoming)
-        assert isinstance(file_format, str)
-        yield Reading(file_format, _received_batches(incoming))
+        header = _receive(incoming)
+        assert isinstance(header, str)
+        yield Reading(header, _received_batches(incoming))
     finally:
         incoming.close()  # a reader still writing gets a broken pipe and ends
         os.waitpid(pid, 0)

@@ -11,7 +11,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import F, QuerySet
+from django.db.models import F, QuerySet, signals
+from django.db.models.base import ModelState
 from django.urls import reverse
 from django.utils import timezone
 
@@ -358,6 +359,8 @@ def _lead_from_row(
         status_changed_at=now,
         updated_at=now,
     )
+    if job.campaign is not None:  # as Lead(campaign=...) would hold it: no query to read it
+        _CAMPAIGN.set_cached_value(lead, job.campaign)
     lead.fit_score, lead.fit_grade = fit_of(lead, context.criteria)
     # The learned probability, as a capture writes it (``leads.learned``; in memory, no query).
     learned = learned_score(lead)
@@ -366,19 +369,27 @@ def _lead_from_row(
     return lead
 
 
+_CAMPAIGN = Lead._meta.get_field("campaign")
+
+
 class _LeadTemplate:
-    """New ``Lead`` instances built from their columns in order (``Lead(*values)``), the
-    defaults of the columns a row does not give computed once. ``Lead(**fields)`` looks up and
-    computes every one of its fifty fields' defaults per instance: a third of the time an
-    import spent on a new person. A field whose default is a callable (a time, a new dict) and
-    that the row does not give still gets its own value per instance."""
+    """New ``Lead`` instances from their columns, the defaults of the columns a row does not
+    give computed once. ``Lead(**fields)`` looks up and computes every one of its fifty fields'
+    defaults per instance, and sets each through its descriptor: more time than the rest of
+    what an import does for a new person. Here the instance's attributes are filled at once, as
+    ``Lead(*values)`` would set them, unless something listens for a lead's ``pre_init`` or
+    ``post_init`` (then it is ``Lead(*values)``, which sends them). A field whose default is a
+    callable (a time, a new dict) and that the row does not give gets its own value per
+    instance."""
 
     def __init__(self) -> None:
-        self.fields = Lead._meta.concrete_fields
-        self.positions = {f.attname: i for i, f in enumerate(self.fields)}
+        fields = Lead._meta.concrete_fields
+        self.attnames = [f.attname for f in fields]
+        self.positions = {attname: i for i, attname in enumerate(self.attnames)}
         template = Lead()
-        self.defaults = [getattr(template, f.attname) for f in self.fields]
-        self.fresh = [(i, f) for i, f in enumerate(self.fields) if f.has_default() and callable(f.default)]
+        self.defaults = [getattr(template, attname) for attname in self.attnames]
+        self.fresh = [(i, f) for i, f in enumerate(fields) if f.has_default() and callable(f.default)]
+        self.signalled = signals.pre_init.has_listeners(Lead) or signals.post_init.has_listeners(Lead)
 
     def __call__(self, **values: Any) -> Lead:
         row = list(self.defaults)
@@ -388,7 +399,12 @@ class _LeadTemplate:
         for i, f in self.fresh:
             if f.attname not in values:
                 row[i] = f.get_default()
-        return Lead(*row)
+        if self.signalled:
+            return Lead(*row)  # type: ignore[misc]  # the columns in order, as Django's from_db passes them
+        lead = Lead.__new__(Lead)
+        lead.__dict__.update(zip(self.attnames, row, strict=True))
+        lead._state = ModelState()
+        return lead
 
 
 _new_lead_template: _LeadTemplate | None = None

@@ -102,7 +102,9 @@ def _read_until_it_fails(content: bytes, received: list[str]) -> None:
         io.BytesIO(content), sheet_type="csv", mapping=None, skip=0, size=1
     ) as reading:
         for batch in reading.batches:
-            received.append(batch[0].row.email)
+            row = batch[0].row
+            assert row is not None
+            received.append(row.email)
 
 
 def test_a_file_the_reader_cannot_read_fails_in_the_writer_after_the_rows_before():
