@@ -77,6 +77,11 @@ def date_in_range(value: date) -> bool:
     return EARLIEST_DATE <= value <= LATEST_DATE
 
 
+# The range as naive UTC times, for ``moment_in_range`` (an import asks it of every date).
+_EARLIEST_NAIVE = EARLIEST_MOMENT.replace(tzinfo=None)
+_LATEST_NAIVE = LATEST_MOMENT.replace(tzinfo=None)
+
+
 def moment_in_range(value: datetime) -> bool:
     """Whether a time lies in the sane range with a usable UTC offset (a naive time counts as
     UTC)."""
@@ -87,7 +92,7 @@ def moment_in_range(value: datetime) -> bool:
         naive = value.replace(tzinfo=None) - (offset or timedelta(0))
     except OverflowError:  # before year 1 or after 9999 in UTC
         return False
-    return EARLIEST_MOMENT.replace(tzinfo=None) <= naive <= LATEST_MOMENT.replace(tzinfo=None)
+    return _EARLIEST_NAIVE <= naive <= _LATEST_NAIVE
 
 
 def moment_or_none(value: datetime | None) -> datetime | None:

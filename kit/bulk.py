@@ -23,13 +23,14 @@ more than that (a custom field with its own ``get_db_prep_value``) is refused, s
 cannot silently be stored wrong.
 """
 
+import operator
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, models, transaction
-from django.db.models import Field, Lookup
+from django.db.models import NOT_PROVIDED, Field, Lookup
 from django.db.models.expressions import DatabaseDefault
 from psycopg.types.json import Jsonb
 
@@ -45,10 +46,14 @@ def insert(model: type[models.Model], objs: Sequence[models.Model], *, with_ids:
     opts = model._meta
     pk = opts.pk
     assert pk is not None
-    fields = [f for f in opts.concrete_fields if f is not pk and not _left_to_database(f, objs)]
+    fields = [
+        f
+        for f in opts.concrete_fields
+        if f is not pk and not (f.db_default is not NOT_PROVIDED and _left_to_database(f, objs))
+    ]
     _check_storable(fields)
     stamped = [f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
-    json_fields = _json_fields(fields)
+    values_of = _row_reader(fields)
     columns = [_column(f) for f in fields]
     with connection.cursor() as cursor:
         if with_ids:
@@ -69,7 +74,7 @@ def insert(model: type[models.Model], objs: Sequence[models.Model], *, with_ids:
             for obj in objs:
                 for f in stamped:
                     f.pre_save(obj, add=True)
-                row = _values(obj, fields, json_fields)
+                row = values_of(obj)
                 if with_ids:
                     row.insert(0, obj.pk)
                 copy.write_row(row)
@@ -162,14 +167,23 @@ def update(model: type[models.Model], changed: Sequence[tuple[Any, set[str]]]) -
         cursor.execute(f"DROP TABLE {temp}")
 
 
-def _values(obj: models.Model, fields: Sequence[Field], json_fields: set[str]) -> list[Any]:
-    row = [getattr(obj, f.attname) for f in fields]
-    if json_fields:
-        row = [
-            Jsonb(value) if f.attname in json_fields and value is not None else value
-            for f, value in zip(fields, row, strict=True)
-        ]
-    return row
+def _row_reader(fields: Sequence[Field]) -> Callable[[models.Model], list[Any]]:
+    """A function reading an instance's values of ``fields`` as a row, JSON wrapped for
+    psycopg: the attributes read at once (``attrgetter``, in C), the JSON columns found once per
+    statement, not per value (an import reads fifty fields of 5,000 leads a batch)."""
+    if not fields:  # a table of nothing but its id
+        return lambda obj: []
+    get = operator.attrgetter(*(f.attname for f in fields))
+    json_at = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
+
+    def values_of(obj: models.Model) -> list[Any]:
+        row = list(get(obj)) if len(fields) > 1 else [get(obj)]
+        for i in json_at:
+            if row[i] is not None:
+                row[i] = Jsonb(row[i])
+        return row
+
+    return values_of
 
 
 def _column(field: Field) -> str:
@@ -190,7 +204,9 @@ def _check_storable(fields: Sequence[Field]) -> None:
 def _left_to_database(field: Field, objs: Sequence[models.Model]) -> bool:
     """A ``db_default`` field that no instance set: the column is left out, the database fills
     it. One that some instances set and others not is refused (the database's value cannot be
-    written by COPY for a single row)."""
+    written by COPY for a single row). Only asked of fields with a ``db_default``: no other
+    holds a ``DatabaseDefault``, and asking every field of every instance cost an import of
+    100,000 rows as much as building the rows it copies."""
     defaulted = [isinstance(getattr(obj, field.attname), DatabaseDefault) for obj in objs]
     if any(defaulted) and not all(defaulted):
         raise TypeError(f"kit.bulk.insert: {field.name} is set on some instances, not on others")

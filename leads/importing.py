@@ -590,12 +590,17 @@ def clean_row(raw: dict[str, str], *, shorten: bool = True) -> CleanRow:
     detail is no reason to lose a lead."""
     problems: list[str] = []
     # A lone surrogate (JSON's "\ud800", through the prospects API) is no text a database
-    # stores: the row is refused, naming the field.
-    for key, value in raw.items():
-        if isinstance(value, str) and (problem := bounds.utf8_problem(value)):
-            problems.append(f"{key.replace('_', ' ')}: {problem}")
-    if problems:
-        raise RowRefused("; ".join(problems))
+    # stores: the row is refused, naming the field. The row's text is encoded at once (one
+    # call, not one per cell); only a row that fails, or holds other than text, is looked at
+    # cell by cell.
+    try:
+        "".join(raw.values()).encode()
+    except (UnicodeEncodeError, TypeError):
+        for key, value in raw.items():
+            if isinstance(value, str) and (problem := bounds.utf8_problem(value)):
+                problems.append(f"{key.replace('_', ' ')}: {problem}")
+        if problems:
+            raise RowRefused("; ".join(problems)) from None
     get = raw.get
     warnings: list[str] = []
     try:

@@ -22,7 +22,7 @@ class SourceRow:
     warnings: list[str]
 
     @classmethod
-    def of(cls, line: int, row: importing.CleanRow, raw: dict) -> "SourceRow":
+    def of(cls, line: int, row: importing.CleanRow) -> "SourceRow":
         return cls(
             line=line, row=row, stage=row.source_stage, score=row.source_score, warnings=list(row.warnings)
         )

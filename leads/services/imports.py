@@ -5,18 +5,20 @@ reported with its cells, and a job whose worker died resumed where it stopped.
 A dry run takes the same path with each batch rolled back at its end, so its report says
 exactly what the import would do; only the job's counters and its row report are kept."""
 
-import itertools
 from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from kit import bulk
 from kit.csvfiles import ImportFormatError
 
 from .. import importing
 from ..models import ImportJob, ImportRowError
+from . import import_reader
 from .common import retrying_on_conflict
+from .import_reader import ReadRow
 from .import_write import BatchResult, Seen, SourceRow, write_batch
 from .scoring import ScoringContext
 
@@ -48,19 +50,24 @@ def run_import(*, job_id: int) -> ImportJob | None:
         job.save(update_fields=["total_rows"])
         context = ScoringContext.load(fresh=True)
         tag_ids = list(job.tags.values_list("pk", flat=True))
-        with job.file.open("rb") as handle:
-            rows = importing.iter_rows(handle, sheet_type=job.sheet_type, mapping=job.mapping or None)
-            job.file_format = rows.file_format
+        done = ImportJob.objects.values_list("processed_rows", flat=True).get(pk=job.pk)
+        if done and job.dry_run:
+            # A dry run keeps nothing from its earlier batches: report again from the start.
+            ImportRowError.objects.filter(job=job).delete()
+            _reset_counters(job)
+            done = 0
+        with (
+            job.file.open("rb") as handle,
+            # Read and cleaned a batch ahead, in a second process where it can (import_reader).
+            import_reader.read_ahead(
+                handle, sheet_type=job.sheet_type, mapping=job.mapping or None, skip=done, size=IMPORT_BATCH
+            ) as reading,
+        ):
+            job.file_format = reading.file_format
             job.save(update_fields=["file_format"])
-            system = importing.external_system(rows.file_format)
+            system = importing.external_system(reading.file_format)
             seen = Seen()
-            done = ImportJob.objects.values_list("processed_rows", flat=True).get(pk=job.pk)
-            if done and job.dry_run:
-                # A dry run keeps nothing from its earlier batches: report again from the start.
-                ImportRowError.objects.filter(job=job).delete()
-                _reset_counters(job)
-                done = 0
-            for batch in _chunks(_with_cells(itertools.islice(rows, done, None), rows), IMPORT_BATCH):
+            for batch in reading.batches:
                 _import_batch(job, batch, context, system=system, seen=seen, tag_ids=tag_ids)
     except ImportFormatError as exc:
         job.failure = str(exc)[:500]
@@ -71,12 +78,6 @@ def run_import(*, job_id: int) -> ImportJob | None:
     job.save(update_fields=["state", "failure", "finished_at"])
     job.refresh_from_db()  # the counters were advanced in SQL
     return job
-
-
-def _with_cells(rows, reader):
-    """(line, raw, cells): the row's cells as read, for the refused rows' CSV."""
-    for line, raw in rows:
-        yield line, raw, list(reader.last_cells)
 
 
 def _reset_counters(job: ImportJob) -> None:
@@ -117,17 +118,6 @@ def requeue_stalled_imports(*, now: datetime | None = None) -> list[int]:
     ]
 
 
-def _chunks(iterable, size):
-    batch = []
-    for item in iterable:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 class _DryRunRollback(Exception):
     """Raised at the end of a dry run's batch to roll it back, carrying what it did."""
 
@@ -136,26 +126,22 @@ class _DryRunRollback(Exception):
         self.result = result
 
 
-def _import_batch(
-    job: ImportJob, batch: list[tuple[int, dict, list]], context: ScoringContext, **options
-) -> None:
+def _import_batch(job: ImportJob, batch: list[ReadRow], context: ScoringContext, **options) -> None:
     rows: list[SourceRow] = []
     report: list[ImportRowError] = []
-    for line, raw, cells in batch:
-        try:
-            row = importing.clean_row(raw)
-        except importing.RowRefused as exc:
+    for read in batch:
+        if read.row is None:
             report.append(
                 ImportRowError(
                     job=job,
-                    line=line,
-                    reason=str(exc)[:500],
-                    email=raw.get("email", "")[:254],
-                    cells=cells,
+                    line=read.line,
+                    reason=read.reason[:500],
+                    email=read.email[:254],
+                    cells=read.cells,
                 )
             )
             continue
-        rows.append(SourceRow.of(line, row, raw))
+        rows.append(SourceRow.of(read.line, read.row))
     refused = len(report)
     seen: Seen = options.pop("seen")
 
@@ -180,7 +166,7 @@ def _import_batch(
 
 
 def _record(job, rows: int, refused: int, report: list[ImportRowError], result: BatchResult) -> None:
-    ImportRowError.objects.bulk_create(report + result.warnings)
+    bulk.insert(ImportRowError, report + result.warnings)
     ImportJob.objects.filter(pk=job.pk).update(
         processed_rows=F("processed_rows") + rows,
         created_count=F("created_count") + result.created,
