@@ -117,6 +117,14 @@ def ensure_template(leads: int, log) -> str:
         if row is not None and row[0] == label:
             log(f"data set: template {name} ({label})")
             return name
+    if row is not None and _same_data_set(row[0], label) and _migrate(name, log):
+        # Only migrations changed since the build: bring the data forward as production
+        # would (minutes), instead of generating a million leads again (10-15 minutes).
+        with psycopg.connect(pg.dsn(), autocommit=True) as conn:
+            conn.execute(f"COMMENT ON DATABASE {name} IS {psycopg.sql.quote(label)}")
+        log(f"data set: template {name} migrated ({label})")
+        return name
+    with psycopg.connect(pg.dsn(), autocommit=True) as conn:
         log(f"data set: building {name} ({label}); a million leads take 10-15 minutes")
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     subprocess.run(
@@ -126,6 +134,24 @@ def ensure_template(leads: int, log) -> str:
     with psycopg.connect(pg.dsn(), autocommit=True) as conn:
         conn.execute(f"COMMENT ON DATABASE {name} IS {psycopg.sql.quote(label)}")
     return name
+
+
+def _same_data_set(built: str | None, wanted: str) -> bool:
+    """The template was made by this data set's version and size, under other migrations."""
+    return bool(built) and built.split(" migrations=")[0] == wanted.split(" migrations=")[0]
+
+
+def _migrate(name: str, log) -> bool:
+    """Apply the migrations added since the template was built; False when that fails (a
+    migration was renamed or edited after it was applied there): the caller rebuilds."""
+    log(f"data set: migrating {name} to the current migrations")
+    done = subprocess.run(
+        [str(BIN / "python"), "manage.py", "migrate", "--noinput"],
+        cwd=BASE_DIR, env=base_env(name), capture_output=True, text=True,
+    )  # fmt: skip
+    if done.returncode != 0:
+        log(f"data set: migrating failed, rebuilding: {done.stderr.strip().splitlines()[-1:]}")
+    return done.returncode == 0
 
 
 def _static_stale() -> bool:
