@@ -205,6 +205,9 @@ CACHES = {
 # Email
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# Seconds an SMTP connection of the installation's own mail (escalations, renewal reminders,
+# summaries) may block; Django's default is none, and a hung server held a worker for ever.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Refinery <refinery@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Where links in emails point (escalations name the lead to open; tracked links and the
