@@ -21,6 +21,8 @@ from work.models import WorkItem
 from ..queue import ASK_NOW, Bucket, lead_items
 
 ROW = "sdr/_queue_row.html"
+# ``ActivityKind.values`` builds its list on every call: once here, not once a row.
+ACTIVITY_KINDS = frozenset(ActivityKind.values)
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ def _row(
         workable=lead.status in IN_SALES,
         bucket_label=bucket_label,
         last_touch_at=last_touch_at,
-        touch_label=ActivityKind(last_touch_kind).label if last_touch_kind in ActivityKind.values else "",
+        touch_label=ActivityKind(last_touch_kind).label if last_touch_kind in ACTIVITY_KINDS else "",
         touch_ago=naturaltime(last_touch_at) if last_touch_at else "",
         sla_css=sla_css,
         sla_text=sla_text,
