@@ -12,6 +12,7 @@ Templates use them through the ``display`` tag library (``|when``, ``|day``, ``|
 arguments, the active zone and one setting.
 """
 
+import re
 from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 
@@ -20,6 +21,8 @@ from django.utils import timezone
 
 WHEN_FORMAT = "%a %-d %b %Y, %H:%M"
 DAY_FORMAT = "%a %-d %b %Y"
+
+_DIAL = re.compile(r"[^0-9+]")
 
 # The symbol an amount is written with; any other currency is written with its code.
 SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "INR": "₹"}
@@ -64,6 +67,11 @@ def iso_text(moment: datetime | date | None) -> str:
     if not isinstance(moment, datetime):
         return moment.isoformat() if isinstance(moment, date) else str(moment)
     return _aware(moment).astimezone(UTC).isoformat()
+
+
+def tel_href(phone: str | None) -> str:
+    """``+49 30 1234-56`` as ``tel:+4930123456``: a phone number to dial from a link."""
+    return "tel:" + _DIAL.sub("", phone or "")
 
 
 def currency() -> str:

@@ -6,11 +6,18 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django import forms
+from django.urls import reverse
+from django.utils.html import format_html_join
 
+from kit.html import url_maker
 from sdr.views import sla_display
 from work.models import WorkItem
 
-from ..models import Opportunity
+from ..models import REJECT_REASONS, Opportunity
+
+# The blank reject form's reasons, written once: the same options in every row (a loop over
+# them in each row's template was a fifth of the variables an inbox renders).
+REJECT_OPTIONS = format_html_join("", '<option value="{}">{}</option>', ((r, r) for r in REJECT_REASONS))
 
 
 @dataclass(frozen=True)
@@ -24,6 +31,12 @@ class InboxRow:
     countdown: str
     grade: str  # the lead's grade now ("" without a lead)
     waiting: bool  # still handed off: the accept and reject forms apply
+    # Its links, reversed once for the whole list (``kit.html.url_maker``): the template's url
+    # tags, seven a row, were a sixth of the inbox's server time (cProfile).
+    url: str = ""
+    accept_url: str = ""
+    reject_url: str = ""
+    inbox_url: str = ""
     error: str = ""
     # The template writes the blank form (a form object per row costs more to render than the
     # rest of the row); a refused one is set here.
@@ -37,6 +50,12 @@ class InboxRow:
 def inbox_rows(opportunities, now: datetime, half_life: float) -> list[InboxRow]:
     """The rows of ``opportunities`` (their acceptance items prefetched as ``accept_items``,
     their lead selected), without a query per row."""
+    page, accept, reject = (
+        url_maker("accounts:opportunity"),
+        url_maker("accounts:accept"),
+        url_maker("accounts:reject"),
+    )
+    inbox_url = reverse("accounts:inbox")
     rows = []
     for opportunity in opportunities:
         items = opportunity.accept_items
@@ -48,6 +67,10 @@ def inbox_rows(opportunities, now: datetime, half_life: float) -> list[InboxRow]
                 *(sla_display(item, now) if item else ("", "", "")),
                 grade=opportunity.lead.grade(now, half_life) if opportunity.lead_id else "",
                 waiting=opportunity.status == Opportunity.Status.HANDED_OFF,
+                url=page(opportunity.pk),
+                accept_url=accept(opportunity.pk),
+                reject_url=reject(opportunity.pk),
+                inbox_url=inbox_url,
             )
         )
     return rows

@@ -6,15 +6,15 @@ same reason a column's stage options are rendered once per column, from a templa
 rather than once per card.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from django import forms
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
+from kit.html import url_maker
 from kit.pages import money_text
 
 from ..models import Opportunity, Stage
@@ -44,15 +44,24 @@ class Card:
     details_form: forms.Form | None = None
 
 
-def board_card(opportunity: Opportunity, now: datetime, **shown) -> Card:
-    """``opportunity`` (annotated with ``stage_since``) as its card shows it."""
+def card_urls() -> tuple[Callable[[int], str], ...]:
+    """A card's links (its page, its move and its details), each reversed once for a board."""
+    return url_maker("accounts:opportunity"), url_maker("accounts:move"), url_maker("accounts:details")
+
+
+def board_card(
+    opportunity: Opportunity, now: datetime, urls: tuple[Callable[[int], str], ...] | None = None, **shown
+) -> Card:
+    """``opportunity`` (annotated with ``stage_since``) as its card shows it; ``urls`` from
+    ``card_urls()`` when there are many cards."""
     close, closed = opportunity.close_date, opportunity.closed_at
+    page, move, details = urls or card_urls()
     return Card(
         opportunity,
         days_in_stage=days_since(opportunity.stage_since, now),  # type: ignore[attr-defined]  # annotated by with_stage_since
-        url=reverse("accounts:opportunity", args=[opportunity.pk]),
-        move_url=reverse("accounts:move", args=[opportunity.pk]),
-        details_url=reverse("accounts:details", args=[opportunity.pk]),
+        url=page(opportunity.pk),
+        move_url=move(opportunity.pk),
+        details_url=details(opportunity.pk),
         amount_text=money_text(opportunity.amount),
         close_text=f"{close.day} {close:%b %Y}" if close else "",
         closed_text=f"{closed.day} {closed:%b}" if closed else "",
@@ -119,6 +128,7 @@ def board_columns(
         key = opportunity.stage_id if opportunity.status == Opportunity.Status.OPEN else opportunity.status
         by_column.setdefault(key, []).append(opportunity)
     filled = []
+    urls = card_urls()
     options: str
     for column in columns:
         if column.kind == "open":
@@ -128,7 +138,7 @@ def board_columns(
             options = ""
             shown = sorted(by_column.get(column.kind, []), key=lambda o: (o.closed_at, o.pk), reverse=True)
         cards = tuple(
-            board_card(o, now, options=options, workable=workable is None or o.owner_id in workable)
+            board_card(o, now, urls, options=options, workable=workable is None or o.owner_id in workable)
             for o in shown
         )
         filled.append(replace(column, cards=cards))
@@ -141,20 +151,24 @@ def _close_date_key(opportunity: Opportunity) -> tuple:
 
 @dataclass(frozen=True)
 class ListRow:
-    """One opportunity in the pipeline's list: its days in stage (open ones) and its amount."""
+    """One opportunity in the pipeline's list: its days in stage (open ones), its amount and its
+    link."""
 
     opportunity: Opportunity
     days_in_stage: int | None
     amount_text: str
+    url: str = ""
 
 
 def list_rows(opportunities: Iterable[Opportunity], now: datetime) -> list[ListRow]:
     """``opportunities`` annotated with ``stage_since``, as the list shows them."""
+    page = url_maker("accounts:opportunity")
     return [
         ListRow(
             o,
             days_in_stage=days_since(o.stage_since, now) if o.status == Opportunity.Status.OPEN else None,  # type: ignore[attr-defined]  # annotated by with_stage_since
             amount_text=money_text(o.amount),
+            url=page(o.pk),
         )
         for o in opportunities
     ]

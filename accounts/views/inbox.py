@@ -43,8 +43,8 @@ from ..access import (
     teammate_ids,
 )
 from ..forms.pipeline import RejectForm
-from ..models import REJECT_REASONS, Opportunity
-from ..presenters.inbox import InboxRow, inbox_rows, with_refusal
+from ..models import Opportunity
+from ..presenters.inbox import REJECT_OPTIONS, InboxRow, inbox_rows, with_refusal
 from .common import on
 from .opportunity import page_context
 
@@ -103,7 +103,7 @@ def _inbox_context(request, refused: dict | None = None) -> dict:
         "now": now,
         "refused": refused,
         "risk_minutes": settings.WORK_AT_RISK_MINUTES,
-        "reject_reasons": REJECT_REASONS,
+        "reject_options": REJECT_OPTIONS,
         "mine_total": counts["mine"],
         "team_total": counts["team"],
         "live_etag": _etag(request, counts),
@@ -175,7 +175,7 @@ def _answer_refused(request, opportunity: Opportunity, status: int, error: str =
     """The row (htmx) or the page the answer came from, with the refusal; nothing changed."""
     if is_htmx(request):
         row = _inbox_row(request, opportunity.pk).refused(error, form)
-        context = {"row": row, "reject_reasons": REJECT_REASONS}
+        context = {"row": row, "reject_options": REJECT_OPTIONS}
         return render(request, "accounts/_inbox_row.html", context, status=status)
     if on(request) == "page":
         try:

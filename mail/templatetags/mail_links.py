@@ -10,7 +10,6 @@ Whether the viewer may email is ``mail.access.EmailRules``, read once per reques
 of a hundred leads asks no query per row (its rows come with their account and lead loaded).
 """
 
-import re
 from urllib.parse import urlencode
 from weakref import WeakKeyDictionary
 
@@ -20,6 +19,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts.models import Contact
+from kit.display import tel_href
 from leads.models import Lead
 
 from ..access import EmailRules
@@ -27,7 +27,6 @@ from ..access import EmailRules
 register = template.Library()
 
 _RULES: "WeakKeyDictionary[HttpRequest, EmailRules]" = WeakKeyDictionary()
-_DIAL = re.compile(r"[^0-9+]")
 
 
 def _rules(context) -> EmailRules | None:
@@ -90,7 +89,7 @@ def email_link(context, person, back: str = ""):
 @register.filter
 def tel(phone: str) -> str:
     """``+49 30 1234-56`` as ``tel:+4930123456``."""
-    return "tel:" + _DIAL.sub("", phone or "")
+    return tel_href(phone)
 
 
 @register.simple_tag

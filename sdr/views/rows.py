@@ -4,16 +4,16 @@ item views. ``sla_display`` is also how other apps' pages show a work item's SLA
 (``from sdr.views import sla_display``), and ``ItemLine`` a work item beside its SLA badge.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import naturaltime
-from django.urls import reverse
 
 from kit.display import when_text
+from kit.html import url_maker
 from leads.models import TOUCH_KINDS, ActivityKind, Lead, ScoringSettings
 from leads.services import IN_SALES
 from work.models import WorkItem
@@ -21,6 +21,8 @@ from work.models import WorkItem
 from ..queue import ASK_NOW, Bucket, lead_items
 
 ROW = "sdr/_queue_row.html"
+# ``ActivityKind.values`` builds its list on every call: once here, not once a row.
+ACTIVITY_KINDS = frozenset(ActivityKind.values)
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,9 @@ def _row(
     bucket: int | None,
     last_touch_at: datetime | None,
     last_touch_kind: str | None,
+    urls: tuple[Callable[[int], str], Callable[[int], str]] | None = None,
 ) -> QueueRow:
+    lead_url, panel_url = urls or _urls()
     sla_css, sla_text, countdown = sla_display(item, now)
     bucket_label = Bucket.LABELS.get(bucket, "") if bucket is not None else ""
     if bucket == Bucket.SENDS_ITSELF:
@@ -71,13 +75,13 @@ def _row(
         workable=lead.status in IN_SALES,
         bucket_label=bucket_label,
         last_touch_at=last_touch_at,
-        touch_label=ActivityKind(last_touch_kind).label if last_touch_kind in ActivityKind.values else "",
+        touch_label=ActivityKind(last_touch_kind).label if last_touch_kind in ACTIVITY_KINDS else "",
         touch_ago=naturaltime(last_touch_at) if last_touch_at else "",
         sla_css=sla_css,
         sla_text=sla_text,
         countdown=countdown,
-        lead_url=reverse("leads:detail", args=[lead.pk]),
-        panel_url=reverse("sdr:item", args=[item.pk]),
+        lead_url=lead_url(lead.pk),
+        panel_url=panel_url(item.pk),
     )
 
 
@@ -85,6 +89,7 @@ def queue_rows(items, now: datetime, scoring: ScoringSettings | None = None) -> 
     """The rows of queue items (``sdr.queue.lead_items``, annotated with their bucket and last
     touch, their lead prefetched as ``subject``)."""
     half_life = (scoring or ScoringSettings.load()).half_life_days
+    urls = _urls()
     return [
         _row(
             item,
@@ -94,9 +99,15 @@ def queue_rows(items, now: datetime, scoring: ScoringSettings | None = None) -> 
             bucket=getattr(item, "bucket", None),
             last_touch_at=getattr(item, "last_touch_at", None),
             last_touch_kind=getattr(item, "last_touch_kind", None),
+            urls=urls,
         )
         for item in items
     ]
+
+
+def _urls() -> tuple[Callable[[int], str], Callable[[int], str]]:
+    """A row's links (a lead's page, an item's panel), each reversed once for the whole list."""
+    return url_maker("leads:detail"), url_maker("sdr:item")
 
 
 def sla_display(item: WorkItem, now: datetime) -> tuple[str, str, str]:
