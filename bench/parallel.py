@@ -47,6 +47,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from time import perf_counter_ns as time_ns
+from typing import Any
 
 from .env import BASE_DIR, PYTHON, connect, one_row, scalar
 from .plans import abridge
@@ -429,6 +430,7 @@ def measure_routing(data, n: int, log=print) -> list[Part]:
     for part, mode in ((capture, "route_leads"), (sweep, "route_waiting_leads")):
         for p in PROCESSES:
             reset_routing(data)
+            payloads: list[dict[str, Any]]
             if mode == "route_leads":
                 payloads = [{"batches": share} for share in _split(batches, p)]
             else:
@@ -532,13 +534,13 @@ def measure_renewals(contracts: int, log=print) -> Part:
         )
         check_done(data, day)
         with connect() as conn:
-            steps = dict(
+            steps: dict[str, int] = dict(
                 conn.execute(
                     "SELECT step, count(*) FROM renewals_renewalstep WHERE done_at = %s GROUP BY step",
                     [at(day)],
                 ).fetchall()
             )
-            items = dict(
+            items: dict[str, int] = dict(
                 conn.execute(
                     "SELECT kind, count(*) FROM work_workitem WHERE content_type_id = %s AND created_at = %s"
                     " GROUP BY kind",

@@ -8,6 +8,7 @@ Behind that, admission control (``kit.admission``) answers overload with a 503 a
 """
 
 import os
+from typing import Any
 
 from django.conf import settings
 from django.core.asgi import get_asgi_application
@@ -15,7 +16,7 @@ from django.core.asgi import get_asgi_application
 from kit.admission import AdmissionControl, Budget
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django_application = get_asgi_application()
+django_application: Any = get_asgi_application()
 if settings.WEB_ADMISSION_CONTROL:
     django_application = AdmissionControl(
         django_application,

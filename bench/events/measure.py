@@ -93,7 +93,7 @@ def summarise(name: str, runs: list[dict]) -> dict:
 
 
 def sample_leads(n: int) -> list[int]:
-    top = Lead.objects.order_by("-id").values_list("id", flat=True).first()
+    top = Lead.objects.order_by("-id").values_list("id", flat=True).first() or 1
     return [1 + (k * 7919 * 104729) % top for k in range(1, n + 1)]
 
 

@@ -43,7 +43,7 @@ def build(dsn: str, tables=tuple(TABLES), schema_dsn: str | None = None, log=pri
             key, copy = TABLES[table], f"{table}_p"
             cursor.execute(f"DROP TABLE IF EXISTS {copy}")
             cursor.execute(f"SELECT min({key})::date, max({key})::date FROM {table}")
-            first, last = cursor.fetchone()
+            first, last = cursor.fetchone() or (None, None)
             cursor.execute(
                 f"CREATE TABLE {copy} (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
                 f" PARTITION BY RANGE ({key})"
@@ -51,7 +51,7 @@ def build(dsn: str, tables=tuple(TABLES), schema_dsn: str | None = None, log=pri
             # The sequence named now (regclass), not looked up by the table's name at each
             # insert: after a swap that name is the copy's, which owns no sequence.
             cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
-            sequence = cursor.fetchone()[0]
+            sequence = (cursor.fetchone() or (None,))[0]
             cursor.execute(f"ALTER TABLE {copy} ALTER COLUMN id SET DEFAULT nextval('{sequence}'::regclass)")
             bounds = months(first, last)
             nxt = months(bounds[-1], date(bounds[-1].year + 1, 1, 1))[1]  # the month after the last

@@ -63,7 +63,7 @@ def run(dsn: str, month: date) -> list[dict]:
             )
             part = f"{table}_p_{month:%Y%m}"
             cursor.execute(f"SELECT count(*) FROM {part}")
-            rows = cursor.fetchone()[0]
+            rows = (cursor.fetchone() or (0,))[0]
             started = time.perf_counter()
             cursor.execute(f"ALTER TABLE {table}_p DETACH PARTITION {part}")
             cursor.execute(f"DROP TABLE {part}")

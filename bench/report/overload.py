@@ -71,7 +71,7 @@ def section(m: OverloadFigures) -> Section:
         r = results.get(name)
         return (f"{r.count:,}", f"{r.p50_ms:.1f}", f"{r.p99_ms:.1f}") if r else ("0", "—", "—")
 
-    headers = ("answer", "posts", "p50 ms", "p99 ms")
+    headers: tuple[str, ...] = ("answer", "posts", "p50 ms", "p99 ms")
     if w:
         headers += ("posts without", "p50 ms without", "p99 ms without")
     table = Table(

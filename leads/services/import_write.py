@@ -400,7 +400,7 @@ class _LeadTemplate:
             if f.attname not in values:
                 row[i] = f.get_default()
         if self.signalled:
-            return Lead(*row)  # type: ignore[misc]  # the columns in order, as Django's from_db passes them
+            return Lead(*row)  # the columns in order, as Django's from_db passes them
         lead = Lead.__new__(Lead)
         lead.__dict__.update(zip(self.attnames, row, strict=True))
         lead._state = ModelState()

@@ -157,6 +157,11 @@ async def flood(
 
     while (now := time.monotonic()) - start < seconds:
         due = int((now - start) * rate)
+
+        def done(task: asyncio.Task) -> None:
+            tasks.discard(task)
+            report.posts.append(task.result())
+
         while sent < due:
             if len(tasks) >= max_outstanding:
                 report.not_sent += 1
@@ -165,7 +170,7 @@ async def flood(
                     post_form(port, key, prefix, sent, addresses=addresses, timeout=timeout)
                 )
                 tasks.add(task)
-                task.add_done_callback(lambda t: (tasks.discard(t), report.posts.append(t.result())))
+                task.add_done_callback(done)
             sent += 1
         if page is not None and now >= next_page:
             next_page += page_every
