@@ -25,3 +25,11 @@ timeout = 30
 graceful_timeout = 20
 # Idle keep-alive connections are closed after this many seconds.
 keepalive = 5
+
+
+def post_worker_init(worker):
+    """Compile the templates and fill the URL resolver before the worker takes requests
+    (kit.warmup): otherwise the first view of each page in each worker pays for it."""
+    from kit.warmup import warm_up
+
+    warm_up()
