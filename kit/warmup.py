@@ -24,8 +24,8 @@ def project_templates() -> list[tuple[str, str]]:
     base = Path(settings.BASE_DIR).resolve()
     found = []
     for engine in engines.all():
-        for directory in engine.template_dirs:
-            directory = Path(directory).resolve()
+        for name in engine.template_dirs:
+            directory = Path(name).resolve()
             if not directory.is_relative_to(base) or ".venv" in directory.parts:
                 continue  # third-party packages' templates are compiled when first used
             found += [(engine.name, str(p.relative_to(directory))) for p in sorted(directory.rglob("*.html"))]
