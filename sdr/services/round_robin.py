@@ -57,13 +57,14 @@ def lock_round_robins(
     team_ids = sorted(set(team_ids))
     if not team_ids:
         return {}
-    positions = _lock_positions(team_ids)
-    if missing := [pk for pk in team_ids if pk not in positions]:
-        # A team's first routing makes its row. Only then: an INSERT ... ON CONFLICT on a row
-        # another routing has just moved waits for that routing's commit, so inserting on
-        # every call queued each call behind the last even when its rows already existed.
-        RoundRobin.objects.bulk_create([RoundRobin(team_id=pk) for pk in missing], ignore_conflicts=True)
-        positions = _lock_positions(team_ids)
+    RoundRobin.objects.bulk_create([RoundRobin(team_id=pk) for pk in team_ids], ignore_conflicts=True)
+    positions = {
+        rr.team_id: rr
+        for rr in RoundRobin.objects.select_for_update(of=("self",))
+        .select_related("team")
+        .filter(team_id__in=team_ids)
+        .order_by("team_id")
+    }
     # Count(*) per owner in a subquery, so PostgreSQL answers from the (owner, status) index
     # alone; a join-and-count would read every lead a rep ever owned.
     open_leads = (
@@ -90,16 +91,6 @@ def lock_round_robins(
             capped=capped,
         )
         for pk in team_ids
-    }
-
-
-def _lock_positions(team_ids: list[int]) -> dict[int, RoundRobin]:
-    return {
-        rr.team_id: rr
-        for rr in RoundRobin.objects.select_for_update(of=("self",))
-        .select_related("team")
-        .filter(team_id__in=team_ids)
-        .order_by("team_id")
     }
 
 
