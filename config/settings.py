@@ -472,6 +472,9 @@ SPECTACULAR_SETTINGS = {
 
 # Public web forms: per-client rate limit, and the client address header when behind a proxy.
 WEBFORM_RATE = env.str("WEBFORM_RATE", default="30/m")
+# Imports read and clean the next batch in a forked process while this one writes (off by
+# default; leads/services/import_reader.py says why).
+IMPORT_READ_AHEAD = env.bool("IMPORT_READ_AHEAD", default=False)
 WEBFORM_MAX_BYTES = env.int("WEBFORM_MAX_BYTES", default=16_384)
 RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")
 # Failed login attempts per account and per client address, on the login page, the

@@ -24,14 +24,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from typing import BinaryIO
 
+from django.conf import settings
 from django.core.files import File
 
 from kit.csvfiles import ImportFormatError
 
 from .. import importing
 
-# Switched off by a test comparing both ways, or where a child process is not wanted.
-READ_AHEAD = hasattr(os, "fork")
+# Off unless IMPORT_READ_AHEAD is set: measured only on a machine whose two cores were busy,
+# where it gave no gain (the reader's CPU came from the writer and PostgreSQL), and a fork from
+# a process running threads (the embedded mode's single process) is best avoided.
+READ_AHEAD = hasattr(os, "fork") and settings.IMPORT_READ_AHEAD
 
 
 @dataclass(slots=True)

@@ -3,6 +3,7 @@ the writer gets what it would have read itself, the reader's failures reach the 
 writer that stops early is not held up by the reader."""
 
 import io
+import os
 import signal
 
 import pytest
@@ -15,7 +16,13 @@ from tests.factories import SAMPLE_DATA
 
 from .test_import import SALESFORCE, make_job
 
-pytestmark = pytest.mark.skipif(not import_reader.READ_AHEAD, reason="no os.fork on this system")
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork on this system")
+
+
+@pytest.fixture(autouse=True)
+def reading_ahead(monkeypatch):
+    """The reader is off by default (IMPORT_READ_AHEAD); these tests are about it."""
+    monkeypatch.setattr(import_reader, "READ_AHEAD", True)
 
 
 def _report(job: ImportJob) -> tuple:
