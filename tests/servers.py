@@ -87,3 +87,20 @@ def project_process(module_args: list[str], *, log: Path, env: dict[str, str]) -
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=5)
+
+
+@contextlib.contextmanager
+def production_web(log: Path, *, workers: int, **env: str) -> Iterator[int]:
+    """gunicorn as production runs it (config/gunicorn.py: uvicorn workers, the pool) on a free
+    port with the test database; yields the port once it listens (the caller warms it up)."""
+    port = free_port()
+    env = {
+        "SECRET_KEY": "faults-not-a-secret-" + "x" * 40,
+        "SECURE_SSL_REDIRECT": "0",
+        "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
+        **env,
+    }
+    args = ["gunicorn", "-c", "config/gunicorn.py", "--workers", str(workers), "--bind", f"127.0.0.1:{port}"]
+    with project_process(args, log=log, env=env):
+        wait_for_port(port, timeout=60)
+        yield port

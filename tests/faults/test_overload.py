@@ -21,7 +21,7 @@ from leads.models import Campaign, Channel, WebForm, WebSubmission
 from team.models import Role, User
 from tests.faults.flood import RESET, TIMEOUT, capacity, flood, percentile, request, summary, until_accepted
 from tests.faults.slow_clients import get_latency
-from tests.servers import free_port, project_process, wait_for_port
+from tests.servers import production_web
 
 pytestmark = pytest.mark.faults
 
@@ -31,16 +31,7 @@ SECONDS = 8  # the flood's length, at twice the capacity measured first
 
 @contextlib.contextmanager
 def gunicorn(log: Path, **env: str):
-    port = free_port()
-    env = {
-        "SECRET_KEY": "faults-not-a-secret-" + "x" * 40,
-        "SECURE_SSL_REDIRECT": "0",
-        "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
-        **env,
-    }
-    args = ["gunicorn", "-c", "config/gunicorn.py", "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}"]
-    with project_process(args, log=log, env=env):
-        wait_for_port(port, timeout=60)
+    with production_web(log, workers=WORKERS, **env) as port:
         # Both workers booted (slowly on a busy machine) and warm: a page each, at least.
         for _ in range(4):
             assert get_latency(port, timeout=120)[0] == 200, log.read_text()[-3000:]

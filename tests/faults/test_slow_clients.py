@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 
 from tests.faults.slow_clients import get_latency, measure
-from tests.servers import free_port, project_process, wait_for_port
+from tests.servers import production_web
 
 pytestmark = pytest.mark.faults
 
@@ -18,16 +18,7 @@ WORKERS, POOL = 2, 8  # config/gunicorn.py's pool per worker
 
 @contextlib.contextmanager
 def gunicorn(log: Path, **env: str):
-    port = free_port()
-    env = {
-        "SECRET_KEY": "faults-not-a-secret-" + "x" * 40,
-        "SECURE_SSL_REDIRECT": "0",
-        "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
-        **env,
-    }
-    args = ["gunicorn", "-c", "config/gunicorn.py", "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}"]
-    with project_process(args, log=log, env=env):
-        wait_for_port(port, timeout=60)
+    with production_web(log, workers=WORKERS, **env) as port:
         assert get_latency(port)[0] == 200, log.read_text()[-3000:]  # warm the workers up
         assert get_latency(port)[0] == 200
         yield port
