@@ -712,26 +712,10 @@ def retire_am_teams() -> None:
     """When the renewals or insight figure ran earlier in this run, the AM teams hold the
     names the renewals generator creates: rename them and their calendars out of the way and
     deactivate their people (as ``insight.data.retire_earlier_people`` does for the SDRs)."""
+    from .insight.data import retire_teams
     from .renewals.data import AM_TEAMS
 
-    names = [t[0] for t in AM_TEAMS]
-    with connect() as conn:
-        teams = [r[0] for r in conn.execute("SELECT id FROM team_team WHERE name = ANY(%s)", [names])]
-        if not teams:
-            return
-        conn.execute(
-            "UPDATE team_businesscalendar SET name = left(name, 80) || ' (retired ' || id || ')'"
-            " WHERE id IN (SELECT calendar_id FROM team_team WHERE id = ANY(%s))",
-            [teams],
-        )
-        conn.execute(
-            "UPDATE team_team SET name = left(name, 80) || ' (retired ' || id || ')' WHERE id = ANY(%s)",
-            [teams],
-        )
-        conn.execute(
-            "UPDATE team_user SET username = username || '-retired-' || id, is_active = false"
-            " WHERE username LIKE 'r-%%' AND username NOT LIKE '%%-retired-%%'"
-        )
+    retire_teams([t[0] for t in AM_TEAMS], usernames=["r-%"])
 
 
 if __name__ == "__main__":

@@ -59,14 +59,10 @@ def create_campaigns(n: int = CAMPAIGNS) -> list[int]:
     return [r[0] for r in rows]
 
 
-def retire_earlier_people() -> int:
-    """When the queues or opportunities figure ran earlier in this run, their teams, calendars
-    and people still hold the names the generators create: rename them out of the way and
-    deactivate them and their territory rules (their leads went with the generators'
-    TRUNCATE). Returns the teams retired."""
-    from .. import opportunities, queues
-
-    names = [t[0] for t in (*queues.TEAMS, *opportunities.AE_TEAMS)]
+def retire_teams(names: list[str], *, usernames: list[str]) -> int:
+    """Rename the teams called ``names`` and their calendars out of the way, deactivate their
+    territory rules and the people whose usernames match the ``usernames`` LIKE patterns (so a
+    generator can create them again). Returns the teams retired."""
     with connect() as conn:
         teams = [r[0] for r in conn.execute("SELECT id FROM team_team WHERE name = ANY(%s)", [names])]
         if not teams:
@@ -81,11 +77,22 @@ def retire_earlier_people() -> int:
             [teams],
         )
         conn.execute(
-            "UPDATE team_user SET username = username || '-retired', is_active = false"
-            " WHERE username LIKE 'q-%%' OR username LIKE 'o-%%'"
+            "UPDATE team_user SET username = username || '-retired-' || id, is_active = false"
+            " WHERE username LIKE ANY(%s) AND username NOT LIKE '%%-retired-%%'",
+            [usernames],
         )
         conn.execute("UPDATE sdr_territoryrule SET is_active = false WHERE team_id = ANY(%s)", [teams])
     return len(teams)
+
+
+def retire_earlier_people() -> int:
+    """When the queues or opportunities figure ran earlier in this run, their teams, calendars
+    and people still hold the names the generators create: rename them out of the way and
+    deactivate them and their territory rules (their leads went with the generators'
+    TRUNCATE). Returns the teams retired."""
+    from .. import opportunities, queues
+
+    return retire_teams([t[0] for t in (*queues.TEAMS, *opportunities.AE_TEAMS)], usernames=["q-%", "o-%"])
 
 
 def generate(n: int, log=print) -> DataSet:
