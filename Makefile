@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 # Tests run against the real PostgreSQL and Redis (127.0.0.1 by default; override the URLs).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/refinery
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+# The suite runs over this many processes (pytest-xdist): each has its own test database
+# (pytest-django) and Redis database (config/settings.py), so they share nothing.
+TEST_WORKERS ?= 2
 
 .PHONY: install lock browser mail-servers demo test test-postgres test-dates fuzz lint bench loadtest clean
 
@@ -44,7 +47,7 @@ demo: install
 test: test-postgres test-sqlite fuzz faults
 
 test-postgres: install browser mail-servers
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The embedded mode serves every page too: the crawl (tests/test_crawl.py: every demo user opens
 # every page they can reach) and the search's fallback (tests/search/test_embedded.py) on a SQLite test

@@ -190,6 +190,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # (kit/cache.py): with Redis down each process answers from its own memory, and short
 # socket timeouts keep an unreachable Redis from holding a request.
 REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL and os.environ.get("PYTEST_XDIST_WORKER"):
+    # The tests split over processes (pytest-xdist, `make test`): as pytest-django gives each
+    # worker a database of its own, each gets a Redis database of its own (the cache, the rate
+    # limits, the broker's queues), worker N the one N below the given one.
+    _worker = int(os.environ["PYTEST_XDIST_WORKER"].removeprefix("gw"))
+    _base, _, _db = REDIS_URL.rpartition("/")
+    REDIS_URL = f"{_base}/{(int(_db or 0) - _worker) % 16}"
 CACHES = {
     "default": (
         {
