@@ -2,7 +2,9 @@
 money as text (``kit.display``). Pure functions of the request and values (no app imports)."""
 
 from decimal import Decimal
+from functools import cached_property
 
+from django.core.paginator import Paginator
 from django.http import QueryDict
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -21,6 +23,36 @@ def query_string(params: QueryDict, drop=("page",), **changes) -> str:
         else:
             query[key] = value
     return query.urlencode()
+
+
+class BoundedPaginator(Paginator):
+    """A paginator that counts at most ``limit`` rows: past it the count is ``limit`` and
+    ``bounded`` is true, so the page says "10,000+" instead of counting a million rows for
+    every view of an unfiltered list (``SELECT COUNT(*)`` reads every row it counts; the
+    bounded count is ``SELECT COUNT(*) FROM (... LIMIT limit + 1)``). The pages past the limit
+    are not offered: a person who needs them narrows the filter."""
+
+    def __init__(self, object_list, per_page, *, limit: int, **kwargs) -> None:
+        super().__init__(object_list, per_page, **kwargs)
+        self.limit = limit
+
+    @cached_property
+    def _bounded_count(self) -> int:
+        return self.object_list[: self.limit + 1].count()
+
+    @cached_property
+    def count(self) -> int:  # type: ignore[override]  # Django's is a cached_property too
+        return min(self._bounded_count, self.limit)
+
+    @property
+    def bounded(self) -> bool:
+        """More rows match than were counted."""
+        return self._bounded_count > self.limit
+
+    @property
+    def count_text(self) -> str:
+        """The count as a page shows it: "1,234", or "10,000+" past the limit."""
+        return f"{self.count:,}+" if self.bounded else f"{self.count:,}"
 
 
 def safe_next(request, default: str) -> str:

@@ -4,13 +4,12 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from kit.htmx import is_htmx
-from kit.pages import query_string
+from kit.pages import BoundedPaginator, query_string
 from work.models import WorkItem
 
 from .. import learned, services
@@ -22,6 +21,9 @@ from ..presenters import provenance, scored
 from ..scoring import compute_fit
 
 LEADS_PER_PAGE = 50
+# The list counts this many leads at most ("10,000+"): an unfiltered list of a million leads
+# would otherwise count them all on every view (tens of milliseconds of the page's time).
+COUNT_LIMIT = 10_000
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ def lead_list(request):
         leads = queryset.none()
         if asked.view is not None:
             notices.append(f"Some filters of the view “{asked.view.name}” no longer apply; see below.")
-    page = Paginator(leads, LEADS_PER_PAGE).get_page(request.GET.get("page"))
+    page = BoundedPaginator(leads, LEADS_PER_PAGE, limit=COUNT_LIMIT).get_page(request.GET.get("page"))
     current = asked.data.urlencode()
     context = {
         "filter": lead_filter,

@@ -76,6 +76,31 @@ def test_list_page_issues_a_fixed_number_of_queries(client_for, manager, django_
 
 
 @pytest.mark.django_db
+def test_list_counts_up_to_a_limit_and_says_so(client_for, manager, monkeypatch, django_assert_num_queries):
+    """Past the limit the list says "N+" and pages only through the first N: a list of a
+    million leads is not counted on every view."""
+    from leads.views import leads as views
+
+    monkeypatch.setattr(views, "COUNT_LIMIT", 3)
+    monkeypatch.setattr(views, "LEADS_PER_PAGE", 2)
+    LeadFactory.create_batch(5, owner=manager)
+    client = client_for(manager)
+    with django_assert_num_queries(8):
+        body = client.get(reverse("leads:list")).content.decode()
+    assert "3+ leads (the list pages through the first 3" in body
+    assert "All 3+ leads matching the filter" in body
+    assert "Page 1 of 2+" in body
+    last = client.get(reverse("leads:list"), {"page": 9}).content.decode()
+    assert "Page 2 of 2+" in last and "Next" not in last
+
+    # At or under the limit the count is exact and says nothing more.
+    body = client.get(
+        reverse("leads:list"), {"q": Lead.objects.order_by("pk").first().email}
+    ).content.decode()
+    assert "1 lead ·" in body and "+" not in re.search(r"(\S+) lead ·", body).group(1)
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("activities", [1, 10, 40])
 def test_detail_page_issues_a_fixed_number_of_queries(
     client_for, manager, profile, django_assert_num_queries, activities
