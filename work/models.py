@@ -217,6 +217,10 @@ class WorkItem(models.Model):
             ),
             models.Index(fields=["content_type", "object_id"], name="workitem_subject"),
             # Speed to first touch over a period.
+            # The breach review's rate: a team's timed items due in a period.
+            models.Index(
+                fields=["team", "due_at"], name="workitem_team_due", condition=Q(policy__isnull=False)
+            ),
             models.Index(
                 fields=["kind", "completed_at"], name="workitem_completed", condition=Q(state="done")
             ),

@@ -5,6 +5,7 @@ One view serves the page and its htmx partials: the whole results block when the
 change, only the breach list when a pager link targets it.
 """
 
+from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
@@ -31,6 +32,9 @@ from .presenters import at_risk, late_breaches, rep_lines, summary
 
 BREACHES_PER_PAGE = 50
 AT_RISK_SHOWN = 50
+# With no days chosen, the breach rate and the speed to first touch cover the last 30 days: a
+# trend read over all time would grow with every year of history (and read all of it).
+RATES_DAYS = 30
 LIST_TARGET = "breach-list"
 
 
@@ -76,6 +80,10 @@ def breach_review(request):
 
     if valid:
         start, end = breach_filter.period()
+        rates_from = start
+        if start is None and end is None:
+            today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+            rates_from = today - timedelta(days=RATES_DAYS)
         items = access.visible_items(request.user).filter(**breach_filter.item_filters())
         counts = metrics.breach_counts(breaches)
         query = partial(_query, request.GET)
@@ -86,14 +94,16 @@ def breach_review(request):
             .order_by("due_at", "id")[: AT_RISK_SHOWN + 1],
             now,
         )
-        rates = metrics.breach_rate_by_rep(items, start=start, end=end, now=now)
+        rates = metrics.breach_rate_by_rep(items, start=rates_from, end=end, now=now)
         context.update(
             counts=summary(counts, query),
             rep_rows=rep_lines(counts.by_rep, rates, query),
-            speed=metrics.speed_to_first_touch(items, start=start, end=end),
+            speed=metrics.speed_to_first_touch(items, start=rates_from, end=end),
             at_risk=soon[:AT_RISK_SHOWN],
             more_at_risk=len(soon) > AT_RISK_SHOWN,
             period=(start, end),
+            rates_from=rates_from if start is None and end is None else None,
+            rates_days=RATES_DAYS,
         )
     context.update(
         _list_context(request, breaches, now),

@@ -30,14 +30,16 @@ def review_data(manager, inbound_sdr, other_sdr):
         last_name="Hopper",
     )
     lena = make_breach(other_sdr, at=MONDAY_9 + timedelta(days=2), first_name="Alan", last_name="Turing")
+    # The speed table covers the last 30 days by default: these touches were made this week.
+    touched = timezone.now() - timedelta(days=3)
     for owner, minutes in [(inbound_sdr, 12), (inbound_sdr, 47), (other_sdr, 8), (other_sdr, 95)]:
-        lead = routed_lead(owner, now=MONDAY_9 + timedelta(days=3))
+        lead = routed_lead(owner, now=touched)
         complete_items(
             model=Lead,
             subject_ids=[lead.pk],
             kinds=[WorkItem.Kind.FIRST_TOUCH],
             by=owner,
-            now=MONDAY_9 + timedelta(days=3, minutes=minutes),
+            now=touched + timedelta(minutes=minutes),
         )
     SlaPolicy.objects.create(key="callback", name="Callback promised", target_minutes=60, mode="wall_clock")
     routed_lead(

@@ -464,6 +464,36 @@ def test_speed_is_shown_for_the_filters_period(client_for, manager, inbound_sdr,
     assert "No first touches in this period." in speed
 
 
+@pytest.mark.django_db
+def test_without_chosen_days_rate_and_speed_cover_the_last_30_days(
+    client_for, manager, inbound_sdr, other_sdr, touches
+):
+    """The breaches are listed and counted over all time; the rate and the speed, trends, over
+    the last 30 days (a manager's page does not read years of history on every view)."""
+    old = make_breach(inbound_sdr, at=MONDAY_9 - timedelta(days=40))
+    client = client_for(manager)
+    with time_machine.travel(MONDAY_9 + timedelta(days=20), tick=False):
+        response = client.get(REVIEW)
+    body = response.content.decode()
+    assert "the last 30 days (since Fri 21 Feb 2025) for the breach rate and the speed" in body
+    assert old.pk in shown(response)  # listed and counted, however old
+    by_rep = section(response, "by-rep")
+    sam = re.search(rf"{re.escape(html(inbound_sdr))}</a></td>(.*?)</tr>", by_rep, re.S).group(1)
+    assert re.findall(r'<td class="num"[^>]*>([^<]*)</td>', sam)[:2] == ["1", "1"]  # the old breach
+    assert "0 of 7 timed items" in sam  # not 1 of 8: the old breach is out of the rate
+    speed = section(response, "speed")
+    sam_row = re.search(rf"<tr><td>{re.escape(html(inbound_sdr))}</td>.*?</tr>", speed).group(0)
+    assert re.findall(r'<td class="num">([^<]*)</td>', sam_row)[0] == "6"  # the week-before touch too
+
+    with time_machine.travel(MONDAY_9 + timedelta(days=40), tick=False):
+        speed = section(client.get(REVIEW), "speed")
+    assert "No first touches in this period." in speed
+    # Chosen days still decide: all of March.
+    with time_machine.travel(MONDAY_9 + timedelta(days=40), tick=False):
+        speed = section(client.get(REVIEW, {"due_after": "2025-01-01"}), "speed")
+    assert "All reps" in speed
+
+
 # --- a fixed number of queries ---------------------------------------------------------------
 
 
