@@ -11,10 +11,12 @@ answer unreachable at once. An answer is never older than the facts it was compu
 it is exactly what the statement returns (the rows as the driver gave them, before any
 Python conversion).
 
-Statements asked in the last ``ASKED_FOR`` are recomputed by the worker right after the facts
-change (``rewarm``, run by ``insight.tasks.refresh_facts``), most recently asked first, within
-``REWARM_BUDGET``: a manager who keeps a year-long page open is served from memory even on a
-day when the facts change every minute.
+Statements asked in the last ``ASKED_FOR`` are recomputed by the worker when the facts change,
+most recently asked first, within ``REWARM_BUDGET``: inside the run's transaction, for the
+generation it is about to commit (``prepare``, called by ``insight.tasks``), so the answers are
+there the moment the new facts are; what the budget left, right after (``rewarm``). A manager
+who keeps a year-long page open is served from memory even on a day when the facts change
+every minute, and no view waits for a statement the worker could have run.
 
 What is remembered is only what the facts decide: statements whose parameters hold the time
 of the request (the dropped leads, the rows behind a diagnosis) are not passed through here.
@@ -113,6 +115,23 @@ def rewarm(using: str = "default", budget: timedelta = REWARM_BUDGET) -> int:
     generation_now = generation(using)
     if generation_now is None:
         return 0
+    return len(_answer_recent(using, budget, generation_now))
+
+
+def prepare(generation_next: int, using: str = "default", budget: timedelta = REWARM_BUDGET) -> list[str]:
+    """``rewarm`` for ``generation_next``, the generation a facts run is about to commit,
+    called inside that run's transaction (its connection reads the new facts). Returns the
+    keys written, for ``forget`` should the run roll back."""
+    return _answer_recent(using, budget, generation_next)
+
+
+def forget(keys: list[str]) -> None:
+    """Drop answers ``prepare`` wrote for a run that did not commit."""
+    if keys:
+        cache.delete_many(keys)
+
+
+def _answer_recent(using: str, budget: timedelta, generation_now: int) -> list[str]:
     deadline = time.monotonic() + budget.total_seconds()
     asked = cache.get(ASKED, [])
     statements = cache.get_many(asked)
@@ -120,15 +139,15 @@ def rewarm(using: str = "default", budget: timedelta = REWARM_BUDGET) -> int:
     if len(still_asked) != len(asked):
         cache.set(ASKED, still_asked, KEPT_FOR.total_seconds())
     answers = cache.get_many([_answer_key(key, generation_now) for key in still_asked])
-    computed = 0
+    computed: list[str] = []
     for key in still_asked:
         answer_key = _answer_key(key, generation_now)
         alias, sql, params = statements[key]
         if answer_key in answers or alias != using:
             continue
         if time.monotonic() > deadline:
-            logger.info("insight answers: re-warm budget spent after %d statements", computed)
+            logger.info("insight answers: re-warm budget spent after %d statements", len(computed))
             break
         cache.set(answer_key, _execute(alias, sql, params), KEPT_FOR.total_seconds())
-        computed += 1
+        computed.append(answer_key)
     return computed

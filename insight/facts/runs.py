@@ -9,9 +9,14 @@
   ``RefreshState.generation`` in the same transaction (``insight.answers`` keys on it).
 - Runs are serialised on the ``RefreshState`` row: a refresh finding another run in
   progress skips (the next minute catches up); a rebuild waits for it.
+- ``before_commit(generation)``, when given, is called inside the run's transaction once the
+  facts are written and the generation bumped, before either is visible to anyone else
+  (``insight.tasks`` answers the recent questions for the new facts there, so no page waits
+  for them after the commit).
 """
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from django.db import connection, transaction
@@ -28,7 +33,7 @@ from .watermarks import advance, changed_leads_sql, read_watermarks
 logger = logging.getLogger(__name__)
 
 
-def rebuild(now: datetime | None = None) -> int:
+def rebuild(now: datetime | None = None, before_commit: Callable[[int], object] | None = None) -> int:
     """Recompute the fact of every lead (and drop the facts of deleted leads). Returns how
     many facts were written or removed (a fact already right is not rewritten)."""
     now = now or timezone.now()
@@ -42,11 +47,13 @@ def rebuild(now: datetime | None = None) -> int:
             state.generation += 1  # with the facts: what insight.answers remembered is stale
         state.rebuilt_at = now
         state.save()
+        if written and before_commit is not None:
+            before_commit(state.generation)
     logger.info("Lead facts rebuilt: %s written", written)
     return written
 
 
-def refresh(now: datetime | None = None) -> int:
+def refresh(now: datetime | None = None, before_commit: Callable[[int], object] | None = None) -> int:
     """Recompute the facts of the leads that changed since the last run (``watermarks``
     says which). Returns how many facts were written; 0 when another run holds the state."""
     now = now or timezone.now()
@@ -64,6 +71,8 @@ def refresh(now: datetime | None = None) -> int:
         if written:
             state.generation += 1
         state.save()
+        if written and before_commit is not None:
+            before_commit(state.generation)
     return written
 
 

@@ -104,6 +104,69 @@ def test_the_worker_answers_recent_questions_again_after_a_change(leads, manager
     assert facts_statements(after.captured_queries) == []
 
 
+@pytest.mark.django_db(transaction=True)  # the run commits: another connection reads what it shows
+def test_the_worker_answers_before_the_new_facts_are_visible(leads, manager, inbound_sdr, monkeypatch):
+    """The run answers the recent questions inside its own transaction: when the new
+    generation commits, its answers are already there (no view pays for them), computed from
+    the new facts; the other connections saw the old generation until then."""
+    seen = {}
+    answers_prepare = answers.prepare
+
+    def prepare(generation_next, **kwargs):
+        seen["visible generation"] = _generation_elsewhere()
+        return answers_prepare(generation_next, **kwargs)
+
+    monkeypatch.setattr(answers, "prepare", prepare)
+    with at(NOW):
+        cohort_counts(manager)
+        generation = RefreshState.objects.get().generation
+        log_touch(lead_id=leads[2].pk, by=inbound_sdr, kind=ActivityKind.EMAIL)
+        assert tasks.refresh_facts() == 1
+        assert answers.rewarm() == 0  # nothing was left for after the commit
+        with CaptureQueriesContext(connection) as after:
+            counts = cohort_counts(manager)
+    assert seen["visible generation"] == generation  # prepared before the commit
+    assert _generation_elsewhere() == generation + 1
+    assert counts["worked"] == 3
+    assert facts_statements(after.captured_queries) == []
+
+
+def _generation_elsewhere() -> int:
+    """The generation as a page's connection reads it (committed data only)."""
+    import psycopg
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    address = {"host": db["HOST"] or "127.0.0.1", "port": db["PORT"] or 5432, "user": db["USER"]}
+    with psycopg.connect(**address, dbname=connection.settings_dict["NAME"]) as other:
+        return other.execute("SELECT generation FROM insight_refreshstate WHERE id = 1").fetchone()[0]
+
+
+def test_answers_prepared_for_a_run_that_rolls_back_are_dropped(leads, manager, inbound_sdr, monkeypatch):
+    """A run that fails after preparing leaves no answer behind: its generation number is
+    used again by the next run, whose facts may differ."""
+    real_refresh = facts.refresh
+
+    def failing_refresh(now=None, before_commit=None):
+        def then_fail(generation_next):
+            before_commit(generation_next)
+            raise RuntimeError("the connection dropped before the commit")
+
+        return real_refresh(now, before_commit=then_fail)
+
+    with at(NOW):
+        assert cohort_counts(manager)["captured"] == 3
+        log_touch(lead_id=leads[2].pk, by=inbound_sdr, kind=ActivityKind.EMAIL)
+        monkeypatch.setattr(facts, "refresh", failing_refresh)
+        with pytest.raises(RuntimeError):
+            tasks.refresh_facts()
+        monkeypatch.setattr(facts, "refresh", real_refresh)
+        request_a_meeting("buyer9@globex.example")  # the next run's facts differ
+        assert facts.refresh() == 2
+        counts = cohort_counts(manager)
+    assert (counts["captured"], counts["worked"]) == (4, 3)
+
+
 def test_a_question_no_longer_asked_leaves_the_rewarm_list(leads, manager, inbound_sdr):
     with at(NOW):
         cohort_counts(manager)
