@@ -492,6 +492,10 @@ def run(args, log=print) -> dict:
                     [str(BIN / "python"), "manage.py", "collectstatic", "--noinput", "-v", "0"],
                     cwd=BASE_DIR, env=env, check=True,
                 )  # fmt: skip
+            subprocess.run(
+                [str(BIN / "python"), "-m", "loadtest.dataset", "catch-up"],
+                cwd=BASE_DIR, env=env, check=True, stdout=subprocess.DEVNULL,
+            )  # fmt: skip
             credentials = RUN_DIR / "credentials.json"
             subprocess.run(
                 [str(BIN / "python"), "-m", "loadtest.dataset", "credentials", "--out", str(credentials)],
