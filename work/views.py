@@ -80,8 +80,9 @@ def breach_review(request):
 
     if valid:
         start, end = breach_filter.period()
+        no_days_chosen = start is None and end is None
         rates_from = start
-        if start is None and end is None:
+        if no_days_chosen:
             today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
             rates_from = today - timedelta(days=RATES_DAYS)
         items = access.visible_items(request.user).filter(**breach_filter.item_filters())
@@ -102,7 +103,7 @@ def breach_review(request):
             at_risk=soon[:AT_RISK_SHOWN],
             more_at_risk=len(soon) > AT_RISK_SHOWN,
             period=(start, end),
-            rates_from=rates_from if start is None and end is None else None,
+            rates_from=rates_from if no_days_chosen else None,
             rates_days=RATES_DAYS,
         )
     context.update(

@@ -5,7 +5,7 @@ the next free place, and one that waits too long is refused. (tests/faults/test_
 floods the real server.)"""
 
 import asyncio
-import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from kit.admission import AdmissionControl, Budget, request_class
 
@@ -34,20 +34,8 @@ class App:
 def run(coroutine):
     """``asyncio.run`` in a thread of its own: a browser test earlier in the session leaves
     Playwright's event loop running in the main thread, where ``asyncio.run`` refuses."""
-    outcome = {}
-
-    def target():
-        try:
-            outcome["value"] = asyncio.run(coroutine)
-        except BaseException as exc:
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
 
 
 def scope(path: str, headers: list[tuple[bytes, bytes]] | None = None) -> dict:
