@@ -18,8 +18,12 @@ there the moment the new facts are; what the budget left, right after (``rewarm`
 who keeps a year-long page open is served from memory even on a day when the facts change
 every minute, and no view waits for a statement the worker could have run.
 
-What is remembered is only what the facts decide: statements whose parameters hold the time
-of the request (the dropped leads, the rows behind a diagnosis) are not passed through here.
+What is remembered this way is only what the facts decide. The diagnoses' live counts (the
+leads dropped on the floor, the SDRs' open leads, this week's breaches, the renewals nobody has
+talked about) read the live tables at the time of the request: the caller floors that time to
+the minute (``minute``) and ``recent_aggregate`` keeps the answer for that minute, so a page
+viewed again and again by the managers of a team counts once a minute, and says as of when. The
+rows behind a diagnosis are never remembered.
 Labels joined in the same statement (a campaign's name) are refreshed with the next change of
 the facts. Without a ``RefreshState`` row (the facts were never computed) nothing is kept.
 """
@@ -28,11 +32,11 @@ import hashlib
 import logging
 import pickle
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.core.cache import cache
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import Aggregate, QuerySet, Value
 
 from .scope import UNREAD, Scope, generation
 
@@ -44,6 +48,7 @@ KEPT_FOR = timedelta(hours=2)  # an answer of an old generation lingers no longe
 ASKED_FOR = timedelta(minutes=30)  # how long a statement is re-warmed after it was last asked
 MOST_ASKED = 500  # statements the re-warm list holds (the re-warm budget bounds the work)
 REWARM_BUDGET = timedelta(seconds=30)
+RECENT_FOR = timedelta(minutes=1)  # how long a live count is kept (its time is floored to the minute)
 
 
 def of(scope: Scope) -> int | None:
@@ -93,12 +98,41 @@ def fetch(alias: str, sql: str, params, generation_now=UNREAD) -> tuple[list[str
 def values(queryset: QuerySet, generation_now=UNREAD) -> list[dict]:
     """``list(queryset)`` of a ``.values()`` queryset through ``fetch``: the same dicts, the
     database's values converted by Django as it would (a truncated date on SQLite, say)."""
+    return _values(queryset, lambda alias, sql, params: fetch(alias, sql, params, generation_now))
+
+
+def _values(queryset: QuerySet, fetcher) -> list[dict]:
     query = queryset.query
     compiler = query.get_compiler(queryset.db)
     sql, params = compiler.as_sql()
-    _, rows = fetch(queryset.db, sql, params, generation_now)
+    _, rows = fetcher(queryset.db, sql, params)
     names = [*query.extra_select, *query.values_select, *query.annotation_select]
     return [dict(zip(names, row, strict=True)) for row in compiler.results_iter(results=[rows])]
+
+
+def minute(moment: datetime) -> datetime:
+    """``moment`` floored to its minute: the time a live count is taken at (``recent_aggregate``)."""
+    return moment.replace(second=0, microsecond=0)
+
+
+def recent_aggregate(queryset: QuerySet, at: datetime, **aggregates: Aggregate) -> dict:
+    """``queryset.aggregate(**aggregates)`` counted in the minute ``at`` (floored by ``minute``;
+    the statement's own times should be too): remembered under the statement and that minute
+    for ``RECENT_FOR``, so the same question asked again within the minute is answered from the
+    cache, and the answer a page shows as of ``at`` was counted during it. For counts of the
+    live tables, whatever the facts' generation."""
+    one_row = queryset.order_by().annotate(recent_part=Value(0)).values("recent_part").annotate(**aggregates)
+
+    def remembered(alias: str, sql: str, params) -> tuple[list[str], list[tuple]]:
+        key = f"{_statement_key(alias, sql, params)}:at:{minute(at).isoformat()}"
+        answer = cache.get(key)
+        if answer is None:
+            answer = _execute(alias, sql, params)
+            cache.set(key, answer, RECENT_FOR.total_seconds())
+        return answer
+
+    (row,) = _values(one_row, remembered)  # no GROUP BY (a constant is not grouped): always one row
+    return {name: row[name] for name in aggregates}
 
 
 def _remember_asked(statement_key: str) -> None:

@@ -51,9 +51,13 @@ def diagnose(
     ``query`` is the query string the links carry (the page passes its own, so the rows page
     opens with the same period and filters); by default it is built from the scope.
     ``counts``: ``tally(scope, settings)`` when the caller already ran it (the overview, with
-    its own numbers in the same statement)."""
+    its own numbers in the same statement).
+
+    The checks of the live tables (starved SDRs, speed's breaches this week, dropped leads,
+    renewals) count as of ``now`` floored to the minute, and an answer is kept for that minute
+    (``answers.recent_aggregate``): the managers of a team viewing the page count once."""
     settings = settings or HealthSettings.load()
-    now = now or timezone.now()
+    now = answers.minute(now or timezone.now())
     counts = counts if counts is not None else tally(scope, measures(scope, settings))
 
     def link(kind: str) -> str:
@@ -286,13 +290,15 @@ def working_days(scope: Scope) -> int:
 
 def starved(scope, settings, now, link, counts) -> Diagnosis:
     people = rows.sdrs_taking_leads(scope)
-    team = people.aggregate(
+    team = answers.recent_aggregate(
+        people,
+        now,
         sdrs=Count("pk"),
         capacity=Sum("capacity"),
         idle=Count("pk", filter=~Q(Exists(rows.open_work_of(OuterRef("pk"))))),
     )
     sdrs, idle, capacity = team["sdrs"], team["idle"], team["capacity"] or 0
-    open_leads = rows.open_leads_of(owner__in=people).count()
+    open_leads = answers.recent_aggregate(rows.open_leads_of(owner__in=people), now, n=Count("*"))["n"]
     mqls = counts["mqls"]
     days = working_days(scope)
     if sdrs:
@@ -322,13 +328,11 @@ def starved(scope, settings, now, link, counts) -> Diagnosis:
 def speed(scope, settings, now, link, counts) -> Diagnosis:
     whole, part = counts["routed"], counts["slow"]
     _, this_week, _ = rows.breach_weeks(scope, now)
-    weeks = (
-        rows.breaches(scope, settings, now)
-        .order_by()
-        .aggregate(
-            last=Count("pk", filter=Q(detected_at__lt=this_week)),
-            this=Count("pk", filter=Q(detected_at__gte=this_week)),
-        )
+    weeks = answers.recent_aggregate(
+        rows.breaches(scope, settings, now),
+        now,
+        last=Count("pk", filter=Q(detected_at__lt=this_week)),
+        this=Count("pk", filter=Q(detected_at__gte=this_week)),
     )
     rising = weeks["this"] > weeks["last"]
     slow = above(part, whole, settings.slow_percent)
@@ -357,7 +361,7 @@ def speed(scope, settings, now, link, counts) -> Diagnosis:
 
 
 def dropped(scope, settings, now, link, counts) -> Diagnosis:
-    n = rows.dropped(scope, settings, now).count()
+    n = answers.recent_aggregate(rows.dropped(scope, settings, now), now, n=Count("*"))["n"]
     days = settings.dropped_days
     return Diagnosis(
         key="dropped",
@@ -376,7 +380,7 @@ def dropped(scope, settings, now, link, counts) -> Diagnosis:
 
 
 def renewals(scope, settings, now, link, counts) -> Diagnosis:
-    n = rows.renewals(scope, settings, now).count()
+    n = answers.recent_aggregate(rows.renewals(scope, settings, now), now, n=Count("*"))["n"]
     days = settings.renewal_days
     return Diagnosis(
         key="renewals",

@@ -222,10 +222,14 @@ def overview(request):
         counts = overview_counts(scope, settings)
         context.update(scope=scope, numbers=_numbers(scope, _retention_scope(insight_filter, scope), counts))
         if settings is not None:
+            from .. import answers
+
+            checked_at = answers.minute(timezone.now())
+            context["checked_at"] = checked_at
             context["diagnoses"] = [
                 {"d": d, "value": with_unit(d.value, d.unit), "threshold": with_unit(d.threshold, d.unit)}
                 for d in health.diagnose(
-                    scope, settings=settings, query=insight_filter.query(), counts=counts
+                    scope, settings=settings, now=checked_at, query=insight_filter.query(), counts=counts
                 )
             ]
     return _render(request, context, "insight/overview.html", "insight/_overview.html", 200 if valid else 400)

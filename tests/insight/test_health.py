@@ -2,6 +2,7 @@
 facts, work items and contracts the test creates; the detail sentence carries the figures a
 manager reads; all clear says so; the query count is fixed."""
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -34,9 +35,14 @@ def fact(**fields) -> LeadFact:
     return LeadFact.objects.create(lead=lead, **fields)
 
 
-def check(manager, key, period=MARCH, settings=None, **filters):
+# The live checks count once a minute (``insight.answers.recent_aggregate``): a check of
+# what the test changed since the last one asks in the next minute.
+NEXT_MINUTE = NOW + timedelta(minutes=1)
+
+
+def check(manager, key, period=MARCH, settings=None, now=NOW, **filters):
     scope = Scope.for_user(manager, period, **filters)
-    (found,) = [d for d in diagnose(scope, settings=settings, now=NOW) if d.key == key]
+    (found,) = [d for d in diagnose(scope, settings=settings, now=now) if d.key == key]
     return found
 
 
@@ -290,7 +296,7 @@ def test_breaches_rising_week_on_week_trigger_in_the_viewers_weeks(manager, inbo
     assert not found.triggered  # 1 this week, 1 last week; 10% of leads
 
     routed_facts(inbound_sdr, 20, breached_at=[THIS_WEEK])
-    found = check(manager, "speed")
+    found = check(manager, "speed", now=NEXT_MINUTE)
     assert found.triggered  # 2 this week against 1; only 3 of 40 leads (7.5%) were slow
     assert found.detail.endswith("2 first-touch breaches this week, 1 last week.")
     assert found.link.startswith("/insight/rows/breaches/")
@@ -311,10 +317,10 @@ def test_leads_untouched_for_longer_than_the_setting_are_dropped(manager):
     fact(status="working", routed_at=NOW - timedelta(days=20), last_touch_at=NOW - timedelta(days=7, hours=1))
     fact(status="mql", mql_at=NOW - timedelta(days=9), routed_at=NOW - timedelta(days=8))  # never touched
 
-    found = check(manager, "dropped")
+    found = check(manager, "dropped", now=NEXT_MINUTE)
     assert (found.value, found.triggered) == (2, True)
     assert found.detail == "2 leads in an SDR's hands have had no touch for 7 days or more."
-    assert not check(manager, "dropped", settings=thresholds(dropped_days=10)).triggered
+    assert not check(manager, "dropped", settings=thresholds(dropped_days=10), now=NEXT_MINUTE).triggered
 
 
 # -- 7. renewals without a conversation --------------------------------------------------------
@@ -335,7 +341,7 @@ def test_renewals_due_within_the_window_without_a_conversation(am_manager, manag
     assert not check(am_manager, "renewals").triggered
 
     term(today + timedelta(days=30))
-    found = check(am_manager, "renewals")
+    found = check(am_manager, "renewals", now=NEXT_MINUTE)
     assert (found.value, found.triggered) == (1, True)
     assert found.detail == "1 contract ending within 30 days has had no renewal conversation."
     # Maria manages no AM team: Casey's renewals are not hers to see.
@@ -388,12 +394,16 @@ def test_diagnose_runs_a_fixed_number_of_queries(manager, inbound_sdr, django_as
     fill(inbound_sdr, size)
     scope = Scope.for_user(manager, MARCH)
     settings = HealthSettings.load()
-    diagnose(scope, settings=settings, now=NOW)  # the content-type cache, as in a running process
+    # The content-type cache, as in a running process (a minute earlier: not this minute's counts).
+    diagnose(scope, settings=settings, now=NOW - timedelta(minutes=1))
 
     # the flows of every check in one statement 1, rejections' reasons 1, starved 2 + 2 (the
     # calendar), speed's breach weeks 1, dropped 1, renewals 1
     with django_assert_num_queries(9):
         found = diagnose(scope, settings=settings, now=NOW)
+    # Again within the minute: the live checks' five counts are remembered.
+    with django_assert_num_queries(4):
+        assert diagnose(scope, settings=settings, now=NOW + timedelta(seconds=59)) == found
     assert not all_clear(found)
 
 
@@ -463,3 +473,33 @@ def test_every_flow_of_the_overview_is_counted_in_one_statement(manager, django_
         "slow": 1,
     }
     assert isinstance(counts["pipeline"], Decimal)
+
+
+# -- the live checks, counted once a minute ----------------------------------------------------
+
+
+def test_the_live_checks_are_counted_once_a_minute_and_say_when(manager, frozen, client_for):
+    """The dropped leads, the SDRs' load, this week's breaches and the renewals read the live
+    tables: the managers of a team viewing the overview again within the minute are answered
+    from that minute's count, the next minute counts again, and the page says as of when."""
+    quiet = {"status": "working", "routed_at": NOW - timedelta(days=20)}
+    fact(**quiet, last_touch_at=NOW - timedelta(days=8))
+    assert check(manager, "dropped").value == 1
+
+    fact(**quiet, last_touch_at=NOW - timedelta(days=9))
+    frozen.shift(59)  # 12:00:59: the same minute
+    assert check_now(manager, "dropped").value == 1
+    page = client_for(manager).get("/insight/", {"start": "2025-03-01", "end": "2025-03-31"}).content.decode()
+    assert re.search(
+        r'Live checks as of <time datetime="2025-03-12T12:00:00\+00:00">Wed 12 Mar 2025, 13:00 CET', page
+    )
+    assert 'id="diagnosis-dropped"' in page
+
+    frozen.shift(1)  # 12:01: a new minute counts again
+    assert check_now(manager, "dropped").value == 2
+
+
+def check_now(manager, key):
+    """``check`` at the clock's time (not the module's ``NOW``)."""
+    (found,) = [d for d in diagnose(Scope.for_user(manager, MARCH)) if d.key == key]
+    return found
