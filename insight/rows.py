@@ -162,7 +162,7 @@ def active_sdrs(scope: Scope, settings: HealthSettings | None = None, now=None) 
     emptiest first."""
 
     def count(rows, field):
-        return Coalesce(Subquery(rows.order_by().values(field).annotate(n=Count("pk")).values("n")), 0)
+        return Coalesce(Subquery(rows.order_by().values(field).annotate(n=Count("*")).values("n")), 0)
 
     return (
         sdrs_taking_leads(scope)

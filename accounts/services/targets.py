@@ -43,7 +43,7 @@ class DuplicateDomain(AccountsError):
 def _count(queryset: QuerySet, column: str) -> Coalesce:
     """Rows of ``queryset`` per outer account, as a correlated subquery: counting two kinds of
     row with joins would multiply them."""
-    counted = queryset.order_by().values(column).annotate(n=Count("pk")).values("n")
+    counted = queryset.order_by().values(column).annotate(n=Count("*")).values("n")
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 

@@ -36,8 +36,9 @@ def _require_manager(request) -> None:
 
 def _count(queryset: QuerySet, column: str) -> Coalesce:
     """How many rows of ``queryset`` match the outer row, as a correlated subquery (one per
-    count, so counting leads and work items does not multiply rows as joins would)."""
-    counted = queryset.order_by().values(column).annotate(n=Count("pk")).values("n")
+    count, so counting leads and work items does not multiply rows as joins would). ``COUNT(*)``
+    rather than of the key: PostgreSQL then counts from the index alone (the key is not in it)."""
+    counted = queryset.order_by().values(column).annotate(n=Count("*")).values("n")
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
