@@ -29,7 +29,9 @@ keepalive = 5
 
 def post_worker_init(worker):
     """Compile the templates and fill the URL resolver before the worker takes requests
-    (kit.warmup): otherwise the first view of each page in each worker pays for it."""
-    from kit.warmup import warm_up
+    (kit.warmup): otherwise the first view of each page in each worker pays for it. Then
+    freeze what the process keeps for life out of the garbage collector's full walks."""
+    from kit.warmup import freeze_heap, warm_up
 
     warm_up()
+    freeze_heap()
