@@ -95,6 +95,9 @@ TEMPLATES = [
         },
     },
 ]
+# Django's form renderer, with every <select> written in Python rather than a template per
+# option (kit/widgets.py): the same HTML, a few hundred options for microseconds.
+FORM_RENDERER = "kit.widgets.Renderer"
 
 # Database: a SQLite file by default; production sets DATABASE_URL=postgres://...
 # Connections stay open between requests (with health checks): a fresh connection per

@@ -3,11 +3,14 @@
 Django renders a ``Select`` through its form templates, one template per option: about a
 tenth of a millisecond each, so the insight filter form, offering a few hundred people and
 campaigns, cost more than the numbers it filters once those were cached (insight.answers).
-``Select`` writes the same HTML (Django's ``select.html``, ``select_option.html`` and
-``attrs.html``, escaped the same way) without the template engine.
+``select_html`` writes the same HTML as Django's ``select.html``, ``select_option.html`` and
+``attrs.html``, escaped the same way, but for the blank lines between the tags, without the
+template engine: for every select of every form through ``Renderer`` (the ``FORM_RENDERER``),
+or for one field through ``Select``.
 """
 
 from django import forms
+from django.forms.renderers import DjangoTemplates
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 
@@ -25,24 +28,40 @@ def _attrs(attrs: dict) -> str:
     )
 
 
+def select_html(widget: dict) -> str:
+    """Django's ``select.html`` for a select widget's context (``widget``): the same HTML."""
+    groups = []
+    for group_name, options, _ in widget["optgroups"]:
+        html = format_html_join(
+            "",
+            '\n  <option value="{}"{}>{}</option>',
+            ((str(o["value"]), _attrs(o["attrs"]), o["label"]) for o in options),
+        )
+        groups.append(
+            format_html('\n  <optgroup label="{}">{}\n  </optgroup>', group_name, html)
+            if group_name
+            else html
+        )
+    return format_html(
+        '<select name="{}"{}>{}\n</select>',
+        widget["name"],
+        _attrs(widget["attrs"]),
+        mark_safe("".join(groups)),
+    )
+
+
 class Select(forms.Select):
     def render(self, name, value, attrs=None, renderer=None):
-        widget = self.get_context(name, value, attrs)["widget"]
-        groups = []
-        for group_name, options, _ in widget["optgroups"]:
-            html = format_html_join(
-                "",
-                '\n  <option value="{}"{}>{}</option>',
-                ((str(o["value"]), _attrs(o["attrs"]), o["label"]) for o in options),
-            )
-            groups.append(
-                format_html('\n  <optgroup label="{}">{}\n  </optgroup>', group_name, html)
-                if group_name
-                else html
-            )
-        return format_html(
-            '<select name="{}"{}>{}\n</select>',
-            widget["name"],
-            _attrs(widget["attrs"]),
-            mark_safe("".join(groups)),
-        )
+        return select_html(self.get_context(name, value, attrs)["widget"])
+
+
+class Renderer(DjangoTemplates):
+    """The project's form renderer (``FORM_RENDERER``): Django's own, except that every widget
+    drawn with ``select.html`` (a ``Select``, a ``NullBooleanSelect``, a ``SelectMultiple``, in
+    any form or filter) is written by ``select_html``: a form need not name ``Select`` for its
+    choices to cost microseconds rather than a template per option."""
+
+    def render(self, template_name, context, request=None):
+        if template_name == forms.Select.template_name:
+            return select_html(context["widget"])
+        return super().render(template_name, context, request)
