@@ -73,13 +73,20 @@ def statement_kinds(statements: list[tuple[str, Any, float]]) -> dict[str, list]
 
 
 def time_requests(one, order) -> list[float]:
-    """``one(who)`` for each of ``order`` in turn: the milliseconds of each call."""
-    gc.collect()  # the set-up's garbage is not the requests'
+    """``one(who)`` for each of ``order`` in turn: the milliseconds of each call. What the
+    process holds before the first call is frozen out of the garbage collector, as a web process
+    freezes what it holds after its warm-up (``kit.warmup.freeze_heap``)."""
+    from kit.warmup import freeze_heap
+
+    freeze_heap()  # also collects: the set-up's garbage is not the requests'
     ms = []
-    for who in order:
-        start = time_ns()
-        one(who)
-        ms.append((time_ns() - start) / 1e6)
+    try:
+        for who in order:
+            start = time_ns()
+            one(who)
+            ms.append((time_ns() - start) / 1e6)
+    finally:
+        gc.unfreeze()
     return ms
 
 

@@ -10,6 +10,7 @@ Retention's default period is the last 12 months; the others' the last 30 days.
 
 from dataclasses import replace
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, viewsets
 from rest_framework.decorators import action
@@ -165,14 +166,17 @@ class InsightViewSet(viewsets.ViewSet):
     @_get(s.HealthSerializer, doc="The refinery's diagnoses, the triggered ones first.")
     @action(detail=False, methods=["get"])
     def health(self, request):
-        from . import health
+        from . import answers, health
 
         scope = self._scope()
+        checked_at = answers.minute(timezone.now())
         diagnoses = [
             replace(d, link=request.build_absolute_uri(d.link) if d.link else d.link)
-            for d in health.diagnose(scope)
+            for d in health.diagnose(scope, now=checked_at)
         ]
-        return self._answer(s.HealthSerializer, period=scope.period, diagnoses=diagnoses)
+        return self._answer(
+            s.HealthSerializer, period=scope.period, checked_at=checked_at, diagnoses=diagnoses
+        )
 
 
 def register(router) -> None:

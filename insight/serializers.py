@@ -259,4 +259,9 @@ class DiagnosisSerializer(serializers.Serializer):
 
 class HealthSerializer(serializers.Serializer):
     period = PeriodSerializer()
+    checked_at = serializers.DateTimeField(
+        help_text="The minute the live checks were counted in (the leads dropped on the floor, the "
+        "SDRs' load, this week's breaches, the renewals without a conversation): they are counted "
+        "at most once a minute. The other checks count the lead facts."
+    )
     diagnoses = DiagnosisSerializer(many=True, help_text="The triggered ones first.")
