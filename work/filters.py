@@ -27,7 +27,9 @@ YES_NO = [("true", "Yes"), ("false", "No")]
 def _reps(request):
     if request is None:
         return User.objects.none()
-    return reps_managed_by(request.user).order_by("first_name", "last_name", "username")
+    # Only what an option is ordered by and labelled with (``User.__str__``).
+    names = ("first_name", "last_name", "username")
+    return reps_managed_by(request.user).order_by(*names).only(*names)
 
 
 def _teams(request):
