@@ -39,7 +39,6 @@ from django.utils import timezone
 from django_filters.fields import ModelChoiceField
 
 from kit import bounds
-from kit.widgets import Select
 from leads.models import Campaign, Channel
 from leads.scoring import FIT_LETTERS
 from team.access import managed_teams
@@ -184,7 +183,6 @@ class InsightFilter(django_filters.FilterSet):
     start = _DateFilter(method=_keep, label="From", help_text="The first day (in your team's time zone).")
     end = _DateFilter(method=_keep, label="To", help_text="The last day, included.")
     preset = django_filters.ChoiceFilter(
-        widget=Select,
         choices=PRESETS,
         method=_keep,
         empty_label=None,
@@ -192,26 +190,18 @@ class InsightFilter(django_filters.FilterSet):
         help_text="Used when no start is given; the default is the last 30 days (12 months for retention).",
     )
     campaign = django_filters.ModelChoiceFilter(
-        widget=Select, queryset=Campaign.objects.all(), empty_label="Any campaign", label="Campaign"
+        queryset=Campaign.objects.all(), empty_label="Any campaign", label="Campaign"
     )
-    channel = django_filters.ChoiceFilter(
-        widget=Select, choices=Channel.choices, empty_label="Any channel", label="Channel"
-    )
-    source = django_filters.ChoiceFilter(
-        widget=Select, choices=Channel.choices, empty_label="Any source", label="Source"
-    )
-    team = django_filters.ModelChoiceFilter(
-        widget=Select, queryset=_teams, empty_label="Any team", label="Team"
-    )
-    sdr = django_filters.ModelChoiceFilter(widget=Select, queryset=_sdrs, empty_label="Any SDR", label="SDR")
+    channel = django_filters.ChoiceFilter(choices=Channel.choices, empty_label="Any channel", label="Channel")
+    source = django_filters.ChoiceFilter(choices=Channel.choices, empty_label="Any source", label="Source")
+    team = django_filters.ModelChoiceFilter(queryset=_teams, empty_label="Any team", label="Team")
+    sdr = django_filters.ModelChoiceFilter(queryset=_sdrs, empty_label="Any SDR", label="SDR")
     origin = django_filters.ChoiceFilter(
-        widget=Select, choices=LeadFact.Origin.choices, empty_label="In and outbound", label="Origin"
+        choices=LeadFact.Origin.choices, empty_label="In and outbound", label="Origin"
     )
-    fit_grade = django_filters.ChoiceFilter(
-        widget=Select, choices=FIT_GRADES, empty_label="Any fit", label="Fit"
-    )
+    fit_grade = django_filters.ChoiceFilter(choices=FIT_GRADES, empty_label="Any fit", label="Fit")
     am = _PersonFilter(
-        widget=Select, queryset=_ams, method=_keep, empty_label="Any account manager", label="Account manager"
+        queryset=_ams, method=_keep, empty_label="Any account manager", label="Account manager"
     )
 
     class Meta:

@@ -17,11 +17,12 @@ from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from kit.counting import correlated_count
 from leads.models import Lead
 from leads.services import IN_SALES
 from renewals.models import Contract
@@ -161,14 +162,11 @@ def active_sdrs(scope: Scope, settings: HealthSettings | None = None, now=None) 
     """The SDRs taking leads, with their open leads and open work items counted in SQL; the
     emptiest first."""
 
-    def count(rows, field):
-        return Coalesce(Subquery(rows.order_by().values(field).annotate(n=Count("*")).values("n")), 0)
-
     return (
         sdrs_taking_leads(scope)
         .annotate(
-            open_leads=count(open_leads_of(owner=OuterRef("pk")), "owner"),
-            open_items=count(open_work_of(OuterRef("pk")), "owner"),
+            open_leads=correlated_count(open_leads_of(owner=OuterRef("pk")), "owner"),
+            open_items=correlated_count(open_work_of(OuterRef("pk")), "owner"),
         )
         .select_related("team")
         .order_by("open_leads", "open_items", "username")

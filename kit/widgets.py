@@ -5,8 +5,8 @@ tenth of a millisecond each, so the insight filter form, offering a few hundred 
 campaigns, cost more than the numbers it filters once those were cached (insight.answers).
 ``select_html`` writes the same HTML as Django's ``select.html``, ``select_option.html`` and
 ``attrs.html``, escaped the same way, but for the blank lines between the tags, without the
-template engine: for every select of every form through ``Renderer`` (the ``FORM_RENDERER``),
-or for one field through ``Select``.
+template engine, for every select of every form, filter and admin page through ``Renderer``
+(the ``FORM_RENDERER``).
 """
 
 from django import forms
@@ -50,16 +50,11 @@ def select_html(widget: dict) -> str:
     )
 
 
-class Select(forms.Select):
-    def render(self, name, value, attrs=None, renderer=None):
-        return select_html(self.get_context(name, value, attrs)["widget"])
-
-
 class Renderer(DjangoTemplates):
     """The project's form renderer (``FORM_RENDERER``): Django's own, except that every widget
     drawn with ``select.html`` (a ``Select``, a ``NullBooleanSelect``, a ``SelectMultiple``, in
-    any form or filter) is written by ``select_html``: a form need not name ``Select`` for its
-    choices to cost microseconds rather than a template per option."""
+    any form, filter or admin page) is written by ``select_html``: its choices cost microseconds
+    rather than a template per option."""
 
     def render(self, template_name, context, request=None):
         if template_name == forms.Select.template_name:

@@ -10,7 +10,6 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from kit import bounds
-from kit.widgets import Select
 
 from .access import lead_owners
 from .models import Campaign, Channel, ImportJob, Lead, Tag
@@ -67,14 +66,12 @@ class LeadFilter(django_filters.FilterSet):
         label="Grade",
         widget=forms.TextInput(attrs={"placeholder": "A, A1, 2…", "size": 6}),
     )
-    owner = django_filters.ModelChoiceFilter(widget=Select, queryset=_owner_queryset, empty_label="Any")
+    owner = django_filters.ModelChoiceFilter(queryset=_owner_queryset, empty_label="Any")
     unassigned = StrictBooleanFilter(field_name="owner", lookup_expr="isnull", label="Unassigned")
-    campaign = django_filters.ModelChoiceFilter(
-        widget=Select, queryset=Campaign.objects.all(), empty_label="Any"
-    )
-    source = django_filters.ChoiceFilter(widget=Select, choices=Channel.choices)
+    campaign = django_filters.ModelChoiceFilter(queryset=Campaign.objects.all(), empty_label="Any")
+    source = django_filters.ChoiceFilter(choices=Channel.choices)
     hand_raiser = StrictBooleanFilter(label="Hand-raiser")
-    rating = django_filters.ChoiceFilter(widget=Select, choices=Lead.Rating.choices)
+    rating = django_filters.ChoiceFilter(choices=Lead.Rating.choices)
     captured = bounds.IsoDateTimeFromToRangeFilter(field_name="captured_at")
     tag = django_filters.CharFilter(
         method="filter_tag",
@@ -97,7 +94,6 @@ class LeadFilter(django_filters.FilterSet):
         label="Sort",
         choices=[(k, k.title()) for k in SORTS],
         empty_label=None,
-        widget=Select,
     )
 
     class Meta:

@@ -1,7 +1,6 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-
-from kit.widgets import Select
 
 from .forms import zone_choices
 from .models import ApiToken, BusinessCalendar, Holiday, Team, User, WorkingHours
@@ -23,7 +22,7 @@ class UserAdmin(BaseUserAdmin):
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "timezone":  # the same list as the person's Preferences page
-            kwargs["widget"] = Select(
+            kwargs["widget"] = forms.Select(
                 choices=[("", "Their team calendar's"), ("UTC", "UTC"), *zone_choices()]
             )
         return super().formfield_for_dbfield(db_field, request, **kwargs)

@@ -7,8 +7,6 @@ from functools import cache
 from django import forms
 from django.utils import timezone
 
-from kit.widgets import Select
-
 from .models import User
 from .zones import zone_named
 
@@ -38,7 +36,7 @@ class PreferencesForm(forms.ModelForm):
         now = timezone.now()
         field = self.fields["timezone"]
         field.label = "Time zone"
-        field.widget = Select(
+        field.widget = forms.Select(
             choices=[
                 ("", f"My team calendar's ({_label(team_zone_name, now)})"),
                 ("UTC", "UTC"),

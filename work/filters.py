@@ -15,7 +15,6 @@ from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F,
 from django.db.models.functions import Coalesce
 
 from kit import bounds
-from kit.widgets import Select
 from team.access import managed_teams, reps_managed_by
 from team.models import Team, User
 
@@ -68,16 +67,14 @@ class BreachFilterForm(forms.Form):
 
 class BreachFilter(django_filters.FilterSet):
     rep = django_filters.ModelChoiceFilter(
-        widget=Select, field_name="owner", queryset=_reps, empty_label="Any rep", label="Rep"
+        field_name="owner", queryset=_reps, empty_label="Any rep", label="Rep"
     )
-    team = django_filters.ModelChoiceFilter(widget=Select, queryset=_teams, empty_label="Any team")
-    policy = django_filters.ModelChoiceFilter(
-        widget=Select, queryset=SlaPolicy.objects.all(), empty_label="Any policy"
-    )
+    team = django_filters.ModelChoiceFilter(queryset=_teams, empty_label="Any team")
+    policy = django_filters.ModelChoiceFilter(queryset=SlaPolicy.objects.all(), empty_label="Any policy")
     # ?due_after=2025-03-01&due_before=2025-03-31: whole days (both included), in TIME_ZONE.
     due = bounds.DateFromToRangeFilter(field_name="due_at", label="Due")
     acknowledged = django_filters.ChoiceFilter(
-        widget=Select, choices=YES_NO, method="filter_acknowledged", empty_label="Any", label="Acknowledged"
+        choices=YES_NO, method="filter_acknowledged", empty_label="Any", label="Acknowledged"
     )
 
     class Meta:

@@ -13,15 +13,14 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.db.models import (
     Count,
-    IntegerField,
     OuterRef,
     Prefetch,
     QuerySet,
     Subquery,
 )
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from kit.counting import correlated_count
 from leads import cleaning
 from leads.models import TOUCH_KINDS, Activity
 from sdr.models import Enrollment
@@ -40,13 +39,6 @@ class DuplicateDomain(AccountsError):
         self.account = account
 
 
-def _count(queryset: QuerySet, column: str) -> Coalesce:
-    """Rows of ``queryset`` per outer account, as a correlated subquery: counting two kinds of
-    row with joins would multiply them."""
-    counted = queryset.order_by().values(column).annotate(n=Count("*")).values("n")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
-
-
 def with_counts(accounts: QuerySet[Account]) -> QuerySet[Account]:
     """What the target list shows beside each account, in the same query: prospects, active
     cadences among them, and the last touch on any of them."""
@@ -54,8 +46,8 @@ def with_counts(accounts: QuerySet[Account]) -> QuerySet[Account]:
         "-occurred_at"
     )
     return accounts.annotate(
-        prospect_count=_count(Contact.objects.filter(account=OuterRef("pk")), "account"),
-        active_cadences=_count(
+        prospect_count=correlated_count(Contact.objects.filter(account=OuterRef("pk")), "account"),
+        active_cadences=correlated_count(
             Enrollment.objects.filter(lead__contact__account=OuterRef("pk"), state=Enrollment.State.ACTIVE),
             "lead__contact__account",
         ),

@@ -10,12 +10,12 @@ from datetime import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from kit.counting import correlated_count
 from kit.errors import Refused
 from kit.htmx import is_htmx
 from leads.models import Lead, ScoringSettings
@@ -34,14 +34,6 @@ def _require_manager(request) -> None:
         raise PermissionDenied("Only managers see team queues.")
 
 
-def _count(queryset: QuerySet, column: str) -> Coalesce:
-    """How many rows of ``queryset`` match the outer row, as a correlated subquery (one per
-    count, so counting leads and work items does not multiply rows as joins would). ``COUNT(*)``
-    rather than of the key: PostgreSQL then counts from the index alone (the key is not in it)."""
-    counted = queryset.order_by().values(column).annotate(n=Count("*")).values("n")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
-
-
 def reps_with_load(team_ids, now) -> QuerySet[User]:
     """The teams' reps with their open leads, open work items and breached open items. A rep
     who left (inactive) is listed while they still hold leads, so their queue can be moved."""
@@ -49,9 +41,11 @@ def reps_with_load(team_ids, now) -> QuerySet[User]:
     return (
         User.objects.filter(team_id__in=team_ids, role__in=services.SDR_ROLES)
         .annotate(
-            open_leads=_count(Lead.objects.filter(owner=OuterRef("pk"), status__in=IN_SALES), "owner"),
-            open_items=_count(open_items, "owner"),
-            breached_items=_count(
+            open_leads=correlated_count(
+                Lead.objects.filter(owner=OuterRef("pk"), status__in=IN_SALES), "owner"
+            ),
+            open_items=correlated_count(open_items, "owner"),
+            breached_items=correlated_count(
                 open_items.filter(policy__isnull=False).filter(
                     Q(breached_at__isnull=False) | Q(due_at__lte=now)
                 ),

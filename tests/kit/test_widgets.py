@@ -1,4 +1,4 @@
-"""Every <select> is written in Python (``kit.widgets``: the ``FORM_RENDERER`` and ``Select``),
+"""Every <select> is written in Python (``kit.widgets``: the ``FORM_RENDERER``),
 and a browser receives exactly the HTML Django's own templates write: the same options, the
 chosen one selected, groups, attributes, and names and labels escaped (only the blank lines
 between the tags differ)."""
@@ -9,7 +9,7 @@ import pytest
 from django import forms
 from django.forms.renderers import DjangoTemplates
 
-from kit.widgets import Renderer, Select
+from kit.widgets import Renderer
 
 CHOICES = [
     ("", "Any"),
@@ -51,12 +51,3 @@ def test_the_project_renders_selects_through_it(settings):
     html = str(Choices(DATA)["one"])
     assert '<option value="a" selected>Ann &amp; &quot;Bob&quot; &lt;b&gt;</option>' in html
     assert '<optgroup label="Teams">' in html
-
-
-def test_select_writes_the_same_for_one_field_under_any_renderer():
-    field = forms.ChoiceField(choices=CHOICES, widget=Select)
-    ours = field.widget.render("one", "a", {"id": "id_one"})
-    django_html = forms.Select(choices=CHOICES).render(
-        "one", "a", {"id": "id_one"}, renderer=DjangoTemplates()
-    )
-    assert tags(ours) == tags(django_html)
